@@ -1,0 +1,42 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "emu",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "emu", targets: ["emu"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        .executableTarget(name: "emu", dependencies: ["EmuCLI"]),
+        .target(
+            name: "EmuCLI",
+            dependencies: [
+                "EmuCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .target(
+            name: "EmuCore",
+            dependencies: [
+                "EmuPOSIX",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(
+            name: "EmuPOSIX",
+            dependencies: [
+                "CEmuShims",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        .target(
+            name: "CEmuShims",
+            linkerSettings: [.linkedLibrary("acl"), .linkedLibrary("attr")]),
+        .testTarget(name: "EmuPOSIXTests", dependencies: ["EmuPOSIX"]),
+        .testTarget(name: "EmuCoreTests", dependencies: ["EmuCore"]),
+        .testTarget(name: "EmuEndToEndTests", dependencies: ["emu", "EmuPOSIX"]),
+    ]
+)

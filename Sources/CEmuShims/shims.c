@@ -1,0 +1,137 @@
+#define _GNU_SOURCE
+#include "CEmuShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include <attr/libattr.h>
+#include <sys/acl.h>
+#include <acl/libacl.h>
+
+int emu_openat(int dirfd, const char *path, int flags, mode_t mode) {
+    return openat(dirfd, path, flags, mode);
+}
+
+ssize_t emu_getdents64(int fd, void *buf, size_t count) {
+    return syscall(SYS_getdents64, fd, buf, count);
+}
+
+int emu_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {
+    return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
+ssize_t emu_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out, size_t len) {
+    loff_t in = off_in ? *off_in : 0, out = off_out ? *off_out : 0;
+    ssize_t n = syscall(SYS_copy_file_range, fd_in, off_in ? &in : NULL, fd_out, off_out ? &out : NULL, len, 0);
+    if (off_in) *off_in = in;
+    if (off_out) *off_out = out;
+    return n;
+}
+
+int emu_syncfs(int fd) { return syncfs(fd); }
+
+struct emu_linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+int emu_dirent_at(const void *buf, size_t available, emu_dirent *out) {
+    const struct emu_linux_dirent64 *d = buf;
+    size_t header = offsetof(struct emu_linux_dirent64, d_name);
+    if (available < header || d->d_reclen < header || d->d_reclen > available) return -1;
+    out->ino = d->d_ino;
+    out->type = d->d_type;
+    out->name = d->d_name;
+    out->name_length = strnlen(d->d_name, d->d_reclen - header);
+    out->record_length = d->d_reclen;
+    return 0;
+}
+
+dev_t emu_makedev(unsigned int ma, unsigned int mi) { return makedev(ma, mi); }
+unsigned int emu_major(dev_t dev) { return major(dev); }
+unsigned int emu_minor(dev_t dev) { return minor(dev); }
+
+const int EMU_O_PATH = O_PATH;
+const int EMU_O_NOATIME = O_NOATIME;
+const int EMU_O_DIRECTORY = O_DIRECTORY;
+const int EMU_O_NOFOLLOW = O_NOFOLLOW;
+const int EMU_O_CLOEXEC = O_CLOEXEC;
+const int EMU_AT_SYMLINK_NOFOLLOW = AT_SYMLINK_NOFOLLOW;
+const int EMU_AT_REMOVEDIR = AT_REMOVEDIR;
+const int EMU_AT_EMPTY_PATH = AT_EMPTY_PATH;
+const unsigned int EMU_RENAME_NOREPLACE = RENAME_NOREPLACE;
+const unsigned int EMU_RENAME_EXCHANGE = RENAME_EXCHANGE;
+const int EMU_SEEK_DATA = SEEK_DATA;
+const int EMU_SEEK_HOLE = SEEK_HOLE;
+const long EMU_UTIME_OMIT = UTIME_OMIT;
+
+int emu_xattr_should_copy(const char *name) {
+    return attr_copy_check_permissions(name, NULL);
+}
+
+int emu_acl_copy_access_fd(int src_fd, int dst_fd) {
+    acl_t acl = acl_get_fd(src_fd);
+    if (acl == NULL) return -1;
+    int rc = acl_set_fd(dst_fd, acl);
+    int saved = errno;
+    acl_free(acl);
+    errno = saved;
+    return rc;
+}
+
+int emu_acl_copy_default(const char *src_path, const char *dst_path) {
+    acl_t acl = acl_get_file(src_path, ACL_TYPE_DEFAULT);
+    if (acl == NULL) return -1;
+    int rc = acl_entries(acl) > 0 ? acl_set_file(dst_path, ACL_TYPE_DEFAULT, acl) : 0;
+    int saved = errno;
+    acl_free(acl);
+    errno = saved;
+    return rc;
+}
+
+int emu_acl_set_access_text(int fd, const char *text) {
+    acl_t acl = acl_from_text(text);
+    if (acl == NULL) return -1;
+    int rc = acl_set_fd(fd, acl);
+    int saved = errno;
+    acl_free(acl);
+    errno = saved;
+    return rc;
+}
+
+int emu_acl_set_default_text(const char *path, const char *text) {
+    if (text[0] == '\0') return acl_delete_def_file(path);
+    acl_t acl = acl_from_text(text);
+    if (acl == NULL) return -1;
+    int rc = acl_set_file(path, ACL_TYPE_DEFAULT, acl);
+    int saved = errno;
+    acl_free(acl);
+    errno = saved;
+    return rc;
+}
+
+static char *text_of(acl_t acl) {
+    if (acl == NULL) return NULL;
+    char *text = acl_to_any_text(acl, NULL, ',', TEXT_ABBREVIATE);
+    int saved = errno;
+    acl_free(acl);
+    if (text == NULL) { errno = saved; return NULL; }
+    char *copy = strdup(text);
+    acl_free(text);
+    return copy;
+}
+
+char *emu_acl_access_text(int fd) { return text_of(acl_get_fd(fd)); }
+char *emu_acl_default_text(const char *path) { return text_of(acl_get_file(path, ACL_TYPE_DEFAULT)); }

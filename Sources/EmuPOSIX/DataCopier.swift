@@ -1,0 +1,131 @@
+import CEmuShims
+import Glibc
+import SystemPackage
+
+/// Copies file contents, keeping holes as holes: only the data ranges that
+/// SEEK_DATA/SEEK_HOLE report are read and written, then the destination is
+/// truncated to the length read. One copier owns one buffer, reused for
+/// every file it copies.
+public final class DataCopier {
+    let buffer: UnsafeMutableRawBufferPointer
+    static let zeros = [UInt8](repeating: 0, count: 256 * 1024)
+
+    public init(bufferSize: Int = 1 << 20) {
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 4096)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Reads `source` once, passes every byte (holes as zeros) to `consume`
+    /// in order, and writes the data to `destination` at the same offsets.
+    /// Returns the length read: a file that shrank while read ends early; one
+    /// that grew is read to its new end.
+    public func copy(
+        from source: FileDescriptor, to destination: FileDescriptor?,
+        sourcePath: [UInt8], destinationPath: [UInt8],
+        consume: (UnsafeRawBufferPointer) -> Void
+    ) throws -> Int64 {
+        var offset: Int64 = 0
+        while true {
+            let (dataStart, atEnd) = try nextData(source, from: offset, path: sourcePath)
+            if dataStart > offset {
+                feedZeros(count: dataStart - offset, to: consume)
+                offset = dataStart
+            }
+            if atEnd { break }
+            let holeStart = try nextHole(source, from: offset, path: sourcePath)
+            var reachedEOF = false
+            while offset < holeStart || holeStart < 0 {
+                let want = holeStart < 0 ? buffer.count : Int(min(Int64(buffer.count), holeStart - offset))
+                let n = try source.readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]), at: offset, path: sourcePath)
+                if n == 0 { reachedEOF = true; break }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<n])
+                consume(chunk)
+                try destination?.writeAll(chunk, at: offset, path: destinationPath)
+                offset += Int64(n)
+            }
+            if reachedEOF { break }
+        }
+        try destination?.truncate(to: offset, path: destinationPath)
+        return offset
+    }
+
+    /// Copies `source` to `destination` in the kernel (copy_file_range),
+    /// data ranges only, falling back to read/write where the kernel cannot.
+    public func copyInKernel(
+        from source: FileDescriptor, to destination: FileDescriptor,
+        sourcePath: [UInt8], destinationPath: [UInt8]
+    ) throws -> Int64 {
+        var offset: Int64 = 0
+        var kernelCopies = true
+        while true {
+            let (dataStart, atEnd) = try nextData(source, from: offset, path: sourcePath)
+            offset = dataStart
+            if atEnd { break }
+            let holeStart = try nextHole(source, from: offset, path: sourcePath)
+            var reachedEOF = false
+            while offset < holeStart || holeStart < 0 {
+                let want = holeStart < 0 ? 1 << 30 : Int(min(1 << 30, holeStart - offset))
+                if kernelCopies {
+                    var inOffset = offset, outOffset = offset
+                    switch valueOrErrno({ emu_copy_file_range(source.rawValue, &inOffset, destination.rawValue, &outOffset, want) }) {
+                    case .success(0):
+                        reachedEOF = true
+                    case .success(let n):
+                        offset += Int64(n)
+                    case .failure(.improperLink), .failure(.invalidArgument), .failure(.noFunction),
+                         .failure(.notSupported), .failure(.notSupportedOnSocket), .failure(.badFileDescriptor):
+                        kernelCopies = false
+                    case .failure(let error):
+                        throw FileSystemError("copy to", destinationPath, error)
+                    }
+                } else {
+                    let n = try source.readFully(
+                        into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(want, buffer.count)]), at: offset, path: sourcePath)
+                    if n == 0 { reachedEOF = true; break }
+                    try destination.writeAll(UnsafeRawBufferPointer(rebasing: buffer[..<n]), at: offset, path: destinationPath)
+                    offset += Int64(n)
+                }
+                if reachedEOF { break }
+            }
+            if reachedEOF { break }
+        }
+        try destination.truncate(to: offset, path: destinationPath)
+        return offset
+    }
+
+    /// The start of the next data range at or after `offset`, and whether the
+    /// file has no more data. Filesystems without SEEK_DATA give all data.
+    func nextData(_ fd: FileDescriptor, from offset: Int64, path: [UInt8]) throws -> (Int64, Bool) {
+        switch valueOrErrno({ lseek(fd.rawValue, off_t(offset), EMU_SEEK_DATA) }) {
+        case .success(let start): return (Int64(start), false)
+        case .failure(.noSuchAddressOrDevice):
+            // No data past offset: the rest is a hole up to the size.
+            let size = try fd.status(path: path).size
+            return (max(size, offset), true)
+        case .failure(.invalidArgument), .failure(.notSupported): return (offset, false)
+        case .failure(let error): throw FileSystemError("seek", path, error)
+        }
+    }
+
+    /// The start of the hole after `offset` (the end of the file at the
+    /// latest), or -1 where the filesystem cannot say: read to EOF then.
+    func nextHole(_ fd: FileDescriptor, from offset: Int64, path: [UInt8]) throws -> Int64 {
+        switch valueOrErrno({ lseek(fd.rawValue, off_t(offset), EMU_SEEK_HOLE) }) {
+        case .success(let end): return Int64(end)
+        case .failure(.noSuchAddressOrDevice), .failure(.invalidArgument), .failure(.notSupported): return -1
+        case .failure(let error): throw FileSystemError("seek", path, error)
+        }
+    }
+
+    func feedZeros(count: Int64, to consume: (UnsafeRawBufferPointer) -> Void) {
+        Self.zeros.withUnsafeBytes { zeros in
+            var left = count
+            while left > 0 {
+                let n = Int(min(left, Int64(zeros.count)))
+                consume(UnsafeRawBufferPointer(rebasing: zeros[..<n]))
+                left -= Int64(n)
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+import CEmuShims
+import Glibc
+import SystemPackage
+
+/// One entry as getdents64(2) returns it.
+public struct DirectoryEntry: Sendable {
+    public var name: FileName
+    public var inode: UInt64
+}
+
+/// An open directory through which its entries are reached by name, never by
+/// a path from the root: nothing is resolved twice, and no symlink is
+/// followed on the way (every open uses O_NOFOLLOW).
+///
+/// Errors name `path`, the directory's path for messages only.
+public final class DirectoryHandle {
+    public let descriptor: FileDescriptor
+    public let path: [UInt8]
+
+    public init(adopting descriptor: FileDescriptor, path: [UInt8]) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    deinit { _ = Glibc.close(descriptor.rawValue) }
+
+    var fd: Int32 { descriptor.rawValue }
+
+    /// Opens an absolute or working-directory-relative directory path,
+    /// following symlinks in it (a user-given path), not past it.
+    public static func open(_ path: String) throws -> DirectoryHandle {
+        let bytes = Array(path.utf8)
+        let fd = valueOrErrno { bytes.withCString { emu_openat(AT_FDCWD, $0, O_RDONLY | EMU_O_DIRECTORY | EMU_O_CLOEXEC, 0) } }
+        return DirectoryHandle(adopting: FileDescriptor(rawValue: try fd.get("open directory", bytes)), path: bytes)
+    }
+
+    public func childPath(_ name: FileName) -> [UInt8] {
+        path.isEmpty ? name.bytes : path + [0x2F] + name.bytes
+    }
+
+    /// Every entry but `.` and `..`, in the order the kernel gives them.
+    /// Memory is the width of this one directory.
+    public func entries() throws -> [DirectoryEntry] {
+        _ = try valueOrErrno { lseek(fd, 0, SEEK_SET) }.get("rewind directory", path)
+        var result: [DirectoryEntry] = []
+        let capacity = 64 * 1024
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+        defer { buffer.deallocate() }
+        while true {
+            let count = try valueOrErrno { emu_getdents64(fd, buffer, capacity) }.get("read directory", path)
+            if count == 0 { break }
+            var offset = 0
+            while offset < count {
+                var record = emu_dirent()
+                guard emu_dirent_at(buffer + offset, count - offset, &record) == 0 else {
+                    throw FileSystemError("read directory", path, .ioError)
+                }
+                offset += record.record_length
+                let name = UnsafeRawBufferPointer(start: record.name, count: record.name_length)
+                if name.count == 1 && name[0] == 0x2E { continue }
+                if name.count == 2 && name[0] == 0x2E && name[1] == 0x2E { continue }
+                result.append(DirectoryEntry(name: FileName(Array(name)), inode: record.ino))
+            }
+        }
+        return result
+    }
+
+    /// lstat(2) of an entry: a symlink is described, not followed.
+    public func status(_ name: FileName) throws -> FileStatus {
+        var st = Glibc.stat()
+        _ = try valueOrErrno { name.withCString { fstatat(fd, $0, &st, EMU_AT_SYMLINK_NOFOLLOW) } }
+            .get("stat", childPath(name))
+        return FileStatus(st)
+    }
+
+    /// fstat(2) of the directory itself.
+    public func status() throws -> FileStatus {
+        try descriptor.status(path: path)
+    }
+
+    /// Opens a subdirectory without following a symlink in its place.
+    public func openDirectory(_ name: FileName) throws -> DirectoryHandle {
+        let flags = O_RDONLY | EMU_O_DIRECTORY | EMU_O_NOFOLLOW | EMU_O_CLOEXEC
+        let child = try valueOrErrno { name.withCString { emu_openat(fd, $0, flags, 0) } }
+            .get("open directory", childPath(name))
+        return DirectoryHandle(adopting: FileDescriptor(rawValue: child), path: childPath(name))
+    }
+
+    /// Opens a subdirectory given as a relative path, one component at a time.
+    public func openDirectory(path relative: RelativePath) throws -> DirectoryHandle {
+        var handle = self
+        for component in relative.components where !relative.isRoot {
+            handle = try handle.openDirectory(component)
+        }
+        return handle
+    }
+
+    /// Opens a regular file for reading without updating its atime where the
+    /// kernel lets us (O_NOATIME needs ownership or CAP_FOWNER).
+    public func openForReading(_ name: FileName) throws -> FileDescriptor {
+        let flags = O_RDONLY | EMU_O_NOFOLLOW | EMU_O_CLOEXEC
+        var result = valueOrErrno { name.withCString { emu_openat(fd, $0, flags | EMU_O_NOATIME, 0) } }
+        if case .failure(.notPermitted) = result {
+            result = valueOrErrno { name.withCString { emu_openat(fd, $0, flags, 0) } }
+        }
+        return FileDescriptor(rawValue: try result.get("open", childPath(name)))
+    }
+
+    /// Creates a new file that must not exist yet, private until its mode is set.
+    public func createFile(_ name: FileName, permissions: UInt32 = 0o600) throws -> FileDescriptor {
+        let flags = O_WRONLY | O_CREAT | O_EXCL | EMU_O_NOFOLLOW | EMU_O_CLOEXEC
+        let created = try valueOrErrno { name.withCString { emu_openat(fd, $0, flags, mode_t(permissions)) } }
+            .get("create", childPath(name))
+        return FileDescriptor(rawValue: created)
+    }
+
+    /// Opens an existing entry with O_PATH, for calls that need a descriptor
+    /// of a symlink or device without opening it for I/O.
+    public func openPath(_ name: FileName) throws -> FileDescriptor {
+        let flags = EMU_O_PATH | EMU_O_NOFOLLOW | EMU_O_CLOEXEC
+        let opened = try valueOrErrno { name.withCString { emu_openat(fd, $0, flags, 0) } }
+            .get("open", childPath(name))
+        return FileDescriptor(rawValue: opened)
+    }
+
+    /// mkdirat(2).
+    public func makeDirectory(_ name: FileName, permissions: UInt32 = 0o700) throws {
+        _ = try valueOrErrno { name.withCString { mkdirat(fd, $0, mode_t(permissions)) } }
+            .get("make directory", childPath(name))
+    }
+
+    /// symlinkat(2): the target is stored as written, never resolved.
+    public func makeSymlink(_ name: FileName, target: [UInt8]) throws {
+        _ = try valueOrErrno { target.withCString { t in name.withCString { symlinkat(t, fd, $0) } } }
+            .get("make symlink", childPath(name))
+    }
+
+    /// readlinkat(2), growing the buffer until the whole target fits.
+    public func readSymlink(_ name: FileName) throws -> [UInt8] {
+        var capacity = 256
+        while true {
+            let target = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                let n = try valueOrErrno {
+                    name.withCString { readlinkat(fd, $0, UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self), capacity) }
+                }.get("read symlink", childPath(name))
+                count = n
+            }
+            if target.count < capacity { return target }
+            capacity *= 4
+        }
+    }
+
+    /// mknodat(2) for FIFOs and devices.
+    public func makeNode(_ name: FileName, kind: FileKind, permissions: UInt32, device: UInt64) throws {
+        _ = try valueOrErrno { name.withCString { mknodat(fd, $0, kind.typeBits | mode_t(permissions), dev_t(device)) } }
+            .get("make node", childPath(name))
+    }
+
+    /// linkat(2) of `name` here to `newName` in `directory`, not following a symlink.
+    public func link(_ name: FileName, to directory: DirectoryHandle, as newName: FileName) throws {
+        _ = try valueOrErrno {
+            name.withCString { old in newName.withCString { linkat(fd, old, directory.fd, $0, 0) } }
+        }.get("link", directory.childPath(newName))
+    }
+
+    /// linkat(2) of a path below this directory (the tree of an earlier snapshot).
+    public func link(path: RelativePath, to directory: DirectoryHandle, as newName: FileName) throws {
+        _ = try valueOrErrno {
+            path.withCString { old in newName.withCString { linkat(fd, old, directory.fd, $0, 0) } }
+        }.get("link", directory.childPath(newName))
+    }
+
+    /// unlinkat(2) of a file or an empty directory.
+    public func remove(_ name: FileName, isDirectory: Bool = false) throws {
+        _ = try valueOrErrno { name.withCString { unlinkat(fd, $0, isDirectory ? EMU_AT_REMOVEDIR : 0) } }
+            .get("remove", childPath(name))
+    }
+
+    /// Removes an entry and, for a directory, everything below it, by fd.
+    public func removeTree(_ name: FileName) throws {
+        let status: FileStatus
+        do { status = try self.status(name) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory { return }
+        if status.kind == .directory {
+            let child = try openDirectory(name)
+            // A read-only directory (a user's chmod 555) must become writable to be emptied.
+            if status.permissions & 0o700 != 0o700 { try? child.descriptor.setPermissions(0o700, path: child.path) }
+            for entry in try child.entries() { try child.removeTree(entry.name) }
+        }
+        try remove(name, isDirectory: status.kind == .directory)
+    }
+
+    /// renameat2(2); `flags` takes EMU_RENAME_NOREPLACE or EMU_RENAME_EXCHANGE.
+    public func rename(_ name: FileName, to directory: DirectoryHandle, as newName: FileName, flags: UInt32 = 0) throws {
+        _ = try valueOrErrno {
+            name.withCString { old in newName.withCString { emu_renameat2(fd, old, directory.fd, $0, flags) } }
+        }.get("rename", directory.childPath(newName))
+    }
+
+    /// fchownat(2) without following a symlink.
+    public func setOwner(_ name: FileName, owner: UInt32, group: UInt32) throws {
+        _ = try valueOrErrno { name.withCString { fchownat(fd, $0, owner, group, EMU_AT_SYMLINK_NOFOLLOW) } }
+            .get("change owner of", childPath(name))
+    }
+
+    /// fchmodat(2); never used on symlinks, whose mode Linux does not keep.
+    public func setPermissions(_ name: FileName, _ permissions: UInt32) throws {
+        _ = try valueOrErrno { name.withCString { fchmodat(fd, $0, mode_t(permissions), 0) } }
+            .get("change mode of", childPath(name))
+    }
+
+    /// utimensat(2) of the mtime without following a symlink; the atime is left alone.
+    public func setModified(_ name: FileName, _ time: FileTime) throws {
+        var times = [timespec(tv_sec: 0, tv_nsec: EMU_UTIME_OMIT), time.timespec]
+        _ = try valueOrErrno { name.withCString { utimensat(fd, $0, &times, EMU_AT_SYMLINK_NOFOLLOW) } }
+            .get("set time of", childPath(name))
+    }
+
+    /// fsync(2) of the directory: makes its entries (creates, renames) durable.
+    public func sync() throws {
+        try descriptor.sync(path: path)
+    }
+
+    /// A path through /proc that names `name` inside this directory, for the
+    /// few library calls (ACLs, xattrs of symlinks) that take only paths.
+    public func procPath(_ name: FileName?) -> [UInt8] {
+        var proc = Array("/proc/self/fd/\(fd)".utf8)
+        if let name { proc += [0x2F] + name.bytes }
+        return proc
+    }
+}

@@ -1,0 +1,3 @@
+import EmuCLI
+
+EmuMain.run()
