@@ -69,9 +69,10 @@ public enum ExtendedAttributes {
         return result
     }
 
-    /// Sets the plain (non-ACL) attributes on `target`.
-    public static func write(_ attributes: [ExtendedAttribute], to target: AttributeTarget, path: [UInt8]) throws {
-        for attribute in attributes where !attribute.isACL {
+    /// Sets the attributes on `target`: the plain ones, and the raw ACL ones
+    /// only when asked (ACLs normally go through `AccessControlList`).
+    public static func write(_ attributes: [ExtendedAttribute], to target: AttributeTarget, path: [UInt8], includingACLs: Bool = false) throws {
+        for attribute in attributes where includingACLs || !attribute.isACL {
             _ = try valueOrErrno {
                 attribute.name.withCString { n in
                     attribute.value.withUnsafeBytes { v in

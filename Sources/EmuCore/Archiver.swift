@@ -1,0 +1,381 @@
+import EmuPOSIX
+import Glibc
+import SystemPackage
+
+/// Why a file was copied into a snapshot rather than linked.
+public enum CopyReason: String, Sendable {
+    /// No earlier snapshot had this path.
+    case new
+    /// Its bytes differ from the earlier snapshot's.
+    case content
+    /// Same bytes, but mode, owner, mtime, xattrs or ACLs differ: a new inode.
+    case metadata
+}
+
+/// Hears what a push does as it does it: the CLI prints, tests count.
+public protocol PushObserver: AnyObject {
+    /// An entry that could not be read: it is missing from the snapshot.
+    func skipped(_ path: RelativePath, because error: Error)
+    /// Something worth a line that does not make the snapshot incomplete.
+    func noted(_ path: RelativePath, _ message: String)
+    func copied(_ path: RelativePath, reason: CopyReason, bytes: Int64)
+    func progressed(files: Int, bytes: Int64)
+}
+
+/// A file's identity in the source, to find its other hardlinked names.
+struct FileIdentity: Hashable {
+    var device: UInt64
+    var inode: UInt64
+    init(_ status: FileStatus) { device = status.device; inode = status.inode }
+    init(device: UInt64, inode: UInt64) { self.device = device; self.inode = inode }
+}
+
+/// Copies a source tree into a staging tree, entry by entry in path order,
+/// writing the manifest as it goes. A regular file whose metadata matches
+/// an earlier snapshot's record is linked to that snapshot's inode without
+/// being read; any other is copied and hashed in one read.
+///
+/// With no staging tree (a dry run) it decides and reports, and writes nothing.
+final class Archiver {
+    /// An earlier tree and its manifest, read in step with the walk.
+    struct Base {
+        let tree: DirectoryHandle
+        let reader: ManifestReader
+        var pending: ManifestRecord? = nil
+        var exhausted = false
+
+        init(tree: DirectoryHandle, reader: ManifestReader) {
+            self.tree = tree
+            self.reader = reader
+        }
+
+        /// The record for `path`, if the manifest has one. Paths must be asked
+        /// in increasing order; records before `path` are passed over.
+        mutating func record(at path: RelativePath) -> ManifestRecord? {
+            while !exhausted {
+                if pending == nil {
+                    do { pending = try reader.next() } catch { pending = nil }
+                    if pending == nil { exhausted = true; return nil }
+                }
+                let candidate = pending!
+                if candidate.path < path { pending = nil; continue }
+                return candidate.path == path ? candidate : nil
+            }
+            return nil
+        }
+    }
+
+    struct Settings {
+        var excludes = ExcludeRules()
+        var oneFileSystem = false
+        var checksum = false
+        /// Directories never entered: the sink, when it lies inside the source.
+        var skipped: Set<FileIdentity> = []
+    }
+
+    let settings: Settings
+    unowned let observer: PushObserver
+    let staging: DirectoryHandle?
+    let writer: ManifestWriter?
+    var bases: [Base]
+    /// Errors on paths below this prefix are the sink's: they stop the push.
+    let sinkPrefix: [UInt8]
+    let copier = DataCopier()
+    var leaders: [FileIdentity: ManifestRecord] = [:]
+    var counts = Snapshot.Counts()
+    var rootDevice: UInt64 = 0
+
+    init(settings: Settings, observer: PushObserver, staging: DirectoryHandle?, writer: ManifestWriter?, bases: [Base], sinkPrefix: [UInt8]) {
+        self.settings = settings
+        self.observer = observer
+        self.staging = staging
+        self.writer = writer
+        self.bases = bases
+        self.sinkPrefix = sinkPrefix
+    }
+
+    func archive(_ root: DirectoryHandle) throws {
+        let status = try root.status()
+        rootDevice = status.device
+        let (record, attributes) = try directoryRecord(root, path: .root, status: status)
+        try writer?.append(record)
+        try archiveChildren(of: root, into: staging, path: .root)
+        if let staging {
+            try EntryMetadata(record, attributes: attributes).apply(
+                to: .open(staging.descriptor, directory: staging, path: staging.path),
+                aclSource: .open(root.descriptor, directory: root, path: root.path))
+        }
+    }
+
+    // MARK: Walking
+
+    func archiveChildren(of source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath) throws {
+        let entries: [DirectoryEntry]
+        do { entries = try source.entries().sorted { $0.name < $1.name } } catch let error where !isSinkSide(error) {
+            skip(path, error)
+            return
+        }
+        for entry in entries {
+            if path.isRoot && entry.name.bytes == Array(Source.metadataName.utf8) { continue }
+            let childPath = path.appending(entry.name)
+            var kind: FileKind? = nil
+            do {
+                let status: FileStatus
+                do { status = try source.status(entry.name) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
+                    continue  // removed since the directory was read
+                }
+                if settings.skipped.contains(FileIdentity(status)) { continue }
+                if settings.excludes.isExcluded(childPath, isDirectory: status.kind == .directory) { continue }
+                kind = status.kind
+                switch status.kind {
+                case .regular: try archiveFile(entry.name, in: source, into: target, path: childPath, status: status)
+                case .directory: try archiveDirectory(entry.name, in: source, into: target, path: childPath, status: status)
+                case .symlink: try archiveSymlink(entry.name, in: source, into: target, path: childPath, status: status)
+                case .fifo, .characterDevice, .blockDevice:
+                    try archiveSpecial(entry.name, in: source, into: target, path: childPath, status: status)
+                case .socket: observer.noted(childPath, "socket skipped (a socket cannot be restored)")
+                case .unknown: observer.noted(childPath, "skipped: unknown file type")
+                }
+            } catch let error where !isSinkSide(error) {
+                // A half-copied file goes; a directory stays, with what its records say it holds.
+                if let target, let kind, kind != .directory { try? target.remove(entry.name) }
+                skip(childPath, error)
+            }
+        }
+    }
+
+    func isSinkSide(_ error: Error) -> Bool {
+        guard let error = error as? FileSystemError else { return true }
+        return error.path.starts(with: sinkPrefix)
+    }
+
+    func skip(_ path: RelativePath, _ error: Error) {
+        counts.skipped += 1
+        observer.skipped(path, because: error)
+    }
+
+    /// The first earlier record of `path`, advancing every base.
+    func previousRecords(at path: RelativePath) -> [(base: Int, record: ManifestRecord)] {
+        var found: [(Int, ManifestRecord)] = []
+        for i in bases.indices {
+            if let record = bases[i].record(at: path) { found.append((i, record)) }
+        }
+        return found
+    }
+
+    // MARK: Directories
+
+    /// A directory's record and its attributes, read only when its ctime
+    /// moved or the last record says it had some.
+    func directoryRecord(_ directory: DirectoryHandle, path: RelativePath, status: FileStatus) throws -> (ManifestRecord, [ExtendedAttribute]) {
+        var record = ManifestRecord(path: path, status: status)
+        let previous = previousRecords(at: path).first?.record
+        let attributes: [ExtendedAttribute]
+        if let previous, previous.kind == .directory, previous.isUnchanged(comparedTo: status), previous.attributes == nil {
+            attributes = []
+        } else {
+            attributes = try ExtendedAttributes.read(.descriptor(directory.descriptor), path: directory.path)
+        }
+        record.attributes = attributesDigest(attributes)
+        counts.directories += 1
+        return (record, attributes)
+    }
+
+    func archiveDirectory(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
+        let child = try source.openDirectory(name)
+        let (record, attributes) = try directoryRecord(child, path: path, status: status)
+        try writer?.append(record)
+        var childTarget: DirectoryHandle? = nil
+        if let target {
+            try target.makeDirectory(name, permissions: 0o700)
+            childTarget = try target.openDirectory(name)
+        }
+        if !(settings.oneFileSystem && status.device != rootDevice) {
+            try archiveChildren(of: child, into: childTarget, path: path)
+        }
+        if let childTarget {
+            try EntryMetadata(record, attributes: attributes).apply(
+                to: .open(childTarget.descriptor, directory: childTarget, path: childTarget.path),
+                aclSource: .open(child.descriptor, directory: child, path: child.path))
+        }
+    }
+
+    // MARK: Regular files
+
+    func archiveFile(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
+        let identity = FileIdentity(status)
+        // Another name of a file already archived in this push: one more link.
+        if status.linkCount > 1, let leader = leaders[identity] {
+            do {
+                try target.map { try staging!.link(path: leader.path, to: $0, as: name) }
+                var record = leader
+                record.path = path
+                record.hardlinkLeader = leader.path
+                try finishFile(record, identity: nil)
+                return
+            } catch let error as FileSystemError where error.errno == .tooManyLinks {
+                // The sink's link limit: this name gets its own inode below.
+            }
+        }
+        let previous = previousRecords(at: path)
+        if !settings.checksum {
+            for (base, record) in previous where record.kind == .regular && record.isUnchanged(comparedTo: status) {
+                if try link(record, from: base, into: target, as: name) {
+                    counts.filesLinked += 1
+                    try finishFile(relinked(record, at: path), identity: identity)
+                    return
+                }
+            }
+        } else if let (base, record) = previous.first, record.kind == .regular, record.size == status.size {
+            // --checksum: read the bytes and the attributes, link only when both match.
+            let candidate = try hashed(name, in: source, path: path)
+            if candidate.hasSameContentAndMetadata(as: record), try link(record, from: base, into: target, as: name) {
+                counts.filesLinked += 1
+                try finishFile(relinked(candidate, at: path), identity: identity)
+                return
+            }
+        }
+        guard let target else {
+            // A dry run: what would be copied, without reading it.
+            let record = ManifestRecord(path: path, status: status)
+            observer.copied(path, reason: previous.isEmpty ? .new : .content, bytes: status.size)
+            counts.filesCopied += 1
+            counts.bytesCopied += status.size
+            try finishFile(record, identity: identity)
+            return
+        }
+        let record = try copy(name, from: source, into: target, path: path)
+        let reason: CopyReason = switch previous.first?.record.content {
+        case nil: .new
+        case record.content: .metadata
+        default: .content
+        }
+        observer.copied(path, reason: reason, bytes: record.size)
+        counts.filesCopied += 1
+        counts.bytesCopied += record.size
+        try finishFile(record, identity: identity)
+    }
+
+    func relinked(_ record: ManifestRecord, at path: RelativePath) -> ManifestRecord {
+        var record = record
+        record.path = path
+        record.hardlinkLeader = nil
+        return record
+    }
+
+    /// Links an earlier snapshot's file into the staging tree; false when
+    /// that file is gone or has reached the link limit (then it is copied).
+    func link(_ record: ManifestRecord, from base: Int, into target: DirectoryHandle?, as name: FileName) throws -> Bool {
+        guard let target else { return true }
+        do {
+            try bases[base].tree.link(path: record.path, to: target, as: name)
+            return true
+        } catch let error as FileSystemError where error.errno == .tooManyLinks || error.errno == .noSuchFileOrDirectory {
+            return false
+        }
+    }
+
+    func finishFile(_ record: ManifestRecord, identity: FileIdentity?) throws {
+        try writer?.append(record)
+        if let identity, record.hardlinkLeader == nil { leaders[identity] = record }
+        counts.files += 1
+        counts.bytes += record.size
+        observer.progressed(files: counts.files, bytes: counts.bytes)
+    }
+
+    /// Reads a file once for its hash and attributes, for --checksum.
+    func hashed(_ name: FileName, in source: DirectoryHandle, path: RelativePath) throws -> ManifestRecord {
+        let input = try source.openForReading(name)
+        defer { input.closeIgnoringErrors() }
+        var hasher = ContentHasher()
+        let length = try copier.copy(from: input, to: nil, sourcePath: source.childPath(name), destinationPath: []) { hasher.update($0) }
+        var record = ManifestRecord(path: path, status: try input.status(path: source.childPath(name)))
+        record.size = length
+        record.content = hasher.finalize()
+        record.attributes = attributesDigest(try ExtendedAttributes.read(.descriptor(input), path: source.childPath(name)))
+        return record
+    }
+
+    /// Copies a file into the staging tree, hashing it in the same read. A
+    /// file that changes while read is read again, twice at most, then taken
+    /// as read, reported, and recorded so that the next push reads it again.
+    func copy(_ name: FileName, from source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath) throws -> ManifestRecord {
+        let sourcePath = source.childPath(name)
+        let targetPath = target.childPath(name)
+        for attempt in 1... {
+            let input = try source.openForReading(name)
+            defer { input.closeIgnoringErrors() }
+            let before = try input.status(path: sourcePath)
+            guard before.kind == .regular else { throw FileSystemError("copy", sourcePath, .invalidArgument) }
+            if attempt > 1 { try target.remove(name) }
+            let output = try target.createFile(name)
+            defer { output.closeIgnoringErrors() }
+            var hasher = ContentHasher()
+            let length = try copier.copy(from: input, to: output, sourcePath: sourcePath, destinationPath: targetPath) { hasher.update($0) }
+            let after = try input.status(path: sourcePath)
+            let stable = after.size == length && after.modified == before.modified && after.changed == before.changed
+            if !stable && attempt < 3 { continue }
+            var record = ManifestRecord(path: path, status: after)
+            record.size = length
+            record.content = hasher.finalize()
+            if !stable {
+                observer.noted(path, "changed while it was read; kept as read, and read again next push")
+                record.changed = FileTime(seconds: 0, nanoseconds: 0)
+            }
+            let attributes = try ExtendedAttributes.read(.descriptor(input), path: sourcePath)
+            record.attributes = attributesDigest(attributes)
+            try EntryMetadata(record, attributes: attributes).apply(
+                to: .open(output, directory: target, path: targetPath),
+                aclSource: .open(input, directory: source, path: sourcePath))
+            CrashPoint.reach("push.after-copy")
+            return record
+        }
+        fatalError("unreachable")
+    }
+
+    // MARK: Symlinks, FIFOs, devices
+
+    func archiveSymlink(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
+        var record = ManifestRecord(path: path, status: status)
+        record.symlinkTarget = try source.readSymlink(name)
+        let attributes = try attributesByName(name, in: source, path: path, status: status)
+        record.attributes = attributesDigest(attributes)
+        if let target {
+            try target.makeSymlink(name, target: record.symlinkTarget!)
+            try EntryMetadata(record, attributes: attributes).apply(to: .entry(target, name, .symlink), aclSource: nil)
+        }
+        try writer?.append(record)
+        counts.symlinks += 1
+    }
+
+    func archiveSpecial(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
+        var record = ManifestRecord(path: path, status: status)
+        if status.kind != .fifo { record.device = DeviceNumber(status.deviceNumber) }
+        let attributes = try attributesByName(name, in: source, path: path, status: status)
+        record.attributes = attributesDigest(attributes)
+        if let target {
+            do {
+                try target.makeNode(name, kind: status.kind, permissions: 0o600, device: status.deviceNumber)
+            } catch let error as FileSystemError where error.errno == .notPermitted && status.kind != .fifo {
+                observer.noted(path, "device skipped (only root can make device files)")
+                return
+            }
+            try EntryMetadata(record, attributes: attributes).apply(to: .entry(target, name, status.kind), aclSource: nil)
+        }
+        try writer?.append(record)
+        counts.specials += 1
+    }
+
+    /// Attributes of an entry that cannot be opened, read only when its ctime
+    /// moved or the last record says it had some.
+    func attributesByName(_ name: FileName, in source: DirectoryHandle, path: RelativePath, status: FileStatus) throws -> [ExtendedAttribute] {
+        if let previous = previousRecords(at: path).first?.record, previous.isUnchanged(comparedTo: status), previous.attributes == nil {
+            return []
+        }
+        do {
+            return try ExtendedAttributes.read(.path(source.procPath(name)), path: source.childPath(name))
+        } catch let error as FileSystemError where error.errno == .notSupported || error.errno == .notPermitted {
+            return []
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import EmuPOSIX
+import Glibc
+
+/// A moment as emu records it: seconds and nanoseconds since the epoch.
+/// Names and user-facing dates are in local time, as `ls` shows them.
+public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var seconds: Int64
+    public var nanoseconds: Int32
+
+    public init(seconds: Int64, nanoseconds: Int32 = 0) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    public static func now() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(seconds: Int64(spec.tv_sec), nanoseconds: Int32(spec.tv_nsec))
+    }
+
+    public static func < (a: Timestamp, b: Timestamp) -> Bool {
+        (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds)
+    }
+
+    /// `1763716500.123456789`: the exact form kept in records.
+    public var description: String {
+        let nanos = String(nanoseconds)
+        return "\(seconds)." + String(repeating: "0", count: 9 - nanos.count) + nanos
+    }
+
+    /// Parses the exact form (`seconds.nanoseconds`, nanoseconds optional).
+    public init?(exact text: some StringProtocol) {
+        let parts = text.split(separator: ".", maxSplits: 1)
+        guard let seconds = Int64(parts[0]) else { return nil }
+        var nanos: Int32 = 0
+        if parts.count == 2 {
+            let digits = parts[1].prefix(9)
+            guard digits.allSatisfy(\.isNumber), let value = Int32(digits) else { return nil }
+            nanos = value * Int32(pow(10, Double(9 - digits.count)))
+        }
+        self.init(seconds: seconds, nanoseconds: nanos)
+    }
+
+    var localTime: tm {
+        var time = time_t(seconds)
+        var parts = tm()
+        localtime_r(&time, &parts)
+        return parts
+    }
+
+    /// `2026-11-21 09.15.00`: the snapshot's name in the sink (local time).
+    public var snapshotName: String {
+        let t = localTime
+        return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1))-\(pad(t.tm_mday)) \(pad(t.tm_hour)).\(pad(t.tm_min)).\(pad(t.tm_sec))"
+    }
+
+    /// `2026-11-21 09:15:00`: the date as the log shows it (local time).
+    public var displayText: String {
+        let t = localTime
+        return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1))-\(pad(t.tm_mday)) \(pad(t.tm_hour)):\(pad(t.tm_min)):\(pad(t.tm_sec))"
+    }
+
+    /// `2026-11-21T09:15:00+01:00`: ISO 8601 with the local offset, for JSON.
+    public var iso8601: String {
+        let t = localTime
+        let offset = t.tm_gmtoff
+        let sign = offset < 0 ? "-" : "+"
+        let minutes = abs(offset) / 60
+        return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1))-\(pad(t.tm_mday))T\(pad(t.tm_hour)):\(pad(t.tm_min)):\(pad(t.tm_sec))"
+            + "\(sign)\(pad(Int32(minutes / 60))):\(pad(Int32(minutes % 60)))"
+    }
+
+    /// emu 0.2.5's `date` field: `Saturday November 21 09:15:00 2026`.
+    public var legacyText: String {
+        let days = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+        let months = ["January", "February", "March", "April", "May", "June", "July", "August",
+                      "September", "October", "November", "December"]
+        let t = localTime
+        return "\(days[Int(t.tm_wday)]) \(months[Int(t.tm_mon)]) \(pad(t.tm_mday)) \(pad(t.tm_hour)):\(pad(t.tm_min)):\(pad(t.tm_sec)) \(t.tm_year + 1900)"
+    }
+
+    /// Parses a user's date, in local time: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]`
+    /// (or with `T`), the snapshot-name form `YYYY-MM-DD HH.MM.SS`, or
+    /// `@SECONDS` since the epoch. A bare day means its start, or its end when
+    /// `dayEnd` is set (the state *as of* that day).
+    public static func parse(_ text: String, dayEnd: Bool = false) -> Timestamp? {
+        if text.hasPrefix("@"), let seconds = Timestamp(exact: text.dropFirst()) { return seconds }
+        let digits = text.split(whereSeparator: { "-:. T".contains($0) })
+        guard digits.allSatisfy({ $0.allSatisfy(\.isNumber) }),
+              [3, 5, 6].contains(digits.count),
+              digits[0].count == 4
+        else { return nil }
+        let numbers = digits.compactMap { Int32($0) }
+        var parts = tm()
+        parts.tm_year = numbers[0] - 1900
+        parts.tm_mon = numbers[1] - 1
+        parts.tm_mday = numbers[2]
+        if numbers.count >= 5 {
+            parts.tm_hour = numbers[3]
+            parts.tm_min = numbers[4]
+            parts.tm_sec = numbers.count == 6 ? numbers[5] : 0
+        } else if dayEnd {
+            parts.tm_hour = 23; parts.tm_min = 59; parts.tm_sec = 59
+        }
+        guard (1...12).contains(numbers[1]), (1...31).contains(numbers[2]),
+              parts.tm_hour < 24, parts.tm_min < 60, parts.tm_sec < 61 else { return nil }
+        parts.tm_isdst = -1
+        let seconds = mktime(&parts)
+        guard seconds != -1 else { return nil }
+        let exact = Timestamp(seconds: Int64(seconds))
+        return numbers.count == 3 && dayEnd ? Timestamp(seconds: exact.seconds, nanoseconds: 999_999_999) : exact
+    }
+
+    /// "3 hours ago", for status lines.
+    public func age(at now: Timestamp = .now()) -> String {
+        let seconds = max(0, now.seconds - self.seconds)
+        let units: [(Int64, String)] = [(86400 * 365, "year"), (86400 * 30, "month"), (86400 * 7, "week"), (86400, "day"), (3600, "hour"), (60, "minute")]
+        for (size, name) in units where seconds >= size {
+            let n = seconds / size
+            return "\(n) \(name)\(n == 1 ? "" : "s") ago"
+        }
+        return "\(seconds) second\(seconds == 1 ? "" : "s") ago"
+    }
+}
+
+private func pad(_ value: Int32, _ width: Int = 2) -> String {
+    let text = String(value)
+    return String(repeating: "0", count: max(0, width - text.count)) + text
+}

@@ -1,0 +1,47 @@
+import EmuPOSIX
+
+/// A failure a command reports to its user: what went wrong, how to fix it,
+/// and the kind of failure, which the CLI maps to an exit status.
+public struct EmuError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable {
+        /// The operation failed; nothing was changed or it was rolled back.
+        case failed
+        /// Bad usage: unknown sink or snapshot, malformed reference or option.
+        case usage
+        /// `verify` found damage.
+        case damaged
+        /// Another emu holds the sink or source lock.
+        case locked
+    }
+
+    public let kind: Kind
+    public let message: String
+    public let fix: String?
+
+    public init(_ kind: Kind, _ message: String, fix: String? = nil) {
+        self.kind = kind
+        self.message = message
+        self.fix = fix
+    }
+
+    public static func failed(_ message: String, fix: String? = nil) -> EmuError { EmuError(.failed, message, fix: fix) }
+    public static func usage(_ message: String, fix: String? = nil) -> EmuError { EmuError(.usage, message, fix: fix) }
+
+    public var description: String {
+        guard let fix else { return message }
+        return "\(message)\n  fix: \(fix)"
+    }
+}
+
+extension EmuError {
+    /// Wraps a filesystem failure, with a fix for the errors users can act on.
+    public init(_ error: FileSystemError, doing what: String? = nil) {
+        let fix: String? = switch error.errno {
+        case .noSpace: "free space on that filesystem, or prune old snapshots (emu prune)"
+        case .permissionDenied, .notPermitted: "run emu as a user who may do this, or fix the permissions"
+        case .readOnlyFileSystem: "remount the filesystem read-write"
+        default: nil
+        }
+        self.init(.failed, (what.map { "\($0): " } ?? "") + error.description, fix: fix)
+    }
+}

@@ -1,0 +1,104 @@
+import EmuPOSIX
+import Glibc
+import SystemPackage
+
+/// What lives in an inode besides the data: applied to a new entry in one
+/// order — owner (which clears setuid bits), mode, xattrs, ACLs (which
+/// refine the mode), and the mtime last, since every other change moves it.
+struct EntryMetadata {
+    var owner: UInt32
+    var group: UInt32
+    var permissions: UInt32
+    var modified: FileTime
+    var attributes: [ExtendedAttribute]
+
+    init(_ record: ManifestRecord, attributes: [ExtendedAttribute]) {
+        owner = record.owner
+        group = record.group
+        permissions = record.permissions
+        modified = record.modified
+        self.attributes = attributes
+    }
+
+    /// An entry to apply metadata to, or to read ACLs from.
+    enum Target {
+        /// An open regular file or directory.
+        case open(FileDescriptor, directory: DirectoryHandle?, path: [UInt8])
+        /// A symlink, FIFO or device, reached by name.
+        case entry(DirectoryHandle, FileName, FileKind)
+
+        var path: [UInt8] {
+            switch self {
+            case .open(_, _, let path): path
+            case .entry(let directory, let name, _): directory.childPath(name)
+            }
+        }
+
+        var attributeTarget: AttributeTarget {
+            switch self {
+            case .open(let fd, _, _): .descriptor(fd)
+            case .entry(let directory, let name, _): .path(directory.procPath(name))
+            }
+        }
+
+        /// A path through /proc for libacl's default-ACL calls (directories only).
+        var procPath: [UInt8]? {
+            switch self {
+            case .open(let fd, _, _): Array("/proc/self/fd/\(fd.rawValue)".utf8)
+            case .entry: nil
+            }
+        }
+    }
+
+    /// Owners are set when we may: always as root, else only to ourselves.
+    static let isPrivileged = geteuid() == 0
+
+    /// Applies everything to `target`; ACLs come through libacl from
+    /// `aclSource` when there is one, else from their raw xattr values.
+    func apply(to target: Target, aclSource: Target?) throws {
+        let path = target.path
+        if Self.isPrivileged || owner == geteuid() {
+            do {
+                switch target {
+                case .open(let fd, _, _): try fd.setOwner(owner, group, path: path)
+                case .entry(let directory, let name, _): try directory.setOwner(name, owner: owner, group: group)
+                }
+            } catch let error as FileSystemError where error.errno == .notPermitted || error.errno == .invalidArgument {
+                // Not root and not a member of the group: the record keeps the owner for a root restore.
+            }
+        }
+        switch target {
+        case .open(let fd, _, _): try fd.setPermissions(permissions, path: path)
+        case .entry(let directory, let name, let kind) where kind != .symlink: try directory.setPermissions(name, permissions)
+        case .entry: break
+        }
+        try ignoringUnsupported { try ExtendedAttributes.write(attributes, to: target.attributeTarget, path: path) }
+        let hasAccessACL = attributes.contains { $0.name == ExtendedAttribute.accessACL }
+        let hasDefaultACL = attributes.contains { $0.name == ExtendedAttribute.defaultACL }
+        if hasAccessACL || hasDefaultACL {
+            if case .open(let destination, _, _) = target, case .open(let source, _, _)? = aclSource,
+               let sourceProc = aclSource?.procPath, let destinationProc = target.procPath {
+                try ignoringUnsupported {
+                    try AccessControlList.copy(from: source, sourceProcPath: sourceProc, to: destination, destinationProcPath: destinationProc,
+                                               hasAccess: hasAccessACL, hasDefault: hasDefaultACL, path: path)
+                }
+            } else {
+                // FIFOs and devices: the kernel takes the raw ACL xattrs as libacl would write them.
+                try ignoringUnsupported {
+                    try ExtendedAttributes.write(attributes.filter(\.isACL), to: target.attributeTarget, path: path, includingACLs: true)
+                }
+            }
+        }
+        switch target {
+        case .open(let fd, _, _): try fd.setModified(modified, path: path)
+        case .entry(let directory, let name, _): try directory.setModified(name, modified)
+        }
+    }
+
+    /// A filesystem without xattrs, or an xattr namespace we may not write
+    /// (trusted.* as a user), does not fail the entry.
+    func ignoringUnsupported(_ body: () throws -> Void) throws {
+        do { try body() } catch let error as FileSystemError
+            where error.errno == .notSupported || error.errno == .notPermitted || error.errno == .notSupportedOnSocket {}
+    }
+}

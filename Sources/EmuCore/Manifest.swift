@@ -1,0 +1,416 @@
+import EmuPOSIX
+import Glibc
+import SystemPackage
+
+/// What a snapshot recorded of one source entry: enough to decide, without
+/// reading the file, whether it changed since (size, mtime, ctime, inode),
+/// and to restore or verify it (type, mode, owner, hashes, targets).
+///
+/// A regular file records the SHA-256 of its bytes and, when it has any, the
+/// digest of its xattrs and ACLs; together with mode, owner and mtime that
+/// is the key under which identical files can share one inode.
+public struct ManifestRecord: Sendable, Equatable {
+    public var path: RelativePath
+    public var kind: FileKind
+    public var permissions: UInt32
+    public var owner: UInt32
+    public var group: UInt32
+    public var size: Int64
+    public var modified: FileTime
+    /// The source's ctime and inode when the entry was read: change detection only.
+    public var changed: FileTime
+    public var inode: UInt64
+    public var content: ContentHash?
+    public var attributes: ContentHash?
+    public var symlinkTarget: [UInt8]?
+    public var device: DeviceNumber?
+    /// For the second and later names of a file hardlinked in the source:
+    /// the first name, in path order, of the same inode.
+    public var hardlinkLeader: RelativePath?
+
+    public init(path: RelativePath, status: FileStatus) {
+        self.path = path
+        kind = status.kind
+        permissions = status.permissions
+        owner = status.owner
+        group = status.group
+        size = status.kind == .regular || status.kind == .symlink ? status.size : 0
+        modified = status.modified
+        changed = status.changed
+        inode = status.inode
+    }
+
+    /// Whether the source entry described by `status` is, by its metadata, the
+    /// one this record describes: same type, size, mtime, ctime and inode. A
+    /// ctime that did not move says mode, owner, xattrs and ACLs did not either.
+    public func isUnchanged(comparedTo status: FileStatus) -> Bool {
+        kind == status.kind && size == status.size && modified == status.modified
+            && changed == status.changed && inode == status.inode
+            && permissions == status.permissions && owner == status.owner && group == status.group
+    }
+
+    /// Whether two records hold the same bytes with the same inode metadata,
+    /// so that one inode may stand for both.
+    public func hasSameContentAndMetadata(as other: ManifestRecord) -> Bool {
+        kind == other.kind && content == other.content && size == other.size
+            && permissions == other.permissions && owner == other.owner && group == other.group
+            && modified == other.modified && attributes == other.attributes
+    }
+}
+
+/// The manifest file format, version 1: a header line, one line per entry
+/// in path order, and an end line with the count (its absence marks a
+/// manifest cut short by a killed push). Fields are tab-separated:
+///
+///     type mode uid gid size mtime ctime inode sha256 attrs extra path
+///
+/// type is one of `f d l p c b`; mode is octal; times are `seconds.nanos`;
+/// sha256 and attrs are hex or `-`; extra is a symlink's target, a device's
+/// `major,minor`, a hardlinked file's first name, or `-`. Names are bytes:
+/// only `\`, control bytes, and a lone `-` are escaped (`\\`, `\t`, `\x1b`).
+enum ManifestFormat {
+    static let header = Array("emu-manifest 1\n".utf8)
+    static let endTag = Array("end".utf8)
+    static let tab: UInt8 = 0x09, newline: UInt8 = 0x0A, dash: UInt8 = 0x2D, backslash: UInt8 = 0x5C
+
+    static func letter(_ kind: FileKind) -> UInt8 {
+        switch kind {
+        case .regular: UInt8(ascii: "f")
+        case .directory: UInt8(ascii: "d")
+        case .symlink: UInt8(ascii: "l")
+        case .fifo: UInt8(ascii: "p")
+        case .characterDevice: UInt8(ascii: "c")
+        case .blockDevice: UInt8(ascii: "b")
+        case .socket: UInt8(ascii: "s")
+        case .unknown: UInt8(ascii: "?")
+        }
+    }
+
+    static func kind(_ letter: UInt8) -> FileKind? {
+        switch letter {
+        case UInt8(ascii: "f"): .regular
+        case UInt8(ascii: "d"): .directory
+        case UInt8(ascii: "l"): .symlink
+        case UInt8(ascii: "p"): .fifo
+        case UInt8(ascii: "c"): .characterDevice
+        case UInt8(ascii: "b"): .blockDevice
+        default: nil
+        }
+    }
+
+    static func escape(_ bytes: [UInt8], into out: inout [UInt8]) {
+        if bytes == [dash] {
+            out += Array("\\x2d".utf8)
+            return
+        }
+        for b in bytes {
+            switch b {
+            case backslash: out += [backslash, backslash]
+            case tab: out += [backslash, UInt8(ascii: "t")]
+            case newline: out += [backslash, UInt8(ascii: "n")]
+            case 0x0D: out += [backslash, UInt8(ascii: "r")]
+            case 0..<0x20, 0x7F:
+                out += [backslash, UInt8(ascii: "x")] + hexDigits([b])
+            default: out.append(b)
+            }
+        }
+    }
+
+    static func unescape(_ bytes: ArraySlice<UInt8>) -> [UInt8]? {
+        guard bytes.contains(backslash) else { return Array(bytes) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let b = bytes[i]
+            guard b == backslash else { out.append(b); i += 1; continue }
+            guard i + 1 < bytes.endIndex else { return nil }
+            switch bytes[i + 1] {
+            case backslash: out.append(backslash); i += 2
+            case UInt8(ascii: "t"): out.append(tab); i += 2
+            case UInt8(ascii: "n"): out.append(newline); i += 2
+            case UInt8(ascii: "r"): out.append(0x0D); i += 2
+            case UInt8(ascii: "x"):
+                guard i + 3 < bytes.endIndex, let h = hexValue(bytes[i + 2]), let l = hexValue(bytes[i + 3]) else { return nil }
+                out.append(h << 4 | l); i += 4
+            default: return nil
+            }
+        }
+        return out
+    }
+
+    static func appendDecimal<T: BinaryInteger>(_ value: T, to out: inout [UInt8]) {
+        out += Array(String(value).utf8)
+    }
+
+    static func appendTime(_ time: FileTime, to out: inout [UInt8]) {
+        appendDecimal(time.seconds, to: &out)
+        out.append(UInt8(ascii: "."))
+        let nanos = Array(String(time.nanoseconds).utf8)
+        out += [UInt8](repeating: UInt8(ascii: "0"), count: 9 - nanos.count) + nanos
+    }
+
+    static func encode(_ r: ManifestRecord, into out: inout [UInt8]) {
+        out.append(letter(r.kind)); out.append(tab)
+        out += Array(String(r.permissions, radix: 8).utf8); out.append(tab)
+        appendDecimal(r.owner, to: &out); out.append(tab)
+        appendDecimal(r.group, to: &out); out.append(tab)
+        appendDecimal(r.size, to: &out); out.append(tab)
+        appendTime(r.modified, to: &out); out.append(tab)
+        appendTime(r.changed, to: &out); out.append(tab)
+        appendDecimal(r.inode, to: &out); out.append(tab)
+        if let content = r.content { out += content.hex } else { out.append(dash) }
+        out.append(tab)
+        if let attributes = r.attributes { out += attributes.hex } else { out.append(dash) }
+        out.append(tab)
+        if let target = r.symlinkTarget {
+            escape(target, into: &out)
+        } else if let device = r.device {
+            out += Array("\(device.major),\(device.minor)".utf8)
+        } else if let leader = r.hardlinkLeader {
+            escape(leader.bytes, into: &out)
+        } else {
+            out.append(dash)
+        }
+        out.append(tab)
+        escape(r.path.bytes, into: &out)
+        out.append(newline)
+    }
+
+    /// Parses one line (without its newline); nil when it is malformed.
+    static func decode(_ line: ArraySlice<UInt8>) -> ManifestRecord? {
+        var fields: [ArraySlice<UInt8>] = []
+        fields.reserveCapacity(12)
+        var start = line.startIndex
+        var i = line.startIndex
+        while i < line.endIndex, fields.count < 11 {
+            if line[i] == tab {
+                fields.append(line[start..<i])
+                start = i + 1
+            }
+            i += 1
+        }
+        fields.append(line[start..<line.endIndex])
+        guard fields.count == 12, fields[0].count == 1, let kind = kind(fields[0].first!),
+              let permissions = UInt32(octal: fields[1]), let owner = UInt32(decimal: fields[2]),
+              let group = UInt32(decimal: fields[3]), let size = Int64(decimal: fields[4]),
+              let modified = FileTime(exact: fields[5]), let changed = FileTime(exact: fields[6]),
+              let inode = UInt64(decimal: fields[7]), let path = unescape(fields[11])
+        else { return nil }
+        var record = ManifestRecord(
+            path: RelativePath(path), kind: kind, permissions: permissions, owner: owner, group: group,
+            size: size, modified: modified, changed: changed, inode: inode)
+        if fields[8] != [dash] {
+            guard let hash = ContentHash(hex: fields[8]) else { return nil }
+            record.content = hash
+        }
+        if fields[9] != [dash] {
+            guard let hash = ContentHash(hex: fields[9]) else { return nil }
+            record.attributes = hash
+        }
+        if fields[10] != [dash] {
+            guard let extra = unescape(fields[10]) else { return nil }
+            switch kind {
+            case .symlink: record.symlinkTarget = extra
+            case .characterDevice, .blockDevice:
+                let parts = extra.split(separator: UInt8(ascii: ","))
+                guard parts.count == 2, let major = UInt32(decimal: parts[0]), let minor = UInt32(decimal: parts[1]) else { return nil }
+                record.device = DeviceNumber(major: major, minor: minor)
+            case .regular: record.hardlinkLeader = RelativePath(extra)
+            default: return nil
+            }
+        }
+        return record
+    }
+}
+
+extension ManifestRecord {
+    init(path: RelativePath, kind: FileKind, permissions: UInt32, owner: UInt32, group: UInt32,
+         size: Int64, modified: FileTime, changed: FileTime, inode: UInt64) {
+        self.path = path
+        self.kind = kind
+        self.permissions = permissions
+        self.owner = owner
+        self.group = group
+        self.size = size
+        self.modified = modified
+        self.changed = changed
+        self.inode = inode
+    }
+}
+
+/// Writes a manifest as a stream: records must come in path order, and
+/// memory stays one buffer however many there are.
+public final class ManifestWriter {
+    let descriptor: FileDescriptor
+    let path: [UInt8]
+    var buffer: [UInt8] = []
+    var hasher = ContentHasher()
+    public private(set) var count = 0
+    var previous: RelativePath? = nil
+    static let flushSize = 256 * 1024
+
+    /// Takes ownership of `descriptor`, which it closes.
+    public init(descriptor: FileDescriptor, path: [UInt8]) throws {
+        self.descriptor = descriptor
+        self.path = path
+        buffer.reserveCapacity(Self.flushSize + 4096)
+        buffer += ManifestFormat.header
+    }
+
+    deinit { descriptor.closeIgnoringErrors() }
+
+    public func append(_ record: ManifestRecord) throws {
+        if let previous { precondition(previous < record.path, "manifest records out of path order") }
+        previous = record.path
+        ManifestFormat.encode(record, into: &buffer)
+        count += 1
+        if buffer.count >= Self.flushSize { try flush() }
+    }
+
+    func flush() throws {
+        hasher.update(buffer)
+        try descriptor.writeAll(buffer, path: path)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes the end line and everything buffered, syncs the file, and returns
+    /// the digest of the whole manifest.
+    public func finish() throws -> ContentHash {
+        buffer += ManifestFormat.endTag + [ManifestFormat.tab]
+        ManifestFormat.appendDecimal(count, to: &buffer)
+        buffer.append(ManifestFormat.newline)
+        try flush()
+        try descriptor.sync(path: path)
+        return hasher.finalize()
+    }
+}
+
+/// Reads a manifest as a stream, checking as it goes what a sink cannot be
+/// trusted with: every line well-formed, every path safe (no `..`, no
+/// absolute path), and paths strictly increasing.
+public final class ManifestReader {
+    let descriptor: FileDescriptor
+    let path: [UInt8]
+    /// A manifest cut short (a killed push's) ends quietly instead of failing.
+    let allowsTruncation: Bool
+    var buffer: [UInt8]
+    var start = 0
+    var end = 0
+    var atEOF = false
+    var lineNumber = 1
+    var previous: RelativePath? = nil
+    public private(set) var isComplete = false
+    public private(set) var count = 0
+
+    public init(descriptor: FileDescriptor, path: [UInt8], allowsTruncation: Bool = false) throws {
+        self.descriptor = descriptor
+        self.path = path
+        self.allowsTruncation = allowsTruncation
+        buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        guard let first = try nextLine(), first == ManifestFormat.header.dropLast() else {
+            throw malformed("it does not start with `emu-manifest 1`")
+        }
+    }
+
+    deinit { descriptor.closeIgnoringErrors() }
+
+    /// Opens `name` in `directory`.
+    public convenience init(in directory: DirectoryHandle, name: FileName, allowsTruncation: Bool = false) throws {
+        let fd = try directory.openForReading(name)
+        try self.init(descriptor: fd, path: directory.childPath(name), allowsTruncation: allowsTruncation)
+    }
+
+    func malformed(_ why: String) -> EmuError {
+        .failed("the manifest \(Printable.path(path)) is damaged at line \(lineNumber): \(why)",
+                fix: "run `emu verify` to see which snapshots are affected")
+    }
+
+    /// The next record, or nil after the last one.
+    public func next() throws -> ManifestRecord? {
+        guard !isComplete, let line = try nextLine() else {
+            if !isComplete && !allowsTruncation { throw malformed("it ends without its end line") }
+            return nil
+        }
+        lineNumber += 1
+        if line.starts(with: ManifestFormat.endTag + [ManifestFormat.tab]) {
+            guard Int(decimal: line.dropFirst(4)) == count else { throw malformed("the end line's count is wrong") }
+            isComplete = true
+            return nil
+        }
+        guard let record = ManifestFormat.decode(line) else { throw malformed("the line is not a record") }
+        guard record.path.isSafe, previous == nil ? record.path.isRoot : !record.path.isRoot,
+              record.hardlinkLeader?.isSafe ?? true
+        else { throw malformed("unsafe path \(record.path)") }
+        if let previous, !(previous < record.path) { throw malformed("paths out of order at \(record.path)") }
+        previous = record.path
+        count += 1
+        return record
+    }
+
+    /// The next line without its newline; nil at the end of the file. A last
+    /// line without a newline is a truncated one and is dropped.
+    func nextLine() throws -> ArraySlice<UInt8>? {
+        while true {
+            if let newline = buffer[start..<end].firstIndex(of: ManifestFormat.newline) {
+                let line = buffer[start..<newline]
+                start = newline + 1
+                return line
+            }
+            if atEOF { return nil }
+            if start > 0 {
+                buffer.withUnsafeMutableBytes { raw in
+                    _ = memmove(raw.baseAddress!, raw.baseAddress! + start, end - start)
+                }
+                end -= start
+                start = 0
+            }
+            if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
+            let n = try buffer.withUnsafeMutableBytes { raw in
+                try descriptor.readFully(into: UnsafeMutableRawBufferPointer(rebasing: raw[end...]), path: path)
+            }
+            if n == 0 { atEOF = true }
+            end += n
+        }
+    }
+}
+
+extension FileTime {
+    init?(exact text: ArraySlice<UInt8>) {
+        guard let dot = text.firstIndex(of: UInt8(ascii: ".")),
+              let seconds = Int64(decimal: text[..<dot]),
+              text.endIndex - dot == 10,
+              let nanos = Int32(decimal: text[(dot + 1)...])
+        else { return nil }
+        self.init(seconds: seconds, nanoseconds: nanos)
+    }
+}
+
+extension FixedWidthInteger {
+    /// Parses ASCII digits (a leading `-` for signed types) without a String.
+    init?(decimal text: ArraySlice<UInt8>) {
+        var value: Self = 0
+        var negative = false
+        var digits = text[...]
+        if Self.isSigned, digits.first == UInt8(ascii: "-") { negative = true; digits = digits.dropFirst() }
+        guard !digits.isEmpty, digits.count <= 20 else { return nil }
+        for c in digits {
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Self(c - 0x30))
+            guard !o1 && !o2 else { return nil }
+            value = a
+        }
+        self = negative ? 0 - value : value
+    }
+
+    init?(octal text: ArraySlice<UInt8>) {
+        var value: Self = 0
+        guard !text.isEmpty, text.count <= 8 else { return nil }
+        for c in text {
+            guard c >= 0x30 && c <= 0x37 else { return nil }
+            value = value * 8 + Self(c - 0x30)
+        }
+        self = value
+    }
+}

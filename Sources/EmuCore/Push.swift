@@ -1,0 +1,156 @@
+import EmuPOSIX
+import Glibc
+import SystemPackage
+
+public struct PushOptions: Sendable {
+    public var message = ""
+    /// `--exclude` rules for this run, after the source's own.
+    public var excludes: [String] = []
+    public var oneFileSystem = false
+    public var checksum = false
+    /// The date to record instead of now (imports, tests).
+    public var date: Timestamp? = nil
+    public var dryRun = false
+    public var lockWait: Double = 0
+
+    public init() {}
+}
+
+public struct PushResult: Sendable {
+    /// The new snapshot; nil after a dry run.
+    public var snapshot: Snapshot?
+    public var counts: Snapshot.Counts
+    /// Seconds spent walking and copying, and publishing.
+    public var walkSeconds: Double
+    public var publishSeconds: Double
+}
+
+/// Makes a new snapshot of `source` in `sink`:
+/// 1. lock the sink, finish what an interrupted command left;
+/// 2. archive into `.emu/staging/` (tree and manifest), linking from the
+///    newest snapshot and from a killed push's leftovers;
+/// 3. syncfs: every byte on disk;
+/// 4. publish by renames — tree, manifest, then the record, which makes the
+///    snapshot exist — then the date link, HEAD and Latest.
+/// A failure before step 4 removes the staging tree and leaves the sink as it was.
+public func push(_ source: Source, to sink: Sink, options: PushOptions, observer: PushObserver) throws -> PushResult {
+    let sinkPath = resolvedPath(sink.path) ?? sink.path
+    if isPath(source.path, within: sinkPath) {
+        throw EmuError.usage("the source \(source.path) lies inside its sink '\(sink.name)' at \(sinkPath)",
+                             fix: "put the sink outside the source, or back up another directory")
+    }
+    var settings = Archiver.Settings()
+    settings.excludes = try source.excludes()
+    for rule in options.excludes {
+        do { try settings.excludes.add(rule) } catch { throw EmuError.usage("--exclude '\(rule)': \(error.message)", fix: error.fix) }
+    }
+    settings.oneFileSystem = options.oneFileSystem
+    settings.checksum = options.checksum
+    if let identity = sink.identity {
+        settings.skipped.insert(FileIdentity(device: identity.device, inode: identity.inode))
+    }
+
+    try sink.lock(options.dryRun ? .shared : .exclusive, wait: options.lockWait)
+    defer { sink.unlock() }
+    if !options.dryRun { try sink.recover() }
+    let snapshots = try sink.snapshots()
+    let head = snapshots.last
+    let date = try uniqueDate(options.date, among: snapshots)
+
+    let sourceRoot = try DirectoryHandle.open(source.path)
+    var bases: [Archiver.Base] = []
+    if !options.dryRun, let resume = try? sink.metadata.openDirectory(FileName("resume")),
+       let tree = try? resume.openDirectory(FileName("tree")),
+       let reader = try? ManifestReader(in: resume, name: FileName("manifest"), allowsTruncation: true) {
+        bases.append(Archiver.Base(tree: tree, reader: reader))
+    }
+    if let head, let tree = try? sink.openTree(head), let reader = try? sink.openManifest(head) {
+        bases.append(Archiver.Base(tree: tree, reader: reader))
+    }
+
+    let started = monotonicSeconds()
+    if options.dryRun {
+        let archiver = Archiver(settings: settings, observer: observer, staging: nil, writer: nil, bases: bases, sinkPrefix: [])
+        try archiver.archive(sourceRoot)
+        return PushResult(snapshot: nil, counts: archiver.counts, walkSeconds: monotonicSeconds() - started, publishSeconds: 0)
+    }
+
+    let staging = try makeStaging(in: sink)
+    do {
+        let tree = try staging.openDirectory(FileName("tree"))
+        let writer = try ManifestWriter(
+            descriptor: try staging.createFile(FileName("manifest"), permissions: 0o644),
+            path: staging.childPath(FileName("manifest")))
+        let archiver = Archiver(settings: settings, observer: observer, staging: tree, writer: writer, bases: bases,
+                                sinkPrefix: Array((sink.path + "/.emu/").utf8))
+        try archiver.archive(sourceRoot)
+        let manifestDigest = try writer.finish()
+        let walked = monotonicSeconds()
+
+        CrashPoint.reach("push.before-sync")
+        try sink.root.descriptor.syncFileSystem(path: Array(sink.path.utf8))
+
+        var snapshot = Snapshot(id: Snapshot.makeID(date: date, manifest: manifestDigest, parent: head?.id), parent: head?.id, date: date)
+        snapshot.counts = archiver.counts
+        snapshot.status = archiver.counts.skipped > 0 ? .incomplete : .complete
+        snapshot.message = options.message
+        snapshot.source = source.path
+        snapshot.sinkName = sink.name
+        snapshot.sinkPath = sink.path
+        try MetadataFile.write(in: staging, "node", snapshot.node.text)
+        try publish(snapshot, from: staging, in: sink, after: snapshots)
+        return PushResult(snapshot: snapshot, counts: archiver.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
+    } catch {
+        // A failed push leaves no trace; a killed one leaves staging for the next to reuse.
+        try? sink.metadata.removeTree(FileName("staging"))
+        throw error
+    }
+}
+
+/// The date of the new snapshot: `requested`, which must not name an
+/// existing snapshot, or now, waiting for the next second when this one
+/// already names one.
+func uniqueDate(_ requested: Timestamp?, among snapshots: [Snapshot]) throws -> Timestamp {
+    let names = Set(snapshots.map(\.name))
+    if let requested {
+        guard !names.contains(requested.snapshotName) else {
+            throw EmuError.usage("a snapshot named '\(requested.snapshotName)' already exists", fix: "choose another --date")
+        }
+        return requested
+    }
+    var now = Timestamp.now()
+    while names.contains(now.snapshotName) {
+        usleep(UInt32(1_000_000 - Int(now.nanoseconds) / 1000) + 1000)
+        now = Timestamp.now()
+    }
+    return now
+}
+
+/// A fresh `.emu/staging/` with an empty `tree/`.
+func makeStaging(in sink: Sink) throws -> DirectoryHandle {
+    try? sink.metadata.removeTree(FileName("staging"))
+    try sink.metadata.makeDirectory(FileName("staging"), permissions: 0o700)
+    let staging = try sink.metadata.openDirectory(FileName("staging"))
+    try staging.makeDirectory(FileName("tree"), permissions: 0o700)
+    return staging
+}
+
+/// Renames the staged snapshot into place, the record last, then points the
+/// date link, HEAD and Latest at it, and drops what a killed push left.
+func publish(_ snapshot: Snapshot, from staging: DirectoryHandle, in sink: Sink, after earlier: [Snapshot]) throws {
+    let id = FileName(snapshot.id)
+    let trees = try sink.metadata.openDirectory(FileName("trees"))
+    let manifests = try sink.metadata.openDirectory(FileName("manifests"))
+    let nodes = try sink.metadata.openDirectory(FileName("nodes"))
+    try staging.rename(FileName("tree"), to: trees, as: id)
+    CrashPoint.reach("push.after-tree")
+    try staging.rename(FileName("manifest"), to: manifests, as: id)
+    try trees.sync()
+    try manifests.sync()
+    try staging.rename(FileName("node"), to: nodes, as: id)
+    try nodes.sync()
+    CrashPoint.reach("push.after-record")
+    try sink.metadata.remove(FileName("staging"), isDirectory: true)
+    try? sink.metadata.removeTree(FileName("resume"))
+    try sink.refreshLinks((earlier + [snapshot]).sorted { ($0.date, $0.id) < ($1.date, $1.id) })
+}

@@ -1,0 +1,308 @@
+import EmuPOSIX
+import Glibc
+import SystemPackage
+
+/// A directory that holds the snapshots of one source:
+///
+///     SINK/.emu/config, HEAD, nodes/ID, trees/ID/, manifests/ID
+///     SINK/.emu/staging/  the push under way (tree/, manifest, node)
+///     SINK/.emu/resume/   what a killed push left, reused by the next
+///     SINK/.emu/trash/    snapshots being deleted
+///     SINK/YYYY-MM-DD HH.MM.SS -> .emu/trees/ID, SINK/Latest -> newest
+///
+/// A snapshot exists when its record (`nodes/ID`) does: publishing renames
+/// the record into place last, deleting renames it away first.
+public final class Sink {
+    public let name: String
+    public let path: String
+    let root: DirectoryHandle
+    let metadata: DirectoryHandle
+    var lock: FileLock?
+
+    static let layout = ["nodes", "trees", "manifests"]
+    static let latestName = "Latest"
+
+    /// Opens a sink; a missing directory or one without `.emu/` (an unmounted
+    /// disk, say) is offline: `nil`.
+    public static func open(_ registration: SinkRegistration) throws -> Sink? {
+        guard isDirectory(registration.path + "/.emu") else { return nil }
+        let root = try DirectoryHandle.open(registration.path)
+        let metadata = try root.openDirectory(FileName(".emu"))
+        for directory in layout where !isDirectory(registration.path + "/.emu/" + directory) {
+            try metadata.makeDirectory(FileName(directory), permissions: 0o755)
+        }
+        return Sink(name: registration.name, path: registration.path, root: root, metadata: metadata)
+    }
+
+    /// Like `open`, but an offline sink is an error that says so.
+    public static func openOnline(_ registration: SinkRegistration) throws -> Sink {
+        guard let sink = try open(registration) else {
+            throw EmuError.failed("the sink '\(registration.name)' at \(registration.path) is offline",
+                                  fix: "mount it, or check the path with `emu sink`")
+        }
+        return sink
+    }
+
+    init(name: String, path: String, root: DirectoryHandle, metadata: DirectoryHandle) {
+        self.name = name
+        self.path = path
+        self.root = root
+        self.metadata = metadata
+    }
+
+    /// Makes a sink at `path` (and the directory, if missing); attaches to an
+    /// existing sink instead. Refuses a filesystem that cannot hardlink.
+    /// Returns whether a new sink was made.
+    public static func create(at path: String) throws -> Bool {
+        if isDirectory(path + "/.emu/nodes") { return false }
+        if !isDirectory(path) {
+            var st = stat()
+            if lstat(path, &st) == 0 {
+                throw EmuError.usage("\(path) exists and is not a directory", fix: "choose a directory for the sink")
+            }
+            guard mkdirParents(path) else {
+                throw EmuError.failed("cannot create \(path): \(String(cString: strerror(errno)))",
+                                      fix: "check that its parent exists and is writable")
+            }
+        }
+        let root = try DirectoryHandle.open(path)
+        try checkHardlinks(in: root)
+        if !isDirectory(path + "/.emu") { try root.makeDirectory(FileName(".emu"), permissions: 0o755) }
+        let metadata = try root.openDirectory(FileName(".emu"))
+        for directory in layout where !isDirectory(path + "/.emu/" + directory) {
+            try metadata.makeDirectory(FileName(directory), permissions: 0o755)
+        }
+        if try MetadataFile.read(in: metadata, "config") == nil {
+            var config = INIDocument()
+            config["Snapshots", "checksum"] = "sha256"
+            config["Snapshots", "format"] = "1"
+            try MetadataFile.write(in: metadata, "config", config.text)
+        }
+        if try MetadataFile.read(in: metadata, "HEAD") == nil {
+            try MetadataFile.write(in: metadata, "HEAD", "")
+        }
+        try root.sync()
+        return true
+    }
+
+    /// Links a probe file to prove the filesystem can hardlink (FAT, exFAT
+    /// and some network mounts cannot: every snapshot would be a full copy).
+    static func checkHardlinks(in root: DirectoryHandle) throws {
+        let probe = FileName(".emu-link-probe"), probeLink = FileName(".emu-link-probe.2")
+        try? root.remove(probe)
+        try? root.remove(probeLink)
+        try root.createFile(probe).closeIgnoringErrors()
+        defer {
+            try? root.remove(probe)
+            try? root.remove(probeLink)
+        }
+        do {
+            try root.link(probe, to: root, as: probeLink)
+        } catch let error as FileSystemError {
+            throw EmuError.failed("the filesystem at \(Printable.path(root.path)) cannot hardlink (\(error.errno)), so every snapshot would be a full copy",
+                                  fix: "put the sink on a filesystem with hardlinks (ext4, xfs, btrfs, NFS with hardlinks)")
+        }
+    }
+
+    // MARK: Locking
+
+    /// Takes the sink lock (exclusive to change the sink, shared to read a
+    /// tree), waiting up to `wait` seconds; exit status 5 when it stays taken.
+    public func lock(_ mode: FileLock.Mode, wait: Double) throws {
+        guard let lock = try FileLock.acquire(in: metadata, name: FileName("lock"), mode: mode, wait: wait) else {
+            throw EmuError(.locked, "the sink '\(name)' at \(path) is locked by another running emu",
+                           fix: "wait for it to finish, or pass --lock-wait SECONDS")
+        }
+        self.lock = lock
+    }
+
+    public func unlock() { lock = nil }
+
+    // MARK: Snapshots
+
+    /// Every snapshot, oldest first (by date, then ID).
+    public func snapshots() throws -> [Snapshot] {
+        let nodes = try metadata.openDirectory(FileName("nodes"))
+        var result: [Snapshot] = []
+        for entry in try nodes.entries() {
+            guard let id = String(validating: entry.name.bytes, as: UTF8.self), Snapshot.isID(id),
+                  let text = try MetadataFile.read(in: nodes, id)
+            else { continue }
+            do {
+                result.append(try Snapshot(id: id, node: try INIDocument(parsing: text)))
+            } catch let error as EmuError {
+                throw EmuError.failed("the record of snapshot \(id) in sink '\(name)' is damaged: \(error.message)",
+                                      fix: "move \(path)/.emu/nodes/\(id) away, or prune the snapshot")
+            }
+        }
+        return result.sorted { ($0.date, $0.id) < ($1.date, $1.id) }
+    }
+
+    public func openTree(_ snapshot: Snapshot) throws -> DirectoryHandle {
+        try metadata.openDirectory(path: RelativePath("trees/\(snapshot.id)"))
+    }
+
+    public func openManifest(_ snapshot: Snapshot) throws -> ManifestReader {
+        try ManifestReader(in: try metadata.openDirectory(FileName("manifests")), name: FileName(snapshot.id))
+    }
+
+    /// The id in HEAD, nil when the sink has no snapshot.
+    public func headID() throws -> String? {
+        let text = (try MetadataFile.read(in: metadata, "HEAD") ?? "").trimmingWhitespace()
+        return text.isEmpty ? nil : text
+    }
+
+    /// Free and total bytes of the sink's filesystem.
+    public func space() -> (free: Int64, total: Int64)? {
+        var st = statvfs()
+        guard fstatvfs(root.descriptor.rawValue, &st) == 0 else { return nil }
+        return (Int64(st.f_bavail) * Int64(st.f_frsize), Int64(st.f_blocks) * Int64(st.f_frsize))
+    }
+
+    public var identity: (device: UInt64, inode: UInt64)? {
+        guard let status = try? root.status() else { return nil }
+        return (status.device, status.inode)
+    }
+
+    // MARK: Changing the sink (exclusive lock held)
+
+    /// Finishes what an interrupted command left: deletions in trash are
+    /// completed, a killed push's staging becomes the resume area, and links
+    /// and HEAD are made to agree with the records.
+    public func recover() throws {
+        let trash = try directory(".emu/trash", create: true)
+        let nodes = try metadata.openDirectory(FileName("nodes"))
+        let trees = try metadata.openDirectory(FileName("trees"))
+        let manifests = try metadata.openDirectory(FileName("manifests"))
+        // A deletion whose record is already in trash: move the rest there too.
+        for entry in try trash.entries() {
+            let entryName = String(decoding: entry.name.bytes, as: UTF8.self)
+            guard entryName.hasSuffix(".node") else { continue }
+            let id = FileName(String(entryName.dropLast(5)))
+            try moveIfPresent(id, from: trees, to: trash, as: FileName("\(id).tree"))
+            try moveIfPresent(id, from: manifests, to: trash, as: FileName("\(id).manifest"))
+        }
+        // A tree without a record is a push killed between its renames.
+        let recorded = Set(try nodes.entries().map(\.name))
+        var orphanTrees: [FileName] = []
+        for entry in try trees.entries() where !recorded.contains(entry.name) { orphanTrees.append(entry.name) }
+        if let orphan = orphanTrees.first, !isDirectory(path + "/.emu/staging/tree") {
+            if !isDirectory(path + "/.emu/staging") { try metadata.makeDirectory(FileName("staging"), permissions: 0o700) }
+            let staging = try metadata.openDirectory(FileName("staging"))
+            try trees.rename(orphan, to: staging, as: FileName("tree"))
+            try moveIfPresent(orphan, from: manifests, to: staging, as: FileName("manifest"))
+            orphanTrees.removeFirst()
+        }
+        for orphan in orphanTrees {
+            try trees.rename(orphan, to: trash, as: FileName("\(orphan).tree"))
+            try moveIfPresent(orphan, from: manifests, to: trash, as: FileName("\(orphan).manifest"))
+        }
+        // A killed push's staging: keep it for the next push to link from.
+        if isDirectory(path + "/.emu/staging") {
+            if isDirectory(path + "/.emu/resume") {
+                try metadata.rename(FileName("resume"), to: trash, as: FileName("resume.\(getpid()).\(Timestamp.now().seconds)"))
+            }
+            try metadata.rename(FileName("staging"), to: metadata, as: FileName("resume"))
+        }
+        for entry in try trash.entries() { try trash.removeTree(entry.name) }
+        try refreshLinks(try snapshots())
+    }
+
+    func moveIfPresent(_ name: FileName, from: DirectoryHandle, to: DirectoryHandle, as newName: FileName) throws {
+        do { try from.rename(name, to: to, as: newName) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {}
+    }
+
+    /// Opens a directory below the sink root, optionally making it.
+    func directory(_ relative: String, create: Bool) throws -> DirectoryHandle {
+        do { return try root.openDirectory(path: RelativePath(relative)) } catch let error as FileSystemError where create && error.errno == .noSuchFileOrDirectory {
+            let parent = try root.openDirectory(path: RelativePath(relative).parent)
+            try parent.makeDirectory(RelativePath(relative).lastName!, permissions: 0o700)
+            return try root.openDirectory(path: RelativePath(relative))
+        }
+    }
+
+    /// Makes every record's date link, removes date links to missing trees,
+    /// and points HEAD and Latest at the newest snapshot.
+    func refreshLinks(_ snapshots: [Snapshot]) throws {
+        let ids = Set(snapshots.map(\.id))
+        let named = Dictionary(snapshots.map { ($0.name, $0.id) }, uniquingKeysWith: { a, b in max(a, b) })
+        for entry in try root.entries() {
+            guard let entryName = String(validating: entry.name.bytes, as: UTF8.self),
+                  Timestamp.isSnapshotName(entryName) || entryName == Self.latestName
+            else { continue }
+            guard (try? root.status(entry.name).kind) == .symlink,
+                  let target = try? root.readSymlink(entry.name) else { continue }
+            let targetText = String(decoding: target, as: UTF8.self)
+            let id = targetText.hasPrefix(".emu/trees/") ? String(targetText.dropFirst(11)) : nil
+            if entryName != Self.latestName, let id, !ids.contains(id) || named[entryName] != id {
+                try root.remove(entry.name)
+            }
+        }
+        for snapshot in snapshots where named[snapshot.name] == snapshot.id {
+            let link = FileName(snapshot.name)
+            if (try? root.readSymlink(link)) != Array(".emu/trees/\(snapshot.id)".utf8) {
+                try MetadataFile.replaceSymlink(in: root, snapshot.name, target: ".emu/trees/\(snapshot.id)")
+            }
+        }
+        let newest = snapshots.last
+        if try headID() != newest?.id { try MetadataFile.write(in: metadata, "HEAD", newest.map { $0.id + "\n" } ?? "") }
+        if let newest {
+            if (try? root.readSymlink(FileName(Self.latestName))) != Array(newest.name.utf8) {
+                try MetadataFile.replaceSymlink(in: root, Self.latestName, target: newest.name)
+            }
+        } else {
+            try? root.remove(FileName(Self.latestName))
+        }
+        try root.sync()
+    }
+
+    /// Deletes a snapshot so that it disappears at once and whole: its
+    /// record is renamed into trash (the snapshot is gone), then its tree and
+    /// manifest follow, then trash is emptied. A kill at any point is
+    /// finished by the next `recover()`.
+    public func delete(_ snapshot: Snapshot) throws {
+        let trash = try directory(".emu/trash", create: true)
+        let nodes = try metadata.openDirectory(FileName("nodes"))
+        let id = FileName(snapshot.id)
+        try nodes.rename(id, to: trash, as: FileName("\(snapshot.id).node"))
+        try trash.sync()
+        try nodes.sync()
+        CrashPoint.reach("prune.after-record")
+        try moveIfPresent(id, from: try metadata.openDirectory(FileName("trees")), to: trash, as: FileName("\(snapshot.id).tree"))
+        try moveIfPresent(id, from: try metadata.openDirectory(FileName("manifests")), to: trash, as: FileName("\(snapshot.id).manifest"))
+        if (try? root.readSymlink(FileName(snapshot.name))) == Array(".emu/trees/\(snapshot.id)".utf8) {
+            try root.remove(FileName(snapshot.name))
+        }
+        for entry in try trash.entries() { try trash.removeTree(entry.name) }
+    }
+
+    /// After deletions: links, Latest and HEAD follow the remaining records.
+    public func finishDeleting() throws {
+        try refreshLinks(try snapshots())
+    }
+}
+
+extension Timestamp {
+    /// Whether `text` has the form of a snapshot's date name.
+    static func isSnapshotName(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 19 else { return false }
+        for (i, b) in bytes.enumerated() {
+            switch i {
+            case 4, 7: if b != UInt8(ascii: "-") { return false }
+            case 10: if b != UInt8(ascii: " ") { return false }
+            case 13, 16: if b != UInt8(ascii: ".") { return false }
+            default: if !(0x30...0x39).contains(b) { return false }
+            }
+        }
+        return true
+    }
+}
+
+/// mkdir -p.
+func mkdirParents(_ path: String) -> Bool {
+    if isDirectory(path) { return true }
+    let parent = parentPath(path)
+    if parent != path && !isDirectory(parent) && !mkdirParents(parent) { return false }
+    return mkdir(path, 0o755) == 0 || errno == EEXIST
+}

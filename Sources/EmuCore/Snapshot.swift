@@ -1,0 +1,128 @@
+import EmuPOSIX
+
+/// The record of one snapshot, `SINK/.emu/nodes/ID`: an INI file with emu
+/// 0.2.5's sections and keys, and emu's additions (exact time, counts,
+/// status). `timestamp` is authoritative; `date` is 0.2.5's readable copy.
+public struct Snapshot: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        /// Every entry of the source, minus excludes, is in the snapshot.
+        case complete
+        /// Some entries could not be read and are missing.
+        case incomplete
+    }
+
+    public var id: String
+    public var parent: String?
+    public var date: Timestamp
+    public var name: String
+    public var status: Status = .complete
+    public var message: String = ""
+    public var source: String = ""
+    public var sinkName: String = ""
+    public var sinkPath: String = ""
+    public var counts = Counts()
+
+    /// What the snapshot holds and what its push did.
+    public struct Counts: Sendable, Equatable {
+        public var files = 0
+        public var directories = 0
+        public var symlinks = 0
+        public var specials = 0
+        /// Bytes of all regular files.
+        public var bytes: Int64 = 0
+        public var filesCopied = 0
+        public var filesLinked = 0
+        /// Bytes written to the sink for this snapshot.
+        public var bytesCopied: Int64 = 0
+        public var skipped = 0
+
+        public init() {}
+    }
+
+    public init(id: String, parent: String?, date: Timestamp) {
+        self.id = id
+        self.parent = parent
+        self.date = date
+        self.name = date.snapshotName
+    }
+
+    public var shortID: String { String(id.prefix(8)) }
+
+    /// An ID: 40 hex digits, the first 8 the time (so IDs sort by date, as in
+    /// emu 0.2.5), the rest a digest of the content, parent and time.
+    static func makeID(date: Timestamp, manifest: ContentHash, parent: String?) -> String {
+        var hasher = ContentHasher()
+        hasher.update(manifest.bytes)
+        hasher.update(Array((parent ?? "").utf8))
+        hasher.update(Array(date.description.utf8))
+        let seconds = String(UInt32(truncatingIfNeeded: date.seconds), radix: 16)
+        return String(repeating: "0", count: 8 - seconds.count) + seconds + String(hasher.finalize().description.prefix(32))
+    }
+
+    public static func isID(_ text: String) -> Bool {
+        text.utf8.count == 40 && text.utf8.allSatisfy { hexValue($0) != nil }
+    }
+
+    public var node: INIDocument {
+        var d = INIDocument()
+        d["Snapshot", "snapshot"] = id
+        d["Snapshot", "parent"] = parent ?? ""
+        d["Snapshot", "name"] = name
+        d["Snapshot", "date"] = date.legacyText
+        d["Snapshot", "timestamp"] = date.description
+        d["Snapshot", "checksum"] = "sha256"
+        d["Snapshot", "size"] = String(counts.bytes)
+        d["Snapshot", "status"] = status.rawValue
+        d["Snapshot", "message"] = message.replacingNewlines()
+        d["Tree", "files"] = String(counts.files)
+        d["Tree", "directories"] = String(counts.directories)
+        d["Tree", "symlinks"] = String(counts.symlinks)
+        d["Tree", "specials"] = String(counts.specials)
+        d["Tree", "bytes"] = String(counts.bytes)
+        d["Tree", "files-copied"] = String(counts.filesCopied)
+        d["Tree", "files-linked"] = String(counts.filesLinked)
+        d["Tree", "bytes-copied"] = String(counts.bytesCopied)
+        d["Tree", "skipped"] = String(counts.skipped)
+        d["Stack", "source"] = source
+        d["Stack", "stack"] = sinkName
+        d["Stack", "path"] = sinkPath
+        d["Emu", "emu-version"] = emuVersion
+        d["Emu", "format"] = "1"
+        return d
+    }
+
+    /// Reads a record; `id` is the file's name, which wins over its contents.
+    public init(id: String, node d: INIDocument) throws {
+        self.id = id
+        let parentText = d["Snapshot", "parent"] ?? ""
+        parent = parentText.isEmpty ? nil : parentText
+        guard let date = d["Snapshot", "timestamp"].flatMap({ Timestamp(exact: $0) }) ?? d["Snapshot", "name"].flatMap({ Timestamp.parse($0) }) else {
+            throw EmuError.failed("the record of snapshot \(id) has no readable date", fix: "run `emu verify` on this sink")
+        }
+        self.date = date
+        name = d["Snapshot", "name"] ?? date.snapshotName
+        status = Status(rawValue: d["Snapshot", "status"] ?? "") ?? .complete
+        message = d["Snapshot", "message"] ?? ""
+        source = d["Stack", "source"] ?? ""
+        sinkName = d["Stack", "stack"] ?? ""
+        sinkPath = d["Stack", "path"] ?? ""
+        func int(_ section: String, _ key: String) -> Int { Int(d[section, key] ?? "") ?? 0 }
+        counts.files = int("Tree", "files")
+        counts.directories = int("Tree", "directories")
+        counts.symlinks = int("Tree", "symlinks")
+        counts.specials = int("Tree", "specials")
+        counts.bytes = Int64(d["Tree", "bytes"] ?? d["Snapshot", "size"] ?? "") ?? 0
+        counts.filesCopied = int("Tree", "files-copied")
+        counts.filesLinked = int("Tree", "files-linked")
+        counts.bytesCopied = Int64(d["Tree", "bytes-copied"] ?? "") ?? 0
+        counts.skipped = int("Tree", "skipped")
+    }
+}
+
+public let emuVersion = "0.3.0"
+
+extension String {
+    func replacingNewlines() -> String {
+        String(map { $0 == "\n" || $0 == "\r" ? " " : $0 })
+    }
+}

@@ -1,0 +1,171 @@
+import EmuPOSIX
+import Glibc
+
+/// A sink as the source knows it: a name and the sink's absolute path,
+/// one line in `SOURCE/.emu/sinks/NAME`.
+public struct SinkRegistration: Sendable, Equatable {
+    public var name: String
+    public var path: String
+}
+
+/// The directory being backed up, with its settings in `.emu/`.
+public final class Source {
+    public static let metadataName = ".emu"
+
+    /// Absolute and symlink-free.
+    public let path: String
+    let metadata: DirectoryHandle
+
+    init(path: String) throws {
+        self.path = path
+        do {
+            metadata = try DirectoryHandle.open(path + "/" + Self.metadataName)
+        } catch let error as FileSystemError {
+            throw EmuError.failed("cannot open the source's settings: \(error)", fix: "run `emu init` in \(path)")
+        }
+    }
+
+    /// Finds the source as git finds a repository: `explicit` (-S) if given,
+    /// else the nearest directory at or above the working directory that
+    /// holds `.emu/`.
+    public static func locate(explicit: String?) throws -> Source {
+        if let explicit {
+            guard let resolved = resolvedPath(explicit) else {
+                throw EmuError.usage("the source directory \(explicit) does not exist", fix: "check the path given with -S")
+            }
+            guard isDirectory(resolved + "/" + metadataName) else {
+                throw EmuError.usage("\(resolved) is not an emu source (it has no .emu/)", fix: "run `emu init -S \(explicit)` first")
+            }
+            return try Source(path: resolved)
+        }
+        guard var directory = resolvedPath(".") else {
+            throw EmuError.failed("the working directory cannot be read")
+        }
+        while true {
+            if isDirectory(directory + "/" + metadataName) { return try Source(path: directory) }
+            if directory == "/" { break }
+            directory = parentPath(directory)
+        }
+        throw EmuError.usage("not inside an emu source (no .emu/ here or in any parent)",
+                             fix: "run `emu init` in the directory to back up, or pass -S DIR")
+    }
+
+    // MARK: Settings
+
+    public func config() throws -> INIDocument {
+        guard let text = try MetadataFile.read(in: metadata, "config") else { return INIDocument() }
+        do { return try INIDocument(parsing: text) } catch {
+            throw EmuError.failed("\(path)/.emu/config: \(error.message)", fix: "correct the file, or run `emu init -f` to restore defaults")
+        }
+    }
+
+    public func writeConfig(_ document: INIDocument) throws {
+        try MetadataFile.write(in: metadata, "config", document.text)
+    }
+
+    /// The rules of `.emu/excludes` (none when the file is missing).
+    public func excludes() throws -> ExcludeRules {
+        guard let text = try MetadataFile.read(in: metadata, "excludes") else { return ExcludeRules() }
+        return try ExcludeRules(parsing: text, origin: "\(path)/.emu/excludes")
+    }
+
+    // MARK: Sinks
+
+    func sinksDirectory() throws -> DirectoryHandle {
+        do { return try metadata.openDirectory(FileName("sinks")) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
+            try metadata.makeDirectory(FileName("sinks"), permissions: 0o755)
+            return try metadata.openDirectory(FileName("sinks"))
+        }
+    }
+
+    /// Every registered sink, sorted by name.
+    public func sinks() throws -> [SinkRegistration] {
+        let directory = try sinksDirectory()
+        var result: [SinkRegistration] = []
+        for entry in try directory.entries() {
+            guard let name = String(validating: entry.name.bytes, as: UTF8.self), SinkName.isValid(name),
+                  let text = try MetadataFile.read(in: directory, name)
+            else { continue }
+            let line = text.split(separator: "\n").first.map(String.init) ?? ""
+            guard !line.isEmpty else { continue }
+            result.append(SinkRegistration(name: name, path: line))
+        }
+        return result.sorted { $0.name < $1.name }
+    }
+
+    /// The sink called `name`; a usage error naming the known ones otherwise.
+    public func sink(named name: String) throws -> SinkRegistration {
+        let all = try sinks()
+        if let found = all.first(where: { $0.name == name }) { return found }
+        let known = all.isEmpty ? "no sinks are registered" : "known sinks: " + all.map(\.name).joined(separator: ", ")
+        throw EmuError.usage("unknown sink '\(name)' (\(known))", fix: "add it with `emu sink add \(name) PATH`")
+    }
+
+    /// The only sink, else the one set with `emu sink default`, else the first added.
+    public func defaultSink() throws -> SinkRegistration {
+        let all = try sinks()
+        if all.count == 1 { return all[0] }
+        if let name = try config()["emu", "default-sink"], let found = all.first(where: { $0.name == name }) {
+            return found
+        }
+        guard let first = all.first else {
+            throw EmuError.usage("this source has no sinks", fix: "add one with `emu sink add NAME PATH`")
+        }
+        return first
+    }
+
+    public func register(_ sink: SinkRegistration) throws {
+        try MetadataFile.write(in: try sinksDirectory(), sink.name, sink.path + "\n")
+        var document = try config()
+        if document["emu", "default-sink"] == nil {
+            document["emu", "default-sink"] = sink.name
+            try writeConfig(document)
+        }
+    }
+
+    public func unregister(_ name: String) throws {
+        _ = try sink(named: name)
+        try sinksDirectory().remove(FileName(name))
+        var document = try config()
+        if document["emu", "default-sink"] == name {
+            document["emu", "default-sink"] = try sinks().first?.name
+            try writeConfig(document)
+        }
+    }
+
+    public func setDefaultSink(_ name: String) throws {
+        _ = try sink(named: name)
+        var document = try config()
+        document["emu", "default-sink"] = name
+        try writeConfig(document)
+    }
+
+    /// Locks the source: shared while a push reads it, exclusive while a
+    /// checkout writes it.
+    public func lock(_ mode: FileLock.Mode, wait: Double) throws -> FileLock {
+        guard let lock = try FileLock.acquire(in: metadata, name: FileName("lock"), mode: mode, wait: wait) else {
+            throw EmuError(.locked, "the source \(path) is locked by another running emu",
+                           fix: "wait for it to finish, or pass --lock-wait SECONDS")
+        }
+        return lock
+    }
+}
+
+/// Sink names: letters, digits, `.`, `_`, `-`; not a snapshot keyword.
+public enum SinkName {
+    public static func isValid(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.properties.isAlphabetic || ("0"..."9").contains(first) else { return false }
+        return !["HEAD", "TAIL"].contains(name) && name.count <= 64
+            && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+}
+
+func isDirectory(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+}
+
+func parentPath(_ path: String) -> String {
+    guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+    return String(path[..<slash])
+}
