@@ -69,7 +69,7 @@ func normalized(_ path: String) -> String {
 }
 
 /// Whether `inner` is `outer` or lies below it (both absolute, normalized).
-func isPath(_ inner: String, within outer: String) -> Bool {
+public func isPath(_ inner: String, within outer: String) -> Bool {
     inner == outer || outer == "/" || inner.hasPrefix(outer + "/")
 }
 

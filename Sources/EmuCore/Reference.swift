@@ -102,8 +102,8 @@ public struct SnapshotReference: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// `REF:PATH` as `emu show` takes it: the reference, and a path in the
-/// snapshot (the root when there is none).
-public func splitReferenceAndPath(_ text: String, sinkNames: [String]) throws -> (SnapshotReference, RelativePath) {
+/// snapshot (nil when there is no `:PATH`; `REF:` alone is the root).
+public func splitReferenceAndPath(_ text: String, sinkNames: [String]) throws -> (SnapshotReference, RelativePath?) {
     var sinkPrefix = ""
     var rest = Substring(text)
     if !text.hasPrefix("@"), let colon = text.firstIndex(of: ":"), sinkNames.contains(String(text[..<colon])) {
@@ -111,7 +111,7 @@ public func splitReferenceAndPath(_ text: String, sinkNames: [String]) throws ->
         rest = text[text.index(after: colon)...]
     }
     var referenceText = rest
-    var pathText: Substring = ""
+    var pathText: Substring? = nil
     if rest.hasPrefix("@") {
         // A date holds colons: take the longest prefix that parses as one.
         var cut = rest.endIndex
@@ -119,7 +119,7 @@ public func splitReferenceAndPath(_ text: String, sinkNames: [String]) throws ->
             let candidate = rest[..<cut]
             if SnapshotReference.selector(String(candidate)) != nil, cut == rest.endIndex || rest[cut] == ":" {
                 referenceText = candidate
-                pathText = cut == rest.endIndex ? "" : rest[rest.index(after: cut)...]
+                pathText = cut == rest.endIndex ? nil : rest[rest.index(after: cut)...]
                 break
             }
             cut = rest.index(before: cut)
@@ -129,6 +129,6 @@ public func splitReferenceAndPath(_ text: String, sinkNames: [String]) throws ->
         pathText = rest[rest.index(after: colon)...]
     }
     let reference = try SnapshotReference(parsing: sinkPrefix + referenceText, sinkNames: sinkPrefix.isEmpty ? sinkNames : [])
-    let path = RelativePath(normalized("/" + pathText).dropFirst().description)
+    let path = pathText.map { RelativePath(normalized("/" + $0).dropFirst().description) }
     return (reference, path)
 }

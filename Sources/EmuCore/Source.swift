@@ -6,6 +6,11 @@ import Glibc
 public struct SinkRegistration: Sendable, Equatable {
     public var name: String
     public var path: String
+
+    public init(name: String, path: String) {
+        self.name = name
+        self.path = path
+    }
 }
 
 /// The directory being backed up, with its settings in `.emu/`.

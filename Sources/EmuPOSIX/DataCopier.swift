@@ -94,6 +94,16 @@ public final class DataCopier {
         return offset
     }
 
+    /// Copies `source` to a stream (a pipe, a terminal) from its current
+    /// offset to its end: holes arrive as zeros.
+    public func stream(from source: FileDescriptor, to destination: FileDescriptor, sourcePath: [UInt8], destinationPath: [UInt8]) throws {
+        while true {
+            let n = try source.readFully(into: buffer, path: sourcePath)
+            if n == 0 { return }
+            try destination.writeAll(UnsafeRawBufferPointer(rebasing: buffer[..<n]), path: destinationPath)
+        }
+    }
+
     /// The start of the next data range at or after `offset`, and whether the
     /// file has no more data. Filesystems without SEEK_DATA give all data.
     func nextData(_ fd: FileDescriptor, from offset: Int64, path: [UInt8]) throws -> (Int64, Bool) {

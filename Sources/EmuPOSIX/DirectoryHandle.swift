@@ -73,6 +73,14 @@ public final class DirectoryHandle {
         return FileStatus(st)
     }
 
+    /// lstat(2) of a path below this directory.
+    public func status(path relative: RelativePath) throws -> FileStatus {
+        var st = Glibc.stat()
+        _ = try valueOrErrno { relative.withCString { fstatat(fd, $0, &st, EMU_AT_SYMLINK_NOFOLLOW) } }
+            .get("stat", path + [0x2F] + relative.bytes)
+        return FileStatus(st)
+    }
+
     /// fstat(2) of the directory itself.
     public func status() throws -> FileStatus {
         try descriptor.status(path: path)

@@ -1,0 +1,103 @@
+import ArgumentParser
+import EmuCore
+import EmuPOSIX
+import Glibc
+
+extension Emu {
+    struct Checkout: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore the source (or DIR, or only some paths) to a snapshot's state.",
+            discussion: """
+                Files not in the snapshot are removed; excluded paths and .emu/ are left alone. \
+                Checkout refuses, changing nothing, to overwrite or remove a file that differs \
+                from the sink's newest snapshot (it names them); --force overrides. Each file \
+                is written under a temporary name and renamed into place.
+
+                \(ExitStatus.help)
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var change: ChangeOptions
+
+        @Argument(help: "[SINK:]SNAPSHOT to restore.")
+        var reference: String
+
+        @Argument(parsing: .postTerminator, help: "Paths to restore (after --), relative to the working directory inside the source.")
+        var paths: [String] = []
+
+        @Option(help: ArgumentHelp("Restore into DIR (missing or empty, unless --force) instead of the source.", valueName: "DIR"))
+        var to: String?
+
+        @Flag(name: .shortAndLong, help: "Overwrite files that no snapshot holds; allow a non-empty --to DIR.")
+        var force = false
+
+        @Flag(help: "Show the progress line even when stderr is not a terminal.")
+        var progress = false
+
+        func run() throws {
+            let terminal = global.terminal
+            let source = try global.source()
+            let resolved = try source.resolve(reference)
+            var options = CheckoutOptions()
+            options.paths = try paths.map { try snapshotPath($0, source: source) }
+            options.destination = to
+            options.force = force
+            options.dryRun = change.dryRun
+            options.lockWait = change.lockWait
+            let observer = CheckoutReporter(terminal: terminal, dryRun: change.dryRun,
+                                            progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: progress)),
+                                            total: resolved.snapshot.counts.bytes)
+            let result = try EmuCore.checkout(resolved.snapshot, from: resolved.sink, source: source, options: options, observer: observer)
+            ProgressLine.clear()
+            let what = "\(resolved.registration.name):\(resolved.snapshot.name) (\(resolved.snapshot.shortID))"
+            if change.dryRun {
+                terminal.info("dry run: nothing changed; \(observer.writes) path(s) would be written and \(observer.removals) removed in \(result.target)")
+            } else {
+                terminal.info("Restored \(what) into \(result.target): \(result.filesWritten) file(s) written (\(formatBytes(result.bytesWritten))), \(result.removed) removed")
+            }
+        }
+
+        /// A path given on the command line as a path in the snapshot: relative
+        /// to the working directory when that is inside the source, else to the source.
+        func snapshotPath(_ text: String, source: Source) throws -> RelativePath {
+            let cwd = resolvedPath(".") ?? source.path
+            let base = isPath(cwd, within: source.path) ? cwd : source.path
+            let absolute = text.hasPrefix("/") ? absolutePath(text) : absolutePath(base + "/" + text)
+            guard isPath(absolute, within: source.path), absolute != source.path else {
+                throw EmuError.usage("'\(text)' is not a path inside the source \(source.path)", fix: "name files and directories below the source")
+            }
+            return RelativePath(String(absolute.dropFirst(source.path == "/" ? 1 : source.path.count + 1)))
+        }
+    }
+}
+
+/// Prints what a checkout does: each change with -v (or -n), and progress.
+final class CheckoutReporter: CheckoutObserver {
+    let terminal: Terminal
+    let dryRun: Bool
+    let progress: ProgressLine
+    let total: Int64
+    var writes = 0
+    var removals = 0
+
+    init(terminal: Terminal, dryRun: Bool, progress: ProgressLine, total: Int64) {
+        self.terminal = terminal
+        self.dryRun = dryRun
+        self.progress = progress
+        self.total = total
+    }
+
+    func planned(_ path: RelativePath, _ action: CheckoutAction) {
+        if action == .write { writes += 1 } else { removals += 1 }
+        let line = "\(action == .write ? "restore" : "remove") \(path)"
+        if dryRun { terminal.output("would " + line) } else { terminal.detail(line) }
+    }
+
+    func noted(_ path: RelativePath, _ message: String) {
+        terminal.info("emu: \(path): \(message)")
+    }
+
+    func progressed(files: Int, bytes: Int64) {
+        progress.update(files: files, bytes: bytes, total: total)
+    }
+}

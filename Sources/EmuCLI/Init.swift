@@ -1,0 +1,38 @@
+import ArgumentParser
+import EmuCore
+
+extension Emu {
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make SOURCE/.emu/ from templates.",
+            discussion: """
+                Idempotent: files that are missing are copied from the templates, present ones \
+                are kept. With -f every template file is restored to its default; registered \
+                sinks are never touched.
+
+                \(ExitStatus.help)
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: ArgumentHelp("Copy templates from DIR instead of emu's own.", valueName: "DIR"))
+        var templateDir: String?
+
+        @Flag(name: .shortAndLong, help: "Restore every template file to its default.")
+        var force = false
+
+        func run() throws {
+            let terminal = global.terminal
+            let templates = try Templates.locate(explicit: templateDir)
+            let report = try initializeSource(at: global.sourceDirectory ?? ".", templates: templates, force: force)
+            for file in report.written { terminal.detail("wrote .emu/\(file)") }
+            if report.created {
+                terminal.info("Initialized emu source in \(report.path)")
+            } else if report.written.isEmpty {
+                terminal.info("emu source in \(report.path) is complete; nothing to do")
+            } else {
+                terminal.info("Repaired emu source in \(report.path) (\(report.written.count) file(s) restored)")
+            }
+        }
+    }
+}

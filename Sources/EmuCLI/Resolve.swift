@@ -1,0 +1,41 @@
+import EmuCore
+
+/// A snapshot found from a reference, with the sink it lives in.
+struct ResolvedSnapshot {
+    var registration: SinkRegistration
+    var sink: Sink
+    var snapshot: Snapshot
+}
+
+extension Source {
+    /// The sink a reference names, or the default sink.
+    func sinkRegistration(for reference: SnapshotReference) throws -> SinkRegistration {
+        if let name = reference.sink { return try sink(named: name) }
+        return try defaultSink()
+    }
+
+    /// Resolves `[SINK:]SNAPSHOT` to one snapshot of an online sink.
+    func resolve(_ text: String) throws -> ResolvedSnapshot {
+        let reference = try SnapshotReference(parsing: text, sinkNames: try sinks().map(\.name))
+        let registration = try sinkRegistration(for: reference)
+        let sink = try Sink.openOnline(registration)
+        let snapshot = try reference.resolve(in: try sink.snapshots(), sinkName: registration.name)
+        return ResolvedSnapshot(registration: registration, sink: sink, snapshot: snapshot)
+    }
+
+    /// Several references, where a sink name alone means all its snapshots.
+    func resolveMany(_ texts: [String]) throws -> [ResolvedSnapshot] {
+        let names = try sinks().map(\.name)
+        var result: [ResolvedSnapshot] = []
+        for text in texts {
+            if names.contains(text) {
+                let registration = try sink(named: text)
+                let sink = try Sink.openOnline(registration)
+                result += try sink.snapshots().map { ResolvedSnapshot(registration: registration, sink: sink, snapshot: $0) }
+            } else {
+                result.append(try resolve(text))
+            }
+        }
+        return result
+    }
+}

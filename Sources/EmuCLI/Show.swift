@@ -1,0 +1,108 @@
+import ArgumentParser
+import EmuCore
+import EmuPOSIX
+import Glibc
+
+extension Emu {
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a snapshot's record, a directory's listing, or a file's bytes.",
+            discussion: """
+                REF alone prints the snapshot's record. REF:PATH prints the listing of a \
+                directory, the target of a symlink, or the bytes of a file on stdout.
+
+                \(ExitStatus.help)
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var report: ReportOptions
+
+        @Argument(help: "[SINK:]SNAPSHOT[:PATH]")
+        var reference: String
+
+        func run() throws {
+            let terminal = global.terminal
+            let source = try global.source()
+            let (parsed, path) = try splitReferenceAndPath(reference, sinkNames: try source.sinks().map(\.name))
+            let resolved = try source.resolve(parsed.text)
+            let snapshot = resolved.snapshot
+            guard let path else {
+                if report.json {
+                    var document: [String: Any] = [:]
+                    for section in snapshot.node.sections {
+                        document[section.name] = Dictionary(section.entries.map { ($0.key, $0.value) }, uniquingKeysWith: { _, b in b })
+                    }
+                    terminal.json(document)
+                } else {
+                    print(snapshot.node.text, terminal: terminal)
+                }
+                return
+            }
+            try resolved.sink.lock(.shared, wait: 0)
+            defer { resolved.sink.unlock() }
+            let reader = try resolved.sink.openManifest(snapshot)
+            var found: ManifestRecord? = nil
+            var children: [ManifestRecord] = []
+            while let record = try reader.next() {
+                if record.path == path { found = record; continue }
+                if found != nil {
+                    guard record.path.isWithin(path) else { break }
+                    if record.path.parent == path { children.append(record) }
+                } else if path < record.path && !record.path.isWithin(path) {
+                    break
+                }
+            }
+            guard let found else {
+                throw EmuError.usage("'\(path)' is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
+                                     fix: "list the snapshot with `emu show \(resolved.registration.name):\(snapshot.shortID):`")
+            }
+            switch found.kind {
+            case .directory:
+                if report.json {
+                    terminal.json(children.map { ["name": $0.path.lastName?.description ?? "", "type": describe($0.kind), "mode": String($0.permissions, radix: 8),
+                                                  "uid": $0.owner, "gid": $0.group, "size": $0.size, "mtime": Timestamp(seconds: $0.modified.seconds).iso8601] })
+                } else {
+                    for child in children {
+                        var line = "\(describe(child.kind).prefix(1)) \(String(child.permissions, radix: 8).leftPadded(4)) \(String(child.owner).leftPadded(5)) \(String(child.group).leftPadded(5)) \(String(child.size).leftPadded(12)) \(Timestamp(seconds: child.modified.seconds).displayText) \(child.path.lastName!)"
+                        if let target = child.symlinkTarget { line += " -> \(Printable.path(target))" }
+                        terminal.output(line)
+                    }
+                }
+            case .symlink:
+                terminal.output(Printable.path(found.symlinkTarget ?? []))
+            case .regular:
+                let tree = try resolved.sink.openTree(snapshot)
+                let directory = try tree.openDirectory(path: path.parent)
+                let input = try directory.openForReading(path.lastName!)
+                defer { input.closeIgnoringErrors() }
+                fflush(nil)
+                try DataCopier().stream(from: input, to: .standardOutput, sourcePath: directory.childPath(path.lastName!), destinationPath: Array("standard output".utf8))
+            default:
+                terminal.output("\(describe(found.kind)) \(found.device.map { "\($0.major),\($0.minor)" } ?? "")")
+            }
+        }
+
+        func print(_ text: String, terminal: Terminal) {
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { terminal.output(String(line)) }
+        }
+
+        func describe(_ kind: FileKind) -> String {
+            switch kind {
+            case .regular: "file"
+            case .directory: "directory"
+            case .symlink: "link"
+            case .fifo: "pipe"
+            case .characterDevice: "character-device"
+            case .blockDevice: "block-device"
+            case .socket: "socket"
+            case .unknown: "unknown"
+            }
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        String(repeating: " ", count: max(0, width - count)) + self
+    }
+}

@@ -1,0 +1,141 @@
+import EmuCore
+import EmuPOSIX
+import Foundation
+import Glibc
+
+/// Where a command's words go: data to stdout, messages to stderr, each
+/// with colour when it is a terminal (or --color always).
+final class Terminal: Sendable {
+    let verbose: Bool
+    let quiet: Bool
+    let colorsStandardError: Bool
+    let colorsStandardOutput: Bool
+
+    init(verbose: Bool, quiet: Bool, color: ColorChoice) {
+        self.verbose = verbose
+        self.quiet = quiet
+        switch color {
+        case .always: colorsStandardError = true; colorsStandardOutput = true
+        case .never: colorsStandardError = false; colorsStandardOutput = false
+        case .auto:
+            colorsStandardError = isatty(STDERR_FILENO) == 1 && getenv("NO_COLOR") == nil
+            colorsStandardOutput = isatty(STDOUT_FILENO) == 1 && getenv("NO_COLOR") == nil
+        }
+    }
+
+    static let standardError = Terminal(verbose: false, quiet: false, color: .auto)
+
+    enum Color: String {
+        case red = "31", green = "32", yellow = "33", bold = "1", dim = "2"
+    }
+
+    func paint(_ text: String, _ color: Color, forOutput: Bool = false) -> String {
+        (forOutput ? colorsStandardOutput : colorsStandardError) ? "\u{1b}[\(color.rawValue)m\(text)\u{1b}[0m" : text
+    }
+
+    /// A line of data on stdout.
+    func output(_ line: String) {
+        print(line)
+    }
+
+    /// A message on stderr, unless -q.
+    func info(_ line: String) {
+        guard !quiet else { return }
+        ProgressLine.clear()
+        writeStandardError(line + "\n")
+    }
+
+    /// A message on stderr with -v only.
+    func detail(_ line: String) {
+        guard verbose && !quiet else { return }
+        ProgressLine.clear()
+        writeStandardError(line + "\n")
+    }
+
+    /// A warning: always shown.
+    func warning(_ line: String) {
+        ProgressLine.clear()
+        writeStandardError(paint("emu: warning: ", .yellow) + line + "\n")
+    }
+
+    func error(_ message: String, fix: String?) {
+        ProgressLine.clear()
+        var text = paint("emu: error: ", .red) + message + "\n"
+        if let fix { text += "  fix: " + fix + "\n" }
+        writeStandardError(text)
+    }
+
+    /// Prints a JSON document on stdout, keys sorted so output is stable.
+    func json(_ value: Any) {
+        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// The one progress line on stderr (files, bytes, rate), redrawn at most
+/// five times a second; shown on a terminal or with --progress.
+final class ProgressLine {
+    nonisolated(unsafe) static var active = false
+    let enabled: Bool
+    let started = monotonicSeconds()
+    var lastDrawn = 0.0
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    static func decide(terminal: Terminal, forced: Bool) -> Bool {
+        forced || (!terminal.quiet && isatty(STDERR_FILENO) == 1)
+    }
+
+    func update(files: Int, bytes: Int64, total: Int64? = nil) {
+        guard enabled else { return }
+        let now = monotonicSeconds()
+        guard now - lastDrawn >= 0.2 else { return }
+        lastDrawn = now
+        let elapsed = max(now - started, 0.001)
+        let rate = Double(bytes) / elapsed
+        var line = "\(files) files, \(formatBytes(bytes)), \(formatBytes(Int64(rate)))/s"
+        if let total, total > 0, rate > 0 {
+            let remaining = Double(max(0, total - bytes)) / rate
+            line += ", \(Int((Double(bytes) / Double(total) * 100).rounded()))%, ETA \(formatDuration(remaining))"
+        }
+        writeStandardError("\r\u{1b}[K" + line)
+        Self.active = true
+    }
+
+    static func clear() {
+        guard active else { return }
+        writeStandardError("\r\u{1b}[K")
+        active = false
+    }
+}
+
+/// Writes to fd 2 at once, unbuffered, as messages should be.
+func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    bytes.withUnsafeMutableBytes { buffer in
+        var done = 0
+        while done < buffer.count {
+            let n = Glibc.write(STDERR_FILENO, buffer.baseAddress! + done, buffer.count - done)
+            if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+            done += n
+        }
+    }
+}
+
+func formatBytes(_ bytes: Int64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1024 && unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+}
+
+func formatDuration(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    if s < 60 { return "\(s)s" }
+    if s < 3600 { return "\(s / 60)m\(s % 60)s" }
+    return "\(s / 3600)h\((s % 3600) / 60)m"
+}

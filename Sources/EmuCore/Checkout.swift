@@ -1,0 +1,93 @@
+import EmuPOSIX
+import Glibc
+
+public struct CheckoutOptions: Sendable {
+    /// Paths in the snapshot to restore; all of it when empty.
+    public var paths: [RelativePath] = []
+    /// `--to DIR`: restore there instead of the source.
+    public var destination: String? = nil
+    public var force = false
+    public var dryRun = false
+    public var lockWait: Double = 0
+
+    public init() {}
+}
+
+public struct CheckoutResult: Sendable {
+    public var filesWritten: Int
+    public var bytesWritten: Int64
+    public var removed: Int
+    public var target: String
+}
+
+/// Restores `snapshot` into the source (or `--to DIR`, or only some paths).
+/// A check pass runs first and refuses, changing nothing, when the restore
+/// would overwrite or remove data that differs from the sink's newest
+/// snapshot; `force` skips that check.
+public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, options: CheckoutOptions, observer: CheckoutObserver) throws -> CheckoutResult {
+    try sink.lock(.shared, wait: options.lockWait)
+    defer { sink.unlock() }
+    let snapshots = try sink.snapshots()
+    guard snapshots.contains(where: { $0.id == snapshot.id }) else {
+        throw EmuError.failed("snapshot \(snapshot.shortID) was removed while checkout started", fix: "choose another snapshot")
+    }
+
+    let targetPath: String
+    let targetRoot: DirectoryHandle?
+    var leavesAlone: (RelativePath, FileStatus) -> Bool = { _, _ in false }
+    var sourceLock: FileLock? = nil
+    var guarded = !options.force
+    if let destination = options.destination {
+        targetPath = absolutePath(destination)
+        if !isDirectory(targetPath) && !options.dryRun {
+            guard mkdir(targetPath, 0o755) == 0 else {
+                throw EmuError.failed("cannot create \(targetPath): \(String(cString: strerror(errno)))",
+                                      fix: "create its parent directory first")
+            }
+        }
+        targetRoot = isDirectory(targetPath) ? try DirectoryHandle.open(targetPath) : nil
+        if !options.force, let targetRoot, try !targetRoot.entries().isEmpty {
+            throw EmuError.failed("\(targetPath) is not empty", fix: "choose an empty or missing directory, or pass --force to overwrite it")
+        }
+        guarded = false
+    } else {
+        targetPath = source.path
+        sourceLock = try source.lock(.exclusive, wait: options.lockWait)
+        targetRoot = try DirectoryHandle.open(source.path)
+        let excludes = try source.excludes()
+        let sinkIdentity = sink.identity
+        leavesAlone = { path, status in
+            if path.bytes == Array(Source.metadataName.utf8) { return true }
+            if let sinkIdentity, status.device == sinkIdentity.device, status.inode == sinkIdentity.inode { return true }
+            return excludes.isExcluded(path, isDirectory: status.kind == .directory)
+        }
+    }
+    _ = sourceLock
+
+    func guardBase() throws -> Archiver.Base? {
+        guard guarded, let head = snapshots.last else { return nil }
+        return Archiver.Base(tree: try sink.openTree(head), reader: try sink.openManifest(head))
+    }
+
+    let check = Restorer(mode: .check, snapshot: try sink.openManifest(snapshot), guardRecords: try guardBase(), scopes: options.paths,
+                         targetRoot: targetRoot, leavesAlone: leavesAlone, observer: observer, reportsPlans: options.dryRun)
+    try check.run(tree: nil)
+    if let missing = options.paths.first(where: { !check.matchedScopes.contains($0) }) {
+        throw EmuError.usage("'\(missing)' is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
+                             fix: "list the snapshot with `emu show \(sink.name):\(snapshot.shortID)`")
+    }
+    if check.conflictCount > 0 {
+        var names = check.conflicts.map { "  " + $0.description }.joined(separator: "\n")
+        if check.conflictCount > check.conflicts.count { names += "\n  ... and \(check.conflictCount - check.conflicts.count) more" }
+        throw EmuError.failed("checkout would overwrite or remove \(check.conflictCount) path(s) that differ from the newest snapshot and would be lost:\n\(names)",
+                              fix: "push first to keep them (`emu push`), or pass --force to discard them")
+    }
+    if options.dryRun {
+        return CheckoutResult(filesWritten: 0, bytesWritten: 0, removed: check.removed, target: targetPath)
+    }
+    let apply = Restorer(mode: .apply, snapshot: try sink.openManifest(snapshot), guardRecords: nil, scopes: options.paths,
+                         targetRoot: targetRoot, leavesAlone: leavesAlone, observer: observer, reportsPlans: true)
+    try apply.run(tree: try sink.openTree(snapshot))
+    try targetRoot?.descriptor.syncFileSystem(path: targetRoot?.path ?? [])
+    return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, removed: apply.removed, target: targetPath)
+}

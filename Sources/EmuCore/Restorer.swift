@@ -1,0 +1,329 @@
+import EmuPOSIX
+import Glibc
+import SystemPackage
+
+/// What checkout does to one path.
+public enum CheckoutAction: String, Sendable {
+    case write, remove
+}
+
+public protocol CheckoutObserver: AnyObject {
+    func planned(_ path: RelativePath, _ action: CheckoutAction)
+    func noted(_ path: RelativePath, _ message: String)
+    func progressed(files: Int, bytes: Int64)
+}
+
+/// A manifest reader that can look at its next record without taking it.
+struct ManifestCursor {
+    let reader: ManifestReader
+    private var pending: ManifestRecord?
+    private var loaded = false
+
+    init(_ reader: ManifestReader) { self.reader = reader }
+
+    mutating func peek() throws -> ManifestRecord? {
+        if !loaded { pending = try reader.next(); loaded = true }
+        return pending
+    }
+
+    mutating func take() throws -> ManifestRecord? {
+        let record = try peek()
+        loaded = false
+        return record
+    }
+
+    /// Passes over every record at or below `path`.
+    mutating func skip(within path: RelativePath) throws {
+        while let next = try peek(), next.path.isWithin(path) { _ = try take() }
+    }
+}
+
+/// Makes a target tree equal to a snapshot, walking the target and the
+/// snapshot's manifest together in path order.
+///
+/// It runs twice: `check` changes nothing, and lists the target entries it
+/// would overwrite or remove that differ from the sink's newest snapshot
+/// (`guardRecords`) — data no snapshot holds; `apply` then does the work.
+/// Every file is written under a temporary name and renamed into place.
+final class Restorer {
+    enum Mode { case check, apply }
+
+    enum Scope { case inside, ancestor, outside }
+
+    let mode: Mode
+    var snapshot: ManifestCursor
+    var guardRecords: Archiver.Base?
+    let scopes: [RelativePath]
+    /// Target entries checkout neither removes nor reports: the source's
+    /// `.emu/`, its sink, its excluded paths.
+    let leavesAlone: (RelativePath, FileStatus) -> Bool
+    unowned let observer: CheckoutObserver
+    /// Whether `observer` hears each planned change (a dry run's check, an apply).
+    let reportsPlans: Bool
+    let copier = DataCopier()
+
+    var conflicts: [RelativePath] = []
+    var conflictCount = 0
+    var matchedScopes: Set<RelativePath> = []
+    var filesWritten = 0
+    var bytesWritten: Int64 = 0
+    var removed = 0
+    var temporaryCounter = 0
+    /// Nil only for a dry run into a directory that does not exist yet.
+    let targetRoot: DirectoryHandle?
+
+    static let temporaryPrefix = Array(".emu-checkout.".utf8)
+
+    init(mode: Mode, snapshot: ManifestReader, guardRecords: Archiver.Base?, scopes: [RelativePath], targetRoot: DirectoryHandle?,
+         leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver, reportsPlans: Bool) {
+        self.mode = mode
+        self.snapshot = ManifestCursor(snapshot)
+        self.guardRecords = guardRecords
+        self.scopes = scopes
+        self.targetRoot = targetRoot
+        self.leavesAlone = leavesAlone
+        self.observer = observer
+        self.reportsPlans = reportsPlans
+    }
+
+    func plan(_ path: RelativePath, _ action: CheckoutAction) {
+        if reportsPlans { observer.planned(path, action) }
+    }
+
+    func scope(of path: RelativePath) -> Scope {
+        if scopes.isEmpty { return .inside }
+        if scopes.contains(where: { path.isWithin($0) }) { return .inside }
+        if scopes.contains(where: { $0.isWithin(path) }) { return .ancestor }
+        return .outside
+    }
+
+    func damaged(_ why: String) -> EmuError {
+        .failed("the snapshot's manifest is damaged: \(why)", fix: "run `emu verify` on this snapshot, or check out another")
+    }
+
+    /// Restores the whole target; `tree` is the snapshot's tree (apply only).
+    func run(tree: DirectoryHandle?) throws {
+        guard let rootRecord = try snapshot.take(), rootRecord.path.isRoot, rootRecord.kind == .directory else {
+            throw damaged("it does not start with the root directory")
+        }
+        try restoreChildren(of: targetRoot, tree: tree, path: .root, inScope: scopes.isEmpty)
+        if mode == .apply, scopes.isEmpty, let tree, let targetRoot {
+            try applyDirectoryMetadata(rootRecord, to: targetRoot, from: tree)
+        }
+    }
+
+    // MARK: The walk
+
+    func restoreChildren(of target: DirectoryHandle?, tree: DirectoryHandle?, path: RelativePath, inScope: Bool) throws {
+        var targetEntries: [(name: FileName, status: FileStatus)] = []
+        if let target {
+            for entry in try target.entries().sorted(by: { $0.name < $1.name }) {
+                guard let status = try? target.status(entry.name) else { continue }
+                targetEntries.append((entry.name, status))
+            }
+        }
+        var t = 0
+        while true {
+            var record: ManifestRecord? = nil
+            if let next = try snapshot.peek(), next.path.isWithin(path), next.path != path {
+                guard next.path.parent == path else { throw damaged("\(next.path) comes without its directory") }
+                record = next
+            }
+            let existing = t < targetEntries.count ? targetEntries[t] : nil
+            if record == nil && existing == nil { break }
+            let name: FileName
+            if let record, let existing {
+                name = min(record.path.lastName!, existing.name)
+            } else {
+                name = record?.path.lastName ?? existing!.name
+            }
+            let incoming = record?.path.lastName == name ? try snapshot.take() : nil
+            let current = existing?.name == name ? existing : nil
+            if current != nil { t += 1 }
+            try restoreEntry(name, record: incoming, current: current?.status, target: target, tree: tree,
+                             path: path.appending(name), inScope: inScope)
+        }
+    }
+
+    func restoreEntry(_ name: FileName, record: ManifestRecord?, current: FileStatus?, target: DirectoryHandle?, tree: DirectoryHandle?,
+                      path: RelativePath, inScope: Bool) throws {
+        let scope = inScope ? .inside : self.scope(of: path)
+        if record != nil, scope != .outside { matchedScopes.formUnion(scopes.filter { path.isWithin($0) }) }
+        switch scope {
+        case .outside:
+            if let record { try snapshot.skip(within: record.path) }
+            return
+        case .ancestor:
+            guard let record, record.kind == .directory else {
+                if let record { try snapshot.skip(within: record.path) }
+                return
+            }
+            try restoreDirectory(name, record: record, current: current, target: target, tree: tree, path: path, inScope: false)
+        case .inside:
+            guard let record else {
+                if let current, !leavesAlone(path, current) {
+                    try removeEntry(name, status: current, in: target!, path: path)
+                }
+                return
+            }
+            if record.kind == .directory {
+                try restoreDirectory(name, record: record, current: current, target: target, tree: tree, path: path, inScope: true)
+            } else if let current, try isAlreadyRestored(record, current, in: target!, name: name) {
+                return
+            } else {
+                if let current { try checkReplaced(current, in: target!, name: name, path: path) }
+                try writeEntry(name, record: record, replacing: current, in: target, tree: tree, path: path)
+            }
+        }
+    }
+
+    func restoreDirectory(_ name: FileName, record: ManifestRecord, current: FileStatus?, target: DirectoryHandle?, tree: DirectoryHandle?,
+                          path: RelativePath, inScope: Bool) throws {
+        var existing = current
+        if let current, current.kind != .directory {
+            try checkReplaced(current, in: target!, name: name, path: path)
+            if mode == .apply { try target!.remove(name) }
+            existing = nil
+        }
+        let childTree = try tree.map { try $0.openDirectory(name) }
+        var childTarget: DirectoryHandle? = nil
+        if let target {
+            if existing == nil {
+                plan(path, .write)
+                if mode == .apply { try target.makeDirectory(name, permissions: 0o700) }
+            }
+            if mode == .apply || existing != nil { childTarget = try target.openDirectory(name) }
+        }
+        try restoreChildren(of: childTarget, tree: childTree, path: path, inScope: inScope)
+        if mode == .apply, inScope, let childTarget, let childTree {
+            try applyDirectoryMetadata(record, to: childTarget, from: childTree)
+        }
+    }
+
+    // MARK: Refusing to destroy unsaved data
+
+    /// A target entry about to be overwritten must match the guard's record
+    /// (so a snapshot holds it); a directory's entries are checked one by one.
+    func checkReplaced(_ status: FileStatus, in directory: DirectoryHandle, name: FileName, path: RelativePath) throws {
+        guard mode == .check, guardRecords != nil else { return }
+        if name.bytes.starts(with: Self.temporaryPrefix) { return }
+        if status.kind == .directory {
+            let child = try directory.openDirectory(name)
+            for entry in try child.entries().sorted(by: { $0.name < $1.name }) {
+                guard let childStatus = try? child.status(entry.name) else { continue }
+                try checkReplaced(childStatus, in: child, name: entry.name, path: path.appending(entry.name))
+            }
+            return
+        }
+        if let saved = guardRecords!.record(at: path), try matches(saved, status, in: directory, name: name) { return }
+        conflictCount += 1
+        if conflicts.count < 20 { conflicts.append(path) }
+    }
+
+    /// Whether a target entry holds what the newest snapshot recorded: by
+    /// metadata when it is untouched since, else by content (a file an
+    /// earlier checkout rewrote has a new inode but the same bytes).
+    func matches(_ saved: ManifestRecord, _ status: FileStatus, in directory: DirectoryHandle, name: FileName) throws -> Bool {
+        if saved.isUnchanged(comparedTo: status) { return true }
+        guard saved.kind == status.kind else { return false }
+        switch status.kind {
+        case .regular:
+            guard saved.size == status.size, let content = saved.content else { return false }
+            let input = try directory.openForReading(name)
+            defer { input.closeIgnoringErrors() }
+            var hasher = ContentHasher()
+            _ = try copier.copy(from: input, to: nil, sourcePath: directory.childPath(name), destinationPath: []) { hasher.update($0) }
+            return hasher.finalize() == content
+        case .symlink:
+            return try directory.readSymlink(name) == saved.symlinkTarget
+        default:
+            return true  // FIFOs and devices hold no data
+        }
+    }
+
+    /// Whether a target entry already is what the snapshot holds, so that
+    /// checking out the same snapshot twice writes nothing the second time.
+    func isAlreadyRestored(_ record: ManifestRecord, _ status: FileStatus, in directory: DirectoryHandle, name: FileName) throws -> Bool {
+        if record.isUnchanged(comparedTo: status) { return true }
+        if let leader = record.hardlinkLeader {
+            guard scope(of: leader) == .inside, let leaderStatus = try? targetRoot?.status(path: leader) else { return false }
+            return leaderStatus.inode == status.inode && leaderStatus.device == status.device
+        }
+        guard record.permissions == status.permissions, record.modified == status.modified,
+              !EntryMetadata.isPrivileged || (record.owner == status.owner && record.group == status.group)
+        else { return false }
+        return try matches(record, status, in: directory, name: name)
+    }
+
+    // MARK: Changing the target
+
+    func removeEntry(_ name: FileName, status: FileStatus, in target: DirectoryHandle, path: RelativePath) throws {
+        try checkReplaced(status, in: target, name: name, path: path)
+        plan(path, .remove)
+        removed += 1
+        if mode == .apply { try target.removeTree(name) }
+    }
+
+    func temporaryName() -> FileName {
+        temporaryCounter += 1
+        return FileName(Self.temporaryPrefix + Array("\(getpid()).\(temporaryCounter)".utf8))
+    }
+
+    func writeEntry(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: DirectoryHandle?,
+                    path: RelativePath) throws {
+        plan(path, .write)
+        guard mode == .apply, let target, let tree else { return }
+        if let current, current.kind == .directory { try target.removeTree(name) }
+        let temporary = temporaryName()
+        do {
+            switch record.kind {
+            case .regular:
+                if let leader = record.hardlinkLeader, scope(of: leader) == .inside {
+                    try targetRoot!.link(path: leader, to: target, as: temporary)
+                } else {
+                    try copyFile(name, record: record, from: tree, to: target, as: temporary)
+                }
+                filesWritten += 1
+                bytesWritten += record.size
+                observer.progressed(files: filesWritten, bytes: bytesWritten)
+            case .symlink:
+                try target.makeSymlink(temporary, target: record.symlinkTarget ?? [])
+                try EntryMetadata(record, attributes: []).apply(to: .entry(target, temporary, .symlink), aclSource: nil)
+            case .fifo, .characterDevice, .blockDevice:
+                do {
+                    try target.makeNode(temporary, kind: record.kind, permissions: 0o600, device: record.device?.raw ?? 0)
+                } catch let error as FileSystemError where error.errno == .notPermitted {
+                    observer.noted(path, "device not restored (only root can make device files)")
+                    return
+                }
+                let attributes = (try? ExtendedAttributes.read(.path(tree.procPath(name)), path: tree.childPath(name))) ?? []
+                try EntryMetadata(record, attributes: attributes).apply(to: .entry(target, temporary, record.kind), aclSource: nil)
+            default:
+                throw damaged("\(path) has a type that cannot be restored")
+            }
+            try target.rename(temporary, to: target, as: name)
+        } catch {
+            try? target.remove(temporary)
+            throw error
+        }
+    }
+
+    func copyFile(_ name: FileName, record: ManifestRecord, from tree: DirectoryHandle, to target: DirectoryHandle, as temporary: FileName) throws {
+        let input = try tree.openForReading(name)
+        defer { input.closeIgnoringErrors() }
+        let output = try target.createFile(temporary)
+        defer { output.closeIgnoringErrors() }
+        _ = try copier.copyInKernel(from: input, to: output, sourcePath: tree.childPath(name), destinationPath: target.childPath(name))
+        let attributes = try ExtendedAttributes.read(.descriptor(input), path: tree.childPath(name))
+        try EntryMetadata(record, attributes: attributes).apply(
+            to: .open(output, directory: target, path: target.childPath(name)),
+            aclSource: .open(input, directory: tree, path: tree.childPath(name)))
+    }
+
+    func applyDirectoryMetadata(_ record: ManifestRecord, to target: DirectoryHandle, from tree: DirectoryHandle) throws {
+        let attributes = try ExtendedAttributes.read(.descriptor(tree.descriptor), path: tree.path)
+        try EntryMetadata(record, attributes: attributes).apply(
+            to: .open(target.descriptor, directory: target, path: target.path),
+            aclSource: .open(tree.descriptor, directory: tree, path: tree.path))
+    }
+}
