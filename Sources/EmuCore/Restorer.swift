@@ -302,6 +302,8 @@ final class Restorer {
                 throw damaged("\(path) has a type that cannot be restored")
             }
             try target.rename(temporary, to: target, as: name)
+            // rename(2) between two names of one inode succeeds and does nothing.
+            if record.hardlinkLeader != nil { try? target.remove(temporary) }
         } catch {
             try? target.remove(temporary)
             throw error

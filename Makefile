@@ -1,0 +1,60 @@
+# emu — make demo, make test, make install PREFIX=..., make bench
+PREFIX ?= /usr/local
+SWIFT ?= swift
+RELEASE_BIN = .build/release/emu
+DEPS = libacl1-dev libattr1-dev acl attr
+
+.PHONY: all build deps demo test install uninstall bench clean
+
+all: build
+
+## deps: install the C libraries emu links (libacl, libattr) and the acl/attr
+## tools the tests use: with apt-get when root, else print the command.
+deps:
+	@missing=""; for p in $(DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "emu needs:$$missing"; echo "run: sudo apt-get install$$missing"; exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product emu
+
+demo: build
+	@scripts/demo.sh "$(CURDIR)/$(RELEASE_BIN)"
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/emu/templates $(DESTDIR)$(PREFIX)/etc/emu \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/emu
+	install -m 644 share/man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	cp -R share/emu/templates/. $(DESTDIR)$(PREFIX)/share/emu/templates/
+	install -m 644 etc/emu.conf $(DESTDIR)$(PREFIX)/etc/emu/emu.conf
+	$(RELEASE_BIN) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/emu
+	$(RELEASE_BIN) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_emu
+	$(RELEASE_BIN) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/emu.fish
+	@echo "installed emu into $(DESTDIR)$(PREFIX)"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/emu $(DESTDIR)$(PREFIX)/share/man/man1/emu*.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/emu $(DESTDIR)$(PREFIX)/etc/emu
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/emu $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_emu \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/emu.fish
+
+bench: build
+	@bench/run.sh "$(CURDIR)/$(RELEASE_BIN)"
+
+clean:
+	rm -rf .build demo
