@@ -36,7 +36,7 @@ let package = Package(
             name: "CEmuShims",
             linkerSettings: [.linkedLibrary("acl"), .linkedLibrary("attr")]),
         .testTarget(name: "EmuPOSIXTests", dependencies: ["EmuPOSIX"]),
-        .testTarget(name: "EmuCoreTests", dependencies: ["EmuCore"]),
+        .testTarget(name: "EmuCoreTests", dependencies: ["EmuCore", "EmuPOSIX"]),
         .testTarget(name: "EmuEndToEndTests", dependencies: ["emu", "EmuPOSIX"]),
     ]
 )

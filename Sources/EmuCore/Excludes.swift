@@ -40,6 +40,7 @@ public struct ExcludeRules: Sendable {
     public mutating func add(_ line: String) throws(EmuError) {
         var includes = false
         var text = Substring(line)
+        if text == "-" || text == "+" { text = "" }
         if text.hasPrefix("+ ") { includes = true; text = text.dropFirst(2) }
         else if text.hasPrefix("- ") { text = text.dropFirst(2) }
         var pattern = Array(text.utf8)

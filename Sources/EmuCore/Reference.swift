@@ -61,7 +61,10 @@ public struct SnapshotReference: Sendable, Equatable, CustomStringConvertible {
             return .head(back: carets.count)
         }
         if text.hasPrefix("@") {
-            return Timestamp.parse(String(text.dropFirst()), dayEnd: true).map(Selector.date)
+            // `@SECONDS` is a moment since the epoch, anything else a local date.
+            let date = text.dropFirst()
+            let epoch = !date.isEmpty && date.allSatisfy { $0.isNumber || $0 == "." }
+            return Timestamp.parse(epoch ? text : String(date), dayEnd: true).map(Selector.date)
         }
         if Timestamp.isSnapshotName(text) { return .name(text) }
         let lower = text.lowercased()
