@@ -1,0 +1,85 @@
+import EmuPOSIX
+import Foundation
+import Glibc
+import Testing
+
+@Suite("checkout safety, end to end")
+struct CheckoutTests {
+    func twoSnapshots() throws -> Workspace {
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("a1"), "b": .file("b1"), "d": .directory(["c": .file("c1")])], at: w.source)
+        try w.expectSuccess(w.emu("push"))
+        sh("cd '\(w.source)' && echo a2 > a && rm b && echo new > d/n")
+        try w.expectSuccess(w.emu("push"))
+        return w
+    }
+
+    @Test("checkout makes the source equal the snapshot, leaving .emu alone")
+    func restoresSource() throws {
+        let w = try twoSnapshots()
+        let first = try #require(try w.trees().first)
+        try w.expectSuccess(w.emu("checkout", "HEAD~1"))
+        expectSameTrees(try describeTree(first), try describeTree(w.source, ignoring: [RelativePath(".emu")]))
+        #expect(FileManager.default.fileExists(atPath: w.source + "/.emu/sinks/origin"))
+    }
+
+    @Test("checkout refuses to destroy unsaved data, names it, and changes nothing")
+    func refuses() throws {
+        let w = try twoSnapshots()
+        sh("cd '\(w.source)' && echo unsaved > a && echo brand-new > fresh")
+        let before = try describeTree(w.source)
+        let run = try w.emu("checkout", "HEAD~1")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("  a\n") && run.stderr.contains("  fresh\n"))
+        #expect(run.stderr.contains("--force"))
+        expectSameTrees(before, try describeTree(w.source))
+        try w.expectSuccess(w.emu("checkout", "HEAD~1", "--force"))
+        #expect(try String(contentsOfFile: w.source + "/a", encoding: .utf8) == "a1")
+        #expect(!FileManager.default.fileExists(atPath: w.source + "/fresh"))
+    }
+
+    @Test("checkout of some paths touches only them")
+    func paths() throws {
+        let w = try twoSnapshots()
+        try w.expectSuccess(w.emu("checkout", "HEAD~1", "--", "b"))
+        #expect(try String(contentsOfFile: w.source + "/b", encoding: .utf8) == "b1")
+        #expect(try String(contentsOfFile: w.source + "/a", encoding: .utf8) == "a2\n")
+        #expect(FileManager.default.fileExists(atPath: w.source + "/d/n"))
+        #expect(try w.emu("checkout", "HEAD~1", "--", "no/such/path").status == 2)
+    }
+
+    @Test("--to wants a missing or empty directory unless --force; -n writes nothing")
+    func toDirectory() throws {
+        let w = try twoSnapshots()
+        let out = w.root + "/out"
+        try w.expectSuccess(w.emu("checkout", "HEAD", "--to", out, "-n"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        try "x".write(toFile: out + "/occupied", atomically: false, encoding: .utf8)
+        #expect(try w.emu("checkout", "HEAD", "--to", out).status == 1)
+        try w.expectSuccess(w.emu("checkout", "HEAD", "--to", out, "--force"))
+        #expect(!FileManager.default.fileExists(atPath: out + "/occupied"))
+        #expect(try String(contentsOfFile: out + "/d/n", encoding: .utf8) == "new\n")
+    }
+
+    @Test("nothing read from a sink makes checkout write outside its target")
+    func hostileSink() throws {
+        let w = try twoSnapshots()
+        let outside = w.root + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: false)
+        let tree = try #require(try w.trees().last)
+        // A symlinked parent in the tree: d -> outside.
+        sh("rm -rf '\(tree)/d' && ln -s '\(outside)' '\(tree)/d'")
+        let run = try w.emu("checkout", "HEAD", "--to", w.root + "/target1")
+        #expect(run.status == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+        // A manifest naming ../escape.
+        let manifests = w.sink + "/.emu/manifests"
+        let id = URL(fileURLWithPath: tree).lastPathComponent
+        sh("sed -i 's#\\ta$#\\t../escape#' '\(manifests)/\(id)'")
+        let escaped = try w.emu("checkout", "HEAD", "--to", w.root + "/target2")
+        #expect(escaped.status == 1)
+        #expect(escaped.stderr.contains("damaged"))
+        #expect(!FileManager.default.fileExists(atPath: w.root + "/escape"))
+    }
+}

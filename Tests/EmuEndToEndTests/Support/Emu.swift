@@ -1,0 +1,128 @@
+import EmuPOSIX
+import Foundation
+import Glibc
+import Testing
+
+/// What one run of the emu binary did.
+struct Run {
+    var status: Int32
+    var killed: Bool
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs the built `emu` binary, as a user would.
+enum EmuBinary {
+    static let path: String = {
+        if let explicit = ProcessInfo.processInfo.environment["EMU_BIN"] { return explicit }
+        let runner = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        return runner.appendingPathComponent("emu").path
+    }()
+
+    /// Runs `emu ARGS` in `directory`, optionally as the unprivileged user
+    /// nobody (setpriv drops root's power to read everything).
+    @discardableResult
+    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:], asNobody: Bool = false) throws -> Run {
+        let process = Process()
+        if asNobody {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", path] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+        }
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("emu-out-\(UUID().uuidString)")
+        let err = FileManager.default.temporaryDirectory.appendingPathComponent("emu-err-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: err)
+        }
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus,
+                   killed: process.terminationReason == .uncaughtSignal,
+                   stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
+                   stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+    }
+}
+
+/// A source with its `.emu/` and one sink, in a fresh temporary directory.
+final class Workspace {
+    let root: String
+    let source: String
+    let sink: String
+
+    init(_ label: String = "emu-e2e", sinkPath: String? = nil) throws {
+        var template = Array("/tmp/\(label).XXXXXX".utf8CString)
+        root = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        source = root + "/source"
+        sink = sinkPath ?? root + "/sink"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        if ProcessInfo.processInfo.environment["EMU_KEEP_TEST_DIRS"] != nil {
+            print("kept \(root)")
+        } else {
+            sh("chmod -R u+rwx '\(root)' 2>/dev/null; rm -rf '\(root)'")
+        }
+    }
+
+    /// `emu init` and `emu sink add origin SINK`, both required to succeed.
+    func initialize() throws -> Workspace {
+        try expectSuccess(emu("init"))
+        try expectSuccess(emu("sink", "add", "origin", sink))
+        return self
+    }
+
+    @discardableResult
+    func emu(_ arguments: String..., environment: [String: String] = [:], asNobody: Bool = false) throws -> Run {
+        try EmuBinary.run(arguments, in: source, environment: environment, asNobody: asNobody)
+    }
+
+    func emu(arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        try EmuBinary.run(arguments, in: source, environment: environment)
+    }
+
+    func expectSuccess(_ run: Run, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(run.status == 0, "emu failed: \(run.stderr)", sourceLocation: sourceLocation)
+        if run.status != 0 { throw WorkspaceError.commandFailed(run.stderr) }
+    }
+
+    /// The sink's snapshot trees, oldest first.
+    func trees() throws -> [String] {
+        let log = try emu("log", "--short", "--color", "never")
+        let prefixes = log.stdout.split(separator: "\n").map { String($0.prefix(8)) }.reversed()
+        let all = (try? FileManager.default.contentsOfDirectory(atPath: sink + "/.emu/trees")) ?? []
+        return prefixes.compactMap { prefix in all.first { $0.hasPrefix(prefix) }.map { sink + "/.emu/trees/" + $0 } }
+    }
+}
+
+enum WorkspaceError: Error { case commandFailed(String) }
+
+/// Runs a shell command for a test's setup; returns its exit status.
+@discardableResult
+func sh(_ command: String) -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    process.standardOutput = FileHandle.nullDevice
+    try? process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+}
+
+func inode(_ path: String) -> UInt64? {
+    var st = stat()
+    return lstat(path, &st) == 0 ? UInt64(st.st_ino) : nil
+}
