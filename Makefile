@@ -2,16 +2,24 @@
 PREFIX ?= /usr/local
 SWIFT ?= swift
 RELEASE_BIN = .build/release/emu
-DEPS = libacl1-dev libattr1-dev acl attr
+# What emu links, and what the tests use to make ACLs, xattrs and small filesystems.
+BUILD_DEPS = libacl1-dev libattr1-dev
+TEST_DEPS = acl attr dosfstools e2fsprogs util-linux
 
-.PHONY: all build deps demo test install uninstall bench clean
+.PHONY: all build deps test-deps install-packages demo test install uninstall bench clean
 
 all: build
 
-## deps: install the C libraries emu links (libacl, libattr) and the acl/attr
-## tools the tests use: with apt-get when root, else print the command.
+## deps: install the C libraries emu links (libacl, libattr), with apt-get
+## when root, else print the command; test-deps adds the tools the tests use.
 deps:
-	@missing=""; for p in $(DEPS); do \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BUILD_DEPS)"
+
+test-deps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BUILD_DEPS) $(TEST_DEPS)"
+
+install-packages:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -29,7 +37,7 @@ build: deps
 demo: build
 	@scripts/demo.sh "$(CURDIR)/$(RELEASE_BIN)"
 
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
