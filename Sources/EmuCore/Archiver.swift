@@ -203,9 +203,10 @@ final class Archiver {
     // MARK: Regular files
 
     func archiveFile(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
-        let identity = FileIdentity(status)
+        // Only a file with other names can be met again: only those are remembered.
+        let identity = status.linkCount > 1 ? FileIdentity(status) : nil
         // Another name of a file already archived in this push: one more link.
-        if status.linkCount > 1, let leader = leaders[identity] {
+        if let identity, let leader = leaders[identity] {
             do {
                 try target.map { try staging!.link(path: leader.path, to: $0, as: name) }
                 var record = leader
@@ -275,6 +276,8 @@ final class Archiver {
         }
     }
 
+    /// Writes a file's record; `identity` is given for a file with other
+    /// names, which later names link to.
     func finishFile(_ record: ManifestRecord, identity: FileIdentity?) throws {
         try writer?.append(record)
         if let identity, record.hardlinkLeader == nil { leaders[identity] = record }

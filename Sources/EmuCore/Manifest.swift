@@ -34,17 +34,23 @@ public struct ManifestRecord: Sendable, Equatable {
         permissions = status.permissions
         owner = status.owner
         group = status.group
-        size = status.kind == .regular || status.kind == .symlink ? status.size : 0
+        size = Self.recordedSize(status)
         modified = status.modified
         changed = status.changed
         inode = status.inode
+    }
+
+    /// The size a record keeps: a file's or a symlink's; 0 for the rest,
+    /// whose st_size says nothing about their content.
+    static func recordedSize(_ status: FileStatus) -> Int64 {
+        status.kind == .regular || status.kind == .symlink ? status.size : 0
     }
 
     /// Whether the source entry described by `status` is, by its metadata, the
     /// one this record describes: same type, size, mtime, ctime and inode. A
     /// ctime that did not move says mode, owner, xattrs and ACLs did not either.
     public func isUnchanged(comparedTo status: FileStatus) -> Bool {
-        kind == status.kind && size == status.size && modified == status.modified
+        kind == status.kind && size == ManifestRecord.recordedSize(status) && modified == status.modified
             && changed == status.changed && inode == status.inode
             && permissions == status.permissions && owner == status.owner && group == status.group
     }
@@ -139,15 +145,30 @@ enum ManifestFormat {
         return out
     }
 
+    /// Appends the decimal digits of a non-negative or negative integer
+    /// without making a String: this runs seven times per record.
     static func appendDecimal<T: BinaryInteger>(_ value: T, to out: inout [UInt8]) {
-        out += Array(String(value).utf8)
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        if magnitude == 0 { out.append(UInt8(ascii: "0")); return }
+        let start = out.count
+        while magnitude > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        }
+        out[start...].reverse()
     }
 
     static func appendTime(_ time: FileTime, to out: inout [UInt8]) {
         appendDecimal(time.seconds, to: &out)
         out.append(UInt8(ascii: "."))
-        let nanos = Array(String(time.nanoseconds).utf8)
-        out += [UInt8](repeating: UInt8(ascii: "0"), count: 9 - nanos.count) + nanos
+        var nanos = UInt32(max(0, time.nanoseconds))
+        let start = out.count
+        for _ in 0..<9 {
+            out.append(UInt8(ascii: "0") + UInt8(nanos % 10))
+            nanos /= 10
+        }
+        out[start...].reverse()
     }
 
     static func encode(_ r: ManifestRecord, into out: inout [UInt8]) {

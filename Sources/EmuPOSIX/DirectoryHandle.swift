@@ -16,6 +16,8 @@ public struct DirectoryEntry: Sendable {
 public final class DirectoryHandle {
     public let descriptor: FileDescriptor
     public let path: [UInt8]
+    /// A second listing must rewind first; the first needs no syscall for it.
+    private var hasBeenRead = false
 
     public init(adopting descriptor: FileDescriptor, path: [UInt8]) {
         self.descriptor = descriptor
@@ -41,7 +43,8 @@ public final class DirectoryHandle {
     /// Every entry but `.` and `..`, in the order the kernel gives them.
     /// Memory is the width of this one directory.
     public func entries() throws -> [DirectoryEntry] {
-        _ = try valueOrErrno { lseek(fd, 0, SEEK_SET) }.get("rewind directory", path)
+        if hasBeenRead { _ = try valueOrErrno { lseek(fd, 0, SEEK_SET) }.get("rewind directory", path) }
+        hasBeenRead = true
         var result: [DirectoryEntry] = []
         let capacity = 64 * 1024
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
