@@ -40,28 +40,11 @@ final class Archiver {
     /// An earlier tree and its manifest, read in step with the walk.
     struct Base {
         let tree: DirectoryHandle
-        let reader: ManifestReader
-        var pending: ManifestRecord? = nil
-        var exhausted = false
+        var records: ManifestLookup
 
         init(tree: DirectoryHandle, reader: ManifestReader) {
             self.tree = tree
-            self.reader = reader
-        }
-
-        /// The record for `path`, if the manifest has one. Paths must be asked
-        /// in increasing order; records before `path` are passed over.
-        mutating func record(at path: RelativePath) -> ManifestRecord? {
-            while !exhausted {
-                if pending == nil {
-                    do { pending = try reader.next() } catch { pending = nil }
-                    if pending == nil { exhausted = true; return nil }
-                }
-                let candidate = pending!
-                if candidate.path < path { pending = nil; continue }
-                return candidate.path == path ? candidate : nil
-            }
-            return nil
+            records = ManifestLookup(reader)
         }
     }
 
@@ -102,8 +85,8 @@ final class Archiver {
         try archiveChildren(of: root, into: staging, path: .root)
         if let staging {
             try EntryMetadata(record, attributes: attributes).apply(
-                to: .open(staging.descriptor, directory: staging, path: staging.path),
-                aclSource: .open(root.descriptor, directory: root, path: root.path))
+                to: .open(staging.descriptor, path: staging.path),
+                aclSource: .open(root.descriptor, path: root.path))
         }
     }
 
@@ -158,7 +141,7 @@ final class Archiver {
     func previousRecords(at path: RelativePath) -> [(base: Int, record: ManifestRecord)] {
         var found: [(Int, ManifestRecord)] = []
         for i in bases.indices {
-            if let record = bases[i].record(at: path) { found.append((i, record)) }
+            if let record = bases[i].records.record(at: path) { found.append((i, record)) }
         }
         return found
     }
@@ -195,8 +178,8 @@ final class Archiver {
         }
         if let childTarget {
             try EntryMetadata(record, attributes: attributes).apply(
-                to: .open(childTarget.descriptor, directory: childTarget, path: childTarget.path),
-                aclSource: .open(child.descriptor, directory: child, path: child.path))
+                to: .open(childTarget.descriptor, path: childTarget.path),
+                aclSource: .open(child.descriptor, path: child.path))
         }
     }
 
@@ -305,7 +288,9 @@ final class Archiver {
     func copy(_ name: FileName, from source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath) throws -> ManifestRecord {
         let sourcePath = source.childPath(name)
         let targetPath = target.childPath(name)
-        for attempt in 1... {
+        var attempt = 0
+        while true {
+            attempt += 1
             let input = try source.openForReading(name)
             defer { input.closeIgnoringErrors() }
             let before = try input.status(path: sourcePath)
@@ -328,12 +313,11 @@ final class Archiver {
             let attributes = try ExtendedAttributes.read(.descriptor(input), path: sourcePath)
             record.attributes = attributesDigest(attributes)
             try EntryMetadata(record, attributes: attributes).apply(
-                to: .open(output, directory: target, path: targetPath),
-                aclSource: .open(input, directory: source, path: sourcePath))
+                to: .open(output, path: targetPath),
+                aclSource: .open(input, path: sourcePath))
             CrashPoint.reach("push.after-copy")
             return record
         }
-        fatalError("unreachable")
     }
 
     // MARK: Symlinks, FIFOs, devices

@@ -62,14 +62,15 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
             return excludes.isExcluded(path, isDirectory: status.kind == .directory)
         }
     }
-    _ = sourceLock
+    // Held to the end: ARC could otherwise release the lock after its last use.
+    defer { withExtendedLifetime(sourceLock) {} }
 
-    func guardBase() throws -> Archiver.Base? {
+    func guardRecords() throws -> ManifestLookup? {
         guard guarded, let head = snapshots.last else { return nil }
-        return Archiver.Base(tree: try sink.openTree(head), reader: try sink.openManifest(head))
+        return ManifestLookup(try sink.openManifest(head))
     }
 
-    let check = Restorer(mode: .check, snapshot: try sink.openManifest(snapshot), guardRecords: try guardBase(), scopes: options.paths,
+    let check = Restorer(mode: .check, snapshot: try sink.openManifest(snapshot), guardRecords: try guardRecords(), scopes: options.paths,
                          targetRoot: targetRoot, leavesAlone: leavesAlone, observer: observer, reportsPlans: options.dryRun)
     try check.run(tree: nil)
     if let missing = options.paths.first(where: { !check.matchedScopes.contains($0) }) {

@@ -23,20 +23,20 @@ struct EntryMetadata {
     /// An entry to apply metadata to, or to read ACLs from.
     enum Target {
         /// An open regular file or directory.
-        case open(FileDescriptor, directory: DirectoryHandle?, path: [UInt8])
+        case open(FileDescriptor, path: [UInt8])
         /// A symlink, FIFO or device, reached by name.
         case entry(DirectoryHandle, FileName, FileKind)
 
         var path: [UInt8] {
             switch self {
-            case .open(_, _, let path): path
+            case .open(_, let path): path
             case .entry(let directory, let name, _): directory.childPath(name)
             }
         }
 
         var attributeTarget: AttributeTarget {
             switch self {
-            case .open(let fd, _, _): .descriptor(fd)
+            case .open(let fd, _): .descriptor(fd)
             case .entry(let directory, let name, _): .path(directory.procPath(name))
             }
         }
@@ -44,7 +44,7 @@ struct EntryMetadata {
         /// A path through /proc for libacl's default-ACL calls (directories only).
         var procPath: [UInt8]? {
             switch self {
-            case .open(let fd, _, _): Array("/proc/self/fd/\(fd.rawValue)".utf8)
+            case .open(let fd, _): Array("/proc/self/fd/\(fd.rawValue)".utf8)
             case .entry: nil
             }
         }
@@ -60,7 +60,7 @@ struct EntryMetadata {
         if Self.isPrivileged || owner == geteuid() {
             do {
                 switch target {
-                case .open(let fd, _, _): try fd.setOwner(owner, group, path: path)
+                case .open(let fd, _): try fd.setOwner(owner, group, path: path)
                 case .entry(let directory, let name, _): try directory.setOwner(name, owner: owner, group: group)
                 }
             } catch let error as FileSystemError where error.errno == .notPermitted || error.errno == .invalidArgument {
@@ -68,7 +68,7 @@ struct EntryMetadata {
             }
         }
         switch target {
-        case .open(let fd, _, _): try fd.setPermissions(permissions, path: path)
+        case .open(let fd, _): try fd.setPermissions(permissions, path: path)
         case .entry(let directory, let name, let kind) where kind != .symlink: try directory.setPermissions(name, permissions)
         case .entry: break
         }
@@ -76,7 +76,7 @@ struct EntryMetadata {
         let hasAccessACL = attributes.contains { $0.name == ExtendedAttribute.accessACL }
         let hasDefaultACL = attributes.contains { $0.name == ExtendedAttribute.defaultACL }
         if hasAccessACL || hasDefaultACL {
-            if case .open(let destination, _, _) = target, case .open(let source, _, _)? = aclSource,
+            if case .open(let destination, _) = target, case .open(let source, _)? = aclSource,
                let sourceProc = aclSource?.procPath, let destinationProc = target.procPath {
                 try ignoringUnsupported {
                     try AccessControlList.copy(from: source, sourceProcPath: sourceProc, to: destination, destinationProcPath: destinationProc,
@@ -90,7 +90,7 @@ struct EntryMetadata {
             }
         }
         switch target {
-        case .open(let fd, _, _): try fd.setModified(modified, path: path)
+        case .open(let fd, _): try fd.setModified(modified, path: path)
         case .entry(let directory, let name, _): try directory.setModified(name, modified)
         }
     }

@@ -52,7 +52,7 @@ final class Restorer {
 
     let mode: Mode
     var snapshot: ManifestCursor
-    var guardRecords: Archiver.Base?
+    var guardRecords: ManifestLookup?
     let scopes: [RelativePath]
     /// Target entries checkout neither removes nor reports: the source's
     /// `.emu/`, its sink, its excluded paths.
@@ -74,7 +74,7 @@ final class Restorer {
 
     static let temporaryPrefix = Array(".emu-checkout.".utf8)
 
-    init(mode: Mode, snapshot: ManifestReader, guardRecords: Archiver.Base?, scopes: [RelativePath], targetRoot: DirectoryHandle?,
+    init(mode: Mode, snapshot: ManifestReader, guardRecords: ManifestLookup?, scopes: [RelativePath], targetRoot: DirectoryHandle?,
          leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver, reportsPlans: Bool) {
         self.mode = mode
         self.snapshot = ManifestCursor(snapshot)
@@ -318,14 +318,14 @@ final class Restorer {
         _ = try copier.copyInKernel(from: input, to: output, sourcePath: tree.childPath(name), destinationPath: target.childPath(name))
         let attributes = try ExtendedAttributes.read(.descriptor(input), path: tree.childPath(name))
         try EntryMetadata(record, attributes: attributes).apply(
-            to: .open(output, directory: target, path: target.childPath(name)),
-            aclSource: .open(input, directory: tree, path: tree.childPath(name)))
+            to: .open(output, path: target.childPath(name)),
+            aclSource: .open(input, path: tree.childPath(name)))
     }
 
     func applyDirectoryMetadata(_ record: ManifestRecord, to target: DirectoryHandle, from tree: DirectoryHandle) throws {
         let attributes = try ExtendedAttributes.read(.descriptor(tree.descriptor), path: tree.path)
         try EntryMetadata(record, attributes: attributes).apply(
-            to: .open(target.descriptor, directory: target, path: target.path),
-            aclSource: .open(tree.descriptor, directory: tree, path: tree.path))
+            to: .open(target.descriptor, path: target.path),
+            aclSource: .open(tree.descriptor, path: tree.path))
     }
 }

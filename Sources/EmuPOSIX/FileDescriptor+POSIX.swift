@@ -109,7 +109,7 @@ public final class FileLock {
             .get("open lock", directory.childPath(name))
         let descriptor = FileDescriptor(rawValue: fd)
         let operation = (mode == .shared ? LOCK_SH : LOCK_EX) | LOCK_NB
-        var deadline = monotonicSeconds() + wait
+        let deadline = monotonicSeconds() + wait
         while true {
             switch valueOrErrno({ flock(fd, operation) }) {
             case .success:
@@ -121,7 +121,6 @@ public final class FileLock {
                 return nil
             case .failure(let error):
                 descriptor.closeIgnoringErrors()
-                deadline = 0
                 throw FileSystemError("lock", directory.childPath(name), error)
             }
         }
