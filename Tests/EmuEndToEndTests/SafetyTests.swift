@@ -44,6 +44,27 @@ struct SafetyTests {
         #expect(latest == URL(fileURLWithPath: newest).resolvingSymlinksInPath().path)
     }
 
+    @Test("a file that keeps changing while read is read again, then kept as read and reported")
+    func changingFile() throws {
+        let w = try Workspace().initialize()
+        sh("head -c 64000000 /dev/zero > '\(w.source)/busy' && echo steady > '\(w.source)/calm'")
+        let toucher = Process()
+        toucher.executableURL = URL(fileURLWithPath: "/bin/sh")
+        toucher.arguments = ["-c", "end=$(($(date +%s) + 8)); while [ $(date +%s) -lt $end ]; do touch '\(w.source)/busy'; done"]
+        try toucher.run()
+        defer { toucher.terminate() }
+        usleep(200_000)
+        let run = try w.emu("push")
+        toucher.terminate()
+        toucher.waitUntilExit()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("busy: changed while it was read"))
+        // Recorded so that the next push reads it again rather than trusting it.
+        let next = try w.emu("push", "-v")
+        #expect(next.stderr.contains("copied (metadata) busy") || next.stderr.contains("copied (content) busy"))
+        #expect(!next.stderr.contains("copied (new) calm") && !next.stderr.contains("calm\n"))
+    }
+
     @Test("a prune killed after removing the record is finished by the next command that locks the sink")
     func killedPrune() throws {
         let w = try Workspace().initialize()
