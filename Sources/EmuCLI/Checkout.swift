@@ -39,7 +39,7 @@ extension Emu {
             let source = try global.source()
             let resolved = try source.resolve(reference)
             var options = CheckoutOptions()
-            options.paths = try paths.map { try snapshotPath($0, source: source) }
+            options.paths = try paths.map { try source.snapshotPath($0) }
             options.destination = to
             options.force = force
             options.dryRun = change.dryRun
@@ -57,17 +57,6 @@ extension Emu {
             }
         }
 
-        /// A path given on the command line as a path in the snapshot: relative
-        /// to the working directory when that is inside the source, else to the source.
-        func snapshotPath(_ text: String, source: Source) throws -> RelativePath {
-            let cwd = resolvedPath(".") ?? source.path
-            let base = isPath(cwd, within: source.path) ? cwd : source.path
-            let absolute = text.hasPrefix("/") ? absolutePath(text) : absolutePath(base + "/" + text)
-            guard isPath(absolute, within: source.path), absolute != source.path else {
-                throw EmuError.usage("'\(text)' is not a path inside the source \(source.path)", fix: "name files and directories below the source")
-            }
-            return RelativePath(String(absolute.dropFirst(source.path == "/" ? 1 : source.path.count + 1)))
-        }
     }
 }
 

@@ -1,4 +1,5 @@
 import EmuCore
+import EmuPOSIX
 
 /// A snapshot found from a reference, with the sink it lives in.
 struct ResolvedSnapshot {
@@ -37,5 +38,19 @@ extension Source {
             }
         }
         return result
+    }
+}
+
+extension Source {
+    /// A path given on the command line as a path in a snapshot: relative to
+    /// the working directory when that is inside the source, else to the source.
+    func snapshotPath(_ text: String) throws -> RelativePath {
+        let cwd = resolvedPath(".") ?? path
+        let base = isPath(cwd, within: path) ? cwd : path
+        let absolute = text.hasPrefix("/") ? absolutePath(text) : absolutePath(base + "/" + text)
+        guard isPath(absolute, within: path), absolute != path else {
+            throw EmuError.usage("'\(text)' is not a path inside the source \(path)", fix: "name files and directories below the source")
+        }
+        return RelativePath(String(absolute.dropFirst(path == "/" ? 1 : path.count + 1)))
     }
 }

@@ -49,11 +49,9 @@ final class Archiver {
     }
 
     struct Settings {
-        var excludes = ExcludeRules()
+        var filter = SourceFilter()
         var oneFileSystem = false
         var checksum = false
-        /// Directories never entered: the sink, when it lies inside the source.
-        var skipped: Set<FileIdentity> = []
     }
 
     let settings: Settings
@@ -99,7 +97,6 @@ final class Archiver {
             return
         }
         for entry in entries {
-            if path.isRoot && entry.name.bytes == Array(Source.metadataName.utf8) { continue }
             let childPath = path.appending(entry.name)
             var kind: FileKind? = nil
             do {
@@ -107,8 +104,7 @@ final class Archiver {
                 do { status = try source.status(entry.name) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
                     continue  // removed since the directory was read
                 }
-                if settings.skipped.contains(FileIdentity(status)) { continue }
-                if settings.excludes.isExcluded(childPath, isDirectory: status.kind == .directory) { continue }
+                if settings.filter.leavesOut(childPath, status) { continue }
                 kind = status.kind
                 switch status.kind {
                 case .regular: try archiveFile(entry.name, in: source, into: target, path: childPath, status: status)

@@ -54,13 +54,8 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
         targetPath = source.path
         sourceLock = try source.lock(.exclusive, wait: options.lockWait)
         targetRoot = try DirectoryHandle.open(source.path)
-        let excludes = try source.excludes()
-        let sinkIdentity = sink.identity
-        leavesAlone = { path, status in
-            if path.bytes == Array(Source.metadataName.utf8) { return true }
-            if let sinkIdentity, status.device == sinkIdentity.device, status.inode == sinkIdentity.inode { return true }
-            return excludes.isExcluded(path, isDirectory: status.kind == .directory)
-        }
+        let filter = try SourceFilter(source: source)
+        leavesAlone = filter.leavesOut
     }
     // Held to the end: ARC could otherwise release the lock after its last use.
     defer { withExtendedLifetime(sourceLock) {} }

@@ -40,15 +40,9 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
                              fix: "put the sink outside the source, or back up another directory")
     }
     var settings = Archiver.Settings()
-    settings.excludes = try source.excludes()
-    for rule in options.excludes {
-        do { try settings.excludes.add(rule) } catch { throw EmuError.usage("--exclude '\(rule)': \(error.message)", fix: error.fix) }
-    }
+    settings.filter = try SourceFilter(source: source, extraExcludes: options.excludes)
     settings.oneFileSystem = options.oneFileSystem
     settings.checksum = options.checksum
-    if let identity = sink.identity {
-        settings.skipped.insert(FileIdentity(device: identity.device, inode: identity.inode))
-    }
 
     try sink.lock(options.dryRun ? .shared : .exclusive, wait: options.lockWait)
     defer { sink.unlock() }

@@ -142,6 +142,11 @@ public final class Sink {
         try metadata.openDirectory(path: RelativePath("trees/\(snapshot.id)"))
     }
 
+    /// Whether the snapshot has a manifest (snapshots made by emu 0.2.5 do not).
+    public func hasManifest(_ snapshot: Snapshot) -> Bool {
+        (try? metadata.status(path: RelativePath("manifests/\(snapshot.id)")))?.kind == .regular
+    }
+
     public func openManifest(_ snapshot: Snapshot) throws -> ManifestReader {
         try ManifestReader(in: try metadata.openDirectory(FileName("manifests")), name: FileName(snapshot.id))
     }

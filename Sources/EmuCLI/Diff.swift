@@ -1,0 +1,90 @@
+import ArgumentParser
+import EmuCore
+import EmuPOSIX
+
+extension Emu {
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show what changed: the source against a snapshot, or between two snapshots.",
+            discussion: """
+                No REF: the source against the default sink's HEAD. One REF: the source against \
+                it. Two: REF1 to REF2. One line a path, sorted by path: A added, D deleted, \
+                M content changed, T type changed, P metadata only (mode, owner, group, mtime, \
+                xattrs, ACLs), R old new for content that moved. Between two snapshots only \
+                their manifests are read, never their trees.
+
+                \(ExitStatus.help)
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var report: ReportOptions
+
+        @Argument(help: "[SINK:]SNAPSHOT to compare from (default: the default sink's HEAD).")
+        var from: String?
+
+        @Argument(help: "[SINK:]SNAPSHOT to compare to (default: the source).")
+        var to: String?
+
+        @Argument(parsing: .postTerminator, help: "Only these paths (after --).")
+        var paths: [String] = []
+
+        @Flag(help: "Counts and byte totals instead of one line a path.")
+        var stat = false
+
+        @Flag(help: "One line a path with its change letter (the default).")
+        var nameStatus = false
+
+        func run() throws {
+            let terminal = global.terminal
+            let source = try global.source()
+            let scopes = try paths.map { try source.snapshotPath($0) }
+            var sinks: [Sink] = []
+            func side(_ text: String) throws -> DiffSide {
+                let resolved = try source.resolve(text)
+                try resolved.sink.lock(.shared, wait: 0)
+                sinks.append(resolved.sink)
+                return try DiffSide.snapshot(resolved.snapshot, in: resolved.sink)
+            }
+            let old = try side(from ?? "HEAD")
+            let new = try to.map(side) ?? DiffSide.source(source)
+            defer { sinks.forEach { $0.unlock() } }
+
+            let summary = try EmuCore.diff(from: old, to: new, within: scopes) { change in
+                if stat { return }
+                if report.json {
+                    var line: [String: Any] = ["status": change.kind.rawValue, "path": change.path.description]
+                    if let from = change.oldPath { line["old_path"] = from.description }
+                    if let size = (change.new ?? change.old)?.size, (change.new ?? change.old)?.kind == .regular { line["size"] = size }
+                    terminal.json(line)
+                } else if let from = change.oldPath {
+                    terminal.output("R\t\(from)\t\(change.path)")
+                } else {
+                    terminal.output("\(change.kind.rawValue)\t\(change.path)")
+                }
+            }
+            for (path, why) in summary.unreadable { terminal.warning("could not read \(path): \(why)") }
+            if stat {
+                let counts = ChangeKind.allCases.map { ($0, summary.counts[$0] ?? 0) }
+                if report.json {
+                    var document: [String: Any] = ["bytes_added": summary.bytesAdded, "bytes_removed": summary.bytesRemoved]
+                    for (kind, count) in counts { document[Self.name(kind)] = count }
+                    terminal.json(document)
+                } else {
+                    terminal.output(counts.map { "\($0.1) \(Self.name($0.0))" }.joined(separator: ", "))
+                    terminal.output("+\(formatBytes(summary.bytesAdded)), -\(formatBytes(summary.bytesRemoved))")
+                }
+            }
+        }
+
+        static func name(_ kind: ChangeKind) -> String {
+            switch kind {
+            case .added: "added"
+            case .deleted: "deleted"
+            case .modified: "modified"
+            case .typeChanged: "type_changed"
+            case .metadata: "metadata"
+            case .renamed: "renamed"
+            }
+        }
+    }
+}

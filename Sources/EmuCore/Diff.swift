@@ -1,0 +1,212 @@
+import EmuPOSIX
+
+/// How a path differs between two states.
+public enum ChangeKind: String, Sendable, CaseIterable {
+    case added = "A"
+    case deleted = "D"
+    /// Content changed (bytes, a symlink's target, a device's number).
+    case modified = "M"
+    /// The type changed (a file became a directory, say).
+    case typeChanged = "T"
+    /// Metadata only: mode, owner, group, mtime, xattrs or ACLs.
+    case metadata = "P"
+    /// The same content at another path.
+    case renamed = "R"
+}
+
+public struct Change: Sendable {
+    public var kind: ChangeKind
+    /// The path in the new state (for a deletion, the path that went).
+    public var path: RelativePath
+    /// For a rename, where the content was.
+    public var oldPath: RelativePath?
+    public var old: ManifestRecord?
+    public var new: ManifestRecord?
+}
+
+public struct DiffSummary: Sendable {
+    public var counts: [ChangeKind: Int] = [:]
+    /// Bytes of content the new state has that the old did not (added and modified files).
+    public var bytesAdded: Int64 = 0
+    /// Bytes of content the old state had that the new does not.
+    public var bytesRemoved: Int64 = 0
+    public var unreadable: [(RelativePath, String)] = []
+
+    public var isEmpty: Bool { counts.values.allSatisfy { $0 == 0 } }
+}
+
+/// One side of a diff: a snapshot's manifest, or a live tree (the source, or
+/// a snapshot that has no manifest). It can be read more than once.
+public final class DiffSide {
+    enum Backing {
+        case manifest(() throws -> ManifestReader)
+        case tree(DirectoryHandle, SourceFilter?)
+    }
+
+    let backing: Backing
+    /// Whether records hold the source's own ctime and inode (manifests and
+    /// the source itself), so that equal ones prove an entry untouched.
+    let recordsSourceIdentity: Bool
+    var scanner: TreeScanner? = nil
+    var reader: ManifestReader? = nil
+
+    init(_ backing: Backing, recordsSourceIdentity: Bool) {
+        self.backing = backing
+        self.recordsSourceIdentity = recordsSourceIdentity
+    }
+
+    /// The live source, filtered as push filters it.
+    public static func source(_ source: Source) throws -> DiffSide {
+        DiffSide(.tree(try DirectoryHandle.open(source.path), try SourceFilter(source: source)), recordsSourceIdentity: true)
+    }
+
+    /// A snapshot: its manifest, or its tree when it has none (emu 0.2.5).
+    public static func snapshot(_ snapshot: Snapshot, in sink: Sink) throws -> DiffSide {
+        if sink.hasManifest(snapshot) {
+            return DiffSide(.manifest({ try sink.openManifest(snapshot) }), recordsSourceIdentity: true)
+        }
+        return DiffSide(.tree(try sink.openTree(snapshot), nil), recordsSourceIdentity: false)
+    }
+
+    /// Starts reading from the beginning.
+    func restart() throws {
+        switch backing {
+        case .manifest(let open): reader = try open(); scanner = nil
+        case .tree(let root, let filter): scanner = TreeScanner(root: root, filter: filter); reader = nil
+        }
+    }
+
+    func next() throws -> ManifestRecord? {
+        if let reader { return try reader.next() }
+        return try scanner?.next()
+    }
+
+    func contentHash(_ record: ManifestRecord) throws -> ContentHash? {
+        if let content = record.content { return content }
+        return try scanner?.contentHash(of: record.path)
+    }
+
+    func attributes(_ record: ManifestRecord) throws -> ContentHash? {
+        if reader != nil { return record.attributes }
+        return try scanner?.attributesDigestOf(record.path, kind: record.kind)
+    }
+
+    var unreadable: [(RelativePath, Error)] { scanner?.unreadable ?? [] }
+}
+
+/// Compares two states path by path, as streams: memory holds one record of
+/// each side, plus the added and deleted files' digests for pairing renames.
+/// Changes come out sorted by path (a rename at its new path).
+public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativePath] = [], emit: (Change) throws -> Void) throws -> DiffSummary {
+    func inScope(_ path: RelativePath) -> Bool {
+        !path.isRoot && (scopes.isEmpty || scopes.contains { path.isWithin($0) })
+    }
+
+    // Pass 1: which added files hold what a deleted file held.
+    var deletedByHash: [ContentHash: [RelativePath]] = [:]
+    var deletedSizes: Set<Int64> = []
+    var addedFiles: [(path: RelativePath, size: Int64, hash: ContentHash?)] = []
+    try merge(old, new) { o, n in
+        if let o, n == nil, o.kind == .regular, inScope(o.path), let hash = try old.contentHash(o) {
+            deletedByHash[hash, default: []].append(o.path)
+            deletedSizes.insert(o.size)
+        } else if let n, o == nil, n.kind == .regular, inScope(n.path) {
+            addedFiles.append((n.path, n.size, n.content))
+        }
+    }
+    var renamedFrom: [RelativePath: RelativePath] = [:]
+    var renamedAway: Set<RelativePath> = []
+    if !deletedByHash.isEmpty {
+        for added in addedFiles where deletedSizes.contains(added.size) {
+            guard let hash = try added.hash ?? new.scanner?.contentHash(of: added.path),
+                  let candidates = deletedByHash[hash], let from = candidates.first(where: { !renamedAway.contains($0) })
+            else { continue }
+            renamedFrom[added.path] = from
+            renamedAway.insert(from)
+        }
+    }
+    addedFiles = []
+
+    // Pass 2: every change, in path order.
+    var summary = DiffSummary()
+    func report(_ change: Change) throws {
+        summary.counts[change.kind, default: 0] += 1
+        switch change.kind {
+        case .added: summary.bytesAdded += change.new?.size ?? 0
+        case .deleted: summary.bytesRemoved += change.old?.size ?? 0
+        case .modified, .typeChanged:
+            summary.bytesAdded += change.new?.kind == .regular ? change.new!.size : 0
+            summary.bytesRemoved += change.old?.kind == .regular ? change.old!.size : 0
+        case .metadata, .renamed: break
+        }
+        try emit(change)
+    }
+    try merge(old, new) { o, n in
+        let path = (o ?? n)!.path
+        guard inScope(path) else { return }
+        switch (o, n) {
+        case (let o?, nil):
+            if !renamedAway.contains(o.path) { try report(Change(kind: .deleted, path: o.path, old: o)) }
+        case (nil, let n?):
+            if let from = renamedFrom[n.path] {
+                try report(Change(kind: .renamed, path: n.path, oldPath: from, new: n))
+            } else {
+                try report(Change(kind: .added, path: n.path, new: n))
+            }
+        case (let o?, let n?):
+            if let kind = try compare(o, n, old: old, new: new) { try report(Change(kind: kind, path: n.path, old: o, new: n)) }
+        case (nil, nil):
+            break
+        }
+    }
+    summary.unreadable = (old.unreadable + new.unreadable).map { ($0.0, "\($0.1)") }
+    return summary
+}
+
+/// Reads both sides from the start, in step, calling `visit` once per path.
+func merge(_ old: DiffSide, _ new: DiffSide, visit: (ManifestRecord?, ManifestRecord?) throws -> Void) throws {
+    try old.restart()
+    try new.restart()
+    var o = try old.next(), n = try new.next()
+    while o != nil || n != nil {
+        if let a = o, let b = n, a.path == b.path {
+            try visit(a, b)
+            o = try old.next(); n = try new.next()
+        } else if let a = o, n == nil || a.path < n!.path {
+            try visit(a, nil)
+            o = try old.next()
+        } else {
+            try visit(nil, n)
+            n = try new.next()
+        }
+    }
+}
+
+/// How one path changed, or nil when it did not. Directory mtimes are left
+/// out: they move whenever an entry is added or removed, which the entries'
+/// own lines already say.
+func compare(_ o: ManifestRecord, _ n: ManifestRecord, old: DiffSide, new: DiffSide) throws -> ChangeKind? {
+    guard o.kind == n.kind else { return .typeChanged }
+    if old.recordsSourceIdentity && new.recordsSourceIdentity && o.kind != .directory
+        && o.changed == n.changed && o.inode == n.inode && o.size == n.size && o.modified == n.modified {
+        return nil  // an untouched inode: same content, same metadata
+    }
+    switch o.kind {
+    case .regular:
+        if o.size != n.size { return .modified }
+        if try old.contentHash(o) != new.contentHash(n) { return .modified }
+    case .symlink:
+        if o.symlinkTarget != n.symlinkTarget { return .modified }
+    case .characterDevice, .blockDevice:
+        if o.device != n.device { return .modified }
+    default:
+        break
+    }
+    var metadataDiffers = o.owner != n.owner || o.group != n.group
+    if o.kind != .symlink { metadataDiffers = metadataDiffers || o.permissions != n.permissions }
+    if o.kind != .directory { metadataDiffers = metadataDiffers || o.modified != n.modified }
+    if !metadataDiffers, o.changed != n.changed || !(old.recordsSourceIdentity && new.recordsSourceIdentity) {
+        metadataDiffers = try old.attributes(o) != new.attributes(n)
+    }
+    return metadataDiffers ? .metadata : nil
+}

@@ -1,0 +1,132 @@
+import EmuPOSIX
+import Glibc
+
+/// What never belongs to a snapshot of a source: its `.emu/`, a sink inside
+/// it, and what the excludes say. Push leaves these out; checkout and diff
+/// leave them alone.
+public struct SourceFilter: Sendable {
+    public var excludes = ExcludeRules()
+    /// Directories never entered (by device and inode): the sinks inside the source.
+    var skipped: Set<FileIdentity> = []
+
+    public init() {}
+
+    /// The source's own rules and every registered sink that lies inside it.
+    public init(source: Source, extraExcludes: [String] = []) throws {
+        excludes = try source.excludes()
+        for rule in extraExcludes {
+            do { try excludes.add(rule) } catch { throw EmuError.usage("--exclude '\(rule)': \(error.message)", fix: error.fix) }
+        }
+        for registration in try source.sinks() {
+            if let status = try? DirectoryHandle.open(registration.path).status() { skipped.insert(FileIdentity(status)) }
+        }
+    }
+
+    public func leavesOut(_ path: RelativePath, _ status: FileStatus) -> Bool {
+        if path.bytes == Array(Source.metadataName.utf8) { return true }
+        if status.kind == .directory, skipped.contains(FileIdentity(status)) { return true }
+        return excludes.isExcluded(path, isDirectory: status.kind == .directory)
+    }
+}
+
+/// A live tree read as a stream of records in path order (the order of
+/// manifests), one directory's listing in memory per level of depth.
+/// Records carry the entry's own metadata; content hashes are computed only
+/// when asked for.
+final class TreeScanner {
+    struct Level {
+        let handle: DirectoryHandle
+        let entries: [DirectoryEntry]
+        var index: Int
+        let path: RelativePath
+    }
+
+    let root: DirectoryHandle
+    let filter: SourceFilter?
+    let oneFileSystem: Bool
+    var stack: [Level] = []
+    var startedRoot = false
+    var rootDevice: UInt64 = 0
+    /// Entries that could not be read, with why.
+    var unreadable: [(RelativePath, Error)] = []
+    let copier = DataCopier()
+
+    init(root: DirectoryHandle, filter: SourceFilter?, oneFileSystem: Bool = false) {
+        self.root = root
+        self.filter = filter
+        self.oneFileSystem = oneFileSystem
+    }
+
+    func next() throws -> ManifestRecord? {
+        if !startedRoot {
+            startedRoot = true
+            let status = try root.status()
+            rootDevice = status.device
+            try enter(root, path: .root)
+            return ManifestRecord(path: .root, status: status)
+        }
+        while var level = stack.popLast() {
+            guard level.index < level.entries.count else { continue }
+            let entry = level.entries[level.index]
+            level.index += 1
+            stack.append(level)
+            let path = level.path.appending(entry.name)
+            let status: FileStatus
+            do { status = try level.handle.status(entry.name) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
+                continue
+            } catch {
+                unreadable.append((path, error))
+                continue
+            }
+            if let filter, filter.leavesOut(path, status) { continue }
+            var record = ManifestRecord(path: path, status: status)
+            switch status.kind {
+            case .symlink:
+                record.symlinkTarget = try? level.handle.readSymlink(entry.name)
+            case .characterDevice, .blockDevice:
+                record.device = DeviceNumber(status.deviceNumber)
+            case .directory where !(oneFileSystem && status.device != rootDevice):
+                do { try enter(try level.handle.openDirectory(entry.name), path: path) } catch { unreadable.append((path, error)) }
+            default:
+                break
+            }
+            return record
+        }
+        return nil
+    }
+
+    private func enter(_ handle: DirectoryHandle, path: RelativePath) throws {
+        let entries = try handle.entries().sorted { $0.name < $1.name }
+        stack.append(Level(handle: handle, entries: entries, index: 0, path: path))
+    }
+
+    /// The SHA-256 of a regular file of this tree, read now.
+    func contentHash(of path: RelativePath) throws -> ContentHash {
+        let directory = try root.openDirectory(path: path.parent)
+        let input = try directory.openForReading(path.lastName!)
+        defer { input.closeIgnoringErrors() }
+        var hasher = ContentHasher()
+        _ = try copier.copy(from: input, to: nil, sourcePath: directory.childPath(path.lastName!), destinationPath: []) { hasher.update($0) }
+        return hasher.finalize()
+    }
+
+    /// The digest of an entry's xattrs and ACLs, read now.
+    func attributesDigestOf(_ path: RelativePath, kind: FileKind) throws -> ContentHash? {
+        if path.isRoot {
+            return EmuCore.attributesDigest(try ExtendedAttributes.read(.descriptor(root.descriptor), path: root.path))
+        }
+        let directory = try root.openDirectory(path: path.parent)
+        let name = path.lastName!
+        switch kind {
+        case .regular:
+            let fd = try directory.openForReading(name)
+            defer { fd.closeIgnoringErrors() }
+            return EmuCore.attributesDigest(try ExtendedAttributes.read(.descriptor(fd), path: directory.childPath(name)))
+        case .directory:
+            let child = try directory.openDirectory(name)
+            return EmuCore.attributesDigest(try ExtendedAttributes.read(.descriptor(child.descriptor), path: child.path))
+        default:
+            return EmuCore.attributesDigest((try? ExtendedAttributes.read(.path(directory.procPath(name)), path: directory.childPath(name))) ?? [])
+        }
+    }
+}
