@@ -53,7 +53,8 @@ extension Emu {
                             "parent": s.parent ?? NSNull(), "status": s.status.rawValue, "message": s.message,
                             "files": s.counts.files, "directories": s.counts.directories, "bytes": s.counts.bytes,
                             "files_copied": s.counts.filesCopied, "bytes_copied": s.counts.bytesCopied,
-                            "skipped": s.counts.skipped, "head": heads[entry.registration.name] == s.id]
+                            "skipped": s.counts.skipped, "head": heads[entry.registration.name] == s.id,
+                            "verified": s.verification.map { $0 == "CLEAN" ? "clean" : "damaged" } ?? NSNull()]
                 })
                 return
             }
@@ -74,6 +75,10 @@ extension Emu {
                 terminal.output("Files:    \(s.counts.files) files, \(s.counts.directories) directories, \(formatBytes(s.counts.bytes))")
                 terminal.output("Stored:   \(s.counts.filesCopied) copied (\(formatBytes(s.counts.bytesCopied))), \(s.counts.filesLinked) linked")
                 terminal.output("Status:   \(status)")
+                if let verification = s.verification {
+                    let state = verification == "CLEAN" ? "clean" : terminal.paint("DAMAGED", .red, forOutput: true)
+                    terminal.output("Verified: \(state)\(s.lastVerified.map { " (\($0))" } ?? "")")
+                }
                 if !s.message.isEmpty { terminal.output("\n    \(s.message)") }
                 terminal.output("")
             }

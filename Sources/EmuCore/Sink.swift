@@ -169,6 +169,18 @@ public final class Sink {
         return (status.device, status.inode)
     }
 
+    /// Writes a verification result into a snapshot's record (a shared lock
+    /// suffices: the record is replaced whole, by rename).
+    public func recordVerification(of snapshot: Snapshot, clean: Bool, problems: Int) throws {
+        let nodes = try metadata.openDirectory(FileName("nodes"))
+        guard let text = try MetadataFile.read(in: nodes, snapshot.id) else { return }
+        var node = try INIDocument(parsing: text)
+        node["Tree", "Status"] = clean ? "CLEAN" : "DIRTY"
+        node["Tree", "Last-Verified"] = Timestamp.now().legacyText
+        node["Tree", "problems"] = String(problems)
+        try MetadataFile.write(in: nodes, snapshot.id, node.text)
+    }
+
     // MARK: Changing the sink (exclusive lock held)
 
     /// Finishes what an interrupted command left: deletions in trash are

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import Glibc
 
 /// The record of one snapshot, `SINK/.emu/nodes/ID`: an INI file with emu
 /// 0.2.5's sections and keys, and emu's additions (exact time, counts,
@@ -21,6 +22,13 @@ public struct Snapshot: Sendable, Equatable {
     public var sinkName: String = ""
     public var sinkPath: String = ""
     public var counts = Counts()
+    /// The user who pushed it: owners in the tree are the source's only when root did.
+    public var pushedBy: UInt32? = geteuid()
+    /// `[Tree] Status` and `Last-Verified`, as emu 0.2.5 kept them.
+    public var verification: String? = nil
+    public var lastVerified: String? = nil
+
+    public var madeByRoot: Bool { pushedBy == 0 }
 
     /// What the snapshot holds and what its push did.
     public struct Counts: Sendable, Equatable {
@@ -86,7 +94,10 @@ public struct Snapshot: Sendable, Equatable {
         d["Stack", "source"] = source
         d["Stack", "stack"] = sinkName
         d["Stack", "path"] = sinkPath
+        if let verification { d["Tree", "Status"] = verification }
+        if let lastVerified { d["Tree", "Last-Verified"] = lastVerified }
         d["Emu", "emu-version"] = emuVersion
+        if let pushedBy { d["Emu", "uid"] = String(pushedBy) }
         d["Emu", "format"] = "1"
         return d
     }
@@ -116,6 +127,9 @@ public struct Snapshot: Sendable, Equatable {
         counts.filesLinked = int("Tree", "files-linked")
         counts.bytesCopied = Int64(d["Tree", "bytes-copied"] ?? "") ?? 0
         counts.skipped = int("Tree", "skipped")
+        pushedBy = d["Emu", "uid"].flatMap { UInt32($0) }
+        verification = d["Tree", "Status"]
+        lastVerified = d["Tree", "Last-Verified"]
     }
 }
 

@@ -49,6 +49,8 @@ final class TreeScanner {
     var rootDevice: UInt64 = 0
     /// Entries that could not be read, with why.
     var unreadable: [(RelativePath, Error)] = []
+    /// The directory holding the entry `next()` returned last (nil for the root).
+    private(set) var lastDirectory: DirectoryHandle? = nil
     let copier = DataCopier()
 
     init(root: DirectoryHandle, filter: SourceFilter?, oneFileSystem: Bool = false) {
@@ -63,6 +65,7 @@ final class TreeScanner {
             let status = try root.status()
             rootDevice = status.device
             try enter(root, path: .root)
+            lastDirectory = nil
             return ManifestRecord(path: .root, status: status)
         }
         while var level = stack.popLast() {
@@ -79,6 +82,7 @@ final class TreeScanner {
                 continue
             }
             if let filter, filter.leavesOut(path, status) { continue }
+            lastDirectory = level.handle
             var record = ManifestRecord(path: path, status: status)
             switch status.kind {
             case .symlink:
@@ -102,21 +106,30 @@ final class TreeScanner {
 
     /// The SHA-256 of a regular file of this tree, read now.
     func contentHash(of path: RelativePath) throws -> ContentHash {
-        let directory = try root.openDirectory(path: path.parent)
-        let input = try directory.openForReading(path.lastName!)
+        try contentHash(path.lastName!, in: try root.openDirectory(path: path.parent))
+    }
+
+    /// The SHA-256 of `name` in `directory`, read now.
+    func contentHash(_ name: FileName, in directory: DirectoryHandle) throws -> ContentHash {
+        let input = try directory.openForReading(name)
         defer { input.closeIgnoringErrors() }
         var hasher = ContentHasher()
-        _ = try copier.copy(from: input, to: nil, sourcePath: directory.childPath(path.lastName!), destinationPath: []) { hasher.update($0) }
+        _ = try copier.copy(from: input, to: nil, sourcePath: directory.childPath(name), destinationPath: []) { hasher.update($0) }
         return hasher.finalize()
     }
 
     /// The digest of an entry's xattrs and ACLs, read now.
     func attributesDigestOf(_ path: RelativePath, kind: FileKind) throws -> ContentHash? {
-        if path.isRoot {
-            return EmuCore.attributesDigest(try ExtendedAttributes.read(.descriptor(root.descriptor), path: root.path))
+        if path.isRoot { return try attributesDigest(nil, in: root, kind: .directory) }
+        return try attributesDigest(path.lastName!, in: try root.openDirectory(path: path.parent), kind: kind)
+    }
+
+    /// The digest of the xattrs and ACLs of `name` in `directory` (of
+    /// `directory` itself when `name` is nil).
+    func attributesDigest(_ name: FileName?, in directory: DirectoryHandle, kind: FileKind) throws -> ContentHash? {
+        guard let name else {
+            return EmuCore.attributesDigest(try ExtendedAttributes.read(.descriptor(directory.descriptor), path: directory.path))
         }
-        let directory = try root.openDirectory(path: path.parent)
-        let name = path.lastName!
         switch kind {
         case .regular:
             let fd = try directory.openForReading(name)

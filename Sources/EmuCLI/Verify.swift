@@ -1,0 +1,105 @@
+import ArgumentParser
+import EmuCore
+import EmuPOSIX
+
+extension Emu {
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-read snapshots and compare them with their records; report every mismatch.",
+            discussion: """
+                Every file is read again and its SHA-256 compared with the manifest, and every \
+                entry's type, size, mode, owner, mtime, xattrs, ACLs, symlink target and \
+                hardlinks are checked; missing and extra files are named. A file shared by \
+                many snapshots is read once. The result is recorded in each snapshot's record \
+                and shown by `emu log`. Without arguments: every snapshot of every online sink.
+
+                \(ExitStatus.help)
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var report: ReportOptions
+
+        @Argument(help: "Snapshot references or sink names.")
+        var references: [String] = []
+
+        @Option(help: ArgumentHelp("Read only about PCT percent of the files (chosen at random); metadata is checked for all.", valueName: "PCT"))
+        var sample: Double = 100
+
+        @Flag(help: "Show the progress line even when stderr is not a terminal.")
+        var progress = false
+
+        func validate() throws {
+            guard sample > 0 && sample <= 100 else { throw ValidationError("--sample takes a percentage above 0 and at most 100") }
+        }
+
+        func run() throws {
+            let terminal = global.terminal
+            let source = try global.source()
+            var targets: [ResolvedSnapshot] = []
+            if references.isEmpty {
+                for registration in try source.sinks() {
+                    guard let sink = try Sink.open(registration) else {
+                        terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; skipped")
+                        continue
+                    }
+                    targets += try sink.snapshots().map { ResolvedSnapshot(registration: registration, sink: sink, snapshot: $0) }
+                }
+            } else {
+                targets = try source.resolveMany(references)
+            }
+            let total = targets.reduce(Int64(0)) { $0 + $1.snapshot.counts.bytes }
+            let observer = VerifyReporter(terminal: terminal, json: report.json,
+                                          progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: progress)), total: total)
+            let verifier = Verifier(samplePercent: sample, observer: observer)
+            var damaged = 0
+            var locked: Set<String> = []
+            for target in targets {
+                if locked.insert(target.registration.name).inserted { try target.sink.lock(.shared, wait: 0) }
+                observer.current = target
+                let damages = try verifier.verify(target.snapshot, in: target.sink)
+                ProgressLine.clear()
+                if !damages.isEmpty { damaged += 1 }
+                let label = "\(target.registration.name):\(target.snapshot.name) (\(target.snapshot.shortID))"
+                if !report.json {
+                    terminal.info(damages.isEmpty ? "\(label): clean" : terminal.paint("\(label): \(damages.count) problem(s)", .red))
+                }
+            }
+            terminal.info("verified \(targets.count) snapshot(s), read \(verifier.filesRead) file(s) (\(formatBytes(verifier.bytesRead)))")
+            if damaged > 0 { throw ExitStatus.damaged }
+        }
+    }
+}
+
+/// Prints each damage as it is found, and the progress line.
+final class VerifyReporter: VerifyObserver {
+    let terminal: Terminal
+    let json: Bool
+    let progress: ProgressLine
+    let total: Int64
+    var current: ResolvedSnapshot?
+
+    init(terminal: Terminal, json: Bool, progress: ProgressLine, total: Int64) {
+        self.terminal = terminal
+        self.json = json
+        self.progress = progress
+        self.total = total
+    }
+
+    func found(_ damage: Damage, in snapshot: Snapshot) {
+        let sink = current?.registration.name ?? ""
+        if json {
+            terminal.json(["sink": sink, "snapshot": snapshot.id, "kind": damage.kind.rawValue,
+                           "path": damage.path.description, "detail": damage.detail])
+        } else {
+            terminal.output("\(sink):\(snapshot.shortID): \(damage)")
+        }
+    }
+
+    func skipped(_ snapshot: Snapshot, because reason: String) {
+        terminal.warning("\(current?.registration.name ?? ""):\(snapshot.shortID) not verified: \(reason)")
+    }
+
+    func progressed(files: Int, bytes: Int64) {
+        progress.update(files: files, bytes: bytes, total: total)
+    }
+}

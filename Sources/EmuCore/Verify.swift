@@ -1,0 +1,128 @@
+import EmuPOSIX
+import Glibc
+
+/// One thing wrong in a snapshot.
+public struct Damage: Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case missing, extra, type, size, content, mode, owner, mtime, attributes, target, device, hardlink, manifest
+    }
+
+    public var kind: Kind
+    public var path: RelativePath
+    public var detail: String
+
+    public var description: String { "\(kind.rawValue): \(path.isRoot ? "." : path.description)\(detail.isEmpty ? "" : " (\(detail))")" }
+}
+
+public protocol VerifyObserver: AnyObject {
+    func found(_ damage: Damage, in snapshot: Snapshot)
+    func skipped(_ snapshot: Snapshot, because reason: String)
+    func progressed(files: Int, bytes: Int64)
+}
+
+/// Re-reads snapshots and compares them with their manifests: every entry
+/// present and no other, types, sizes, SHA-256 of every (or a sampled share
+/// of every) file, modes, owners, mtimes, xattrs and ACLs, symlink targets,
+/// hardlink groups. An inode shared by many snapshots is hashed once a run.
+public final class Verifier {
+    let samplePercent: Double
+    unowned let observer: VerifyObserver
+    var hashes: [FileIdentity: ContentHash] = [:]
+    public private(set) var filesRead = 0
+    public private(set) var bytesRead: Int64 = 0
+    var files = 0
+
+    public init(samplePercent: Double = 100, observer: VerifyObserver) {
+        self.samplePercent = samplePercent
+        self.observer = observer
+    }
+
+    /// Checks one snapshot; returns what is wrong with it and records the
+    /// result in its node (`[Tree] Status`, `Last-Verified`, as emu 0.2.5 did).
+    public func verify(_ snapshot: Snapshot, in sink: Sink) throws -> [Damage] {
+        var damages: [Damage] = []
+        func report(_ kind: Damage.Kind, _ path: RelativePath, _ detail: String = "") {
+            let damage = Damage(kind: kind, path: path, detail: detail)
+            damages.append(damage)
+            observer.found(damage, in: snapshot)
+        }
+        guard sink.hasManifest(snapshot) else {
+            observer.skipped(snapshot, because: "it has no manifest (made by emu 0.2.5); `emu clean --repair` builds one")
+            return []
+        }
+        let tree = try sink.openTree(snapshot)
+        let device = try tree.status().device
+        let scanner = TreeScanner(root: tree, filter: nil)
+        do {
+            let manifest = try sink.openManifest(snapshot)
+            var recorded = try manifest.next()
+            var actual = try scanner.next()
+            while recorded != nil || actual != nil {
+                if let r = recorded, let a = actual, r.path == a.path {
+                    try check(r, a, in: scanner, device: device, snapshot: snapshot, report: report)
+                    recorded = try manifest.next(); actual = try scanner.next()
+                } else if let r = recorded, actual == nil || r.path < actual!.path {
+                    report(.missing, r.path)
+                    recorded = try manifest.next()
+                } else {
+                    report(.extra, actual!.path)
+                    actual = try scanner.next()
+                }
+            }
+        } catch let error as EmuError {
+            report(.manifest, .root, error.message)
+        }
+        for (path, error) in scanner.unreadable { report(.missing, path, "unreadable: \(error)") }
+        try sink.recordVerification(of: snapshot, clean: damages.isEmpty, problems: damages.count)
+        return damages
+    }
+
+    func check(_ r: ManifestRecord, _ a: ManifestRecord, in scanner: TreeScanner, device: UInt64, snapshot: Snapshot,
+               report: (Damage.Kind, RelativePath, String) -> Void) throws {
+        let path = r.path
+        let directory = scanner.lastDirectory ?? scanner.root
+        let name = path.lastName
+        guard r.kind == a.kind else { return report(.type, path, "recorded \(r.kind), found \(a.kind)") }
+        if r.kind != .symlink && r.permissions != a.permissions {
+            report(.mode, path, "recorded \(String(r.permissions, radix: 8)), found \(String(a.permissions, radix: 8))")
+        }
+        if snapshot.madeByRoot && (r.owner != a.owner || r.group != a.group) {
+            report(.owner, path, "recorded \(r.owner):\(r.group), found \(a.owner):\(a.group)")
+        }
+        if r.kind != .directory && r.modified != a.modified { report(.mtime, path, "") }
+        switch r.kind {
+        case .regular:
+            guard r.size == a.size else { return report(.size, path, "recorded \(r.size) bytes, found \(a.size)") }
+            if let leader = r.hardlinkLeader, let leaderStatus = try? scanner.root.status(path: leader), leaderStatus.inode != a.inode {
+                report(.hardlink, path, "not linked to \(leader)")
+            }
+            files += 1
+            if let expected = r.content, sampled(path) {
+                let identity = FileIdentity(device: device, inode: a.inode)
+                let actual: ContentHash
+                if let known = hashes[identity] {
+                    actual = known
+                } else {
+                    actual = try scanner.contentHash(name!, in: directory)
+                    hashes[identity] = actual
+                    filesRead += 1
+                    bytesRead += a.size
+                }
+                if actual != expected { report(.content, path, "SHA-256 differs from the record") }
+            }
+            observer.progressed(files: files, bytes: bytesRead)
+        case .symlink:
+            if r.symlinkTarget != a.symlinkTarget { report(.target, path, "") }
+        case .characterDevice, .blockDevice:
+            if r.device != a.device { report(.device, path, "") }
+        default:
+            break
+        }
+        let attributes = try scanner.attributesDigest(name, in: directory, kind: r.kind)
+        if attributes != r.attributes { report(.attributes, path, "xattrs or ACLs differ") }
+    }
+
+    func sampled(_ path: RelativePath) -> Bool {
+        samplePercent >= 100 || Double.random(in: 0..<100) < samplePercent
+    }
+}
