@@ -4,8 +4,16 @@ import EmuCore
 extension Emu {
     struct Prune: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete snapshots.",
+            abstract: "Delete snapshots, or apply a retention policy to a sink.",
             discussion: """
+                With references: delete those snapshots. With a sink name: apply a retention \
+                policy once — the flags given, else the sink's configured policy (`emu config \
+                --sink NAME retention.keep-daily 7`; emu 0.3's rotation when none is set). The \
+                newest snapshot is always kept. Buckets are calendar hours, days, ISO weeks, \
+                months and years in local time; keep-daily 7 keeps the newest snapshot of each \
+                of the 7 most recent days that have one. -n -v explains, per snapshot, which \
+                rule keeps it or that none does.
+
                 Each snapshot disappears in one rename of its record, then its tree is deleted; \
                 a deletion cut short is finished by the next command that locks the sink. \
                 Deleting HEAD moves HEAD to the newest snapshot that remains. Files shared \
@@ -17,16 +25,56 @@ extension Emu {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var change: ChangeOptions
 
-        @Argument(help: "[SINK:]SNAPSHOT references to delete.")
+        @Argument(help: "[SINK:]SNAPSHOT references to delete, or one sink name.")
         var references: [String]
+
+        @Option(help: "Keep the N newest snapshots.") var keepLast: String?
+        @Option(help: "Keep the newest snapshot of each of the N most recent hours.") var keepHourly: String?
+        @Option(help: "... of each of the N most recent days.") var keepDaily: String?
+        @Option(help: "... of each of the N most recent ISO weeks.") var keepWeekly: String?
+        @Option(help: "... of each of the N most recent months.") var keepMonthly: String?
+        @Option(help: "... of each of the N most recent years.") var keepYearly: String?
+        @Option(help: ArgumentHelp("Keep everything within DURATION of the newest (36h, 7d, 2w, 6mo, 1y).", valueName: "DURATION"))
+        var keepWithin: String?
+        @Option(help: ArgumentHelp("Then remove the oldest while the sink has less than PCT percent free.", valueName: "PCT"))
+        var minFree: String?
+
+        var givenPolicy: RetentionPolicy? {
+            get throws {
+                var policy = RetentionPolicy()
+                var any = false
+                func count(_ text: String?, _ name: String) throws -> Int? {
+                    guard let text else { return nil }
+                    any = true
+                    return try RetentionPolicy.parseCount(text, option: "--" + name)
+                }
+                policy.keepLast = try count(keepLast, "keep-last")
+                policy.keepHourly = try count(keepHourly, "keep-hourly")
+                policy.keepDaily = try count(keepDaily, "keep-daily")
+                policy.keepWeekly = try count(keepWeekly, "keep-weekly")
+                policy.keepMonthly = try count(keepMonthly, "keep-monthly")
+                policy.keepYearly = try count(keepYearly, "keep-yearly")
+                if let keepWithin { any = true; policy.keepWithin = try RetentionPolicy.parseDuration(keepWithin) }
+                if let minFree { any = true; policy.minFreePercent = try RetentionPolicy.parsePercent(minFree) }
+                return any ? policy : nil
+            }
+        }
 
         func run() throws {
             let terminal = global.terminal
             let source = try global.source()
             let names = try source.sinks().map(\.name)
+            let policy = try givenPolicy
+            if references.count == 1, names.contains(references[0]) {
+                try applyPolicy(policy, to: try source.sink(named: references[0]), terminal: terminal)
+                return
+            }
             if let bare = references.first(where: { names.contains($0) }) {
-                throw EmuError.usage("'\(bare)' names a whole sink; `emu prune SINK` applies a retention policy, which this version does not have yet",
-                                     fix: "name the snapshots to delete, e.g. `emu prune \(bare):TAIL`")
+                throw EmuError.usage("'\(bare)' names a whole sink; give it alone to apply a retention policy",
+                                     fix: "run `emu prune \(bare)` on its own, or name snapshots as \(bare):REF")
+            }
+            if policy != nil {
+                throw EmuError.usage("retention flags apply to a sink, not to named snapshots", fix: "run `emu prune SINK --keep-...`")
             }
             let resolved = try references.map { try source.resolve($0) }
             let bySink = Dictionary(grouping: resolved, by: \.registration.name)
@@ -39,6 +87,24 @@ extension Emu {
                     if change.dryRun { terminal.output(line) } else { terminal.info(line) }
                 }
             }
+        }
+
+        func applyPolicy(_ given: RetentionPolicy?, to registration: SinkRegistration, terminal: Terminal) throws {
+            let sink = try Sink.openOnline(registration)
+            try sink.lock(change.dryRun ? .shared : .exclusive, wait: change.lockWait)
+            defer { sink.unlock() }
+            if !change.dryRun { try sink.recover() }
+            let policy = try given ?? sink.retentionPolicy()
+            if global.verbose || change.dryRun {
+                for decision in policy.decide(try sink.snapshots()) {
+                    let s = decision.snapshot
+                    let verdict = decision.keep ? "keep  " : (change.dryRun ? "would remove" : "remove")
+                    let why = decision.keep ? decision.reasons.joined(separator: ", ") : "no rule keeps it"
+                    terminal.output("\(verdict) \(s.name) (\(s.shortID)): \(why)")
+                }
+            }
+            let removed = try applyRetention(policy, to: sink, protecting: nil, dryRun: change.dryRun) { _, _ in }
+            terminal.info("\(registration.name): \(change.dryRun ? "would remove" : "removed") \(removed.count) snapshot(s)")
         }
     }
 }

@@ -165,4 +165,8 @@ final class PushReporter: PushObserver {
     func progressed(files: Int, bytes: Int64) {
         progress.update(files: files, bytes: bytes)
     }
+
+    func expired(_ snapshot: Snapshot, _ reasons: [String]) {
+        terminal.info("removed snapshot \(snapshot.name) (\(snapshot.shortID)): \(reasons.joined(separator: "; "))")
+    }
 }

@@ -20,6 +20,8 @@ public protocol PushObserver: AnyObject {
     func noted(_ path: RelativePath, _ message: String)
     func copied(_ path: RelativePath, reason: CopyReason, bytes: Int64)
     func progressed(files: Int, bytes: Int64)
+    /// A snapshot the retention policy removed after the push.
+    func expired(_ snapshot: Snapshot, _ reasons: [String])
 }
 
 /// A file's identity in the source, to find its other hardlinked names.

@@ -12,6 +12,8 @@ public struct PushOptions: Sendable {
     public var date: Timestamp? = nil
     public var dryRun = false
     public var lockWait: Double = 0
+    /// Apply the sink's retention policy after the push.
+    public var rotate = true
 
     public init() {}
 }
@@ -23,6 +25,8 @@ public struct PushResult: Sendable {
     /// Seconds spent walking and copying, and publishing.
     public var walkSeconds: Double
     public var publishSeconds: Double
+    /// Snapshots the retention policy removed after the push, or to make room.
+    public var expired: [Snapshot] = []
 }
 
 /// Makes a new snapshot of `source` in `sink`:
@@ -47,6 +51,29 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
     try sink.lock(options.dryRun ? .shared : .exclusive, wait: options.lockWait)
     defer { sink.unlock() }
     if !options.dryRun { try sink.recover() }
+    let policy = try sink.retentionPolicy()
+    var expired: [Snapshot] = []
+    while true {
+        do {
+            var result = try pushLocked(source, to: sink, settings: settings, options: options, observer: observer)
+            if let snapshot = result.snapshot, options.rotate {
+                result.expired = expired + (try applyRetention(policy, to: sink, protecting: snapshot.id, dryRun: false) { observer.expired($0, $1) })
+            }
+            return result
+        } catch let error as FileSystemError where error.errno == .noSpace && policy.minFreePercent != nil && !options.dryRun {
+            // Rotation may free room first: the oldest snapshot goes, never the newest.
+            let snapshots = try sink.snapshots()
+            guard snapshots.count > 1, let oldest = snapshots.first else { throw error }
+            try sink.delete(oldest)
+            try sink.finishDeleting()
+            expired.append(oldest)
+            observer.expired(oldest, ["the sink is full: removed to make room for the new snapshot"])
+        }
+    }
+}
+
+/// One attempt at a push, the sink locked and recovered.
+func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, options: PushOptions, observer: PushObserver) throws -> PushResult {
     let snapshots = try sink.snapshots()
     let head = snapshots.last
     let date = try uniqueDate(options.date, among: snapshots)

@@ -1,0 +1,250 @@
+import EmuPOSIX
+import Glibc
+
+/// Which snapshots a sink keeps, restic style: the newest `keepLast`; the
+/// newest snapshot in each of the most recent N hours, days, ISO weeks,
+/// months and years that have one (calendar buckets in local time, year
+/// included); everything within `keepWithin` of the newest snapshot. The
+/// newest is always kept. `maxNumber` (emu 0.2.5) caps the count, and
+/// `minFreePercent` removes the oldest while the sink's filesystem is fuller.
+public struct RetentionPolicy: Sendable, Equatable {
+    /// A count of buckets; nil: the rule is off; `unlimited`: every bucket.
+    public var keepLast: Int?
+    public var keepHourly: Int?
+    public var keepDaily: Int?
+    public var keepWeekly: Int?
+    public var keepMonthly: Int?
+    public var keepYearly: Int?
+    /// Seconds.
+    public var keepWithin: Int64?
+    public var minFreePercent: Double?
+    public var maxNumber: Int?
+
+    public static let unlimited = Int.max
+
+    public init() {}
+
+    /// emu 0.3's rotation: every snapshot of the last 24 hours, the newest of
+    /// each day for 31 days, the newest of each week before that, and the
+    /// oldest removed while the sink has less than 5% free.
+    public static let standard: RetentionPolicy = {
+        var p = RetentionPolicy()
+        p.keepWithin = 24 * 3600
+        p.keepDaily = 31
+        p.keepWeekly = unlimited
+        p.minFreePercent = 5
+        return p
+    }()
+
+    var hasNoRuleButMaxNumber: Bool {
+        keepLast == nil && keepHourly == nil && keepDaily == nil && keepWeekly == nil && keepMonthly == nil
+            && keepYearly == nil && keepWithin == nil
+    }
+
+    public var keepsEverything: Bool {
+        keepLast == nil && keepHourly == nil && keepDaily == nil && keepWeekly == nil && keepMonthly == nil
+            && keepYearly == nil && keepWithin == nil && maxNumber == nil
+    }
+
+    static let keys = ["keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly", "keep-within", "min-free"]
+
+    /// The policy a sink's config sets: its `[Retention]` keys and emu
+    /// 0.2.5's `[Snapshots] max-number`; the standard policy when it sets none.
+    public init(config: INIDocument) throws {
+        func count(_ key: String) throws -> Int? {
+            guard let text = config["Retention", key] else { return nil }
+            return try Self.parseCount(text, option: key)
+        }
+        keepLast = try count("keep-last")
+        keepHourly = try count("keep-hourly")
+        keepDaily = try count("keep-daily")
+        keepWeekly = try count("keep-weekly")
+        keepMonthly = try count("keep-monthly")
+        keepYearly = try count("keep-yearly")
+        keepWithin = try config["Retention", "keep-within"].map { try Self.parseDuration($0) }
+        minFreePercent = try config["Retention", "min-free"].map { try Self.parsePercent($0) }
+        maxNumber = try config["Snapshots", "max-number"].map { try Self.parseCount($0, option: "max-number") }
+        if keepsEverything && minFreePercent == nil && config["Retention", "keep-all"] == nil { self = .standard }
+    }
+
+    /// `N`, or `all`/`unlimited` for every bucket.
+    public static func parseCount(_ text: String, option: String) throws -> Int {
+        let trimmed = text.trimmingWhitespace().lowercased()
+        if trimmed == "all" || trimmed == "unlimited" || trimmed == "-1" { return unlimited }
+        guard let n = Int(trimmed), n >= 0 else {
+            throw EmuError.usage("\(option) takes a count or 'all', not '\(text)'", fix: "write e.g. \(option) = 7")
+        }
+        return n
+    }
+
+    /// `90m`, `36h`, `7d`, `2w`, `6m` is months only as `6mo`, `1y`; a bare number is days.
+    public static func parseDuration(_ text: String) throws -> Int64 {
+        let trimmed = text.trimmingWhitespace().lowercased()
+        let units: [(String, Int64)] = [("mo", 30 * 86400), ("min", 60), ("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)]
+        for (suffix, seconds) in units where trimmed.hasSuffix(suffix) {
+            if let n = Int64(trimmed.dropLast(suffix.count)), n >= 0 { return n * seconds }
+        }
+        if let days = Int64(trimmed), days >= 0 { return days * 86400 }
+        throw EmuError.usage("'\(text)' is not a duration", fix: "write a number with a unit: 36h, 7d, 2w, 6mo, 1y")
+    }
+
+    public static func parsePercent(_ text: String) throws -> Double {
+        let trimmed = text.trimmingWhitespace().replacingPercent()
+        guard let value = Double(trimmed), value >= 0, value < 100 else {
+            throw EmuError.usage("'\(text)' is not a percentage", fix: "write a number from 0 to 99, e.g. 5")
+        }
+        return value
+    }
+
+    /// Writes the policy into a sink's config.
+    public func write(into config: inout INIDocument) {
+        func count(_ n: Int?) -> String? { n.map { $0 == Self.unlimited ? "all" : String($0) } }
+        config["Retention", "keep-last"] = count(keepLast)
+        config["Retention", "keep-hourly"] = count(keepHourly)
+        config["Retention", "keep-daily"] = count(keepDaily)
+        config["Retention", "keep-weekly"] = count(keepWeekly)
+        config["Retention", "keep-monthly"] = count(keepMonthly)
+        config["Retention", "keep-yearly"] = count(keepYearly)
+        config["Retention", "keep-within"] = keepWithin.map { "\($0 / 3600)h" }
+        config["Retention", "min-free"] = minFreePercent.map { String($0) }
+    }
+}
+
+/// What a policy says of one snapshot: the rules that keep it, or none.
+public struct RetentionDecision: Sendable {
+    public var snapshot: Snapshot
+    public var reasons: [String]
+    public var keep: Bool { !reasons.isEmpty }
+}
+
+extension RetentionPolicy {
+    /// Decides every snapshot (oldest first in, newest first out).
+    public func decide(_ snapshots: [Snapshot]) -> [RetentionDecision] {
+        let newestFirst = snapshots.sorted { ($0.date, $0.id) > ($1.date, $1.id) }
+        var decisions = newestFirst.map { RetentionDecision(snapshot: $0, reasons: []) }
+        guard !decisions.isEmpty else { return [] }
+        if keepsEverything {
+            return decisions.map { RetentionDecision(snapshot: $0.snapshot, reasons: ["keep-all"]) }
+        }
+        decisions[0].reasons.append("newest")
+        if let keepLast {
+            for i in decisions.indices where i < keepLast { decisions[i].reasons.append("last \(keepLast)") }
+        }
+        let buckets: [(String, Int?, (Timestamp) -> String)] = [
+            ("hourly", keepHourly, { $0.bucket(.hour) }), ("daily", keepDaily, { $0.bucket(.day) }),
+            ("weekly", keepWeekly, { $0.bucket(.week) }), ("monthly", keepMonthly, { $0.bucket(.month) }),
+            ("yearly", keepYearly, { $0.bucket(.year) }),
+        ]
+        for (name, limit, key) in buckets {
+            guard let limit else { continue }
+            var seen = 0
+            var last: String? = nil
+            for i in decisions.indices where seen < limit {
+                let bucket = key(decisions[i].snapshot.date)
+                if bucket != last {
+                    decisions[i].reasons.append("\(name) \(bucket)")
+                    last = bucket
+                    seen += 1
+                }
+            }
+        }
+        if let keepWithin {
+            let horizon = newestFirst[0].date.seconds - keepWithin
+            for i in decisions.indices where decisions[i].snapshot.date.seconds >= horizon {
+                decisions[i].reasons.append("within \(keepWithin / 3600)h of the newest")
+            }
+        }
+        if let maxNumber {
+            let cap = max(maxNumber, 1)
+            if hasNoRuleButMaxNumber {
+                // emu 0.2.5's only rule: the newest N.
+                for i in decisions.indices where i < cap { decisions[i].reasons.append("max-number \(maxNumber)") }
+            } else {
+                // With other rules: at most N of what they keep, the oldest dropped first.
+                var kept = 0
+                for i in decisions.indices where decisions[i].keep {
+                    kept += 1
+                    if kept > cap { decisions[i].reasons = [] }
+                }
+            }
+        }
+        return decisions
+    }
+}
+
+extension Timestamp {
+    enum Bucket { case hour, day, week, month, year }
+
+    /// The calendar bucket (local time, year included) a moment falls in.
+    func bucket(_ size: Bucket) -> String {
+        var t = localTime
+        func pad(_ v: Int32, _ w: Int = 2) -> String { String(repeating: "0", count: max(0, w - String(v).count)) + String(v) }
+        switch size {
+        case .hour: return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1))-\(pad(t.tm_mday)) \(pad(t.tm_hour))h"
+        case .day: return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1))-\(pad(t.tm_mday))"
+        case .month: return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1))"
+        case .year: return pad(t.tm_year + 1900, 4)
+        case .week:
+            // Named by the ISO week's Monday, which carries its own year.
+            t.tm_mday -= (t.tm_wday + 6) % 7
+            t.tm_hour = 12
+            t.tm_isdst = -1
+            var monday = mktime(&t)
+            var m = tm()
+            localtime_r(&monday, &m)
+            return "week of \(pad(m.tm_year + 1900, 4))-\(pad(m.tm_mon + 1))-\(pad(m.tm_mday))"
+        }
+    }
+}
+
+extension String {
+    func replacingPercent() -> String { hasSuffix("%") ? String(dropLast()) : self }
+}
+
+extension Sink {
+    public func config() throws -> INIDocument {
+        guard let text = try MetadataFile.read(in: metadata, "config") else { return INIDocument() }
+        return try INIDocument(parsing: text)
+    }
+
+    public func writeConfig(_ document: INIDocument) throws {
+        try MetadataFile.write(in: metadata, "config", document.text)
+    }
+
+    public func retentionPolicy() throws -> RetentionPolicy {
+        try RetentionPolicy(config: try config())
+    }
+
+    /// The share of the sink's filesystem that is free, in percent.
+    var freePercent: Double? {
+        guard let space = space(), space.total > 0 else { return nil }
+        return Double(space.free) * 100 / Double(space.total)
+    }
+}
+
+/// Applies a policy to a sink (exclusive lock held): expired snapshots are
+/// deleted (each vanishes in one rename), never the newest nor `protected`;
+/// then, while the filesystem is fuller than `minFreePercent` allows, the
+/// oldest goes, as long as another remains. Returns what was deleted.
+public func applyRetention(_ policy: RetentionPolicy, to sink: Sink, protecting protected: String?, dryRun: Bool,
+                           each: (Snapshot, [String]) -> Void) throws -> [Snapshot] {
+    let snapshots = try sink.snapshots()
+    var deleted: [Snapshot] = []
+    for decision in policy.decide(snapshots).reversed() where !decision.keep && decision.snapshot.id != protected {
+        if !dryRun { try sink.delete(decision.snapshot) }
+        deleted.append(decision.snapshot)
+        each(decision.snapshot, ["expired: no rule keeps it"])
+    }
+    if let minFree = policy.minFreePercent, !dryRun {
+        var remaining = snapshots.filter { s in !deleted.contains { $0.id == s.id } }
+        while remaining.count > 1, let free = sink.freePercent, free < minFree {
+            let oldest = remaining.removeFirst()
+            if oldest.id == protected { break }
+            try sink.delete(oldest)
+            deleted.append(oldest)
+            each(oldest, ["the sink has \((free * 10).rounded() / 10)% free, less than min-free \(minFree)%"])
+        }
+    }
+    if !deleted.isEmpty && !dryRun { try sink.finishDeleting() }
+    return deleted
+}
