@@ -12,6 +12,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
 #include <attr/libattr.h>
 #include <sys/acl.h>
@@ -76,6 +78,21 @@ const unsigned int EMU_RENAME_EXCHANGE = RENAME_EXCHANGE;
 const int EMU_SEEK_DATA = SEEK_DATA;
 const int EMU_SEEK_HOLE = SEEK_HOLE;
 const long EMU_UTIME_OMIT = UTIME_OMIT;
+
+int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[], const char *cwd) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addchdir_np(&actions, cwd);
+    pid_t pid;
+    int rc = posix_spawn(&pid, path, &actions, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) { errno = rc; return -1; }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) return -1;
+    }
+    return status;
+}
 
 int emu_xattr_should_copy(const char *name) {
     return attr_copy_check_permissions(name, NULL);

@@ -47,7 +47,24 @@ extension Emu {
             let observer = CheckoutReporter(terminal: terminal, dryRun: change.dryRun,
                                             progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: progress)),
                                             total: resolved.snapshot.counts.bytes)
-            let result = try EmuCore.checkout(resolved.snapshot, from: resolved.sink, source: source, options: options, observer: observer)
+            let hooks = Hooks(source: source, command: "checkout")
+            var environment = ["EMU_SINK": resolved.registration.name, "EMU_SINK_PATH": resolved.registration.path,
+                               "EMU_SOURCE": source.path, "EMU_SNAPSHOT": resolved.snapshot.id, "EMU_STATUS": "starting"]
+            let result: CheckoutResult
+            do {
+                if !change.dryRun { try hooks.run(.pre, environment: environment) }
+                result = try EmuCore.checkout(resolved.snapshot, from: resolved.sink, source: source, options: options, observer: observer)
+            } catch {
+                if !change.dryRun {
+                    environment["EMU_STATUS"] = "failed"
+                    for warning in (try? hooks.run(.error, environment: environment)) ?? [] { terminal.warning(warning) }
+                }
+                throw error
+            }
+            if !change.dryRun {
+                environment["EMU_STATUS"] = "complete"
+                for warning in try hooks.run(.post, environment: environment) { terminal.warning(warning) }
+            }
             ProgressLine.clear()
             let what = "\(resolved.registration.name):\(resolved.snapshot.name) (\(resolved.snapshot.shortID))"
             if change.dryRun {

@@ -78,20 +78,32 @@ extension Emu {
                 }
                 let observer = PushReporter(terminal: terminal, dryRun: change.dryRun,
                                             progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: progress)))
+                let hooks = Hooks(source: source, command: "push")
+                var environment = ["EMU_SINK": registration.name, "EMU_SINK_PATH": registration.path, "EMU_SOURCE": source.path,
+                                   "EMU_SNAPSHOT": "", "EMU_STATUS": "starting"]
                 do {
+                    if !change.dryRun { try hooks.run(.pre, environment: environment) }
                     let result = try EmuCore.push(source, to: sink, options: options, observer: observer)
+                    if let snapshot = result.snapshot {
+                        environment["EMU_SNAPSHOT"] = snapshot.id
+                        environment["EMU_STATUS"] = snapshot.status.rawValue
+                        for warning in try hooks.run(.post, environment: environment) { terminal.warning(warning) }
+                    }
                     ProgressLine.clear()
                     pushed += 1
                     results.append(describe(result, sink: registration))
                     if result.snapshot?.status == .incomplete { incomplete = true }
                     if !report.json { summarize(result, sink: registration, terminal: terminal) }
-                } catch let error as EmuError {
-                    terminal.error("sink '\(registration.name)': \(error.message)", fix: error.fix)
-                    failures.append(error.kind)
-                } catch let error as FileSystemError {
-                    let wrapped = EmuError(error)
-                    terminal.error("sink '\(registration.name)': \(wrapped.message)", fix: wrapped.fix)
-                    failures.append(.failed)
+                } catch {
+                    let failure = (error as? EmuError) ?? (error as? FileSystemError).map { EmuError($0) } ?? EmuError.failed("\(error)")
+                    ProgressLine.clear()
+                    terminal.error("sink '\(registration.name)': \(failure.message)", fix: failure.fix)
+                    failures.append(failure.kind)
+                    if !change.dryRun {
+                        environment["EMU_STATUS"] = "failed"
+                        environment["EMU_ERROR"] = failure.message
+                        for warning in (try? hooks.run(.error, environment: environment)) ?? [] { terminal.warning(warning) }
+                    }
                 }
             }
             if report.json { terminal.json(["pushes": results]) }

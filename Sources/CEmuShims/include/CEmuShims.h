@@ -55,6 +55,10 @@ extern const int EMU_SEEK_DATA;
 extern const int EMU_SEEK_HOLE;
 extern const long EMU_UTIME_OMIT;
 
+/// Runs the program at `path` with `argv` and `envp` in directory `cwd`
+/// (posix_spawn), waits for it, and returns its wait status, or -1 with errno.
+int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[], const char *cwd);
+
 // --- libattr ---------------------------------------------------------------
 
 /// attr_copy_check_permissions(3): whether xattr `name` is plain data to copy
