@@ -1,0 +1,49 @@
+import ArgumentParser
+import EmuCore
+
+extension Emu {
+    struct Clean: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove stale locks, staging leftovers and unreferenced data; --repair rebuilds metadata.",
+            discussion: """
+                Removes what interrupted commands left in a sink (staging and resume areas, \
+                half-deleted snapshots, emu 0.2.5 lock files), records whose tree is gone, \
+                trees and manifests without a record, and stale date links; HEAD and Latest \
+                are set right. --repair also rebuilds, from the trees, manifests that are \
+                missing or damaged, and records of trees whose manifest is whole. Without \
+                arguments: every online sink.
+
+                \(ExitStatus.help)
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var change: ChangeOptions
+
+        @Argument(help: "Sinks to clean (default: every online sink).")
+        var sinks: [String] = []
+
+        @Flag(help: "Rebuild missing or damaged manifests and records from the trees.")
+        var repair = false
+
+        func run() throws {
+            let terminal = global.terminal
+            let source = try global.source()
+            let chosen = try sinks.isEmpty ? source.sinks() : sinks.map { try source.sink(named: $0) }
+            for registration in chosen {
+                guard let sink = try Sink.open(registration) else {
+                    terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; skipped")
+                    continue
+                }
+                try sink.lock(.exclusive, wait: change.lockWait)
+                defer { sink.unlock() }
+                var count = 0
+                try sink.clean(repair: repair, dryRun: change.dryRun) { action in
+                    count += 1
+                    let line = "\(registration.name): \(change.dryRun ? "would " : "")\(action)"
+                    if change.dryRun { terminal.output(line) } else { terminal.info(line) }
+                }
+                if count == 0 { terminal.info("\(registration.name): clean") }
+            }
+        }
+    }
+}

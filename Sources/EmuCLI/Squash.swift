@@ -1,0 +1,37 @@
+import ArgumentParser
+import EmuCore
+
+extension Emu {
+    struct Squash: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Keep only the named snapshots of their sink; delete every other.",
+            discussion: """
+                As in emu 0.2.5. Each sink named in the references keeps exactly the named \
+                snapshots; the rest are deleted as `emu prune` deletes them.
+
+                \(ExitStatus.help)
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var change: ChangeOptions
+
+        @Argument(help: "[SINK:]SNAPSHOT references to keep.")
+        var references: [String]
+
+        func run() throws {
+            let terminal = global.terminal
+            let source = try global.source()
+            let kept = try references.map { try source.resolve($0) }
+            for (_, group) in Dictionary(grouping: kept, by: \.registration.name).sorted(by: { $0.key < $1.key }) {
+                let sink = group[0].sink
+                let keep = Set(group.map(\.snapshot.id))
+                let doomed = try sink.snapshots().filter { !keep.contains($0.id) }
+                try EmuCore.prune(doomed, in: sink, dryRun: change.dryRun, lockWait: change.lockWait) { snapshot in
+                    let line = "\(sink.name): \(change.dryRun ? "would delete" : "deleted") snapshot \(snapshot.name) (\(snapshot.shortID))"
+                    if change.dryRun { terminal.output(line) } else { terminal.detail(line) }
+                }
+                terminal.info("\(sink.name): kept \(keep.count) snapshot(s), \(change.dryRun ? "would delete" : "deleted") \(doomed.count)")
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import EmuPOSIX
+import Glibc
+import SystemPackage
+
+/// One thing `emu clean` removes or rebuilds.
+public struct CleanAction: Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case removeLeftover = "remove leftover"
+        case removeOrphan = "remove orphan"
+        case rebuildManifest = "rebuild manifest"
+        case rebuildRecord = "rebuild record"
+    }
+
+    public var kind: Kind
+    public var what: String
+
+    public var description: String { "\(kind.rawValue) \(what)" }
+}
+
+extension Sink {
+    /// Cleans a sink (exclusive lock held): leftovers of killed commands
+    /// (staging, resume, trash, emu 0.2.5 lock files), records without trees,
+    /// trees and manifests without records, stale links. With `repair`,
+    /// manifests that are missing or damaged are rebuilt from the trees, and
+    /// so are the records of trees whose manifest is whole.
+    public func clean(repair: Bool, dryRun: Bool, each: (CleanAction) -> Void) throws {
+        func act(_ kind: CleanAction.Kind, _ what: String, _ work: () throws -> Void) throws {
+            each(CleanAction(kind: kind, what: what))
+            if !dryRun { try work() }
+        }
+        for leftover in ["staging", "resume", "LOCK"] where (try? metadata.status(FileName(leftover))) != nil {
+            try act(.removeLeftover, ".emu/\(leftover)") { try metadata.removeTree(FileName(leftover)) }
+        }
+        if let trash = try? metadata.openDirectory(FileName("trash")) {
+            for entry in try trash.entries() {
+                try act(.removeLeftover, ".emu/trash/\(entry.name)") { try trash.removeTree(entry.name) }
+            }
+        }
+        let nodes = try metadata.openDirectory(FileName("nodes"))
+        let trees = try metadata.openDirectory(FileName("trees"))
+        let manifests = try metadata.openDirectory(FileName("manifests"))
+        let recorded = Set(try nodes.entries().map(\.name))
+        let treeNames = Set(try trees.entries().map(\.name))
+        for tree in treeNames.sorted() where !recorded.contains(tree) {
+            if repair, let snapshot = try? rebuiltRecord(for: tree) {
+                try act(.rebuildRecord, ".emu/nodes/\(tree)") { try MetadataFile.write(in: nodes, tree.description, snapshot.node.text) }
+            } else {
+                try act(.removeOrphan, ".emu/trees/\(tree)") {
+                    try trees.removeTree(tree)
+                    try? manifests.remove(tree)
+                }
+            }
+        }
+        for node in recorded.sorted() where !treeNames.contains(node) {
+            try act(.removeOrphan, ".emu/nodes/\(node) (its tree is gone)") { try nodes.remove(node) }
+        }
+        for manifest in try manifests.entries().map(\.name).sorted() where !treeNames.contains(manifest) {
+            try act(.removeOrphan, ".emu/manifests/\(manifest)") { try manifests.remove(manifest) }
+        }
+        if repair {
+            for snapshot in try snapshots() where !manifestIsWhole(snapshot) {
+                try act(.rebuildManifest, ".emu/manifests/\(snapshot.id)") { try rebuildManifest(for: snapshot) }
+            }
+        }
+        if !dryRun { try refreshLinks(try snapshots()) }
+    }
+
+    /// Whether a snapshot's manifest reads to its end line without damage.
+    func manifestIsWhole(_ snapshot: Snapshot) -> Bool {
+        guard let reader = try? openManifest(snapshot) else { return false }
+        do {
+            while try reader.next() != nil {}
+            return reader.isComplete
+        } catch {
+            return false
+        }
+    }
+
+    /// Writes a manifest made from the tree itself: every file hashed again;
+    /// owners, modes and mtimes as the tree has them. The source's ctimes and
+    /// inodes are unknown, so the next push reads every file once.
+    func rebuildManifest(for snapshot: Snapshot) throws {
+        let manifests = try metadata.openDirectory(FileName("manifests"))
+        let temporary = FileName(".\(snapshot.id).tmp")
+        try? manifests.remove(temporary)
+        let writer = try ManifestWriter(descriptor: try manifests.createFile(temporary, permissions: 0o644),
+                                        path: manifests.childPath(temporary))
+        let scanner = TreeScanner(root: try openTree(snapshot), filter: nil)
+        var firstNames: [UInt64: RelativePath] = [:]
+        while var record = try scanner.next() {
+            let directory = scanner.lastDirectory ?? scanner.root
+            let inode = record.inode
+            record.changed = FileTime(seconds: 0, nanoseconds: 0)
+            record.inode = 0
+            if record.kind == .regular {
+                let name = record.path.lastName!
+                record.content = try scanner.contentHash(name, in: directory)
+                if let status = try? directory.status(name), status.linkCount > 1 {
+                    if let first = firstNames[inode] { record.hardlinkLeader = first } else { firstNames[inode] = record.path }
+                }
+            }
+            record.attributes = try scanner.attributesDigest(record.path.lastName, in: directory, kind: record.kind)
+            try writer.append(record)
+        }
+        _ = try writer.finish()
+        try manifests.rename(temporary, to: manifests, as: FileName(snapshot.id))
+        try manifests.sync()
+    }
+
+    /// A record for a tree that has none, from its whole manifest and its
+    /// date link (or the tree's mtime).
+    func rebuiltRecord(for tree: FileName) throws -> Snapshot? {
+        guard let id = String(validating: tree.bytes, as: UTF8.self), Snapshot.isID(id) else { return nil }
+        let reader = try ManifestReader(in: try metadata.openDirectory(FileName("manifests")), name: tree)
+        var counts = Snapshot.Counts()
+        while let record = try reader.next() {
+            switch record.kind {
+            case .regular: counts.files += 1; counts.bytes += record.size
+            case .directory: counts.directories += 1
+            case .symlink: counts.symlinks += 1
+            default: counts.specials += 1
+            }
+        }
+        guard reader.isComplete else { return nil }
+        var date: Timestamp? = nil
+        for entry in try root.entries() {
+            if let name = String(validating: entry.name.bytes, as: UTF8.self), Timestamp.isSnapshotName(name),
+               (try? root.readSymlink(entry.name)) == Array(".emu/trees/\(id)".utf8) {
+                date = Timestamp.parse(name)
+            }
+        }
+        if date == nil, let status = try? metadata.status(path: RelativePath("trees/\(id)")) {
+            date = Timestamp(seconds: status.modified.seconds, nanoseconds: status.modified.nanoseconds)
+        }
+        guard let date else { return nil }
+        var snapshot = Snapshot(id: id, parent: nil, date: date)
+        snapshot.counts = counts
+        snapshot.pushedBy = nil
+        snapshot.message = "record rebuilt by emu clean --repair"
+        return snapshot
+    }
+}
