@@ -1,5 +1,6 @@
 import ArgumentParser
 import EmuCore
+import EmuPOSIX
 import Foundation
 
 extension Emu {
@@ -16,8 +17,8 @@ extension Emu {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var report: ReportOptions
 
-        @Argument(help: "Snapshot references or sink names.")
-        var references: [String] = []
+        @Argument(help: "Snapshot references or sink names; after --, a path: only the snapshots where it changed.")
+        var arguments: [String] = []
 
         @Option(name: [.customShort("n"), .customLong("max-count")], help: "Show at most N snapshots.")
         var count: Int?
@@ -29,9 +30,19 @@ extension Emu {
             if let count, count < 0 { throw ValidationError("-n takes a count of 0 or more") }
         }
 
+        /// The references, and the paths given after `--` (argument-parser
+        /// files both into one list; the raw command line tells them apart).
+        var split: (references: [String], paths: [String]) {
+            let raw = CommandLine.arguments
+            guard let terminator = raw.firstIndex(of: "--") else { return (arguments, []) }
+            let count = min(raw.count - terminator - 1, arguments.count)
+            return (Array(arguments.dropLast(count)), Array(arguments.suffix(count)))
+        }
+
         func run() throws {
             let terminal = global.terminal
             let source = try global.source()
+            let (references, pathTexts) = split
             var entries: [ResolvedSnapshot]
             if references.isEmpty {
                 let registration = try source.defaultSink()
@@ -39,6 +50,10 @@ extension Emu {
                 entries = try sink.snapshots().map { ResolvedSnapshot(registration: registration, sink: sink, snapshot: $0) }
             } else {
                 entries = try source.resolveMany(references)
+            }
+            if !pathTexts.isEmpty {
+                let paths = try pathTexts.map { try source.snapshotPath($0) }
+                entries = try changes(at: paths, among: entries)
             }
             entries.sort { ($0.snapshot.date, $0.snapshot.id) > ($1.snapshot.date, $1.snapshot.id) }
             if let count { entries = Array(entries.prefix(count)) }
@@ -54,7 +69,8 @@ extension Emu {
                             "files": s.counts.files, "directories": s.counts.directories, "bytes": s.counts.bytes,
                             "files_copied": s.counts.filesCopied, "bytes_copied": s.counts.bytesCopied,
                             "skipped": s.counts.skipped, "head": heads[entry.registration.name] == s.id,
-                            "verified": s.verification.map { $0 == "CLEAN" ? "clean" : "damaged" } ?? NSNull()]
+                            "verified": s.verification.map { $0 == "CLEAN" ? "clean" : "damaged" } ?? NSNull(),
+                            "unique_bytes": (try? entry.sink.uniqueBytes(of: s)).flatMap { $0 } ?? NSNull()]
                 })
                 return
             }
@@ -63,7 +79,8 @@ extension Emu {
                 let isHead = heads[entry.registration.name] == s.id
                 let status = s.status == .complete ? "complete" : terminal.paint("incomplete (\(s.counts.skipped) skipped)", .red, forOutput: true)
                 if short {
-                    var line = "\(terminal.paint(s.shortID, .yellow, forOutput: true))  \(s.date.displayText)  \(s.counts.files) files  \(formatBytes(s.counts.bytes))  \(status)"
+                    let unique = (try entry.sink.uniqueBytes(of: s)).map { "  \(formatBytes($0)) unique" } ?? ""
+                    var line = "\(terminal.paint(s.shortID, .yellow, forOutput: true))  \(s.date.displayText)  \(s.counts.files) files  \(formatBytes(s.counts.bytes))\(unique)  \(status)"
                     if !s.message.isEmpty { line += "  \(s.message)" }
                     terminal.output(line)
                     continue
@@ -74,6 +91,9 @@ extension Emu {
                 terminal.output("Name:     \(s.name)")
                 terminal.output("Files:    \(s.counts.files) files, \(s.counts.directories) directories, \(formatBytes(s.counts.bytes))")
                 terminal.output("Stored:   \(s.counts.filesCopied) copied (\(formatBytes(s.counts.bytesCopied))), \(s.counts.filesLinked) linked")
+                if let unique = try entry.sink.uniqueBytes(of: s) {
+                    terminal.output("Unique:   \(formatBytes(unique)) (what pruning it would free)")
+                }
                 terminal.output("Status:   \(status)")
                 if let verification = s.verification {
                     let state = verification == "CLEAN" ? "clean" : terminal.paint("DAMAGED", .red, forOutput: true)
@@ -82,6 +102,22 @@ extension Emu {
                 if !s.message.isEmpty { terminal.output("\n    \(s.message)") }
                 terminal.output("")
             }
+        }
+
+        /// The snapshots in which something at or below one of `paths` differs
+        /// from the next older snapshot of the same sink (its first appearance
+        /// included): a file's history.
+        func changes(at paths: [RelativePath], among entries: [ResolvedSnapshot]) throws -> [ResolvedSnapshot] {
+            var result: [ResolvedSnapshot] = []
+            for (_, group) in Dictionary(grouping: entries, by: \.registration.name) {
+                var previous: [ContentHash?] = paths.map { _ in nil }
+                for entry in group.sorted(by: { ($0.snapshot.date, $0.snapshot.id) < ($1.snapshot.date, $1.snapshot.id) }) {
+                    let digests = try paths.map { try entry.sink.digest(of: $0, in: entry.snapshot) }
+                    if digests != previous { result.append(entry) }
+                    previous = digests
+                }
+            }
+            return result
         }
     }
 }

@@ -40,7 +40,7 @@ extension Emu {
             }
             try resolved.sink.lock(.shared, wait: 0)
             defer { resolved.sink.unlock() }
-            let reader = try resolved.sink.openManifest(snapshot)
+            let reader = try resolved.sink.openRecords(snapshot)
             var found: ManifestRecord? = nil
             var children: [ManifestRecord] = []
             while let record = try reader.next() {

@@ -43,10 +43,25 @@ final class Archiver {
     struct Base {
         let tree: DirectoryHandle
         var records: ManifestLookup
+        /// A killed push's leftovers, which no snapshot holds.
+        let isResume: Bool
+        /// Records scanned from the tree (a snapshot of emu 0.2.5): they hold
+        /// the tree's ctimes and inodes, not the source's, so a file counts as
+        /// unchanged by rsync's quick check (type, size, mtime, mode, owner).
+        let isScannedTree: Bool
 
-        init(tree: DirectoryHandle, reader: ManifestReader) {
+        init(tree: DirectoryHandle, reader: RecordReader, isResume: Bool = false) {
             self.tree = tree
             records = ManifestLookup(reader)
+            self.isResume = isResume
+            isScannedTree = reader is TreeScanner
+        }
+
+        func isUnchanged(_ record: ManifestRecord, comparedTo status: FileStatus) -> Bool {
+            guard isScannedTree else { return record.isUnchanged(comparedTo: status) }
+            return record.kind == status.kind && record.size == status.size && record.modified == status.modified
+                && record.permissions == status.permissions
+                && (!EntryMetadata.isPrivileged || (record.owner == status.owner && record.group == status.group))
         }
     }
 
@@ -66,6 +81,9 @@ final class Archiver {
     let copier = DataCopier()
     var leaders: [FileIdentity: ManifestRecord] = [:]
     var counts = Snapshot.Counts()
+    /// Allocated bytes of the inodes no snapshot held before: copied files,
+    /// and files taken over from a killed push's leftovers.
+    var bytesOwned: Int64 = 0
     var rootDevice: UInt64 = 0
 
     init(settings: Settings, observer: PushObserver, staging: DirectoryHandle?, writer: ManifestWriter?, bases: [Base], sinkPrefix: [UInt8]) {
@@ -201,9 +219,10 @@ final class Archiver {
         }
         let previous = previousRecords(at: path)
         if !settings.checksum {
-            for (base, record) in previous where record.kind == .regular && record.isUnchanged(comparedTo: status) {
+            for (base, record) in previous where record.kind == .regular && bases[base].isUnchanged(record, comparedTo: status) {
                 if try link(record, from: base, into: target, as: name) {
                     counts.filesLinked += 1
+                    if bases[base].isResume { bytesOwned += status.blocks * 512 }
                     try finishFile(relinked(record, at: path), identity: identity)
                     return
                 }
@@ -235,6 +254,7 @@ final class Archiver {
         observer.copied(path, reason: reason, bytes: record.size)
         counts.filesCopied += 1
         counts.bytesCopied += record.size
+        bytesOwned += (try? target.status(name).blocks).map { $0 * 512 } ?? record.size
         try finishFile(record, identity: identity)
     }
 

@@ -62,10 +62,10 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
 
     func guardRecords() throws -> ManifestLookup? {
         guard guarded, let head = snapshots.last else { return nil }
-        return ManifestLookup(try sink.openManifest(head))
+        return ManifestLookup(try sink.openRecords(head))
     }
 
-    let check = Restorer(mode: .check, snapshot: try sink.openManifest(snapshot), guardRecords: try guardRecords(), scopes: options.paths,
+    let check = Restorer(mode: .check, snapshot: try sink.openRecords(snapshot), guardRecords: try guardRecords(), scopes: options.paths,
                          targetRoot: targetRoot, leavesAlone: leavesAlone, observer: observer, reportsPlans: options.dryRun)
     try check.run(tree: nil)
     if let missing = options.paths.first(where: { !check.matchedScopes.contains($0) }) {
@@ -81,7 +81,7 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
     if options.dryRun {
         return CheckoutResult(filesWritten: 0, bytesWritten: 0, removed: check.removed, target: targetPath)
     }
-    let apply = Restorer(mode: .apply, snapshot: try sink.openManifest(snapshot), guardRecords: nil, scopes: options.paths,
+    let apply = Restorer(mode: .apply, snapshot: try sink.openRecords(snapshot), guardRecords: nil, scopes: options.paths,
                          targetRoot: targetRoot, leavesAlone: leavesAlone, observer: observer, reportsPlans: true)
     try apply.run(tree: try sink.openTree(snapshot))
     try targetRoot?.descriptor.syncFileSystem(path: targetRoot?.path ?? [])

@@ -307,10 +307,15 @@ public final class ManifestWriter {
     }
 }
 
+/// A stream of records in path order: a manifest, or a live tree scanned.
+public protocol RecordReader: AnyObject {
+    func next() throws -> ManifestRecord?
+}
+
 /// Reads a manifest as a stream, checking as it goes what a sink cannot be
 /// trusted with: every line well-formed, every path safe (no `..`, no
 /// absolute path), and paths strictly increasing.
-public final class ManifestReader {
+public final class ManifestReader: RecordReader {
     let descriptor: FileDescriptor
     let path: [UInt8]
     /// A manifest cut short (a killed push's) ends quietly instead of failing.
@@ -401,11 +406,11 @@ public final class ManifestReader {
 /// A damaged manifest ends the lookups (nothing more is found) rather than
 /// the command: an earlier snapshot's damage must not stop a new one.
 struct ManifestLookup {
-    let reader: ManifestReader
+    let reader: RecordReader
     private var pending: ManifestRecord? = nil
     private var exhausted = false
 
-    init(_ reader: ManifestReader) { self.reader = reader }
+    init(_ reader: RecordReader) { self.reader = reader }
 
     /// The record for `path`, if there is one; records before it are passed over.
     mutating func record(at path: RelativePath) -> ManifestRecord? {

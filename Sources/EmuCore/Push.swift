@@ -83,9 +83,9 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
     if !options.dryRun, let resume = try? sink.metadata.openDirectory(FileName("resume")),
        let tree = try? resume.openDirectory(FileName("tree")),
        let reader = try? ManifestReader(in: resume, name: FileName("manifest"), allowsTruncation: true) {
-        bases.append(Archiver.Base(tree: tree, reader: reader))
+        bases.append(Archiver.Base(tree: tree, reader: reader, isResume: true))
     }
-    if let head, let tree = try? sink.openTree(head), let reader = try? sink.openManifest(head) {
+    if let head, let tree = try? sink.openTree(head), let reader = try? sink.openRecords(head) {
         bases.append(Archiver.Base(tree: tree, reader: reader))
     }
 
@@ -113,6 +113,8 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
 
         var snapshot = Snapshot(id: Snapshot.makeID(date: date, manifest: manifestDigest, parent: head?.id), parent: head?.id, date: date)
         snapshot.counts = archiver.counts
+        // Nothing links to the new inodes yet: they are the new snapshot's alone.
+        snapshot.uniqueBytes = archiver.bytesOwned
         snapshot.status = archiver.counts.skipped > 0 ? .incomplete : .complete
         snapshot.message = options.message
         snapshot.source = source.path
@@ -174,4 +176,5 @@ func publish(_ snapshot: Snapshot, from staging: DirectoryHandle, in sink: Sink,
     try sink.metadata.remove(FileName("staging"), isDirectory: true)
     try? sink.metadata.removeTree(FileName("resume"))
     try sink.refreshLinks((earlier + [snapshot]).sorted { ($0.date, $0.id) < ($1.date, $1.id) })
+    if let parent = earlier.first(where: { $0.id == snapshot.parent }) { try sink.forgetUniqueBytes(of: [parent]) }
 }

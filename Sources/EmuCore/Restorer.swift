@@ -15,11 +15,11 @@ public protocol CheckoutObserver: AnyObject {
 
 /// A manifest reader that can look at its next record without taking it.
 struct ManifestCursor {
-    let reader: ManifestReader
+    let reader: RecordReader
     private var pending: ManifestRecord?
     private var loaded = false
 
-    init(_ reader: ManifestReader) { self.reader = reader }
+    init(_ reader: RecordReader) { self.reader = reader }
 
     mutating func peek() throws -> ManifestRecord? {
         if !loaded { pending = try reader.next(); loaded = true }
@@ -74,7 +74,7 @@ final class Restorer {
 
     static let temporaryPrefix = Array(".emu-checkout.".utf8)
 
-    init(mode: Mode, snapshot: ManifestReader, guardRecords: ManifestLookup?, scopes: [RelativePath], targetRoot: DirectoryHandle?,
+    init(mode: Mode, snapshot: RecordReader, guardRecords: ManifestLookup?, scopes: [RelativePath], targetRoot: DirectoryHandle?,
          leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver, reportsPlans: Bool) {
         self.mode = mode
         self.snapshot = ManifestCursor(snapshot)
@@ -228,7 +228,9 @@ final class Restorer {
         guard saved.kind == status.kind else { return false }
         switch status.kind {
         case .regular:
-            guard saved.size == status.size, let content = saved.content else { return false }
+            guard saved.size == status.size else { return false }
+            // A snapshot without a manifest (emu 0.2.5) has no hashes: rsync's quick check.
+            guard let content = saved.content else { return saved.modified == status.modified }
             let input = try directory.openForReading(name)
             defer { input.closeIgnoringErrors() }
             var hasher = ContentHasher()

@@ -147,6 +147,13 @@ public final class Sink {
         (try? metadata.status(path: RelativePath("manifests/\(snapshot.id)")))?.kind == .regular
     }
 
+    /// The snapshot's records: its manifest, or its tree scanned when it has
+    /// none (emu 0.2.5), records then without hashes.
+    public func openRecords(_ snapshot: Snapshot) throws -> RecordReader {
+        if hasManifest(snapshot) { return try openManifest(snapshot) }
+        return TreeScanner(root: try openTree(snapshot), filter: nil)
+    }
+
     public func openManifest(_ snapshot: Snapshot) throws -> ManifestReader {
         try ManifestReader(in: try metadata.openDirectory(FileName("manifests")), name: FileName(snapshot.id))
     }
@@ -262,6 +269,12 @@ public final class Sink {
             }
         }
         let newest = snapshots.last
+        // emu 0.2.5's name for Latest, kept up to date where it exists.
+        let legacyLatest = FileName("Most Recent Backup")
+        if let newest, (try? root.status(legacyLatest))?.kind == .symlink,
+           (try? root.readSymlink(legacyLatest)) != Array(newest.name.utf8) {
+            try MetadataFile.replaceSymlink(in: root, "Most Recent Backup", target: newest.name)
+        }
         if try headID() != newest?.id { try MetadataFile.write(in: metadata, "HEAD", newest.map { $0.id + "\n" } ?? "") }
         if let newest {
             if (try? root.readSymlink(FileName(Self.latestName))) != Array(newest.name.utf8) {
@@ -281,6 +294,13 @@ public final class Sink {
         let trash = try directory(".emu/trash", create: true)
         let nodes = try metadata.openDirectory(FileName("nodes"))
         let id = FileName(snapshot.id)
+        // Files this snapshot shared with its neighbours may now be theirs alone:
+        // unchanged files are linked from one snapshot to the next, so only the
+        // nearest older and newer can gain.
+        let all = try snapshots()
+        if let index = all.firstIndex(where: { $0.id == snapshot.id }) {
+            try forgetUniqueBytes(of: [index > 0 ? all[index - 1] : nil, index + 1 < all.count ? all[index + 1] : nil].compactMap { $0 })
+        }
         try nodes.rename(id, to: trash, as: FileName("\(snapshot.id).node"))
         try trash.sync()
         try nodes.sync()

@@ -27,6 +27,8 @@ public struct Snapshot: Sendable, Equatable {
     /// `[Tree] Status` and `Last-Verified`, as emu 0.2.5 kept them.
     public var verification: String? = nil
     public var lastVerified: String? = nil
+    /// Bytes only this snapshot holds (what pruning it frees), when known.
+    public var uniqueBytes: Int64? = nil
 
     public var madeByRoot: Bool { pushedBy == 0 }
 
@@ -67,8 +69,9 @@ public struct Snapshot: Sendable, Equatable {
         return String(repeating: "0", count: 8 - seconds.count) + seconds + String(hasher.finalize().description.prefix(32))
     }
 
+    /// emu writes 40 hex digits; emu 0.2.5 wrote the time and a sha1 (48).
     public static func isID(_ text: String) -> Bool {
-        text.utf8.count == 40 && text.utf8.allSatisfy { hexValue($0) != nil }
+        (40...64).contains(text.utf8.count) && text.utf8.allSatisfy { hexValue($0) != nil }
     }
 
     public var node: INIDocument {
@@ -94,6 +97,7 @@ public struct Snapshot: Sendable, Equatable {
         d["Stack", "source"] = source
         d["Stack", "stack"] = sinkName
         d["Stack", "path"] = sinkPath
+        if let uniqueBytes { d["Tree", "unique-bytes"] = String(uniqueBytes) }
         if let verification { d["Tree", "Status"] = verification }
         if let lastVerified { d["Tree", "Last-Verified"] = lastVerified }
         d["Emu", "emu-version"] = emuVersion
@@ -129,6 +133,7 @@ public struct Snapshot: Sendable, Equatable {
         counts.skipped = int("Tree", "skipped")
         pushedBy = d["Emu", "uid"].flatMap { UInt32($0) }
         verification = d["Tree", "Status"]
+        uniqueBytes = d["Tree", "unique-bytes"].flatMap { Int64($0) }
         lastVerified = d["Tree", "Last-Verified"]
     }
 }

@@ -33,7 +33,7 @@ public struct SourceFilter: Sendable {
 /// manifests), one directory's listing in memory per level of depth.
 /// Records carry the entry's own metadata; content hashes are computed only
 /// when asked for.
-final class TreeScanner {
+final class TreeScanner: RecordReader {
     struct Level {
         let handle: DirectoryHandle
         let entries: [DirectoryEntry]

@@ -1,0 +1,69 @@
+import EmuPOSIX
+import Glibc
+
+extension Sink {
+    /// A digest of everything a snapshot holds at or below `path` (content,
+    /// type, targets, modes, owners, mtimes, attributes; not the source's
+    /// ctimes and inodes), or nil when it holds nothing there. Two snapshots
+    /// with equal digests hold the same thing at `path`.
+    public func digest(of path: RelativePath, in snapshot: Snapshot) throws -> ContentHash? {
+        guard hasManifest(snapshot) else { return nil }
+        let reader = try openManifest(snapshot)
+        var hasher = ContentHasher()
+        var found = false
+        var line: [UInt8] = []
+        while var record = try reader.next() {
+            if record.path.isWithin(path) {
+                found = true
+                record.changed = FileTime(seconds: 0, nanoseconds: 0)
+                record.inode = 0
+                line.removeAll(keepingCapacity: true)
+                ManifestFormat.encode(record, into: &line)
+                hasher.update(line)
+            } else if path < record.path {
+                break
+            }
+        }
+        return found ? hasher.finalize() : nil
+    }
+
+    /// Bytes of the files only this snapshot holds: what deleting it frees.
+    /// Read from the record when known, else counted from the tree's link
+    /// counts and remembered in the record.
+    public func uniqueBytes(of snapshot: Snapshot) throws -> Int64? {
+        if let known = snapshot.uniqueBytes { return known }
+        guard hasManifest(snapshot) else { return nil }
+        var members: [RelativePath: UInt64] = [:]
+        let first = try openManifest(snapshot)
+        while let record = try first.next() {
+            if let leader = record.hardlinkLeader { members[leader, default: 0] += 1 }
+        }
+        let tree = try openTree(snapshot)
+        let reader = try openManifest(snapshot)
+        var unique: Int64 = 0
+        while let record = try reader.next() {
+            guard record.kind == .regular, record.hardlinkLeader == nil,
+                  let status = try? tree.status(path: record.path) else { continue }
+            if status.linkCount <= 1 + (members[record.path] ?? 0) { unique += status.blocks * 512 }
+        }
+        try updateRecord(of: snapshot) { $0["Tree", "unique-bytes"] = String(unique) }
+        return unique
+    }
+
+    /// Rewrites a snapshot's record in place (replaced whole, by rename).
+    func updateRecord(of snapshot: Snapshot, _ change: (inout INIDocument) -> Void) throws {
+        let nodes = try metadata.openDirectory(FileName("nodes"))
+        guard let text = try MetadataFile.read(in: nodes, snapshot.id) else { return }
+        var node = try INIDocument(parsing: text)
+        change(&node)
+        try MetadataFile.write(in: nodes, snapshot.id, node.text)
+    }
+
+    /// Forgets what these snapshots alone hold: a push linked to their files,
+    /// or a neighbour that shared them was deleted.
+    func forgetUniqueBytes(of snapshots: [Snapshot]) throws {
+        for snapshot in snapshots where snapshot.uniqueBytes != nil {
+            try updateRecord(of: snapshot) { $0["Tree", "unique-bytes"] = nil }
+        }
+    }
+}
