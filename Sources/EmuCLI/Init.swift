@@ -21,10 +21,17 @@ extension Emu {
         @Flag(name: .shortAndLong, help: "Restore every template file to its default.")
         var force = false
 
+        @Flag(name: [.customShort("n"), .customShort("d"), .customLong("dry-run")], help: "Change nothing; print what would be written.")
+        var dryRun = false
+
         func run() throws {
             let terminal = global.terminal
             let templates = try Templates.locate(explicit: templateDir)
-            let report = try initializeSource(at: global.sourceDirectory ?? ".", templates: templates, force: force)
+            let report = try initializeSource(at: global.sourceDirectory ?? ".", templates: templates, force: force, dryRun: dryRun)
+            if dryRun {
+                for file in report.written { terminal.output("would write .emu/\(file)") }
+                return
+            }
             for file in report.written { terminal.detail("wrote .emu/\(file)") }
             if report.created {
                 terminal.info("Initialized emu source in \(report.path)")

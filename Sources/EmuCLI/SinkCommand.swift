@@ -68,6 +68,8 @@ extension Emu.SinkCommand {
 
         @OptionGroup var global: GlobalOptions
 
+        @OptionGroup var change: ChangeOptions
+
         @Argument(help: "The sink's name: letters, digits, '.', '_' and '-'.")
         var name: String
 
@@ -95,6 +97,11 @@ extension Emu.SinkCommand {
             if let resolved = resolvedPath(absolute), isPath(source.path, within: resolved) {
                 throw EmuError.usage("the source \(source.path) would lie inside the sink \(absolute)", fix: "put the sink outside the source directory")
             }
+            if change.dryRun {
+                let exists = resolvedPath(absolute + "/.emu/nodes") != nil
+                terminal.output(exists ? "would attach the existing sink at \(absolute) as '\(name)'" : "would create a sink at \(absolute) and register it as '\(name)'")
+                return
+            }
             let created = try Sink.create(at: absolute)
             try source.register(SinkRegistration(name: name, path: absolute))
             terminal.info(created ? "Created sink '\(name)' at \(absolute)" : "Attached existing sink '\(name)' at \(absolute)")
@@ -109,12 +116,18 @@ extension Emu.SinkCommand {
 
         @OptionGroup var global: GlobalOptions
 
+        @OptionGroup var change: ChangeOptions
+
         @Argument(help: "The sink to forget.")
         var name: String
 
         func run() throws {
             let source = try global.source()
             let registration = try source.sink(named: name)
+            if change.dryRun {
+                global.terminal.output("would forget sink '\(name)' (its data stays at \(registration.path))")
+                return
+            }
             try source.unregister(name)
             global.terminal.info("Removed sink '\(name)'; its data stays at \(registration.path)")
         }
@@ -127,11 +140,18 @@ extension Emu.SinkCommand {
 
         @OptionGroup var global: GlobalOptions
 
+        @OptionGroup var change: ChangeOptions
+
         @Argument(help: "The sink to use by default.")
         var name: String
 
         func run() throws {
             let source = try global.source()
+            if change.dryRun {
+                _ = try source.sink(named: name)
+                global.terminal.output("would make '\(name)' the default sink")
+                return
+            }
             try source.setDefaultSink(name)
             global.terminal.info("Default sink is now '\(name)'")
         }

@@ -37,13 +37,17 @@ public struct InitReport: Sendable {
 /// Makes or repairs `.emu/` in `directory` from `templates`: missing files are
 /// copied, present ones kept; `force` restores every template file to its
 /// default. Registered sinks are never touched.
-public func initializeSource(at directory: String, templates: String, force: Bool) throws -> InitReport {
+public func initializeSource(at directory: String, templates: String, force: Bool, dryRun: Bool = false) throws -> InitReport {
     guard let root = resolvedPath(directory), isDirectory(root) else {
         throw EmuError.usage("\(directory) is not a directory", fix: "create it first, or pass -S DIR")
     }
     let metadataPath = root + "/" + Source.metadataName
     let created = !isDirectory(metadataPath)
     var written: [String] = []
+    if dryRun {
+        try plannedTemplates(from: try DirectoryHandle.open(templates), existing: metadataPath, relative: "", force: force, written: &written)
+        return InitReport(path: root, created: created, written: written)
+    }
     for sub in ["", "/sinks", "/hooks"] where !isDirectory(metadataPath + sub) {
         guard mkdir(metadataPath + sub, 0o755) == 0 else {
             throw EmuError.failed("cannot create \(metadataPath + sub): \(String(cString: strerror(errno)))",
@@ -53,6 +57,19 @@ public func initializeSource(at directory: String, templates: String, force: Boo
     let destination = try DirectoryHandle.open(metadataPath)
     try copyTemplates(from: try DirectoryHandle.open(templates), to: destination, relative: "", force: force, written: &written)
     return InitReport(path: root, created: created, written: written)
+}
+
+/// The template files `copyTemplates` would write, without writing them.
+private func plannedTemplates(from source: DirectoryHandle, existing: String, relative: String, force: Bool, written: inout [String]) throws {
+    for entry in try source.entries().sorted(by: { $0.name < $1.name }) {
+        let name = relative + entry.name.description
+        let status = try source.status(entry.name)
+        if status.kind == .directory {
+            try plannedTemplates(from: try source.openDirectory(entry.name), existing: existing, relative: name + "/", force: force, written: &written)
+        } else if status.kind == .regular, force || resolvedPath(existing + "/" + name) == nil {
+            written.append(name)
+        }
+    }
 }
 
 private func copyTemplates(from source: DirectoryHandle, to destination: DirectoryHandle, relative: String, force: Bool, written: inout [String]) throws {

@@ -99,12 +99,14 @@ final class Workspace {
         if run.status != 0 { throw WorkspaceError.commandFailed(run.stderr) }
     }
 
-    /// The sink's snapshot trees, oldest first.
-    func trees() throws -> [String] {
+    /// The snapshot trees of the default sink (at `sinkPath`, the workspace's
+    /// own sink unless given), oldest first.
+    func trees(sinkPath: String? = nil) throws -> [String] {
+        let path = sinkPath ?? sink
         let log = try emu("log", "--short", "--color", "never")
         let prefixes = log.stdout.split(separator: "\n").map { String($0.prefix(8)) }.reversed()
-        let all = (try? FileManager.default.contentsOfDirectory(atPath: sink + "/.emu/trees")) ?? []
-        return prefixes.compactMap { prefix in all.first { $0.hasPrefix(prefix) }.map { sink + "/.emu/trees/" + $0 } }
+        let all = (try? FileManager.default.contentsOfDirectory(atPath: path + "/.emu/trees")) ?? []
+        return prefixes.compactMap { prefix in all.first { $0.hasPrefix(prefix) }.map { path + "/.emu/trees/" + $0 } }
     }
 }
 
