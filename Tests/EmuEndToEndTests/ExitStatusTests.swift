@@ -25,7 +25,7 @@ struct ExitStatusTests {
         (["sink", "add", "bad/name", "/tmp/x"], "bad/name"),
         (["sink", "rm", "ghost"], "ghost"),
         (["sink", "default", "ghost"], "ghost"),
-        (["prune", "origin"], "origin"),
+        (["prune", "origin", "HEAD"], "origin"),
         (["checkout", "HEAD", "--", "/etc/passwd"], "/etc/passwd"),
     ])
     func usage(arguments: [String], named: String) throws {
