@@ -14,18 +14,22 @@ public struct ContentHash: Hashable, Sendable, CustomStringConvertible {
         words = w
     }
 
-    /// Parses 64 lowercase hexadecimal digits.
+    /// Parses 64 lowercase hexadecimal digits, without allocating.
     public init?(hex: some Collection<UInt8>) {
         guard hex.count == 64 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var i = hex.startIndex
-        for n in 0..<32 {
-            guard let high = hexValue(hex[i]), let low = hexValue(hex[hex.index(after: i)]) else { return nil }
-            bytes[n] = high << 4 | low
-            i = hex.index(i, offsetBy: 2)
-        }
         var w: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &w) { $0.copyBytes(from: bytes) }
+        let ok = withUnsafeMutableBytes(of: &w) { out -> Bool in
+            var i = hex.startIndex
+            for n in 0..<32 {
+                guard let high = hexValue(hex[i]) else { return false }
+                i = hex.index(after: i)
+                guard let low = hexValue(hex[i]) else { return false }
+                i = hex.index(after: i)
+                out[n] = high << 4 | low
+            }
+            return true
+        }
+        guard ok else { return nil }
         words = w
     }
 

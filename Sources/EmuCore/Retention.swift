@@ -237,10 +237,14 @@ public func applyRetention(_ policy: RetentionPolicy, to sink: Sink, protecting 
     }
     if let minFree = policy.minFreePercent, !dryRun {
         var remaining = snapshots.filter { s in !deleted.contains { $0.id == s.id } }
+        // Freed blocks show in statvfs only once the journal commits: sync
+        // before each measure, or every deletion looks useless and the next follows.
+        try sink.root.descriptor.syncFileSystem(path: Array(sink.path.utf8))
         while remaining.count > 1, let free = sink.freePercent, free < minFree {
             let oldest = remaining.removeFirst()
             if oldest.id == protected { break }
             try sink.delete(oldest)
+            try sink.root.descriptor.syncFileSystem(path: Array(sink.path.utf8))
             deleted.append(oldest)
             each(oldest, ["the sink has \((free * 10).rounded() / 10)% free, less than min-free \(minFree)%"])
         }

@@ -71,7 +71,19 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
     /// Every component is a valid name: no `..`, `.`, empty part or leading `/`.
     /// Paths read from a sink are checked with this before anything is written.
     public var isSafe: Bool {
-        isRoot || components.allSatisfy(\.isValid)
+        // One pass over the bytes: this runs for every record read from a sink.
+        bytes.withUnsafeBufferPointer { b in
+            var start = 0
+            for i in 0...b.count where i == b.count || b[i] == 0x2F || b[i] == 0 {
+                if i < b.count && b[i] == 0 { return false }
+                let length = i - start
+                if b.isEmpty { return true }
+                if length == 0 { return false }
+                if b[start] == 0x2E && (length == 1 || (length == 2 && b[start + 1] == 0x2E)) { return false }
+                start = i + 1
+            }
+            return true
+        }
     }
 
     /// Whether `self` is `other` or lies below it.
