@@ -30,10 +30,11 @@ rm photos/cat.jpg
 step "$emu" push -v -m "second backup"
 step "$emu" log
 step "$emu" log --short
-echo; echo "What changed between the two snapshots (by their trees):"
-step diff -r "$top/usb-disk/backup/.emu/trees/$("$emu" log -n 2 --short --color never | tail -1 | cut -d' ' -f1)"* "$top/usb-disk/backup/Latest/" || true
+step "$emu" diff HEAD~1 HEAD
+step "$emu" status
 echo; echo "Unchanged files share one inode across snapshots:"
 step sh -c "stat -c '%i %h %n' '$top/usb-disk/backup'/*/photos/beach.jpg"
+step "$emu" verify
 step "$emu" checkout usb:HEAD~1
 step ls -l photos docs
 step "$emu" show usb:HEAD:docs/shopping.txt
