@@ -76,8 +76,11 @@ extension Emu {
                     results.append(["sink": registration.name, "online": false])
                     continue
                 }
+                // The newest snapshot's size estimates the total, for the ETA.
+                let estimate = try? sink.snapshots().last?.counts.bytes
                 let observer = PushReporter(terminal: terminal, dryRun: change.dryRun,
-                                            progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: progress)))
+                                            progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: progress)),
+                                            total: estimate ?? nil)
                 let hooks = Hooks(source: source, command: "push")
                 var environment = ["EMU_SINK": registration.name, "EMU_SINK_PATH": registration.path, "EMU_SOURCE": source.path,
                                    "EMU_SNAPSHOT": "", "EMU_STATUS": "starting"]
@@ -150,11 +153,13 @@ final class PushReporter: PushObserver {
     let terminal: Terminal
     let dryRun: Bool
     let progress: ProgressLine
+    let total: Int64?
 
-    init(terminal: Terminal, dryRun: Bool, progress: ProgressLine) {
+    init(terminal: Terminal, dryRun: Bool, progress: ProgressLine, total: Int64?) {
         self.terminal = terminal
         self.dryRun = dryRun
         self.progress = progress
+        self.total = total
     }
 
     func skipped(_ path: RelativePath, because error: Error) {
@@ -175,7 +180,7 @@ final class PushReporter: PushObserver {
     }
 
     func progressed(files: Int, bytes: Int64) {
-        progress.update(files: files, bytes: bytes)
+        progress.update(files: files, bytes: bytes, total: total)
     }
 
     func expired(_ snapshot: Snapshot, _ reasons: [String]) {
