@@ -289,13 +289,12 @@ final class Archiver {
 
     /// Reads a file once for its hash and attributes, for --checksum.
     func hashed(_ name: FileName, in source: DirectoryHandle, path: RelativePath) throws -> ManifestRecord {
+        let (content, length) = try hashFile(name, in: source, copier: copier)
         let input = try source.openForReading(name)
         defer { input.closeIgnoringErrors() }
-        var hasher = ContentHasher()
-        let length = try copier.copy(from: input, to: nil, sourcePath: source.childPath(name), destinationPath: []) { hasher.update($0) }
         var record = ManifestRecord(path: path, status: try input.status(path: source.childPath(name)))
         record.size = length
-        record.content = hasher.finalize()
+        record.content = content
         record.attributes = attributesDigest(try ExtendedAttributes.read(.descriptor(input), path: source.childPath(name)))
         return record
     }

@@ -59,6 +59,16 @@ public struct ContentHasher {
     public func finalize() -> ContentHash { ContentHash(state.finalize()) }
 }
 
+/// Reads `name` in `directory` once and returns its SHA-256 (holes read as
+/// zeros), with the number of bytes read.
+func hashFile(_ name: FileName, in directory: DirectoryHandle, copier: DataCopier) throws -> (ContentHash, Int64) {
+    let input = try directory.openForReading(name)
+    defer { input.closeIgnoringErrors() }
+    var hasher = ContentHasher()
+    let length = try copier.copy(from: input, to: nil, sourcePath: directory.childPath(name), destinationPath: []) { hasher.update($0) }
+    return (hasher.finalize(), length)
+}
+
 /// The digest of an entry's extended attributes and ACLs: equal digests,
 /// equal attributes. Recorded so that two files can be compared without
 /// reading either's attributes again.

@@ -231,11 +231,7 @@ final class Restorer {
             guard saved.size == status.size else { return false }
             // A snapshot without a manifest (emu 0.2.5) has no hashes: rsync's quick check.
             guard let content = saved.content else { return saved.modified == status.modified }
-            let input = try directory.openForReading(name)
-            defer { input.closeIgnoringErrors() }
-            var hasher = ContentHasher()
-            _ = try copier.copy(from: input, to: nil, sourcePath: directory.childPath(name), destinationPath: []) { hasher.update($0) }
-            return hasher.finalize() == content
+            return try hashFile(name, in: directory, copier: copier).0 == content
         case .symlink:
             return try directory.readSymlink(name) == saved.symlinkTarget
         default:

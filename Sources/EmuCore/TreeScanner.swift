@@ -111,11 +111,7 @@ final class TreeScanner: RecordReader {
 
     /// The SHA-256 of `name` in `directory`, read now.
     func contentHash(_ name: FileName, in directory: DirectoryHandle) throws -> ContentHash {
-        let input = try directory.openForReading(name)
-        defer { input.closeIgnoringErrors() }
-        var hasher = ContentHasher()
-        _ = try copier.copy(from: input, to: nil, sourcePath: directory.childPath(name), destinationPath: []) { hasher.update($0) }
-        return hasher.finalize()
+        try hashFile(name, in: directory, copier: copier).0
     }
 
     /// The digest of an entry's xattrs and ACLs, read now.
