@@ -75,7 +75,9 @@ public struct SnapshotReference: Sendable, Equatable, CustomStringConvertible {
     /// The one snapshot meant, among a sink's snapshots (oldest first).
     public func resolve(in snapshots: [Snapshot], sinkName: String) throws -> Snapshot {
         func missing(_ what: String) -> EmuError {
-            .usage("no snapshot \(what) in sink '\(sinkName)'", fix: "list them with `emu log \(sinkName)`")
+            snapshots.isEmpty
+                ? .usage("sink '\(sinkName)' has no snapshots yet", fix: "make one with `emu push \(sinkName)`")
+                : .usage("no snapshot \(what) in sink '\(sinkName)'", fix: "list them with `emu log \(sinkName)`")
         }
         switch selector {
         case .head(let back):
