@@ -183,6 +183,10 @@ final class PushReporter: PushObserver {
         progress.update(files: files, bytes: bytes, total: total)
     }
 
+    func reused(_ path: RelativePath, bytes: Int64) {
+        terminal.detail("linked (content the sink holds) \(path)")
+    }
+
     func expired(_ snapshot: Snapshot, _ reasons: [String]) {
         terminal.info("removed snapshot \(snapshot.name) (\(snapshot.shortID)): \(reasons.joined(separator: "; "))")
     }

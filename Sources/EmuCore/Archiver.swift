@@ -20,6 +20,9 @@ public protocol PushObserver: AnyObject {
     func noted(_ path: RelativePath, _ message: String)
     func copied(_ path: RelativePath, reason: CopyReason, bytes: Int64)
     func progressed(files: Int, bytes: Int64)
+    /// A new or changed file whose content and metadata the sink held already
+    /// (moved, copied, restored): linked to that inode, its copy dropped.
+    func reused(_ path: RelativePath, bytes: Int64)
     /// A snapshot the retention policy removed after the push.
     func expired(_ snapshot: Snapshot, _ reasons: [String])
 }
@@ -79,6 +82,11 @@ final class Archiver {
     /// Errors on paths below this prefix are the sink's: they stop the push.
     let sinkPrefix: [UInt8]
     let copier = DataCopier()
+    /// The sink's content index; nil for a dry run.
+    let index: ContentIndex?
+    /// Whether a file was linked to an inode found through the index (which
+    /// may belong to any snapshot, whose unique bytes then change).
+    var reusedFromIndex = false
     var leaders: [FileIdentity: ManifestRecord] = [:]
     var counts = Snapshot.Counts()
     /// Allocated bytes of the inodes no snapshot held before: copied files,
@@ -86,7 +94,9 @@ final class Archiver {
     var bytesOwned: Int64 = 0
     var rootDevice: UInt64 = 0
 
-    init(settings: Settings, observer: PushObserver, staging: DirectoryHandle?, writer: ManifestWriter?, bases: [Base], sinkPrefix: [UInt8]) {
+    init(settings: Settings, observer: PushObserver, staging: DirectoryHandle?, writer: ManifestWriter?, bases: [Base], sinkPrefix: [UInt8],
+         index: ContentIndex? = nil) {
+        self.index = index
         self.settings = settings
         self.observer = observer
         self.staging = staging
@@ -246,6 +256,13 @@ final class Archiver {
             return
         }
         let record = try copy(name, from: source, into: target, path: path)
+        if let index, try index.adopt(name, in: target, record: record) == .linkedExisting {
+            reusedFromIndex = true
+            counts.filesLinked += 1
+            observer.reused(path, bytes: record.size)
+            try finishFile(record, identity: identity)
+            return
+        }
         let reason: CopyReason = switch previous.first?.record.content {
         case nil: .new
         case record.content: .metadata

@@ -26,7 +26,8 @@ public struct Change: Sendable {
 
 public struct DiffSummary: Sendable {
     public var counts: [ChangeKind: Int] = [:]
-    /// Bytes of content the new state has that the old did not (added and modified files).
+    /// Bytes of content the new state has that the old did not: added and
+    /// modified files, not counting content the old state held at any path.
     public var bytesAdded: Int64 = 0
     /// Bytes of content the old state had that the new does not.
     public var bytesRemoved: Int64 = 0
@@ -105,25 +106,42 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
     // Pass 1: which added files hold what a deleted file held.
     var deletedByHash: [ContentHash: [RelativePath]] = [:]
     var deletedSizes: Set<Int64> = []
-    var addedFiles: [(path: RelativePath, size: Int64, hash: ContentHash?)] = []
+    var addedFiles: [ManifestRecord] = []
     try merge(old, new) { o, n in
         if let o, n == nil, o.kind == .regular, inScope(o.path), let hash = try old.contentHash(o) {
             deletedByHash[hash, default: []].append(o.path)
             deletedSizes.insert(o.size)
         } else if let n, o == nil, n.kind == .regular, inScope(n.path) {
-            addedFiles.append((n.path, n.size, n.content))
+            addedFiles.append(n)
         }
     }
     var renamedFrom: [RelativePath: RelativePath] = [:]
     var renamedAway: Set<RelativePath> = []
-    if !deletedByHash.isEmpty {
-        for added in addedFiles where deletedSizes.contains(added.size) {
-            guard let hash = try added.hash ?? new.scanner?.contentHash(of: added.path),
-                  let candidates = deletedByHash[hash], let from = candidates.first(where: { !renamedAway.contains($0) })
-            else { continue }
-            renamedFrom[added.path] = from
-            renamedAway.insert(from)
+    // Which added files the sink stores no new inode for: their content and
+    // inode metadata (the content index's key) were on the old side already.
+    // Only keys of sizes that were added are kept.
+    let addedSizes = Set(addedFiles.map(\.size))
+    var oldKeys: Set<FileName> = []
+    if !addedSizes.isEmpty {
+        try old.restart()
+        while var record = try old.next() {
+            guard record.kind == .regular, addedSizes.contains(record.size) else { continue }
+            record.content = try old.contentHash(record)
+            record.attributes = try old.attributes(record)
+            if let key = ContentIndex.location(of: record)?.name { oldKeys.insert(key) }
         }
+    }
+    var alreadyHeld: Set<RelativePath> = []
+    for var added in addedFiles where deletedSizes.contains(added.size) || !oldKeys.isEmpty {
+        guard let hash = try added.content ?? new.scanner?.contentHash(of: added.path) else { continue }
+        added.content = hash
+        if !oldKeys.isEmpty {
+            if added.attributes == nil { added.attributes = try new.attributes(added) }
+            if let key = ContentIndex.location(of: added)?.name, oldKeys.contains(key) { alreadyHeld.insert(added.path) }
+        }
+        guard let candidates = deletedByHash[hash], let from = candidates.first(where: { !renamedAway.contains($0) }) else { continue }
+        renamedFrom[added.path] = from
+        renamedAway.insert(from)
     }
     addedFiles = []
 
@@ -132,7 +150,7 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
     func report(_ change: Change) throws {
         summary.counts[change.kind, default: 0] += 1
         switch change.kind {
-        case .added: summary.bytesAdded += change.new?.size ?? 0
+        case .added: summary.bytesAdded += alreadyHeld.contains(change.path) ? 0 : change.new?.size ?? 0
         case .deleted: summary.bytesRemoved += change.old?.size ?? 0
         case .modified, .typeChanged:
             summary.bytesAdded += change.new?.kind == .regular ? change.new!.size : 0

@@ -40,11 +40,14 @@ extension Sink {
         }
         let tree = try openTree(snapshot)
         let reader = try openManifest(snapshot)
+        let index = try ContentIndex.open(in: self)
         var unique: Int64 = 0
         while let record = try reader.next() {
             guard record.kind == .regular, record.hardlinkLeader == nil,
                   let status = try? tree.status(path: record.path) else { continue }
-            if status.linkCount <= 1 + (members[record.path] ?? 0) { unique += status.blocks * 512 }
+            // Its names here, and the index's link when the index holds this inode.
+            let names = 1 + (members[record.path] ?? 0) + (index.holds(record, inode: status.inode) ? 1 : 0)
+            if status.linkCount <= names { unique += status.blocks * 512 }
         }
         try updateRecord(of: snapshot) { $0["Tree", "unique-bytes"] = String(unique) }
         return unique

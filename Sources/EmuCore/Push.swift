@@ -103,7 +103,7 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
             descriptor: try staging.createFile(FileName("manifest"), permissions: 0o644),
             path: staging.childPath(FileName("manifest")))
         let archiver = Archiver(settings: settings, observer: observer, staging: tree, writer: writer, bases: bases,
-                                sinkPrefix: Array((sink.path + "/.emu/").utf8))
+                                sinkPrefix: Array((sink.path + "/.emu/").utf8), index: try ContentIndex.open(in: sink))
         try archiver.archive(sourceRoot)
         let manifestDigest = try writer.finish()
         let walked = monotonicSeconds()
@@ -122,6 +122,10 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
         snapshot.sinkPath = sink.path
         try MetadataFile.write(in: staging, "node", snapshot.node.text)
         try publish(snapshot, from: staging, in: sink, after: snapshots)
+        // Linked through the index: any snapshot may now share what was its alone.
+        if archiver.reusedFromIndex { try sink.forgetUniqueBytes(of: snapshots) }
+        // A killed push's leftovers are gone: drop index entries only they held.
+        if bases.contains(where: \.isResume) { try ContentIndex.open(in: sink).sweep() }
         return PushResult(snapshot: snapshot, counts: archiver.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
     } catch {
         // A failed push leaves no trace; a killed one leaves staging for the next to reuse.

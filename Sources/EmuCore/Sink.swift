@@ -228,7 +228,10 @@ public final class Sink {
             }
             try metadata.rename(FileName("staging"), to: metadata, as: FileName("resume"))
         }
+        let interrupted = try !trash.entries().isEmpty || isDirectory(path + "/.emu/resume")
         for entry in try trash.entries() { try trash.removeTree(entry.name) }
+        // An interrupted deletion did not drop its index entries: sweep them.
+        if interrupted { try ContentIndex.open(in: self).sweep() }
         try refreshLinks(try snapshots())
     }
 
@@ -294,13 +297,9 @@ public final class Sink {
         let trash = try directory(".emu/trash", create: true)
         let nodes = try metadata.openDirectory(FileName("nodes"))
         let id = FileName(snapshot.id)
-        // Files this snapshot shared with its neighbours may now be theirs alone:
-        // unchanged files are linked from one snapshot to the next, so only the
-        // nearest older and newer can gain.
-        let all = try snapshots()
-        if let index = all.firstIndex(where: { $0.id == snapshot.id }) {
-            try forgetUniqueBytes(of: [index > 0 ? all[index - 1] : nil, index + 1 < all.count ? all[index + 1] : nil].compactMap { $0 })
-        }
+        // Files this snapshot shared may now be another's alone; through the
+        // content index any snapshot can share with any other.
+        try forgetUniqueBytes(of: try snapshots().filter { $0.id != snapshot.id })
         try nodes.rename(id, to: trash, as: FileName("\(snapshot.id).node"))
         try trash.sync()
         try nodes.sync()
@@ -309,6 +308,12 @@ public final class Sink {
         try moveIfPresent(id, from: try metadata.openDirectory(FileName("manifests")), to: trash, as: FileName("\(snapshot.id).manifest"))
         if (try? root.readSymlink(FileName(snapshot.name))) == Array(".emu/trees/\(snapshot.id)".utf8) {
             try root.remove(FileName(snapshot.name))
+        }
+        // The tree goes first, so that its inodes' link counts fall; then the
+        // index entries that only it held.
+        try trash.removeTree(FileName("\(snapshot.id).tree"))
+        if let manifest = try? ManifestReader(in: trash, name: FileName("\(snapshot.id).manifest"), allowsTruncation: true) {
+            _ = try ContentIndex.open(in: self).forget(recordsOf: manifest)
         }
         for entry in try trash.entries() { try trash.removeTree(entry.name) }
     }
