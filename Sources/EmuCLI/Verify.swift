@@ -64,6 +64,17 @@ extension Emu {
                     terminal.info(damages.isEmpty ? "\(label): clean" : terminal.paint("\(label): \(damages.count) problem(s)", .red))
                 }
             }
+            // Whole sinks verified: their content indexes too.
+            if references.isEmpty || references.allSatisfy({ (try? source.sink(named: $0)) != nil }) {
+                for target in Dictionary(grouping: targets, by: \.registration.name).values.compactMap(\.first) {
+                    observer.current = target
+                    let problems = try verifier.verifyIndex(of: target.sink) { observer.found($0, in: target.snapshot) }
+                    if problems > 0 {
+                        damaged += 1
+                        terminal.info(terminal.paint("\(target.registration.name): content index: \(problems) problem(s)", .red))
+                    }
+                }
+            }
             terminal.info("verified \(targets.count) snapshot(s), read \(verifier.filesRead) file(s) (\(formatBytes(verifier.bytesRead)))")
             if damaged > 0 { throw ExitStatus.damaged }
         }

@@ -9,6 +9,7 @@ public struct CleanAction: Sendable, CustomStringConvertible {
         case removeOrphan = "remove orphan"
         case rebuildManifest = "rebuild manifest"
         case rebuildRecord = "rebuild record"
+        case rebuildIndex = "add to the content index"
     }
 
     public var kind: Kind
@@ -62,7 +63,34 @@ extension Sink {
                 try act(.rebuildManifest, ".emu/manifests/\(snapshot.id)") { try rebuildManifest(for: snapshot) }
             }
         }
+        let index = try ContentIndex.open(in: self)
+        let orphans = try index.sweep(dryRun: true)
+        if orphans > 0 {
+            try act(.removeOrphan, "\(orphans) content index entr\(orphans == 1 ? "y" : "ies") no snapshot holds") { try index.sweep() }
+        }
+        if repair && !dryRun {
+            let added = try rebuildIndex(index)
+            if added > 0 { each(CleanAction(kind: .rebuildIndex, what: "\(added) file(s)")) }
+        }
         if !dryRun { try refreshLinks(try snapshots()) }
+    }
+
+    /// Gives every file of every snapshot an index entry (when its content
+    /// and metadata have none), so that later pushes can link to it.
+    func rebuildIndex(_ index: ContentIndex) throws -> Int {
+        var added = 0
+        for snapshot in try snapshots() where hasManifest(snapshot) {
+            let tree = try openTree(snapshot)
+            let reader = try openManifest(snapshot)
+            var directory: (path: RelativePath, handle: DirectoryHandle)? = nil
+            while let record = try reader.next() {
+                guard record.kind == .regular, record.hardlinkLeader == nil, record.content != nil else { continue }
+                let parent = record.path.parent
+                if directory?.path != parent { directory = (parent, try tree.openDirectory(path: parent)) }
+                if try index.ensure(record, name: record.path.lastName!, in: directory!.handle) { added += 1 }
+            }
+        }
+        return added
     }
 
     /// Whether a snapshot's manifest reads to its end line without damage.

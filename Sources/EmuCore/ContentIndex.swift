@@ -113,20 +113,28 @@ final class ContentIndex {
         return dropped
     }
 
-    /// Removes every entry nothing else holds; for after an interruption.
+    /// Removes every entry nothing else holds (or counts them, for a dry
+    /// run); for after an interruption, and for `emu clean`.
     @discardableResult
-    func sweep() throws -> Int {
+    func sweep(dryRun: Bool = false) throws -> Int {
         var dropped = 0
-        for name in try root.entries().map(\.name) {
-            guard let text = String(validating: name.bytes, as: UTF8.self), let bucket = try bucket(text, create: false) else { continue }
-            for entry in try bucket.entries() {
-                if let status = try? bucket.status(entry.name), status.linkCount == 1 {
-                    try bucket.remove(entry.name)
-                    dropped += 1
-                }
-            }
+        try forEachEntry { bucket, entry, status in
+            guard status.linkCount == 1 else { return }
+            if !dryRun { try bucket.remove(entry) }
+            dropped += 1
         }
         return dropped
+    }
+
+    /// Calls `body` with every entry, its bucket and its status.
+    func forEachEntry(_ body: (DirectoryHandle, FileName, FileStatus) throws -> Void) throws {
+        for name in try root.entries().map(\.name).sorted() {
+            guard let text = String(validating: name.bytes, as: UTF8.self), let bucket = try bucket(text, create: false) else { continue }
+            for entry in try bucket.entries().map(\.name).sorted() {
+                guard let status = try? bucket.status(entry), status.kind == .regular else { continue }
+                try body(bucket, entry, status)
+            }
+        }
     }
 
     /// Makes sure a snapshot's file is findable: an entry for its content

@@ -4,7 +4,7 @@ import Glibc
 /// One thing wrong in a snapshot.
 public struct Damage: Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
-        case missing, extra, type, size, content, mode, owner, mtime, attributes, target, device, hardlink, manifest
+        case missing, extra, type, size, content, mode, owner, mtime, attributes, target, device, hardlink, manifest, index
     }
 
     public var kind: Kind
@@ -120,6 +120,41 @@ public final class Verifier {
         }
         let attributes = try scanner.attributesDigest(name, in: directory, kind: r.kind)
         if attributes != r.attributes { report(.attributes, path, "xattrs or ACLs differ") }
+    }
+
+    /// Checks the sink's content index: every entry's inode holds the content
+    /// its name says (inodes hashed already this run are not read again),
+    /// and every entry is held by some snapshot.
+    public func verifyIndex(of sink: Sink, report: (Damage) -> Void) throws -> Int {
+        let index = try ContentIndex.open(in: sink)
+        let device = try index.root.status().device
+        var problems = 0
+        try index.forEachEntry { bucket, entry, status in
+            let name = String(decoding: entry.bytes, as: UTF8.self)
+            let path = RelativePath(".emu/index/\(bucket.path.split(separator: 0x2F).last.map { String(decoding: $0, as: UTF8.self) } ?? "")/\(name)")
+            guard let expected = ContentHash(hex: entry.bytes.prefix(64)) else {
+                problems += 1
+                return report(Damage(kind: .index, path: path, detail: "not an index entry's name"))
+            }
+            if status.linkCount == 1 {
+                problems += 1
+                report(Damage(kind: .index, path: path, detail: "no snapshot holds it; `emu clean` removes it"))
+            }
+            let identity = FileIdentity(device: device, inode: status.inode)
+            guard sampled(path) else { return }
+            let actual: ContentHash
+            if let known = hashes[identity] {
+                actual = known
+            } else {
+                actual = try hashFile(entry, in: bucket, copier: DataCopier()).0
+                hashes[identity] = actual
+            }
+            if actual != expected {
+                problems += 1
+                report(Damage(kind: .index, path: path, detail: "its content does not match its name"))
+            }
+        }
+        return problems
     }
 
     func sampled(_ path: RelativePath) -> Bool {
