@@ -44,6 +44,17 @@ for i in $(seq "$runs"); do
   rsync_times+=("$(seconds rsync "${rsync_opts[@]}" --link-dest="$work/rsync/0" "$work/source/" "$work/rsync/$i/")")
 done
 
+# A directory holding about 5% of the bytes renamed: emu links it through its
+# content index, rsync --link-dest (which matches by path) stores it again.
+python3 "$here/rename_share.py" "$work/source" 0.05
+sleep 1
+emu_before=$(du -sb "$work/emu-sink" | cut -f1)
+emu_rename=$(seconds "$emu" push -q -S "$work/source")
+emu_added=$(( $(du -sb "$work/emu-sink" | cut -f1) - emu_before ))
+rsync_before=$(du -sb "$work/rsync" | cut -f1)
+rsync_rename=$(seconds rsync "${rsync_opts[@]}" --link-dest="$work/rsync/$runs" "$work/source/" "$work/rsync/renamed/")
+rsync_added=$(( $(du -sb "$work/rsync" | cut -f1) - rsync_before ))
+
 e_first=$emu_first; r_first=$rsync_first
 e_same=$(median "${emu_times[@]}"); r_same=$(median "${rsync_times[@]}")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
@@ -52,6 +63,8 @@ emu bench — $(date -u +%Y-%m-%dT%H:%M:%SZ), $files files on $where, $(nproc) c
 scenario              emu (s)   rsync (s)   emu/rsync
 first push            $(printf '%7.3f' "$e_first")   $(printf '%9.3f' "$r_first")   $(ratio "$e_first" "$r_first")
 no-change push        $(printf '%7.3f' "$e_same")   $(printf '%9.3f' "$r_same")   $(ratio "$e_same" "$r_same")
+push, 5% renamed      $(printf '%7.3f' "$emu_rename")   $(printf '%9.3f' "$rsync_rename")   $(ratio "$emu_rename" "$rsync_rename")
+bytes stored by that  $(printf '%7s' "$emu_added")   $(printf '%9s' "$rsync_added")   $(ratio "$emu_added" "$rsync_added")
 (no-change: median of $runs; emu runs: ${emu_times[*]}; rsync runs: ${rsync_times[*]})
 TABLE
 )
