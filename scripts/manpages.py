@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""Writes share/man/man1/*.1: every command's page, each with the common
+options and the exit-status table (the CLI's ExitStatus.swift in roff).
+Edit the text here and run `python3 scripts/manpages.py`."""
+import os
+os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "share", "man", "man1"))
+exit_status = r""".SH EXIT STATUS
+.TP
+.B 0
+success
+.TP
+.B 1
+the operation failed (nothing was changed, or the change was rolled back)
+.TP
+.B 2
+bad usage: unknown command, option, sink or snapshot, malformed reference
+.TP
+.B 3
+done, but some files were skipped (the snapshot is recorded as incomplete)
+.TP
+.B 4
+verify found damage
+.TP
+.B 5
+the sink or source is locked by another running emu
+"""
+common = r""".TP
+.BR \-S ", " \-\-source\-dir " \fIDIR\fR"
+The source directory (default: the nearest directory at or above the working directory that holds \fB.emu/\fR).
+.TP
+.BR \-v ", " \-\-verbose
+Say more.
+.TP
+.BR \-q ", " \-\-quiet
+Say only what went wrong.
+.TP
+.BR \-\-color " \fIauto\fR|\fIalways\fR|\fInever\fR"
+Colour the output (auto: when writing to a terminal and NO_COLOR is unset).
+.TP
+.BR \-h ", " \-\-help
+Show help.
+"""
+change = r""".TP
+.BR \-n ", " \-d ", " \-\-dry\-run
+Change nothing; print what would be done.
+.TP
+.BR \-\-lock\-wait " \fISECONDS\fR"
+Wait this long for another emu's lock instead of failing with status 5.
+"""
+json = r""".TP
+.B \-\-json
+Print JSON with stable keys.
+"""
+refs = r"""A snapshot reference is [\fISINK\fB:\fR]\fISNAPSHOT\fR, where \fISNAPSHOT\fR is \fBHEAD\fR, \fBHEAD~\fIN\fR, \fBHEAD^\fR, \fBTAIL\fR,
+an ID prefix of at least 4 hex digits, a date name (\fI2026\-11\-21 09.15.00\fR), or \fB@\fIDATE\fR (the newest snapshot at or before
+DATE; a bare day means its end). Without \fISINK\fB:\fR the default sink is meant; a sink name alone means its HEAD, or all its
+snapshots where a command takes many."""
+P = {}
+P["emu-init"] = ("make or repair a source's settings", r"\fBemu init\fR [\fB\-\-template\-dir\fR \fIDIR\fR] [\fB\-f\fR] [\fB\-n\fR]",
+r"""Makes \fBSOURCE/.emu/\fR (the working directory, or \fB\-S\fR \fIDIR\fR) from the templates: \fBconfig\fR, \fBexcludes\fR,
+\fBsinks/\fR and \fBhooks/\fR (with sample hooks that do nothing until renamed). It is idempotent: missing files are copied, present
+ones kept, so running it again repairs a damaged \fB.emu/\fR. Registered sinks are never touched.""",
+r""".TP
+.BR \-\-template\-dir " \fIDIR\fR"
+Copy templates from DIR (default: \fB$EMU_TEMPLATE_DIR\fR, else \fIPREFIX\fB/share/emu/templates\fR).
+.TP
+.BR \-f ", " \-\-force
+Restore every template file to its default.
+.TP
+.BR \-n ", " \-\-dry\-run
+Print the files that would be written.
+""", "emu init\nemu init -S ~/work", False, False)
+P["emu-sink"] = ("list, add, remove sinks and choose the default", r"""\fBemu sink\fR [\fB\-\-json\fR]
+.br
+\fBemu sink add\fR \fINAME\fR \fIPATH\fR [\fB\-n\fR]
+.br
+\fBemu sink rm\fR \fINAME\fR [\fB\-n\fR]
+.br
+\fBemu sink default\fR \fINAME\fR [\fB\-n\fR]""",
+r"""\fBemu sink\fR lists the sinks: name (the default marked \fB*\fR), path, online or offline, number of snapshots, the newest
+one's date, and free space. A sink that is not mounted is \fIoffline\fR and is skipped by \fBpush\fR, not an error.
+.PP
+\fBemu sink add\fR creates a sink at \fIPATH\fR (made if missing) and registers it as \fINAME\fR (letters, digits, \fB.\fR, \fB_\fR, \fB\-\fR).
+An existing emu sink at \fIPATH\fR, also one made by emu 0.2.5, is attached, not wiped. A filesystem that cannot hardlink (FAT, exFAT,
+some network mounts) is refused with the reason, and so is a path that holds the source. The first sink added becomes the default.
+.PP
+\fBemu sink rm\fR forgets a sink; its snapshots stay on disk. \fBemu sink default\fR sets the sink commands use when none is named.""",
+"", "emu sink add usb /media/usb/backup\nemu sink\nemu sink default nas", True, False)
+P["emu-push"] = ("make a new snapshot", r"\fBemu push\fR [\fISINK\fR...] [\fB\-m\fR \fIMSG\fR] [\fB\-\-exclude\fR \fIPATTERN\fR] [\fB\-x\fR] [\fB\-\-checksum\fR] [\fB\-\-date\fR \fIDATE\fR] [\fB\-n\fR]",
+r"""Makes a new snapshot of the source in each named sink, or in every online sink. A regular file whose size, mtime, ctime and inode
+match the newest snapshot's record is a hardlink to that snapshot's copy and is not read; any other file is copied (holes kept) and
+its SHA-256 recorded in the same read. When the sink already holds a file with that content and the same inode metadata (mode, owner,
+group, mtime, xattrs, ACLs) \- at any path, in any snapshot \- the new snapshot links to it and the copy is dropped: renamed and moved
+files and folders, \fBcp \-a\fR copies and restored files cost no space. The sink's content index,
+\fBSINK/.emu/index/\fIXX\fB/\fIsha256\fB\-\fIdigest\fR, holds one hardlink per distinct file for this. Files hardlinked in the
+source are hardlinked in the snapshot.
+.PP
+The snapshot is built in \fBSINK/.emu/staging/\fR, synced to disk, and published by renames; it appears whole or not at all. A push
+killed at any moment leaves earlier snapshots intact, and the next push reuses what it had copied. An unreadable file is skipped and
+named on stderr; the snapshot is recorded as incomplete and the exit status is 3. A file that changes while it is read is read again,
+twice at most, then kept as read and reported. The sink is excluded when it lies inside the source; a source inside its sink is refused.
+.PP
+After a successful push the sink's retention policy is applied (see \fBemu\-prune\fR(1)); it never removes the new snapshot. A full
+sink fails the push with status 1 and leaves nothing behind, unless the policy's min-free rule can free room by removing the oldest
+snapshots first.
+.PP
+Hooks: executables in \fBSOURCE/.emu/hooks/push/\fR named \fB*.pre\fR run before the push to each sink (a non-zero exit cancels it),
+\fB*.post\fR after success and \fB*.error\fR after a failure, in name order, in the source directory, with \fBEMU_SINK\fR,
+\fBEMU_SINK_PATH\fR, \fBEMU_SOURCE\fR, \fBEMU_SNAPSHOT\fR and \fBEMU_STATUS\fR (complete, incomplete, failed) set.""",
+r""".TP
+.BR \-m ", " \-\-message " \fIMSG\fR"
+A message recorded with the snapshot.
+.TP
+.BR \-\-exclude " \fIPATTERN\fR"
+Also exclude PATTERN for this push (the syntax of \fB.emu/excludes\fR; repeatable).
+.TP
+.BR \-x ", " \-\-one\-file\-system
+Do not descend into other filesystems (their mount points are kept, empty).
+.TP
+.B \-\-checksum
+Read every file and link it only when its content and metadata match the last snapshot.
+.TP
+.BR \-\-date " \fIDATE\fR"
+Record DATE instead of now: \fIYYYY\-MM\-DD HH:MM[:SS]\fR, \fIYYYY\-MM\-DD\fR or \fI@SECONDS\fR, local time.
+.TP
+.B \-\-progress
+Show the progress line even when stderr is not a terminal.
+""", "emu push -m 'before the upgrade'\nemu push usb --exclude '*.iso'\nemu push -n -v", True, True)
+P["emu-log"] = ("list snapshots", r"\fBemu log\fR [\fIREF\fR|\fISINK\fR...] [\fB\-n\fR \fIN\fR] [\fB\-\-short\fR] [\fB\-\-json\fR] [\fB\-\-\fR \fIPATH\fR]",
+r"""Lists snapshots newest first, each with its ID, date, name, counts of files and bytes, what its push copied and linked, the bytes
+only it holds (what pruning it would free), its status (complete, or incomplete with the number of skipped files) and the result of its
+last \fBverify\fR. Without arguments: the default sink. With \fB\-\-\fR \fIPATH\fR, only the snapshots in which something at or below
+PATH changed: a file's history, to pick a version for \fBemu checkout\fR \fIREF\fR \fB\-\-\fR \fIPATH\fR or \fBemu show\fR \fIREF\fB:\fIPATH\fR.""",
+r""".TP
+.BR \-n ", " \-\-max\-count " \fIN\fR"
+Show at most N snapshots.
+.TP
+.B \-\-short
+One line per snapshot.
+""", "emu log\nemu log usb -n 5 --short\nemu log --short -- docs/report.odt", False, True)
+P["emu-show"] = ("show a snapshot, a directory listing, or a file", r"\fBemu show\fR [\fISINK\fB:\fR]\fISNAPSHOT\fR[\fB:\fR\fIPATH\fR] [\fB\-\-json\fR]",
+r"""\fIREF\fR alone prints the snapshot's record (its INI node). \fIREF\fB:\fIPATH\fR prints the listing of a directory, the target
+of a symlink, or the bytes of a regular file on stdout. \fIREF\fB:\fR alone lists the snapshot's root.""",
+"", "emu show HEAD\nemu show usb:HEAD~3:etc/fstab > fstab.old\nemu show @2026-11-01:docs", False, True)
+P["emu-diff"] = ("show what changed", r"\fBemu diff\fR [\fIREF\fR [\fIREF\fR]] [\fB\-\-stat\fR] [\fB\-\-name\-status\fR] [\fB\-\-json\fR] [\fB\-\-\fR \fIPATH\fR...]",
+r"""Without a reference: the source against the default sink's HEAD. With one: the source against it. With two: the first to the
+second. One line a path, sorted by path: \fBA\fR added, \fBD\fR deleted, \fBM\fR content changed, \fBT\fR type changed, \fBP\fR
+metadata only (mode, owner, group, mtime, xattrs, ACLs; not a directory's mtime), \fBR\fR \fIold new\fR the same content at another
+path. Unprintable paths are quoted and escaped as \fBgit\fR(1) does. Between two snapshots only their manifests are read, as streams;
+their trees are not. Against the source, a file is read only when its size is unchanged but its mtime or ctime moved.""",
+r""".TP
+.B \-\-stat
+Counts of each kind of change, the bytes added (new content the sink had to store: not renames, nor copies of content the old side
+held with the same metadata) and the bytes removed.
+.TP
+.B \-\-name\-status
+One line a path (the default).
+""", "emu diff\nemu diff HEAD~1 HEAD --stat\nemu diff usb:@2026-11-01 -- docs", False, True)
+P["emu-status"] = ("sinks, newest snapshots, and what changed since", r"\fBemu status\fR [\fB\-\-json\fR]",
+r"""For each sink: online or offline, its newest snapshot and its age, and how many paths of the source were added, deleted, changed
+or renamed since (a summary of \fBemu diff\fR). Warns when a sink's newest complete snapshot is older than \fBstatus.max\-age\fR
+(\fBemu config status.max\-age 3d\fR; 7 days by default).""",
+"", "emu status", False, True)
+P["emu-verify"] = ("re-read snapshots and report every mismatch", r"\fBemu verify\fR [\fIREF\fR|\fISINK\fR...] [\fB\-\-sample\fR \fIPCT\fR] [\fB\-\-json\fR]",
+r"""Reads every file of the named snapshots (every snapshot of every online sink by default) and compares its SHA-256 with the
+manifest; checks every entry's type, size, mode, owner (when root made the snapshot), mtime, xattrs and ACLs, symlink target and
+hardlinks; names missing and extra files. A file shared by many snapshots is read once per run. When whole sinks are verified, their
+content index is checked too: every entry holds the content its name says, and some snapshot holds it. The result is recorded in each
+snapshot's record (\fB[Tree] Status\fR, \fBLast\-Verified\fR, as emu 0.2.5 kept them) and shown by \fBemu log\fR. Exit status 4 when
+anything is damaged. A snapshot without a manifest (made by emu 0.2.5) is skipped with a note; \fBemu clean \-\-repair\fR builds one.""",
+r""".TP
+.BR \-\-sample " \fIPCT\fR"
+Read only about PCT percent of the files, chosen at random; metadata is checked for all.
+.TP
+.B \-\-progress
+Show the progress line even when stderr is not a terminal.
+""", "emu verify\nemu verify usb:HEAD --sample 10", False, True)
+P["emu-checkout"] = ("restore the source, some paths, or a directory from a snapshot", r"\fBemu checkout\fR \fIREF\fR [\fB\-\-\fR \fIPATH\fR...] [\fB\-\-to\fR \fIDIR\fR] [\fB\-n\fR] [\fB\-f\fR]",
+r"""Makes the source (or \fIDIR\fR, or only the named \fIPATH\fRs) equal to the snapshot: its files are written, files it does not
+hold are removed; the source's \fB.emu/\fR, its excluded paths and a sink inside it are left alone. Each file is written under a
+temporary name and renamed into place, so an interrupted checkout leaves whole files only.
+.PP
+Checkout never destroys data that no snapshot holds: when a file it would overwrite or remove differs from the sink's newest snapshot,
+it refuses, names the files (up to 20, then a count), changes nothing and exits 1. Nothing read from a sink can make it write outside
+its target: paths with \fB..\fR, absolute paths and symlinked parents are refused. Hooks in \fBSOURCE/.emu/hooks/checkout/\fR run as
+for push.""",
+r""".TP
+.BR \-\-to " \fIDIR\fR"
+Restore into DIR, which must be missing or empty unless \fB\-\-force\fR.
+.TP
+.BR \-f ", " \-\-force
+Overwrite or remove files that no snapshot holds; allow a non-empty \fB\-\-to\fR DIR.
+.TP
+.B \-\-progress
+Show the progress line even when stderr is not a terminal.
+""", "emu checkout HEAD~1\nemu checkout usb:@2026-11-01 -- docs/report.odt\nemu checkout HEAD --to /tmp/restore", True, False)
+P["emu-prune"] = ("delete snapshots, or apply a retention policy", r"""\fBemu prune\fR \fIREF\fR... [\fB\-n\fR]
+.br
+\fBemu prune\fR \fISINK\fR [\fB\-\-keep\-last\fR \fIN\fR] [\fB\-\-keep\-hourly\fR \fIN\fR] [\fB\-\-keep\-daily\fR \fIN\fR] [\fB\-\-keep\-weekly\fR \fIN\fR] [\fB\-\-keep\-monthly\fR \fIN\fR] [\fB\-\-keep\-yearly\fR \fIN\fR] [\fB\-\-keep\-within\fR \fIDUR\fR] [\fB\-\-min\-free\fR \fIPCT\fR] [\fB\-n\fR] [\fB\-v\fR]""",
+r"""With references, deletes those snapshots. With a sink name alone, applies a retention policy once: the flags given, else the
+sink's configured one (\fB[Retention]\fR in \fBSINK/.emu/config\fR, set with \fBemu config \-\-sink\fR). The same policy is applied
+after every push.
+.PP
+A policy keeps the newest \fIN\fR (\fBkeep\-last\fR); the newest snapshot of each of the \fIN\fR most recent hours, days, ISO weeks,
+months and years that have one (calendar buckets in local time, the year included; \fBall\fR for every bucket); everything within
+\fIDUR\fR of the newest snapshot (\fB36h\fR, \fB7d\fR, \fB2w\fR, \fB6mo\fR, \fB1y\fR); and then removes the oldest while the sink's
+filesystem has less than \fIPCT\fR percent free. The newest snapshot is always kept. emu 0.2.5's \fB[Snapshots] max\-number\fR still
+works: alone it keeps the newest N, with other rules it caps them. A sink that sets nothing gets emu 0.3's rotation: everything within
+24 hours, the newest of each of 31 days, the newest of every week before that, min-free 5%; \fBretention.keep\-all = yes\fR turns
+rotation off. With \fB\-n \-v\fR, each snapshot is listed with the rules that keep it, or none.
+.PP
+Each snapshot disappears at once: its record is renamed away first, then its tree is deleted; a deletion cut short is finished by the
+next command that locks the sink. Files shared with other snapshots stay with them. Deleting HEAD moves HEAD to the newest snapshot
+that remains.""",
+"", "emu prune TAIL\nemu prune usb --keep-daily 7 --keep-weekly 8 -n -v\nemu config --sink usb retention.keep-monthly 12", True, False)
+P["emu-squash"] = ("keep only the named snapshots", r"\fBemu squash\fR \fIREF\fR... [\fB\-n\fR]",
+r"""Keeps exactly the named snapshots of each sink they name and deletes every other, as emu 0.2.5 did.""",
+"", "emu squash HEAD TAIL", True, False)
+P["emu-clean"] = ("remove leftovers; rebuild metadata", r"\fBemu clean\fR [\fISINK\fR...] [\fB\-\-repair\fR] [\fB\-n\fR]",
+r"""Removes what interrupted commands left in a sink (staging and resume areas, half-deleted snapshots, emu 0.2.5 \fBLOCK\fR files),
+records whose tree is gone, trees and manifests without a record, content index entries no snapshot holds, and stale date links; sets
+HEAD and Latest right. With \fB\-\-repair\fR it also rebuilds, from the trees, manifests that are missing or damaged (every file hashed
+again), the records of trees whose manifest is whole, and the content index. Without arguments: every online sink.""",
+r""".TP
+.B \-\-repair
+Rebuild missing or damaged manifests and records from the trees.
+""", "emu clean -n\nemu clean usb --repair", True, False)
+P["emu-config"] = ("read or set a setting", r"\fBemu config\fR [\fB\-\-sink\fR \fINAME\fR] [\fB\-\-unset\fR] [\fIKEY\fR [\fIVALUE\fR]] [\fB\-n\fR]",
+r"""As \fBgit config\fR: without KEY lists every setting as \fIsection.key\fB=\fIvalue\fR; with KEY prints its value (status 1 when
+unset); with KEY VALUE sets it; \fB\-\-unset\fR removes it. Without \fB\-\-sink\fR the source's \fB.emu/config\fR: \fBemu.default\-sink\fR,
+\fBstatus.max\-age\fR. With \fB\-\-sink\fR \fINAME\fR that sink's \fB.emu/config\fR: \fBretention.keep\-last\fR,
+\fBretention.keep\-hourly\fR, \fBretention.keep\-daily\fR, \fBretention.keep\-weekly\fR, \fBretention.keep\-monthly\fR,
+\fBretention.keep\-yearly\fR, \fBretention.keep\-within\fR, \fBretention.min\-free\fR, \fBretention.keep\-all\fR,
+\fBsnapshots.max\-number\fR. A value the policy cannot read is refused.""",
+r""".TP
+.BR \-\-sink " \fINAME\fR"
+Read or set the settings of sink NAME.
+.TP
+.B \-\-unset
+Remove KEY.
+""", "emu config --sink usb retention.keep-daily 14\nemu config emu.default-sink", True, False)
+names = sorted(P)
+see = ", ".join(r"\fB%s\fR(1)" % n for n in ["emu"] + names)
+for name, (summary, synopsis, description, options, examples, changes, reports) in P.items():
+    opts = options + (change if changes else "") + (json if reports else "") + common
+    text = f""".TH {name.upper()} 1 "2026-11-21" "emu 0.3.0" "emu manual"
+.SH NAME
+{name} \\- {summary}
+.SH SYNOPSIS
+{synopsis}
+.SH DESCRIPTION
+{description}
+"""
+    if name in ("emu-log","emu-show","emu-checkout","emu-prune","emu-diff","emu-verify","emu-squash"):
+        text += ".PP\n" + refs + "\n"
+    text += ".SH OPTIONS\n" + opts + exit_status + ".SH EXAMPLES\n.nf\n" + examples + "\n.fi\n.SH SEE ALSO\n" + see + "\n"
+    open(name + ".1", "w").write(text)
+cmds = "".join(f".TP\n.BR {n.replace('-', chr(92)+'-')} (1)\n{P[n][0]}\n" for n in names)
+emu = f""".TH EMU 1 "2026-11-21" "emu 0.3.0" "emu manual"
+.SH NAME
+emu \\- rotating, browsable, hardlinked snapshots of a directory
+.SH SYNOPSIS
+\\fBemu\\fR \\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGUMENTS\\fR]
+.br
+\\fBemu help\\fR \\fICOMMAND\\fR
+.br
+\\fBemu \\-\\-version\\fR
+.SH DESCRIPTION
+emu keeps full snapshots of a directory (the \\fIsource\\fR) in one or more \\fIsinks\\fR. Each snapshot is a plain directory tree
+that \\fBls\\fR(1) and a file manager can browse; a file that did not change is a hardlink to the copy the sink already holds.
+Options follow the command, as in \\fBemu push \\-S\\fR \\fIDIR\\fR. Sinks made by emu 0.2.5 can be read and pushed to.
+.SH COMMANDS
+{cmds}.SH FILES
+.TP
+.B SOURCE/.emu/config
+the source's settings (INI): \\fBdefault\\-sink\\fR, \\fBstatus.max\\-age\\fR
+.TP
+.B SOURCE/.emu/excludes
+what never goes into a snapshot: one rule a line; \\fB#\\fR comments; \\fB\\- \\fIPATTERN\\fR excludes, \\fB+ \\fIPATTERN\\fR re-includes,
+a bare line excludes; the first match wins. Globs: \\fB*\\fR, \\fB?\\fR, \\fB[...]\\fR, \\fB**\\fR across directories; a leading
+\\fB/\\fR anchors to the source root; a trailing \\fB/\\fR matches directories only.
+.TP
+.B SOURCE/.emu/sinks/NAME
+a sink's absolute path
+.TP
+.B SOURCE/.emu/hooks/push/, SOURCE/.emu/hooks/checkout/
+executables named \\fB*.pre\\fR, \\fB*.post\\fR, \\fB*.error\\fR
+.TP
+.B SINK/.emu/
+\\fBconfig\\fR (retention), \\fBHEAD\\fR, \\fBnodes/\\fIID\\fR (records), \\fBtrees/\\fIID\\fR (snapshots), \\fBmanifests/\\fIID\\fR
+(one line per entry: type, mode, owner, size, times, SHA-256, attributes digest, path)
+.TP
+.B SINK/YYYY\\-MM\\-DD HH.MM.SS, SINK/Latest
+symlinks to each snapshot's tree and to the newest one
+.SH ENVIRONMENT
+.TP
+.B EMU_TEMPLATE_DIR
+where \\fBemu init\\fR finds its templates
+.TP
+.B NO_COLOR
+no colour with \\fB\\-\\-color auto\\fR
+{exit_status}.SH SEE ALSO
+{see}, \\fBrsync\\fR(1), \\fBrsnapshot\\fR(1)
+"""
+open("emu.1","w").write(emu)
