@@ -17,7 +17,7 @@ done
 work="$(mktemp -d /tmp/emu-bench.XXXXXX)"
 where="a temporary directory on $(df --output=fstype "$work" | tail -1)"
 image=/dev/shm/emu-bench-$$.img
-if [ "$(id -u)" = 0 ] && truncate -s 8G "$image" 2>/dev/null \
+if [ "$(id -u)" = 0 ] && truncate -s 12G "$image" 2>/dev/null \
    && mkfs.ext4 -q -F -N 3000000 "$image" && mount -o loop "$image" "$work"; then
   where="an ext4 image in /dev/shm (loop mount)"
   trap 'umount -l "$work"; rm -f "$image"; rmdir "$work"' EXIT
@@ -76,10 +76,12 @@ record_bytes mutation floor $(( $(stored "$work/floor") - f0 ))
 
 # Restoring the newest snapshot into an empty directory.
 for i in $(seq "$runs"); do
-  measure restore emu "$emu" checkout HEAD --to "$work/out-emu$i" -q -S "$work/source"
-  measure restore rsync rsync -aHAX "$work/rsync/mutated/" "$work/out-rsync$i/"
-  measure restore floor "$floor" restore "$work/floor/mutated" "$work/out-floor$i"
-  rm -rf "$work/out-emu$i" "$work/out-rsync$i" "$work/out-floor$i"
+  measure restore emu "$emu" checkout HEAD --to "$work/out" -q -S "$work/source"
+  rm -rf "$work/out"
+  measure restore rsync rsync -aHAX "$work/rsync/mutated/" "$work/out/"
+  rm -rf "$work/out"
+  measure restore floor "$floor" restore "$work/floor/mutated" "$work/out"
+  rm -rf "$work/out"
 done
 
 # What changed between the last two snapshots; verifying one; pruning the oldest.

@@ -73,22 +73,27 @@ final class ContentIndex {
         guard let (bucketName, entry) = Self.location(of: record), let bucket = try bucket(bucketName, create: true) else {
             return .indexed
         }
-        let temporary = FileName(".emu-index-link")
-        try? directory.remove(temporary)
+        // The second name is made in the index root, not beside the file: no
+        // name in the source can collide with it. A kill leaves it behind;
+        // the next adoption replaces it.
+        let temporary = FileName(".link")
         do {
-            try bucket.link(entry, to: directory, as: temporary)
+            try bucket.link(entry, to: root, as: temporary)
+        } catch let error as FileSystemError where error.errno == .fileExists {
+            try root.remove(temporary)
+            try bucket.link(entry, to: root, as: temporary)
         } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
             try directory.link(name, to: bucket, as: entry)
             return .indexed
         } catch let error as FileSystemError where error.errno == .tooManyLinks {
-            let replacement = FileName(".emu-index-replacement")
-            try? bucket.remove(replacement)
-            try directory.link(name, to: bucket, as: replacement)
-            try bucket.rename(replacement, to: bucket, as: entry)
+            let replacement = FileName(".link")
+            try? root.remove(replacement)
+            try directory.link(name, to: root, as: replacement)
+            try root.rename(replacement, to: bucket, as: entry)
             return .indexed
         }
         CrashPoint.reach("push.after-index-link")
-        try directory.rename(temporary, to: directory, as: name)
+        try root.rename(temporary, to: directory, as: name)
         return .linkedExisting
     }
 
@@ -129,7 +134,9 @@ final class ContentIndex {
     /// Calls `body` with every entry, its bucket and its status.
     func forEachEntry(_ body: (DirectoryHandle, FileName, FileStatus) throws -> Void) throws {
         for name in try root.entries().map(\.name).sorted() {
-            guard let text = String(validating: name.bytes, as: UTF8.self), let bucket = try bucket(text, create: false) else { continue }
+            // Buckets are two hex digits; anything else (the `.link` scratch name) is not one.
+            guard name.bytes.count == 2, name.bytes.allSatisfy({ hexValue($0) != nil }),
+                  let text = String(validating: name.bytes, as: UTF8.self), let bucket = try bucket(text, create: false) else { continue }
             for entry in try bucket.entries().map(\.name).sorted() {
                 guard let status = try? bucket.status(entry), status.kind == .regular else { continue }
                 try body(bucket, entry, status)

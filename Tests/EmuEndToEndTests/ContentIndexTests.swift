@@ -52,6 +52,18 @@ struct ContentIndexTests {
         #expect(try String(contentsOfFile: trees[1] + "/doc-touched", encoding: .utf8) == "the same bytes")
     }
 
+    @Test("names that look like emu's scratch names, with duplicate content, push cleanly")
+    func scratchNames() throws {
+        let w = try Workspace().initialize()
+        try Fixture.create([".link": .file("dup"), ".emu-index-link": .file("dup"), "z": .file("dup")], at: w.source)
+        sh("touch -d '2020-01-01' '\(w.source)/.link' '\(w.source)/.emu-index-link' '\(w.source)/z'")
+        try w.expectSuccess(w.emu("push"))
+        let tree = try #require(try w.trees().last)
+        #expect(inode(tree + "/.link") == inode(tree + "/z"))
+        #expect(inode(tree + "/.emu-index-link") == inode(tree + "/z"))
+        #expect(try w.emu("verify").status == 0)
+    }
+
     @Test("a file deleted and later restored with its metadata links to the inode an older snapshot holds")
     func restored() throws {
         let w = try Workspace().initialize()
