@@ -92,6 +92,8 @@ final class Archiver {
     /// Allocated bytes of the inodes no snapshot held before: copied files,
     /// and files taken over from a killed push's leftovers.
     var bytesOwned: Int64 = 0
+    /// 512-byte blocks the last copy allocated, read from its open descriptor.
+    var lastCopyBlocks: Int64 = 0
     var rootDevice: UInt64 = 0
 
     init(settings: Settings, observer: PushObserver, staging: DirectoryHandle?, writer: ManifestWriter?, bases: [Base], sinkPrefix: [UInt8],
@@ -271,8 +273,12 @@ final class Archiver {
         observer.copied(path, reason: reason, bytes: record.size)
         counts.filesCopied += 1
         counts.bytesCopied += record.size
-        bytesOwned += (try? target.status(name).blocks).map { $0 * 512 } ?? record.size
+        bytesOwned += lastCopyBlocks * 512
         try finishFile(record, identity: identity)
+        // A copy is worth keeping if the push is killed: its record must be on
+        // disk for the next push to reuse it (one write per copy, none per link).
+        try writer?.flush()
+        CrashPoint.reach("push.after-copy")
     }
 
     func relinked(_ record: ManifestRecord, at path: RelativePath) -> ManifestRecord {
@@ -346,10 +352,10 @@ final class Archiver {
             }
             let attributes = try ExtendedAttributes.read(.descriptor(input), path: sourcePath)
             record.attributes = attributesDigest(attributes)
+            lastCopyBlocks = try output.status(path: targetPath).blocks
             try EntryMetadata(record, attributes: attributes).apply(
                 to: .open(output, path: targetPath),
                 aclSource: .open(input, path: sourcePath))
-            CrashPoint.reach("push.after-copy")
             return record
         }
     }

@@ -289,7 +289,9 @@ public final class ManifestWriter {
         if buffer.count >= Self.flushSize { try flush() }
     }
 
+    /// Writes what is buffered (records of whole files only).
     func flush() throws {
+        guard !buffer.isEmpty else { return }
         hasher.update(buffer)
         try descriptor.writeAll(buffer, path: path)
         buffer.removeAll(keepingCapacity: true)
