@@ -79,8 +79,11 @@ public func isPath(_ inner: String, within outer: String) -> Bool {
 public enum CrashPoint {
     static let requested: String? = getenv("EMU_CRASH_AT").map { String(cString: $0) }
 
-    public static func reach(_ name: String) {
+    /// Kills the process at `name` when asked to; `beforeDying` first
+    /// finishes what the crash is meant to come after.
+    public static func reach(_ name: String, beforeDying: () -> Void = {}) {
         guard let requested, requested == name else { return }
+        beforeDying()
         kill(getpid(), SIGKILL)
     }
 }

@@ -150,7 +150,7 @@ public final class Sink {
     /// The snapshot's records: its manifest, or its tree scanned when it has
     /// none (emu 0.2.5), records then without hashes.
     public func openRecords(_ snapshot: Snapshot) throws -> RecordReader {
-        if hasManifest(snapshot) { return try openManifest(snapshot) }
+        if hasManifest(snapshot) { return PrefetchingReader(try openManifest(snapshot)) }
         return TreeScanner(root: try openTree(snapshot), filter: nil)
     }
 
