@@ -79,6 +79,8 @@ final class Archiver {
     let staging: DirectoryHandle?
     let writer: ManifestWriter?
     var bases: [Base]
+    /// Each base's directory at the walk's current path.
+    var earlier: [EarlierDirectory] = []
     /// Errors on paths below this prefix are the sink's: they stop the push.
     let sinkPrefix: [UInt8]
     let copier = DataCopier()
@@ -95,6 +97,10 @@ final class Archiver {
     /// 512-byte blocks the last copy allocated, read from its open descriptor.
     var lastCopyBlocks: Int64 = 0
     var rootDevice: UInt64 = 0
+    /// Whether entries made in the staging tree take this process's owner
+    /// and group (not a setgid staging root's group): then a chown is
+    /// needed only for entries owned by others.
+    var createsAsSelf = false
 
     init(settings: Settings, observer: PushObserver, staging: DirectoryHandle?, writer: ManifestWriter?, bases: [Base], sinkPrefix: [UInt8],
          index: ContentIndex? = nil) {
@@ -110,8 +116,15 @@ final class Archiver {
     func archive(_ root: DirectoryHandle) throws {
         let status = try root.status()
         rootDevice = status.device
+        // Directories are made without setgid or ACLs (those come last), so only the root's matter.
+        if let staging {
+            let hasDefaultACL = (try? ExtendedAttributes.names(of: .descriptor(staging.descriptor), path: staging.path))?
+                .contains(ExtendedAttribute.defaultACL) ?? true
+            createsAsSelf = try staging.status().permissions & 0o2000 == 0 && !hasDefaultACL
+        }
         let (record, attributes) = try directoryRecord(root, path: .root, status: status)
         try writer?.append(record)
+        earlier = bases.map { EarlierDirectory(root: $0.tree) }
         try archiveChildren(of: root, into: staging, path: .root)
         if let staging {
             try EntryMetadata(record, attributes: attributes).apply(
@@ -197,17 +210,22 @@ final class Archiver {
         let (record, attributes) = try directoryRecord(child, path: path, status: status)
         try writer?.append(record)
         var childTarget: DirectoryHandle? = nil
+        let initialPermissions = EntryMetadata.Created.initialPermissions(for: status.permissions, isDirectory: true)
         if let target {
-            try target.makeDirectory(name, permissions: 0o700)
+            try target.makeDirectory(name, permissions: initialPermissions)
             childTarget = try target.openDirectory(name)
         }
         if !(settings.oneFileSystem && status.device != rootDevice) {
+            let parents = earlier
+            earlier = parents.map { EarlierDirectory(parent: $0, name: name) }
+            defer { earlier = parents }
             try archiveChildren(of: child, into: childTarget, path: path)
         }
         if let childTarget {
             try EntryMetadata(record, attributes: attributes).apply(
                 to: .open(childTarget.descriptor, path: childTarget.path),
-                aclSource: .open(child.descriptor, path: child.path))
+                aclSource: .open(child.descriptor, path: child.path),
+                created: created(initialPermissions))
         }
     }
 
@@ -275,10 +293,16 @@ final class Archiver {
         counts.bytesCopied += record.size
         bytesOwned += lastCopyBlocks * 512
         try finishFile(record, identity: identity)
-        // A copy is worth keeping if the push is killed: its record must be on
-        // disk for the next push to reuse it (one write per copy, none per link).
+        // A copy is worth keeping if the push is killed: its record must reach
+        // the disk for the next push to reuse it (the writer thread writes it
+        // at once; the walk does not wait for that).
         try writer?.flush()
-        CrashPoint.reach("push.after-copy")
+        CrashPoint.reach("push.after-copy") { try? writer?.waitUntilWritten() }
+    }
+
+    /// What an entry made with `permissions` has, when that is known.
+    func created(_ permissions: UInt32) -> EntryMetadata.Created? {
+        createsAsSelf ? EntryMetadata.Created(permissions: permissions) : nil
     }
 
     func relinked(_ record: ManifestRecord, at path: RelativePath) -> ManifestRecord {
@@ -288,12 +312,13 @@ final class Archiver {
         return record
     }
 
-    /// Links an earlier snapshot's file into the staging tree; false when
+    /// Links an earlier snapshot's file (at the walk's current path) into the staging tree; false when
     /// that file is gone or has reached the link limit (then it is copied).
     func link(_ record: ManifestRecord, from base: Int, into target: DirectoryHandle?, as name: FileName) throws -> Bool {
         guard let target else { return true }
+        guard let directory = earlier[base].handle() else { return false }
         do {
-            try bases[base].tree.link(path: record.path, to: target, as: name)
+            try directory.link(name, to: target, as: name)
             return true
         } catch let error as FileSystemError where error.errno == .tooManyLinks || error.errno == .noSuchFileOrDirectory {
             return false
@@ -336,7 +361,8 @@ final class Archiver {
             let before = try input.status(path: sourcePath)
             guard before.kind == .regular else { throw FileSystemError("copy", sourcePath, .invalidArgument) }
             if attempt > 1 { try target.remove(name) }
-            let output = try target.createFile(name)
+            let initialPermissions = EntryMetadata.Created.initialPermissions(for: before.permissions, isDirectory: false)
+            let output = try target.createFile(name, permissions: initialPermissions)
             defer { output.closeIgnoringErrors() }
             var hasher = ContentHasher()
             let length = try copier.copy(from: input, to: output, sourcePath: sourcePath, destinationPath: targetPath) { hasher.update($0) }
@@ -355,7 +381,8 @@ final class Archiver {
             lastCopyBlocks = try output.status(path: targetPath).blocks
             try EntryMetadata(record, attributes: attributes).apply(
                 to: .open(output, path: targetPath),
-                aclSource: .open(input, path: sourcePath))
+                aclSource: .open(input, path: sourcePath),
+                created: created(initialPermissions))
             return record
         }
     }
@@ -404,5 +431,34 @@ final class Archiver {
         } catch let error as FileSystemError where error.errno == .notSupported || error.errno == .notPermitted {
             return []
         }
+    }
+}
+
+/// An earlier tree's directory at the walk's current path, opened on first
+/// use from its parent's handle: one openat per directory linked from, and
+/// each link names one entry (no path walk per file, as a path from the
+/// tree's root would cost).
+final class EarlierDirectory {
+    private let parent: EarlierDirectory?
+    private let name: FileName?
+    /// nil until asked; then the handle, or nil inside when the tree lacks the directory.
+    private var opened: DirectoryHandle??
+
+    init(root: DirectoryHandle) {
+        parent = nil
+        name = nil
+        opened = .some(root)
+    }
+
+    init(parent: EarlierDirectory, name: FileName) {
+        self.parent = parent
+        self.name = name
+    }
+
+    func handle() -> DirectoryHandle? {
+        if let opened { return opened }
+        let handle = name.flatMap { name in try? parent?.handle()?.openDirectory(name) }
+        opened = .some(handle)
+        return handle
     }
 }

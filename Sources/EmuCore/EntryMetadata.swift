@@ -53,11 +53,47 @@ struct EntryMetadata {
     /// Owners are set when we may: always as root, else only to ourselves.
     static let isPrivileged = geteuid() == 0
 
+    /// The process's umask, which the kernel applies to every mode we create with.
+    static let creationMask: UInt32 = {
+        let mask = umask(0o077)
+        umask(mask)
+        return UInt32(mask)
+    }()
+
+    /// What a new entry has from its creation: owner, group and mode that
+    /// need no call to set when they are already right.
+    struct Created {
+        var owner: UInt32
+        var group: UInt32
+        var permissions: UInt32
+
+        /// The mode to create an entry with so that no chmod is needed after,
+        /// when that is safe: no setuid, setgid or sticky bit (the kernel
+        /// drops them on create), and for a directory, room to fill it.
+        static func initialPermissions(for permissions: UInt32, isDirectory: Bool) -> UInt32 {
+            let fillable = !isDirectory || permissions & 0o700 == 0o700
+            return permissions & 0o7000 == 0 && fillable ? permissions : (isDirectory ? 0o700 : 0o600)
+        }
+
+        /// An entry this process creates with `permissions` in a directory
+        /// without the setgid bit (whose group it would take).
+        init(permissions: UInt32) {
+            owner = geteuid()
+            group = getegid()
+            self.permissions = permissions & ~EntryMetadata.creationMask
+        }
+    }
+
     /// Applies everything to `target`; ACLs come through libacl from
     /// `aclSource` when there is one, else from their raw xattr values.
-    func apply(to target: Target, aclSource: Target?) throws {
+    /// `created`, when given, is what the entry already has: owner and mode
+    /// are set only where they differ.
+    func apply(to target: Target, aclSource: Target?, created: Created? = nil) throws {
         let path = target.path
-        if Self.isPrivileged || owner == geteuid() {
+        let ownerHolds = created.map { $0.owner == owner && $0.group == group } ?? false
+        // chown clears setuid and setgid bits, so a mode must be set after it.
+        let modeHolds = ownerHolds && created?.permissions == permissions
+        if !ownerHolds && (Self.isPrivileged || owner == geteuid()) {
             do {
                 switch target {
                 case .open(let fd, _): try fd.setOwner(owner, group, path: path)
@@ -67,10 +103,12 @@ struct EntryMetadata {
                 // Not root and not a member of the group: the record keeps the owner for a root restore.
             }
         }
-        switch target {
-        case .open(let fd, _): try fd.setPermissions(permissions, path: path)
-        case .entry(let directory, let name, let kind) where kind != .symlink: try directory.setPermissions(name, permissions)
-        case .entry: break
+        if !modeHolds {
+            switch target {
+            case .open(let fd, _): try fd.setPermissions(permissions, path: path)
+            case .entry(let directory, let name, let kind) where kind != .symlink: try directory.setPermissions(name, permissions)
+            case .entry: break
+            }
         }
         try ignoringUnsupported { try ExtendedAttributes.write(attributes, to: target.attributeTarget, path: path) }
         let hasAccessACL = attributes.contains { $0.name == ExtendedAttribute.accessACL }
