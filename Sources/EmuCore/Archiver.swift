@@ -117,11 +117,7 @@ final class Archiver {
         let status = try root.status()
         rootDevice = status.device
         // Directories are made without setgid or ACLs (those come last), so only the root's matter.
-        if let staging {
-            let hasDefaultACL = (try? ExtendedAttributes.names(of: .descriptor(staging.descriptor), path: staging.path))?
-                .contains(ExtendedAttribute.defaultACL) ?? true
-            createsAsSelf = try staging.status().permissions & 0o2000 == 0 && !hasDefaultACL
-        }
+        createsAsSelf = staging.map(EntryMetadata.Created.handsDownNothing) ?? false
         let (record, attributes) = try directoryRecord(root, path: .root, status: status)
         try writer?.append(record)
         earlier = bases.map { EarlierDirectory(root: $0.tree) }

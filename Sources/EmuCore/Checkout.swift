@@ -37,6 +37,7 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
     var leavesAlone: (RelativePath, FileStatus) -> Bool = { _, _ in false }
     var sourceLock: FileLock? = nil
     var guarded = !options.force
+    var targetIsEmpty = false
     if let destination = options.destination {
         targetPath = absolutePath(destination)
         if !isDirectory(targetPath) && !options.dryRun {
@@ -46,7 +47,8 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
             }
         }
         targetRoot = isDirectory(targetPath) ? try DirectoryHandle.open(targetPath) : nil
-        if !options.force, let targetRoot, try !targetRoot.entries().isEmpty {
+        targetIsEmpty = try targetRoot?.entries().isEmpty ?? true
+        if !options.force && !targetIsEmpty {
             throw EmuError.failed("\(targetPath) is not empty", fix: "choose an empty or missing directory, or pass --force to overwrite it")
         }
         guarded = false
@@ -65,24 +67,27 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
         return ManifestLookup(try sink.openRecords(head))
     }
 
-    let check = Restorer(mode: .check, snapshot: try sink.openRecords(snapshot), guardRecords: try guardRecords(), scopes: options.paths,
-                         targetRoot: targetRoot, leavesAlone: leavesAlone, observer: observer, reportsPlans: options.dryRun)
-    try check.run(tree: nil)
-    if let missing = options.paths.first(where: { !check.matchedScopes.contains($0) }) {
-        throw EmuError.usage("'\(missing)' is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
-                             fix: "list the snapshot with `emu show \(sink.name):\(snapshot.shortID)`")
-    }
-    if check.conflictCount > 0 {
-        var names = check.conflicts.map { "  " + $0.description }.joined(separator: "\n")
-        if check.conflictCount > check.conflicts.count { names += "\n  ... and \(check.conflictCount - check.conflicts.count) more" }
-        throw EmuError.failed("checkout would overwrite or remove \(check.conflictCount) path(s) that differ from the newest snapshot and would be lost:\n\(names)",
-                              fix: "push first to keep them (`emu push`), or pass --force to discard them")
-    }
-    if options.dryRun {
-        return CheckoutResult(filesWritten: 0, bytesWritten: 0, removed: check.removed, target: targetPath)
+    // Into an empty directory, the whole snapshot: nothing to check, nothing to refuse.
+    if !(targetIsEmpty && options.paths.isEmpty) || options.dryRun {
+        let check = Restorer(mode: .check, snapshot: try sink.openRecords(snapshot), guardRecords: try guardRecords(), scopes: options.paths,
+                             targetRoot: targetRoot, leavesAlone: leavesAlone, observer: observer, reportsPlans: options.dryRun)
+        try check.run(tree: nil)
+        if let missing = options.paths.first(where: { !check.matchedScopes.contains($0) }) {
+            throw EmuError.usage("'\(missing)' is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
+                                 fix: "list the snapshot with `emu show \(sink.name):\(snapshot.shortID)`")
+        }
+        if check.conflictCount > 0 {
+            var names = check.conflicts.map { "  " + $0.description }.joined(separator: "\n")
+            if check.conflictCount > check.conflicts.count { names += "\n  ... and \(check.conflictCount - check.conflicts.count) more" }
+            throw EmuError.failed("checkout would overwrite or remove \(check.conflictCount) path(s) that differ from the newest snapshot and would be lost:\n\(names)",
+                                  fix: "push first to keep them (`emu push`), or pass --force to discard them")
+        }
+        if options.dryRun {
+            return CheckoutResult(filesWritten: 0, bytesWritten: 0, removed: check.removed, target: targetPath)
+        }
     }
     let apply = Restorer(mode: .apply, snapshot: try sink.openRecords(snapshot), guardRecords: nil, scopes: options.paths,
-                         targetRoot: targetRoot, leavesAlone: leavesAlone, observer: observer, reportsPlans: true)
+                         targetRoot: targetRoot, writesInPlace: targetIsEmpty, leavesAlone: leavesAlone, observer: observer, reportsPlans: true)
     try apply.run(tree: try sink.openTree(snapshot))
     try targetRoot?.descriptor.syncFileSystem(path: targetRoot?.path ?? [])
     return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, removed: apply.removed, target: targetPath)

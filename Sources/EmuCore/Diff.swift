@@ -40,7 +40,7 @@ public struct DiffSummary: Sendable {
 /// a snapshot that has no manifest). It can be read more than once.
 public final class DiffSide {
     enum Backing {
-        case manifest(() throws -> ManifestReader)
+        case manifest(() throws -> RecordReader)
         case tree(DirectoryHandle, SourceFilter?)
     }
 
@@ -49,7 +49,7 @@ public final class DiffSide {
     /// the source itself), so that equal ones prove an entry untouched.
     let recordsSourceIdentity: Bool
     var scanner: TreeScanner? = nil
-    var reader: ManifestReader? = nil
+    var reader: RecordReader? = nil
 
     init(_ backing: Backing, recordsSourceIdentity: Bool) {
         self.backing = backing
@@ -64,7 +64,7 @@ public final class DiffSide {
     /// A snapshot: its manifest, or its tree when it has none (emu 0.2.5).
     public static func snapshot(_ snapshot: Snapshot, in sink: Sink) throws -> DiffSide {
         if sink.hasManifest(snapshot) {
-            return DiffSide(.manifest({ try sink.openManifest(snapshot) }), recordsSourceIdentity: true)
+            return DiffSide(.manifest({ PrefetchingReader(try sink.openManifest(snapshot)) }), recordsSourceIdentity: true)
         }
         return DiffSide(.tree(try sink.openTree(snapshot), nil), recordsSourceIdentity: false)
     }
@@ -118,30 +118,24 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
     var renamedFrom: [RelativePath: RelativePath] = [:]
     var renamedAway: Set<RelativePath> = []
     // Which added files the sink stores no new inode for: their content and
-    // inode metadata (the content index's key) were on the old side already.
-    // Only keys of sizes that were added are kept.
+    // inode metadata (the content index's key) are on the old side too. The
+    // added files' keys are taken now; the old side's, of the sizes added
+    // only, as pass 2 reads it; the bytes are settled after.
     let addedSizes = Set(addedFiles.map(\.size))
+    var addedKeys: [(key: FileName, size: Int64)] = []
     var oldKeys: Set<FileName> = []
-    if !addedSizes.isEmpty {
-        try old.restart()
-        while var record = try old.next() {
-            guard record.kind == .regular, addedSizes.contains(record.size) else { continue }
-            record.content = try old.contentHash(record)
-            record.attributes = try old.attributes(record)
-            if let key = ContentIndex.location(of: record)?.name { oldKeys.insert(key) }
-        }
-    }
-    var alreadyHeld: Set<RelativePath> = []
-    for var added in addedFiles where deletedSizes.contains(added.size) || !oldKeys.isEmpty {
+    for var added in addedFiles {
         guard let hash = try added.content ?? new.scanner?.contentHash(of: added.path) else { continue }
         added.content = hash
-        if !oldKeys.isEmpty {
-            if added.attributes == nil { added.attributes = try new.attributes(added) }
-            if let key = ContentIndex.location(of: added)?.name, oldKeys.contains(key) { alreadyHeld.insert(added.path) }
+        if added.attributes == nil { added.attributes = try new.attributes(added) }
+        let key = ContentIndex.location(of: added)?.name
+        if deletedSizes.contains(added.size), let candidates = deletedByHash[hash],
+           let from = candidates.first(where: { !renamedAway.contains($0) }) {
+            renamedFrom[added.path] = from
+            renamedAway.insert(from)
+        } else if let key {
+            addedKeys.append((key, added.size))
         }
-        guard let candidates = deletedByHash[hash], let from = candidates.first(where: { !renamedAway.contains($0) }) else { continue }
-        renamedFrom[added.path] = from
-        renamedAway.insert(from)
     }
     addedFiles = []
 
@@ -150,7 +144,7 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
     func report(_ change: Change) throws {
         summary.counts[change.kind, default: 0] += 1
         switch change.kind {
-        case .added: summary.bytesAdded += alreadyHeld.contains(change.path) ? 0 : change.new?.size ?? 0
+        case .added: summary.bytesAdded += change.new?.size ?? 0
         case .deleted: summary.bytesRemoved += change.old?.size ?? 0
         case .modified, .typeChanged:
             summary.bytesAdded += change.new?.kind == .regular ? change.new!.size : 0
@@ -160,6 +154,11 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
         try emit(change)
     }
     try merge(old, new) { o, n in
+        if var record = o, record.kind == .regular, addedSizes.contains(record.size) {
+            record.content = try old.contentHash(record)
+            record.attributes = try old.attributes(record)
+            if let key = ContentIndex.location(of: record)?.name { oldKeys.insert(key) }
+        }
         let path = (o ?? n)!.path
         guard inScope(path) else { return }
         switch (o, n) {
@@ -177,6 +176,7 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
             break
         }
     }
+    for (key, size) in addedKeys where oldKeys.contains(key) { summary.bytesAdded -= size }
     summary.unreadable = (old.unreadable + new.unreadable).map { ($0.0, "\($0.1)") }
     return summary
 }

@@ -75,6 +75,16 @@ struct EntryMetadata {
             return permissions & 0o7000 == 0 && fillable ? permissions : (isDirectory ? 0o700 : 0o600)
         }
 
+        /// Whether entries made in `directory` (and in directories made there
+        /// without setgid or ACLs) take this process's group and the mode they
+        /// are made with: no setgid bit, no default ACL to inherit.
+        static func handsDownNothing(_ directory: DirectoryHandle) -> Bool {
+            guard let status = try? directory.status(), status.permissions & 0o2000 == 0,
+                  let names = try? ExtendedAttributes.names(of: .descriptor(directory.descriptor), path: directory.path)
+            else { return false }
+            return !names.contains(ExtendedAttribute.defaultACL)
+        }
+
         /// An entry this process creates with `permissions` in a directory
         /// without the setgid bit (whose group it would take).
         init(permissions: UInt32) {

@@ -15,23 +15,23 @@ public struct ContentHash: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses 64 lowercase hexadecimal digits, without allocating.
-    public init?(hex: some Collection<UInt8>) {
+    public init?(hex: ArraySlice<UInt8>) {
         guard hex.count == 64 else { return nil }
         var w: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        let ok = withUnsafeMutableBytes(of: &w) { out -> Bool in
-            var i = hex.startIndex
-            for n in 0..<32 {
-                guard let high = hexValue(hex[i]) else { return false }
-                i = hex.index(after: i)
-                guard let low = hexValue(hex[i]) else { return false }
-                i = hex.index(after: i)
-                out[n] = high << 4 | low
+        let ok = withUnsafeMutableBytes(of: &w) { out in
+            hex.withUnsafeBufferPointer { digits in
+                for n in 0..<32 {
+                    guard let high = hexValue(digits[2 * n]), let low = hexValue(digits[2 * n + 1]) else { return false }
+                    out[n] = high << 4 | low
+                }
+                return true
             }
-            return true
         }
         guard ok else { return nil }
         words = w
     }
+
+    public init?(hex: [UInt8]) { self.init(hex: hex[...]) }
 
     public static func == (a: ContentHash, b: ContentHash) -> Bool { a.words == b.words }
 
@@ -42,7 +42,21 @@ public struct ContentHash: Hashable, Sendable, CustomStringConvertible {
 
     public var bytes: [UInt8] { withUnsafeBytes(of: words) { Array($0) } }
 
-    public var hex: [UInt8] { hexDigits(bytes) }
+    public var hex: [UInt8] {
+        var out: [UInt8] = []
+        appendHex(to: &out)
+        return out
+    }
+
+    /// Appends the 64 hexadecimal digits, without a temporary array.
+    public func appendHex(to out: inout [UInt8]) {
+        withUnsafeBytes(of: words) { bytes in
+            for b in bytes {
+                out.append(hexDigit(b >> 4))
+                out.append(hexDigit(b & 0x0F))
+            }
+        }
+    }
 
     public var description: String { String(decoding: hex, as: UTF8.self) }
 
@@ -94,12 +108,16 @@ func hexValue(_ c: UInt8) -> UInt8? {
 }
 
 func hexDigits(_ bytes: [UInt8]) -> [UInt8] {
-    let table = Array("0123456789abcdef".utf8)
     var out = [UInt8]()
     out.reserveCapacity(bytes.count * 2)
     for b in bytes {
-        out.append(table[Int(b >> 4)])
-        out.append(table[Int(b & 0xF)])
+        out.append(hexDigit(b >> 4))
+        out.append(hexDigit(b & 0xF))
     }
     return out
+}
+
+@inline(__always)
+func hexDigit(_ value: UInt8) -> UInt8 {
+    value < 10 ? 0x30 + value : 0x61 + value - 10
 }

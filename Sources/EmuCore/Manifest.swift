@@ -109,6 +109,11 @@ enum ManifestFormat {
             out += Array("\\x2d".utf8)
             return
         }
+        // Most names need no escape: one scan, then one append.
+        if !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == backslash }) {
+            out += bytes
+            return
+        }
         for b in bytes {
             switch b {
             case backslash: out += [backslash, backslash]
@@ -180,9 +185,9 @@ enum ManifestFormat {
         appendTime(r.modified, to: &out); out.append(tab)
         appendTime(r.changed, to: &out); out.append(tab)
         appendDecimal(r.inode, to: &out); out.append(tab)
-        if let content = r.content { out += content.hex } else { out.append(dash) }
+        if let content = r.content { content.appendHex(to: &out) } else { out.append(dash) }
         out.append(tab)
-        if let attributes = r.attributes { out += attributes.hex } else { out.append(dash) }
+        if let attributes = r.attributes { attributes.appendHex(to: &out) } else { out.append(dash) }
         out.append(tab)
         if let target = r.symlinkTarget {
             escape(target, into: &out)

@@ -69,13 +69,27 @@ final class Restorer {
     var bytesWritten: Int64 = 0
     var removed = 0
     var temporaryCounter = 0
+    let processID = getpid()
     /// Nil only for a dry run into a directory that does not exist yet.
     let targetRoot: DirectoryHandle?
+    /// A target that was empty: nothing to replace, so each file is written
+    /// under its own name, not a temporary one renamed over it.
+    let writesInPlace: Bool
+    /// Whether new entries take this process's owner and group (the target
+    /// root has no setgid bit or default ACL to hand down): then a chown is
+    /// needed only for entries owned by others.
+    let createsAsSelf: Bool
+    /// Whether a record without an attributes digest means "no xattrs": a
+    /// manifest's does; a scanned tree's (emu 0.2.5) records have no digests.
+    let recordsKnowAttributes: Bool
 
     static let temporaryPrefix = Array(".emu-checkout.".utf8)
 
     init(mode: Mode, snapshot: RecordReader, guardRecords: ManifestLookup?, scopes: [RelativePath], targetRoot: DirectoryHandle?,
-         leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver, reportsPlans: Bool) {
+         writesInPlace: Bool = false, leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver, reportsPlans: Bool) {
+        self.writesInPlace = writesInPlace
+        recordsKnowAttributes = !(snapshot is TreeScanner)
+        createsAsSelf = targetRoot.map(EntryMetadata.Created.handsDownNothing) ?? false
         self.mode = mode
         self.snapshot = ManifestCursor(snapshot)
         self.guardRecords = guardRecords
@@ -187,16 +201,19 @@ final class Restorer {
         }
         let childTree = try tree.map { try $0.openDirectory(name) }
         var childTarget: DirectoryHandle? = nil
+        var created: EntryMetadata.Created? = nil
         if let target {
             if existing == nil {
                 plan(path, .write)
-                if mode == .apply { try target.makeDirectory(name, permissions: 0o700) }
+                let permissions = EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: true)
+                if mode == .apply { try target.makeDirectory(name, permissions: permissions) }
+                created = createdAsSelf(permissions)
             }
             if mode == .apply || existing != nil { childTarget = try target.openDirectory(name) }
         }
         try restoreChildren(of: childTarget, tree: childTree, path: path, inScope: inScope)
         if mode == .apply, inScope, let childTarget, let childTree {
-            try applyDirectoryMetadata(record, to: childTarget, from: childTree)
+            try applyDirectoryMetadata(record, to: childTarget, from: childTree, created: created)
         }
     }
 
@@ -264,7 +281,7 @@ final class Restorer {
 
     func temporaryName() -> FileName {
         temporaryCounter += 1
-        return FileName(Self.temporaryPrefix + Array("\(getpid()).\(temporaryCounter)".utf8))
+        return FileName(Self.temporaryPrefix + Array("\(processID).\(temporaryCounter)".utf8))
     }
 
     func writeEntry(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: DirectoryHandle?,
@@ -272,7 +289,7 @@ final class Restorer {
         plan(path, .write)
         guard mode == .apply, let target, let tree else { return }
         if let current, current.kind == .directory { try target.removeTree(name) }
-        let temporary = temporaryName()
+        let temporary = writesInPlace ? name : temporaryName()
         do {
             switch record.kind {
             case .regular:
@@ -299,9 +316,11 @@ final class Restorer {
             default:
                 throw damaged("\(path) has a type that cannot be restored")
             }
-            try target.rename(temporary, to: target, as: name)
-            // rename(2) between two names of one inode succeeds and does nothing.
-            if record.hardlinkLeader != nil { try? target.remove(temporary) }
+            if temporary != name {
+                try target.rename(temporary, to: target, as: name)
+                // rename(2) between two names of one inode succeeds and does nothing.
+                if record.hardlinkLeader != nil { try? target.remove(temporary) }
+            }
         } catch {
             try? target.remove(temporary)
             throw error
@@ -311,19 +330,28 @@ final class Restorer {
     func copyFile(_ name: FileName, record: ManifestRecord, from tree: DirectoryHandle, to target: DirectoryHandle, as temporary: FileName) throws {
         let input = try tree.openForReading(name)
         defer { input.closeIgnoringErrors() }
-        let output = try target.createFile(temporary)
+        let permissions = EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: false)
+        let output = try target.createFile(temporary, permissions: permissions)
         defer { output.closeIgnoringErrors() }
         _ = try copier.copyInKernel(from: input, to: output, sourcePath: tree.childPath(name), destinationPath: target.childPath(name))
-        let attributes = try ExtendedAttributes.read(.descriptor(input), path: tree.childPath(name))
+        let attributes = record.attributes == nil && recordsKnowAttributes ? [] : try ExtendedAttributes.read(.descriptor(input), path: tree.childPath(name))
         try EntryMetadata(record, attributes: attributes).apply(
             to: .open(output, path: target.childPath(name)),
-            aclSource: .open(input, path: tree.childPath(name)))
+            aclSource: .open(input, path: tree.childPath(name)),
+            created: createdAsSelf(permissions))
     }
 
-    func applyDirectoryMetadata(_ record: ManifestRecord, to target: DirectoryHandle, from tree: DirectoryHandle) throws {
-        let attributes = try ExtendedAttributes.read(.descriptor(tree.descriptor), path: tree.path)
+    func applyDirectoryMetadata(_ record: ManifestRecord, to target: DirectoryHandle, from tree: DirectoryHandle,
+                                created: EntryMetadata.Created? = nil) throws {
+        let attributes = record.attributes == nil && recordsKnowAttributes ? [] : try ExtendedAttributes.read(.descriptor(tree.descriptor), path: tree.path)
         try EntryMetadata(record, attributes: attributes).apply(
             to: .open(target.descriptor, path: target.path),
-            aclSource: .open(tree.descriptor, path: tree.path))
+            aclSource: .open(tree.descriptor, path: tree.path),
+            created: created)
+    }
+
+    /// What an entry this checkout made with `permissions` has, when that is known.
+    func createdAsSelf(_ permissions: UInt32) -> EntryMetadata.Created? {
+        createsAsSelf ? EntryMetadata.Created(permissions: permissions) : nil
     }
 }

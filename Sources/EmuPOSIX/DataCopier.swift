@@ -50,21 +50,27 @@ public final class DataCopier {
         return offset
     }
 
-    /// Copies `source` to `destination` in the kernel (copy_file_range),
-    /// data ranges only, falling back to read/write where the kernel cannot.
+    /// Copies `source` to `destination`, a new empty file, in the kernel
+    /// (copy_file_range), data ranges only, falling back to read/write where
+    /// the kernel cannot. A file whose blocks cover its size has no holes:
+    /// it is copied without seeking for them.
     public func copyInKernel(
         from source: FileDescriptor, to destination: FileDescriptor,
         sourcePath: [UInt8], destinationPath: [UInt8]
     ) throws -> Int64 {
+        let status = try source.status(path: sourcePath)
+        let isDense = status.blocks * 512 >= status.size
         var offset: Int64 = 0
         var kernelCopies = true
         while true {
-            let (dataStart, atEnd) = try nextData(source, from: offset, path: sourcePath)
+            let (dataStart, atEnd) = isDense ? (offset, false) : try nextData(source, from: offset, path: sourcePath)
             offset = dataStart
             if atEnd { break }
-            let holeStart = try nextHole(source, from: offset, path: sourcePath)
+            let holeStart = isDense ? -1 : try nextHole(source, from: offset, path: sourcePath)
             var reachedEOF = false
             while offset < holeStart || holeStart < 0 {
+                // A dense file is copied to the size it had (a snapshot's file does not grow).
+                if isDense && offset >= status.size { reachedEOF = true; break }
                 let want = holeStart < 0 ? 1 << 30 : Int(min(1 << 30, holeStart - offset))
                 if kernelCopies {
                     var inOffset = offset, outOffset = offset
@@ -90,7 +96,8 @@ public final class DataCopier {
             }
             if reachedEOF { break }
         }
-        try destination.truncate(to: offset, path: destinationPath)
+        // Only a trailing hole leaves the new file short of its length.
+        if !isDense { try destination.truncate(to: offset, path: destinationPath) }
         return offset
     }
 
