@@ -101,6 +101,8 @@ final class Archiver {
     /// and group (not a setgid staging root's group): then a chown is
     /// needed only for entries owned by others.
     var createsAsSelf = false
+    /// When copied files' records were last sent to be written.
+    var lastFlush = monotonicSeconds()
 
     init(settings: Settings, observer: PushObserver, staging: DirectoryHandle?, writer: ManifestWriter?, bases: [Base], sinkPrefix: [UInt8],
          index: ContentIndex? = nil) {
@@ -290,9 +292,14 @@ final class Archiver {
         bytesOwned += lastCopyBlocks * 512
         try finishFile(record, identity: identity)
         // A copy is worth keeping if the push is killed: its record must reach
-        // the disk for the next push to reuse it (the writer thread writes it
-        // at once; the walk does not wait for that).
-        try writer?.flush()
+        // the disk for the next push to reuse it. Records go out twice a
+        // second, so a kill costs at most that much copying again, and a
+        // push of many small files does not wake the writer for each.
+        let now = monotonicSeconds()
+        if now - lastFlush >= 0.5 {
+            lastFlush = now
+            try writer?.flush()
+        }
         CrashPoint.reach("push.after-copy") { try? writer?.waitUntilWritten() }
     }
 
@@ -361,7 +368,8 @@ final class Archiver {
             let output = try target.createFile(name, permissions: initialPermissions)
             defer { output.closeIgnoringErrors() }
             var hasher = ContentHasher()
-            let length = try copier.copy(from: input, to: output, sourcePath: sourcePath, destinationPath: targetPath) { hasher.update($0) }
+            let length = try copier.copy(from: input, to: output, sourcePath: sourcePath, destinationPath: targetPath,
+                                         sourceStatus: before) { hasher.update($0) }
             let after = try input.status(path: sourcePath)
             let stable = after.size == length && after.modified == before.modified && after.changed == before.changed
             if !stable && attempt < 3 { continue }

@@ -79,6 +79,8 @@ final class Restorer {
     /// root has no setgid bit or default ACL to hand down): then a chown is
     /// needed only for entries owned by others.
     let createsAsSelf: Bool
+    /// Fills the files of an empty target on the second core.
+    let filler: FileFiller?
     /// Whether a record without an attributes digest means "no xattrs": a
     /// manifest's does; a scanned tree's (emu 0.2.5) records have no digests.
     let recordsKnowAttributes: Bool
@@ -88,6 +90,7 @@ final class Restorer {
     init(mode: Mode, snapshot: RecordReader, guardRecords: ManifestLookup?, scopes: [RelativePath], targetRoot: DirectoryHandle?,
          writesInPlace: Bool = false, leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver, reportsPlans: Bool) {
         self.writesInPlace = writesInPlace
+        filler = mode == .apply && writesInPlace ? FileFiller() : nil
         recordsKnowAttributes = !(snapshot is TreeScanner)
         createsAsSelf = targetRoot.map(EntryMetadata.Created.handsDownNothing) ?? false
         self.mode = mode
@@ -121,6 +124,7 @@ final class Restorer {
             throw damaged("it does not start with the root directory")
         }
         try restoreChildren(of: targetRoot, tree: tree, path: .root, inScope: scopes.isEmpty)
+        try filler?.finish()
         if mode == .apply, scopes.isEmpty, let tree, let targetRoot {
             try applyDirectoryMetadata(rootRecord, to: targetRoot, from: tree)
         }
@@ -328,17 +332,24 @@ final class Restorer {
     }
 
     func copyFile(_ name: FileName, record: ManifestRecord, from tree: DirectoryHandle, to target: DirectoryHandle, as temporary: FileName) throws {
-        let input = try tree.openForReading(name)
-        defer { input.closeIgnoringErrors() }
         let permissions = EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: false)
-        let output = try target.createFile(temporary, permissions: permissions)
-        defer { output.closeIgnoringErrors() }
-        _ = try copier.copyInKernel(from: input, to: output, sourcePath: tree.childPath(name), destinationPath: target.childPath(name))
-        let attributes = record.attributes == nil && recordsKnowAttributes ? [] : try ExtendedAttributes.read(.descriptor(input), path: tree.childPath(name))
-        try EntryMetadata(record, attributes: attributes).apply(
-            to: .open(output, path: target.childPath(name)),
-            aclSource: .open(input, path: tree.childPath(name)),
+        let input = try tree.openForReading(name)
+        let output: FileDescriptor
+        do { output = try target.createFile(temporary, permissions: permissions) } catch {
+            input.closeIgnoringErrors()
+            throw error
+        }
+        let job = FileFiller.Job(
+            input: input, output: output, inputPath: tree.childPath(name), outputPath: target.childPath(name),
+            metadata: EntryMetadata(record, attributes: []),
+            readsAttributes: record.attributes != nil || !recordsKnowAttributes,
             created: createdAsSelf(permissions))
+        if let filler { return try filler.add(job) }
+        defer {
+            input.closeIgnoringErrors()
+            output.closeIgnoringErrors()
+        }
+        try FileFiller.fill(job, copier: copier)
     }
 
     func applyDirectoryMetadata(_ record: ManifestRecord, to target: DirectoryHandle, from tree: DirectoryHandle,

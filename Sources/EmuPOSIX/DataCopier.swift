@@ -20,11 +20,20 @@ public final class DataCopier {
     /// in order, and writes the data to `destination` at the same offsets.
     /// Returns the length read: a file that shrank while read ends early; one
     /// that grew is read to its new end.
+    ///
+    /// `sourceStatus`, the source's fstat when the caller has it, lets a file
+    /// whose blocks cover its size (no holes) be read to that size with no
+    /// seeks for holes and no read to find its end; a file that grew since
+    /// is read to that size only (the caller compares sizes afterwards).
     public func copy(
         from source: FileDescriptor, to destination: FileDescriptor?,
-        sourcePath: [UInt8], destinationPath: [UInt8],
+        sourcePath: [UInt8], destinationPath: [UInt8], sourceStatus: FileStatus? = nil,
         consume: (UnsafeRawBufferPointer) -> Void
     ) throws -> Int64 {
+        if let sourceStatus, sourceStatus.blocks * 512 >= sourceStatus.size {
+            return try copyDense(from: source, to: destination, size: sourceStatus.size,
+                                 sourcePath: sourcePath, destinationPath: destinationPath, consume: consume)
+        }
         var offset: Int64 = 0
         while true {
             let (dataStart, atEnd) = try nextData(source, from: offset, path: sourcePath)
@@ -47,6 +56,25 @@ public final class DataCopier {
             if reachedEOF { break }
         }
         try destination?.truncate(to: offset, path: destinationPath)
+        return offset
+    }
+
+    /// Reads up to `size` bytes from the start (fewer when the file shrank)
+    /// and writes them in order to `destination`, a new empty file.
+    func copyDense(
+        from source: FileDescriptor, to destination: FileDescriptor?, size: Int64,
+        sourcePath: [UInt8], destinationPath: [UInt8], consume: (UnsafeRawBufferPointer) -> Void
+    ) throws -> Int64 {
+        var offset: Int64 = 0
+        while offset < size {
+            let want = Int(min(Int64(buffer.count), size - offset))
+            let n = try source.readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]), at: offset, path: sourcePath)
+            if n == 0 { break }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<n])
+            consume(chunk)
+            try destination?.writeAll(chunk, at: offset, path: destinationPath)
+            offset += Int64(n)
+        }
         return offset
     }
 
