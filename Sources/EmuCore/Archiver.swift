@@ -38,7 +38,8 @@ struct FileIdentity: Hashable {
 /// Copies a source tree into a staging tree, entry by entry in path order,
 /// writing the manifest as it goes. A regular file whose metadata matches
 /// an earlier snapshot's record is linked to that snapshot's inode without
-/// being read; any other is copied and hashed in one read.
+/// being read; any other is created here and copied and hashed in one read
+/// by the `PushFinisher`, on the second core, which also writes the records.
 ///
 /// With no staging tree (a dry run) it decides and reports, and writes nothing.
 final class Archiver {
@@ -75,60 +76,66 @@ final class Archiver {
     }
 
     let settings: Settings
-    unowned let observer: PushObserver
     let staging: DirectoryHandle?
-    let writer: ManifestWriter?
     var bases: [Base]
     /// Each base's directory at the walk's current path.
     var earlier: [EarlierDirectory] = []
     /// Errors on paths below this prefix are the sink's: they stop the push.
     let sinkPrefix: [UInt8]
+    /// For --checksum's reads.
     let copier = DataCopier()
-    /// The sink's content index; nil for a dry run.
-    let index: ContentIndex?
-    /// Whether a file was linked to an inode found through the index (which
-    /// may belong to any snapshot, whose unique bytes then change).
-    var reusedFromIndex = false
+    /// Fills files, finishes directories and writes records on the second core.
+    let finisher: PushFinisher
     var leaders: [FileIdentity: ManifestRecord] = [:]
+    /// The walk's counts (directories, symlinks, specials, links); the
+    /// finisher's are added when the walk ends.
     var counts = Snapshot.Counts()
     /// Allocated bytes of the inodes no snapshot held before: copied files,
     /// and files taken over from a killed push's leftovers.
     var bytesOwned: Int64 = 0
-    /// 512-byte blocks the last copy allocated, read from its open descriptor.
-    var lastCopyBlocks: Int64 = 0
+    /// Whether a file was linked to an inode found through the index (which
+    /// may belong to any snapshot, whose unique bytes then change).
+    var reusedFromIndex = false
     var rootDevice: UInt64 = 0
     /// Whether entries made in the staging tree take this process's owner
     /// and group (not a setgid staging root's group): then a chown is
     /// needed only for entries owned by others.
-    var createsAsSelf = false
-    /// When copied files' records were last sent to be written.
-    var lastFlush = monotonicSeconds()
+    let createsAsSelf: Bool
 
     init(settings: Settings, observer: PushObserver, staging: DirectoryHandle?, writer: ManifestWriter?, bases: [Base], sinkPrefix: [UInt8],
          index: ContentIndex? = nil) {
-        self.index = index
         self.settings = settings
-        self.observer = observer
         self.staging = staging
-        self.writer = writer
         self.bases = bases
         self.sinkPrefix = sinkPrefix
+        // Directories are made without setgid or ACLs (those come last), so only the root's matter.
+        createsAsSelf = staging.map(EntryMetadata.Created.handsDownNothing) ?? false
+        finisher = PushFinisher(
+            PushFinisher.State(writer: writer, index: index, observer: observer, sinkPrefix: sinkPrefix, createsAsSelf: createsAsSelf),
+            threaded: staging != nil)
     }
 
     func archive(_ root: DirectoryHandle) throws {
         let status = try root.status()
         rootDevice = status.device
-        // Directories are made without setgid or ACLs (those come last), so only the root's matter.
-        createsAsSelf = staging.map(EntryMetadata.Created.handsDownNothing) ?? false
         let (record, attributes) = try directoryRecord(root, path: .root, status: status)
-        try writer?.append(record)
+        try finisher.submit(.record(record, isFile: false))
         earlier = bases.map { EarlierDirectory(root: $0.tree) }
         try archiveChildren(of: root, into: staging, path: .root)
         if let staging {
-            try EntryMetadata(record, attributes: attributes).apply(
-                to: .open(staging.descriptor, path: staging.path),
-                aclSource: .open(root.descriptor, path: root.path))
+            try finisher.submit(.directory(.init(path: .root, target: staging, source: root,
+                                                 metadata: EntryMetadata(record, attributes: attributes), created: nil)))
         }
+        try finisher.finish()
+        let finished = finisher.state
+        counts.files += finished.counts.files
+        counts.bytes += finished.counts.bytes
+        counts.filesCopied += finished.counts.filesCopied
+        counts.bytesCopied += finished.counts.bytesCopied
+        counts.filesLinked += finished.counts.filesLinked
+        counts.skipped += finished.counts.skipped
+        bytesOwned += finished.bytesOwned
+        reusedFromIndex = finished.reusedFromIndex
     }
 
     // MARK: Walking
@@ -136,7 +143,7 @@ final class Archiver {
     func archiveChildren(of source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath) throws {
         let entries: [DirectoryEntry]
         do { entries = try source.entries().sorted { $0.name < $1.name } } catch let error where !isSinkSide(error) {
-            skip(path, error)
+            try skip(path, error)
             return
         }
         for entry in entries {
@@ -155,13 +162,13 @@ final class Archiver {
                 case .symlink: try archiveSymlink(entry.name, in: source, into: target, path: childPath, status: status)
                 case .fifo, .characterDevice, .blockDevice:
                     try archiveSpecial(entry.name, in: source, into: target, path: childPath, status: status)
-                case .socket: observer.noted(childPath, "socket skipped (a socket cannot be restored)")
-                case .unknown: observer.noted(childPath, "skipped: unknown file type")
+                case .socket: try finisher.submit(.noted(childPath, "socket skipped (a socket cannot be restored)"))
+                case .unknown: try finisher.submit(.noted(childPath, "skipped: unknown file type"))
                 }
             } catch let error where !isSinkSide(error) {
                 // A half-copied file goes; a directory stays, with what its records say it holds.
                 if let target, let kind, kind != .directory { try? target.remove(entry.name) }
-                skip(childPath, error)
+                try skip(childPath, error)
             }
         }
     }
@@ -171,9 +178,8 @@ final class Archiver {
         return error.path.starts(with: sinkPrefix)
     }
 
-    func skip(_ path: RelativePath, _ error: Error) {
-        counts.skipped += 1
-        observer.skipped(path, because: error)
+    func skip(_ path: RelativePath, _ error: Error) throws {
+        try finisher.submit(.skipped(path, error))
     }
 
     /// The first earlier record of `path`, advancing every base.
@@ -206,7 +212,7 @@ final class Archiver {
     func archiveDirectory(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
         let child = try source.openDirectory(name)
         let (record, attributes) = try directoryRecord(child, path: path, status: status)
-        try writer?.append(record)
+        try finisher.submit(.record(record, isFile: false))
         var childTarget: DirectoryHandle? = nil
         let initialPermissions = EntryMetadata.Created.initialPermissions(for: status.permissions, isDirectory: true)
         if let target {
@@ -220,10 +226,9 @@ final class Archiver {
             try archiveChildren(of: child, into: childTarget, path: path)
         }
         if let childTarget {
-            try EntryMetadata(record, attributes: attributes).apply(
-                to: .open(childTarget.descriptor, path: childTarget.path),
-                aclSource: .open(child.descriptor, path: child.path),
-                created: created(initialPermissions))
+            try finisher.submit(.directory(.init(path: path, target: childTarget, source: child,
+                                                 metadata: EntryMetadata(record, attributes: attributes),
+                                                 created: created(initialPermissions))))
         }
     }
 
@@ -266,41 +271,34 @@ final class Archiver {
         }
         guard let target else {
             // A dry run: what would be copied, without reading it.
-            let record = ManifestRecord(path: path, status: status)
-            observer.copied(path, reason: previous.isEmpty ? .new : .content, bytes: status.size)
-            counts.filesCopied += 1
-            counts.bytesCopied += status.size
-            try finishFile(record, identity: identity)
+            try finisher.submit(.wouldCopy(ManifestRecord(path: path, status: status), previous.isEmpty ? .new : .content))
             return
         }
-        let record = try copy(name, from: source, into: target, path: path)
-        if let index, try index.adopt(name, in: target, record: record) == .linkedExisting {
-            reusedFromIndex = true
-            counts.filesLinked += 1
-            observer.reused(path, bytes: record.size)
-            try finishFile(record, identity: identity)
-            return
+        // The walk makes the file; the finisher fills it.
+        let input = try source.openForReading(name)
+        let initialPermissions = EntryMetadata.Created.initialPermissions(for: status.permissions, isDirectory: false)
+        let output: FileDescriptor
+        do { output = try target.createFile(name, permissions: initialPermissions) } catch {
+            input.closeIgnoringErrors()
+            throw error
         }
-        let reason: CopyReason = switch previous.first?.record.content {
-        case nil: .new
-        case record.content: .metadata
-        default: .content
+        var job = PushFinisher.FillJob(name: name, path: path, source: source, target: target, input: input, output: output,
+                                       initialPermissions: initialPermissions, previousContent: previous.first.map { $0.record.content })
+        guard let identity else {
+            // The walk copies in the kernel and the finisher reads for the hash: the two cores share the bytes.
+            do {
+                let before = try input.status(path: source.childPath(name))
+                guard before.kind == .regular else { throw FileSystemError("copy", source.childPath(name), .invalidArgument) }
+                job.copied = (before, try copier.copyInKernel(from: input, to: output, sourcePath: source.childPath(name),
+                                                              destinationPath: target.childPath(name), sourceStatus: before))
+            } catch {
+                job.close()
+                throw error
+            }
+            return try finisher.submit(.fill(job))
         }
-        observer.copied(path, reason: reason, bytes: record.size)
-        counts.filesCopied += 1
-        counts.bytesCopied += record.size
-        bytesOwned += lastCopyBlocks * 512
-        try finishFile(record, identity: identity)
-        // A copy is worth keeping if the push is killed: its record must reach
-        // the disk for the next push to reuse it. Records go out twice a
-        // second, so a kill costs at most that much copying again, and a
-        // push of many small files does not wake the writer for each.
-        let now = monotonicSeconds()
-        if now - lastFlush >= 0.5 {
-            lastFlush = now
-            try writer?.flush()
-        }
-        CrashPoint.reach("push.after-copy") { try? writer?.waitUntilWritten() }
+        // Later names of this file link to the inode it ends up with: fill it now.
+        if let record = try finisher.fillNow(job) { leaders[identity] = record }
     }
 
     /// What an entry made with `permissions` has, when that is known.
@@ -328,14 +326,11 @@ final class Archiver {
         }
     }
 
-    /// Writes a file's record; `identity` is given for a file with other
-    /// names, which later names link to.
+    /// Writes a linked file's record; `identity` is given for a file with
+    /// other names, which later names link to.
     func finishFile(_ record: ManifestRecord, identity: FileIdentity?) throws {
-        try writer?.append(record)
+        try finisher.submit(.record(record, isFile: true))
         if let identity, record.hardlinkLeader == nil { leaders[identity] = record }
-        counts.files += 1
-        counts.bytes += record.size
-        observer.progressed(files: counts.files, bytes: counts.bytes)
     }
 
     /// Reads a file once for its hash and attributes, for --checksum.
@@ -350,47 +345,6 @@ final class Archiver {
         return record
     }
 
-    /// Copies a file into the staging tree, hashing it in the same read. A
-    /// file that changes while read is read again, twice at most, then taken
-    /// as read, reported, and recorded so that the next push reads it again.
-    func copy(_ name: FileName, from source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath) throws -> ManifestRecord {
-        let sourcePath = source.childPath(name)
-        let targetPath = target.childPath(name)
-        var attempt = 0
-        while true {
-            attempt += 1
-            let input = try source.openForReading(name)
-            defer { input.closeIgnoringErrors() }
-            let before = try input.status(path: sourcePath)
-            guard before.kind == .regular else { throw FileSystemError("copy", sourcePath, .invalidArgument) }
-            if attempt > 1 { try target.remove(name) }
-            let initialPermissions = EntryMetadata.Created.initialPermissions(for: before.permissions, isDirectory: false)
-            let output = try target.createFile(name, permissions: initialPermissions)
-            defer { output.closeIgnoringErrors() }
-            var hasher = ContentHasher()
-            let length = try copier.copy(from: input, to: output, sourcePath: sourcePath, destinationPath: targetPath,
-                                         sourceStatus: before) { hasher.update($0) }
-            let after = try input.status(path: sourcePath)
-            let stable = after.size == length && after.modified == before.modified && after.changed == before.changed
-            if !stable && attempt < 3 { continue }
-            var record = ManifestRecord(path: path, status: after)
-            record.size = length
-            record.content = hasher.finalize()
-            if !stable {
-                observer.noted(path, "changed while it was read; kept as read, and read again next push")
-                record.changed = FileTime(seconds: 0, nanoseconds: 0)
-            }
-            let attributes = try ExtendedAttributes.read(.descriptor(input), path: sourcePath)
-            record.attributes = attributesDigest(attributes)
-            lastCopyBlocks = try output.status(path: targetPath).blocks
-            try EntryMetadata(record, attributes: attributes).apply(
-                to: .open(output, path: targetPath),
-                aclSource: .open(input, path: sourcePath),
-                created: created(initialPermissions))
-            return record
-        }
-    }
-
     // MARK: Symlinks, FIFOs, devices
 
     func archiveSymlink(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
@@ -402,7 +356,7 @@ final class Archiver {
             try target.makeSymlink(name, target: record.symlinkTarget!)
             try EntryMetadata(record, attributes: attributes).apply(to: .entry(target, name, .symlink), aclSource: nil)
         }
-        try writer?.append(record)
+        try finisher.submit(.record(record, isFile: false))
         counts.symlinks += 1
     }
 
@@ -415,12 +369,12 @@ final class Archiver {
             do {
                 try target.makeNode(name, kind: status.kind, permissions: 0o600, device: status.deviceNumber)
             } catch let error as FileSystemError where error.errno == .notPermitted && status.kind != .fifo {
-                observer.noted(path, "device skipped (only root can make device files)")
+                try finisher.submit(.noted(path, "device skipped (only root can make device files)"))
                 return
             }
             try EntryMetadata(record, attributes: attributes).apply(to: .entry(target, name, status.kind), aclSource: nil)
         }
-        try writer?.append(record)
+        try finisher.submit(.record(record, isFile: false))
         counts.specials += 1
     }
 

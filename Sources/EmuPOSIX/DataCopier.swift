@@ -84,9 +84,9 @@ public final class DataCopier {
     /// it is copied without seeking for them.
     public func copyInKernel(
         from source: FileDescriptor, to destination: FileDescriptor,
-        sourcePath: [UInt8], destinationPath: [UInt8]
+        sourcePath: [UInt8], destinationPath: [UInt8], sourceStatus: FileStatus? = nil
     ) throws -> Int64 {
-        let status = try source.status(path: sourcePath)
+        let status = try sourceStatus ?? source.status(path: sourcePath)
         let isDense = status.blocks * 512 >= status.size
         var offset: Int64 = 0
         var kernelCopies = true

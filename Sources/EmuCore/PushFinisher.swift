@@ -1,0 +1,325 @@
+import EmuPOSIX
+import SystemPackage
+
+/// The half of a push that runs on the second core. The walk decides, stats,
+/// links and creates; every other step comes here in path order: a created
+/// file is filled (copied and hashed in one read, its metadata set, looked
+/// up in the content index), a finished directory gets its metadata, and
+/// each record goes to the manifest writer. The observer hears everything
+/// from here, so from one thread.
+///
+/// Directory entries are made by the walk only (the index's swap of a copy
+/// for an inode the sink holds is the exception, and it precedes the
+/// directory's own step), so a directory's mtime, set by its step, is final.
+///
+/// Without a thread (a dry run) each step is taken as it is submitted. A
+/// sink-side error stops the thread; the walk hears of it at its next
+/// submission or at `finish`.
+final class PushFinisher {
+    enum Step {
+        /// A record to write as it is; `isFile` counts it as a file.
+        case record(ManifestRecord, isFile: Bool)
+        /// A dry run's file that would be copied.
+        case wouldCopy(ManifestRecord, CopyReason)
+        case fill(FillJob)
+        case directory(DirectoryJob)
+        case skipped(RelativePath, Error)
+        case noted(RelativePath, String)
+        /// Answers once every step before it is taken.
+        case barrier(Handoff<Bool>)
+    }
+
+    /// A file the walk created empty, with the source open beside it.
+    struct FillJob {
+        var name: FileName
+        var path: RelativePath
+        var source: DirectoryHandle
+        var target: DirectoryHandle
+        var input: FileDescriptor
+        var output: FileDescriptor
+        /// The mode `output` was created with.
+        var initialPermissions: UInt32
+        /// The walk's copy in the kernel, when it made one: the source's
+        /// status before it and the bytes copied. The finisher hashes the
+        /// source and takes the copy if the source did not change meanwhile.
+        var copied: (before: FileStatus, length: Int64)?
+        /// The earlier snapshot's content of this path, for the report.
+        var previousContent: ContentHash??
+
+        func close() {
+            input.closeIgnoringErrors()
+            output.closeIgnoringErrors()
+        }
+    }
+
+    /// A directory whose entries are all made.
+    struct DirectoryJob {
+        var path: RelativePath
+        var target: DirectoryHandle
+        var source: DirectoryHandle
+        var metadata: EntryMetadata
+        var created: EntryMetadata.Created?
+    }
+
+    /// What the finishing side owns; only one thread touches it at a time.
+    final class State: @unchecked Sendable {
+        let writer: ManifestWriter?
+        let index: ContentIndex?
+        unowned let observer: PushObserver
+        let sinkPrefix: [UInt8]
+        let createsAsSelf: Bool
+        let copier = DataCopier()
+        /// Files, bytes, copies, reuses through the index, and skips.
+        var counts = Snapshot.Counts()
+        var bytesOwned: Int64 = 0
+        var reusedFromIndex = false
+        var lastFlush = monotonicSeconds()
+        var failure: Error? = nil
+
+        init(writer: ManifestWriter?, index: ContentIndex?, observer: PushObserver, sinkPrefix: [UInt8], createsAsSelf: Bool) {
+            self.writer = writer
+            self.index = index
+            self.observer = observer
+            self.sinkPrefix = sinkPrefix
+            self.createsAsSelf = createsAsSelf
+        }
+    }
+
+    let state: State
+    private let handoff: Handoff<[Transfer<Step>]>?
+    private let worker: WorkerThread?
+    private var pending: [Transfer<Step>] = []
+    private var pendingDescriptors = 0
+    /// Bounds the descriptors queued (two a file, two a directory).
+    static let descriptorsPerBatch = 64
+    static let stepsPerBatch = 256
+
+    init(_ state: State, threaded: Bool) {
+        self.state = state
+        guard threaded else {
+            handoff = nil
+            worker = nil
+            return
+        }
+        let handoff = Handoff<[Transfer<Step>]>(capacity: 4)
+        self.handoff = handoff
+        worker = WorkerThread {
+            while let steps = handoff.receive() {
+                for step in steps {
+                    guard state.failure == nil else {
+                        Self.release(step.value)
+                        continue
+                    }
+                    do { try Self.take(step.value, state) } catch {
+                        state.failure = error
+                        handoff.close()
+                    }
+                }
+            }
+        }
+    }
+
+    deinit {
+        handoff?.close()
+        worker?.join()
+    }
+
+    func submit(_ step: Step) throws {
+        guard let handoff else { return try Self.take(step, state) }
+        pending.append(Transfer(step))
+        switch step {
+        case .fill, .directory: pendingDescriptors += 2
+        default: break
+        }
+        if pendingDescriptors >= Self.descriptorsPerBatch || pending.count >= Self.stepsPerBatch { try send(handoff) }
+    }
+
+    private func send(_ handoff: Handoff<[Transfer<Step>]>) throws {
+        let steps = pending
+        pending.removeAll(keepingCapacity: true)
+        pendingDescriptors = 0
+        guard handoff.send(steps) else {
+            for step in steps { Self.release(step.value) }
+            throw stopped()
+        }
+    }
+
+    private func stopped() -> Error {
+        worker?.join()
+        return state.failure ?? EmuError.failed("the push's finishing thread stopped", fix: "push again")
+    }
+
+    /// Waits until every step submitted so far is taken: then the caller may
+    /// take one itself (`fillNow`).
+    func drain() throws {
+        guard let handoff else { return }
+        let done = Handoff<Bool>(capacity: 1)
+        pending.append(Transfer(.barrier(done)))
+        try send(handoff)
+        guard done.receive() != nil else { throw stopped() }
+    }
+
+    /// Fills a file now, on the calling thread, and returns its record: for
+    /// a file with other names, whose inode later names must link to.
+    func fillNow(_ job: FillJob) throws -> ManifestRecord? {
+        try drain()
+        return try Self.fill(job, state)
+    }
+
+    /// Takes the remaining steps and stops the thread.
+    func finish() throws {
+        if let handoff {
+            if !pending.isEmpty { try send(handoff) }
+            handoff.close()
+            worker?.join()
+        }
+        if let failure = state.failure { throw failure }
+    }
+
+    // MARK: Steps
+
+    static func release(_ step: Step) {
+        switch step {
+        case .fill(let job): job.close()
+        case .barrier(let done): done.close()
+        default: break
+        }
+    }
+
+    static func take(_ step: Step, _ state: State) throws {
+        switch step {
+        case .record(let record, let isFile):
+            try state.writer?.append(record)
+            if isFile { counted(record, state) }
+        case .wouldCopy(let record, let reason):
+            state.observer.copied(record.path, reason: reason, bytes: record.size)
+            state.counts.filesCopied += 1
+            state.counts.bytesCopied += record.size
+            counted(record, state)
+        case .fill(let job):
+            _ = try fill(job, state)
+        case .directory(let job):
+            do {
+                try job.metadata.apply(to: .open(job.target.descriptor, path: job.target.path),
+                                       aclSource: .open(job.source.descriptor, path: job.source.path), created: job.created)
+            } catch let error where !isSinkSide(error, state) {
+                skip(job.path, error, state)
+            }
+        case .skipped(let path, let error):
+            skip(path, error, state)
+        case .noted(let path, let message):
+            state.observer.noted(path, message)
+        case .barrier(let done):
+            done.send(true)
+        }
+    }
+
+    static func counted(_ record: ManifestRecord, _ state: State) {
+        state.counts.files += 1
+        state.counts.bytes += record.size
+        state.observer.progressed(files: state.counts.files, bytes: state.counts.bytes)
+    }
+
+    static func isSinkSide(_ error: Error, _ state: State) -> Bool {
+        guard let error = error as? FileSystemError else { return true }
+        return error.path.starts(with: state.sinkPrefix)
+    }
+
+    static func skip(_ path: RelativePath, _ error: Error, _ state: State) {
+        state.counts.skipped += 1
+        state.observer.skipped(path, because: error)
+    }
+
+    /// Copies and hashes the file, sets its metadata, lets the index swap
+    /// it for an inode the sink holds, and writes its record; nil when the
+    /// source could not be read (the file is then left out and reported).
+    static func fill(_ job: FillJob, _ state: State) throws -> ManifestRecord? {
+        defer { job.close() }
+        let record: ManifestRecord
+        let blocks: Int64
+        do {
+            (record, blocks) = try copy(job, state)
+        } catch let error where !isSinkSide(error, state) {
+            try? job.target.remove(job.name)
+            skip(job.path, error, state)
+            return nil
+        }
+        if let index = state.index, try index.adopt(job.name, in: job.target, record: record) == .linkedExisting {
+            state.reusedFromIndex = true
+            state.counts.filesLinked += 1
+            state.observer.reused(job.path, bytes: record.size)
+        } else {
+            let reason: CopyReason = switch job.previousContent {
+            case nil: .new
+            case record.content: .metadata
+            default: .content
+            }
+            state.observer.copied(job.path, reason: reason, bytes: record.size)
+            state.counts.filesCopied += 1
+            state.counts.bytesCopied += record.size
+            state.bytesOwned += blocks * 512
+        }
+        try state.writer?.append(record)
+        counted(record, state)
+        // A copy is worth keeping if the push is killed: its record must reach
+        // the disk for the next push to reuse it. Records go out twice a
+        // second, so a kill costs at most that much copying again, and a
+        // push of many small files does not wake the writer for each.
+        let now = monotonicSeconds()
+        if now - state.lastFlush >= 0.5 {
+            state.lastFlush = now
+            try state.writer?.flush()
+        }
+        CrashPoint.reach("push.after-copy") { try? state.writer?.waitUntilWritten() }
+        return record
+    }
+
+    /// Copies the file, hashing it in the same read. A file that changes
+    /// while read is read again, twice at most, then taken as read,
+    /// reported, and recorded so that the next push reads it again. Returns
+    /// the record and the blocks the copy allocated.
+    static func copy(_ job: FillJob, _ state: State) throws -> (ManifestRecord, Int64) {
+        let sourcePath = job.source.childPath(job.name)
+        let targetPath = job.target.childPath(job.name)
+        var attempt = 0
+        while true {
+            attempt += 1
+            var hasher = ContentHasher()
+            let before: FileStatus
+            let length: Int64
+            var sameBytes = true
+            if attempt == 1, let copied = job.copied {
+                // Hash what the walk copied: the same bytes if the source did not change since.
+                before = copied.before
+                length = copied.length
+                let hashed = try state.copier.copy(from: job.input, to: nil, sourcePath: sourcePath, destinationPath: targetPath,
+                                                   sourceStatus: before) { hasher.update($0) }
+                sameBytes = hashed == length
+            } else {
+                before = try job.input.status(path: sourcePath)
+                guard before.kind == .regular else { throw FileSystemError("copy", sourcePath, .invalidArgument) }
+                if attempt > 1 { try job.output.truncate(to: 0, path: targetPath) }
+                length = try state.copier.copy(from: job.input, to: job.output, sourcePath: sourcePath, destinationPath: targetPath,
+                                               sourceStatus: before) { hasher.update($0) }
+            }
+            let after = try job.input.status(path: sourcePath)
+            let stable = sameBytes && after.size == length && after.modified == before.modified && after.changed == before.changed
+            if !stable && attempt < 3 { continue }
+            var record = ManifestRecord(path: job.path, status: after)
+            record.size = length
+            record.content = hasher.finalize()
+            if !stable {
+                state.observer.noted(job.path, "changed while it was read; kept as read, and read again next push")
+                record.changed = FileTime(seconds: 0, nanoseconds: 0)
+            }
+            let attributes = try ExtendedAttributes.read(.descriptor(job.input), path: sourcePath)
+            record.attributes = attributesDigest(attributes)
+            let blocks = try job.output.status(path: targetPath).blocks
+            try EntryMetadata(record, attributes: attributes).apply(
+                to: .open(job.output, path: targetPath),
+                aclSource: .open(job.input, path: sourcePath),
+                created: state.createsAsSelf ? EntryMetadata.Created(permissions: job.initialPermissions) : nil)
+            return (record, blocks)
+        }
+    }
+}
