@@ -251,7 +251,18 @@ final class Archiver {
             }
         }
         let previous = previousRecords(at: path)
-        if !settings.checksum {
+        if !settings.checksum, identity == nil, let target {
+            // The finisher links it (the second core makes the links), or copies it if no earlier tree still holds it.
+            let candidates = previous.compactMap { base, record in
+                record.kind == .regular && bases[base].isUnchanged(record, comparedTo: status)
+                    ? earlier[base].handle().map { ($0, record, bases[base].isResume) } : nil
+            }
+            if !candidates.isEmpty {
+                return try finisher.submit(.link(.init(name: name, path: path, source: source, target: target, status: status,
+                                                       candidates: candidates)))
+            }
+        } else if !settings.checksum {
+            // A dry run, or a file with other names (later names must find its inode in place): linked now.
             for (base, record) in previous where record.kind == .regular && bases[base].isUnchanged(record, comparedTo: status) {
                 if try link(record, from: base, into: target, as: name) {
                     counts.filesLinked += 1

@@ -22,6 +22,7 @@ final class PushFinisher {
         /// A dry run's file that would be copied.
         case wouldCopy(ManifestRecord, CopyReason)
         case fill(FillJob)
+        case link(LinkJob)
         case directory(DirectoryJob)
         case skipped(RelativePath, Error)
         case noted(RelativePath, String)
@@ -50,6 +51,18 @@ final class PushFinisher {
             input.closeIgnoringErrors()
             output.closeIgnoringErrors()
         }
+    }
+
+    /// An unchanged file: linked from the first earlier tree that still
+    /// holds it, else copied like a new file.
+    struct LinkJob {
+        var name: FileName
+        var path: RelativePath
+        var source: DirectoryHandle
+        var target: DirectoryHandle
+        var status: FileStatus
+        /// The earlier directories holding the file, with their records, in order of preference.
+        var candidates: [(directory: DirectoryHandle, record: ManifestRecord, isResume: Bool)]
     }
 
     /// A directory whose entries are all made.
@@ -90,7 +103,9 @@ final class PushFinisher {
     private let worker: WorkerThread?
     private var pending: [Transfer<Step>] = []
     private var pendingDescriptors = 0
-    /// Bounds the descriptors queued (two a file, two a directory).
+    private var lastDirectory: DirectoryHandle? = nil
+    /// Bounds the descriptors queued: two a file being filled, three (source,
+    /// target, earlier tree) a directory.
     static let descriptorsPerBatch = 64
     static let stepsPerBatch = 256
 
@@ -127,10 +142,18 @@ final class PushFinisher {
     func submit(_ step: Step) throws {
         guard let handoff else { return try Self.take(step, state) }
         pending.append(Transfer(step))
-        switch step {
-        case .fill, .directory: pendingDescriptors += 2
-        default: break
+        // A queued step keeps its directories open: count them when they change.
+        let directory: DirectoryHandle? = switch step {
+        case .fill(let job): job.target
+        case .link(let job): job.target
+        case .directory(let job): job.target
+        default: nil
         }
+        if let directory, directory !== lastDirectory {
+            lastDirectory = directory
+            pendingDescriptors += 3
+        }
+        if case .fill = step { pendingDescriptors += 2 }
         if pendingDescriptors >= Self.descriptorsPerBatch || pending.count >= Self.stepsPerBatch { try send(handoff) }
     }
 
@@ -138,6 +161,7 @@ final class PushFinisher {
         let steps = pending
         pending.removeAll(keepingCapacity: true)
         pendingDescriptors = 0
+        lastDirectory = nil
         guard handoff.send(steps) else {
             for step in steps { Self.release(step.value) }
             throw stopped()
@@ -198,6 +222,8 @@ final class PushFinisher {
             counted(record, state)
         case .fill(let job):
             _ = try fill(job, state)
+        case .link(let job):
+            try link(job, state)
         case .directory(let job):
             do {
                 try job.metadata.apply(to: .open(job.target.descriptor, path: job.target.path),
@@ -228,6 +254,40 @@ final class PushFinisher {
     static func skip(_ path: RelativePath, _ error: Error, _ state: State) {
         state.counts.skipped += 1
         state.observer.skipped(path, because: error)
+    }
+
+    static func link(_ job: LinkJob, _ state: State) throws {
+        for (directory, record, isResume) in job.candidates {
+            do {
+                try directory.link(job.name, to: job.target, as: job.name)
+            } catch let error as FileSystemError where error.errno == .tooManyLinks || error.errno == .noSuchFileOrDirectory {
+                continue  // gone, or at the link limit: the next candidate, else a copy
+            }
+            state.counts.filesLinked += 1
+            if isResume { state.bytesOwned += job.status.blocks * 512 }
+            var linked = record
+            linked.path = job.path
+            linked.hardlinkLeader = nil
+            try state.writer?.append(linked)
+            counted(linked, state)
+            return
+        }
+        let fill: FillJob
+        do {
+            let input = try job.source.openForReading(job.name)
+            let initialPermissions = EntryMetadata.Created.initialPermissions(for: job.status.permissions, isDirectory: false)
+            let output: FileDescriptor
+            do { output = try job.target.createFile(job.name, permissions: initialPermissions) } catch {
+                input.closeIgnoringErrors()
+                throw error
+            }
+            fill = FillJob(name: job.name, path: job.path, source: job.source, target: job.target, input: input, output: output,
+                           initialPermissions: initialPermissions, previousContent: job.candidates.first.map { $0.record.content })
+        } catch let error where !isSinkSide(error, state) {
+            skip(job.path, error, state)
+            return
+        }
+        _ = try Self.fill(fill, state)
     }
 
     /// Copies and hashes the file, sets its metadata, lets the index swap
