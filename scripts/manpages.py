@@ -178,7 +178,8 @@ Show the progress line even when stderr is not a terminal.
 P["emu-checkout"] = ("restore the source, some paths, or a directory from a snapshot", r"\fBemu checkout\fR \fIREF\fR [\fB\-\-\fR \fIPATH\fR...] [\fB\-\-to\fR \fIDIR\fR] [\fB\-n\fR] [\fB\-f\fR]",
 r"""Makes the source (or \fIDIR\fR, or only the named \fIPATH\fRs) equal to the snapshot: its files are written, files it does not
 hold are removed; the source's \fB.emu/\fR, its excluded paths and a sink inside it are left alone. Each file is written under a
-temporary name and renamed into place, so an interrupted checkout leaves whole files only.
+temporary name (into an empty directory, with no name at all where the filesystem allows) and put in place whole, so an
+interrupted checkout leaves whole files only.
 .PP
 Checkout never destroys data that no snapshot holds: when a file it would overwrite or remove differs from the sink's newest snapshot,
 it refuses, names the files (up to 20, then a count), changes nothing and exits 1. Nothing read from a sink can make it write outside

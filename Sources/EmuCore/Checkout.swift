@@ -87,7 +87,7 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
         }
     }
     let apply = Restorer(mode: .apply, snapshot: try sink.openRecords(snapshot), guardRecords: nil, scopes: options.paths,
-                         targetRoot: targetRoot, writesInPlace: targetIsEmpty, leavesAlone: leavesAlone, observer: observer, reportsPlans: true)
+                         targetRoot: targetRoot, targetWasEmpty: targetIsEmpty, leavesAlone: leavesAlone, observer: observer, reportsPlans: true)
     try apply.run(tree: try sink.openTree(snapshot))
     try targetRoot?.descriptor.syncFileSystem(path: targetRoot?.path ?? [])
     return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, removed: apply.removed, target: targetPath)

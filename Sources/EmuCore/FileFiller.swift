@@ -1,15 +1,25 @@
 import EmuPOSIX
 import SystemPackage
 
-/// Fills new files on a second core: the walk creates each file (so that
-/// every change to a directory's entries happens before the walk sets the
-/// directory's mtime) and hands over both descriptors; this thread copies
-/// the data in the kernel, sets the file's metadata and closes them.
+/// Fills new files on a second core, for a checkout into an empty
+/// directory. The walk creates each file under a temporary name and hands
+/// over both descriptors; this thread copies the data in the kernel, sets
+/// the file's metadata and puts it in place: it links a file made with no
+/// name (O_TMPFILE), else renames the temporary name. A finished
+/// directory's metadata comes through here too, after its files' renames,
+/// so that its mtime is the last change to it.
 ///
 /// The first error stops it; the walk hears of it at its next hand-over or
 /// at `finish`.
 final class FileFiller {
-    struct Job: @unchecked Sendable {
+    enum Step {
+        case file(FileJob)
+        case directory(DirectoryJob)
+        /// Answers once every step before it is taken.
+        case barrier(Handoff<Bool>)
+    }
+
+    struct FileJob {
         var input: FileDescriptor
         var output: FileDescriptor
         var inputPath: [UInt8]
@@ -18,12 +28,42 @@ final class FileFiller {
         /// Whether the xattrs (and ACLs) must be read from `input` first.
         var readsAttributes: Bool
         var created: EntryMetadata.Created?
+        var placement: Placement
+        /// Whether the walk copied the data already (the filler then sets metadata and places it).
+        var isCopied = false
+
+        /// Removes what a file that will not be placed left behind.
+        func discard() {
+            close()
+            if case .rename(let directory, let temporary, _) = placement { try? directory.remove(temporary) }
+        }
+
+        func close() {
+            input.closeIgnoringErrors()
+            output.closeIgnoringErrors()
+        }
     }
 
-    private let handoff = Handoff<[Job]>(capacity: 4)
+    /// Where a filled file goes once whole.
+    enum Placement {
+        /// Made with no name: linked under `name`.
+        case link(DirectoryHandle, name: FileName)
+        /// Made under `temporary`: renamed to `name`.
+        case rename(DirectoryHandle, temporary: FileName, name: FileName)
+    }
+
+    struct DirectoryJob {
+        var target: DirectoryHandle
+        var tree: DirectoryHandle
+        var metadata: EntryMetadata
+        var readsAttributes: Bool
+        var created: EntryMetadata.Created?
+    }
+
+    private let handoff = Handoff<[Transfer<Step>]>(capacity: 4)
     private let worker: WorkerThread
     private let state: State
-    private var pending: [Job] = []
+    private var pending: [Transfer<Step>] = []
     /// Few enough that the descriptors in flight stay far from the limit.
     static let batchSize = 16
 
@@ -37,17 +77,17 @@ final class FileFiller {
         self.state = state
         worker = WorkerThread {
             let copier = DataCopier()
-            // After a failure the queued files are only closed.
-            while let jobs = handoff.receive() {
-                for job in jobs {
-                    if state.failure == nil {
-                        do { try Self.fill(job, copier: copier) } catch {
-                            state.failure = error
-                            handoff.close()
-                        }
+            // After a failure the queued files are only closed (their temporary names removed).
+            while let steps = handoff.receive() {
+                for step in steps {
+                    guard state.failure == nil else {
+                        Self.release(step.value)
+                        continue
                     }
-                    job.input.closeIgnoringErrors()
-                    job.output.closeIgnoringErrors()
+                    do { try Self.take(step.value, copier: copier) } catch {
+                        state.failure = error
+                        handoff.close()
+                    }
                 }
             }
         }
@@ -58,25 +98,63 @@ final class FileFiller {
         worker.join()
     }
 
-    static func fill(_ job: Job, copier: DataCopier) throws {
-        _ = try copier.copyInKernel(from: job.input, to: job.output, sourcePath: job.inputPath, destinationPath: job.outputPath)
+    static func release(_ step: Step) {
+        switch step {
+        case .file(let job): job.discard()
+        case .barrier(let done): done.close()
+        case .directory: break
+        }
+    }
+
+    static func take(_ step: Step, copier: DataCopier) throws {
+        switch step {
+        case .file(let job):
+            do {
+                try fill(job, copier: copier)
+                CrashPoint.reach("checkout.before-place")
+                switch job.placement {
+                case .link(let directory, let name): try directory.linkAnonymous(job.output, as: name)
+                case .rename(let directory, let temporary, let name): try directory.rename(temporary, to: directory, as: name)
+                }
+            } catch {
+                job.discard()
+                throw error
+            }
+            job.close()
+        case .directory(let job):
+            var metadata = job.metadata
+            if job.readsAttributes {
+                metadata.attributes = try ExtendedAttributes.read(.descriptor(job.tree.descriptor), path: job.tree.path)
+            }
+            try metadata.apply(to: .open(job.target.descriptor, path: job.target.path),
+                               aclSource: .open(job.tree.descriptor, path: job.tree.path), created: job.created)
+        case .barrier(let done):
+            done.send(true)
+        }
+    }
+
+    /// Copies the data and sets the metadata of an open file.
+    static func fill(_ job: FileJob, copier: DataCopier) throws {
+        if !job.isCopied {
+            _ = try copier.copyInKernel(from: job.input, to: job.output, sourcePath: job.inputPath, destinationPath: job.outputPath)
+        }
         var metadata = job.metadata
         if job.readsAttributes { metadata.attributes = try ExtendedAttributes.read(.descriptor(job.input), path: job.inputPath) }
         try metadata.apply(to: .open(job.output, path: job.outputPath), aclSource: .open(job.input, path: job.inputPath),
                            created: job.created)
     }
 
-    /// Queues a file; its descriptors are the filler's from now on.
-    func add(_ job: Job) throws {
-        pending.append(job)
+    /// Queues a step; a file's descriptors are the filler's from now on.
+    func add(_ step: Step) throws {
+        pending.append(Transfer(step))
         if pending.count >= Self.batchSize { try send() }
     }
 
     private func send() throws {
-        let jobs = pending
+        let steps = pending
         pending.removeAll(keepingCapacity: true)
-        guard handoff.send(jobs) else {
-            for job in jobs { job.input.closeIgnoringErrors(); job.output.closeIgnoringErrors() }
+        guard handoff.send(steps) else {
+            for step in steps { Self.release(step.value) }
             throw stopped()
         }
     }
@@ -86,7 +164,16 @@ final class FileFiller {
         return state.failure ?? EmuError.failed("the checkout's copying thread stopped", fix: "run the checkout again")
     }
 
-    /// Waits until every queued file is filled.
+    /// Waits until every queued step is taken: for a file with other names,
+    /// whose first name must be in place before the next is linked to it.
+    func drain() throws {
+        let done = Handoff<Bool>(capacity: 1)
+        pending.append(Transfer(.barrier(done)))
+        try send()
+        guard done.receive() != nil else { throw stopped() }
+    }
+
+    /// Waits until every queued step is taken, and stops the thread.
     func finish() throws {
         if !pending.isEmpty { try send() }
         handoff.close()

@@ -44,7 +44,9 @@ struct ManifestCursor {
 /// It runs twice: `check` changes nothing, and lists the target entries it
 /// would overwrite or remove that differ from the sink's newest snapshot
 /// (`guardRecords`) — data no snapshot holds; `apply` then does the work.
-/// Every file is written under a temporary name and renamed into place.
+/// Into a directory that was empty only `apply` runs, and a `FileFiller`
+/// copies on the second core. Every file is written under a temporary name
+/// and renamed into place.
 final class Restorer {
     enum Mode { case check, apply }
 
@@ -72,25 +74,23 @@ final class Restorer {
     let processID = getpid()
     /// Nil only for a dry run into a directory that does not exist yet.
     let targetRoot: DirectoryHandle?
-    /// A target that was empty: nothing to replace, so each file is written
-    /// under its own name, not a temporary one renamed over it.
-    let writesInPlace: Bool
     /// Whether new entries take this process's owner and group (the target
     /// root has no setgid bit or default ACL to hand down): then a chown is
     /// needed only for entries owned by others.
     let createsAsSelf: Bool
-    /// Fills the files of an empty target on the second core.
+    /// Fills the files of a target that was empty on the second core.
     let filler: FileFiller?
     /// Whether a record without an attributes digest means "no xattrs": a
     /// manifest's does; a scanned tree's (emu 0.2.5) records have no digests.
     let recordsKnowAttributes: Bool
 
     static let temporaryPrefix = Array(".emu-checkout.".utf8)
+    /// Files from this size on are copied by the filler, not the walk.
+    static let largeFile: Int64 = 64 * 1024
 
     init(mode: Mode, snapshot: RecordReader, guardRecords: ManifestLookup?, scopes: [RelativePath], targetRoot: DirectoryHandle?,
-         writesInPlace: Bool = false, leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver, reportsPlans: Bool) {
-        self.writesInPlace = writesInPlace
-        filler = mode == .apply && writesInPlace ? FileFiller() : nil
+         targetWasEmpty: Bool = false, leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver, reportsPlans: Bool) {
+        filler = mode == .apply && targetWasEmpty ? FileFiller() : nil
         recordsKnowAttributes = !(snapshot is TreeScanner)
         createsAsSelf = targetRoot.map(EntryMetadata.Created.handsDownNothing) ?? false
         self.mode = mode
@@ -124,10 +124,10 @@ final class Restorer {
             throw damaged("it does not start with the root directory")
         }
         try restoreChildren(of: targetRoot, tree: tree, path: .root, inScope: scopes.isEmpty)
-        try filler?.finish()
         if mode == .apply, scopes.isEmpty, let tree, let targetRoot {
             try applyDirectoryMetadata(rootRecord, to: targetRoot, from: tree)
         }
+        try filler?.finish()
     }
 
     // MARK: The walk
@@ -293,18 +293,21 @@ final class Restorer {
         plan(path, .write)
         guard mode == .apply, let target, let tree else { return }
         if let current, current.kind == .directory { try target.removeTree(name) }
-        let temporary = writesInPlace ? name : temporaryName()
+        let temporary = temporaryName()
         do {
             switch record.kind {
             case .regular:
-                if let leader = record.hardlinkLeader, scope(of: leader) == .inside {
-                    try targetRoot!.link(path: leader, to: target, as: temporary)
-                } else {
-                    try copyFile(name, record: record, from: tree, to: target, as: temporary)
-                }
                 filesWritten += 1
                 bytesWritten += record.size
                 observer.progressed(files: filesWritten, bytes: bytesWritten)
+                if let leader = record.hardlinkLeader, scope(of: leader) == .inside {
+                    try filler?.drain()  // the first name is in place
+                    try targetRoot!.link(path: leader, to: target, as: temporary)
+                } else if filler != nil {
+                    return try copyFile(name, record: record, from: tree, to: target, as: temporary)  // renamed into place there
+                } else {
+                    try copyFile(name, record: record, from: tree, to: target, as: temporary)
+                }
             case .symlink:
                 try target.makeSymlink(temporary, target: record.symlinkTarget ?? [])
                 try EntryMetadata(record, attributes: []).apply(to: .entry(target, temporary, .symlink), aclSource: nil)
@@ -320,41 +323,64 @@ final class Restorer {
             default:
                 throw damaged("\(path) has a type that cannot be restored")
             }
-            if temporary != name {
-                try target.rename(temporary, to: target, as: name)
-                // rename(2) between two names of one inode succeeds and does nothing.
-                if record.hardlinkLeader != nil { try? target.remove(temporary) }
-            }
+            try target.rename(temporary, to: target, as: name)
+            // rename(2) between two names of one inode succeeds and does nothing.
+            if record.hardlinkLeader != nil { try? target.remove(temporary) }
         } catch {
             try? target.remove(temporary)
             throw error
         }
     }
 
+    /// Copies a file under `temporary`, for the caller to rename. With a
+    /// filler, the filler copies and places it: made with no name where the
+    /// filesystem can (it appears only whole), else under `temporary`.
     func copyFile(_ name: FileName, record: ManifestRecord, from tree: DirectoryHandle, to target: DirectoryHandle, as temporary: FileName) throws {
         let permissions = EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: false)
         let input = try tree.openForReading(name)
         let output: FileDescriptor
-        do { output = try target.createFile(temporary, permissions: permissions) } catch {
+        let placement: FileFiller.Placement
+        do {
+            if filler != nil, let anonymous = try target.createAnonymousFile(permissions: permissions) {
+                (output, placement) = (anonymous, .link(target, name: name))
+            } else {
+                (output, placement) = (try target.createFile(temporary, permissions: permissions),
+                                       .rename(target, temporary: temporary, name: name))
+            }
+        } catch {
             input.closeIgnoringErrors()
             throw error
         }
-        let job = FileFiller.Job(
+        var job = FileFiller.FileJob(
             input: input, output: output, inputPath: tree.childPath(name), outputPath: target.childPath(name),
             metadata: EntryMetadata(record, attributes: []),
             readsAttributes: record.attributes != nil || !recordsKnowAttributes,
-            created: createdAsSelf(permissions))
-        if let filler { return try filler.add(job) }
-        defer {
-            input.closeIgnoringErrors()
-            output.closeIgnoringErrors()
+            created: createdAsSelf(permissions), placement: placement)
+        if let filler {
+            // The cores share the work: the walk copies small files (in the kernel), the filler large
+            // ones, and it sets metadata and places every file.
+            if record.size < Self.largeFile {
+                do { _ = try copier.copyInKernel(from: input, to: output, sourcePath: job.inputPath, destinationPath: job.outputPath) } catch {
+                    job.discard()
+                    throw error
+                }
+                job.isCopied = true
+            }
+            return try filler.add(.file(job))
         }
+        defer { job.close() }
         try FileFiller.fill(job, copier: copier)
     }
 
+    /// Sets a finished directory's metadata: after its files are renamed into place, when a filler renames them.
     func applyDirectoryMetadata(_ record: ManifestRecord, to target: DirectoryHandle, from tree: DirectoryHandle,
                                 created: EntryMetadata.Created? = nil) throws {
-        let attributes = record.attributes == nil && recordsKnowAttributes ? [] : try ExtendedAttributes.read(.descriptor(tree.descriptor), path: tree.path)
+        let readsAttributes = record.attributes != nil || !recordsKnowAttributes
+        if let filler {
+            return try filler.add(.directory(.init(target: target, tree: tree, metadata: EntryMetadata(record, attributes: []),
+                                                   readsAttributes: readsAttributes, created: created)))
+        }
+        let attributes = readsAttributes ? try ExtendedAttributes.read(.descriptor(tree.descriptor), path: tree.path) : []
         try EntryMetadata(record, attributes: attributes).apply(
             to: .open(target.descriptor, path: target.path),
             aclSource: .open(tree.descriptor, path: tree.path),

@@ -125,6 +125,27 @@ public final class DirectoryHandle {
         return FileDescriptor(rawValue: created)
     }
 
+    /// Creates a file with no name in this directory (O_TMPFILE): it appears
+    /// only when `linkAnonymous` names it, whole. Nil where the filesystem
+    /// cannot make one.
+    public func createAnonymousFile(permissions: UInt32) throws -> FileDescriptor? {
+        let flags = O_WRONLY | EMU_O_TMPFILE | EMU_O_CLOEXEC
+        switch valueOrErrno({ emu_openat(fd, ".", flags, mode_t(permissions)) }) {
+        case .success(let created): return FileDescriptor(rawValue: created)
+        case .failure(.notSupported), .failure(.isDirectory), .failure(.invalidArgument), .failure(.noSuchFileOrDirectory):
+            return nil
+        case .failure(let error): throw FileSystemError("create", path, error)
+        }
+    }
+
+    /// Gives a file made by `createAnonymousFile` its name here.
+    public func linkAnonymous(_ file: FileDescriptor, as name: FileName) throws {
+        let procPath = "/proc/self/fd/\(file.rawValue)"
+        _ = try valueOrErrno {
+            procPath.withCString { old in name.withCString { linkat(AT_FDCWD, old, fd, $0, EMU_AT_SYMLINK_FOLLOW) } }
+        }.get("link", childPath(name))
+    }
+
     /// Opens an existing entry with O_PATH, for calls that need a descriptor
     /// of a symlink or device without opening it for I/O.
     public func openPath(_ name: FileName) throws -> FileDescriptor {

@@ -46,6 +46,8 @@ extern const int EMU_O_NOATIME;
 extern const int EMU_O_DIRECTORY;
 extern const int EMU_O_NOFOLLOW;
 extern const int EMU_O_CLOEXEC;
+extern const int EMU_O_TMPFILE;
+extern const int EMU_AT_SYMLINK_FOLLOW;
 extern const int EMU_AT_SYMLINK_NOFOLLOW;
 extern const int EMU_AT_REMOVEDIR;
 extern const int EMU_AT_EMPTY_PATH;
