@@ -123,8 +123,8 @@ final class Archiver {
         earlier = bases.map { EarlierDirectory(root: $0.tree) }
         try archiveChildren(of: root, into: staging, path: .root)
         if let staging {
-            try finisher.submit(.directory(.init(path: .root, target: staging, source: root,
-                                                 metadata: EntryMetadata(record, attributes: attributes), created: nil)))
+            try finisher.submit(.directory(.root, FinishedDirectory(target: staging, source: root,
+                                                                    metadata: EntryMetadata(record, attributes: attributes))))
         }
         try finisher.finish()
         let finished = finisher.state
@@ -226,9 +226,9 @@ final class Archiver {
             try archiveChildren(of: child, into: childTarget, path: path)
         }
         if let childTarget {
-            try finisher.submit(.directory(.init(path: path, target: childTarget, source: child,
-                                                 metadata: EntryMetadata(record, attributes: attributes),
-                                                 created: created(initialPermissions))))
+            try finisher.submit(.directory(path, FinishedDirectory(target: childTarget, source: child,
+                                                                   metadata: EntryMetadata(record, attributes: attributes),
+                                                                   created: created(initialPermissions))))
         }
     }
 

@@ -2,6 +2,24 @@ import EmuPOSIX
 import Glibc
 import SystemPackage
 
+/// A directory whose entries are all made, and the metadata it gets last
+/// (after them, since each entry made moves its mtime).
+struct FinishedDirectory {
+    var target: DirectoryHandle
+    /// Where its ACLs come from, and its xattrs when `readsAttributes`.
+    var source: DirectoryHandle
+    var metadata: EntryMetadata
+    var readsAttributes = false
+    var created: EntryMetadata.Created?
+
+    func apply() throws {
+        var metadata = metadata
+        if readsAttributes { metadata.attributes = try ExtendedAttributes.read(.descriptor(source.descriptor), path: source.path) }
+        try metadata.apply(to: .open(target.descriptor, path: target.path), aclSource: .open(source.descriptor, path: source.path),
+                           created: created)
+    }
+}
+
 /// What lives in an inode besides the data: applied to a new entry in one
 /// order — owner (which clears setuid bits), mode, xattrs, ACLs (which
 /// refine the mode), and the mtime last, since every other change moves it.

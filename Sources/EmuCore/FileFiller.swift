@@ -14,9 +14,7 @@ import SystemPackage
 final class FileFiller {
     enum Step {
         case file(FileJob)
-        case directory(DirectoryJob)
-        /// Answers once every step before it is taken.
-        case barrier(Handoff<Bool>)
+        case directory(FinishedDirectory)
     }
 
     struct FileJob {
@@ -52,58 +50,14 @@ final class FileFiller {
         case rename(DirectoryHandle, temporary: FileName, name: FileName)
     }
 
-    struct DirectoryJob {
-        var target: DirectoryHandle
-        var tree: DirectoryHandle
-        var metadata: EntryMetadata
-        var readsAttributes: Bool
-        var created: EntryMetadata.Created?
-    }
-
-    private let handoff = Handoff<[Transfer<Step>]>(capacity: 4)
-    private let worker: WorkerThread
-    private let state: State
-    private var pending: [Transfer<Step>] = []
-    /// Few enough that the descriptors in flight stay far from the limit.
-    static let batchSize = 16
-
-    final class State: @unchecked Sendable {
-        var failure: Error? = nil
-    }
+    private let steps: StepThread<Step>
 
     init() {
-        let handoff = handoff
-        let state = State()
-        self.state = state
-        worker = WorkerThread {
-            let copier = DataCopier()
-            // After a failure the queued files are only closed (their temporary names removed).
-            while let steps = handoff.receive() {
-                for step in steps {
-                    guard state.failure == nil else {
-                        Self.release(step.value)
-                        continue
-                    }
-                    do { try Self.take(step.value, copier: copier) } catch {
-                        state.failure = error
-                        handoff.close()
-                    }
-                }
-            }
-        }
-    }
-
-    deinit {
-        handoff.close()
-        worker.join()
-    }
-
-    static func release(_ step: Step) {
-        switch step {
-        case .file(let job): job.discard()
-        case .barrier(let done): done.close()
-        case .directory: break
-        }
+        let copier = DataCopier()
+        // Few files a batch, so that the descriptors in flight stay far from the limit.
+        steps = StepThread(threaded: true, stepsPerBatch: 16,
+                           take: { try Self.take($0, copier: copier) },
+                           release: { if case .file(let job) = $0 { job.discard() } })
     }
 
     static func take(_ step: Step, copier: DataCopier) throws {
@@ -121,15 +75,8 @@ final class FileFiller {
                 throw error
             }
             job.close()
-        case .directory(let job):
-            var metadata = job.metadata
-            if job.readsAttributes {
-                metadata.attributes = try ExtendedAttributes.read(.descriptor(job.tree.descriptor), path: job.tree.path)
-            }
-            try metadata.apply(to: .open(job.target.descriptor, path: job.target.path),
-                               aclSource: .open(job.tree.descriptor, path: job.tree.path), created: job.created)
-        case .barrier(let done):
-            done.send(true)
+        case .directory(let directory):
+            try directory.apply()
         }
     }
 
@@ -145,39 +92,12 @@ final class FileFiller {
     }
 
     /// Queues a step; a file's descriptors are the filler's from now on.
-    func add(_ step: Step) throws {
-        pending.append(Transfer(step))
-        if pending.count >= Self.batchSize { try send() }
-    }
-
-    private func send() throws {
-        let steps = pending
-        pending.removeAll(keepingCapacity: true)
-        guard handoff.send(steps) else {
-            for step in steps { Self.release(step.value) }
-            throw stopped()
-        }
-    }
-
-    private func stopped() -> Error {
-        worker.join()
-        return state.failure ?? EmuError.failed("the checkout's copying thread stopped", fix: "run the checkout again")
-    }
+    func add(_ step: Step) throws { try steps.submit(step) }
 
     /// Waits until every queued step is taken: for a file with other names,
     /// whose first name must be in place before the next is linked to it.
-    func drain() throws {
-        let done = Handoff<Bool>(capacity: 1)
-        pending.append(Transfer(.barrier(done)))
-        try send()
-        guard done.receive() != nil else { throw stopped() }
-    }
+    func drain() throws { try steps.drain() }
 
     /// Waits until every queued step is taken, and stops the thread.
-    func finish() throws {
-        if !pending.isEmpty { try send() }
-        handoff.close()
-        worker.join()
-        if let failure = state.failure { throw failure }
-    }
+    func finish() throws { try steps.finish() }
 }

@@ -13,8 +13,7 @@ import SystemPackage
 /// directory's own step), so a directory's mtime, set by its step, is final.
 ///
 /// Without a thread (a dry run) each step is taken as it is submitted. A
-/// sink-side error stops the thread; the walk hears of it at its next
-/// submission or at `finish`.
+/// sink-side error stops the thread (see `StepThread`).
 final class PushFinisher {
     enum Step {
         /// A record to write as it is; `isFile` counts it as a file.
@@ -23,11 +22,10 @@ final class PushFinisher {
         case wouldCopy(ManifestRecord, CopyReason)
         case fill(FillJob)
         case link(LinkJob)
-        case directory(DirectoryJob)
+        /// A directory's metadata, once its entries are made.
+        case directory(RelativePath, FinishedDirectory)
         case skipped(RelativePath, Error)
         case noted(RelativePath, String)
-        /// Answers once every step before it is taken.
-        case barrier(Handoff<Bool>)
     }
 
     /// A file the walk created empty, with the source open beside it.
@@ -65,15 +63,6 @@ final class PushFinisher {
         var candidates: [(directory: DirectoryHandle, record: ManifestRecord, isResume: Bool)]
     }
 
-    /// A directory whose entries are all made.
-    struct DirectoryJob {
-        var path: RelativePath
-        var target: DirectoryHandle
-        var source: DirectoryHandle
-        var metadata: EntryMetadata
-        var created: EntryMetadata.Created?
-    }
-
     /// What the finishing side owns; only one thread touches it at a time.
     final class State: @unchecked Sendable {
         let writer: ManifestWriter?
@@ -87,7 +76,6 @@ final class PushFinisher {
         var bytesOwned: Int64 = 0
         var reusedFromIndex = false
         var lastFlush = monotonicSeconds()
-        var failure: Error? = nil
 
         init(writer: ManifestWriter?, index: ContentIndex?, observer: PushObserver, sinkPrefix: [UInt8], createsAsSelf: Bool) {
             self.writer = writer
@@ -99,116 +87,48 @@ final class PushFinisher {
     }
 
     let state: State
-    private let handoff: Handoff<[Transfer<Step>]>?
-    private let worker: WorkerThread?
-    private var pending: [Transfer<Step>] = []
-    private var pendingDescriptors = 0
+    private let steps: StepThread<Step>
+    /// The directory of the last step submitted: a queued step keeps its
+    /// directories open, so they count when they change.
     private var lastDirectory: DirectoryHandle? = nil
-    /// Bounds the descriptors queued: two a file being filled, three (source,
-    /// target, earlier tree) a directory.
-    static let descriptorsPerBatch = 64
-    static let stepsPerBatch = 256
 
     init(_ state: State, threaded: Bool) {
         self.state = state
-        guard threaded else {
-            handoff = nil
-            worker = nil
-            return
-        }
-        let handoff = Handoff<[Transfer<Step>]>(capacity: 4)
-        self.handoff = handoff
-        worker = WorkerThread {
-            while let steps = handoff.receive() {
-                for step in steps {
-                    guard state.failure == nil else {
-                        Self.release(step.value)
-                        continue
-                    }
-                    do { try Self.take(step.value, state) } catch {
-                        state.failure = error
-                        handoff.close()
-                    }
-                }
-            }
-        }
-    }
-
-    deinit {
-        handoff?.close()
-        worker?.join()
+        // Batches hold few enough descriptors to stay far from the limit:
+        // two a file being filled, three (source, target, earlier tree) a directory.
+        steps = StepThread(threaded: threaded, stepsPerBatch: 256, weightPerBatch: 64,
+                           take: { try Self.take($0, state) },
+                           release: { if case .fill(let job) = $0 { job.close() } })
     }
 
     func submit(_ step: Step) throws {
-        guard let handoff else { return try Self.take(step, state) }
-        pending.append(Transfer(step))
-        // A queued step keeps its directories open: count them when they change.
+        var descriptors = 0
         let directory: DirectoryHandle? = switch step {
         case .fill(let job): job.target
         case .link(let job): job.target
-        case .directory(let job): job.target
+        case .directory(_, let directory): directory.target
         default: nil
         }
         if let directory, directory !== lastDirectory {
             lastDirectory = directory
-            pendingDescriptors += 3
+            descriptors += 3
         }
-        if case .fill = step { pendingDescriptors += 2 }
-        if pendingDescriptors >= Self.descriptorsPerBatch || pending.count >= Self.stepsPerBatch { try send(handoff) }
+        if case .fill = step { descriptors += 2 }
+        try steps.submit(step, weight: descriptors)
     }
 
-    private func send(_ handoff: Handoff<[Transfer<Step>]>) throws {
-        let steps = pending
-        pending.removeAll(keepingCapacity: true)
-        pendingDescriptors = 0
-        lastDirectory = nil
-        guard handoff.send(steps) else {
-            for step in steps { Self.release(step.value) }
-            throw stopped()
-        }
-    }
-
-    private func stopped() -> Error {
-        worker?.join()
-        return state.failure ?? EmuError.failed("the push's finishing thread stopped", fix: "push again")
-    }
-
-    /// Waits until every step submitted so far is taken: then the caller may
-    /// take one itself (`fillNow`).
-    func drain() throws {
-        guard let handoff else { return }
-        let done = Handoff<Bool>(capacity: 1)
-        pending.append(Transfer(.barrier(done)))
-        try send(handoff)
-        guard done.receive() != nil else { throw stopped() }
-    }
-
-    /// Fills a file now, on the calling thread, and returns its record: for
-    /// a file with other names, whose inode later names must link to.
+    /// Fills a file now, on the calling thread, once every step before it is
+    /// taken, and returns its record: for a file with other names, whose
+    /// inode later names must link to.
     func fillNow(_ job: FillJob) throws -> ManifestRecord? {
-        try drain()
+        try steps.drain()
         return try Self.fill(job, state)
     }
 
     /// Takes the remaining steps and stops the thread.
-    func finish() throws {
-        if let handoff {
-            if !pending.isEmpty { try send(handoff) }
-            handoff.close()
-            worker?.join()
-        }
-        if let failure = state.failure { throw failure }
-    }
+    func finish() throws { try steps.finish() }
 
     // MARK: Steps
-
-    static func release(_ step: Step) {
-        switch step {
-        case .fill(let job): job.close()
-        case .barrier(let done): done.close()
-        default: break
-        }
-    }
 
     static func take(_ step: Step, _ state: State) throws {
         switch step {
@@ -224,19 +144,14 @@ final class PushFinisher {
             _ = try fill(job, state)
         case .link(let job):
             try link(job, state)
-        case .directory(let job):
-            do {
-                try job.metadata.apply(to: .open(job.target.descriptor, path: job.target.path),
-                                       aclSource: .open(job.source.descriptor, path: job.source.path), created: job.created)
-            } catch let error where !isSinkSide(error, state) {
-                skip(job.path, error, state)
+        case .directory(let path, let directory):
+            do { try directory.apply() } catch let error where !isSinkSide(error, state) {
+                skip(path, error, state)
             }
         case .skipped(let path, let error):
             skip(path, error, state)
         case .noted(let path, let message):
             state.observer.noted(path, message)
-        case .barrier(let done):
-            done.send(true)
         }
     }
 

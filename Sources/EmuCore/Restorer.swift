@@ -372,19 +372,13 @@ final class Restorer {
         try FileFiller.fill(job, copier: copier)
     }
 
-    /// Sets a finished directory's metadata: after its files are renamed into place, when a filler renames them.
+    /// Sets a finished directory's metadata: after its files are placed, when a filler places them.
     func applyDirectoryMetadata(_ record: ManifestRecord, to target: DirectoryHandle, from tree: DirectoryHandle,
                                 created: EntryMetadata.Created? = nil) throws {
-        let readsAttributes = record.attributes != nil || !recordsKnowAttributes
-        if let filler {
-            return try filler.add(.directory(.init(target: target, tree: tree, metadata: EntryMetadata(record, attributes: []),
-                                                   readsAttributes: readsAttributes, created: created)))
-        }
-        let attributes = readsAttributes ? try ExtendedAttributes.read(.descriptor(tree.descriptor), path: tree.path) : []
-        try EntryMetadata(record, attributes: attributes).apply(
-            to: .open(target.descriptor, path: target.path),
-            aclSource: .open(tree.descriptor, path: tree.path),
-            created: created)
+        let directory = FinishedDirectory(target: target, source: tree, metadata: EntryMetadata(record, attributes: []),
+                                          readsAttributes: record.attributes != nil || !recordsKnowAttributes, created: created)
+        if let filler { return try filler.add(.directory(directory)) }
+        try directory.apply()
     }
 
     /// What an entry this checkout made with `permissions` has, when that is known.
