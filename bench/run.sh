@@ -57,6 +57,9 @@ measure() {
   echo "$corpus $name $tool $wall $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }') $rss" >> "$results/times"
 }
 stored() { du -sb "$1" | cut -f1; }
+# warm DIR: reads every file once, so that each tool restores from a warm
+# cache (otherwise the tree written longest ago, emu's, is the coldest).
+warm() { find "$1/" -type f -print0 | xargs -0r cat > /dev/null; }
 record_bytes() { echo "$corpus $1 $2 $3" >> "$results/bytes"; }
 rsync_opts=(-aHAX --delete --exclude=/.emu)
 
@@ -122,10 +125,13 @@ mutation_pushes() {
 # Restoring the newest snapshot into an empty directory; each copy removed once measured.
 restores() {
   for i in $(seq "$runs"); do
+    warm "$work/emu$runs/Latest"
     measure restore emu "$emu" checkout HEAD --to "$work/out" -q -S "$work/source"
     rm -rf "$work/out"
+    warm "$last_rsync"
     measure restore rsync rsync -aHAX "$last_rsync/" "$work/out/"
     rm -rf "$work/out"
+    warm "$last_floor"
     measure restore floor "$floor" restore "$last_floor" "$work/out"
     rm -rf "$work/out"
   done
@@ -176,6 +182,7 @@ for corpus in $corpora; do
       python3 "$here/mutate.py" "$work/source" 2 >/dev/null
       sleep 1
       measure mutation emu "$emu" push -q -S "$work/source"
+      warm "$work/emu1/Latest"
       measure restore emu "$emu" checkout HEAD --to "$work/out" -q -S "$work/source"
       measure diff emu "$emu" diff HEAD~1 HEAD -S "$work/source"
       measure verify emu "$emu" verify HEAD -q -S "$work/source" ;;

@@ -96,7 +96,8 @@ public final class DiffSide {
 }
 
 /// Compares two states path by path, as streams: memory holds one record of
-/// each side, plus the added and deleted files' digests for pairing renames.
+/// each side, plus the added and deleted files' digests for pairing renames
+/// and the added files' index keys (it grows with the changes, not the files).
 /// Changes come out sorted by path (a rename at its new path).
 public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativePath] = [], emit: (Change) throws -> Void) throws -> DiffSummary {
     func inScope(_ path: RelativePath) -> Bool {
@@ -117,27 +118,32 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
     }
     var renamedFrom: [RelativePath: RelativePath] = [:]
     var renamedAway: Set<RelativePath> = []
+    // Each added file takes the next deleted file of its content not taken yet.
+    var taken: [ContentHash: Int] = [:]
     // Which added files the sink stores no new inode for: their content and
     // inode metadata (the content index's key) are on the old side too. The
-    // added files' keys are taken now; the old side's, of the sizes added
-    // only, as pass 2 reads it; the bytes are settled after.
+    // added files' keys are taken now; pass 2 looks for them among the old
+    // side's files of the same size and content; the bytes are settled after.
     let addedSizes = Set(addedFiles.map(\.size))
     var addedKeys: [(key: FileName, size: Int64)] = []
-    var oldKeys: Set<FileName> = []
+    var addedContents: Set<ContentHash> = []
     for var added in addedFiles {
         guard let hash = try added.content ?? new.scanner?.contentHash(of: added.path) else { continue }
         added.content = hash
         if added.attributes == nil { added.attributes = try new.attributes(added) }
-        let key = ContentIndex.location(of: added)?.name
-        if deletedSizes.contains(added.size), let candidates = deletedByHash[hash],
-           let from = candidates.first(where: { !renamedAway.contains($0) }) {
+        if deletedSizes.contains(added.size), let candidates = deletedByHash[hash], taken[hash, default: 0] < candidates.count {
+            let from = candidates[taken[hash, default: 0]]
+            taken[hash, default: 0] += 1
             renamedFrom[added.path] = from
             renamedAway.insert(from)
-        } else if let key {
+        } else if let key = ContentIndex.location(of: added)?.name {
             addedKeys.append((key, added.size))
+            addedContents.insert(hash)
         }
     }
     addedFiles = []
+    let wantedKeys = Set(addedKeys.map(\.key))
+    var heldKeys: Set<FileName> = []
 
     // Pass 2: every change, in path order.
     var summary = DiffSummary()
@@ -154,10 +160,11 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
         try emit(change)
     }
     try merge(old, new) { o, n in
-        if var record = o, record.kind == .regular, addedSizes.contains(record.size) {
-            record.content = try old.contentHash(record)
+        if var record = o, record.kind == .regular, addedSizes.contains(record.size),
+           let content = try old.contentHash(record), addedContents.contains(content) {
+            record.content = content
             record.attributes = try old.attributes(record)
-            if let key = ContentIndex.location(of: record)?.name { oldKeys.insert(key) }
+            if let key = ContentIndex.location(of: record)?.name, wantedKeys.contains(key) { heldKeys.insert(key) }
         }
         let path = (o ?? n)!.path
         guard inScope(path) else { return }
@@ -176,7 +183,7 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
             break
         }
     }
-    for (key, size) in addedKeys where oldKeys.contains(key) { summary.bytesAdded -= size }
+    for (key, size) in addedKeys where heldKeys.contains(key) { summary.bytesAdded -= size }
     summary.unreadable = (old.unreadable + new.unreadable).map { ($0.0, "\($0.1)") }
     return summary
 }

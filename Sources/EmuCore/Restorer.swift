@@ -85,8 +85,6 @@ final class Restorer {
     let recordsKnowAttributes: Bool
 
     static let temporaryPrefix = Array(".emu-checkout.".utf8)
-    /// Files from this size on are copied by the filler, not the walk.
-    static let largeFile: Int64 = 64 * 1024
 
     init(mode: Mode, snapshot: RecordReader, guardRecords: ManifestLookup?, scopes: [RelativePath], targetRoot: DirectoryHandle?,
          targetWasEmpty: Bool = false, leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver, reportsPlans: Bool) {
@@ -357,9 +355,10 @@ final class Restorer {
             readsAttributes: record.attributes != nil || !recordsKnowAttributes,
             created: createdAsSelf(permissions), placement: placement)
         if let filler {
-            // The cores share the work: the walk copies small files (in the kernel), the filler large
-            // ones, and it sets metadata and places every file.
-            if record.size < Self.largeFile {
+            // The cores share the work: the walk copies every other file (in the kernel), the filler
+            // the rest, and the filler sets metadata and places every file. Copies cost per call
+            // more than per byte, so alternating balances them.
+            if filesWritten % 2 == 0 {
                 do { _ = try copier.copyInKernel(from: input, to: output, sourcePath: job.inputPath, destinationPath: job.outputPath) } catch {
                     job.discard()
                     throw error

@@ -23,7 +23,8 @@ public protocol VerifyObserver: AnyObject {
 /// Re-reads snapshots and compares them with their manifests: every entry
 /// present and no other, types, sizes, SHA-256 of every (or a sampled share
 /// of every) file, modes, owners, mtimes, xattrs and ACLs, symlink targets,
-/// hardlink groups. An inode shared by many snapshots is hashed once a run.
+/// hardlink groups. An inode shared by many snapshots is hashed once a run
+/// (of the first 65,536 inodes read; later ones once a snapshot).
 public final class Verifier {
     let samplePercent: Double
     unowned let observer: VerifyObserver
@@ -104,7 +105,7 @@ public final class Verifier {
                     actual = known
                 } else {
                     actual = try scanner.contentHash(name!, in: directory)
-                    hashes[identity] = actual
+                    remember(actual, for: identity)
                     filesRead += 1
                     bytesRead += a.size
                 }
@@ -147,7 +148,7 @@ public final class Verifier {
                 actual = known
             } else {
                 actual = try hashFile(entry, in: bucket, copier: DataCopier()).0
-                hashes[identity] = actual
+                remember(actual, for: identity)
             }
             if actual != expected {
                 problems += 1
@@ -156,6 +157,15 @@ public final class Verifier {
         }
         return problems
     }
+
+    /// Keeps an inode's hash for the other snapshots of this run that share
+    /// it, up to a fixed number of inodes: memory stays flat however many
+    /// files a sink holds (past the limit, a shared inode is read again).
+    func remember(_ hash: ContentHash, for identity: FileIdentity) {
+        if hashes.count < Self.rememberedInodes { hashes[identity] = hash }
+    }
+
+    static let rememberedInodes = 65_536
 
     func sampled(_ path: RelativePath) -> Bool {
         samplePercent >= 100 || Double.random(in: 0..<100) < samplePercent
