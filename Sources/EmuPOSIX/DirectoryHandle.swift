@@ -138,13 +138,25 @@ public final class DirectoryHandle {
         }
     }
 
-    /// Gives a file made by `createAnonymousFile` its name here.
+    /// Gives a file made by `createAnonymousFile` its name here: by its
+    /// descriptor where we may (AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH),
+    /// else through /proc.
     public func linkAnonymous(_ file: FileDescriptor, as name: FileName) throws {
+        if Self.mayLinkByDescriptor {
+            switch valueOrErrno({ name.withCString { linkat(file.rawValue, "", fd, $0, EMU_AT_EMPTY_PATH) } }) {
+            case .success: return
+            case .failure(.noSuchFileOrDirectory), .failure(.notPermitted): break  // no capability after all: /proc
+            case .failure(let error): throw FileSystemError("link", childPath(name), error)
+            }
+        }
         let procPath = "/proc/self/fd/\(file.rawValue)"
         _ = try valueOrErrno {
             procPath.withCString { old in name.withCString { linkat(AT_FDCWD, old, fd, $0, EMU_AT_SYMLINK_FOLLOW) } }
         }.get("link", childPath(name))
     }
+
+    /// Root holds CAP_DAC_READ_SEARCH, which linkat(AT_EMPTY_PATH) wants.
+    static let mayLinkByDescriptor = geteuid() == 0
 
     /// Opens an existing entry with O_PATH, for calls that need a descriptor
     /// of a symlink or device without opening it for I/O.

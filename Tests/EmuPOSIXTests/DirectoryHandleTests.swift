@@ -1,4 +1,5 @@
 import EmuPOSIX
+import Foundation
 import Glibc
 import SystemPackage
 import Testing
@@ -25,6 +26,20 @@ struct DirectoryHandleTests {
         let long = String(repeating: "n", count: 200)
         for i in 0..<2000 { try root.createFile(FileName("\(long)\(i)")).closeIgnoringErrors() }
         #expect(try root.entries().count == 2000)
+    }
+
+    @Test("a file made with no name appears only when linked, whole")
+    func anonymousFile() throws {
+        let dir = TemporaryDirectory()
+        let root = try dir.handle()
+        guard let file = try root.createAnonymousFile(permissions: 0o640) else { return }  // no O_TMPFILE here
+        try file.writeAll(Array("whole".utf8), path: [])
+        #expect(try root.entries().isEmpty)
+        try root.linkAnonymous(file, as: FileName("placed"))
+        file.closeIgnoringErrors()
+        #expect(try root.entries().map(\.name) == [FileName("placed")])
+        #expect(try String(contentsOfFile: dir.path + "/placed", encoding: .utf8) == "whole")
+        #expect(try root.status(FileName("placed")).linkCount == 1)
     }
 
     @Test("a symlink in place of a directory is not followed")

@@ -23,7 +23,7 @@ final class TemporaryDirectory {
     func handle() throws -> DirectoryHandle { try DirectoryHandle.open(path) }
 
     func write(_ name: String, _ text: String) {
-        FileManager.default.createFile(atPath: path + "/" + name, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: path + "/" + name, contents: Data(text.utf8))
     }
 }
 
