@@ -228,7 +228,7 @@ final class Archiver {
         if let childTarget {
             try finisher.submit(.directory(path, FinishedDirectory(target: childTarget, source: child,
                                                                    metadata: EntryMetadata(record, attributes: attributes),
-                                                                   created: created(initialPermissions))))
+                                                                   created: .made(with: initialPermissions, handsDownNothing: createsAsSelf))))
         }
     }
 
@@ -310,11 +310,6 @@ final class Archiver {
         }
         // Later names of this file link to the inode it ends up with: fill it now.
         if let record = try finisher.fillNow(job) { leaders[identity] = record }
-    }
-
-    /// What an entry made with `permissions` has, when that is known.
-    func created(_ permissions: UInt32) -> EntryMetadata.Created? {
-        createsAsSelf ? EntryMetadata.Created(permissions: permissions) : nil
     }
 
     func relinked(_ record: ManifestRecord, at path: RelativePath) -> ManifestRecord {

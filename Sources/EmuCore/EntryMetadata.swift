@@ -103,6 +103,12 @@ struct EntryMetadata {
             return !names.contains(ExtendedAttribute.defaultACL)
         }
 
+        /// What an entry made with `permissions` has, when the directory it
+        /// was made in hands down nothing (else nil: unknown).
+        static func made(with permissions: UInt32, handsDownNothing: Bool) -> Created? {
+            handsDownNothing ? Created(permissions: permissions) : nil
+        }
+
         /// An entry this process creates with `permissions` in a directory
         /// without the setgid bit (whose group it would take).
         init(permissions: UInt32) {

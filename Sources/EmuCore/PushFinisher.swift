@@ -293,7 +293,7 @@ final class PushFinisher {
             try EntryMetadata(record, attributes: attributes).apply(
                 to: .open(job.output, path: targetPath),
                 aclSource: .open(job.input, path: sourcePath),
-                created: state.createsAsSelf ? EntryMetadata.Created(permissions: job.initialPermissions) : nil)
+                created: .made(with: job.initialPermissions, handsDownNothing: state.createsAsSelf))
             return (record, blocks)
         }
     }

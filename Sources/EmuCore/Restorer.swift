@@ -209,7 +209,7 @@ final class Restorer {
                 plan(path, .write)
                 let permissions = EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: true)
                 if mode == .apply { try target.makeDirectory(name, permissions: permissions) }
-                created = createdAsSelf(permissions)
+                created = .made(with: permissions, handsDownNothing: createsAsSelf)
             }
             if mode == .apply || existing != nil { childTarget = try target.openDirectory(name) }
         }
@@ -353,7 +353,7 @@ final class Restorer {
             input: input, output: output, inputPath: tree.childPath(name), outputPath: target.childPath(name),
             metadata: EntryMetadata(record, attributes: []),
             readsAttributes: record.attributes != nil || !recordsKnowAttributes,
-            created: createdAsSelf(permissions), placement: placement)
+            created: .made(with: permissions, handsDownNothing: createsAsSelf), placement: placement)
         if let filler {
             // The cores share the work: the walk copies every other file (in the kernel), the filler
             // the rest, and the filler sets metadata and places every file. Copies cost per call
@@ -378,10 +378,5 @@ final class Restorer {
                                           readsAttributes: record.attributes != nil || !recordsKnowAttributes, created: created)
         if let filler { return try filler.add(.directory(directory)) }
         try directory.apply()
-    }
-
-    /// What an entry this checkout made with `permissions` has, when that is known.
-    func createdAsSelf(_ permissions: UInt32) -> EntryMetadata.Created? {
-        createsAsSelf ? EntryMetadata.Created(permissions: permissions) : nil
     }
 }
