@@ -82,6 +82,27 @@ struct CheckoutTests {
         #expect(try String(contentsOfFile: out + "/a", encoding: .utf8) == "small\n")
     }
 
+    @Test("as an unprivileged user, push and a checkout into an empty directory keep bytes, modes and mtimes",
+          .enabled(if: geteuid() == 0, "needs root to act as another user"))
+    func unprivilegedRoundTrip() throws {
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("one", mode: 0o640), "d": .directory(["b": .file("two", mode: 0o400)], mode: 0o750)], at: w.source)
+        sh("cd '\(w.source)' && head -c 200000 /dev/urandom > d/big && ln d/big d/big-link && touch -d '2001-02-03 04:05:06' a d/b")
+        sh("chmod 755 '\(w.root)' && mkdir '\(w.root)/out' && chown -R 65534:65534 '\(w.source)' '\(w.sink)' '\(w.root)/out'")
+        try w.expectSuccess(w.emu("push", asNobody: true))
+        try w.expectSuccess(w.emu("checkout", "HEAD", "--to", w.root + "/out", asNobody: true))
+        let out = w.root + "/out"
+        for name in ["a", "d/b", "d/big", "d/big-link"] {
+            #expect(FileManager.default.contentsEqual(atPath: out + "/" + name, andPath: w.source + "/" + name), "\(name)")
+        }
+        let restored = try FileManager.default.attributesOfItem(atPath: out + "/d/b")
+        #expect((restored[.posixPermissions] as? Int) == 0o400)
+        #expect((restored[.ownerAccountID] as? Int) == 65534)
+        #expect((restored[.modificationDate] as? Date) == (try FileManager.default.attributesOfItem(atPath: w.source + "/d/b")[.modificationDate] as? Date))
+        #expect((try FileManager.default.attributesOfItem(atPath: out + "/d")[.posixPermissions] as? Int) == 0o750)
+        #expect(inode(out + "/d/big") == inode(out + "/d/big-link"))
+    }
+
     @Test("nothing read from a sink makes checkout write outside its target")
     func hostileSink() throws {
         let w = try twoSnapshots()
