@@ -25,23 +25,42 @@ final class ContentIndex {
         return ContentIndex(root: try sink.metadata.openDirectory(FileName("index")))
     }
 
+    /// What makes two files one entry: their content and the digest of what
+    /// lives in the inode. Two records with equal keys may share an inode.
+    struct Key: Hashable {
+        var content: ContentHash
+        var metadata: ContentHash
+
+        init(content: ContentHash, metadata: ContentHash) {
+            self.content = content
+            self.metadata = metadata
+        }
+
+        /// A regular file's key; nil without a hash.
+        init?(_ record: ManifestRecord) {
+            guard record.kind == .regular, let content = record.content else { return nil }
+            var hasher = ContentHasher()
+            var line: [UInt8] = []
+            ManifestFormat.appendDecimal(record.permissions, to: &line)
+            line.append(0x20)
+            ManifestFormat.appendDecimal(record.owner, to: &line)
+            line.append(0x20)
+            ManifestFormat.appendDecimal(record.group, to: &line)
+            line.append(0x20)
+            ManifestFormat.appendTime(record.modified, to: &line)
+            line.append(0x20)
+            line += record.attributes?.hex ?? [ManifestFormat.dash]
+            hasher.update(line)
+            self.content = content
+            metadata = hasher.finalize()
+        }
+    }
+
     /// The entry's bucket and name for a regular file's record; nil without a hash.
     static func location(of record: ManifestRecord) -> (bucket: String, name: FileName)? {
-        guard record.kind == .regular, let content = record.content else { return nil }
-        var hasher = ContentHasher()
-        var line: [UInt8] = []
-        ManifestFormat.appendDecimal(record.permissions, to: &line)
-        line.append(0x20)
-        ManifestFormat.appendDecimal(record.owner, to: &line)
-        line.append(0x20)
-        ManifestFormat.appendDecimal(record.group, to: &line)
-        line.append(0x20)
-        ManifestFormat.appendTime(record.modified, to: &line)
-        line.append(0x20)
-        line += record.attributes?.hex ?? [ManifestFormat.dash]
-        hasher.update(line)
-        let hex = content.hex
-        let name = hex + [ManifestFormat.dash] + hasher.finalize().hex.prefix(32)
+        guard let key = Key(record) else { return nil }
+        let hex = key.content.hex
+        let name = hex + [ManifestFormat.dash] + key.metadata.hex.prefix(32)
         return (String(decoding: hex.prefix(2), as: UTF8.self), FileName(name))
     }
 

@@ -96,56 +96,17 @@ public final class DiffSide {
 }
 
 /// Compares two states path by path, as streams: memory holds one record of
-/// each side, plus the added and deleted files' digests for pairing renames
-/// and the added files' index keys (it grows with the changes, not the files).
-/// Changes come out sorted by path (a rename at its new path).
-public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativePath] = [], emit: (Change) throws -> Void) throws -> DiffSummary {
+/// each side and a bounded share of the added and deleted files for pairing
+/// renames (see `Renames`). Changes come out sorted by path (a rename at its
+/// new path). `renameBudget` bounds how many candidates for a rename are
+/// held at once (tests make it small).
+public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativePath] = [],
+                 renameBudget: Int = 16_384, emit: (Change) throws -> Void) throws -> DiffSummary {
     func inScope(_ path: RelativePath) -> Bool {
         !path.isRoot && (scopes.isEmpty || scopes.contains { path.isWithin($0) })
     }
+    var renames = try Renames.find(from: old, to: new, inScope: inScope, budget: renameBudget)
 
-    // Pass 1: which added files hold what a deleted file held.
-    var deletedByHash: [ContentHash: [RelativePath]] = [:]
-    var deletedSizes: Set<Int64> = []
-    var addedFiles: [ManifestRecord] = []
-    try merge(old, new) { o, n in
-        if let o, n == nil, o.kind == .regular, inScope(o.path), let hash = try old.contentHash(o) {
-            deletedByHash[hash, default: []].append(o.path)
-            deletedSizes.insert(o.size)
-        } else if let n, o == nil, n.kind == .regular, inScope(n.path) {
-            addedFiles.append(n)
-        }
-    }
-    var renamedFrom: [RelativePath: RelativePath] = [:]
-    var renamedAway: Set<RelativePath> = []
-    // Each added file takes the next deleted file of its content not taken yet.
-    var taken: [ContentHash: Int] = [:]
-    // Which added files the sink stores no new inode for: their content and
-    // inode metadata (the content index's key) are on the old side too. The
-    // added files' keys are taken now; pass 2 looks for them among the old
-    // side's files of the same size and content; the bytes are settled after.
-    let addedSizes = Set(addedFiles.map(\.size))
-    var addedKeys: [(key: FileName, size: Int64)] = []
-    var addedContents: Set<ContentHash> = []
-    for var added in addedFiles {
-        guard let hash = try added.content ?? new.scanner?.contentHash(of: added.path) else { continue }
-        added.content = hash
-        if added.attributes == nil { added.attributes = try new.attributes(added) }
-        if deletedSizes.contains(added.size), let candidates = deletedByHash[hash], taken[hash, default: 0] < candidates.count {
-            let from = candidates[taken[hash, default: 0]]
-            taken[hash, default: 0] += 1
-            renamedFrom[added.path] = from
-            renamedAway.insert(from)
-        } else if let key = ContentIndex.location(of: added)?.name {
-            addedKeys.append((key, added.size))
-            addedContents.insert(hash)
-        }
-    }
-    addedFiles = []
-    let wantedKeys = Set(addedKeys.map(\.key))
-    var heldKeys: Set<FileName> = []
-
-    // Pass 2: every change, in path order.
     var summary = DiffSummary()
     func report(_ change: Change) throws {
         summary.counts[change.kind, default: 0] += 1
@@ -160,19 +121,14 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
         try emit(change)
     }
     try merge(old, new) { o, n in
-        if var record = o, record.kind == .regular, addedSizes.contains(record.size),
-           let content = try old.contentHash(record), addedContents.contains(content) {
-            record.content = content
-            record.attributes = try old.attributes(record)
-            if let key = ContentIndex.location(of: record)?.name, wantedKeys.contains(key) { heldKeys.insert(key) }
-        }
+        if let o { try renames.lookForHeldContent(o, on: old) }
         let path = (o ?? n)!.path
         guard inScope(path) else { return }
         switch (o, n) {
         case (let o?, nil):
-            if !renamedAway.contains(o.path) { try report(Change(kind: .deleted, path: o.path, old: o)) }
+            if try !renames.isRenamedAway(o.path) { try report(Change(kind: .deleted, path: o.path, old: o)) }
         case (nil, let n?):
-            if let from = renamedFrom[n.path] {
+            if let from = try renames.oldPath(of: n.path) {
                 try report(Change(kind: .renamed, path: n.path, oldPath: from, new: n))
             } else {
                 try report(Change(kind: .added, path: n.path, new: n))
@@ -183,7 +139,7 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
             break
         }
     }
-    for (key, size) in addedKeys where heldKeys.contains(key) { summary.bytesAdded -= size }
+    summary.bytesAdded -= renames.bytesHeld
     summary.unreadable = (old.unreadable + new.unreadable).map { ($0.0, "\($0.1)") }
     return summary
 }

@@ -121,3 +121,11 @@ func hexDigits(_ bytes: [UInt8]) -> [UInt8] {
 func hexDigit(_ value: UInt8) -> UInt8 {
     value < 10 ? 0x30 + value : 0x61 + value - 10
 }
+
+extension ContentHash: Comparable {
+    /// An order that means nothing but groups equal hashes.
+    public static func < (a: ContentHash, b: ContentHash) -> Bool { a.words < b.words }
+
+    /// Which of `parts` (a power of two) equal parts of the hash space holds this.
+    func part(of parts: Int) -> Int { Int(truncatingIfNeeded: words.0) & (parts - 1) }
+}

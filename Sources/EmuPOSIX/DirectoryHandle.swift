@@ -138,6 +138,25 @@ public final class DirectoryHandle {
         }
     }
 
+    /// Opens a file for scratch data, read and write, that no one else can
+    /// reach and that goes when it is closed or the process dies: one with no
+    /// name (O_TMPFILE), else one unlinked as soon as it is made.
+    public func createScratchFile() throws -> FileDescriptor {
+        let flags = O_RDWR | EMU_O_TMPFILE | EMU_O_CLOEXEC
+        switch valueOrErrno({ emu_openat(fd, ".", flags, 0o600) }) {
+        case .success(let created): return FileDescriptor(rawValue: created)
+        case .failure(.notSupported), .failure(.isDirectory), .failure(.invalidArgument): break
+        case .failure(let error): throw FileSystemError("create a scratch file in", path, error)
+        }
+        let name = FileName(".emu-scratch-\(getpid())-\(UInt32.random(in: .min ... .max))")
+        let created = try valueOrErrno {
+            name.withCString { emu_openat(fd, $0, O_RDWR | O_CREAT | O_EXCL | EMU_O_NOFOLLOW | EMU_O_CLOEXEC, 0o600) }
+        }.get("create", childPath(name))
+        let file = FileDescriptor(rawValue: created)
+        do { try remove(name) } catch { file.closeIgnoringErrors(); throw error }
+        return file
+    }
+
     /// Gives a file made by `createAnonymousFile` its name here: by its
     /// descriptor where we may (AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH),
     /// else through /proc.
