@@ -68,8 +68,12 @@ struct EntryMetadata {
         }
     }
 
+    /// Who this process creates entries as: asked once, not per entry.
+    static let processOwner = geteuid()
+    static let processGroup = getegid()
+
     /// Owners are set when we may: always as root, else only to ourselves.
-    static let isPrivileged = geteuid() == 0
+    static let isPrivileged = processOwner == 0
 
     /// The process's umask, which the kernel applies to every mode we create with.
     static let creationMask: UInt32 = {
@@ -112,8 +116,8 @@ struct EntryMetadata {
         /// An entry this process creates with `permissions` in a directory
         /// without the setgid bit (whose group it would take).
         init(permissions: UInt32) {
-            owner = geteuid()
-            group = getegid()
+            owner = EntryMetadata.processOwner
+            group = EntryMetadata.processGroup
             self.permissions = permissions & ~EntryMetadata.creationMask
         }
     }
@@ -127,7 +131,7 @@ struct EntryMetadata {
         let ownerHolds = created.map { $0.owner == owner && $0.group == group } ?? false
         // chown clears setuid and setgid bits, so a mode must be set after it.
         let modeHolds = ownerHolds && created?.permissions == permissions
-        if !ownerHolds && (Self.isPrivileged || owner == geteuid()) {
+        if !ownerHolds && (Self.isPrivileged || owner == Self.processOwner) {
             do {
                 switch target {
                 case .open(let fd, _): try fd.setOwner(owner, group, path: path)

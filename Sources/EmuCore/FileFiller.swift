@@ -27,7 +27,8 @@ final class FileFiller {
         var readsAttributes: Bool
         var created: EntryMetadata.Created?
         var placement: Placement
-        /// Whether the walk copied the data already (the filler then sets metadata and places it).
+        /// Whether the data is in place already: the walk copied it, or there is none (the filler
+        /// then sets metadata and places the file).
         var isCopied = false
 
         /// Removes what a file that will not be placed left behind.

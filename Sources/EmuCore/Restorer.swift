@@ -121,7 +121,7 @@ final class Restorer {
         guard let rootRecord = try snapshot.take(), rootRecord.path.isRoot, rootRecord.kind == .directory else {
             throw damaged("it does not start with the root directory")
         }
-        try restoreChildren(of: targetRoot, tree: tree, path: .root, inScope: scopes.isEmpty)
+        try restoreChildren(of: targetRoot, isEmpty: filler != nil, tree: tree, path: .root, inScope: scopes.isEmpty)
         if mode == .apply, scopes.isEmpty, let tree, let targetRoot {
             try applyDirectoryMetadata(rootRecord, to: targetRoot, from: tree)
         }
@@ -130,9 +130,10 @@ final class Restorer {
 
     // MARK: The walk
 
-    func restoreChildren(of target: DirectoryHandle?, tree: DirectoryHandle?, path: RelativePath, inScope: Bool) throws {
+    /// `isEmpty`: the target directory is known to be empty (made just now), and is not listed.
+    func restoreChildren(of target: DirectoryHandle?, isEmpty: Bool, tree: DirectoryHandle?, path: RelativePath, inScope: Bool) throws {
         var targetEntries: [(name: FileName, status: FileStatus)] = []
-        if let target {
+        if let target, !isEmpty {
             for entry in try target.entries().sorted(by: { $0.name < $1.name }) {
                 guard let status = try? target.status(entry.name) else { continue }
                 targetEntries.append((entry.name, status))
@@ -213,7 +214,7 @@ final class Restorer {
             }
             if mode == .apply || existing != nil { childTarget = try target.openDirectory(name) }
         }
-        try restoreChildren(of: childTarget, tree: childTree, path: path, inScope: inScope)
+        try restoreChildren(of: childTarget, isEmpty: existing == nil && mode == .apply, tree: childTree, path: path, inScope: inScope)
         if mode == .apply, inScope, let childTarget, let childTree {
             try applyDirectoryMetadata(record, to: childTarget, from: childTree, created: created)
         }
@@ -354,11 +355,13 @@ final class Restorer {
             metadata: EntryMetadata(record, attributes: []),
             readsAttributes: record.attributes != nil || !recordsKnowAttributes,
             created: .made(with: permissions, handsDownNothing: createsAsSelf), placement: placement)
+        // An empty file needs no copy, nor a look at its blocks.
+        job.isCopied = record.size == 0
         if let filler {
             // The cores share the work: the walk copies every other file (in the kernel), the filler
             // the rest, and the filler sets metadata and places every file. Copies cost per call
             // more than per byte, so alternating balances them.
-            if filesWritten % 2 == 0 {
+            if filesWritten % 2 == 0 && !job.isCopied {
                 do { _ = try copier.copyInKernel(from: input, to: output, sourcePath: job.inputPath, destinationPath: job.outputPath) } catch {
                     job.discard()
                     throw error

@@ -45,6 +45,19 @@ struct DirectoryHandleTests {
         #expect(try root.status(FileName("placed")).linkCount == 1)
     }
 
+    @Test("a scratch file reads back what was written and leaves no name behind")
+    func scratchFile() throws {
+        let dir = TemporaryDirectory()
+        let root = try dir.handle()
+        let file = try root.createScratchFile()
+        defer { file.closeIgnoringErrors() }
+        try Array("scratch".utf8).withUnsafeBytes { try file.writeAll($0, at: 100, path: []) }
+        var back = [UInt8](repeating: 0, count: 7)
+        #expect(try back.withUnsafeMutableBytes { try file.readFully(into: $0, at: 100, path: []) } == 7)
+        #expect(back == Array("scratch".utf8))
+        #expect(try root.entries().isEmpty)
+    }
+
     @Test("a symlink in place of a directory is not followed")
     func symlinkNotFollowed() throws {
         let dir = TemporaryDirectory()
