@@ -298,10 +298,13 @@ final class Archiver {
         guard let identity else {
             // The walk copies in the kernel and the finisher reads for the hash: the two cores share the bytes.
             do {
-                let before = try input.status(path: source.childPath(name))
-                guard before.kind == .regular else { throw FileSystemError("copy", source.childPath(name), .invalidArgument) }
-                job.copied = (before, try copier.copyInKernel(from: input, to: output, sourcePath: source.childPath(name),
-                                                              destinationPath: target.childPath(name), sourceStatus: before))
+                let sourcePath = source.childPath(name)
+                let before = try input.status(path: sourcePath)
+                guard before.kind == .regular else { throw FileSystemError("copy", sourcePath, .invalidArgument) }
+                let length = try copier.copyInKernel(from: input, to: output, sourcePath: sourcePath,
+                                                     destinationPath: target.childPath(name), sourceStatus: before)
+                let hashesHere = length >= PushFinisher.largeFile && finisher.isBehindOnHashing
+                job.copied = (before, length, hashesHere ? try hash(input, length: length, path: sourcePath, status: before) : nil)
             } catch {
                 job.close()
                 throw error
@@ -310,6 +313,15 @@ final class Archiver {
         }
         // Later names of this file link to the inode it ends up with: fill it now.
         if let record = try finisher.fillNow(job) { leaders[identity] = record }
+    }
+
+    /// The content of a large file the walk just copied, when the finisher is
+    /// behind on hashing, read from the source; nil when fewer bytes came
+    /// back (it shrank: the finisher reads it again).
+    func hash(_ input: FileDescriptor, length: Int64, path: [UInt8], status: FileStatus) throws -> ContentHash? {
+        var hasher = ContentHasher()
+        let hashed = try copier.copy(from: input, to: nil, sourcePath: path, destinationPath: [], sourceStatus: status) { hasher.update($0) }
+        return hashed == length ? hasher.finalize() : nil
     }
 
     func relinked(_ record: ManifestRecord, at path: RelativePath) -> ManifestRecord {

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import Synchronization
 import SystemPackage
 
 /// The half of a push that runs on the second core. The walk decides, stats,
@@ -39,11 +40,19 @@ final class PushFinisher {
         /// The mode `output` was created with.
         var initialPermissions: UInt32
         /// The walk's copy in the kernel, when it made one: the source's
-        /// status before it and the bytes copied. The finisher hashes the
-        /// source and takes the copy if the source did not change meanwhile.
-        var copied: (before: FileStatus, length: Int64)?
+        /// status before it, the bytes copied, and, for some large files,
+        /// the hash of the source the walk read after it. The finisher hashes
+        /// the source when the walk did not, and takes the copy if the
+        /// source did not change meanwhile.
+        var copied: (before: FileStatus, length: Int64, content: ContentHash?)?
         /// The earlier snapshot's content of this path, for the report.
         var previousContent: ContentHash??
+
+        /// Whether the finisher is to hash a large file the walk copied.
+        var hashesLargeFile: Bool {
+            guard let copied else { return false }
+            return copied.length >= PushFinisher.largeFile && copied.content == nil
+        }
 
         func close() {
             input.closeIgnoringErrors()
@@ -76,6 +85,9 @@ final class PushFinisher {
         var bytesOwned: Int64 = 0
         var reusedFromIndex = false
         var lastFlush = monotonicSeconds()
+        /// Large files handed over for hashing and not hashed yet: the
+        /// walk's measure of whether this side is behind.
+        let largeHashesPending = Atomic<Int>(0)
 
         init(writer: ManifestWriter?, index: ContentIndex?, observer: PushObserver, sinkPrefix: [UInt8], createsAsSelf: Bool) {
             self.writer = writer
@@ -91,6 +103,8 @@ final class PushFinisher {
     /// The directory of the last step submitted: a queued step keeps its
     /// directories open, so they count when they change.
     private var lastDirectory: DirectoryHandle? = nil
+    /// Files from this size on are much work to fill.
+    static let largeFile: Int64 = 1 << 20
 
     init(_ state: State, threaded: Bool) {
         self.state = state
@@ -113,8 +127,14 @@ final class PushFinisher {
             lastDirectory = directory
             descriptors += 3
         }
-        if case .fill = step { descriptors += 2 }
-        try steps.submit(step, weight: descriptors)
+        var startsNow = false
+        if case .fill(let job) = step {
+            descriptors += 2
+            // A large file's hash is seconds of work: started at once, while the walk copies the next.
+            startsNow = job.copied.map { $0.length >= Self.largeFile } ?? false
+            if job.hashesLargeFile { state.largeHashesPending.add(1, ordering: .relaxed) }
+        }
+        try steps.submit(step, weight: descriptors, startsNow: startsNow)
     }
 
     /// Fills a file now, on the calling thread, once every step before it is
@@ -127,6 +147,13 @@ final class PushFinisher {
 
     /// Takes the remaining steps and stops the thread.
     func finish() throws { try steps.finish() }
+
+    /// Whether two large files wait to be hashed here: then the walk hashes
+    /// the one it just copied itself. One file's SHA-256 cannot be split, and
+    /// the copies are the walk's; this shares the hashing of large files
+    /// between the cores as fast as each goes (with copies that cost nothing,
+    /// on a filesystem that shares extents, the walk hashes about half).
+    var isBehindOnHashing: Bool { state.largeHashesPending.load(ordering: .relaxed) >= 2 }
 
     // MARK: Steps
 
@@ -141,6 +168,7 @@ final class PushFinisher {
             state.counts.bytesCopied += record.size
             counted(record, state)
         case .fill(let job):
+            defer { if job.hashesLargeFile { state.largeHashesPending.subtract(1, ordering: .relaxed) } }
             _ = try fill(job, state)
         case .link(let job):
             try link(job, state)
@@ -260,6 +288,7 @@ final class PushFinisher {
         while true {
             attempt += 1
             var hasher = ContentHasher()
+            var content: ContentHash? = nil
             let before: FileStatus
             let length: Int64
             var sameBytes = true
@@ -267,9 +296,12 @@ final class PushFinisher {
                 // Hash what the walk copied: the same bytes if the source did not change since.
                 before = copied.before
                 length = copied.length
-                let hashed = try state.copier.copy(from: job.input, to: nil, sourcePath: sourcePath, destinationPath: targetPath,
-                                                   sourceStatus: before) { hasher.update($0) }
-                sameBytes = hashed == length
+                content = copied.content
+                if content == nil {
+                    let hashed = try state.copier.copy(from: job.input, to: nil, sourcePath: sourcePath, destinationPath: targetPath,
+                                                       sourceStatus: before) { hasher.update($0) }
+                    sameBytes = hashed == length
+                }
             } else {
                 before = try job.input.status(path: sourcePath)
                 guard before.kind == .regular else { throw FileSystemError("copy", sourcePath, .invalidArgument) }
@@ -282,7 +314,7 @@ final class PushFinisher {
             if !stable && attempt < 3 { continue }
             var record = ManifestRecord(path: job.path, status: after)
             record.size = length
-            record.content = hasher.finalize()
+            record.content = content ?? hasher.finalize()
             if !stable {
                 state.observer.noted(job.path, "changed while it was read; kept as read, and read again next push")
                 record.changed = FileTime(seconds: 0, nanoseconds: 0)

@@ -70,12 +70,14 @@ final class StepThread<Step> {
         worker?.join()
     }
 
-    /// Queues a step (takes it now, without a thread).
-    func submit(_ step: Step, weight: Int = 0) throws {
+    /// Queues a step (takes it now, without a thread). A step that is much
+    /// work (`startsNow`) goes at once with its batch, so that the thread is
+    /// not idle while the submitter works on.
+    func submit(_ step: Step, weight: Int = 0, startsNow: Bool = false) throws {
         guard let handoff else { return try take(step) }
         pending.append(Transfer(.step(step)))
         pendingWeight += weight
-        if pendingWeight >= weightPerBatch || pending.count >= stepsPerBatch { try send(handoff) }
+        if startsNow || pendingWeight >= weightPerBatch || pending.count >= stepsPerBatch { try send(handoff) }
     }
 
     private func send(_ handoff: Handoff<[Transfer<Item>]>) throws {

@@ -96,6 +96,22 @@ struct PushCheckoutTests {
         try w.expectSuccess(w.emu("verify", "HEAD"))
     }
 
+    @Test("many large files, hashed on whichever core is free, are recorded with their true hashes")
+    func largeFilesHashedOnBothCores() throws {
+        let w = try Workspace().initialize()
+        // Copies in the kernel outrun hashing, so the walk soon hashes some of these itself.
+        #expect(sh("cd '\(w.source)' && for i in $(seq 12); do head -c 3145728 /dev/urandom > large$i; done") == 0)
+        try w.expectSuccess(w.emu("push"))
+        try w.expectSuccess(w.emu("verify", "HEAD"))
+        // A manifest line: type, mode, owner, group, size, mtime, ctime, inode, SHA-256, attributes, extra, path.
+        #expect(sh("""
+            cd '\(w.source)' && for f in large*; do
+              h=$(sha256sum "$f" | cut -c1-64)
+              awk -F'\\t' -v h="$h" -v f="$f" '$9 == h && $12 == f { found = 1 } END { exit !found }' '\(w.sink)'/.emu/manifests/* || exit 1
+            done
+            """) == 0)
+    }
+
     @Test("--checksum links by content and metadata, copying what differs")
     func checksum() throws {
         let w = try Workspace().initialize()
