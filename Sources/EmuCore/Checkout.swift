@@ -47,9 +47,15 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
             }
         }
         targetRoot = isDirectory(targetPath) ? try DirectoryHandle.open(targetPath) : nil
-        targetIsEmpty = try targetRoot?.entries().isEmpty ?? true
+        let entries = try targetRoot?.entries() ?? []
+        // What a killed checkout left (its staging directory) counts as nothing.
+        let leftovers = entries.filter { $0.name.bytes.starts(with: Restorer.temporaryPrefix) }
+        targetIsEmpty = entries.count == leftovers.count
         if !options.force && !targetIsEmpty {
             throw EmuError.failed("\(targetPath) is not empty", fix: "choose an empty or missing directory, or pass --force to overwrite it")
+        }
+        if targetIsEmpty && !options.dryRun, let targetRoot {
+            for leftover in leftovers { try targetRoot.removeTree(leftover.name) }
         }
         guarded = false
     } else {
@@ -86,9 +92,24 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
             return CheckoutResult(filesWritten: 0, bytesWritten: 0, removed: check.removed, target: targetPath)
         }
     }
+    // Into an empty directory the tree is built in a staging directory there,
+    // every entry under its final name, and moved into place when whole.
+    var staged: (destination: DirectoryHandle, name: FileName)? = nil
+    var buildRoot = targetRoot
+    if targetIsEmpty, let targetRoot {
+        let name = FileName(Restorer.temporaryPrefix + Array("\(getpid())".utf8))
+        try targetRoot.makeDirectory(name, permissions: 0o700)
+        staged = (targetRoot, name)
+        buildRoot = try targetRoot.openDirectory(name)
+    }
     let apply = Restorer(mode: .apply, snapshot: try sink.openRecords(snapshot), guardRecords: nil, scopes: options.paths,
-                         targetRoot: targetRoot, targetWasEmpty: targetIsEmpty, leavesAlone: leavesAlone, observer: observer, reportsPlans: true)
-    try apply.run(tree: try sink.openTree(snapshot))
+                         targetRoot: buildRoot, staged: staged, leavesAlone: leavesAlone, observer: observer, reportsPlans: true)
+    do {
+        try apply.run(tree: try sink.openTree(snapshot))
+    } catch {
+        if let staged { try? staged.destination.removeTree(staged.name) }
+        throw error
+    }
     try targetRoot?.descriptor.syncFileSystem(path: targetRoot?.path ?? [])
     return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, removed: apply.removed, target: targetPath)
 }

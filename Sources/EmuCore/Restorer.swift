@@ -1,3 +1,4 @@
+import CEmuShims
 import EmuPOSIX
 import Glibc
 import SystemPackage
@@ -44,9 +45,11 @@ struct ManifestCursor {
 /// It runs twice: `check` changes nothing, and lists the target entries it
 /// would overwrite or remove that differ from the sink's newest snapshot
 /// (`guardRecords`) — data no snapshot holds; `apply` then does the work.
-/// Into a directory that was empty only `apply` runs, and a `FileFiller`
-/// copies on the second core. Every file is written under a temporary name
-/// and renamed into place.
+/// Every entry is written under a temporary name and renamed into place.
+/// Into a directory that was empty only `apply` runs, into a staging
+/// directory made there: entries take their final names at once, a
+/// `FileFiller` copies on the second core, and the whole tree moves into
+/// place at the end (a kill leaves only the staging directory).
 final class Restorer {
     enum Mode { case check, apply }
 
@@ -74,21 +77,28 @@ final class Restorer {
     let processID = getpid()
     /// Nil only for a dry run into a directory that does not exist yet.
     let targetRoot: DirectoryHandle?
+    /// When `targetRoot` is a staging directory made just now: the directory
+    /// its entries move into at the end, and the staging directory's name there.
+    let staged: (destination: DirectoryHandle, name: FileName)?
     /// Whether new entries take this process's owner and group (the target
     /// root has no setgid bit or default ACL to hand down): then a chown is
     /// needed only for entries owned by others.
     let createsAsSelf: Bool
-    /// Fills the files of a target that was empty on the second core.
+    /// Fills the files of a staged tree on the second core.
     let filler: FileFiller?
     /// Whether a record without an attributes digest means "no xattrs": a
     /// manifest's does; a scanned tree's (emu 0.2.5) records have no digests.
     let recordsKnowAttributes: Bool
 
+    /// Names a checkout makes for a while; a target entry named so is a
+    /// killed checkout's leftover, removed without asking.
     static let temporaryPrefix = Array(".emu-checkout.".utf8)
 
     init(mode: Mode, snapshot: RecordReader, guardRecords: ManifestLookup?, scopes: [RelativePath], targetRoot: DirectoryHandle?,
-         targetWasEmpty: Bool = false, leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver, reportsPlans: Bool) {
-        filler = mode == .apply && targetWasEmpty ? FileFiller() : nil
+         staged: (destination: DirectoryHandle, name: FileName)? = nil, leavesAlone: @escaping (RelativePath, FileStatus) -> Bool,
+         observer: CheckoutObserver, reportsPlans: Bool) {
+        filler = mode == .apply && staged != nil ? FileFiller() : nil
+        self.staged = mode == .apply ? staged : nil
         recordsKnowAttributes = !(snapshot is TreeScanner)
         createsAsSelf = targetRoot.map(EntryMetadata.Created.handsDownNothing) ?? false
         self.mode = mode
@@ -121,11 +131,28 @@ final class Restorer {
         guard let rootRecord = try snapshot.take(), rootRecord.path.isRoot, rootRecord.kind == .directory else {
             throw damaged("it does not start with the root directory")
         }
-        try restoreChildren(of: targetRoot, isEmpty: filler != nil, tree: tree, path: .root, inScope: scopes.isEmpty)
-        if mode == .apply, scopes.isEmpty, let tree, let targetRoot {
-            try applyDirectoryMetadata(rootRecord, to: targetRoot, from: tree)
-        }
+        try restoreChildren(of: targetRoot, isEmpty: staged != nil, tree: tree, path: .root, inScope: scopes.isEmpty)
         try filler?.finish()
+        guard mode == .apply, let tree, var root = targetRoot else { return }
+        if let (destination, name) = staged {
+            CrashPoint.reach("checkout.before-place")
+            for entry in try root.entries() { try Self.move(entry.name, from: root, to: destination) }
+            try destination.remove(name, isDirectory: true)
+            root = destination
+        }
+        if scopes.isEmpty { try finishedDirectory(rootRecord, target: root, tree: tree).apply() }
+    }
+
+    /// Moves a staged entry into place, never over one that appeared in
+    /// the target meanwhile.
+    static func move(_ name: FileName, from staging: DirectoryHandle, to destination: DirectoryHandle) throws {
+        do {
+            try staging.rename(name, to: destination, as: name, flags: EMU_RENAME_NOREPLACE)
+        } catch let error as FileSystemError where error.errno == .invalidArgument {
+            // A filesystem without RENAME_NOREPLACE: look first.
+            if (try? destination.status(name)) != nil { throw FileSystemError("rename", destination.childPath(name), .fileExists) }
+            try staging.rename(name, to: destination, as: name)
+        }
     }
 
     // MARK: The walk
@@ -292,7 +319,8 @@ final class Restorer {
         plan(path, .write)
         guard mode == .apply, let target, let tree else { return }
         if let current, current.kind == .directory { try target.removeTree(name) }
-        let temporary = temporaryName()
+        // A staged tree shows nothing until it moves: its entries take their names at once.
+        let temporary = staged != nil ? name : temporaryName()
         do {
             switch record.kind {
             case .regular:
@@ -300,10 +328,8 @@ final class Restorer {
                 bytesWritten += record.size
                 observer.progressed(files: filesWritten, bytes: bytesWritten)
                 if let leader = record.hardlinkLeader, scope(of: leader) == .inside {
-                    try filler?.drain()  // the first name is in place
+                    // In a staged tree the first name may still be filling: it is whole before the tree moves.
                     try targetRoot!.link(path: leader, to: target, as: temporary)
-                } else if filler != nil {
-                    return try copyFile(name, record: record, from: tree, to: target, as: temporary)  // renamed into place there
                 } else {
                     try copyFile(name, record: record, from: tree, to: target, as: temporary)
                 }
@@ -322,48 +348,41 @@ final class Restorer {
             default:
                 throw damaged("\(path) has a type that cannot be restored")
             }
-            try target.rename(temporary, to: target, as: name)
-            // rename(2) between two names of one inode succeeds and does nothing.
-            if record.hardlinkLeader != nil { try? target.remove(temporary) }
+            if temporary != name {
+                try target.rename(temporary, to: target, as: name)
+                // rename(2) between two names of one inode succeeds and does nothing.
+                if record.hardlinkLeader != nil { try? target.remove(temporary) }
+            }
         } catch {
             try? target.remove(temporary)
             throw error
         }
     }
 
-    /// Copies a file under `temporary`, for the caller to rename. With a
-    /// filler, the filler copies and places it: made with no name where the
-    /// filesystem can (it appears only whole), else under `temporary`.
+    /// Copies a file under `temporary` (its final name in a staged tree),
+    /// for the caller to rename. With a filler, the filler finishes it.
     func copyFile(_ name: FileName, record: ManifestRecord, from tree: DirectoryHandle, to target: DirectoryHandle, as temporary: FileName) throws {
         let permissions = EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: false)
         let input = try tree.openForReading(name)
         let output: FileDescriptor
-        let placement: FileFiller.Placement
-        do {
-            if filler != nil, let anonymous = try target.createAnonymousFile(permissions: permissions) {
-                (output, placement) = (anonymous, .link(target, name: name))
-            } else {
-                (output, placement) = (try target.createFile(temporary, permissions: permissions),
-                                       .rename(target, temporary: temporary, name: name))
-            }
-        } catch {
+        do { output = try target.createFile(temporary, permissions: permissions) } catch {
             input.closeIgnoringErrors()
             throw error
         }
         var job = FileFiller.FileJob(
-            input: input, output: output, inputPath: tree.childPath(name), outputPath: target.childPath(name),
+            input: input, output: output, inputPath: tree.childPath(name), outputPath: target.childPath(temporary),
             metadata: EntryMetadata(record, attributes: []),
             readsAttributes: record.attributes != nil || !recordsKnowAttributes,
-            created: .made(with: permissions, handsDownNothing: createsAsSelf), placement: placement)
+            created: .made(with: permissions, handsDownNothing: createsAsSelf))
         // An empty file needs no copy, nor a look at its blocks.
         job.isCopied = record.size == 0
         if let filler {
             // The cores share the work: the walk copies every other file (in the kernel), the filler
-            // the rest, and the filler sets metadata and places every file. Copies cost per call
-            // more than per byte, so alternating balances them.
+            // the rest, and the filler sets every file's metadata. Copies cost per call more than per
+            // byte, so alternating balances them.
             if filesWritten % 2 == 0 && !job.isCopied {
                 do { _ = try copier.copyInKernel(from: input, to: output, sourcePath: job.inputPath, destinationPath: job.outputPath) } catch {
-                    job.discard()
+                    job.close()
                     throw error
                 }
                 job.isCopied = true
@@ -377,9 +396,14 @@ final class Restorer {
     /// Sets a finished directory's metadata: after its files are placed, when a filler places them.
     func applyDirectoryMetadata(_ record: ManifestRecord, to target: DirectoryHandle, from tree: DirectoryHandle,
                                 created: EntryMetadata.Created? = nil) throws {
-        let directory = FinishedDirectory(target: target, source: tree, metadata: EntryMetadata(record, attributes: []),
-                                          readsAttributes: record.attributes != nil || !recordsKnowAttributes, created: created)
+        let directory = finishedDirectory(record, target: target, tree: tree, created: created)
         if let filler { return try filler.add(.directory(directory)) }
         try directory.apply()
+    }
+
+    func finishedDirectory(_ record: ManifestRecord, target: DirectoryHandle, tree: DirectoryHandle,
+                           created: EntryMetadata.Created? = nil) -> FinishedDirectory {
+        FinishedDirectory(target: target, source: tree, metadata: EntryMetadata(record, attributes: []),
+                          readsAttributes: record.attributes != nil || !recordsKnowAttributes, created: created)
     }
 }

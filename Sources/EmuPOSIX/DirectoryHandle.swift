@@ -125,19 +125,6 @@ public final class DirectoryHandle {
         return FileDescriptor(rawValue: created)
     }
 
-    /// Creates a file with no name in this directory (O_TMPFILE): it appears
-    /// only when `linkAnonymous` names it, whole. Nil where the filesystem
-    /// cannot make one.
-    public func createAnonymousFile(permissions: UInt32) throws -> FileDescriptor? {
-        let flags = O_WRONLY | EMU_O_TMPFILE | EMU_O_CLOEXEC
-        switch valueOrErrno({ emu_openat(fd, ".", flags, mode_t(permissions)) }) {
-        case .success(let created): return FileDescriptor(rawValue: created)
-        case .failure(.notSupported), .failure(.isDirectory), .failure(.invalidArgument), .failure(.noSuchFileOrDirectory):
-            return nil
-        case .failure(let error): throw FileSystemError("create", path, error)
-        }
-    }
-
     /// Opens a file for scratch data, read and write, that no one else can
     /// reach and that goes when it is closed or the process dies: one with no
     /// name (O_TMPFILE), else one unlinked as soon as it is made.
@@ -156,26 +143,6 @@ public final class DirectoryHandle {
         do { try remove(name) } catch { file.closeIgnoringErrors(); throw error }
         return file
     }
-
-    /// Gives a file made by `createAnonymousFile` its name here: by its
-    /// descriptor where we may (AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH),
-    /// else through /proc.
-    public func linkAnonymous(_ file: FileDescriptor, as name: FileName) throws {
-        if Self.mayLinkByDescriptor {
-            switch valueOrErrno({ name.withCString { linkat(file.rawValue, "", fd, $0, EMU_AT_EMPTY_PATH) } }) {
-            case .success: return
-            case .failure(.noSuchFileOrDirectory), .failure(.notPermitted): break  // no capability after all: /proc
-            case .failure(let error): throw FileSystemError("link", childPath(name), error)
-            }
-        }
-        let procPath = "/proc/self/fd/\(file.rawValue)"
-        _ = try valueOrErrno {
-            procPath.withCString { old in name.withCString { linkat(AT_FDCWD, old, fd, $0, EMU_AT_SYMLINK_FOLLOW) } }
-        }.get("link", childPath(name))
-    }
-
-    /// Root holds CAP_DAC_READ_SEARCH, which linkat(AT_EMPTY_PATH) wants.
-    static let mayLinkByDescriptor = geteuid() == 0
 
     /// Opens an existing entry with O_PATH, for calls that need a descriptor
     /// of a symlink or device without opening it for I/O.

@@ -28,23 +28,6 @@ struct DirectoryHandleTests {
         #expect(try root.entries().count == 2000)
     }
 
-    @Test("a file made with no name appears only when linked, whole")
-    func anonymousFile() throws {
-        let dir = TemporaryDirectory()
-        let root = try dir.handle()
-        guard let file = try root.createAnonymousFile(permissions: 0o640) else {
-            print("skipped: no O_TMPFILE on \(dir.path)'s filesystem")
-            return
-        }
-        try file.writeAll(Array("whole".utf8), path: [])
-        #expect(try root.entries().isEmpty)
-        try root.linkAnonymous(file, as: FileName("placed"))
-        file.closeIgnoringErrors()
-        #expect(try root.entries().map(\.name) == [FileName("placed")])
-        #expect(try String(contentsOfFile: dir.path + "/placed", encoding: .utf8) == "whole")
-        #expect(try root.status(FileName("placed")).linkCount == 1)
-    }
-
     @Test("a scratch file reads back what was written and leaves no name behind")
     func scratchFile() throws {
         let dir = TemporaryDirectory()
