@@ -1,12 +1,16 @@
 import EmuPOSIX
+import Synchronization
 import SystemPackage
 
-/// Fills new files on a second core, for a checkout into an empty
-/// directory, whose tree is built in a staging directory (nothing in it
-/// shows until the whole tree moves into place). The walk creates each file
-/// and hands over both descriptors; this thread copies the data in the
-/// kernel and sets the file's metadata. A finished directory's metadata
-/// comes through here too, after its files', so that its mtime is the last
+/// Restores files on a second core, for a checkout into an empty directory,
+/// whose tree is built in a staging directory (nothing in it shows until the
+/// whole tree moves into place). The walk makes the directories and hands
+/// over the files of some of them, those that arrive while this thread is
+/// not behind; this thread opens each in the snapshot's tree, creates it,
+/// copies its data in the kernel and sets its metadata. Each directory's
+/// files are made by one thread: two cores creating files in one directory
+/// would wait on each other for its lock. A directory whose files came here
+/// has its metadata set here too, after them, so that its mtime is the last
 /// change to it.
 ///
 /// The first error stops it; the walk hears of it at its next hand-over or
@@ -17,58 +21,74 @@ final class FileFiller {
         case directory(FinishedDirectory)
     }
 
+    /// A file to restore: opened in the snapshot's tree, created in the
+    /// target, filled, given its metadata, closed.
     struct FileJob {
-        var input: FileDescriptor
-        var output: FileDescriptor
-        var inputPath: [UInt8]
-        var outputPath: [UInt8]
+        var tree: DirectoryHandle
+        var name: FileName
+        var target: DirectoryHandle
+        /// The name to create it under: a temporary one, or its own in a staged tree.
+        var outputName: FileName
         var metadata: EntryMetadata
-        /// Whether the xattrs (and ACLs) must be read from `input` first.
+        /// Whether the xattrs (and ACLs) must be read from the tree's file first.
         var readsAttributes: Bool
-        var created: EntryMetadata.Created?
-        /// Whether the data is in place already: the walk copied it, or there
-        /// is none (the filler then only sets the metadata).
-        var isCopied = false
-
-        func close() {
-            input.closeIgnoringErrors()
-            output.closeIgnoringErrors()
-        }
+        /// The mode to create it with.
+        var permissions: UInt32
+        /// Whether the target hands down nothing (see `EntryMetadata.Created`).
+        var handsDownNothing: Bool
+        /// An empty file needs no copy, nor a look at its blocks.
+        var isEmpty: Bool
     }
 
     private let steps: StepThread<Step>
+    /// Files handed over and not restored yet.
+    private let backlog = Backlog()
 
     init() {
         let copier = DataCopier()
-        // Few files a batch, so that the descriptors in flight stay far from the limit.
+        let backlog = backlog
         steps = StepThread(threaded: true, stepsPerBatch: 16,
-                           take: { try Self.take($0, copier: copier) },
-                           release: { if case .file(let job) = $0 { job.close() } })
+                           take: { step in
+                               switch step {
+                               case .file(let job):
+                                   defer { backlog.count.subtract(1, ordering: .relaxed) }
+                                   try Self.restore(job, copier: copier)
+                               case .directory(let directory):
+                                   try directory.apply()
+                               }
+                           },
+                           release: { _ in })
     }
 
-    static func take(_ step: Step, copier: DataCopier) throws {
-        switch step {
-        case .file(let job):
-            defer { job.close() }
-            try fill(job, copier: copier)
-        case .directory(let directory):
-            try directory.apply()
-        }
-    }
-
-    /// Copies the data and sets the metadata of an open file.
-    static func fill(_ job: FileJob, copier: DataCopier) throws {
-        if !job.isCopied {
-            _ = try copier.copyInKernel(from: job.input, to: job.output, sourcePath: job.inputPath, destinationPath: job.outputPath)
+    /// Restores one file, on whichever thread calls it.
+    static func restore(_ job: FileJob, copier: DataCopier) throws {
+        let inputPath = job.tree.childPath(job.name), outputPath = job.target.childPath(job.outputName)
+        let input = try job.tree.openForReading(job.name)
+        defer { input.closeIgnoringErrors() }
+        let output = try job.target.createFile(job.outputName, permissions: job.permissions)
+        defer { output.closeIgnoringErrors() }
+        if !job.isEmpty {
+            _ = try copier.copyInKernel(from: input, to: output, sourcePath: inputPath, destinationPath: outputPath)
         }
         var metadata = job.metadata
-        if job.readsAttributes { metadata.attributes = try ExtendedAttributes.read(.descriptor(job.input), path: job.inputPath) }
-        try metadata.apply(to: .open(job.output, path: job.outputPath), aclSource: .open(job.input, path: job.inputPath),
-                           created: job.created)
+        if job.readsAttributes { metadata.attributes = try ExtendedAttributes.read(.descriptor(input), path: inputPath) }
+        try metadata.apply(to: .open(output, path: outputPath), aclSource: .open(input, path: inputPath),
+                           created: .made(with: job.permissions, handsDownNothing: job.handsDownNothing))
     }
 
-    /// Queues a step; a file's descriptors are the filler's from now on.
-    func add(_ step: Step) throws { try steps.submit(step) }
+    /// Whether this thread has enough queued that the walk should make the
+    /// next directory's files itself.
+    var isBehind: Bool { backlog.count.load(ordering: .relaxed) >= 32 }
+
+    /// Queues a step.
+    func add(_ step: Step) throws {
+        if case .file = step { backlog.count.add(1, ordering: .relaxed) }
+        try steps.submit(step)
+    }
+
+    /// Waits until every queued step is taken: for a file with other names,
+    /// whose first name may be one this thread has yet to make.
+    func drain() throws { try steps.drain() }
 
     /// Waits until every queued step is taken, and stops the thread.
     func finish() throws { try steps.finish() }

@@ -1,5 +1,4 @@
 import EmuPOSIX
-import Synchronization
 import SystemPackage
 
 /// The half of a push that runs on the second core. The walk decides, stats,
@@ -87,7 +86,7 @@ final class PushFinisher {
         var lastFlush = monotonicSeconds()
         /// Large files handed over for hashing and not hashed yet: the
         /// walk's measure of whether this side is behind.
-        let largeHashesPending = Atomic<Int>(0)
+        let largeHashesPending = Backlog()
 
         init(writer: ManifestWriter?, index: ContentIndex?, observer: PushObserver, sinkPrefix: [UInt8], createsAsSelf: Bool) {
             self.writer = writer
@@ -132,7 +131,7 @@ final class PushFinisher {
             descriptors += 2
             // A large file's hash is seconds of work: started at once, while the walk copies the next.
             startsNow = job.copied.map { $0.length >= Self.largeFile } ?? false
-            if job.hashesLargeFile { state.largeHashesPending.add(1, ordering: .relaxed) }
+            if job.hashesLargeFile { state.largeHashesPending.count.add(1, ordering: .relaxed) }
         }
         try steps.submit(step, weight: descriptors, startsNow: startsNow)
     }
@@ -153,7 +152,7 @@ final class PushFinisher {
     /// the copies are the walk's; this shares the hashing of large files
     /// between the cores as fast as each goes (with copies that cost nothing,
     /// on a filesystem that shares extents, the walk hashes about half).
-    var isBehindOnHashing: Bool { state.largeHashesPending.load(ordering: .relaxed) >= 2 }
+    var isBehindOnHashing: Bool { state.largeHashesPending.count.load(ordering: .relaxed) >= 2 }
 
     // MARK: Steps
 
@@ -168,7 +167,7 @@ final class PushFinisher {
             state.counts.bytesCopied += record.size
             counted(record, state)
         case .fill(let job):
-            defer { if job.hashesLargeFile { state.largeHashesPending.subtract(1, ordering: .relaxed) } }
+            defer { if job.hashesLargeFile { state.largeHashesPending.count.subtract(1, ordering: .relaxed) } }
             _ = try fill(job, state)
         case .link(let job):
             try link(job, state)

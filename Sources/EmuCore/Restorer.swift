@@ -84,8 +84,10 @@ final class Restorer {
     /// root has no setgid bit or default ACL to hand down): then a chown is
     /// needed only for entries owned by others.
     let createsAsSelf: Bool
-    /// Fills the files of a staged tree on the second core.
+    /// Restores the files of some of a staged tree's directories on the second core.
     let filler: FileFiller?
+    /// Whether the files of the directory being walked go to `filler`.
+    var fillerFills = false
     /// Whether a record without an attributes digest means "no xattrs": a
     /// manifest's does; a scanned tree's (emu 0.2.5) records have no digests.
     let recordsKnowAttributes: Bool
@@ -131,7 +133,8 @@ final class Restorer {
         guard let rootRecord = try snapshot.take(), rootRecord.path.isRoot, rootRecord.kind == .directory else {
             throw damaged("it does not start with the root directory")
         }
-        try restoreChildren(of: targetRoot, isEmpty: staged != nil, tree: tree, path: .root, inScope: scopes.isEmpty)
+        try restoreChildren(of: targetRoot, isEmpty: staged != nil, tree: tree, path: .root, inScope: scopes.isEmpty,
+                            fillerFills: filler != nil)
         try filler?.finish()
         guard mode == .apply, let tree, var root = targetRoot else { return }
         if let (destination, name) = staged {
@@ -157,8 +160,13 @@ final class Restorer {
 
     // MARK: The walk
 
-    /// `isEmpty`: the target directory is known to be empty (made just now), and is not listed.
-    func restoreChildren(of target: DirectoryHandle?, isEmpty: Bool, tree: DirectoryHandle?, path: RelativePath, inScope: Bool) throws {
+    /// `isEmpty`: the target directory is known to be empty (made just now),
+    /// and is not listed. `fillerFills`: its files go to the filler.
+    func restoreChildren(of target: DirectoryHandle?, isEmpty: Bool, tree: DirectoryHandle?, path: RelativePath, inScope: Bool,
+                         fillerFills: Bool = false) throws {
+        let outer = self.fillerFills
+        self.fillerFills = fillerFills
+        defer { self.fillerFills = outer }
         var targetEntries: [(name: FileName, status: FileStatus)] = []
         if let target, !isEmpty {
             for entry in try target.entries().sorted(by: { $0.name < $1.name }) {
@@ -241,9 +249,13 @@ final class Restorer {
             }
             if mode == .apply || existing != nil { childTarget = try target.openDirectory(name) }
         }
-        try restoreChildren(of: childTarget, isEmpty: existing == nil && mode == .apply, tree: childTree, path: path, inScope: inScope)
+        // The filler makes this directory's files unless it is behind; then the walk does.
+        let fillerFills = filler.map { !$0.isBehind } ?? false
+        try restoreChildren(of: childTarget, isEmpty: existing == nil && mode == .apply, tree: childTree, path: path, inScope: inScope,
+                            fillerFills: fillerFills)
         if mode == .apply, inScope, let childTarget, let childTree {
-            try applyDirectoryMetadata(record, to: childTarget, from: childTree, created: created)
+            let directory = finishedDirectory(record, target: childTarget, tree: childTree, created: created)
+            if let filler, fillerFills { try filler.add(.directory(directory)) } else { try directory.apply() }
         }
     }
 
@@ -328,7 +340,7 @@ final class Restorer {
                 bytesWritten += record.size
                 observer.progressed(files: filesWritten, bytes: bytesWritten)
                 if let leader = record.hardlinkLeader, scope(of: leader) == .inside {
-                    // In a staged tree the first name may still be filling: it is whole before the tree moves.
+                    try filler?.drain()  // the first name may be the filler's to make
                     try targetRoot!.link(path: leader, to: target, as: temporary)
                 } else {
                     try copyFile(name, record: record, from: tree, to: target, as: temporary)
@@ -359,46 +371,17 @@ final class Restorer {
         }
     }
 
-    /// Copies a file under `temporary` (its final name in a staged tree),
-    /// for the caller to rename. With a filler, the filler finishes it.
+    /// Restores a file under `temporary` (its final name in a staged tree),
+    /// for the caller to rename; the filler does it when it makes this
+    /// directory's files.
     func copyFile(_ name: FileName, record: ManifestRecord, from tree: DirectoryHandle, to target: DirectoryHandle, as temporary: FileName) throws {
-        let permissions = EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: false)
-        let input = try tree.openForReading(name)
-        let output: FileDescriptor
-        do { output = try target.createFile(temporary, permissions: permissions) } catch {
-            input.closeIgnoringErrors()
-            throw error
-        }
-        var job = FileFiller.FileJob(
-            input: input, output: output, inputPath: tree.childPath(name), outputPath: target.childPath(temporary),
-            metadata: EntryMetadata(record, attributes: []),
+        let job = FileFiller.FileJob(
+            tree: tree, name: name, target: target, outputName: temporary, metadata: EntryMetadata(record, attributes: []),
             readsAttributes: record.attributes != nil || !recordsKnowAttributes,
-            created: .made(with: permissions, handsDownNothing: createsAsSelf))
-        // An empty file needs no copy, nor a look at its blocks.
-        job.isCopied = record.size == 0
-        if let filler {
-            // The cores share the work: the walk copies every other file (in the kernel), the filler
-            // the rest, and the filler sets every file's metadata. Copies cost per call more than per
-            // byte, so alternating balances them.
-            if filesWritten % 2 == 0 && !job.isCopied {
-                do { _ = try copier.copyInKernel(from: input, to: output, sourcePath: job.inputPath, destinationPath: job.outputPath) } catch {
-                    job.close()
-                    throw error
-                }
-                job.isCopied = true
-            }
-            return try filler.add(.file(job))
-        }
-        defer { job.close() }
-        try FileFiller.fill(job, copier: copier)
-    }
-
-    /// Sets a finished directory's metadata: after its files are placed, when a filler places them.
-    func applyDirectoryMetadata(_ record: ManifestRecord, to target: DirectoryHandle, from tree: DirectoryHandle,
-                                created: EntryMetadata.Created? = nil) throws {
-        let directory = finishedDirectory(record, target: target, tree: tree, created: created)
-        if let filler { return try filler.add(.directory(directory)) }
-        try directory.apply()
+            permissions: EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: false),
+            handsDownNothing: createsAsSelf, isEmpty: record.size == 0)
+        if let filler, fillerFills { return try filler.add(.file(job)) }
+        try FileFiller.restore(job, copier: copier)
     }
 
     func finishedDirectory(_ record: ManifestRecord, target: DirectoryHandle, tree: DirectoryHandle,

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import Synchronization
 
 /// Steps taken in the order they are submitted, on a thread of their own:
 /// how a push's or a checkout's walk hands the second core the work it can
@@ -119,4 +120,10 @@ final class StepThread<Step> {
         }
         if let error = failure.error { throw error }
     }
+}
+
+/// How many steps of some kind a submitter has queued that the thread has
+/// not finished: how the submitter tells whether the thread is behind.
+final class Backlog: Sendable {
+    let count = Atomic<Int>(0)
 }
