@@ -48,8 +48,9 @@ struct ManifestCursor {
 /// Every entry is written under a temporary name and renamed into place.
 /// Into a directory that was empty only `apply` runs, into a staging
 /// directory made there: entries take their final names at once, a
-/// `FileFiller` copies on the second core, and the whole tree moves into
-/// place at the end (a kill leaves only the staging directory).
+/// `FileFiller` makes some directories' files on the second core, and the
+/// whole tree moves into place at the end (a kill leaves only the staging
+/// directory).
 final class Restorer {
     enum Mode { case check, apply }
 
