@@ -90,7 +90,7 @@ struct Renames {
 
     /// Pairs candidates of the contents they hold (all of each content's);
     /// the added files left wait to be looked for on the old side.
-    private mutating func pair(_ candidates: [Candidate], old: DiffSide) throws {
+    private mutating func pair(_ candidates: consuming [Candidate], old: DiffSide) throws {
         var sorted = candidates
         sorted.sort { ($0.key.content, $0.path) < ($1.key.content, $1.path) }
         var start = 0
@@ -221,7 +221,20 @@ final class ScratchSpace {
     private var file: FileDescriptor? = nil
     private var bytesInFile: Int64 = 0
 
-    init(memoryLimit: Int = 1 << 20) { self.memoryLimit = memoryLimit }
+    /// Where the scratch file goes ($TMPDIR, else /tmp, unless given):
+    /// asked once, for it names the file in errors too.
+    let directory: [UInt8]
+
+    init(memoryLimit: Int = 1 << 20, directory: String? = nil) {
+        self.memoryLimit = memoryLimit
+        if let directory {
+            self.directory = Array(directory.utf8)
+        } else if let tmpdir = getenv("TMPDIR"), tmpdir.pointee != 0 {
+            self.directory = Array(String(cString: tmpdir).utf8)
+        } else {
+            self.directory = Array("/tmp".utf8)
+        }
+    }
 
     deinit { file?.closeIgnoringErrors() }
 
@@ -234,8 +247,8 @@ final class ScratchSpace {
 
     private func writeOutWhenFull() throws {
         if buffer.count >= memoryLimit {
-            if file == nil { file = try DirectoryHandle.open(String(decoding: Self.directory, as: UTF8.self)).createScratchFile() }
-            try buffer.withUnsafeBytes { try file!.writeAll($0, at: bytesInFile, path: Self.directory) }
+            if file == nil { file = try DirectoryHandle.open(String(decoding: directory, as: UTF8.self)).createScratchFile() }
+            try buffer.withUnsafeBytes { try file!.writeAll($0, at: bytesInFile, path: directory) }
             bytesInFile += Int64(buffer.count)
             buffer.removeAll(keepingCapacity: true)
         }
@@ -246,8 +259,8 @@ final class ScratchSpace {
         var done = 0
         if offset < bytesInFile {
             done = min(out.count, Int(bytesInFile - offset))
-            let read = try file!.readFully(into: UnsafeMutableRawBufferPointer(rebasing: out[..<done]), at: offset, path: Self.directory)
-            guard read == done else { throw FileSystemError("read", Self.directory, .ioError) }
+            let read = try file!.readFully(into: UnsafeMutableRawBufferPointer(rebasing: out[..<done]), at: offset, path: directory)
+            guard read == done else { throw FileSystemError("read", directory, .ioError) }
         }
         if done < out.count {
             let start = Int(offset - bytesInFile) + done
@@ -295,10 +308,5 @@ final class ScratchSpace {
             offset += Int64(n * MemoryLayout<Value>.stride)
         }
         return kept
-    }
-
-    static var directory: [UInt8] {
-        if let tmpdir = getenv("TMPDIR"), tmpdir.pointee != 0 { return Array(String(cString: tmpdir).utf8) }
-        return Array("/tmp".utf8)
     }
 }

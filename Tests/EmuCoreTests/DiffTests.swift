@@ -77,6 +77,16 @@ struct DiffTests {
         }
     }
 
+    @Test("a scratch directory that cannot take the file is an error that names it")
+    func unusableScratchDirectory() throws {
+        let spill = ScratchSpace(memoryLimit: 100, directory: "/nonexistent/emu-scratch")
+        #expect {
+            for i in 0..<100 { _ = try spill.append(path: RelativePath("path \(i)")) }
+        } throws: { error in
+            "\(error)".contains("/nonexistent/emu-scratch")
+        }
+    }
+
     @Test("values set aside come back in order from memory and from the scratch file")
     func scratchValues() throws {
         let scratch = ScratchSpace(memoryLimit: 1000)
