@@ -80,14 +80,12 @@ extension Sink {
     func rebuildIndex(_ index: ContentIndex) throws -> Int {
         var added = 0
         for snapshot in try snapshots() where hasManifest(snapshot) {
-            let tree = try openTree(snapshot)
+            let tree = DirectoryCursor(root: try openTree(snapshot))
             let reader = try openManifest(snapshot)
-            var directory: (path: RelativePath, handle: DirectoryHandle)? = nil
             while let record = try reader.next() {
                 guard record.kind == .regular, record.hardlinkLeader == nil, record.content != nil else { continue }
-                let parent = record.path.parent
-                if directory?.path != parent { directory = (parent, try tree.openDirectory(path: parent)) }
-                if try index.ensure(record, name: record.path.lastName!, in: directory!.handle) { added += 1 }
+                let (directory, name) = try tree.parentAndName(of: record.path)
+                if try index.ensure(record, name: name, in: directory) { added += 1 }
             }
         }
         return added

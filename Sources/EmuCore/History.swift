@@ -38,13 +38,13 @@ extension Sink {
         while let record = try first.next() {
             if let leader = record.hardlinkLeader { members[leader, default: 0] += 1 }
         }
-        let tree = try openTree(snapshot)
+        let tree = DirectoryCursor(root: try openTree(snapshot))
         let reader = try openManifest(snapshot)
         let index = try ContentIndex.open(in: self)
         var unique: Int64 = 0
         while let record = try reader.next() {
             guard record.kind == .regular, record.hardlinkLeader == nil,
-                  let status = try? tree.status(path: record.path) else { continue }
+                  let status = try? tree.status(record.path) else { continue }
             // Its names here, and the index's link when the index holds this inode.
             let names = 1 + (members[record.path] ?? 0) + (index.holds(record, inode: status.inode) ? 1 : 0)
             if status.linkCount <= names { unique += status.blocks * 512 }

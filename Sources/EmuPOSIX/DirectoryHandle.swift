@@ -76,12 +76,11 @@ public final class DirectoryHandle {
         return FileStatus(st)
     }
 
-    /// lstat(2) of a path below this directory.
+    /// lstat(2) of a path below this directory, reached one component at a
+    /// time: a symlink on the way is not followed, and `..` does not climb.
     public func status(path relative: RelativePath) throws -> FileStatus {
-        var st = Glibc.stat()
-        _ = try valueOrErrno { relative.withCString { fstatat(fd, $0, &st, EMU_AT_SYMLINK_NOFOLLOW) } }
-            .get("stat", path + [0x2F] + relative.bytes)
-        return FileStatus(st)
+        let (parent, name) = try parentAndName(of: relative)
+        return try parent.status(name)
     }
 
     /// fstat(2) of the directory itself.
@@ -97,13 +96,25 @@ public final class DirectoryHandle {
         return DirectoryHandle(adopting: FileDescriptor(rawValue: child), path: childPath(name))
     }
 
-    /// Opens a subdirectory given as a relative path, one component at a time.
+    /// Opens a subdirectory given as a relative path, one component at a
+    /// time, following no symlink; a path with `..`, `.` or an empty part
+    /// is refused (EINVAL): paths read from a sink must stay below it.
     public func openDirectory(path relative: RelativePath) throws -> DirectoryHandle {
+        guard relative.isSafe else { throw FileSystemError("open directory", path + [0x2F] + relative.bytes, .invalidArgument) }
         var handle = self
         for component in relative.components where !relative.isRoot {
             handle = try handle.openDirectory(component)
         }
         return handle
+    }
+
+    /// The directory that holds `relative`'s last name, opened as
+    /// `openDirectory(path:)` does, and that name.
+    public func parentAndName(of relative: RelativePath) throws -> (DirectoryHandle, FileName) {
+        guard relative.isSafe, let name = relative.lastName else {
+            throw FileSystemError("resolve", path + [0x2F] + relative.bytes, .invalidArgument)
+        }
+        return (try openDirectory(path: relative.parent), name)
     }
 
     /// Opens a regular file for reading without updating its atime where the
@@ -193,11 +204,11 @@ public final class DirectoryHandle {
         }.get("link", directory.childPath(newName))
     }
 
-    /// linkat(2) of a path below this directory (the tree of an earlier snapshot).
+    /// linkat(2) of a path below this directory, its parent reached as
+    /// `openDirectory(path:)` does (no symlink followed, no `..`).
     public func link(path: RelativePath, to directory: DirectoryHandle, as newName: FileName) throws {
-        _ = try valueOrErrno {
-            path.withCString { old in newName.withCString { linkat(fd, old, directory.fd, $0, 0) } }
-        }.get("link", directory.childPath(newName))
+        let (parent, name) = try parentAndName(of: path)
+        try parent.link(name, to: directory, as: newName)
     }
 
     /// unlinkat(2) of a file or an empty directory.
@@ -256,5 +267,33 @@ public final class DirectoryHandle {
         var proc = Array("/proc/self/fd/\(fd)".utf8)
         if let name { proc += [0x2F] + name.bytes }
         return proc
+    }
+}
+
+/// Reaches the entries of a tree in path order through the last directory
+/// opened: one open per directory met, not one per entry, and every path
+/// resolved as `openDirectory(path:)` does (no symlink followed, no `..`).
+public final class DirectoryCursor {
+    public let root: DirectoryHandle
+    private var current: (path: RelativePath, handle: DirectoryHandle)?
+
+    public init(root: DirectoryHandle) { self.root = root }
+
+    /// The directory holding `path`, and its last name.
+    public func parentAndName(of path: RelativePath) throws -> (DirectoryHandle, FileName) {
+        guard path.isSafe, let name = path.lastName else {
+            throw FileSystemError("resolve", root.path + [0x2F] + path.bytes, .invalidArgument)
+        }
+        let parent = path.parent
+        if let current, current.path == parent { return (current.handle, name) }
+        let handle = try root.openDirectory(path: parent)
+        current = (parent, handle)
+        return (handle, name)
+    }
+
+    /// lstat(2) of `path`.
+    public func status(_ path: RelativePath) throws -> FileStatus {
+        let (directory, name) = try parentAndName(of: path)
+        return try directory.status(name)
     }
 }
