@@ -103,7 +103,9 @@ extension Emu {
                     terminal.output("\(verdict) \(s.name) (\(s.shortID)): \(why)")
                 }
             }
-            let removed = try applyRetention(policy, to: sink, protecting: nil, dryRun: change.dryRun) { _, _ in }
+            let removed = try applyRetention(policy, to: sink, protecting: nil, dryRun: change.dryRun, warn: terminal.warning) { s, reasons in
+                if global.verbose && !change.dryRun { terminal.detail("removed \(s.name) (\(s.shortID)): \(reasons.joined(separator: "; "))") }
+            }
             terminal.info("\(registration.name): \(change.dryRun ? "would remove" : "removed") \(removed.count) snapshot(s)")
         }
     }

@@ -187,6 +187,10 @@ final class PushReporter: PushObserver {
         terminal.detail("linked (content the sink holds) \(path)")
     }
 
+    func warned(_ message: String) {
+        terminal.warning(message)
+    }
+
     func expired(_ snapshot: Snapshot, _ reasons: [String]) {
         terminal.info("removed snapshot \(snapshot.name) (\(snapshot.shortID)): \(reasons.joined(separator: "; "))")
     }

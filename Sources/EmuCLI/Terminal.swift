@@ -122,17 +122,6 @@ func writeStandardError(_ text: String) {
     }
 }
 
-func formatBytes(_ bytes: Int64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1024 && unit < units.count - 1 {
-        value /= 1024
-        unit += 1
-    }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
-}
-
 func formatDuration(_ seconds: Double) -> String {
     let s = Int(seconds.rounded())
     if s < 60 { return "\(s)s" }

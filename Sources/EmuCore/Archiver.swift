@@ -25,6 +25,8 @@ public protocol PushObserver: AnyObject {
     func reused(_ path: RelativePath, bytes: Int64)
     /// A snapshot the retention policy removed after the push.
     func expired(_ snapshot: Snapshot, _ reasons: [String])
+    /// Something the user must hear about the sink (rotation that could not help).
+    func warned(_ message: String)
 }
 
 /// A file's identity in the source, to find its other hardlinked names.
@@ -264,6 +266,8 @@ final class Archiver {
         } else if !settings.checksum {
             // A dry run, or a file with other names (later names must find its inode in place): linked now.
             for (base, record) in previous where record.kind == .regular && bases[base].isUnchanged(record, comparedTo: status) {
+                if bases[base].isResume, let directory = earlier[base].handle(),
+                   !resumedCopyIsIntact(name, in: directory, record: record, copier: copier) { continue }
                 if try link(record, from: base, into: target, as: name) {
                     counts.filesLinked += 1
                     if bases[base].isResume { bytesOwned += status.blocks * 512 }
@@ -408,6 +412,16 @@ final class Archiver {
             return []
         }
     }
+}
+
+/// Whether a killed push's copy holds what its record says. Nothing that
+/// push wrote was synced: after a power cut its record may be on disk while
+/// its bytes are not (a file of zeros, or empty), so the copy is read and
+/// hashed before anything links to it. Reading it still saves the write.
+func resumedCopyIsIntact(_ name: FileName, in directory: DirectoryHandle, record: ManifestRecord, copier: DataCopier) -> Bool {
+    guard let content = record.content, let status = try? directory.status(name), status.kind == .regular,
+          status.size == record.size, let (hash, length) = try? hashFile(name, in: directory, copier: copier) else { return false }
+    return hash == content && length == record.size
 }
 
 /// An earlier tree's directory at the walk's current path, opened on first

@@ -11,18 +11,36 @@ import Glibc
 /// and ACLs): two files that differ in any of it never share an inode. The
 /// filesystem is the database: a lookup is one linkat(2), and `ls` shows it.
 /// An entry whose inode no snapshot holds any more (link count 1) is garbage.
+///
+/// A push's new entries wait in its staging area (`.emu/staging/index/`)
+/// until its data is synced: an entry in the index always names bytes on
+/// disk, so a power cut before the sync cannot leave an entry that later
+/// pushes link to while its data never arrived, and a failed push's
+/// entries go with its staging area.
 final class ContentIndex {
     let root: DirectoryHandle
+    /// Where a push puts the entries it adds, until `commitPending()`.
+    let pending: DirectoryHandle?
     private var buckets: [String: DirectoryHandle] = [:]
+    private var pendingBuckets: [String: DirectoryHandle] = [:]
 
-    init(root: DirectoryHandle) { self.root = root }
+    init(root: DirectoryHandle, pending: DirectoryHandle? = nil) {
+        self.root = root
+        self.pending = pending
+    }
 
-    /// The sink's index, made if missing.
-    static func open(in sink: Sink) throws -> ContentIndex {
+    /// The sink's index, made if missing; with `staging`, new entries go to
+    /// its `index/` until committed.
+    static func open(in sink: Sink, staging: DirectoryHandle? = nil) throws -> ContentIndex {
         if (try? sink.metadata.status(FileName("index")))?.kind != .directory {
             try sink.metadata.makeDirectory(FileName("index"), permissions: 0o755)
         }
-        return ContentIndex(root: try sink.metadata.openDirectory(FileName("index")))
+        var pending: DirectoryHandle? = nil
+        if let staging {
+            try staging.makeDirectory(FileName("index"), permissions: 0o700)
+            pending = try staging.openDirectory(FileName("index"))
+        }
+        return ContentIndex(root: try sink.metadata.openDirectory(FileName("index")), pending: pending)
     }
 
     /// What makes two files one entry: their content and the digest of what
@@ -65,15 +83,19 @@ final class ContentIndex {
     }
 
     func bucket(_ name: String, create: Bool) throws -> DirectoryHandle? {
-        if let open = buckets[name] { return open }
+        try Self.bucket(name, in: root, cache: &buckets, create: create)
+    }
+
+    static func bucket(_ name: String, in root: DirectoryHandle, cache: inout [String: DirectoryHandle], create: Bool) throws -> DirectoryHandle? {
+        if let open = cache[name] { return open }
         do {
             let handle = try root.openDirectory(FileName(name))
-            buckets[name] = handle
+            cache[name] = handle
             return handle
         } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
             guard create else { return nil }
             try root.makeDirectory(FileName(name), permissions: 0o755)
-            return try bucket(name, create: false)
+            return try bucket(name, in: root, cache: &cache, create: false)
         }
     }
 
@@ -84,36 +106,80 @@ final class ContentIndex {
         case indexed
     }
 
-    /// Takes a file just written into a staging tree: when the sink already
-    /// holds its content and metadata, the file is replaced by that inode
-    /// (its own copy is dropped); else the file becomes the index's entry.
-    /// At the link limit (EMLINK) the new copy becomes the entry instead.
+    /// Takes a file just written into a staging tree: when the sink (or this
+    /// push) already holds its content and metadata, the file is replaced by
+    /// that inode (its own copy is dropped); else the file becomes a pending
+    /// entry. An entry that is not what its name promises (another type,
+    /// size or metadata: a damaged or planted entry) is never adopted; the
+    /// new copy replaces it when the push commits. At the link limit (EMLINK)
+    /// the new copy becomes the entry instead.
     func adopt(_ name: FileName, in directory: DirectoryHandle, record: ManifestRecord) throws -> Outcome {
-        guard let (bucketName, entry) = Self.location(of: record), let bucket = try bucket(bucketName, create: true) else {
-            return .indexed
+        guard let (bucketName, entry) = Self.location(of: record), let pending else { return .indexed }
+        if let bucket = try bucket(bucketName, create: false),
+           try Self.takeOver(entry, in: bucket, root: root, for: name, in: directory, record: record) {
+            return .linkedExisting
         }
-        // The second name is made in the index root, not beside the file: no
-        // name in the source can collide with it. A kill leaves it behind;
-        // the next adoption replaces it.
+        let pendingBucket = try Self.bucket(bucketName, in: pending, cache: &pendingBuckets, create: true)!
+        if try Self.takeOver(entry, in: pendingBucket, root: pending, for: name, in: directory, record: record) {
+            return .linkedExisting
+        }
+        // New, or the entry there is unusable: this copy becomes the entry.
+        let replacement = FileName(".link")
+        try? pending.remove(replacement)
+        try directory.link(name, to: pending, as: replacement)
+        try pending.rename(replacement, to: pendingBucket, as: entry)
+        return .indexed
+    }
+
+    /// Replaces `name` in `directory` by the inode `entry` names, when it is
+    /// one the record may share; false when there is no such entry, it is at
+    /// the link limit, or it does not match. The second name is made in the
+    /// index root, not beside the file: no name in the source can collide
+    /// with it. A kill leaves it behind; the next adoption replaces it.
+    static func takeOver(_ entry: FileName, in bucket: DirectoryHandle, root: DirectoryHandle,
+                         for name: FileName, in directory: DirectoryHandle, record: ManifestRecord) throws -> Bool {
         let temporary = FileName(".link")
         do {
             try bucket.link(entry, to: root, as: temporary)
         } catch let error as FileSystemError where error.errno == .fileExists {
             try root.remove(temporary)
-            try bucket.link(entry, to: root, as: temporary)
-        } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
-            try directory.link(name, to: bucket, as: entry)
-            return .indexed
-        } catch let error as FileSystemError where error.errno == .tooManyLinks {
-            let replacement = FileName(".link")
-            try? root.remove(replacement)
-            try directory.link(name, to: root, as: replacement)
-            try root.rename(replacement, to: bucket, as: entry)
-            return .indexed
+            return try takeOver(entry, in: bucket, root: root, for: name, in: directory, record: record)
+        } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory || error.errno == .tooManyLinks {
+            return false
+        }
+        guard let status = try? root.status(temporary), matches(status, record) else {
+            try root.remove(temporary)
+            return false
         }
         CrashPoint.reach("push.after-index-link")
         try root.rename(temporary, to: directory, as: name)
-        return .linkedExisting
+        return true
+    }
+
+    /// Whether an entry's inode is one a file of `record` may be: a regular
+    /// file of its size, mode and mtime (and owner, where emu sets owners).
+    static func matches(_ status: FileStatus, _ record: ManifestRecord) -> Bool {
+        status.kind == .regular && status.size == record.size && status.permissions == record.permissions
+            && status.modified == record.modified
+            && (!EntryMetadata.isPrivileged || (status.owner == record.owner && status.group == record.group))
+    }
+
+    /// Moves a push's pending entries into the index, once its data is
+    /// synced; an entry found unusable there is replaced.
+    func commitPending() throws {
+        guard let pending else { return }
+        for bucketEntry in try pending.entries() {
+            guard let bucketName = Self.bucketName(bucketEntry.name) else { continue }
+            let source = try pending.openDirectory(bucketEntry.name)
+            let target = try bucket(bucketName, create: true)!
+            for entry in try source.entries() { try source.rename(entry.name, to: target, as: entry.name) }
+        }
+    }
+
+    /// A bucket's name as text: two hex digits; nil for anything else (the `.link` scratch name).
+    static func bucketName(_ name: FileName) -> String? {
+        guard name.bytes.count == 2, name.bytes.allSatisfy({ hexValue($0) != nil }) else { return nil }
+        return String(validating: name.bytes, as: UTF8.self)
     }
 
     /// Whether `inode` is the one the index holds for this record.
@@ -153,9 +219,7 @@ final class ContentIndex {
     /// Calls `body` with every entry, its bucket and its status.
     func forEachEntry(_ body: (DirectoryHandle, FileName, FileStatus) throws -> Void) throws {
         for name in try root.entries().map(\.name).sorted() {
-            // Buckets are two hex digits; anything else (the `.link` scratch name) is not one.
-            guard name.bytes.count == 2, name.bytes.allSatisfy({ hexValue($0) != nil }),
-                  let text = String(validating: name.bytes, as: UTF8.self), let bucket = try bucket(text, create: false) else { continue }
+            guard let text = Self.bucketName(name), let bucket = try bucket(text, create: false) else { continue }
             for entry in try bucket.entries().map(\.name).sorted() {
                 guard let status = try? bucket.status(entry), status.kind == .regular else { continue }
                 try body(bucket, entry, status)
@@ -167,8 +231,20 @@ final class ContentIndex {
     /// and metadata, linked to it when there is none (for repairs).
     func ensure(_ record: ManifestRecord, name: FileName, in directory: DirectoryHandle) throws -> Bool {
         guard let (bucketName, entry) = Self.location(of: record), let bucket = try bucket(bucketName, create: true) else { return false }
-        if (try? bucket.status(entry)) != nil { return false }
+        if let existing = try? bucket.status(entry), Self.matches(existing, record) { return false }
+        guard let status = try? directory.status(name), Self.matches(status, record) else { return false }
+        try? bucket.remove(entry)
         do { try directory.link(name, to: bucket, as: entry) } catch let error as FileSystemError where error.errno == .tooManyLinks { return false }
         return true
+    }
+}
+
+extension ContentIndex {
+    /// The bytes the index's inodes take on disk: every distinct file the
+    /// sink's snapshots hold, so at most what deleting all of them frees.
+    func storedBytes() throws -> Int64 {
+        var total: Int64 = 0
+        try forEachEntry { _, _, status in total += status.blocks * 512 }
+        return total
     }
 }

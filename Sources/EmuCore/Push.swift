@@ -57,19 +57,39 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
         do {
             var result = try pushLocked(source, to: sink, settings: settings, options: options, observer: observer)
             if let snapshot = result.snapshot, options.rotate {
-                result.expired = expired + (try applyRetention(policy, to: sink, protecting: snapshot.id, dryRun: false) { observer.expired($0, $1) })
+                result.expired = expired + (try applyRetention(policy, to: sink, protecting: snapshot.id, dryRun: false,
+                                                               warn: observer.warned) { observer.expired($0, $1) })
             }
             return result
         } catch let error as FileSystemError where error.errno == .noSpace && policy.minFreePercent != nil && !options.dryRun {
-            // Rotation may free room first: the oldest snapshot goes, never the newest.
-            let snapshots = try sink.snapshots()
-            guard snapshots.count > 1, let oldest = snapshots.first else { throw error }
-            try sink.delete(oldest)
+            // Rotation may free room first, the oldest first, when the push can fit at all.
+            let needed = try bytesToCopy(source, to: sink, settings: settings)
+            let removed = try sink.freeSpace(percent: 0, bytes: needed, policy: policy, among: try sink.snapshots(), protecting: nil,
+                                             warn: observer.warned) { observer.expired($0, $1) }
+            guard !removed.isEmpty else { throw error }
             try sink.finishDeleting()
-            expired.append(oldest)
-            observer.expired(oldest, ["the sink is full: removed to make room for the new snapshot"])
+            expired += removed
         }
     }
+}
+
+/// What a push would copy (a dry run's count, without the content index's
+/// savings): the room it needs, at most.
+func bytesToCopy(_ source: Source, to sink: Sink, settings: Archiver.Settings) throws -> Int64 {
+    var options = PushOptions()
+    options.dryRun = true
+    return try pushLocked(source, to: sink, settings: settings, options: options, observer: SilentPushObserver()).counts.bytesCopied
+}
+
+/// Hears nothing: for the dry run that measures a push.
+final class SilentPushObserver: PushObserver {
+    func skipped(_ path: RelativePath, because error: Error) {}
+    func noted(_ path: RelativePath, _ message: String) {}
+    func copied(_ path: RelativePath, reason: CopyReason, bytes: Int64) {}
+    func progressed(files: Int, bytes: Int64) {}
+    func reused(_ path: RelativePath, bytes: Int64) {}
+    func expired(_ snapshot: Snapshot, _ reasons: [String]) {}
+    func warned(_ message: String) {}
 }
 
 /// One attempt at a push, the sink locked and recovered.
@@ -102,14 +122,18 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
         let writer = try ManifestWriter(
             descriptor: try staging.createFile(FileName("manifest"), permissions: 0o644),
             path: staging.childPath(FileName("manifest")))
+        let index = try ContentIndex.open(in: sink, staging: staging)
         let archiver = Archiver(settings: settings, observer: observer, staging: tree, writer: writer, bases: bases,
-                                sinkPrefix: Array((sink.path + "/.emu/").utf8), index: try ContentIndex.open(in: sink))
+                                sinkPrefix: Array((sink.path + "/.emu/").utf8), index: index)
         try archiver.archive(sourceRoot)
         let manifestDigest = try writer.finish()
         let walked = monotonicSeconds()
 
         CrashPoint.reach("push.before-sync")
         try sink.root.descriptor.syncFileSystem(path: Array(sink.path.utf8))
+        // Only now do the new copies' index entries name bytes on disk.
+        try index.commitPending()
+        CrashPoint.reach("push.after-index")
 
         var snapshot = Snapshot(id: Snapshot.makeID(date: date, manifest: manifestDigest, parent: head?.id), parent: head?.id, date: date)
         snapshot.counts = archiver.counts
@@ -177,7 +201,7 @@ func publish(_ snapshot: Snapshot, from staging: DirectoryHandle, in sink: Sink,
     try staging.rename(FileName("node"), to: nodes, as: id)
     try nodes.sync()
     CrashPoint.reach("push.after-record")
-    try sink.metadata.remove(FileName("staging"), isDirectory: true)
+    try sink.metadata.removeTree(FileName("staging"))
     try? sink.metadata.removeTree(FileName("resume"))
     try sink.refreshLinks((earlier + [snapshot]).sorted { ($0.date, $0.id) < ($1.date, $1.id) })
     if let parent = earlier.first(where: { $0.id == snapshot.parent }) { try sink.forgetUniqueBytes(of: [parent]) }

@@ -200,6 +200,7 @@ final class PushFinisher {
 
     static func link(_ job: LinkJob, _ state: State) throws {
         for (directory, record, isResume) in job.candidates {
+            if isResume && !resumedCopyIsIntact(job.name, in: directory, record: record, copier: state.copier) { continue }
             do {
                 try directory.link(job.name, to: job.target, as: job.name)
             } catch let error as FileSystemError where error.errno == .tooManyLinks || error.errno == .noSuchFileOrDirectory {

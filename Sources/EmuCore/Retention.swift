@@ -19,6 +19,12 @@ public struct RetentionPolicy: Sendable, Equatable {
     public var keepWithin: Int64?
     public var minFreePercent: Double?
     public var maxNumber: Int?
+    /// Removing snapshots for free space (min-free, a full disk) never
+    /// leaves fewer than this many: a disk that other data fills must not
+    /// cost the history.
+    public var minKeep = RetentionPolicy.defaultMinKeep
+
+    public static let defaultMinKeep = 3
 
     public static let unlimited = Int.max
 
@@ -46,7 +52,8 @@ public struct RetentionPolicy: Sendable, Equatable {
             && keepYearly == nil && keepWithin == nil && maxNumber == nil
     }
 
-    static let keys = ["keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly", "keep-within", "min-free"]
+    static let keys = ["keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly", "keep-within", "min-free",
+                       "min-keep"]
 
     /// The policy a sink's config sets: its `[Retention]` keys and emu
     /// 0.2.5's `[Snapshots] max-number`; the standard policy when it sets none.
@@ -65,6 +72,7 @@ public struct RetentionPolicy: Sendable, Equatable {
         minFreePercent = try config["Retention", "min-free"].map { try Self.parsePercent($0) }
         maxNumber = try config["Snapshots", "max-number"].map { try Self.parseCount($0, option: "max-number") }
         if keepsEverything && minFreePercent == nil && config["Retention", "keep-all"] == nil { self = .standard }
+        if let minKeep = try count("min-keep") { self.minKeep = max(minKeep, 1) }
     }
 
     /// `N`, or `all`/`unlimited` for every bucket.
@@ -107,6 +115,7 @@ public struct RetentionPolicy: Sendable, Equatable {
         config["Retention", "keep-yearly"] = count(keepYearly)
         config["Retention", "keep-within"] = keepWithin.map { "\($0 / 3600)h" }
         config["Retention", "min-free"] = minFreePercent.map { String($0) }
+        config["Retention", "min-keep"] = minKeep == Self.defaultMinKeep ? nil : String(minKeep)
     }
 }
 
@@ -224,10 +233,10 @@ extension Sink {
 
 /// Applies a policy to a sink (exclusive lock held): expired snapshots are
 /// deleted (each vanishes in one rename), never the newest nor `protected`;
-/// then, while the filesystem is fuller than `minFreePercent` allows, the
-/// oldest goes, as long as another remains. Returns what was deleted.
+/// then min-free (see `freeSpace`). Returns what was deleted; `warn` hears
+/// why min-free removed nothing.
 public func applyRetention(_ policy: RetentionPolicy, to sink: Sink, protecting protected: String?, dryRun: Bool,
-                           each: (Snapshot, [String]) -> Void) throws -> [Snapshot] {
+                           warn: (String) -> Void = { _ in }, each: (Snapshot, [String]) -> Void) throws -> [Snapshot] {
     let snapshots = try sink.snapshots()
     var deleted: [Snapshot] = []
     for decision in policy.decide(snapshots).reversed() where !decision.keep && decision.snapshot.id != protected {
@@ -236,19 +245,52 @@ public func applyRetention(_ policy: RetentionPolicy, to sink: Sink, protecting 
         each(decision.snapshot, ["expired: no rule keeps it"])
     }
     if let minFree = policy.minFreePercent, !dryRun {
-        var remaining = snapshots.filter { s in !deleted.contains { $0.id == s.id } }
-        // Freed blocks show in statvfs only once the journal commits: sync
-        // before each measure, or every deletion looks useless and the next follows.
-        try sink.root.descriptor.syncFileSystem(path: Array(sink.path.utf8))
-        while remaining.count > 1, let free = sink.freePercent, free < minFree {
-            let oldest = remaining.removeFirst()
-            if oldest.id == protected { break }
-            try sink.delete(oldest)
-            try sink.root.descriptor.syncFileSystem(path: Array(sink.path.utf8))
-            deleted.append(oldest)
-            each(oldest, ["the sink has \((free * 10).rounded() / 10)% free, less than min-free \(minFree)%"])
-        }
+        let remaining = snapshots.filter { s in !deleted.contains { $0.id == s.id } }
+        deleted += try sink.freeSpace(percent: minFree, bytes: 0, policy: policy, among: remaining, protecting: protected,
+                                      warn: warn, each: each)
     }
     if !deleted.isEmpty && !dryRun { try sink.finishDeleting() }
     return deleted
+}
+
+extension Sink {
+    /// Removes the oldest snapshots until the filesystem has `percent` free
+    /// and `bytes` more, but only when that can work: never below the
+    /// policy's min-keep, never `protected`, and nothing at all when even
+    /// every bytes emu stores here could not make the room (the disk is
+    /// full of other data, or the push is larger than the disk): then `warn`
+    /// says so and nothing is removed. Returns what was deleted.
+    func freeSpace(percent: Double, bytes needed: Int64, policy: RetentionPolicy, among snapshots: [Snapshot],
+                   protecting protected: String?, warn: (String) -> Void, each: (Snapshot, [String]) -> Void) throws -> [Snapshot] {
+        // Freed blocks show in statvfs only once the journal commits: sync
+        // before each measure, or every deletion looks useless and the next follows.
+        try root.descriptor.syncFileSystem(path: Array(path.utf8))
+        guard let space = space(), space.total > 0 else { return [] }
+        let wanted = Int64(percent / 100 * Double(space.total)) + needed - space.free
+        guard wanted > 0 else { return [] }
+        var removable = snapshots.filter { $0.id != protected }
+        removable.removeLast(min(removable.count, max(policy.minKeep - (snapshots.count - removable.count), 0)))
+        let stored = try ContentIndex.open(in: self).storedBytes()
+        let what = needed > 0 ? "the new snapshot needs about \(formatBytes(needed)) and min-free \(percent)% keeps \(formatBytes(space.total - Int64(Double(space.total) * (1 - percent / 100))))"
+                              : "min-free \(percent)% wants \(formatBytes(wanted)) more free space"
+        guard stored >= wanted else {
+            warn("the filesystem of sink '\(name)' has \(formatBytes(space.free)) free of \(formatBytes(space.total)); \(what), but all the snapshots hold only \(formatBytes(stored)): the disk is full of other data, or too small. No snapshot was removed; free space there, or lower retention.min-free")
+            return []
+        }
+        guard !removable.isEmpty else {
+            warn("the filesystem of sink '\(name)' has \(formatBytes(space.free)) free; \(what), but min-keep \(policy.minKeep) keeps the \(snapshots.count) snapshot(s) there. No snapshot was removed")
+            return []
+        }
+        var deleted: [Snapshot] = []
+        for oldest in removable {
+            guard let now = self.space(), Int64(percent / 100 * Double(now.total)) + needed > now.free else { break }
+            let freePercent = (Double(now.free) * 1000 / Double(now.total)).rounded() / 10
+            try delete(oldest)
+            try root.descriptor.syncFileSystem(path: Array(path.utf8))
+            deleted.append(oldest)
+            each(oldest, [needed > 0 ? "the sink is full: removed to make room for the new snapshot"
+                                     : "the sink has \(freePercent)% free, less than min-free \(percent)%"])
+        }
+        return deleted
+    }
 }
