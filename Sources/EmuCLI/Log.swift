@@ -70,7 +70,7 @@ extension Emu {
                             "files_copied": s.counts.filesCopied, "bytes_copied": s.counts.bytesCopied,
                             "skipped": s.counts.skipped, "head": heads[entry.registration.name] == s.id,
                             "verified": s.verification.map { $0 == "CLEAN" ? "clean" : "damaged" } ?? NSNull(),
-                            "unique_bytes": (try? entry.sink.uniqueBytes(of: s)).flatMap { $0 } ?? NSNull()]
+                            "unique_bytes": uniqueBytes(of: entry, terminal) ?? NSNull()]
                 })
                 return
             }
@@ -79,7 +79,7 @@ extension Emu {
                 let isHead = heads[entry.registration.name] == s.id
                 let status = s.status == .complete ? "complete" : terminal.paint("incomplete (\(s.counts.skipped) skipped)", .red, forOutput: true)
                 if short {
-                    let unique = (try entry.sink.uniqueBytes(of: s)).map { "  \(formatBytes($0)) unique" } ?? ""
+                    let unique = uniqueBytes(of: entry, terminal).map { "  \(formatBytes($0)) unique" } ?? ""
                     var line = "\(terminal.paint(s.shortID, .yellow, forOutput: true))  \(s.date.displayText)  \(s.counts.files) files  \(formatBytes(s.counts.bytes))\(unique)  \(status)"
                     if !s.message.isEmpty { line += "  \(s.message)" }
                     terminal.output(line)
@@ -91,7 +91,7 @@ extension Emu {
                 terminal.output("Name:     \(s.name)")
                 terminal.output("Files:    \(s.counts.files) files, \(s.counts.directories) directories, \(formatBytes(s.counts.bytes))")
                 terminal.output("Stored:   \(s.counts.filesCopied) copied (\(formatBytes(s.counts.bytesCopied))), \(s.counts.filesLinked) linked")
-                if let unique = try entry.sink.uniqueBytes(of: s) {
+                if let unique = uniqueBytes(of: entry, terminal) {
                     terminal.output("Unique:   \(formatBytes(unique)) (what pruning it would free)")
                 }
                 terminal.output("Status:   \(status)")
@@ -101,6 +101,17 @@ extension Emu {
                 }
                 if !s.message.isEmpty { terminal.output("\n    \(s.message)") }
                 terminal.output("")
+            }
+        }
+
+        /// What pruning the snapshot frees; nil when unknown. A damaged
+        /// manifest is reported and the listing goes on.
+        func uniqueBytes(of entry: ResolvedSnapshot, _ terminal: Terminal) -> Int64? {
+            do {
+                return try entry.sink.uniqueBytes(of: entry.snapshot)
+            } catch {
+                terminal.warning("snapshot \(entry.snapshot.name) (\(entry.snapshot.shortID)) in '\(entry.registration.name)': \(error); `emu verify` says what is damaged, `emu clean --repair` rebuilds the manifest")
+                return nil
             }
         }
 

@@ -133,8 +133,10 @@ extension Sink {
         try manifests.sync()
     }
 
-    /// A record for a tree that has none, from its whole manifest and its
-    /// date link (or the tree's mtime).
+    /// A record for a tree that has none, from its whole manifest: the
+    /// record the killed push had staged when it is there, else one dated
+    /// by the date link, the date an emu ID begins with, or the tree's
+    /// mtime, and never named like an existing snapshot.
     func rebuiltRecord(for tree: FileName) throws -> Snapshot? {
         guard let id = String(validating: tree.bytes, as: UTF8.self), Snapshot.isID(id) else { return nil }
         let reader = try ManifestReader(in: try metadata.openDirectory(FileName("manifests")), name: tree)
@@ -148,21 +150,32 @@ extension Sink {
             }
         }
         guard reader.isComplete else { return nil }
-        var date: Timestamp? = nil
-        for entry in try root.entries() {
-            if let name = String(validating: entry.name.bytes, as: UTF8.self), Timestamp.isSnapshotName(name),
-               (try? root.readSymlink(entry.name)) == Array(".emu/trees/\(id)".utf8) {
-                date = Timestamp.parse(name)
-            }
+        if let staged = try? directory(".emu/staging", create: false), let text = try? MetadataFile.read(in: staged, "node"),
+           let document = try? INIDocument(parsing: text), let snapshot = try? Snapshot(id: id, node: document),
+           id.hasPrefix(Snapshot.datePrefix(snapshot.date)) {
+            return snapshot
         }
-        if date == nil, let status = try? metadata.status(path: RelativePath("trees/\(id)")) {
-            date = Timestamp(seconds: status.modified.seconds, nanoseconds: status.modified.nanoseconds)
-        }
-        guard let date else { return nil }
-        var snapshot = Snapshot(id: id, parent: nil, date: date)
+        guard var date = rebuiltDate(of: id) else { return nil }
+        let existing = try snapshots()
+        while existing.contains(where: { $0.name == date.snapshotName }) { date = Timestamp(seconds: date.seconds + 1, nanoseconds: 0) }
+        var snapshot = Snapshot(id: id, parent: existing.last { ($0.date, $0.id) < (date, id) }?.id, date: date)
         snapshot.counts = counts
         snapshot.pushedBy = nil
         snapshot.message = "record rebuilt by emu clean --repair"
         return snapshot
+    }
+
+    /// When a tree without a record was made, as well as it can be told.
+    func rebuiltDate(of id: String) -> Timestamp? {
+        for entry in (try? root.entries()) ?? [] {
+            if let name = String(validating: entry.name.bytes, as: UTF8.self), Timestamp.isSnapshotName(name),
+               (try? root.readSymlink(entry.name)) == Array(".emu/trees/\(id)".utf8), let date = Timestamp.parse(name) {
+                return date
+            }
+        }
+        // emu's IDs begin with the snapshot's date in seconds (see Snapshot.makeID).
+        if id.utf8.count == 40, let seconds = Int64(id.prefix(8), radix: 16) { return Timestamp(seconds: seconds, nanoseconds: 0) }
+        guard let status = try? metadata.status(path: RelativePath("trees/\(id)")) else { return nil }
+        return Timestamp(seconds: status.modified.seconds, nanoseconds: status.modified.nanoseconds)
     }
 }

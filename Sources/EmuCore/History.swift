@@ -49,8 +49,22 @@ extension Sink {
             let names = 1 + (members[record.path] ?? 0) + (index.holds(record, inode: status.inode) ? 1 : 0)
             if status.linkCount <= names { unique += status.blocks * 512 }
         }
-        try updateRecord(of: snapshot) { $0["Tree", "unique-bytes"] = String(unique) }
+        cacheInRecord(of: snapshot) { $0["Tree", "unique-bytes"] = String(unique) }
         return unique
+    }
+
+    /// Remembers a computed value in a snapshot's record, only under the
+    /// sink's exclusive lock: a command that only reads holds none, so it
+    /// takes the lock for the moment of the write and skips it (the value is
+    /// a cache) when another emu holds the lock or the sink is read-only.
+    /// Under the lock a record that prune removed meanwhile stays removed.
+    func cacheInRecord(of snapshot: Snapshot, _ change: (inout INIDocument) -> Void) {
+        if lock?.mode == .exclusive {
+            try? updateRecord(of: snapshot, change)
+            return
+        }
+        guard lock == nil, let held = try? FileLock.acquire(in: metadata, name: FileName("lock"), mode: .exclusive, wait: 0) else { return }
+        withExtendedLifetime(held) { try? updateRecord(of: snapshot, change) }
     }
 
     /// Rewrites a snapshot's record in place (replaced whole, by rename).

@@ -196,6 +196,7 @@ func publish(_ snapshot: Snapshot, from staging: DirectoryHandle, in sink: Sink,
     try staging.rename(FileName("tree"), to: trees, as: id)
     CrashPoint.reach("push.after-tree")
     try staging.rename(FileName("manifest"), to: manifests, as: id)
+    CrashPoint.reach("push.after-manifest")
     try trees.sync()
     try manifests.sync()
     try staging.rename(FileName("node"), to: nodes, as: id)

@@ -177,15 +177,16 @@ public final class Sink {
     }
 
     /// Writes a verification result into a snapshot's record (a shared lock
-    /// suffices: the record is replaced whole, by rename).
+    /// suffices: the record is replaced whole, by rename). A read-only sink
+    /// keeps no result: verify reports it all the same.
     public func recordVerification(of snapshot: Snapshot, clean: Bool, problems: Int) throws {
-        let nodes = try metadata.openDirectory(FileName("nodes"))
-        guard let text = try MetadataFile.read(in: nodes, snapshot.id) else { return }
-        var node = try INIDocument(parsing: text)
-        node["Tree", "Status"] = clean ? "CLEAN" : "DIRTY"
-        node["Tree", "Last-Verified"] = Timestamp.now().legacyText
-        node["Tree", "problems"] = String(problems)
-        try MetadataFile.write(in: nodes, snapshot.id, node.text)
+        do {
+            try updateRecord(of: snapshot) { node in
+                node["Tree", "Status"] = clean ? "CLEAN" : "DIRTY"
+                node["Tree", "Last-Verified"] = Timestamp.now().legacyText
+                node["Tree", "problems"] = String(problems)
+            }
+        } catch let error as FileSystemError where error.errno == .readOnlyFileSystem {}
     }
 
     // MARK: Changing the sink (exclusive lock held)
@@ -312,8 +313,15 @@ public final class Sink {
         // The tree goes first, so that its inodes' link counts fall; then the
         // index entries that only it held.
         try trash.removeTree(FileName("\(snapshot.id).tree"))
-        if let manifest = try? ManifestReader(in: trash, name: FileName("\(snapshot.id).manifest"), allowsTruncation: true) {
-            _ = try ContentIndex.open(in: self).forget(recordsOf: manifest)
+        let index = try ContentIndex.open(in: self)
+        do {
+            let manifest = try ManifestReader(in: trash, name: FileName("\(snapshot.id).manifest"), allowsTruncation: true)
+            _ = try index.forget(recordsOf: manifest)
+        } catch is EmuError {
+            // A damaged manifest cannot say which entries were this snapshot's: sweep them all.
+            try index.sweep()
+        } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
+            try index.sweep()
         }
         for entry in try trash.entries() { try trash.removeTree(entry.name) }
     }

@@ -65,8 +65,13 @@ public struct Snapshot: Sendable, Equatable {
         hasher.update(manifest.bytes)
         hasher.update(Array((parent ?? "").utf8))
         hasher.update(Array(date.description.utf8))
+        return datePrefix(date) + String(hasher.finalize().description.prefix(32))
+    }
+
+    /// The 8 hex digits an ID begins with: its date in seconds, so that IDs sort by date.
+    static func datePrefix(_ date: Timestamp) -> String {
         let seconds = String(UInt32(truncatingIfNeeded: date.seconds), radix: 16)
-        return String(repeating: "0", count: 8 - seconds.count) + seconds + String(hasher.finalize().description.prefix(32))
+        return String(repeating: "0", count: 8 - seconds.count) + seconds
     }
 
     /// emu writes 40 hex digits; emu 0.2.5 wrote the time and a sha1 (48).

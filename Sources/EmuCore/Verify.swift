@@ -47,11 +47,16 @@ public final class Verifier {
             damages.append(damage)
             observer.found(damage, in: snapshot)
         }
+        let tree: DirectoryHandle
+        do { tree = try sink.openTree(snapshot) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
+            report(.missing, .root, "its tree .emu/trees/\(snapshot.id) is gone")
+            try sink.recordVerification(of: snapshot, clean: false, problems: damages.count)
+            return damages
+        }
         guard sink.hasManifest(snapshot) else {
             observer.skipped(snapshot, because: "it has no manifest (made by emu 0.2.5); `emu clean --repair` builds one")
             return []
         }
-        let tree = try sink.openTree(snapshot)
         let device = try tree.status().device
         let scanner = TreeScanner(root: tree, filter: nil)
         do {

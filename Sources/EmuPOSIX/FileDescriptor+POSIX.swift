@@ -99,21 +99,30 @@ extension FileDescriptor {
 public final class FileLock {
     public enum Mode: Sendable { case shared, exclusive }
 
-    let descriptor: FileDescriptor
+    /// nil for a shared lock on a read-only filesystem, where no writer can be.
+    let descriptor: FileDescriptor?
+    public let mode: Mode
 
     /// Opens (creating) the lock file and takes the lock, waiting up to
-    /// `wait` seconds. Returns nil when another process still holds it.
+    /// `wait` seconds. Returns nil when another process still holds it. A
+    /// shared lock opens the file read-only, and on a read-only filesystem
+    /// (a backup disk mounted to restore from) needs none: nothing can
+    /// change the sink there.
     public static func acquire(in directory: DirectoryHandle, name: FileName, mode: Mode, wait: Double) throws -> FileLock? {
-        let flags = O_RDWR | O_CREAT | EMU_O_NOFOLLOW | EMU_O_CLOEXEC
-        let fd = try valueOrErrno { name.withCString { emu_openat(directory.fd, $0, flags, 0o644) } }
-            .get("open lock", directory.childPath(name))
+        func open(_ flags: Int32) -> Result<Int32, Errno> {
+            valueOrErrno { name.withCString { emu_openat(directory.fd, $0, flags | EMU_O_NOFOLLOW | EMU_O_CLOEXEC, 0o644) } }
+        }
+        var opened = mode == .shared ? open(O_RDONLY) : open(O_RDWR | O_CREAT)
+        if mode == .shared, case .failure(.noSuchFileOrDirectory) = opened { opened = open(O_RDWR | O_CREAT) }
+        if mode == .shared, case .failure(.readOnlyFileSystem) = opened { return FileLock(nil, mode: mode) }
+        let fd = try opened.get("open lock", directory.childPath(name))
         let descriptor = FileDescriptor(rawValue: fd)
         let operation = (mode == .shared ? LOCK_SH : LOCK_EX) | LOCK_NB
         let deadline = monotonicSeconds() + wait
         while true {
             switch valueOrErrno({ flock(fd, operation) }) {
             case .success:
-                return FileLock(descriptor)
+                return FileLock(descriptor, mode: mode)
             case .failure(.wouldBlock) where monotonicSeconds() < deadline:
                 usleep(50_000)
             case .failure(.wouldBlock):
@@ -126,8 +135,11 @@ public final class FileLock {
         }
     }
 
-    init(_ descriptor: FileDescriptor) { self.descriptor = descriptor }
-    deinit { descriptor.closeIgnoringErrors() }
+    init(_ descriptor: FileDescriptor?, mode: Mode) {
+        self.descriptor = descriptor
+        self.mode = mode
+    }
+    deinit { descriptor?.closeIgnoringErrors() }
 }
 
 /// Seconds on the monotonic clock, for timeouts and phase timings.
