@@ -202,7 +202,7 @@ public final class Sink {
         // A deletion whose record is already in trash: move the rest there too.
         for entry in try trash.entries() {
             let entryName = String(decoding: entry.name.bytes, as: UTF8.self)
-            guard entryName.hasSuffix(".node") else { continue }
+            guard entryName.hasSuffix(".node"), Snapshot.isID(String(entryName.dropLast(5))) else { continue }
             let id = FileName(String(entryName.dropLast(5)))
             try moveIfPresent(id, from: trees, to: trash, as: FileName("\(id).tree"))
             try moveIfPresent(id, from: manifests, to: trash, as: FileName("\(id).manifest"))

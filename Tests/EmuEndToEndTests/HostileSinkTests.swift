@@ -1,0 +1,64 @@
+import EmuPOSIX
+import Foundation
+import Glibc
+import Testing
+
+/// A sink on a shared NAS or a server can be written by someone else: what
+/// emu reads from it must never make it read, write or delete outside the
+/// sink and the checkout target (issue 10). Each attack edits a real sink,
+/// then every command runs against it; the directory beside the sink must
+/// come through unchanged, and no command may crash.
+@Suite("hostile sinks")
+struct HostileSinkTests {
+    /// One way to tamper with a sink: a shell command run in it, with
+    /// OLDER and NEWER the two snapshots' IDs and OUTSIDE a directory
+    /// beside the sink that nothing may touch.
+    static let attacks: [(String, String)] = [
+        ("a record whose hardlink leader lies behind a symlink the snapshot holds",
+         #"m=.emu/manifests/$NEWER; chmod u+w $m; awk -F'\t' 'BEGIN{OFS="\t"} $12=="b"{$11="aaa_lnk/secret"} {print}' $m > m.tmp && mv m.tmp $m"#),
+        ("a record naming x/../../escape",
+         #"m=.emu/manifests/$NEWER; chmod u+w $m; mkdir -p .emu/trees/$NEWER/x .x; awk -F'\t' 'BEGIN{OFS="\t"} $12=="b"{$12="x/../../../../outside/secret"} {print}' $m > m.tmp && mv m.tmp $m"#),
+        ("a record naming an absolute path",
+         #"m=.emu/manifests/$NEWER; chmod u+w $m; awk -F'\t' 'BEGIN{OFS="\t"} $12=="b"{$12=ENVIRON["OUTSIDE"] "/secret"} {print}' $m > m.tmp && mv m.tmp $m"#),
+        ("a snapshot's tree replaced by a symlink to the outside", #"rm -rf .emu/trees/$OLDER && ln -s "$OUTSIDE" .emu/trees/$OLDER"#),
+        ("a directory in a tree replaced by a symlink to the outside", #"rm -rf .emu/trees/$NEWER/d && ln -s "$OUTSIDE" .emu/trees/$NEWER/d"#),
+        ("an index bucket replaced by a symlink to the outside",
+         #"b=$(ls .emu/index | grep -E '^[0-9a-f]{2}$' | head -1); rm -rf .emu/index/$b && ln -s "$OUTSIDE" .emu/index/$b"#),
+        ("a trash entry that names the parent directory", #"mkdir -p .emu/trash && touch .emu/trash/...node .emu/trash/..node"#),
+        ("a truncated manifest and a garbage record", #"m=.emu/manifests/$OLDER; chmod u+w $m; head -c 100 $m > m.tmp && mv m.tmp $m; printf '\0\377garbage' > .emu/nodes/$NEWER"#),
+        ("HEAD naming a missing snapshot", #"echo 0123456789abcdef0123456789abcdef01234567 > .emu/HEAD"#),
+        ("a manifest replaced by a symlink to a file outside", #"rm .emu/manifests/$NEWER && ln -s "$OUTSIDE/secret" .emu/manifests/$NEWER"#),
+    ]
+
+    static let commands: [[String]] = [
+        ["checkout", "HEAD", "--to", "restored"], ["checkout", "TAIL", "--to", "restored2"], ["diff", "TAIL", "HEAD"], ["diff"],
+        ["log"], ["log", "--short"], ["verify"], ["status"], ["show", "HEAD:b"], ["prune", "TAIL"], ["clean"], ["clean", "--repair"],
+        ["push"], ["checkout", "HEAD", "-f"],
+    ]
+
+    @Test("no command reads, writes or deletes outside the sink and the target", arguments: attacks.map(\.0))
+    func attack(_ name: String) throws {
+        let command = try #require(Self.attacks.first { $0.0 == name }?.1)
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("one"), "b": .file("bee"), "d": .directory(["c": .file("see")]), "aaa_lnk": .symlink(w.root + "/outside")],
+                           at: w.source)
+        try w.expectSuccess(w.emu("push"))
+        sh("echo two > '\(w.source)/a'")
+        try w.expectSuccess(w.emu("push"))
+        let trees = try w.trees().map { URL(fileURLWithPath: $0).lastPathComponent }
+        let outside = w.root + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: false)
+        try Fixture.create(["secret": .file("do not touch"), "sub": .directory(["file": .file("nor this")])], at: outside)
+        let before = try describeTree(outside)
+        let env = "OLDER=\(trees[0]) NEWER=\(trees[1]) OUTSIDE='\(outside)'"
+        #expect(sh("cd '\(w.sink)' && export \(env) && \(command)") == 0, "the attack could not be set up")
+        for arguments in Self.commands {
+            let run = try EmuBinary.run(arguments, in: w.source)
+            #expect(!run.killed, "emu \(arguments.joined(separator: " ")) crashed: \(run.stderr)")
+            #expect([0, 1, 2, 3, 4].contains(run.status), "emu \(arguments.joined(separator: " ")): exit \(run.status)")
+            expectSameTrees(before, try describeTree(outside))
+            var st = stat()
+            #expect(lstat(outside + "/secret", &st) == 0 && st.st_nlink == 1, "after emu \(arguments.joined(separator: " ")): a link to the outside file")
+        }
+    }
+}
