@@ -150,6 +150,11 @@ final class Archiver {
         }
         for entry in entries {
             let childPath = path.appending(entry.name)
+            if entry.name.bytes.starts(with: Restorer.temporaryPrefix) {
+                // Only a checkout makes these names, and a killed one leaves them: never the user's data.
+                try finisher.submit(.noted(childPath, "left out: a killed checkout's temporary file (the next checkout removes it)"))
+                continue
+            }
             var kind: FileKind? = nil
             do {
                 let status: FileStatus

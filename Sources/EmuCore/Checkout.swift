@@ -47,15 +47,17 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
             }
         }
         targetRoot = isDirectory(targetPath) ? try DirectoryHandle.open(targetPath) : nil
-        let entries = try targetRoot?.entries() ?? []
-        // What a killed checkout left (its staging directory) counts as nothing.
-        let leftovers = entries.filter { $0.name.bytes.starts(with: Restorer.temporaryPrefix) }
-        targetIsEmpty = entries.count == leftovers.count
-        if !options.force && !targetIsEmpty {
-            throw EmuError.failed("\(targetPath) is not empty", fix: "choose an empty or missing directory, or pass --force to overwrite it")
+        // What a killed checkout left: a staging directory, finished when its tree was whole, else dropped.
+        var finished: String? = nil
+        for entry in try targetRoot?.entries() ?? [] where entry.name.bytes.starts(with: Restorer.temporaryPrefix) {
+            finished = try recoverStaging(entry.name, in: targetRoot!, path: targetPath, for: snapshot, options: options) ?? finished
         }
-        if targetIsEmpty && !options.dryRun, let targetRoot {
-            for leftover in leftovers { try targetRoot.removeTree(leftover.name) }
+        let entries = try targetRoot?.entries().filter { !$0.name.bytes.starts(with: Restorer.temporaryPrefix) } ?? []
+        targetIsEmpty = entries.isEmpty
+        // DIR holds this snapshot's tree, placed by the checkout that was killed: mended like any other.
+        let ownWork = finished == snapshot.id
+        if !options.force && !targetIsEmpty && !ownWork {
+            throw EmuError.failed("\(targetPath) is not empty", fix: "choose an empty or missing directory, or pass --force to overwrite it")
         }
         guarded = false
     } else {
@@ -94,12 +96,12 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
     }
     // Into an empty directory the tree is built in a staging directory there,
     // every entry under its final name, and moved into place when whole.
-    var staged: (destination: DirectoryHandle, name: FileName)? = nil
+    var staged: StagedCheckout? = nil
     var buildRoot = targetRoot
     if targetIsEmpty, let targetRoot {
         let name = FileName(Restorer.temporaryPrefix + Array("\(getpid())".utf8))
         try targetRoot.makeDirectory(name, permissions: 0o700)
-        staged = (targetRoot, name)
+        staged = StagedCheckout(destination: targetRoot, name: name, snapshotID: snapshot.id)
         buildRoot = try targetRoot.openDirectory(name)
     }
     let apply = Restorer(mode: .apply, snapshot: try sink.openRecords(snapshot), guardRecords: nil, scopes: options.paths,
@@ -112,4 +114,23 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
     }
     try targetRoot?.descriptor.syncFileSystem(path: targetRoot?.path ?? [])
     return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, removed: apply.removed, target: targetPath)
+}
+
+/// Deals with what a killed checkout left in `--to DIR`: a staging directory
+/// whose tree was not whole is dropped; a whole one is moved into place when
+/// this checkout restores the same snapshot or `--force` says to, and
+/// returns its snapshot's ID; otherwise the checkout is refused, saying how
+/// to finish it.
+func recoverStaging(_ name: FileName, in target: DirectoryHandle, path: String, for snapshot: Snapshot,
+                    options: CheckoutOptions) throws -> String? {
+    guard let id = StagedCheckout.wholeTree(name, in: target) else {
+        if !options.dryRun { try target.removeTree(name) }
+        return nil
+    }
+    guard id == snapshot.id || options.force else {
+        throw EmuError.failed("\(path) holds a checkout of snapshot \(id.prefix(8)) that was killed while moving into place",
+                              fix: "finish it with `emu checkout \(id.prefix(8)) --to \(path)`, or pass --force to overwrite it")
+    }
+    if !options.dryRun { try StagedCheckout.finish(name, in: target) }
+    return id
 }

@@ -80,7 +80,7 @@ final class Restorer {
     let targetRoot: DirectoryHandle?
     /// When `targetRoot` is a staging directory made just now: the directory
     /// its entries move into at the end, and the staging directory's name there.
-    let staged: (destination: DirectoryHandle, name: FileName)?
+    let staged: StagedCheckout?
     /// Whether new entries take this process's owner and group (the target
     /// root has no setgid bit or default ACL to hand down): then a chown is
     /// needed only for entries owned by others.
@@ -98,7 +98,7 @@ final class Restorer {
     static let temporaryPrefix = Array(".emu-checkout.".utf8)
 
     init(mode: Mode, snapshot: RecordReader, guardRecords: ManifestLookup?, scopes: [RelativePath], targetRoot: DirectoryHandle?,
-         staged: (destination: DirectoryHandle, name: FileName)? = nil, leavesAlone: @escaping (RelativePath, FileStatus) -> Bool,
+         staged: StagedCheckout? = nil, leavesAlone: @escaping (RelativePath, FileStatus) -> Bool,
          observer: CheckoutObserver, reportsPlans: Bool) {
         filler = mode == .apply && staged != nil ? FileFiller() : nil
         self.staged = mode == .apply ? staged : nil
@@ -138,25 +138,11 @@ final class Restorer {
                             fillerFills: filler != nil)
         try filler?.finish()
         guard mode == .apply, let tree, var root = targetRoot else { return }
-        if let (destination, name) = staged {
-            CrashPoint.reach("checkout.before-place")
-            for entry in try root.entries() { try Self.move(entry.name, from: root, to: destination) }
-            try destination.remove(name, isDirectory: true)
-            root = destination
+        if let staged {
+            try staged.place(root)
+            root = staged.destination
         }
         if scopes.isEmpty { try finishedDirectory(rootRecord, target: root, tree: tree).apply() }
-    }
-
-    /// Moves a staged entry into place, never over one that appeared in
-    /// the target meanwhile.
-    static func move(_ name: FileName, from staging: DirectoryHandle, to destination: DirectoryHandle) throws {
-        do {
-            try staging.rename(name, to: destination, as: name, flags: EMU_RENAME_NOREPLACE)
-        } catch let error as FileSystemError where error.errno == .invalidArgument {
-            // A filesystem without RENAME_NOREPLACE: look first.
-            if (try? destination.status(name)) != nil { throw FileSystemError("rename", destination.childPath(name), .fileExists) }
-            try staging.rename(name, to: destination, as: name)
-        }
     }
 
     // MARK: The walk

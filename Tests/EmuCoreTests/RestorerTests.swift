@@ -15,9 +15,9 @@ struct RestorerTests {
         try "staged".write(toFile: root + "/staging/b", atomically: false, encoding: .utf8)
         try "the user's".write(toFile: root + "/a", atomically: false, encoding: .utf8)
         let staging = try DirectoryHandle.open(root + "/staging"), destination = try DirectoryHandle.open(root)
-        #expect(throws: FileSystemError.self) { try Restorer.move(FileName("a"), from: staging, to: destination) }
+        #expect(throws: FileSystemError.self) { try StagedCheckout.move(FileName("a"), from: staging, to: destination) }
         #expect(try String(contentsOfFile: root + "/a", encoding: .utf8) == "the user's")
-        try Restorer.move(FileName("b"), from: staging, to: destination)
+        try StagedCheckout.move(FileName("b"), from: staging, to: destination)
         #expect(try String(contentsOfFile: root + "/b", encoding: .utf8) == "staged")
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/staging") == ["a"])
     }
