@@ -68,7 +68,10 @@ extension Emu {
             if references.isEmpty || references.allSatisfy({ (try? source.sink(named: $0)) != nil }) {
                 for target in Dictionary(grouping: targets, by: \.registration.name).values.compactMap(\.first) {
                     observer.current = target
-                    let problems = try verifier.verifyIndex(of: target.sink) { observer.found($0, in: target.snapshot) }
+                    let (problems, unheld) = try verifier.verifyIndex(of: target.sink) { observer.found($0, in: target.snapshot) }
+                    if unheld > 0 {
+                        terminal.info("\(target.registration.name): content index: \(unheld) entr\(unheld == 1 ? "y" : "ies") no snapshot holds (left by an interrupted command; the next push or `emu clean` removes them)")
+                    }
                     if problems > 0 {
                         damaged += 1
                         terminal.info(terminal.paint("\(target.registration.name): content index: \(problems) problem(s)", .red))

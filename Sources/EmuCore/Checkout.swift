@@ -109,7 +109,7 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
     do {
         try apply.run(tree: try sink.openTree(snapshot))
     } catch {
-        if let staged { try? staged.destination.removeTree(staged.name) }
+        staged?.discard()
         throw error
     }
     try targetRoot?.descriptor.syncFileSystem(path: targetRoot?.path ?? [])
@@ -123,7 +123,7 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
 /// to finish it.
 func recoverStaging(_ name: FileName, in target: DirectoryHandle, path: String, for snapshot: Snapshot,
                     options: CheckoutOptions) throws -> String? {
-    guard let id = StagedCheckout.wholeTree(name, in: target) else {
+    guard let id = StagedCheckout.wholeTree(name), (try? target.status(name))?.kind == .directory else {
         if !options.dryRun { try target.removeTree(name) }
         return nil
     }

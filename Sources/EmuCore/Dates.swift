@@ -30,7 +30,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses the exact form (`seconds.nanoseconds`, nanoseconds optional).
     public init?(exact text: some StringProtocol) {
-        let parts = text.split(separator: ".", maxSplits: 1)
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         guard let seconds = Int64(parts[0]) else { return nil }
         var nanos: Int32 = 0
         if parts.count == 2 {
@@ -86,11 +86,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     public static func parse(_ text: String, dayEnd: Bool = false) -> Timestamp? {
         if text.hasPrefix("@"), let seconds = Timestamp(exact: text.dropFirst()) { return seconds }
         let digits = text.split(whereSeparator: { "-:. T".contains($0) })
-        guard digits.allSatisfy({ $0.allSatisfy(\.isNumber) }),
+        // ASCII digits only: `isNumber` also takes other scripts' digits and fractions, which Int32 refuses.
+        guard digits.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
               [3, 5, 6].contains(digits.count),
               digits[0].count == 4
         else { return nil }
         let numbers = digits.compactMap { Int32($0) }
+        guard numbers.count == digits.count else { return nil }
         var parts = tm()
         parts.tm_year = numbers[0] - 1900
         parts.tm_mon = numbers[1] - 1

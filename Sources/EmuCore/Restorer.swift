@@ -143,6 +143,7 @@ final class Restorer {
             root = staged.destination
         }
         if scopes.isEmpty { try finishedDirectory(rootRecord, target: root, tree: tree).apply() }
+        try staged?.finish()
     }
 
     // MARK: The walk

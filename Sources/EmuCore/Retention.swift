@@ -90,9 +90,11 @@ public struct RetentionPolicy: Sendable, Equatable {
         let trimmed = text.trimmingWhitespace().lowercased()
         let units: [(String, Int64)] = [("mo", 30 * 86400), ("min", 60), ("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)]
         for (suffix, seconds) in units where trimmed.hasSuffix(suffix) {
-            if let n = Int64(trimmed.dropLast(suffix.count)), n >= 0 { return n * seconds }
+            if let n = Int64(trimmed.dropLast(suffix.count)), n >= 0, case let (total, false) = n.multipliedReportingOverflow(by: seconds) {
+                return total
+            }
         }
-        if let days = Int64(trimmed), days >= 0 { return days * 86400 }
+        if let days = Int64(trimmed), days >= 0, case let (total, false) = days.multipliedReportingOverflow(by: 86400) { return total }
         throw EmuError.usage("'\(text)' is not a duration", fix: "write a number with a unit: 36h, 7d, 2w, 6mo, 1y")
     }
 

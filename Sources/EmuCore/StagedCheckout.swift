@@ -4,47 +4,53 @@ import Glibc
 
 /// A checkout into an empty directory builds its tree in a staging
 /// directory there (`DIR/.emu-checkout.PID`), every entry under its final
-/// name, then moves the top-level entries into DIR. Before the first move a
-/// marker in the staging directory names the snapshot, so that a checkout
-/// killed while moving is finished by the next one: DIR then holds that
-/// snapshot's tree, whole, and a checkout of the same snapshot takes it as
-/// its own work instead of refusing a directory that is not empty.
+/// name, then moves the top-level entries into DIR. When the tree is whole
+/// the staging directory is renamed to `.emu-checkout.whole.ID`, naming the
+/// snapshot, and it goes only once DIR is finished (its own metadata set).
+/// So a checkout killed while moving is finished by the next one: DIR then
+/// holds that snapshot's tree, whole, and a checkout of the same snapshot
+/// takes it as its own work instead of refusing a directory that is not empty.
 struct StagedCheckout {
     let destination: DirectoryHandle
     let name: FileName
     let snapshotID: String
 
-    static let marker = FileName(Restorer.temporaryPrefix + Array("whole".utf8))
+    static let wholePrefix = Restorer.temporaryPrefix + Array("whole.".utf8)
 
-    /// Marks the staged tree whole, then moves it into place.
+    var wholeName: FileName { FileName(Self.wholePrefix + Array(snapshotID.utf8)) }
+
+    /// Says the staged tree is whole, then moves it into place.
     func place(_ staging: DirectoryHandle) throws {
-        let marker = try staging.createFile(Self.marker, permissions: 0o600)
-        defer { marker.closeIgnoringErrors() }
-        try marker.writeAll(Array(snapshotID.utf8), path: staging.childPath(Self.marker))
+        try destination.rename(name, to: destination, as: wholeName)
         CrashPoint.reach("checkout.before-place")
         try Self.moveAll(from: staging, to: destination)
-        try destination.remove(name, isDirectory: true)
     }
 
-    /// Moves every entry but the marker, then removes the marker.
+    /// Removes the emptied staging directory: the checkout is done.
+    func finish() throws {
+        try destination.remove(wholeName, isDirectory: true)
+    }
+
+    /// Removes what a failed checkout staged, under either of its names.
+    func discard() {
+        try? destination.removeTree(name)
+        try? destination.removeTree(wholeName)
+    }
+
     static func moveAll(from staging: DirectoryHandle, to destination: DirectoryHandle) throws {
         var moved = 0
-        for entry in try staging.entries() where entry.name != marker {
+        for entry in try staging.entries() {
             try move(entry.name, from: staging, to: destination)
             moved += 1
             if moved == 1 { CrashPoint.reach("checkout.placing") }
         }
-        try staging.remove(marker)
     }
 
     /// The snapshot whose whole tree a killed checkout's staging directory
-    /// `name` holds while it was moving it into place; nil when the tree
-    /// was not whole (or `name` is not such a directory).
-    static func wholeTree(_ name: FileName, in destination: DirectoryHandle) -> String? {
-        guard let staging = try? destination.openDirectory(name), let fd = try? staging.openForReading(marker) else { return nil }
-        defer { fd.closeIgnoringErrors() }
-        guard let bytes = try? fd.readToEnd(path: staging.childPath(marker)), let id = String(validating: bytes, as: UTF8.self),
-              Snapshot.isID(id) else { return nil }
+    /// `name` holds (or held: it may be empty); nil when it was not whole.
+    static func wholeTree(_ name: FileName) -> String? {
+        guard name.bytes.starts(with: wholePrefix),
+              let id = String(validating: name.bytes.dropFirst(wholePrefix.count), as: UTF8.self), Snapshot.isID(id) else { return nil }
         return id
     }
 

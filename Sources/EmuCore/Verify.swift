@@ -129,12 +129,14 @@ public final class Verifier {
     }
 
     /// Checks the sink's content index: every entry's inode holds the content
-    /// its name says (inodes hashed already this run are not read again),
-    /// and every entry is held by some snapshot.
-    public func verifyIndex(of sink: Sink, report: (Damage) -> Void) throws -> Int {
+    /// its name says (inodes hashed already this run are not read again).
+    /// Returns the problems, and the entries no snapshot holds: an
+    /// interrupted command's leftovers, which harm no snapshot and which the
+    /// next command that locks the sink (or `emu clean`) removes.
+    public func verifyIndex(of sink: Sink, report: (Damage) -> Void) throws -> (problems: Int, unheld: Int) {
         let index = try ContentIndex.open(in: sink)
         let device = try index.root.status().device
-        var problems = 0
+        var problems = 0, unheld = 0
         try index.forEachEntry { bucket, entry, status in
             let name = String(decoding: entry.bytes, as: UTF8.self)
             let path = RelativePath(".emu/index/\(bucket.path.split(separator: 0x2F).last.map { String(decoding: $0, as: UTF8.self) } ?? "")/\(name)")
@@ -142,10 +144,7 @@ public final class Verifier {
                 problems += 1
                 return report(Damage(kind: .index, path: path, detail: "not an index entry's name"))
             }
-            if status.linkCount == 1 {
-                problems += 1
-                report(Damage(kind: .index, path: path, detail: "no snapshot holds it; `emu clean` removes it"))
-            }
+            if status.linkCount == 1 { unheld += 1 }
             let identity = FileIdentity(device: device, inode: status.inode)
             guard sampled(path) else { return }
             let actual: ContentHash
@@ -160,7 +159,7 @@ public final class Verifier {
                 report(Damage(kind: .index, path: path, detail: "its content does not match its name"))
             }
         }
-        return problems
+        return (problems, unheld)
     }
 
     /// Keeps an inode's hash for the other snapshots of this run that share

@@ -1,0 +1,160 @@
+"""Concurrency, a source that changes under the walk, clocks and names."""
+import os
+import random
+import subprocess
+import threading
+import time
+
+from .lib import Failure, Workspace, check_sink, fingerprint, listed, make_tree, mutate, newest_tree, seeded, sink_fingerprints
+
+
+def concurrency(emu, scratch, log):
+    """Two pushes, push during prune, verify and log during a push, two
+    sources into one sink, a lock a killed emu held: one waits or exits 5,
+    nothing mixes, log never blocks."""
+    ws = Workspace(emu, parent=scratch).initialize()
+    try:
+        make_tree(ws.source, seeded(1, "conc"), files=400, max_size=256 * 1024)
+        ws.ok(["push"])
+        mutate(ws.source, seeded(2, "conc"), count=100)
+        outcomes = {}
+        first = emu.spawn(["push"], ws.source)
+        time.sleep(0.05)
+        outcomes["second push"] = ws.run(["push"]).returncode
+        outcomes["log during push"] = ws.run(["log", "--short"]).returncode
+        outcomes["verify during push"] = ws.run(["verify"]).returncode
+        outcomes["prune during push"] = ws.run(["prune", "TAIL"]).returncode
+        first.wait()
+        outcomes["first push"] = first.returncode
+        if outcomes["log during push"] != 0 or outcomes["first push"] != 0:
+            raise Failure(f"log must not block on a writer, the first push must succeed: {outcomes}")
+        for what in ("second push", "verify during push", "prune during push"):
+            if outcomes[what] not in (0, 5):
+                raise Failure(f"{what} exited {outcomes[what]}: it must succeed or exit 5")
+        waiter = emu.spawn(["push", "--lock-wait", "60"], ws.source)
+        other = emu.spawn(["push", "--lock-wait", "60"], ws.source)
+        if waiter.wait() != 0 or other.wait() != 0:
+            raise Failure("two pushes with --lock-wait did not both succeed")
+        # A second source pushing into the same sink: each snapshot is its own source's.
+        second = Workspace(emu, parent=scratch)
+        make_tree(second.source, seeded(3, "conc"), files=100)
+        second.ok(["init"])
+        second.ok(["sink", "add", "shared", ws.sink])
+        a, b = emu.spawn(["push", "--lock-wait", "60"], ws.source), emu.spawn(["push", "--lock-wait", "60"], second.source)
+        if a.wait() != 0 or b.wait() != 0:
+            raise Failure("two sources pushing into one sink did not both succeed")
+        records = listed(emu, ws.source)
+        by_source = {}
+        for ident, record in records.items():
+            node = open(os.path.join(ws.sink, ".emu", "nodes", ident)).read()
+            by_source.setdefault(second.source in node, []).append(ident)
+        newest_second = max(by_source.get(True, []), key=lambda i: records[i]["date"])
+        if fingerprint(os.path.join(ws.sink, ".emu", "trees", newest_second)) != fingerprint(second.source):
+            raise Failure("the second source's snapshot holds something else")
+        # A lock held by an emu that was killed holds nothing.
+        holder = subprocess.Popen(["flock", "-x", os.path.join(ws.sink, ".emu", "lock"), "sleep", "30"])
+        time.sleep(0.2)
+        locked = ws.run(["push"]).returncode
+        holder.kill()
+        holder.wait()
+        if locked != 5 or ws.run(["push"]).returncode != 0:
+            raise Failure("a held lock must give exit 5, a dead holder's lock nothing")
+        check_sink(emu, ws.source, ws.sink, {})
+        second.remove()
+        log("concurrency: " + ", ".join(f"{k} exit {v}" for k, v in outcomes.items())
+            + "; two waiting pushes, two sources into one sink, a killed holder's lock: right")
+    finally:
+        ws.remove()
+
+
+def changing_source(emu, trials, seed, scratch, log):
+    """A thread appends, truncates, deletes, renames and swaps a directory
+    for a symlink while emu reads: the push completes, every record matches
+    the bytes stored, and no symlink in place of a directory is followed."""
+    outside = os.path.join(scratch, "outside")
+    os.makedirs(outside)
+    with open(os.path.join(outside, "secret"), "w") as f:
+        f.write("never in a snapshot")
+    for i in range(trials):
+        ws = Workspace(emu, parent=scratch).initialize()
+        rng = seeded(seed, "changing", i)
+        try:
+            files = make_tree(ws.source, rng, files=300, max_size=128 * 1024)
+            stop = threading.Event()
+            thread = threading.Thread(target=churn, args=(ws.source, files, outside, random.Random(rng.random()), stop))
+            thread.start()
+            done = ws.run(["push"])
+            stop.set()
+            thread.join()
+            if done.returncode not in (0, 3):
+                raise Failure(f"a push of a changing source exited {done.returncode}: {done.stderr.decode(errors='replace')[-800:]}")
+            check_sink(emu, ws.source, ws.sink, {})
+            for d, _, names in os.walk(newest_tree(ws.sink)):
+                if "secret" in names:
+                    raise Failure("a symlink that replaced a directory was followed")
+        finally:
+            ws.remove()
+    log(f"changing source: {trials} pushes while files were appended, truncated, deleted, renamed and a directory swapped for a symlink: verified")
+
+
+def churn(root, files, outside, rng, stop):
+    while not stop.is_set():
+        f = rng.choice(files)
+        try:
+            action = rng.randrange(5)
+            if action == 0:
+                with open(f, "ab") as out:
+                    out.write(os.urandom(4096))
+            elif action == 1:
+                os.truncate(f, rng.randint(0, 1000))
+            elif action == 2:
+                os.unlink(f)
+            elif action == 3:
+                os.rename(f, f + ".moved")
+            else:
+                d = os.path.dirname(f)
+                if d != root and not os.path.islink(d):
+                    os.rename(d, d + ".old")
+                    os.symlink(outside, d)
+        except OSError:
+            pass
+        time.sleep(0.0005)
+
+
+def clock_and_names(emu, long, scratch, log):
+    """The clock going backwards, two pushes in one second, names with
+    newlines, 255-byte names, 4,096-byte paths, many entries in one directory."""
+    ws = Workspace(emu, parent=scratch).initialize()
+    try:
+        src = ws.source
+        with open(os.path.join(src, "a\nnewline"), "w") as f:
+            f.write("n")
+        with open(os.path.join(src, "x" * 255), "w") as f:
+            f.write("long")
+        deep = src
+        while len(deep) - len(src) < 3800:
+            deep = os.path.join(deep, "d" * 200)
+        os.makedirs(deep)
+        with open(os.path.join(deep, "end"), "w") as f:
+            f.write("deep")
+        many = os.path.join(src, "many")
+        os.makedirs(many)
+        count = 200_000 if long else 20_000
+        for n in range(count):
+            open(os.path.join(many, f"e{n}"), "w").close()
+        ws.ok(["push", "--date", "2026-06-01T12:00:00"])
+        ws.ok(["push", "--date", "2026-01-01T12:00:00"])  # the clock went back
+        ws.ok(["push"])
+        ws.ok(["push"])  # in the same second: waits for the next
+        records = listed(emu, src)
+        if len({r["name"] for r in records.values()}) != 4:
+            raise Failure("two snapshots share a name")
+        restored = os.path.join(ws.root, "restored")
+        ws.ok(["checkout", "HEAD", "--to", restored])
+        if fingerprint(restored) != fingerprint(src):
+            raise Failure("a checkout of odd names and deep paths differs from the source")
+        check_sink(emu, src, ws.sink, {})
+        log(f"clock and names: backwards dates, one second twice, a newline, a 255-byte name, a {len(deep) - len(src)}-byte path, "
+            f"{count} entries in one directory: pushed, verified, restored equal")
+    finally:
+        ws.remove()

@@ -1,0 +1,218 @@
+"""SIGKILL at seeded random moments: every command that changes a sink or a
+source, each checked against the invariant, then run again to the end."""
+import os
+import shutil
+import subprocess
+
+from .lib import (Failure, Workspace, check_sink, differences, fingerprint, killed_after, make_tree, mutate, newest_tree,
+                  seeded, sink_fingerprints, timed)
+
+
+class Scenario:
+    """One command to kill: `prepare` builds the state (once, copied for
+    each trial), `command` is what is killed, `after` checks what a kill
+    and a rerun left."""
+    name = ""
+    command = []
+    changes_source = False
+
+    def prepare(self, ws, rng):
+        make_tree(ws.source, rng)
+        ws.ok(["push"])
+
+    def after(self, ws, before, source_before, target_before):
+        """After the rerun: the command's own result is right."""
+        pass
+
+
+class FirstPush(Scenario):
+    name = "push (first)"
+    command = ["push"]
+
+    def prepare(self, ws, rng):
+        make_tree(ws.source, rng, files=250)
+
+    def after(self, ws, before, source_before, target_before):
+        expect_equal(source_before, fingerprint(newest_tree(ws.sink)), "the snapshot after the rerun")
+
+
+class PushAfterChange(Scenario):
+    name = "push (after a change)"
+    command = ["push"]
+
+    def prepare(self, ws, rng):
+        make_tree(ws.source, rng, files=250)
+        ws.ok(["push"])
+        mutate(ws.source, rng, count=60)
+
+    after = FirstPush.after
+
+
+class PushWithRotation(Scenario):
+    name = "push (rotation expiring snapshots)"
+    command = ["push"]
+
+    def prepare(self, ws, rng):
+        make_tree(ws.source, rng, files=200)
+        for day in range(1, 5):
+            ws.ok(["push", "--date", f"2026-0{day}-01T12:00:00"])
+            mutate(ws.source, rng, count=30)
+        ws.ok(["config", "--sink", "origin", "retention.keep-last", "2"])
+
+    after = FirstPush.after
+
+
+class Prune(Scenario):
+    name = "prune"
+    command = ["prune", "TAIL", "HEAD~1"]
+
+    def prepare(self, ws, rng):
+        make_tree(ws.source, rng, files=200)
+        for _ in range(3):
+            ws.ok(["push"])
+            mutate(ws.source, rng, count=40)
+
+
+class Squash(Scenario):
+    name = "squash"
+    command = ["squash", "HEAD"]
+    prepare = Prune.prepare
+
+
+class CleanRepair(Scenario):
+    name = "clean --repair"
+    command = ["clean", "--repair"]
+
+    def prepare(self, ws, rng):
+        Prune.prepare(self, ws, rng)
+        manifests = os.path.join(ws.sink, ".emu", "manifests")
+        os.unlink(os.path.join(manifests, sorted(os.listdir(manifests))[0]))
+        shutil.rmtree(os.path.join(ws.sink, ".emu", "index"))
+
+
+class CheckoutSource(Scenario):
+    name = "checkout (into the source)"
+    command = ["checkout", "HEAD~1"]
+    changes_source = True
+
+    def prepare(self, ws, rng):
+        make_tree(ws.source, rng, files=200)
+        ws.ok(["push"])
+        mutate(ws.source, rng, count=80)
+        ws.ok(["push"])
+
+    def after(self, ws, before, source_before, target_before):
+        expect_equal(target_before, fingerprint(ws.source), "the source after the rerun")
+
+
+class CheckoutTo(Scenario):
+    name = "checkout --to"
+    command = ["checkout", "HEAD", "--to", "../restored"]
+    changes_source = True
+
+    def prepare(self, ws, rng):
+        make_tree(ws.source, rng, files=250)
+        ws.ok(["push"])
+
+    def after(self, ws, before, source_before, target_before):
+        expect_equal(target_before, fingerprint(os.path.join(ws.root, "restored")), "the restored tree after the rerun")
+
+
+SCENARIOS = [FirstPush(), PushAfterChange(), PushWithRotation(), Prune(), Squash(), CheckoutSource(), CheckoutTo(), CleanRepair()]
+
+
+def expect_equal(want, got, what):
+    diff = differences(want, got)
+    if diff:
+        raise Failure(f"{what} differs: " + "; ".join(diff))
+
+
+def files_are_old_or_new(path, old, new, what):
+    """After a killed checkout every file is the old or the new version."""
+    for rel, entry in fingerprint(path).items():
+        if any(part.startswith(b".emu-checkout.") for part in rel.split(b"/")):
+            continue
+        if entry[0] == 0o100000 and entry != old.get(rel) and entry != new.get(rel):
+            if not (old.get(rel) and old[rel][6] == entry[6]) and not (new.get(rel) and new[rel][6] == entry[6]):
+                raise Failure(f"{what}: {rel!r} is neither the old nor the new version")
+
+
+def template(emu, scenario, seed, scratch):
+    ws = Workspace(emu, parent=scratch).initialize()
+    scenario.prepare(ws, seeded(seed, scenario.name, "prepare"))
+    return ws
+
+
+def trial(emu, scenario, base, seed, index, duration, scratch):
+    """Copies the prepared workspace, kills the command at a seeded moment,
+    checks, runs it again, checks again. Returns whether the kill landed."""
+    root = os.path.join(scratch, f"trial-{index}")
+    subprocess.run(["cp", "-a", base.root, root], check=True)
+    ws = Workspace.__new__(Workspace)
+    ws.emu, ws.root = emu, root
+    ws.source, ws.sink = os.path.join(root, "source"), os.path.join(root, "sink")
+    # The copy's sink is registered at the template's path: point it here.
+    with open(os.path.join(ws.source, ".emu", "sinks", "origin"), "w") as f:
+        f.write(ws.sink + "\n")
+    try:
+        before = sink_fingerprints(ws.sink)
+        source_before = fingerprint(ws.source)
+        target_before = expected_target(ws, scenario)
+        rng = seeded(seed, scenario.name, index)
+        landed = killed_after(emu, scenario.command, ws.source, rng.uniform(0, duration * 1.1))
+        if scenario.changes_source and "--to" not in scenario.command:
+            files_are_old_or_new(ws.source, source_before, target_before, "the source after a killed checkout")
+        elif "--to" in scenario.command and os.path.isdir(os.path.join(root, "restored")):
+            files_are_old_or_new(os.path.join(root, "restored"), {}, target_before, "a killed checkout --to")
+        elif not scenario.changes_source:
+            expect_equal(source_before, fingerprint(ws.source), "the source after a killed command")
+        if scenario.command[0] != "clean":
+            # clean --repair's own work (a missing manifest) is what verify would miss before the rerun.
+            check_sink(emu, ws.source, ws.sink, before)
+        restored = os.path.join(root, "restored")
+        # A checkout --to killed after its last move had finished: DIR is whole, and a second one rightly refuses it.
+        finished = os.path.isdir(restored) and os.listdir(restored) and not any(n.startswith(".emu-checkout.") for n in os.listdir(restored))
+        done = emu.run(scenario.command, ws.source)
+        if done.returncode not in (0, 2) and not ("--to" in scenario.command and finished and done.returncode == 1):
+            raise Failure(f"the rerun of {' '.join(scenario.command)} exited {done.returncode}: {done.stderr.decode(errors='replace')[-1500:]}")
+        check_sink(emu, ws.source, ws.sink, before)
+        scenario.after(ws, before, source_before, target_before)
+        return landed
+    finally:
+        ws.remove()
+
+
+def expected_target(ws, scenario):
+    """What a checkout restores: the snapshot's tree as it is in the sink."""
+    if scenario.command[0] != "checkout":
+        return None
+    reference = scenario.command[1]
+    sink = ws.sink
+    names = sorted(n for n in os.listdir(sink) if n[:2] == "20")
+    tree = os.path.join(sink, names[-2] if reference == "HEAD~1" else names[-1])
+    return fingerprint(tree, ignore=())
+
+
+def run(emu, trials, seed, scratch, log):
+    """Every scenario, `trials` kills each; returns (trials, landed) per scenario."""
+    results = {}
+    for scenario in SCENARIOS:
+        base = template(emu, scenario, seed, scratch)
+        try:
+            probe = os.path.join(scratch, "probe")
+            subprocess.run(["cp", "-a", base.root, probe], check=True)
+            with open(os.path.join(probe, "source", ".emu", "sinks", "origin"), "w") as f:
+                f.write(os.path.join(probe, "sink") + "\n")
+            duration = timed(emu, scenario.command, os.path.join(probe, "source"), allowed=(0,))
+            subprocess.run(["rm", "-rf", probe])
+            landed = 0
+            for i in range(trials):
+                try:
+                    landed += trial(emu, scenario, base, seed, i, duration, scratch)
+                except Failure as failure:
+                    raise Failure(f"{scenario.name}, trial {i} (seed {seed}): {failure}") from None
+            results[scenario.name] = (trials, landed, duration)
+            log(f"kills: {scenario.name}: {trials} trials, {landed} landed mid-run (a run takes {duration:.2f}s)")
+        finally:
+            base.remove()
+    return results
