@@ -4,9 +4,9 @@ SWIFT ?= swift
 RELEASE_BIN = .build/release/emu
 # What emu links, and what the tests use to make ACLs, xattrs and small filesystems.
 BUILD_DEPS = libacl1-dev libattr1-dev
-TEST_DEPS = acl attr dosfstools e2fsprogs util-linux
+TEST_DEPS = acl attr dosfstools e2fsprogs util-linux strace xfsprogs python3
 
-.PHONY: all build deps test-deps install-packages demo test install uninstall bench clean
+.PHONY: all build deps test-deps install-packages demo test torture install uninstall bench clean
 
 all: build
 
@@ -37,9 +37,19 @@ build: deps
 demo: build
 	@scripts/demo.sh "$(CURDIR)/$(RELEASE_BIN)"
 
+## test: every unit and end-to-end test, then the torture suite's short
+## form (20 kills a command); torture: its long form (200 kills a command,
+## 200,000 fuzz inputs a parser).
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	python3 torture/run.py .build/debug/emu --trials 20
+
+torture: test-deps
+	$(SWIFT) build -c release --product emu
+	$(SWIFT) build --build-tests
+	EMU_FUZZ_ITERATIONS=200000 $(SWIFT) test --skip-build --filter FuzzTests
+	python3 torture/run.py $(RELEASE_BIN) --trials 200
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -101,8 +101,10 @@ named on stderr; the snapshot is recorded as incomplete and the exit status is 3
 twice at most, then kept as read and reported. The sink is excluded when it lies inside the source; a source inside its sink is refused.
 .PP
 After a successful push the sink's retention policy is applied (see \fBemu\-prune\fR(1)); it never removes the new snapshot. A full
-sink fails the push with status 1 and leaves nothing behind, unless the policy's min-free rule can free room by removing the oldest
-snapshots first.
+sink fails the push with status 1 and gives back all it wrote, unless the policy's min-free rule can free room by removing the
+oldest snapshots first: only when the bytes they alone hold can make the room the push needs, never the only snapshot, and never below
+\fBretention.min\-keep\fR (3 unless set); otherwise a warning says the disk is full of other data or too small, and nothing is removed.
+A push leaves out files named \fB.emu\-checkout.*\fR (what a killed checkout leaves) and says so.
 .PP
 Hooks: executables in \fBSOURCE/.emu/hooks/push/\fR named \fB*.pre\fR run before the push to each sink (a non-zero exit cancels it),
 \fB*.post\fR after success and \fB*.error\fR after a failure, in name order, in the source directory, with \fBEMU_SINK\fR,
@@ -205,7 +207,8 @@ after every push.
 A policy keeps the newest \fIN\fR (\fBkeep\-last\fR); the newest snapshot of each of the \fIN\fR most recent hours, days, ISO weeks,
 months and years that have one (calendar buckets in local time, the year included; \fBall\fR for every bucket); everything within
 \fIDUR\fR of the newest snapshot (\fB36h\fR, \fB7d\fR, \fB2w\fR, \fB6mo\fR, \fB1y\fR); and then removes the oldest while the sink's
-filesystem has less than \fIPCT\fR percent free. The newest snapshot is always kept. emu 0.2.5's \fB[Snapshots] max\-number\fR still
+filesystem has less than \fIPCT\fR percent free, but only when removing can reach that (not when other data fills the disk: a
+warning says so), and never below \fBretention.min\-keep\fR snapshots (3 unless set). The newest snapshot is always kept. emu 0.2.5's \fB[Snapshots] max\-number\fR still
 works: alone it keeps the newest N, with other rules it caps them. A sink that sets nothing gets emu 0.3's rotation: everything within
 24 hours, the newest of each of 31 days, the newest of every week before that, min-free 5%; \fBretention.keep\-all = yes\fR turns
 rotation off. With \fB\-n \-v\fR, each snapshot is listed with the rules that keep it, or none.

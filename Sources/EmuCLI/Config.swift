@@ -11,7 +11,7 @@ extension Emu {
                 Source keys: emu.default-sink, status.max-age. Sink keys: retention.keep-last, \
                 retention.keep-hourly, retention.keep-daily, retention.keep-weekly, \
                 retention.keep-monthly, retention.keep-yearly, retention.keep-within, \
-                retention.min-free, retention.keep-all, snapshots.max-number.
+                retention.min-free, retention.min-keep, retention.keep-all, snapshots.max-number.
 
                 \(ExitStatus.help)
                 """)

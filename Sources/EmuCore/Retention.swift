@@ -270,13 +270,16 @@ extension Sink {
         guard let space = space(), space.total > 0 else { return [] }
         let wanted = Int64(percent / 100 * Double(space.total)) + needed - space.free
         guard wanted > 0 else { return [] }
+        // The floor counts the new snapshot; a push that does not fit has none yet, and never removes the only one.
         var removable = snapshots.filter { $0.id != protected }
-        removable.removeLast(min(removable.count, max(policy.minKeep - (snapshots.count - removable.count), 0)))
-        let stored = try ContentIndex.open(in: self).storedBytes()
-        let what = needed > 0 ? "the new snapshot needs about \(formatBytes(needed)) and min-free \(percent)% keeps \(formatBytes(space.total - Int64(Double(space.total) * (1 - percent / 100))))"
-                              : "min-free \(percent)% wants \(formatBytes(wanted)) more free space"
+        let floor = needed > 0 ? max(policy.minKeep - 1, 1) : max(policy.minKeep - (snapshots.count - removable.count), 0)
+        removable.removeLast(min(removable.count, floor))
+        // At most what the sink stores less what the snapshots that stay hold.
+        let staying = snapshots.filter { s in !removable.contains { $0.id == s.id } }
+        let stored = try ContentIndex.open(in: self).storedBytes() - (staying.map(\.counts.bytes).max() ?? 0)
+        let what = needed > 0 ? "the new snapshot needs about \(formatBytes(needed))" : "min-free \(percent)% wants \(formatBytes(wanted)) more free space"
         guard stored >= wanted else {
-            warn("the filesystem of sink '\(name)' has \(formatBytes(space.free)) free of \(formatBytes(space.total)); \(what), but all the snapshots hold only \(formatBytes(stored)): the disk is full of other data, or too small. No snapshot was removed; free space there, or lower retention.min-free")
+            warn("the filesystem of sink '\(name)' has \(formatBytes(space.free)) free of \(formatBytes(space.total)); \(what), but removing snapshots would free at most \(formatBytes(max(stored, 0))): the disk is full of other data, or too small. No snapshot was removed; free space there, or lower retention.min-free")
             return []
         }
         guard !removable.isEmpty else {

@@ -2,6 +2,7 @@
 import os
 import random
 import subprocess
+import sys
 import threading
 import time
 
@@ -52,13 +53,16 @@ def concurrency(emu, scratch, log):
         if fingerprint(os.path.join(ws.sink, ".emu", "trees", newest_second)) != fingerprint(second.source):
             raise Failure("the second source's snapshot holds something else")
         # A lock held by an emu that was killed holds nothing.
-        holder = subprocess.Popen(["flock", "-x", os.path.join(ws.sink, ".emu", "lock"), "sleep", "30"])
+        holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+                                   "fcntl.flock(f, fcntl.LOCK_EX); time.sleep(60)", os.path.join(ws.sink, ".emu", "lock")])
         time.sleep(0.2)
         locked = ws.run(["push"]).returncode
         holder.kill()
         holder.wait()
-        if locked != 5 or ws.run(["push"]).returncode != 0:
-            raise Failure("a held lock must give exit 5, a dead holder's lock nothing")
+        after = ws.run(["push"])
+        if locked != 5 or after.returncode != 0:
+            raise Failure(f"a held lock must give exit 5 (got {locked}), a dead holder's lock nothing (got {after.returncode}: "
+                          f"{after.stderr.decode(errors='replace')[-400:]})")
         check_sink(emu, ws.source, ws.sink, {})
         second.remove()
         log("concurrency: " + ", ".join(f"{k} exit {v}" for k, v in outcomes.items())
