@@ -2,41 +2,6 @@ import EmuPOSIX
 import Glibc
 import SystemPackage
 
-/// Why a file was copied into a snapshot rather than linked.
-public enum CopyReason: String, Sendable {
-    /// No earlier snapshot had this path.
-    case new
-    /// Its bytes differ from the earlier snapshot's.
-    case content
-    /// Same bytes, but mode, owner, mtime, xattrs or ACLs differ: a new inode.
-    case metadata
-}
-
-/// Hears what a push does as it does it: the CLI prints, tests count.
-public protocol PushObserver: AnyObject {
-    /// An entry that could not be read: it is missing from the snapshot.
-    func skipped(_ path: RelativePath, because error: Error)
-    /// Something worth a line that does not make the snapshot incomplete.
-    func noted(_ path: RelativePath, _ message: String)
-    func copied(_ path: RelativePath, reason: CopyReason, bytes: Int64)
-    func progressed(files: Int, bytes: Int64)
-    /// A new or changed file whose content and metadata the sink held already
-    /// (moved, copied, restored): linked to that inode, its copy dropped.
-    func reused(_ path: RelativePath, bytes: Int64)
-    /// A snapshot the retention policy removed after the push.
-    func expired(_ snapshot: Snapshot, _ reasons: [String])
-    /// Something the user must hear about the sink (rotation that could not help).
-    func warned(_ message: String)
-}
-
-/// A file's identity in the source, to find its other hardlinked names.
-struct FileIdentity: Hashable {
-    var device: UInt64
-    var inode: UInt64
-    init(_ status: FileStatus) { device = status.device; inode = status.inode }
-    init(device: UInt64, inode: UInt64) { self.device = device; self.inode = inode }
-}
-
 /// Copies a source tree into a staging tree, entry by entry in path order,
 /// writing the manifest as it goes. A regular file whose metadata matches
 /// an earlier snapshot's record is linked to that snapshot's inode without
@@ -416,44 +381,5 @@ final class Archiver {
         } catch let error as FileSystemError where error.errno == .notSupported || error.errno == .notPermitted {
             return []
         }
-    }
-}
-
-/// Whether a killed push's copy holds what its record says. Nothing that
-/// push wrote was synced: after a power cut its record may be on disk while
-/// its bytes are not (a file of zeros, or empty), so the copy is read and
-/// hashed before anything links to it. Reading it still saves the write.
-func resumedCopyIsIntact(_ name: FileName, in directory: DirectoryHandle, record: ManifestRecord, copier: DataCopier) -> Bool {
-    guard let content = record.content, let status = try? directory.status(name), status.kind == .regular,
-          status.size == record.size, let (hash, length) = try? hashFile(name, in: directory, copier: copier) else { return false }
-    return hash == content && length == record.size
-}
-
-/// An earlier tree's directory at the walk's current path, opened on first
-/// use from its parent's handle: one openat per directory linked from, and
-/// each link names one entry (no path walk per file, as a path from the
-/// tree's root would cost).
-final class EarlierDirectory {
-    private let parent: EarlierDirectory?
-    private let name: FileName?
-    /// nil until asked; then the handle, or nil inside when the tree lacks the directory.
-    private var opened: DirectoryHandle??
-
-    init(root: DirectoryHandle) {
-        parent = nil
-        name = nil
-        opened = .some(root)
-    }
-
-    init(parent: EarlierDirectory, name: FileName) {
-        self.parent = parent
-        self.name = name
-    }
-
-    func handle() -> DirectoryHandle? {
-        if let opened { return opened }
-        let handle = name.flatMap { name in try? parent?.handle()?.openDirectory(name) }
-        opened = .some(handle)
-        return handle
     }
 }

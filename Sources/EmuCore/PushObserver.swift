@@ -1,0 +1,36 @@
+import EmuPOSIX
+
+/// Why a file was copied into a snapshot rather than linked.
+public enum CopyReason: String, Sendable {
+    /// No earlier snapshot had this path.
+    case new
+    /// Its bytes differ from the earlier snapshot's.
+    case content
+    /// Same bytes, but mode, owner, mtime, xattrs or ACLs differ: a new inode.
+    case metadata
+}
+
+/// Hears what a push does as it does it: the CLI prints, tests count.
+public protocol PushObserver: AnyObject {
+    /// An entry that could not be read: it is missing from the snapshot.
+    func skipped(_ path: RelativePath, because error: Error)
+    /// Something worth a line that does not make the snapshot incomplete.
+    func noted(_ path: RelativePath, _ message: String)
+    func copied(_ path: RelativePath, reason: CopyReason, bytes: Int64)
+    func progressed(files: Int, bytes: Int64)
+    /// A new or changed file whose content and metadata the sink held already
+    /// (moved, copied, restored): linked to that inode, its copy dropped.
+    func reused(_ path: RelativePath, bytes: Int64)
+    /// A snapshot the retention policy removed after the push.
+    func expired(_ snapshot: Snapshot, _ reasons: [String])
+    /// Something the user must hear about the sink (rotation that could not help).
+    func warned(_ message: String)
+}
+
+/// A file's identity in the source, to find its other hardlinked names.
+struct FileIdentity: Hashable {
+    var device: UInt64
+    var inode: UInt64
+    init(_ status: FileStatus) { device = status.device; inode = status.inode }
+    init(device: UInt64, inode: UInt64) { self.device = device; self.inode = inode }
+}
