@@ -4,7 +4,7 @@ SWIFT ?= swift
 RELEASE_BIN = .build/release/emu
 # What emu links, and what the tests use to make ACLs, xattrs and small filesystems.
 BUILD_DEPS = libacl1-dev libattr1-dev
-TEST_DEPS = acl attr dosfstools e2fsprogs util-linux strace xfsprogs python3
+TEST_DEPS = acl attr dosfstools e2fsprogs util-linux strace xfsprogs exfatprogs exfat-fuse python3
 
 .PHONY: all build deps test-deps install-packages demo test torture install uninstall bench clean
 

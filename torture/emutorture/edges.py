@@ -128,7 +128,8 @@ def churn(root, files, outside, rng, stop):
 def clock_and_names(emu, long, scratch, log):
     """The clock going backwards, two pushes in one second, names with
     newlines, 255-byte names, 4,096-byte paths, many entries in one directory."""
-    ws = Workspace(emu, parent=scratch).initialize()
+    # The long form's source lives on tmpfs, where one inode may have 70,000 names; the sink on the scratch disk.
+    ws = Workspace(emu, parent="/dev/shm" if long else scratch, sink=os.path.join(scratch, "sink")).initialize()
     try:
         src = ws.source
         with open(os.path.join(src, "a\nnewline"), "w") as f:
@@ -143,9 +144,17 @@ def clock_and_names(emu, long, scratch, log):
             f.write("deep")
         many = os.path.join(src, "many")
         os.makedirs(many)
-        count = 200_000 if long else 20_000
+        count = 1_000_000 if long else 20_000
         for n in range(count):
-            open(os.path.join(many, f"e{n}"), "w").close()
+            os.close(os.open(os.path.join(many, f"e{n}"), os.O_CREAT | os.O_WRONLY, 0o644))
+        # More names of one inode than ext4 allows (65,000): the sink starts a second inode.
+        links = 70_000 if long else 0
+        if links:
+            os.makedirs(os.path.join(src, "links"))
+            with open(os.path.join(src, "links", "one"), "w") as f:
+                f.write("one inode")
+            for n in range(links):
+                os.link(os.path.join(src, "links", "one"), os.path.join(src, "links", f"l{n}"))
         ws.ok(["push", "--date", "2026-06-01T12:00:00"])
         ws.ok(["push", "--date", "2026-01-01T12:00:00"])  # the clock went back
         ws.ok(["push"])
@@ -159,6 +168,6 @@ def clock_and_names(emu, long, scratch, log):
             raise Failure("a checkout of odd names and deep paths differs from the source")
         check_sink(emu, src, ws.sink, {})
         log(f"clock and names: backwards dates, one second twice, a newline, a 255-byte name, a {len(deep) - len(src)}-byte path, "
-            f"{count} entries in one directory: pushed, verified, restored equal")
+            f"{count} entries in one directory, {links} names of one inode: pushed, verified, restored equal")
     finally:
         ws.remove()

@@ -99,7 +99,7 @@ def sync_order(emu, scratch, log):
             raise Failure(f"publishing order: record synced {record_synced}, syncfs {syncfs}, tree {tree}, manifest {manifest}, "
                           f"trees synced {trees_synced}, record {record}")
         log(f"sync order: syncfs (line {syncfs}) before the tree's rename ({tree}), the manifest's ({manifest}), "
-            f"trees/ synced ({trees_synced}) before the record's rename ({record}); the record synced first ({record_synced})")
+            f"trees/ synced ({trees_synced}) before the record's rename ({record}); the record itself synced before it ({record_synced})")
     finally:
         ws.remove()
 

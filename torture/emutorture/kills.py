@@ -205,6 +205,12 @@ def run(emu, trials, seed, scratch, log):
                 f.write(os.path.join(probe, "sink") + "\n")
             duration = timed(emu, scenario.command, os.path.join(probe, "source"), allowed=(0,))
             subprocess.run(["rm", "-rf", probe])
+            # A second run, caches warm, is what the trials take: the first overstates it.
+            subprocess.run(["cp", "-a", base.root, probe], check=True)
+            with open(os.path.join(probe, "source", ".emu", "sinks", "origin"), "w") as f:
+                f.write(os.path.join(probe, "sink") + "\n")
+            duration = min(duration, timed(emu, scenario.command, os.path.join(probe, "source"), allowed=(0,)))
+            subprocess.run(["rm", "-rf", probe])
             landed = 0
             for i in range(trials):
                 try:
