@@ -1,3 +1,4 @@
+import CEmuShims
 import EmuPOSIX
 import Glibc
 
@@ -22,6 +23,8 @@ final class ContentIndex {
     /// Where a push puts the entries it adds, until `commitPending()`.
     let pending: DirectoryHandle?
     private var buckets: [String: DirectoryHandle] = [:]
+    /// Buckets found missing: none appears while a push runs (its own go to `pending`).
+    private var missingBuckets: Set<String> = []
     private var pendingBuckets: [String: DirectoryHandle] = [:]
 
     init(root: DirectoryHandle, pending: DirectoryHandle? = nil) {
@@ -83,7 +86,10 @@ final class ContentIndex {
     }
 
     func bucket(_ name: String, create: Bool) throws -> DirectoryHandle? {
-        try Self.bucket(name, in: root, cache: &buckets, create: create)
+        if !create && missingBuckets.contains(name) { return nil }
+        let bucket = try Self.bucket(name, in: root, cache: &buckets, create: create)
+        if bucket == nil { missingBuckets.insert(name) } else { missingBuckets.remove(name) }
+        return bucket
     }
 
     static func bucket(_ name: String, in root: DirectoryHandle, cache: inout [String: DirectoryHandle], create: Bool) throws -> DirectoryHandle? {
@@ -120,10 +126,15 @@ final class ContentIndex {
             return .linkedExisting
         }
         let pendingBucket = try Self.bucket(bucketName, in: pending, cache: &pendingBuckets, create: true)!
+        do {
+            try directory.link(name, to: pendingBucket, as: entry)
+            return .indexed
+        } catch let error as FileSystemError where error.errno == .fileExists {}
+        // This push holds the content already: share its inode, unless that is unusable.
         if try Self.takeOver(entry, in: pendingBucket, root: pending, for: name, in: directory, record: record) {
             return .linkedExisting
         }
-        // New, or the entry there is unusable: this copy becomes the entry.
+        // The entry there is unusable (at the link limit): this copy becomes the entry.
         let replacement = FileName(".link")
         try? pending.remove(replacement)
         try directory.link(name, to: pending, as: replacement)
@@ -165,11 +176,18 @@ final class ContentIndex {
     }
 
     /// Moves a push's pending entries into the index, once its data is
-    /// synced; an entry found unusable there is replaced.
+    /// synced; an entry found unusable there is replaced. A bucket the index
+    /// lacks (a first push) moves whole, in one rename.
     func commitPending() throws {
         guard let pending else { return }
         for bucketEntry in try pending.entries() {
             guard let bucketName = Self.bucketName(bucketEntry.name) else { continue }
+            if try bucket(bucketName, create: false) == nil {
+                do {
+                    try pending.rename(bucketEntry.name, to: root, as: bucketEntry.name, flags: EMU_RENAME_NOREPLACE)
+                    continue
+                } catch let error as FileSystemError where error.errno == .fileExists || error.errno == .invalidArgument {}
+            }
             let source = try pending.openDirectory(bucketEntry.name)
             let target = try bucket(bucketName, create: true)!
             for entry in try source.entries() { try source.rename(entry.name, to: target, as: entry.name) }
