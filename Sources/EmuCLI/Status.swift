@@ -38,9 +38,9 @@ extension Emu {
                     if !report.json { terminal.output("\(registration.name)\tonline\tno snapshots yet") }
                     continue
                 }
-                try sink.lock(.shared, wait: 0)
+                // No lock (the SPEC): status never waits for, nor is refused by, a push under way;
+                // the newest snapshot is published whole, so what it reads is whole too.
                 let summary = try EmuCore.diff(from: try DiffSide.snapshot(newest, in: sink), to: try DiffSide.source(source)) { _ in }
-                sink.unlock()
                 let changed = (summary.counts[.modified] ?? 0) + (summary.counts[.typeChanged] ?? 0) + (summary.counts[.metadata] ?? 0)
                 let added = summary.counts[.added] ?? 0, deleted = summary.counts[.deleted] ?? 0, renamed = summary.counts[.renamed] ?? 0
                 row["newest"] = newest.id

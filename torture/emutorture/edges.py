@@ -23,12 +23,13 @@ def concurrency(emu, scratch, log):
         time.sleep(0.05)
         outcomes["second push"] = ws.run(["push"]).returncode
         outcomes["log during push"] = ws.run(["log", "--short"]).returncode
+        outcomes["status during push"] = ws.run(["status"]).returncode
         outcomes["verify during push"] = ws.run(["verify"]).returncode
         outcomes["prune during push"] = ws.run(["prune", "TAIL"]).returncode
         first.wait()
         outcomes["first push"] = first.returncode
-        if outcomes["log during push"] != 0 or outcomes["first push"] != 0:
-            raise Failure(f"log must not block on a writer, the first push must succeed: {outcomes}")
+        if outcomes["log during push"] != 0 or outcomes["status during push"] != 0 or outcomes["first push"] != 0:
+            raise Failure(f"log and status must not block on a writer, the first push must succeed: {outcomes}")
         for what in ("second push", "verify during push", "prune during push"):
             if outcomes[what] not in (0, 5):
                 raise Failure(f"{what} exited {outcomes[what]}: it must succeed or exit 5")
