@@ -148,8 +148,11 @@ P["emu-diff"] = ("show what changed", r"\fBemu diff\fR [\fIREF\fR [\fIREF\fR]] [
 r"""Without a reference: the source against the default sink's HEAD. With one: the source against it. With two: the first to the
 second. One line a path, sorted by path: \fBA\fR added, \fBD\fR deleted, \fBM\fR content changed, \fBT\fR type changed, \fBP\fR
 metadata only (mode, owner, group, mtime, xattrs, ACLs; not a directory's mtime), \fBR\fR \fIold new\fR the same content at another
-path. Unprintable paths are quoted and escaped as \fBgit\fR(1) does. Between two snapshots only their manifests are read, as streams;
-their trees are not. Against the source, a file is read only when its size is unchanged but its mtime or ctime moved.""",
+path. Each added file is paired with the first deleted file of the same content, in path order, not taken yet; empty files are
+never paired (they all have the same content), as in \fBgit\fR(1). Unprintable paths are quoted and escaped as \fBgit\fR(1) does. Between two snapshots only their manifests are read, as streams;
+their trees are not. Against the source, a file is read only when its size is unchanged but its mtime or ctime moved.
+Memory does not grow with the number of files or of changes: when there are many added and deleted files, their hashes and paths
+wait in a scratch file with no name in \fB$TMPDIR\fR (else \fB/tmp\fR).""",
 r""".TP
 .B \-\-stat
 Counts of each kind of change, the bytes added (new content the sink had to store: not renames, nor copies of content the old side
@@ -167,7 +170,9 @@ P["emu-verify"] = ("re-read snapshots and report every mismatch", r"\fBemu verif
 r"""Reads every file of the named snapshots (every snapshot of every online sink by default) and compares its SHA-256 with the
 manifest; checks every entry's type, size, mode, owner (when root made the snapshot), mtime, xattrs and ACLs, symlink target and
 hardlinks; names missing and extra files. A file shared by many snapshots is read once per run. When whole sinks are verified, their
-content index is checked too: every entry holds the content its name says, and some snapshot holds it. The result is recorded in each
+content index is checked too: every entry holds the content its name says. Entries no snapshot holds are counted, not damage: an
+interrupted command leaves them, and the next push or \fBemu clean\fR removes them. A snapshot whose tree is gone is damaged. Verify
+works on a sink mounted read-only (it then records no result). The result is recorded in each
 snapshot's record (\fB[Tree] Status\fR, \fBLast\-Verified\fR, as emu 0.2.5 kept them) and shown by \fBemu log\fR. Exit status 4 when
 anything is damaged. A snapshot without a manifest (made by emu 0.2.5) is skipped with a note; \fBemu clean \-\-repair\fR builds one.""",
 r""".TP
@@ -180,8 +185,11 @@ Show the progress line even when stderr is not a terminal.
 P["emu-checkout"] = ("restore the source, some paths, or a directory from a snapshot", r"\fBemu checkout\fR \fIREF\fR [\fB\-\-\fR \fIPATH\fR...] [\fB\-\-to\fR \fIDIR\fR] [\fB\-n\fR] [\fB\-f\fR]",
 r"""Makes the source (or \fIDIR\fR, or only the named \fIPATH\fRs) equal to the snapshot: its files are written, files it does not
 hold are removed; the source's \fB.emu/\fR, its excluded paths and a sink inside it are left alone. Each file is written under a
-temporary name (into an empty directory, with no name at all where the filesystem allows) and put in place whole, so an
-interrupted checkout leaves whole files only.
+temporary name and put in place whole, so an interrupted checkout leaves whole files only. Into an empty (or missing) \fIDIR\fR the
+whole tree is built in a staging directory there, \fB.emu\-checkout.\fIPID\fR, renamed \fB.emu\-checkout.whole.\fIID\fR when
+complete, and moved into place: a checkout interrupted before that leaves only the staging directory, which the next checkout into
+\fIDIR\fR removes (a \fIDIR\fR holding nothing else counts as empty); one interrupted while moving is finished by the next checkout
+of the same snapshot (another snapshot is refused, saying how to finish it, unless \fB\-\-force\fR).
 .PP
 Checkout never destroys data that no snapshot holds: when a file it would overwrite or remove differs from the sink's newest snapshot,
 it refuses, names the files (up to 20, then a count), changes nothing and exits 1. Nothing read from a sink can make it write outside
@@ -303,6 +311,9 @@ where \\fBemu init\\fR finds its templates
 .TP
 .B NO_COLOR
 no colour with \\fB\\-\\-color auto\\fR
+.TP
+.B TMPDIR
+where \\fBemu diff\\fR and \\fBemu status\\fR keep scratch data when a diff has many added and deleted files (default \\fB/tmp\\fR)
 {exit_status}.SH SEE ALSO
 {see}, \\fBrsync\\fR(1), \\fBrsnapshot\\fR(1)
 """
