@@ -145,6 +145,7 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
         snapshot.sinkName = sink.name
         snapshot.sinkPath = sink.path
         try MetadataFile.write(in: staging, "node", snapshot.node.text)
+        try sink.checkStillAtPath()
         try publish(snapshot, from: staging, in: sink, after: snapshots)
         // Linked through the index: any snapshot may now share what was its alone.
         if archiver.reusedFromIndex { try sink.forgetUniqueBytes(of: snapshots) }

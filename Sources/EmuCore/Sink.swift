@@ -176,6 +176,18 @@ public final class Sink {
         return (status.device, status.inode)
     }
 
+    /// Fails when the sink's path no longer leads to the directory this
+    /// command opened: the disk was unmounted (lazily), or the sink moved or
+    /// was replaced. A push checks before it publishes, so that a snapshot
+    /// never appears where the user no longer looks, nor behind their back.
+    func checkStillAtPath() throws {
+        var st = stat()
+        guard let identity, stat(path, &st) == 0, UInt64(st.st_dev) == identity.device, UInt64(st.st_ino) == identity.inode else {
+            throw EmuError.failed("the sink '\(name)' at \(path) went away during the command (unmounted, moved or replaced); nothing was published",
+                                  fix: "mount or move it back, and run the command again")
+        }
+    }
+
     /// Writes a verification result into a snapshot's record (a shared lock
     /// suffices: the record is replaced whole, by rename). A read-only sink
     /// keeps no result: verify reports it all the same.

@@ -133,4 +133,22 @@ struct WorstDayTests {
         let verify = try w.emu("verify")
         #expect(verify.status == 0 || verify.status == 4)
     }
+
+    @Test("a sink moved away while a push runs gets no snapshot behind the user's back, and nothing appears at its old path")
+    func sinkMovedAway() throws {
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("one")], at: w.source)
+        try w.expectSuccess(w.emu("push"))
+        sh("echo two > '\(w.source)/a'")
+        // A pre-push hook runs once the sink is open: it stands for whoever moves the disk's directory meanwhile.
+        let hook = w.source + "/.emu/hooks/push/move.pre"
+        try "#!/bin/sh\nmv \"$EMU_SINK_PATH\" \"$EMU_SINK_PATH.away\"\n".write(toFile: hook, atomically: true, encoding: .utf8)
+        sh("chmod +x '\(hook)'")
+        let run = try w.emu("push")
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: w.sink))
+        let nodes = try FileManager.default.contentsOfDirectory(atPath: w.sink + ".away/.emu/nodes").filter { !$0.hasPrefix(".") }
+        #expect(nodes.count == 1, "a snapshot was published in the moved sink")
+        #expect(!FileManager.default.fileExists(atPath: w.sink + ".away/.emu/staging"))
+    }
 }
