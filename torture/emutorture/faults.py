@@ -78,7 +78,8 @@ def sync_order(emu, scratch, log):
     try:
         make_tree(ws.source, seeded(1, "sync"), files=60)
         trace = os.path.join(ws.root, "trace")
-        done = subprocess.run(["strace", "-f", "-y", "-o", trace, "-e", "trace=syncfs,fsync,fdatasync,rename,renameat,renameat2",
+        done = subprocess.run(["strace", "-f", "-y", "-o", trace, "-e",
+                               "trace=syncfs,fsync,fdatasync,rename,renameat,renameat2,copy_file_range,write,pwrite64",
                                emu.binary, "push"], cwd=ws.source, capture_output=True)
         if done.returncode != 0:
             raise Failure(f"push under strace exited {done.returncode}")
@@ -89,8 +90,12 @@ def sync_order(emu, scratch, log):
                 if re.search(pattern, line):
                     return n
             raise Failure(f"no syscall matches {pattern} in the trace")
-        syncfs = first(r"syncfs\(")
         tree = first(r'renameat2?\(\d+</[^>]*/\.emu/staging>, "tree"')
+        # The sync that counts is the last before the tree's rename, and it must follow every byte written into staging.
+        syncfs = max((n for n in range(tree) if "syncfs(" in lines[n]), default=-1)
+        last_data = max((n for n in range(tree) if re.search(r'(copy_file_range|write|pwrite64)\(.*/\.emu/staging/tree/', lines[n])), default=-1)
+        if not last_data < syncfs:
+            raise Failure(f"data written into staging (line {last_data}) after the last sync ({syncfs}) before the tree's rename")
         manifest = first(r'renameat2?\(\d+</[^>]*/\.emu/staging>, "manifest"')
         record_synced = first(r'fsync\(\d+</[^>]*/\.emu/staging/\.node\.tmp>')
         record = first(r'renameat2?\(\d+</[^>]*/\.emu/staging>, "node"')
@@ -98,7 +103,7 @@ def sync_order(emu, scratch, log):
         if not (syncfs < tree < manifest < trees_synced < record and record_synced < record):
             raise Failure(f"publishing order: record synced {record_synced}, syncfs {syncfs}, tree {tree}, manifest {manifest}, "
                           f"trees synced {trees_synced}, record {record}")
-        log(f"sync order: syncfs (line {syncfs}) before the tree's rename ({tree}), the manifest's ({manifest}), "
+        log(f"sync order: the last byte into staging (line {last_data}), then syncfs ({syncfs}), then the tree's rename ({tree}), the manifest's ({manifest}), "
             f"trees/ synced ({trees_synced}) before the record's rename ({record}); the record itself synced before it ({record_synced})")
     finally:
         ws.remove()
