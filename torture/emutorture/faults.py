@@ -205,8 +205,14 @@ def away(emu, ws, image, kind, rng):
     """Takes the sink away from a push in one of the ways."""
     if kind in ("EIO", "ESTALE"):
         call = "write" if kind == "EIO" else "openat"
-        done = subprocess.run(["strace", "-f", "-o", "/dev/null", "-e", f"inject={call}:error={kind}:when={rng.randint(20, 200)}",
-                               emu.binary, "push"], cwd=ws.source, capture_output=True)
+        when = rng.randint(20, 200)
+        while True:
+            done = subprocess.run(["strace", "-f", "-o", "/dev/null", "-e", f"inject={call}:error={kind}:when={when}",
+                                   emu.binary, "push"], cwd=ws.source, capture_output=True)
+            # An early openat is the dynamic loader's: emu never ran. Inject later.
+            if done.returncode != 127 or b"shared librar" not in done.stderr:
+                break
+            when += 50
         # The error may hit a write emu can do without (a message): then the push is whole, which check_sink shows.
         if done.returncode not in (0, 1, 3):
             raise Failure(f"a push with {kind} injected exited {done.returncode}")
