@@ -6,7 +6,8 @@ import sys
 import threading
 import time
 
-from .lib import Failure, Workspace, check_sink, fingerprint, listed, make_tree, mutate, newest_tree, seeded, sink_fingerprints
+from .lib import (Failure, Workspace, check_sink, differences, fingerprint, listed, make_tree, mutate, newest_tree, seeded,
+                  sink_fingerprints)
 
 
 def concurrency(emu, scratch, log):
@@ -165,8 +166,19 @@ def clock_and_names(emu, long, scratch, log):
             raise Failure("two snapshots share a name")
         restored = os.path.join(ws.root, "restored")
         ws.ok(["checkout", "HEAD", "--to", restored])
-        if fingerprint(restored) != fingerprint(src):
-            raise Failure("a checkout of odd names and deep paths differs from the source")
+        want, got = fingerprint(src), fingerprint(restored)
+        if links:
+            # Past the sink's link limit (ext4: 65,000) the snapshot holds a second inode, and so does the restore:
+            # the names are compared without their group, and the groups counted.
+            inodes = {os.lstat(os.path.join(restored, "links", n)).st_ino for n in os.listdir(os.path.join(restored, "links"))}
+            if len(inodes) != 2:
+                raise Failure(f"{links + 1} names of one inode came back as {len(inodes)} inodes, not 2")
+            for tree in (want, got):
+                for rel in [r for r in tree if r.startswith(b"links/")]:
+                    tree[rel] = tree[rel][:6] + (tree[rel][6].split("|")[0],) + tree[rel][7:]
+        diff = differences(want, got)
+        if diff:
+            raise Failure("a checkout of odd names and deep paths differs from the source: " + "; ".join(diff))
         check_sink(emu, src, ws.sink, {})
         log(f"clock and names: backwards dates, one second twice, a newline, a 255-byte name, a {len(deep) - len(src)}-byte path, "
             f"{count} entries in one directory, {links} names of one inode: pushed, verified, restored equal")
