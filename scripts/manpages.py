@@ -242,7 +242,7 @@ r"""As \fBgit config\fR: without KEY lists every setting as \fIsection.key\fB=\f
 unset); with KEY VALUE sets it; \fB\-\-unset\fR removes it. Without \fB\-\-sink\fR the source's \fB.emu/config\fR: \fBemu.default\-sink\fR,
 \fBstatus.max\-age\fR. With \fB\-\-sink\fR \fINAME\fR that sink's \fB.emu/config\fR: \fBretention.keep\-last\fR,
 \fBretention.keep\-hourly\fR, \fBretention.keep\-daily\fR, \fBretention.keep\-weekly\fR, \fBretention.keep\-monthly\fR,
-\fBretention.keep\-yearly\fR, \fBretention.keep\-within\fR, \fBretention.min\-free\fR, \fBretention.keep\-all\fR,
+\fBretention.keep\-yearly\fR, \fBretention.keep\-within\fR, \fBretention.min\-free\fR, \fBretention.min\-keep\fR, \fBretention.keep\-all\fR,
 \fBsnapshots.max\-number\fR. A value the policy cannot read is refused.""",
 r""".TP
 .BR \-\-sink " \fINAME\fR"
