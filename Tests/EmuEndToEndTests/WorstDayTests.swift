@@ -25,8 +25,7 @@ struct WorstDayTests {
             print("skipped: cannot make a \(kind) image here")
             return
         }
-        try w.expectSuccess(w.emu("init"))
-        try w.expectSuccess(w.emu("sink", "add", "small", fs.mountPoint + "/sink"))
+        try w.initialize(sink: "small", on: fs)
         let freeBefore = fs.freeBytes
         writeRandomFiles(w.source + "/data", count: files, kilobytes: 1024)
         let run = try w.emu("push")
@@ -46,8 +45,7 @@ struct WorstDayTests {
             print("skipped: cannot mount tmpfs here")
             return
         }
-        try w.expectSuccess(w.emu("init"))
-        try w.expectSuccess(w.emu("sink", "add", "small", fs.mountPoint + "/sink"))
+        try w.initialize(sink: "small", on: fs)
         for i in 1...3 {
             sh("echo \(i) > '\(w.source)/file'")
             try w.expectSuccess(w.emu("push"))
@@ -68,8 +66,7 @@ struct WorstDayTests {
             print("skipped: cannot make an ext4 image here")
             return
         }
-        try w.expectSuccess(w.emu("init"))
-        try w.expectSuccess(w.emu("sink", "add", "small", fs.mountPoint + "/sink"))
+        try w.initialize(sink: "small", on: fs)
         for i in 1...3 {
             writeRandomFiles(w.source + "/v\(i)", count: 2, kilobytes: 1024)
             try w.expectSuccess(w.emu("push"))
@@ -91,8 +88,7 @@ struct WorstDayTests {
             print("skipped: cannot make an ext4 image here")
             return
         }
-        try w.expectSuccess(w.emu("init"))
-        try w.expectSuccess(w.emu("sink", "add", "disk", fs.mountPoint + "/sink"))
+        try w.initialize(sink: "disk", on: fs)
         writeRandomFiles(w.source + "/old", count: 20, kilobytes: 64)
         try w.expectSuccess(w.emu("push"))
         writeRandomFiles(w.source + "/new", count: 74, kilobytes: 16)

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Glibc
 
 /// A small filesystem of its own for a test, mounted below the workspace and
@@ -42,4 +43,12 @@ final class ScratchFilesystem {
 /// Writes `count` files of `kilobytes` random bytes each under `directory`.
 func writeRandomFiles(_ directory: String, count: Int, kilobytes: Int, prefix: String = "f") {
     sh("mkdir -p '\(directory)' && for i in $(seq 1 \(count)); do head -c \(kilobytes * 1024) /dev/urandom > '\(directory)/\(prefix)'$i; done")
+}
+
+extension Workspace {
+    /// `emu init`, and a sink NAME made at `fs`'s `/sink`.
+    func initialize(sink name: String, on fs: ScratchFilesystem) throws {
+        try expectSuccess(emu("init"))
+        try expectSuccess(emu("sink", "add", name, fs.mountPoint + "/sink"))
+    }
 }
