@@ -1,0 +1,123 @@
+import EmuPOSIX
+import Glibc
+import SystemPackage
+
+/// A stream of records in path order: a manifest, or a live tree scanned.
+public protocol RecordReader: AnyObject {
+    func next() throws -> ManifestRecord?
+}
+
+/// Reads a manifest as a stream, checking as it goes what a sink cannot be
+/// trusted with: every line well-formed, every path safe (no `..`, no
+/// absolute path), and paths strictly increasing.
+public final class ManifestReader: RecordReader {
+    let descriptor: FileDescriptor
+    let path: [UInt8]
+    /// A manifest cut short (a killed push's) ends quietly instead of failing.
+    let allowsTruncation: Bool
+    var buffer: [UInt8]
+    var start = 0
+    var end = 0
+    var atEOF = false
+    var lineNumber = 1
+    var previous: RelativePath? = nil
+    public private(set) var isComplete = false
+    public private(set) var count = 0
+
+    public init(descriptor: FileDescriptor, path: [UInt8], allowsTruncation: Bool = false) throws {
+        self.descriptor = descriptor
+        self.path = path
+        self.allowsTruncation = allowsTruncation
+        buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        guard let first = try nextLine(), first == ManifestFormat.header.dropLast() else {
+            throw malformed("it does not start with `emu-manifest 1`")
+        }
+    }
+
+    deinit { descriptor.closeIgnoringErrors() }
+
+    /// Opens `name` in `directory`.
+    public convenience init(in directory: DirectoryHandle, name: FileName, allowsTruncation: Bool = false) throws {
+        let fd = try directory.openForReading(name)
+        try self.init(descriptor: fd, path: directory.childPath(name), allowsTruncation: allowsTruncation)
+    }
+
+    func malformed(_ why: String) -> EmuError {
+        .failed("the manifest \(Printable.path(path)) is damaged at line \(lineNumber): \(why)",
+                fix: "run `emu verify` to see which snapshots are affected")
+    }
+
+    /// The next record, or nil after the last one.
+    public func next() throws -> ManifestRecord? {
+        guard !isComplete, let line = try nextLine() else {
+            if !isComplete && !allowsTruncation { throw malformed("it ends without its end line") }
+            return nil
+        }
+        lineNumber += 1
+        if line.starts(with: ManifestFormat.endTag + [ManifestFormat.tab]) {
+            guard Int(decimal: line.dropFirst(4)) == count else { throw malformed("the end line's count is wrong") }
+            isComplete = true
+            return nil
+        }
+        guard let record = ManifestFormat.decode(line) else { throw malformed("the line is not a record") }
+        guard record.path.isSafe, previous == nil ? record.path.isRoot : !record.path.isRoot,
+              record.hardlinkLeader?.isSafe ?? true
+        else { throw malformed("unsafe path \(record.path)") }
+        if let previous, !(previous < record.path) { throw malformed("paths out of order at \(record.path)") }
+        previous = record.path
+        count += 1
+        return record
+    }
+
+    /// The next line without its newline; nil at the end of the file. A last
+    /// line without a newline is a truncated one and is dropped.
+    func nextLine() throws -> ArraySlice<UInt8>? {
+        while true {
+            if let newline = buffer[start..<end].firstIndex(of: ManifestFormat.newline) {
+                let line = buffer[start..<newline]
+                start = newline + 1
+                return line
+            }
+            if atEOF { return nil }
+            if start > 0 {
+                buffer.withUnsafeMutableBytes { raw in
+                    _ = memmove(raw.baseAddress!, raw.baseAddress! + start, end - start)
+                }
+                end -= start
+                start = 0
+            }
+            if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
+            let n = try buffer.withUnsafeMutableBytes { raw in
+                try descriptor.readFully(into: UnsafeMutableRawBufferPointer(rebasing: raw[end...]), path: path)
+            }
+            if n == 0 { atEOF = true }
+            end += n
+        }
+    }
+}
+
+/// Looks records up by path in a manifest read once, front to back: paths
+/// must be asked in increasing order, as a walk in path order asks them.
+/// A damaged manifest ends the lookups (nothing more is found) rather than
+/// the command: an earlier snapshot's damage must not stop a new one.
+struct ManifestLookup {
+    let reader: RecordReader
+    private var pending: ManifestRecord? = nil
+    private var exhausted = false
+
+    init(_ reader: RecordReader) { self.reader = reader }
+
+    /// The record for `path`, if there is one; records before it are passed over.
+    mutating func record(at path: RelativePath) -> ManifestRecord? {
+        while !exhausted {
+            if pending == nil {
+                pending = try? reader.next()
+                if pending == nil { exhausted = true; return nil }
+            }
+            let candidate = pending!
+            if candidate.path < path { pending = nil; continue }
+            return candidate.path == path ? candidate : nil
+        }
+        return nil
+    }
+}
