@@ -17,7 +17,7 @@ let package = Package(
         .target(
             name: "EmuCLI",
             dependencies: [
-                "EmuCore",
+                "EmuCore", "EmuPOSIX", "CEmuShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(

@@ -152,3 +152,32 @@ static char *text_of(acl_t acl) {
 
 char *emu_acl_access_text(int fd) { return text_of(acl_get_fd(fd)); }
 char *emu_acl_default_text(const char *path) { return text_of(acl_get_file(path, ACL_TYPE_DEFAULT)); }
+
+extern char **environ;
+
+int emu_start_pager(const char *command) {
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    posix_spawn_file_actions_addclose(&actions, fds[1]);
+    char *argv[] = {"sh", "-c", (char *)command, NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/bin/sh", &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[0]);
+    if (rc != 0) { close(fds[1]); errno = rc; return -1; }
+    fflush(stdout);
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[1]);
+    return pid;
+}
+
+void emu_finish_pager(int pid) {
+    fflush(stdout);
+    close(STDOUT_FILENO);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+}

@@ -8,14 +8,24 @@ public enum EmuMain {
     public static func run() -> Never {
         let status: ExitStatus
         do {
-            var command = try Emu.parseAsRoot()
+            let given = try CommandLineHabits.normalized(Array(arguments.dropFirst()))
+            var command = try Emu.parseAsRoot(given)
             try command.run()
             status = .success
         } catch {
             status = report(error)
         }
         fflush(nil)
+        Pager.finish()
         exit(status.rawValue)
+    }
+
+    /// The command line as the kernel gave it: each argument's bytes, carried
+    /// losslessly in a `String` (names need not be UTF-8; Swift's own
+    /// `CommandLine.arguments` replaces what is not).
+    nonisolated(unsafe) static let arguments: [String] = (0..<Int(CommandLine.argc)).map { index in
+        guard let argument = CommandLine.unsafeArgv[index] else { return "" }
+        return String(fileSystemBytes: UnsafeBufferPointer(start: UnsafeRawPointer(argument).assumingMemoryBound(to: UInt8.self), count: strlen(argument)))
     }
 
     /// Prints an error as its user needs it and picks the exit status.

@@ -49,7 +49,7 @@ extension Source {
         let base = isPath(cwd, within: path) ? cwd : path
         let absolute = text.hasPrefix("/") ? absolutePath(text) : absolutePath(base + "/" + text)
         guard isPath(absolute, within: path), absolute != path else {
-            throw EmuError.usage("'\(text)' is not a path inside the source \(path)", fix: "name files and directories below the source")
+            throw EmuError.usage("\(RelativePath(text).quotedForMessage) is not a path inside the source \(path.quotedForDisplay)", fix: "name files and directories below the source")
         }
         return RelativePath(String(absolute.dropFirst(path == "/" ? 1 : path.count + 1)))
     }

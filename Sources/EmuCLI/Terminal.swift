@@ -1,3 +1,4 @@
+import CEmuShims
 import EmuCore
 import EmuPOSIX
 import Foundation
@@ -10,6 +11,11 @@ final class Terminal: Sendable {
     let quiet: Bool
     let colorsStandardError: Bool
     let colorsStandardOutput: Bool
+    /// `TERM=dumb`: no colour, no pager, no redrawn progress line.
+    let isDumb = getenv("TERM").map { String(cString: $0) == "dumb" } ?? false
+
+    /// `NO_COLOR` set to anything but the empty string (no-color.org).
+    static let noColor = getenv("NO_COLOR").map { $0.pointee != 0 } ?? false
 
     init(verbose: Bool, quiet: Bool, color: ColorChoice) {
         self.verbose = verbose
@@ -18,8 +24,9 @@ final class Terminal: Sendable {
         case .always: colorsStandardError = true; colorsStandardOutput = true
         case .never: colorsStandardError = false; colorsStandardOutput = false
         case .auto:
-            colorsStandardError = isatty(STDERR_FILENO) == 1 && getenv("NO_COLOR") == nil
-            colorsStandardOutput = isatty(STDOUT_FILENO) == 1 && getenv("NO_COLOR") == nil
+            let plain = Self.noColor || isDumb
+            colorsStandardError = isatty(STDERR_FILENO) == 1 && !plain
+            colorsStandardOutput = isatty(STDOUT_FILENO) == 1 && !plain
         }
     }
 
@@ -33,9 +40,11 @@ final class Terminal: Sendable {
         (forOutput ? colorsStandardOutput : colorsStandardError) ? "\u{1b}[\(color.rawValue)m\(text)\u{1b}[0m" : text
     }
 
-    /// A line of data on stdout.
+    /// A line of data on stdout, its names as the bytes they are.
     func output(_ line: String) {
-        print(line)
+        var bytes = line.fileSystemBytes
+        bytes.append(0x0A)
+        _ = bytes.withUnsafeBytes { emu_write_standard_output($0.baseAddress, $0.count) }
     }
 
     /// A message on stderr, unless -q.
@@ -64,12 +73,6 @@ final class Terminal: Sendable {
         if let fix { text += "  fix: " + fix + "\n" }
         writeStandardError(text)
     }
-
-    /// Prints a JSON document on stdout, keys sorted so output is stable.
-    func json(_ value: Any) {
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        print(String(decoding: data, as: UTF8.self))
-    }
 }
 
 /// The one progress line on stderr (files, bytes, rate), redrawn at most
@@ -83,7 +86,7 @@ final class ProgressLine {
     init(enabled: Bool) { self.enabled = enabled }
 
     static func decide(terminal: Terminal, forced: Bool) -> Bool {
-        forced || (!terminal.quiet && isatty(STDERR_FILENO) == 1)
+        forced || (!terminal.quiet && isatty(STDERR_FILENO) == 1 && !terminal.isDumb)
     }
 
     func update(files: Int, bytes: Int64, total: Int64? = nil) {
@@ -94,7 +97,9 @@ final class ProgressLine {
         let elapsed = max(now - started, 0.001)
         let rate = Double(bytes) / elapsed
         var line = "\(files) files, \(formatBytes(bytes)), \(formatBytes(Int64(rate)))/s"
-        if let total, total > 0, rate > 0 {
+        // An ETA from the first fraction of a second is noise (a rate from a few
+        // files' worth of cache): it waits for two seconds of measurement.
+        if let total, total > 0, rate > 0, elapsed >= 2 {
             let remaining = Double(max(0, total - bytes)) / rate
             line += ", \(Int((Double(bytes) / Double(total) * 100).rounded()))%, ETA \(formatDuration(remaining))"
         }
@@ -111,7 +116,7 @@ final class ProgressLine {
 
 /// Writes to fd 2 at once, unbuffered, as messages should be.
 func writeStandardError(_ text: String) {
-    var bytes = Array(text.utf8)
+    var bytes = text.fileSystemBytes
     bytes.withUnsafeMutableBytes { buffer in
         var done = 0
         while done < buffer.count {

@@ -43,7 +43,7 @@ public struct ExcludeRules: Sendable {
         if text == "-" || text == "+" { text = "" }
         if text.hasPrefix("+ ") { includes = true; text = text.dropFirst(2) }
         else if text.hasPrefix("- ") { text = text.dropFirst(2) }
-        var pattern = Array(text.utf8)
+        var pattern = String(text).fileSystemBytes
         guard !pattern.isEmpty else {
             throw .usage("an empty pattern", fix: "write `- PATTERN` or `+ PATTERN` with a glob such as `*.tmp`")
         }

@@ -49,7 +49,7 @@ public func initializeSource(at directory: String, templates: String, force: Boo
         return InitReport(path: root, created: created, written: written)
     }
     for sub in ["", "/sinks", "/hooks"] where !isDirectory(metadataPath + sub) {
-        guard mkdir(metadataPath + sub, 0o755) == 0 else {
+        guard (metadataPath + sub).fileSystemBytes.withCString({ mkdir($0, 0o755) }) == 0 else {
             throw EmuError.failed("cannot create \(metadataPath + sub): \(String(cString: strerror(errno)))",
                                   fix: "check that you may write to \(root)")
         }

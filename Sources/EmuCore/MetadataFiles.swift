@@ -15,7 +15,7 @@ enum MetadataFile {
             return nil
         }
         defer { fd.closeIgnoringErrors() }
-        return String(decoding: try fd.readToEnd(path: directory.childPath(FileName(name))), as: UTF8.self)
+        return String(fileSystemBytes: try fd.readToEnd(path: directory.childPath(FileName(name))))
     }
 
     /// Replaces `name` in `directory` with `text`, durably.
@@ -25,7 +25,7 @@ enum MetadataFile {
         let fd = try directory.createFile(temporary, permissions: permissions)
         do {
             defer { fd.closeIgnoringErrors() }
-            try fd.writeAll(Array(text.utf8), path: directory.childPath(temporary))
+            try fd.writeAll(text.fileSystemBytes, path: directory.childPath(temporary))
             try fd.sync(path: directory.childPath(temporary))
         }
         try directory.rename(temporary, to: directory, as: FileName(name))
@@ -36,16 +36,27 @@ enum MetadataFile {
     static func replaceSymlink(in directory: DirectoryHandle, _ name: String, target: String) throws {
         let temporary = FileName(".\(name).tmp")
         try? directory.remove(temporary)
-        try directory.makeSymlink(temporary, target: Array(target.utf8))
+        try directory.makeSymlink(temporary, target: target.fileSystemBytes)
         try directory.rename(temporary, to: directory, as: FileName(name))
     }
 }
 
+/// The bytes of a file the user names (`-`: standard input).
+public func readUserFile(_ path: String) throws -> [UInt8] {
+    if path == "-" { return try FileDescriptor.standardInput.readToEnd(path: Array("standard input".utf8)) }
+    let absolute = absolutePath(path)
+    let directory = try DirectoryHandle.open(parentPath(absolute))
+    let name = FileName(String(absolute[absolute.index(after: absolute.lastIndex(of: "/")!)...]))
+    let file = try directory.openForReading(name)
+    defer { file.closeIgnoringErrors() }
+    return try file.readToEnd(path: absolute.fileSystemBytes)
+}
+
 /// The absolute, symlink-free form of a user's path; nil when it does not exist.
 public func resolvedPath(_ path: String) -> String? {
-    guard let resolved = realpath(path, nil) else { return nil }
+    guard let resolved = path.fileSystemBytes.withCString({ realpath($0, nil) }) else { return nil }
     defer { free(resolved) }
-    return String(cString: resolved)
+    return String(fileSystemBytes: UnsafeBufferPointer(start: UnsafeRawPointer(resolved).assumingMemoryBound(to: UInt8.self), count: strlen(resolved)))
 }
 
 /// `path` made absolute against the working directory, without resolving symlinks.
@@ -53,7 +64,7 @@ public func absolutePath(_ path: String) -> String {
     if path.hasPrefix("/") { return normalized(path) }
     var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
     guard getcwd(&buffer, buffer.count) != nil else { return path }
-    let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let cwd = String(fileSystemBytes: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) })
     return normalized(cwd + "/" + path)
 }
 

@@ -228,9 +228,9 @@ final class ScratchSpace {
     init(memoryLimit: Int = 1 << 20, directory: String? = nil) {
         self.memoryLimit = memoryLimit
         if let directory {
-            self.directory = Array(directory.utf8)
+            self.directory = directory.fileSystemBytes
         } else if let tmpdir = getenv("TMPDIR"), tmpdir.pointee != 0 {
-            self.directory = Array(String(cString: tmpdir).utf8)
+            self.directory = Array(UnsafeBufferPointer(start: UnsafeRawPointer(tmpdir).assumingMemoryBound(to: UInt8.self), count: strlen(tmpdir)))
         } else {
             self.directory = Array("/tmp".utf8)
         }
@@ -247,7 +247,7 @@ final class ScratchSpace {
 
     private func writeOutWhenFull() throws {
         if buffer.count >= memoryLimit {
-            if file == nil { file = try DirectoryHandle.open(String(decoding: directory, as: UTF8.self)).createScratchFile() }
+            if file == nil { file = try DirectoryHandle.open(String(fileSystemBytes: directory)).createScratchFile() }
             try buffer.withUnsafeBytes { try file!.writeAll($0, at: bytesInFile, path: directory) }
             bytesInFile += Int64(buffer.count)
             buffer.removeAll(keepingCapacity: true)

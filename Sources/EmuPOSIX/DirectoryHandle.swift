@@ -31,7 +31,7 @@ public final class DirectoryHandle {
     /// Opens an absolute or working-directory-relative directory path,
     /// following symlinks in it (a user-given path), not past it.
     public static func open(_ path: String) throws -> DirectoryHandle {
-        let bytes = Array(path.utf8)
+        let bytes = path.fileSystemBytes
         let fd = valueOrErrno { bytes.withCString { emu_openat(AT_FDCWD, $0, O_RDONLY | EMU_O_DIRECTORY | EMU_O_CLOEXEC, 0) } }
         return DirectoryHandle(adopting: FileDescriptor(rawValue: try fd.get("open directory", bytes)), path: bytes)
     }

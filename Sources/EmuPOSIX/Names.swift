@@ -7,7 +7,7 @@ public struct FileName: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
     public init(_ bytes: some Sequence<UInt8>) { self.bytes = Array(bytes) }
-    public init(_ string: String) { self.bytes = Array(string.utf8) }
+    public init(_ string: String) { self.bytes = string.fileSystemBytes }
 
     /// A valid name is non-empty, is not `.` or `..`, and holds no `/` or NUL.
     public var isValid: Bool {
@@ -38,7 +38,7 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
     public var bytes: [UInt8]
 
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
-    public init(_ string: String) { self.bytes = Array(string.utf8) }
+    public init(_ string: String) { self.bytes = string.fileSystemBytes }
     public static let root = RelativePath([UInt8]())
 
     public var isRoot: Bool { bytes.isEmpty }
@@ -98,6 +98,13 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     public var description: String { Printable.path(bytes) }
+
+    /// The path inside a message: in single quotes when it prints as is,
+    /// else in git's double-quoted escaped form.
+    public var quotedForMessage: String {
+        let printed = Printable.path(bytes)
+        return printed.hasPrefix("\"") ? printed : "'\(printed)'"
+    }
 
     @inline(__always)
     public func withCString<R>(_ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {

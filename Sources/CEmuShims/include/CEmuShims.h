@@ -4,6 +4,7 @@
 #define CEMUSHIMS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/xattr.h>
@@ -58,6 +59,11 @@ extern const long EMU_UTIME_OMIT;
 /// Runs the program at `path` with `argv` and `envp` in directory `cwd`
 /// (posix_spawn), waits for it, and returns its wait status, or -1 with errno.
 int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[], const char *cwd);
+/// Starts `/bin/sh -c command` reading from a pipe that then replaces this
+/// process's stdout (a pager, as git starts one); returns its pid, or -1.
+int emu_start_pager(const char *command);
+/// Closes stdout (the pager's input) and waits for the pager to exit.
+void emu_finish_pager(int pid);
 
 // --- libattr ---------------------------------------------------------------
 
@@ -83,5 +89,11 @@ int emu_acl_set_default_text(const char *path, const char *text);
 char *emu_acl_access_text(int fd);
 /// The short text form of path's default ACL (caller frees), NULL on failure.
 char *emu_acl_default_text(const char *path);
+
+/// The C library's buffered stdout, which Swift's `print` shares (Swift 6
+/// refuses the global `stdout` as shared mutable state).
+static inline size_t emu_write_standard_output(const void *bytes, size_t count) {
+    return fwrite(bytes, 1, count, stdout);
+}
 
 #endif

@@ -22,9 +22,13 @@ enum EmuBinary {
     /// Runs `emu ARGS` in `directory`, optionally as the unprivileged user
     /// nobody (setpriv drops root's power to read everything).
     @discardableResult
-    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:], asNobody: Bool = false) throws -> Run {
+    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:], asNobody: Bool = false,
+                    throughBash script: String? = nil) throws -> Run {
         let process = Process()
-        if asNobody {
+        if let script {
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", script]
+        } else if asNobody {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", path] + arguments
         } else {
@@ -34,6 +38,7 @@ enum EmuBinary {
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
+        env["EMU"] = path
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("emu-out-\(UUID().uuidString)")
@@ -92,6 +97,21 @@ final class Workspace {
 
     func emu(arguments: [String], environment: [String: String] = [:]) throws -> Run {
         try EmuBinary.run(arguments, in: source, environment: environment)
+    }
+
+    /// Runs a bash script in the source, with `$EMU` the binary: for
+    /// arguments a `Process` cannot pass, such as bytes that are not UTF-8
+    /// (`"$EMU" show "HEAD:$(printf 'caf\\351')"`).
+    func bash(_ script: String, environment: [String: String] = [:]) throws -> Run {
+        try EmuBinary.run([], in: source, environment: environment, throughBash: script)
+    }
+
+    /// The snapshots `emu log --json ARGS` lists, newest first.
+    func loggedSnapshots(_ arguments: String...) throws -> [[String: Any]] {
+        let run = try emu(arguments: ["log", "--json"] + arguments)
+        try expectSuccess(run)
+        let document = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        return try #require(document?["snapshots"] as? [[String: Any]], "log --json: \(run.stdout)")
     }
 
     func expectSuccess(_ run: Run, sourceLocation: SourceLocation = #_sourceLocation) throws {
