@@ -8,16 +8,21 @@ extension Emu {
         static let configuration = CommandConfiguration(
             abstract: "Restore the source (or DIR, or only some paths) to a snapshot's state.",
             discussion: """
-                Files not in the snapshot are removed; excluded paths and .emu/ are left alone. \
-                Checkout refuses, changing nothing, to overwrite or remove a file that differs \
-                from the sink's newest snapshot (it names them); --force overrides. Each file \
-                is written under a temporary name and renamed into place.
+                Into the source, files not in the snapshot are removed; excluded paths and .emu/ \
+                are left alone. Checkout refuses, changing nothing, to overwrite or remove a file \
+                that differs from the sink's newest snapshot (it names them); --force overrides. \
+                With --to DIR, a non-empty DIR is refused (naming what --force would overwrite) \
+                and files of DIR the snapshot does not hold stay unless --delete is given. An \
+                entry whose content is right but whose mode, owner, mtime, xattrs or ACLs differ \
+                is mended in place, without rewriting its bytes. Each file is written under a \
+                temporary name and renamed into place. The result line goes to stdout.
 
                 \(ExitStatus.help)
                 """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var change: ChangeOptions
+        @OptionGroup var report: ReportOptions
 
         @Argument(help: "[SINK:]SNAPSHOT to restore.")
         var reference: String
@@ -31,8 +36,17 @@ extension Emu {
         @Flag(name: .shortAndLong, help: "Overwrite files that no snapshot holds; allow a non-empty --to DIR.")
         var force = false
 
+        @Flag(help: "With --to DIR: also remove files of DIR that the snapshot does not hold (a mirror).")
+        var delete = false
+
         @Flag(help: "Show the progress line even when stderr is not a terminal.")
         var progress = false
+
+        func validate() throws {
+            if delete && to == nil {
+                throw ValidationError("--delete goes with --to DIR: a checkout into the source always removes what the snapshot does not hold")
+            }
+        }
 
         func run() throws {
             let terminal = global.terminal
@@ -42,9 +56,10 @@ extension Emu {
             options.paths = try paths.map { try source.snapshotPath($0) }
             options.destination = to
             options.force = force
+            options.deletes = delete
             options.dryRun = change.dryRun
             options.lockWait = change.lockWait
-            let observer = CheckoutReporter(terminal: terminal, dryRun: change.dryRun,
+            let observer = CheckoutReporter(terminal: terminal, dryRun: change.dryRun && !report.json,
                                             progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: progress)),
                                             total: resolved.snapshot.counts.bytes)
             let hooks = Hooks(source: source, command: "checkout")
@@ -66,14 +81,25 @@ extension Emu {
                 for warning in try hooks.run(.post, environment: environment) { terminal.warning(warning) }
             }
             ProgressLine.clear()
-            let what = "\(resolved.registration.name):\(resolved.snapshot.name) (\(resolved.snapshot.shortID))"
-            if change.dryRun {
-                terminal.info("dry run: nothing changed; \(observer.writes) path(s) would be written and \(observer.removals) removed in \(result.target)")
-            } else {
-                terminal.info("Restored \(what) into \(result.target): \(result.filesWritten) file(s) written (\(formatBytes(result.bytesWritten))), \(result.removed) removed")
-            }
+            try summarize(result, of: resolved, observer: observer, terminal: terminal)
         }
 
+        func summarize(_ result: CheckoutResult, of resolved: ResolvedSnapshot, observer: CheckoutReporter, terminal: Terminal) throws {
+            if report.json {
+                let target = JSONName(userPath: result.target)
+                return try terminal.json(CheckoutJSON(
+                    snapshot: SnapshotJSON(resolved.snapshot, sink: resolved.registration.name), target: target.text, targetBytes: target.bytes,
+                    dryRun: change.dryRun, filesWritten: change.dryRun ? observer.writes : result.filesWritten,
+                    bytesWritten: result.bytesWritten, metadataMended: result.mended, removed: result.removed))
+            }
+            guard !global.quiet else { return }
+            let what = "\(resolved.registration.name):\(resolved.snapshot.name) (\(resolved.snapshot.shortID))"
+            if change.dryRun {
+                terminal.output("Dry run, nothing changed: would write \(plural(observer.writes, "path")), mend \(observer.mends), remove \(observer.removals) in \(result.target)")
+            } else {
+                terminal.output("Restored \(what) into \(result.target): \(plural(result.filesWritten, "file")) written (\(formatBytes(result.bytesWritten))), \(result.mended) mended, \(result.removed) removed")
+            }
+        }
     }
 }
 
@@ -84,6 +110,7 @@ final class CheckoutReporter: CheckoutObserver {
     let progress: ProgressLine
     let total: Int64
     var writes = 0
+    var mends = 0
     var removals = 0
 
     init(terminal: Terminal, dryRun: Bool, progress: ProgressLine, total: Int64) {
@@ -94,8 +121,13 @@ final class CheckoutReporter: CheckoutObserver {
     }
 
     func planned(_ path: RelativePath, _ action: CheckoutAction) {
-        if action == .write { writes += 1 } else { removals += 1 }
-        let line = "\(action == .write ? "restore" : "remove") \(path)"
+        let verb: String
+        switch action {
+        case .write, .overwrite: writes += 1; verb = "restore"
+        case .mend: mends += 1; verb = "mend metadata of"
+        case .remove: removals += 1; verb = "remove"
+        }
+        let line = "\(verb) \(path)"
         if dryRun { terminal.output("would " + line) } else { terminal.detail(line) }
     }
 

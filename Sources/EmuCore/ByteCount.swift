@@ -11,3 +11,8 @@ public func formatBytes(_ bytes: Int64) -> String {
     let tenths = Int((value * 10).rounded())
     return "\(tenths / 10).\(tenths % 10) \(units[unit])"
 }
+
+/// A count with its noun: "1 file", "2 files" (`plural` for irregular nouns).
+public func plural(_ count: Int, _ noun: String, _ plural: String? = nil) -> String {
+    "\(count) \(count == 1 ? noun : plural ?? noun + "s")"
+}

@@ -7,6 +7,8 @@ public struct CheckoutOptions: Sendable {
     /// `--to DIR`: restore there instead of the source.
     public var destination: String? = nil
     public var force = false
+    /// `--delete`: into `--to DIR`, also remove what the snapshot does not hold.
+    public var deletes = false
     public var dryRun = false
     public var lockWait: Double = 0
 
@@ -16,6 +18,8 @@ public struct CheckoutOptions: Sendable {
 public struct CheckoutResult: Sendable {
     public var filesWritten: Int
     public var bytesWritten: Int64
+    /// Entries whose content was right and whose metadata was set in place.
+    public var mended: Int
     public var removed: Int
     public var target: String
 }
@@ -41,7 +45,7 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
     if let destination = options.destination {
         targetPath = absolutePath(destination)
         if !isDirectory(targetPath) && !options.dryRun {
-            guard mkdir(targetPath, 0o755) == 0 else {
+            guard targetPath.fileSystemBytes.withCString({ mkdir($0, 0o755) }) == 0 else {
                 throw EmuError.failed("cannot create \(targetPath): \(String(cString: strerror(errno)))",
                                       fix: "create its parent directory first")
             }
@@ -56,8 +60,10 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
         targetIsEmpty = entries.isEmpty
         // DIR holds this snapshot's tree, placed by the checkout that was killed: mended like any other.
         let ownWork = finished == snapshot.id
-        if !options.force && !targetIsEmpty && !ownWork {
-            throw EmuError.failed("\(targetPath) is not empty", fix: "choose an empty or missing directory, or pass --force to overwrite it")
+        // Into DIR, entries the snapshot does not hold stay unless --delete asks.
+        leavesAlone = { [deletes = options.deletes] _, _ in !deletes }
+        if !options.force && !targetIsEmpty && !ownWork, let targetRoot {
+            throw try refusal(into: targetRoot, path: targetPath, snapshot: try sink.openRecords(snapshot), scopes: options.paths)
         }
         guarded = false
     } else {
@@ -81,7 +87,7 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
                              targetRoot: targetRoot, leavesAlone: leavesAlone, observer: observer, reportsPlans: options.dryRun)
         try check.run(tree: nil)
         if let missing = options.paths.first(where: { !check.matchedScopes.contains($0) }) {
-            throw EmuError.usage("'\(missing)' is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
+            throw EmuError.usage("\(missing.quotedForMessage) is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
                                  fix: "list the snapshot with `emu show \(sink.name):\(snapshot.shortID)`")
         }
         if check.conflictCount > 0 {
@@ -91,7 +97,7 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
                                   fix: "push first to keep them (`emu push`), or pass --force to discard them")
         }
         if options.dryRun {
-            return CheckoutResult(filesWritten: 0, bytesWritten: 0, removed: check.removed, target: targetPath)
+            return CheckoutResult(filesWritten: 0, bytesWritten: 0, mended: check.mended, removed: check.removed, target: targetPath)
         }
     }
     // Into an empty directory the tree is built in a staging directory there,
@@ -113,7 +119,47 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
         throw error
     }
     try targetRoot?.descriptor.syncFileSystem(path: targetRoot?.path ?? [])
-    return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, removed: apply.removed, target: targetPath)
+    return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, mended: apply.mended, removed: apply.removed,
+                          target: targetPath)
+}
+
+/// Why a checkout into a non-empty `--to DIR` needs to be told: what
+/// `--force` would overwrite, and what `--delete` would remove besides.
+func refusal(into target: DirectoryHandle, path: String, snapshot: RecordReader, scopes: [RelativePath]) throws -> EmuError {
+    let plan = PlanCollector()
+    let check = Restorer(mode: .check, snapshot: snapshot, guardRecords: nil, scopes: scopes, targetRoot: target,
+                         leavesAlone: { _, _ in false }, observer: plan, reportsPlans: true)
+    try check.run(tree: nil)
+    func listing(_ paths: [RelativePath], _ count: Int) -> String {
+        var text = paths.map { "\n  " + $0.description }.joined()
+        if count > paths.count { text += "\n  ... and \(count - paths.count) more" }
+        return text
+    }
+    var message = "\(path) is not empty"
+    message += plan.count(.overwrite) == 0
+        ? "; --force would overwrite nothing there"
+        : "; --force would overwrite \(plural(plan.count(.overwrite), "path")) that differ from the snapshot:" + listing(plan.examples[.overwrite] ?? [], plan.count(.overwrite))
+    if plan.count(.remove) > 0 {
+        message += "\n--force --delete would also remove \(plural(plan.count(.remove), "path")) the snapshot does not hold:"
+            + listing(plan.examples[.remove] ?? [], plan.count(.remove))
+    }
+    return EmuError.failed(message, fix: "choose an empty or missing directory, or pass --force (and --delete to mirror the snapshot)")
+}
+
+/// Counts a check pass's planned changes, with the first few paths of each.
+final class PlanCollector: CheckoutObserver {
+    var counts: [CheckoutAction: Int] = [:]
+    var examples: [CheckoutAction: [RelativePath]] = [:]
+
+    func count(_ action: CheckoutAction) -> Int { counts[action] ?? 0 }
+
+    func planned(_ path: RelativePath, _ action: CheckoutAction) {
+        counts[action, default: 0] += 1
+        if examples[action, default: []].count < 10 { examples[action, default: []].append(path) }
+    }
+
+    func noted(_ path: RelativePath, _ message: String) {}
+    func progressed(files: Int, bytes: Int64) {}
 }
 
 /// Deals with what a killed checkout left in `--to DIR`: a staging directory

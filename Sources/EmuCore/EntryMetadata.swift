@@ -11,12 +11,14 @@ struct FinishedDirectory {
     var metadata: EntryMetadata
     var readsAttributes = false
     var created: EntryMetadata.Created?
+    /// The directory existed: attributes the snapshot does not hold are removed.
+    var mendsExisting = false
 
     func apply() throws {
         var metadata = metadata
         if readsAttributes { metadata.attributes = try ExtendedAttributes.read(.descriptor(source.descriptor), path: source.path) }
         try metadata.apply(to: .open(target.descriptor, path: target.path), aclSource: .open(source.descriptor, path: source.path),
-                           created: created)
+                           created: created, mendsExisting: mendsExisting)
     }
 }
 
@@ -125,8 +127,9 @@ struct EntryMetadata {
     /// Applies everything to `target`; ACLs come through libacl from
     /// `aclSource` when there is one, else from their raw xattr values.
     /// `created`, when given, is what the entry already has: owner and mode
-    /// are set only where they differ.
-    func apply(to target: Target, aclSource: Target?, created: Created? = nil) throws {
+    /// are set only where they differ. `mendsExisting`: the entry existed
+    /// before, and attributes (ACLs too) the snapshot does not hold go.
+    func apply(to target: Target, aclSource: Target?, created: Created? = nil, mendsExisting: Bool = false) throws {
         let path = target.path
         let ownerHolds = created.map { $0.owner == owner && $0.group == group } ?? false
         // chown clears setuid and setgid bits, so a mode must be set after it.
@@ -147,6 +150,9 @@ struct EntryMetadata {
             case .entry(let directory, let name, let kind) where kind != .symlink: try directory.setPermissions(name, permissions)
             case .entry: break
             }
+        }
+        if mendsExisting {
+            try ignoringUnsupported { try ExtendedAttributes.removeOthers(keeping: attributes, from: target.attributeTarget, path: path) }
         }
         try ignoringUnsupported { try ExtendedAttributes.write(attributes, to: target.attributeTarget, path: path) }
         let hasAccessACL = attributes.contains { $0.name == ExtendedAttribute.accessACL }

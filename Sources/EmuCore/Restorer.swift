@@ -5,7 +5,14 @@ import SystemPackage
 
 /// What checkout does to one path.
 public enum CheckoutAction: String, Sendable {
-    case write, remove
+    /// Makes an entry the target does not have.
+    case write
+    /// Replaces an entry whose content or type differs.
+    case overwrite
+    /// Sets mode, owner, xattrs, ACLs and mtime of an entry whose content is right.
+    case mend
+    /// Removes an entry the snapshot does not hold.
+    case remove
 }
 
 public protocol CheckoutObserver: AnyObject {
@@ -73,6 +80,7 @@ final class Restorer {
     var matchedScopes: Set<RelativePath> = []
     var filesWritten = 0
     var bytesWritten: Int64 = 0
+    var mended = 0
     var removed = 0
     var temporaryCounter = 0
     let processID = getpid()
@@ -208,8 +216,8 @@ final class Restorer {
             }
             if record.kind == .directory {
                 try restoreDirectory(name, record: record, current: current, target: target, tree: tree, path: path, inScope: true)
-            } else if let current, try isAlreadyRestored(record, current, in: target!, name: name) {
-                return
+            } else if let current, case let state = try restoredState(record, current, in: target!, name: name), state != .differs {
+                if state == .metadataDiffers { try mendMetadata(name, record: record, in: target!, tree: tree, path: path) }
             } else {
                 if let current { try checkReplaced(current, in: target!, name: name, path: path) }
                 try writeEntry(name, record: record, replacing: current, in: target, tree: tree, path: path)
@@ -242,62 +250,9 @@ final class Restorer {
         try restoreChildren(of: childTarget, isEmpty: existing == nil && mode == .apply, tree: childTree, path: path, inScope: inScope,
                             fillerFills: fillerFills)
         if mode == .apply, inScope, let childTarget, let childTree {
-            let directory = finishedDirectory(record, target: childTarget, tree: childTree, created: created)
+            let directory = finishedDirectory(record, target: childTarget, tree: childTree, created: created, existed: existing != nil)
             if let filler, fillerFills { try filler.add(.directory(directory)) } else { try directory.apply() }
         }
-    }
-
-    // MARK: Refusing to destroy unsaved data
-
-    /// A target entry about to be overwritten must match the guard's record
-    /// (so a snapshot holds it); a directory's entries are checked one by one.
-    func checkReplaced(_ status: FileStatus, in directory: DirectoryHandle, name: FileName, path: RelativePath) throws {
-        guard mode == .check, guardRecords != nil else { return }
-        if name.bytes.starts(with: Self.temporaryPrefix) { return }
-        if status.kind == .directory {
-            let child = try directory.openDirectory(name)
-            for entry in try child.entries().sorted(by: { $0.name < $1.name }) {
-                guard let childStatus = try? child.status(entry.name) else { continue }
-                try checkReplaced(childStatus, in: child, name: entry.name, path: path.appending(entry.name))
-            }
-            return
-        }
-        if let saved = guardRecords!.record(at: path), try matches(saved, status, in: directory, name: name) { return }
-        conflictCount += 1
-        if conflicts.count < 20 { conflicts.append(path) }
-    }
-
-    /// Whether a target entry holds what the newest snapshot recorded: by
-    /// metadata when it is untouched since, else by content (a file an
-    /// earlier checkout rewrote has a new inode but the same bytes).
-    func matches(_ saved: ManifestRecord, _ status: FileStatus, in directory: DirectoryHandle, name: FileName) throws -> Bool {
-        if saved.isUnchanged(comparedTo: status) { return true }
-        guard saved.kind == status.kind else { return false }
-        switch status.kind {
-        case .regular:
-            guard saved.size == status.size else { return false }
-            // A snapshot without a manifest (emu 0.2.5) has no hashes: rsync's quick check.
-            guard let content = saved.content else { return saved.modified == status.modified }
-            return try hashFile(name, in: directory, copier: copier).0 == content
-        case .symlink:
-            return try directory.readSymlink(name) == saved.symlinkTarget
-        default:
-            return true  // FIFOs and devices hold no data
-        }
-    }
-
-    /// Whether a target entry already is what the snapshot holds, so that
-    /// checking out the same snapshot twice writes nothing the second time.
-    func isAlreadyRestored(_ record: ManifestRecord, _ status: FileStatus, in directory: DirectoryHandle, name: FileName) throws -> Bool {
-        if record.isUnchanged(comparedTo: status) { return true }
-        if let leader = record.hardlinkLeader {
-            guard scope(of: leader) == .inside, let leaderStatus = try? targetRoot?.status(path: leader) else { return false }
-            return leaderStatus.inode == status.inode && leaderStatus.device == status.device
-        }
-        guard record.permissions == status.permissions, record.modified == status.modified,
-              !EntryMetadata.isPrivileged || (record.owner == status.owner && record.group == status.group)
-        else { return false }
-        return try matches(record, status, in: directory, name: name)
     }
 
     // MARK: Changing the target
@@ -316,7 +271,7 @@ final class Restorer {
 
     func writeEntry(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: DirectoryHandle?,
                     path: RelativePath) throws {
-        plan(path, .write)
+        plan(path, current == nil ? .write : .overwrite)
         guard mode == .apply, let target, let tree else { return }
         if let current, current.kind == .directory { try target.removeTree(name) }
         // A staged tree shows nothing until it moves: its entries take their names at once.
@@ -373,8 +328,9 @@ final class Restorer {
     }
 
     func finishedDirectory(_ record: ManifestRecord, target: DirectoryHandle, tree: DirectoryHandle,
-                           created: EntryMetadata.Created? = nil) -> FinishedDirectory {
+                           created: EntryMetadata.Created? = nil, existed: Bool = true) -> FinishedDirectory {
         FinishedDirectory(target: target, source: tree, metadata: EntryMetadata(record, attributes: []),
-                          readsAttributes: record.attributes != nil || !recordsKnowAttributes, created: created)
+                          readsAttributes: record.attributes != nil || !recordsKnowAttributes, created: created,
+                          mendsExisting: existed && staged == nil)
     }
 }

@@ -86,6 +86,27 @@ public enum ExtendedAttributes {
         }
     }
 
+    /// Removes the attributes a snapshot would keep (ACLs included) that are
+    /// not named in `keeping`: what mending an existing entry's metadata
+    /// must take away. An attribute already gone is no error.
+    public static func removeOthers(keeping: [ExtendedAttribute], from target: AttributeTarget, path: [UInt8]) throws {
+        let kept = Set(keeping.map(\.name))
+        for name in try names(of: target, path: path) where !kept.contains(name) {
+            let attribute = ExtendedAttribute(name: name, value: [])
+            guard attribute.isACL || shouldCopy(name) else { continue }
+            let result = valueOrErrno {
+                name.withCString { n in
+                    switch target {
+                    case .descriptor(let fd): fremovexattr(fd.rawValue, n)
+                    case .path(let p): p.withCString { lremovexattr($0, n) }
+                    }
+                }
+            }
+            if case .failure(let error) = result, error == .noData { continue }
+            _ = try result.get("remove attribute \(Printable.path(name)) of", path)
+        }
+    }
+
     /// Whether /etc/xattr.conf (through libattr) lets this attribute be copied.
     public static func shouldCopy(_ name: [UInt8]) -> Bool {
         name.withCString { emu_xattr_should_copy($0) } != 0
