@@ -18,6 +18,7 @@ extension Emu {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var change: ChangeOptions
+        @OptionGroup var report: ReportOptions
 
         @Argument(help: "Sinks to clean (default: every online sink).")
         var sinks: [String] = []
@@ -29,21 +30,26 @@ extension Emu {
             let terminal = global.terminal
             let source = try global.source()
             let chosen = try sinks.isEmpty ? source.sinks() : sinks.map { try source.sink(named: $0) }
+            var document = CleanJSON(sinks: [])
             for registration in chosen {
                 guard let sink = try Sink.open(registration) else {
                     terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; skipped")
+                    document.sinks.append(CleanedSinkJSON(sink: registration.name, online: false, dryRun: change.dryRun, actions: []))
                     continue
                 }
                 try sink.lock(.exclusive, wait: change.lockWait)
                 defer { sink.unlock() }
-                var count = 0
+                var actions: [String] = []
                 try sink.clean(repair: repair, dryRun: change.dryRun) { action in
-                    count += 1
+                    actions.append("\(action)")
+                    guard !report.json else { return }
                     let line = "\(registration.name): \(change.dryRun ? "would " : "")\(action)"
                     if change.dryRun { terminal.output(line) } else { terminal.info(line) }
                 }
-                if count == 0 { terminal.info("\(registration.name): clean") }
+                if actions.isEmpty && !report.json { terminal.info("\(registration.name): clean") }
+                document.sinks.append(CleanedSinkJSON(sink: registration.name, online: true, dryRun: change.dryRun, actions: actions))
             }
+            if report.json { try terminal.json(document) }
         }
     }
 }

@@ -34,6 +34,9 @@ extension Emu {
         @Flag(help: "One line a path with its change letter (the default).")
         var nameStatus = false
 
+        @Flag(help: "Exit with status 1 when there are differences, 0 when there are none (as git diff --exit-code).")
+        var exitCode = false
+
         func run() throws {
             let terminal = global.terminal
             let source = try global.source()
@@ -49,31 +52,32 @@ extension Emu {
             let new = try to.map(side) ?? DiffSide.source(source)
             defer { sinks.forEach { $0.unlock() } }
 
+            // -q/--quiet is git's `diff --quiet`: nothing printed, the answer in the status.
+            let quiet = global.quiet
+            var encodingFailure: Error? = nil
             let summary = try EmuCore.diff(from: old, to: new, within: scopes) { change in
-                if stat { return }
+                if stat || quiet { return }
                 if report.json {
-                    var line: [String: Any] = ["status": change.kind.rawValue, "path": change.path.description]
-                    if let from = change.oldPath { line["old_path"] = from.description }
-                    if let size = (change.new ?? change.old)?.size, (change.new ?? change.old)?.kind == .regular { line["size"] = size }
-                    terminal.json(line)
+                    do { try terminal.json(ChangeJSON(change)) } catch { encodingFailure = encodingFailure ?? error }
                 } else if let from = change.oldPath {
                     terminal.output("R\t\(from)\t\(change.path)")
                 } else {
                     terminal.output("\(change.kind.rawValue)\t\(change.path)")
                 }
             }
+            if let encodingFailure { throw encodingFailure }
             for (path, why) in summary.unreadable { terminal.warning("could not read \(path): \(why)") }
-            if stat {
-                let counts = ChangeKind.allCases.map { ($0, summary.counts[$0] ?? 0) }
+            if stat && !quiet {
+                let counts = ChangeCountsJSON(summary)
                 if report.json {
-                    var document: [String: Any] = ["bytes_added": summary.bytesAdded, "bytes_removed": summary.bytesRemoved]
-                    for (kind, count) in counts { document[Self.name(kind)] = count }
-                    terminal.json(document)
+                    try terminal.json(counts)
                 } else {
-                    terminal.output(counts.map { "\($0.1) \(Self.name($0.0))" }.joined(separator: ", "))
+                    terminal.output(ChangeKind.allCases.map { "\(summary.counts[$0] ?? 0) \(Self.name($0))" }.joined(separator: ", "))
                     terminal.output("+\(formatBytes(summary.bytesAdded)), -\(formatBytes(summary.bytesRemoved))")
                 }
             }
+            // As `git diff --exit-code`: 1 when something differs (--quiet implies it).
+            if (exitCode || quiet) && !summary.isEmpty { throw ExitStatus.failure }
         }
 
         static func name(_ kind: ChangeKind) -> String {

@@ -24,6 +24,7 @@ extension Emu {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var change: ChangeOptions
+        @OptionGroup var report: ReportOptions
 
         @Argument(help: "[SINK:]SNAPSHOT references to delete, or one sink name.")
         var references: [String]
@@ -66,8 +67,13 @@ extension Emu {
             let names = try source.sinks().map(\.name)
             let policy = try givenPolicy
             if references.count == 1, names.contains(references[0]) {
-                try applyPolicy(policy, to: try source.sink(named: references[0]), terminal: terminal)
+                let removed = try applyPolicy(policy, to: try source.sink(named: references[0]), terminal: terminal)
+                if report.json { try terminal.json(SnapshotListJSON(snapshots: removed, dryRun: change.dryRun)) }
                 return
+            }
+            if policy != nil, references.count == 1, !references[0].contains(":") {
+                // Retention flags take a sink: a name that is none is an unknown sink, not a snapshot.
+                _ = try source.sink(named: references[0])
             }
             if let bare = references.first(where: { names.contains($0) }) {
                 throw EmuError.usage("'\(bare)' names a whole sink; give it alone to apply a retention policy",
@@ -78,24 +84,29 @@ extension Emu {
             }
             let resolved = try references.map { try source.resolve($0) }
             let bySink = Dictionary(grouping: resolved, by: \.registration.name)
+            var removed: [SnapshotJSON] = []
             for (_, group) in bySink.sorted(by: { $0.key < $1.key }) {
                 let sink = group[0].sink
                 var seen = Set<String>()
                 let doomed = group.map(\.snapshot).filter { seen.insert($0.id).inserted }
                 try EmuCore.prune(doomed, in: sink, dryRun: change.dryRun, lockWait: change.lockWait) { snapshot in
+                    removed.append(SnapshotJSON(snapshot, sink: sink.name))
+                    guard !report.json else { return }
                     let line = "\(sink.name): \(change.dryRun ? "would delete" : "deleted") snapshot \(snapshot.name) (\(snapshot.shortID))"
                     if change.dryRun { terminal.output(line) } else { terminal.info(line) }
                 }
             }
+            if report.json { try terminal.json(SnapshotListJSON(snapshots: removed, dryRun: change.dryRun)) }
         }
 
-        func applyPolicy(_ given: RetentionPolicy?, to registration: SinkRegistration, terminal: Terminal) throws {
+        /// Applies a policy (the given one, else the sink's) and returns what it removed (or would).
+        func applyPolicy(_ given: RetentionPolicy?, to registration: SinkRegistration, terminal: Terminal) throws -> [SnapshotJSON] {
             let sink = try Sink.openOnline(registration)
             try sink.lock(change.dryRun ? .shared : .exclusive, wait: change.lockWait)
             defer { sink.unlock() }
             if !change.dryRun { try sink.recover() }
             let policy = try given ?? sink.retentionPolicy()
-            if global.verbose || change.dryRun {
+            if (global.verbose || change.dryRun) && !report.json {
                 for decision in policy.decide(try sink.snapshots()) {
                     let s = decision.snapshot
                     let verdict = decision.keep ? "keep  " : (change.dryRun ? "would remove" : "remove")
@@ -106,7 +117,10 @@ extension Emu {
             let removed = try applyRetention(policy, to: sink, protecting: nil, dryRun: change.dryRun, warn: terminal.warning) { s, reasons in
                 if global.verbose && !change.dryRun { terminal.detail("removed \(s.name) (\(s.shortID)): \(reasons.joined(separator: "; "))") }
             }
-            terminal.info("\(registration.name): \(change.dryRun ? "would remove" : "removed") \(removed.count) snapshot(s)")
+            if !report.json {
+                terminal.info("\(registration.name): \(change.dryRun ? "would remove" : "removed") \(plural(removed.count, "snapshot"))")
+            }
+            return removed.map { SnapshotJSON($0, sink: registration.name) }
         }
     }
 }

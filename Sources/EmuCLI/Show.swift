@@ -28,11 +28,9 @@ extension Emu {
             let snapshot = resolved.snapshot
             guard let path else {
                 if report.json {
-                    var document: [String: Any] = [:]
-                    for section in snapshot.node.sections {
-                        document[section.name] = Dictionary(section.entries.map { ($0.key, $0.value) }, uniquingKeysWith: { _, b in b })
-                    }
-                    terminal.json(document)
+                    let head = try resolved.sink.headID() == snapshot.id
+                    try terminal.json(SnapshotJSON(snapshot, sink: resolved.registration.name,
+                                                   uniqueBytes: try? resolved.sink.uniqueBytes(of: snapshot), head: head))
                 } else {
                     print(snapshot.node.text, terminal: terminal)
                 }
@@ -53,15 +51,17 @@ extension Emu {
                 }
             }
             guard let found else {
-                throw EmuError.usage("'\(path)' is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
+                throw EmuError.usage("\(path.quotedForMessage) is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
                                      fix: "list the snapshot with `emu show \(resolved.registration.name):\(snapshot.shortID):`")
+            }
+            if report.json {
+                return try terminal.json(ShowEntryJSON(
+                    snapshot: SnapshotJSON(snapshot, sink: resolved.registration.name), entry: EntryJSON(found, type: describe(found.kind)),
+                    entries: found.kind == .directory ? children.map { EntryJSON($0, type: describe($0.kind)) } : nil))
             }
             switch found.kind {
             case .directory:
-                if report.json {
-                    terminal.json(children.map { ["name": $0.path.lastName?.description ?? "", "type": describe($0.kind), "mode": String($0.permissions, radix: 8),
-                                                  "uid": $0.owner, "gid": $0.group, "size": $0.size, "mtime": Timestamp(seconds: $0.modified.seconds).iso8601] })
-                } else {
+                do {
                     for child in children {
                         var line = "\(describe(child.kind).prefix(1)) \(String(child.permissions, radix: 8).leftPadded(4)) \(String(child.owner).leftPadded(5)) \(String(child.group).leftPadded(5)) \(String(child.size).leftPadded(12)) \(Timestamp(seconds: child.modified.seconds).displayText) \(child.path.lastName!)"
                         if let target = child.symlinkTarget { line += " -> \(Printable.path(target))" }

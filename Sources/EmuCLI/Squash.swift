@@ -14,6 +14,7 @@ extension Emu {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var change: ChangeOptions
+        @OptionGroup var report: ReportOptions
 
         @Argument(help: "[SINK:]SNAPSHOT references to keep.")
         var references: [String]
@@ -22,16 +23,22 @@ extension Emu {
             let terminal = global.terminal
             let source = try global.source()
             let kept = try references.map { try source.resolve($0) }
+            var removed: [SnapshotJSON] = []
             for (_, group) in Dictionary(grouping: kept, by: \.registration.name).sorted(by: { $0.key < $1.key }) {
                 let sink = group[0].sink
                 let keep = Set(group.map(\.snapshot.id))
                 let doomed = try sink.snapshots().filter { !keep.contains($0.id) }
                 try EmuCore.prune(doomed, in: sink, dryRun: change.dryRun, lockWait: change.lockWait) { snapshot in
+                    removed.append(SnapshotJSON(snapshot, sink: sink.name))
+                    guard !report.json else { return }
                     let line = "\(sink.name): \(change.dryRun ? "would delete" : "deleted") snapshot \(snapshot.name) (\(snapshot.shortID))"
                     if change.dryRun { terminal.output(line) } else { terminal.detail(line) }
                 }
-                terminal.info("\(sink.name): kept \(keep.count) snapshot(s), \(change.dryRun ? "would delete" : "deleted") \(doomed.count)")
+                if !report.json {
+                    terminal.info("\(sink.name): kept \(plural(keep.count, "snapshot")), \(change.dryRun ? "would delete" : "deleted") \(doomed.count)")
+                }
             }
+            if report.json { try terminal.json(SnapshotListJSON(snapshots: removed, dryRun: change.dryRun)) }
         }
     }
 }

@@ -53,44 +53,58 @@ extension Emu {
             let verifier = Verifier(samplePercent: sample, observer: observer)
             var damaged = 0
             var locked: Set<String> = []
+            var document = VerifyJSON(snapshots: [], indexes: [], filesRead: 0, bytesRead: 0, clean: true)
             for target in targets {
                 if locked.insert(target.registration.name).inserted { try target.sink.lock(.shared, wait: 0) }
-                observer.current = target
+                observer.begin(target)
                 let damages = try verifier.verify(target.snapshot, in: target.sink)
                 ProgressLine.clear()
                 if !damages.isEmpty { damaged += 1 }
+                document.snapshots.append(VerifiedSnapshotJSON(snapshot: SnapshotJSON(target.snapshot, sink: target.registration.name),
+                                                               damage: observer.damages.map(DamageJSON.init), notVerified: observer.notVerified))
                 let label = "\(target.registration.name):\(target.snapshot.name) (\(target.snapshot.shortID))"
                 if !report.json {
-                    terminal.info(damages.isEmpty ? "\(label): clean" : terminal.paint("\(label): \(damages.count) problem(s)", .red))
+                    terminal.info(damages.isEmpty ? "\(label): clean" : terminal.paint("\(label): \(plural(damages.count, "problem"))", .red))
                 }
             }
             // Whole sinks verified: their content indexes too.
             if references.isEmpty || references.allSatisfy({ (try? source.sink(named: $0)) != nil }) {
                 for target in Dictionary(grouping: targets, by: \.registration.name).values.compactMap(\.first) {
-                    observer.current = target
+                    observer.begin(target)
                     let (problems, unheld) = try verifier.verifyIndex(of: target.sink) { observer.found($0, in: target.snapshot) }
-                    if unheld > 0 {
+                    document.indexes.append(VerifiedIndexJSON(sink: target.registration.name, problems: problems, unheld: unheld,
+                                                             damage: observer.damages.map(DamageJSON.init)))
+                    if unheld > 0 && !report.json {
                         terminal.info("\(target.registration.name): content index: \(unheld) entr\(unheld == 1 ? "y" : "ies") no snapshot holds (left by an interrupted command; the next push or `emu clean` removes them)")
                     }
                     if problems > 0 {
                         damaged += 1
-                        terminal.info(terminal.paint("\(target.registration.name): content index: \(problems) problem(s)", .red))
+                        if !report.json { terminal.info(terminal.paint("\(target.registration.name): content index: \(plural(problems, "problem"))", .red)) }
                     }
                 }
             }
-            terminal.info("verified \(targets.count) snapshot(s), read \(verifier.filesRead) file(s) (\(formatBytes(verifier.bytesRead)))")
+            if report.json {
+                document.filesRead = verifier.filesRead
+                document.bytesRead = verifier.bytesRead
+                document.clean = damaged == 0
+                try terminal.json(document)
+            } else {
+                terminal.info("verified \(plural(targets.count, "snapshot")), read \(plural(verifier.filesRead, "file")) (\(formatBytes(verifier.bytesRead)))")
+            }
             if damaged > 0 { throw ExitStatus.damaged }
         }
     }
 }
 
-/// Prints each damage as it is found, and the progress line.
+/// Prints each damage as it is found (collects it with --json), and the progress line.
 final class VerifyReporter: VerifyObserver {
     let terminal: Terminal
     let json: Bool
     let progress: ProgressLine
     let total: Int64
     var current: ResolvedSnapshot?
+    var damages: [Damage] = []
+    var notVerified: String?
 
     init(terminal: Terminal, json: Bool, progress: ProgressLine, total: Int64) {
         self.terminal = terminal
@@ -99,17 +113,22 @@ final class VerifyReporter: VerifyObserver {
         self.total = total
     }
 
+    func begin(_ target: ResolvedSnapshot) {
+        current = target
+        damages = []
+        notVerified = nil
+    }
+
     func found(_ damage: Damage, in snapshot: Snapshot) {
-        let sink = current?.registration.name ?? ""
         if json {
-            terminal.json(["sink": sink, "snapshot": snapshot.id, "kind": damage.kind.rawValue,
-                           "path": damage.path.description, "detail": damage.detail])
+            damages.append(damage)
         } else {
-            terminal.output("\(sink):\(snapshot.shortID): \(damage)")
+            terminal.output("\(current?.registration.name ?? ""):\(snapshot.shortID): \(damage)")
         }
     }
 
     func skipped(_ snapshot: Snapshot, because reason: String) {
+        notVerified = reason
         terminal.warning("\(current?.registration.name ?? ""):\(snapshot.shortID) not verified: \(reason)")
     }
 

@@ -74,13 +74,13 @@ struct CommandSetTests {
         try w.expectSuccess(w.emu("push"))
         sh("head -c 30000 /dev/urandom > '\(w.source)/changing'")
         try w.expectSuccess(w.emu("push"))
-        let json = try JSONSerialization.jsonObject(with: Data(try w.emu("log", "--json").stdout.utf8)) as! [[String: Any]]
+        let json = try w.loggedSnapshots()
         let unique = json.map { $0["unique_bytes"] as? Int64 ?? Int64($0["unique_bytes"] as? Int ?? -1) }
         // Each holds its own version of `changing` (allocated size); `shared` is in both.
         #expect(unique[0] >= 30000 && unique[0] < 40000)
         #expect(unique[1] >= 20000 && unique[1] < 30000)
         try w.expectSuccess(w.emu("prune", "HEAD"))
-        let after = try JSONSerialization.jsonObject(with: Data(try w.emu("log", "--json").stdout.utf8)) as! [[String: Any]]
+        let after = try w.loggedSnapshots()
         let left = after[0]["unique_bytes"] as? Int64 ?? Int64(after[0]["unique_bytes"] as? Int ?? -1)
         #expect(left >= 60000, "after its neighbour went, the shared file is this snapshot's alone")
     }

@@ -173,11 +173,11 @@ struct ContentIndexTests {
         try w.expectSuccess(w.emu("push"))
         sh("cd '\(w.source)' && cp -a a renamed && rm a")
         try w.expectSuccess(w.emu("push"))
-        let json = try JSONSerialization.jsonObject(with: Data(try w.emu("log", "--json").stdout.utf8)) as! [[String: Any]]
+        let json = try w.loggedSnapshots()
         let unique = json.map { ($0["unique_bytes"] as? NSNumber)?.int64Value ?? -1 }
         #expect(unique == [0, 0], "one inode, two snapshots: neither holds it alone")
         try w.expectSuccess(w.emu("prune", "TAIL"))
-        let after = try JSONSerialization.jsonObject(with: Data(try w.emu("log", "--json").stdout.utf8)) as! [[String: Any]]
+        let after = try w.loggedSnapshots()
         #expect(((after[0]["unique_bytes"] as? NSNumber)?.int64Value ?? 0) >= 40000)
     }
 }

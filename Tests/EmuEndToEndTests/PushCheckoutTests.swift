@@ -163,10 +163,9 @@ struct PushCheckoutTests {
         let log = try w.emu("log", "--short").stdout.split(separator: "\n")
         #expect(log.count == 2)
         #expect(log[0].hasSuffix("second") && log[1].hasSuffix("first"))
-        let json = try w.emu("log", "--json", "-n", "1").stdout
-        let decoded = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
-        #expect(decoded?.count == 1)
-        #expect(decoded?.first?["message"] as? String == "second")
+        let decoded = try w.loggedSnapshots("-n", "1")
+        #expect(decoded.count == 1)
+        #expect(decoded.first?["message"] as? String == "second")
         #expect(try w.emu("show", "HEAD:nope").status == 2)
     }
 }

@@ -192,7 +192,7 @@ def listed(emu, cwd, sink_name=None):
     done = emu.run(args, cwd)
     if done.returncode != 0:
         raise Failure(f"emu log --json exited {done.returncode}: {done.stderr.decode(errors='replace')}")
-    return {entry["id"]: entry for entry in json.loads(done.stdout)}
+    return {entry["id"]: entry for entry in json.loads(done.stdout)["snapshots"]}
 
 
 def sink_fingerprints(sink):

@@ -1,0 +1,55 @@
+import EmuCore
+
+/// One line of `diff --json` (JSON Lines: one object per change).
+struct ChangeJSON: Encodable {
+    var status: String
+    var path: JSONName
+    var oldPath: JSONName?
+    var size: Int64?
+
+    init(_ change: Change) {
+        status = change.kind.rawValue
+        path = JSONName(change.path)
+        oldPath = change.oldPath.map(JSONName.init)
+        let record = change.new ?? change.old
+        size = record?.kind == .regular ? record?.size : nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, path, pathBytes, oldPath, oldPathBytes, size
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(status, forKey: .status)
+        try container.encode(path, forKey: .path, bytesKey: .pathBytes)
+        try container.encode(oldPath, forKey: .oldPath, bytesKey: .oldPathBytes)
+        try container.encodeIfPresent(size, forKey: .size)
+    }
+}
+
+/// What changed, counted: `diff --stat --json`, and `status` per sink.
+struct ChangeCountsJSON: Encodable {
+    var added: Int
+    var deleted: Int
+    var modified: Int
+    var typeChanged: Int
+    var metadata: Int
+    var renamed: Int
+    var bytesAdded: Int64
+    var bytesRemoved: Int64
+
+    init(_ summary: DiffSummary) {
+        func count(_ kind: ChangeKind) -> Int { summary.counts[kind] ?? 0 }
+        added = count(.added)
+        deleted = count(.deleted)
+        modified = count(.modified)
+        typeChanged = count(.typeChanged)
+        metadata = count(.metadata)
+        renamed = count(.renamed)
+        bytesAdded = summary.bytesAdded
+        bytesRemoved = summary.bytesRemoved
+    }
+
+    var total: Int { added + deleted + modified + typeChanged + metadata + renamed }
+}

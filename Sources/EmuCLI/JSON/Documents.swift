@@ -1,0 +1,202 @@
+import EmuCore
+import EmuPOSIX
+
+// The documents `--json` prints, one type per command (schema: emu(1),
+// JSON OUTPUT). A key whose value is unknown or does not apply is left out.
+
+/// `emu log --json`, `emu prune --json`, `emu squash --json`.
+struct SnapshotListJSON: Encodable {
+    var snapshots: [SnapshotJSON]
+    var dryRun: Bool?
+}
+
+/// `emu sink --json`: one entry per registered sink.
+struct SinkListJSON: Encodable {
+    var sinks: [SinkJSON]
+}
+
+struct SinkJSON: Encodable {
+    var sink: String
+    var path: String
+    var pathBytes: String?
+    var online: Bool
+    var `default`: Bool
+    var snapshots: Int?
+    var newest: SnapshotJSON?
+    var freeBytes: Int64?
+    var totalBytes: Int64?
+
+    init(_ registration: SinkRegistration, online: Bool, isDefault: Bool) {
+        sink = registration.name
+        let name = JSONName(userPath: registration.path)
+        path = name.text
+        pathBytes = name.bytes
+        self.online = online
+        self.default = isDefault
+    }
+}
+
+/// `emu status --json`.
+struct StatusJSON: Encodable {
+    var sinks: [SinkStatusJSON]
+    /// What `--check` judges: true when no sink has a problem.
+    var ok: Bool
+}
+
+struct SinkStatusJSON: Encodable {
+    var sink: String
+    var path: String
+    var pathBytes: String?
+    var online: Bool
+    var snapshots: Int?
+    var newest: SnapshotJSON?
+    var ageSeconds: Int64?
+    var changes: ChangeCountsJSON?
+    /// ok, offline, empty, stale, damaged or failed (the first problem found).
+    var state: String
+    var reason: String?
+}
+
+/// `emu push --json`: one entry per sink the push was for.
+struct PushListJSON: Encodable {
+    var pushes: [PushJSON]
+}
+
+struct PushJSON: Encodable {
+    var sink: String
+    var online: Bool
+    var dryRun: Bool
+    var snapshot: SnapshotJSON?
+    var files: Int?
+    var directories: Int?
+    var bytes: Int64?
+    var filesCopied: Int?
+    var filesLinked: Int?
+    var bytesCopied: Int64?
+    var skipped: Int?
+    var expired: [SnapshotJSON]?
+    var error: String?
+}
+
+/// `emu verify --json`: every snapshot checked, with what was wrong in it.
+struct VerifyJSON: Encodable {
+    var snapshots: [VerifiedSnapshotJSON]
+    var indexes: [VerifiedIndexJSON]
+    var filesRead: Int
+    var bytesRead: Int64
+    var clean: Bool
+}
+
+struct VerifiedSnapshotJSON: Encodable {
+    var snapshot: SnapshotJSON
+    var damage: [DamageJSON]
+    /// Why it could not be verified at all, when it could not.
+    var notVerified: String?
+}
+
+struct VerifiedIndexJSON: Encodable {
+    var sink: String
+    var problems: Int
+    var unheld: Int
+    var damage: [DamageJSON]
+}
+
+struct DamageJSON: Encodable {
+    var kind: String
+    var path: String
+    var pathBytes: String?
+    var detail: String
+
+    init(_ damage: Damage) {
+        kind = damage.kind.rawValue
+        let name = JSONName(damage.path)
+        path = name.text
+        pathBytes = name.bytes
+        detail = damage.detail
+    }
+}
+
+/// `emu show REF:PATH --json`: the entry, and a directory's children.
+struct ShowEntryJSON: Encodable {
+    var snapshot: SnapshotJSON
+    var entry: EntryJSON
+    var entries: [EntryJSON]?
+}
+
+struct EntryJSON: Encodable {
+    var path: String
+    var pathBytes: String?
+    var type: String
+    var mode: UInt32
+    var uid: UInt32
+    var gid: UInt32
+    var size: Int64
+    var mtime: String
+    var target: String?
+    var targetBytes: String?
+
+    init(_ record: ManifestRecord, type: String) {
+        let name = JSONName(record.path)
+        path = name.text
+        pathBytes = name.bytes
+        self.type = type
+        mode = record.permissions
+        uid = record.owner
+        gid = record.group
+        size = record.size
+        mtime = Timestamp(seconds: record.modified.seconds).iso8601
+        if let raw = record.symlinkTarget {
+            let text = JSONName(raw)
+            target = text.text
+            targetBytes = text.bytes
+        }
+    }
+}
+
+/// `emu checkout --json`.
+struct CheckoutJSON: Encodable {
+    var snapshot: SnapshotJSON
+    var target: String
+    var targetBytes: String?
+    var dryRun: Bool
+    var filesWritten: Int
+    var bytesWritten: Int64
+    var metadataMended: Int
+    var removed: Int
+}
+
+/// `emu clean --json`: what was (or would be) done in each sink.
+struct CleanJSON: Encodable {
+    var sinks: [CleanedSinkJSON]
+}
+
+struct CleanedSinkJSON: Encodable {
+    var sink: String
+    var online: Bool
+    var dryRun: Bool
+    var actions: [String]
+}
+
+/// `emu config --list --json`; `emu config KEY --json` prints one of its entries.
+struct SettingListJSON: Encodable {
+    var settings: [SettingJSON]
+}
+
+struct SettingJSON: Encodable {
+    var key: String
+    var value: String
+    /// source, sink NAME, or default.
+    var origin: String
+    var sink: String?
+}
+
+/// `emu config KEY VALUE --json` (or `--unset`).
+struct ConfigChangeJSON: Encodable {
+    var change: String
+    var dryRun: Bool
+    var sink: String?
+    /// A sink's retention policy after the change, in words.
+    var policy: String?
+    /// How many existing snapshots the new policy expires that the old one kept.
+    var wouldExpire: Int?
+}
