@@ -6,21 +6,27 @@ extension Emu {
         static let configuration = CommandConfiguration(
             abstract: "Read or set a setting of the source, or of a sink with --sink.",
             discussion: """
-                As `git config`: no KEY lists every setting as section.key=value; KEY prints its \
-                value (status 1 when it is unset); KEY VALUE sets it; --unset KEY removes it. \
-                Source keys: emu.default-sink, status.max-age. Sink keys: retention.keep-last, \
-                retention.keep-hourly, retention.keep-daily, retention.keep-weekly, \
-                retention.keep-monthly, retention.keep-yearly, retention.keep-within, \
-                retention.min-free, retention.min-keep, retention.keep-all, snapshots.max-number.
+                As `git config`: KEY prints its value (status 1 when it is unset); KEY VALUE sets \
+                it; --unset KEY removes it; no KEY, or -l/--list, lists every effective setting \
+                with where it comes from (the source's or the sink's .emu/config, or emu's \
+                default). Unknown keys and values of the wrong type are refused with status 2. \
+                Source keys: \(Setting.all.filter { $0.scope == .source }.map(\.key).joined(separator: ", ")). \
+                Sink keys: \(Setting.all.filter { $0.scope == .sink }.map(\.key).joined(separator: ", ")). \
+                Setting any retention key replaces the whole default rotation; emu prints the \
+                policy that results and how many existing snapshots it would expire.
 
                 \(ExitStatus.help)
                 """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var change: ChangeOptions
+        @OptionGroup var report: ReportOptions
 
         @Option(help: ArgumentHelp("Read or set the settings of sink NAME.", valueName: "NAME"))
         var sink: String?
+
+        @Flag(name: .shortAndLong, help: "List every effective setting and where it comes from.")
+        var list = false
 
         @Flag(help: "Remove KEY.")
         var unset = false
@@ -32,61 +38,75 @@ extension Emu {
         var value: String?
 
         func validate() throws {
-            if let key, Self.split(key) == nil { throw ValidationError("'\(key)' is not a key: write section.key, e.g. retention.keep-daily") }
             if unset && (key == nil || value != nil) { throw ValidationError("--unset takes one KEY and no VALUE") }
-        }
-
-        static func split(_ key: String) -> (String, String)? {
-            guard let dot = key.firstIndex(of: "."), dot != key.startIndex, key.index(after: dot) != key.endIndex else { return nil }
-            return (String(key[..<dot]), String(key[key.index(after: dot)...]))
+            if list && key != nil { throw ValidationError("--list takes no KEY") }
         }
 
         func run() throws {
             let terminal = global.terminal
             let source = try global.source()
-            var document: INIDocument
-            let write: (INIDocument) throws -> Void
-            var target: Sink? = nil
-            if let sink {
-                let opened = try Sink.openOnline(try source.sink(named: sink))
-                document = try opened.config()
-                write = { try opened.writeConfig($0) }
-                target = opened
-            } else {
-                document = try source.config()
-                write = { try source.writeConfig($0) }
+            let scope: Setting.Scope = sink == nil ? .source : .sink
+            let target = try sink.map { try Sink.openOnline(try source.sink(named: $0)) }
+            guard let key, !list else {
+                return try printList(try target?.effectiveSettings() ?? source.effectiveSettings(), terminal: terminal)
             }
-            guard let key, let (section, name) = Self.split(key) else {
-                for section in document.sections {
-                    for entry in section.entries { terminal.output("\(section.name.lowercased()).\(entry.key)=\(entry.value)") }
-                }
-                return
-            }
+            let setting = try Setting.named(key, in: scope)
+            var document = try target?.config() ?? source.config()
             if !unset && value == nil {
-                guard let current = document[section, name] else { throw ExitStatus.failure }
-                terminal.output(current)
-                return
+                guard let current = document[setting.sectionInFile, setting.name] else { throw ExitStatus.failure }
+                if report.json {
+                    return try terminal.json(SettingJSON(key: setting.key, value: current, origin: target.map { "sink \($0.name)" } ?? "source", sink: sink))
+                }
+                return terminal.output(current)
             }
-            let sectionName = document.sections.first { $0.name.lowercased() == section.lowercased() }?.name ?? Self.canonical(section)
-            document[sectionName, name] = unset ? nil : value
-            if target != nil {
-                _ = try RetentionPolicy(config: document)  // refuse a value the policy cannot read
+            if let value { try setting.validate(value, sinkNames: try source.sinks().map(\.name)) }
+            // The file keeps the section as it spells it (emu 0.2.5 wrote `Retention`).
+            let section = document.sections.first { $0.name.lowercased() == setting.section }?.name ?? setting.sectionInFile
+            document[section, setting.name] = unset ? nil : value
+            let words = unset ? "unset \(setting.key)" : "set \(setting.key)=\(value!)"
+            if let target {
+                try target.lock(change.dryRun ? .shared : .exclusive, wait: change.lockWait)
+                defer { target.unlock() }
+                let effect = try retentionEffect(of: document, in: target)
+                if !change.dryRun { try target.writeConfig(document) }
+                return try report(words, effect: effect, terminal: terminal)
             }
-            if change.dryRun {
-                terminal.output(unset ? "would unset \(key)" : "would set \(key)=\(value!)")
-                return
-            }
-            if let target { try target.lock(.exclusive, wait: change.lockWait) }
-            try write(document)
+            if !change.dryRun { try source.writeConfig(document) }
+            try report(words, effect: nil, terminal: terminal)
         }
 
-        /// Sections as emu writes them: `Retention`, `Snapshots`, `emu`.
-        static func canonical(_ section: String) -> String {
-            switch section.lowercased() {
-            case "retention": "Retention"
-            case "snapshots": "Snapshots"
-            default: section.lowercased()
+        /// The policy a changed sink config sets, and how many snapshots the
+        /// current policy keeps that it would expire.
+        func retentionEffect(of document: INIDocument, in sink: Sink) throws -> (policy: RetentionPolicy, expires: Int) {
+            let policy = try RetentionPolicy(config: document)
+            let current = try sink.retentionPolicy()
+            return (policy, current.keptHere(butExpiredBy: policy, among: try sink.snapshots()))
+        }
+
+        func report(_ words: String, effect: (policy: RetentionPolicy, expires: Int)?, terminal: Terminal) throws {
+            if report.json {
+                return try terminal.json(ConfigChangeJSON(change: words, dryRun: change.dryRun, sink: sink,
+                                                          policy: effect?.policy.summary, wouldExpire: effect?.expires))
             }
+            terminal.info(change.dryRun ? "would \(words)" : words.prefix(1).uppercased() + words.dropFirst())
+            guard let effect, let sink else { return }
+            terminal.info("Retention policy of '\(sink)': \(effect.policy.summary)")
+            if effect.expires > 0 {
+                terminal.warning("this policy expires \(plural(effect.expires, "snapshot")) the one before kept; the next push or `emu prune \(sink)` removes them (`emu prune \(sink) -n` lists them)")
+            }
+        }
+
+        func printList(_ settings: [EffectiveSetting], terminal: Terminal) throws {
+            let rows = settings.map { effective -> SettingJSON in
+                let origin = switch effective.origin {
+                case .source: "source"
+                case .sink(let name): "sink \(name)"
+                case .defaultValue: "default"
+                }
+                return SettingJSON(key: effective.setting.key, value: effective.value, origin: origin, sink: effective.sink)
+            }
+            if report.json { return try terminal.json(SettingListJSON(settings: rows)) }
+            for row in rows { terminal.output("\(row.key)=\(row.value)\t(\(row.origin))") }
         }
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import EmuCore
 import EmuPOSIX
-import Foundation
 
 extension Emu {
     struct Log: ParsableCommand {
@@ -9,7 +8,12 @@ extension Emu {
             abstract: "List snapshots, newest first.",
             discussion: """
                 Without arguments, the default sink's snapshots. A sink name lists all of that \
-                sink's snapshots; a reference lists that one snapshot.
+                sink's snapshots; a reference lists that one snapshot. As in git: -N or -n N \
+                shows the N newest, --oneline is --short, --since and --until take dates \
+                (2026-11-01, "2 days ago", yesterday), --grep keeps snapshots whose message \
+                matches a regular expression. "Unique" is the bytes of file content only that \
+                snapshot holds: what pruning it would free. On a terminal the listing goes \
+                through a pager ($PAGER, else less); --no-pager prints it directly.
 
                 \(ExitStatus.help)
                 """)
@@ -20,20 +24,40 @@ extension Emu {
         @Argument(help: "Snapshot references or sink names; after --, a path: only the snapshots where it changed.")
         var arguments: [String] = []
 
-        @Option(name: [.customShort("n"), .customLong("max-count")], help: "Show at most N snapshots.")
+        @Option(name: [.customShort("n"), .customLong("max-count")], help: "Show at most N snapshots (also -N).")
         var count: Int?
 
-        @Flag(help: "One line per snapshot.")
+        @Flag(name: [.customLong("short"), .customLong("oneline")], help: "One line per snapshot.")
         var short = false
+
+        @Option(help: ArgumentHelp("Only snapshots at or after DATE.", valueName: "DATE"))
+        var since: String?
+
+        @Option(help: ArgumentHelp("Only snapshots at or before DATE.", valueName: "DATE"))
+        var until: String?
+
+        @Option(help: ArgumentHelp("Only snapshots whose message matches PATTERN (a regular expression).", valueName: "PATTERN"))
+        var grep: String?
+
+        @Flag(help: "Do not page the output.")
+        var noPager = false
 
         func validate() throws {
             if let count, count < 0 { throw ValidationError("-n takes a count of 0 or more") }
+            for (option, value) in [("--since", since), ("--until", until)] {
+                if let value, Timestamp.parse(value) == nil {
+                    throw ValidationError("\(option) '\(value)' is not a date: use 2026-11-01, '2026-11-01 12:00', yesterday or '2 days ago'")
+                }
+            }
+            if let grep, (try? Regex(grep)) == nil {
+                throw ValidationError("--grep '\(grep)' is not a regular expression")
+            }
         }
 
         /// The references, and the paths given after `--` (argument-parser
         /// files both into one list; the raw command line tells them apart).
         var split: (references: [String], paths: [String]) {
-            let raw = CommandLine.arguments
+            let raw = EmuMain.arguments
             guard let terminator = raw.firstIndex(of: "--") else { return (arguments, []) }
             let count = min(raw.count - terminator - 1, arguments.count)
             return (Array(arguments.dropLast(count)), Array(arguments.suffix(count)))
@@ -48,71 +72,32 @@ extension Emu {
                 let registration = try source.defaultSink()
                 let sink = try Sink.openOnline(registration)
                 entries = try sink.snapshots().map { ResolvedSnapshot(registration: registration, sink: sink, snapshot: $0) }
+                if entries.isEmpty && !report.json {
+                    terminal.info("sink '\(registration.name)' holds no snapshots yet; make one with `emu push \(registration.name)`")
+                }
             } else {
                 entries = try source.resolveMany(references)
-            }
-            if !pathTexts.isEmpty {
-                let paths = try pathTexts.map { try source.snapshotPath($0) }
-                entries = try changes(at: paths, among: entries)
-            }
-            entries.sort { ($0.snapshot.date, $0.snapshot.id) > ($1.snapshot.date, $1.snapshot.id) }
-            if let count { entries = Array(entries.prefix(count)) }
-            var heads: [String: String] = [:]
-            for entry in entries where heads[entry.registration.name] == nil {
-                heads[entry.registration.name] = try entry.sink.headID() ?? ""
-            }
-            if report.json {
-                terminal.json(entries.map { entry -> [String: Any] in
-                    let s = entry.snapshot
-                    return ["sink": entry.registration.name, "id": s.id, "name": s.name, "date": s.date.iso8601,
-                            "parent": s.parent ?? NSNull(), "status": s.status.rawValue, "message": s.message,
-                            "files": s.counts.files, "directories": s.counts.directories, "bytes": s.counts.bytes,
-                            "files_copied": s.counts.filesCopied, "bytes_copied": s.counts.bytesCopied,
-                            "skipped": s.counts.skipped, "head": heads[entry.registration.name] == s.id,
-                            "verified": s.verification.map { $0 == "CLEAN" ? "clean" : "damaged" } ?? NSNull(),
-                            "unique_bytes": uniqueBytes(of: entry, terminal) ?? NSNull()]
-                })
-                return
-            }
-            for entry in entries {
-                let s = entry.snapshot
-                let isHead = heads[entry.registration.name] == s.id
-                let status = s.status == .complete ? "complete" : terminal.paint("incomplete (\(s.counts.skipped) skipped)", .red, forOutput: true)
-                if short {
-                    let unique = uniqueBytes(of: entry, terminal).map { "  \(formatBytes($0)) unique" } ?? ""
-                    var line = "\(terminal.paint(s.shortID, .yellow, forOutput: true))  \(s.date.displayText)  \(s.counts.files) files  \(formatBytes(s.counts.bytes))\(unique)  \(status)"
-                    if !s.message.isEmpty { line += "  \(s.message)" }
-                    terminal.output(line)
-                    continue
+                for name in references where entries.allSatisfy({ $0.registration.name != name }) && (try? source.sink(named: name)) != nil {
+                    if !report.json { terminal.info("sink '\(name)' holds no snapshots yet; make one with `emu push \(name)`") }
                 }
-                let decoration = "(\(entry.registration.name)\(isHead ? ", HEAD" : ""))"
-                terminal.output(terminal.paint("snapshot \(s.id)", .yellow, forOutput: true) + " " + decoration)
-                terminal.output("Date:     \(s.date.displayText)  (\(s.date.age()))")
-                terminal.output("Name:     \(s.name)")
-                terminal.output("Files:    \(s.counts.files) files, \(s.counts.directories) directories, \(formatBytes(s.counts.bytes))")
-                terminal.output("Stored:   \(s.counts.filesCopied) copied (\(formatBytes(s.counts.bytesCopied))), \(s.counts.filesLinked) linked")
-                if let unique = uniqueBytes(of: entry, terminal) {
-                    terminal.output("Unique:   \(formatBytes(unique)) (what pruning it would free)")
-                }
-                terminal.output("Status:   \(status)")
-                if let verification = s.verification {
-                    let state = verification == "CLEAN" ? "clean" : terminal.paint("DAMAGED", .red, forOutput: true)
-                    terminal.output("Verified: \(state)\(s.lastVerified.map { " (\($0))" } ?? "")")
-                }
-                if !s.message.isEmpty { terminal.output("\n    \(s.message)") }
-                terminal.output("")
             }
+            entries = try selected(entries, paths: try pathTexts.map { try source.snapshotPath($0) })
+            let printer = LogPrinter(terminal: terminal, entries: entries)
+            if report.json { return try printer.printJSON() }
+            if !noPager { Pager.start(terminal: terminal) }
+            short ? printer.printShort() : printer.printLong()
         }
 
-        /// What pruning the snapshot frees; nil when unknown. A damaged
-        /// manifest is reported and the listing goes on.
-        func uniqueBytes(of entry: ResolvedSnapshot, _ terminal: Terminal) -> Int64? {
-            do {
-                return try entry.sink.uniqueBytes(of: entry.snapshot)
-            } catch {
-                terminal.warning("snapshot \(entry.snapshot.name) (\(entry.snapshot.shortID)) in '\(entry.registration.name)': \(error); `emu verify` says what is damaged, `emu clean --repair` rebuilds the manifest")
-                return nil
-            }
+        /// The entries the filters keep, newest first, at most `count`.
+        func selected(_ entries: [ResolvedSnapshot], paths: [RelativePath]) throws -> [ResolvedSnapshot] {
+            var entries = entries
+            if !paths.isEmpty { entries = try changes(at: paths, among: entries) }
+            if let since, let from = Timestamp.parse(since) { entries = entries.filter { $0.snapshot.date >= from } }
+            if let until, let to = Timestamp.parse(until, dayEnd: true) { entries = entries.filter { $0.snapshot.date <= to } }
+            if let grep, let pattern = try? Regex(grep) { entries = entries.filter { $0.snapshot.message.contains(pattern) } }
+            entries.sort { ($0.snapshot.date, $0.snapshot.id) > ($1.snapshot.date, $1.snapshot.id) }
+            if let count { entries = Array(entries.prefix(count)) }
+            return entries
         }
 
         /// The snapshots in which something at or below one of `paths` differs

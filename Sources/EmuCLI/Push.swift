@@ -41,6 +41,15 @@ extension Emu {
         @Flag(help: "Show the progress line even when stderr is not a terminal.")
         var progress = false
 
+        @Option(name: .customLong("exclude-from"), help: ArgumentHelp("Read exclude rules from FILE (excludes syntax; repeatable).", valueName: "FILE"))
+        var excludeFrom: [String] = []
+
+        @Option(name: .customLong("files-from"), help: ArgumentHelp("Snapshot only the paths FILE lists, one a line (and the directories above them).", valueName: "FILE"))
+        var filesFrom: [String] = []
+
+        @Flag(help: "Leave out directories that hold a CACHEDIR.TAG (bford.info/cachedir).")
+        var excludeCaches = false
+
         func validate() throws {
             if let date, Timestamp.parse(date) == nil {
                 throw ValidationError("--date '\(date)' is not a date: use 'YYYY-MM-DD HH:MM[:SS]', 'YYYY-MM-DD' or @SECONDS")
@@ -50,101 +59,158 @@ extension Emu {
         func run() throws {
             let terminal = global.terminal
             let source = try global.source()
+            let hooks = Hooks(source: source, command: "push")
+            let chosen: [SinkRegistration]
+            let options: PushOptions
+            do {
+                chosen = try chosenSinks(of: source)
+                options = try pushOptions(source: source)
+            } catch {
+                // The push failed before it began: its .error hooks still hear of it.
+                runErrorHooks(hooks, sink: sinks.joined(separator: " "), path: "", source: source, error: error, terminal: terminal)
+                throw error
+            }
+            let sourceLock = try source.lock(.shared, wait: change.lockWait)
+            defer { _ = sourceLock }
+            var outcomes: [PushJSON] = []
+            var failures: [EmuError.Kind] = []
+            for registration in chosen {
+                let outcome = pushOne(registration, source: source, options: options, hooks: hooks, terminal: terminal)
+                if let kind = outcome.failure { failures.append(kind) }
+                outcomes.append(outcome.json)
+            }
+            if report.json { try terminal.json(PushListJSON(pushes: outcomes)) }
+            if let kind = failures.first { throw ExitStatus(failures.allSatisfy { $0 == kind } ? kind : .failed) }
+            if !outcomes.contains(where: \.online) {
+                throw EmuError.failed("no sink was online; nothing was pushed", fix: "mount a sink, or check the paths with `emu sink`")
+            }
+            if outcomes.contains(where: { $0.snapshot?.status == Snapshot.Status.incomplete.rawValue }) { throw ExitStatus.partial }
+        }
+
+        func chosenSinks(of source: Source) throws -> [SinkRegistration] {
             let all = try source.sinks()
             guard !all.isEmpty else {
                 throw EmuError.usage("this source has no sinks to push to", fix: "add one with `emu sink add NAME PATH`")
             }
-            let chosen = try sinks.isEmpty ? all : sinks.map { try source.sink(named: $0) }
+            return try sinks.isEmpty ? all : sinks.map { try source.sink(named: $0) }
+        }
+
+        func pushOptions(source: Source) throws -> PushOptions {
             var options = PushOptions()
             options.message = message
             options.excludes = exclude
+            for file in excludeFrom {
+                options.excludes += try readListFile(file, option: "--exclude-from").filter { !$0.hasPrefix("#") }
+            }
+            if !filesFrom.isEmpty {
+                options.onlyPaths = try filesFrom.flatMap { try readListFile($0, option: "--files-from") }.map { try source.snapshotPath($0) }
+            }
+            options.excludeCaches = excludeCaches
             options.oneFileSystem = oneFileSystem
             options.checksum = checksum
             options.date = date.flatMap { Timestamp.parse($0) }
             options.dryRun = change.dryRun
             options.lockWait = change.lockWait
+            return options
+        }
 
-            let sourceLock = try source.lock(.shared, wait: change.lockWait)
-            defer { _ = sourceLock }
-            var pushed = 0
-            var failures: [EmuError.Kind] = []
-            var incomplete = false
-            var results: [[String: Any]] = []
-            for registration in chosen {
+        /// One sink's push, its hooks, and what it reports.
+        func pushOne(_ registration: SinkRegistration, source: Source, options: PushOptions, hooks: Hooks,
+                     terminal: Terminal) -> (json: PushJSON, failure: EmuError.Kind?) {
+            var json = PushJSON(sink: registration.name, online: false, dryRun: change.dryRun)
+            do {
                 guard let sink = try Sink.open(registration) else {
                     terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; skipped")
-                    results.append(["sink": registration.name, "online": false])
-                    continue
+                    if !change.dryRun {
+                        runErrorHooks(hooks, sink: registration.name, path: registration.path, source: source, status: "offline",
+                                      message: "the sink is offline", terminal: terminal)
+                    }
+                    return (json, nil)
                 }
+                json.online = true
                 // The newest snapshot's size estimates the total, for the ETA.
                 let estimate = try? sink.snapshots().last?.counts.bytes
-                let observer = PushReporter(terminal: terminal, dryRun: change.dryRun,
+                let observer = PushReporter(terminal: terminal, dryRun: change.dryRun, listsPlans: change.dryRun && !report.json,
                                             progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: progress)),
                                             total: estimate ?? nil)
-                let hooks = Hooks(source: source, command: "push")
                 var environment = ["EMU_SINK": registration.name, "EMU_SINK_PATH": registration.path, "EMU_SOURCE": source.path,
                                    "EMU_SNAPSHOT": "", "EMU_STATUS": "starting"]
-                do {
-                    if !change.dryRun { try hooks.run(.pre, environment: environment) }
-                    let result = try EmuCore.push(source, to: sink, options: options, observer: observer)
-                    if let snapshot = result.snapshot {
-                        environment["EMU_SNAPSHOT"] = snapshot.id
-                        environment["EMU_STATUS"] = snapshot.status.rawValue
-                        for warning in try hooks.run(.post, environment: environment) { terminal.warning(warning) }
-                    }
-                    ProgressLine.clear()
-                    pushed += 1
-                    results.append(describe(result, sink: registration))
-                    if result.snapshot?.status == .incomplete { incomplete = true }
-                    if !report.json { summarize(result, sink: registration, terminal: terminal) }
-                } catch {
-                    let failure = (error as? EmuError) ?? (error as? FileSystemError).map { EmuError($0) } ?? EmuError.failed("\(error)")
-                    ProgressLine.clear()
-                    terminal.error("sink '\(registration.name)': \(failure.message)", fix: failure.fix)
-                    failures.append(failure.kind)
-                    if !change.dryRun {
-                        environment["EMU_STATUS"] = "failed"
-                        environment["EMU_ERROR"] = failure.message
-                        for warning in (try? hooks.run(.error, environment: environment)) ?? [] { terminal.warning(warning) }
-                    }
+                if !change.dryRun { try hooks.run(.pre, environment: environment) }
+                let result = try EmuCore.push(source, to: sink, options: options, observer: observer)
+                ProgressLine.clear()
+                if let snapshot = result.snapshot {
+                    try? PushRecord.clearFailure(of: registration.name, in: source)
+                    environment["EMU_SNAPSHOT"] = snapshot.id
+                    environment["EMU_STATUS"] = snapshot.status.rawValue
+                    for warning in try hooks.run(.post, environment: environment) { terminal.warning(warning) }
                 }
+                describe(result, sink: registration, into: &json)
+                if !report.json && !global.quiet { summarize(result, sink: registration, terminal: terminal) }
+                return (json, nil)
+            } catch {
+                let failure = (error as? EmuError) ?? (error as? FileSystemError).map { EmuError($0) } ?? EmuError.failed("\(error)")
+                ProgressLine.clear()
+                terminal.error("sink '\(registration.name)': \(failure.message)", fix: failure.fix)
+                json.error = failure.message
+                if !change.dryRun {
+                    try? PushRecord.recordFailure(of: registration.name, in: source, message: failure.message)
+                    runErrorHooks(hooks, sink: registration.name, path: registration.path, source: source, status: "failed",
+                                  message: failure.message, terminal: terminal)
+                }
+                return (json, failure.kind)
             }
-            if report.json { terminal.json(["pushes": results]) }
-            if let kind = failures.first { throw ExitStatus(failures.allSatisfy { $0 == kind } ? kind : .failed) }
-            if pushed == 0 {
-                throw EmuError.failed("no sink was online; nothing was pushed", fix: "mount a sink, or check the paths with `emu sink`")
-            }
-            if incomplete { throw ExitStatus.partial }
         }
 
-        func describe(_ result: PushResult, sink: SinkRegistration) -> [String: Any] {
-            var row: [String: Any] = [
-                "sink": sink.name, "online": true, "dry_run": result.snapshot == nil,
-                "files": result.counts.files, "directories": result.counts.directories, "bytes": result.counts.bytes,
-                "files_copied": result.counts.filesCopied, "files_linked": result.counts.filesLinked,
-                "bytes_copied": result.counts.bytesCopied, "skipped": result.counts.skipped,
-            ]
-            if let snapshot = result.snapshot {
-                row["id"] = snapshot.id
-                row["name"] = snapshot.name
-                row["date"] = snapshot.date.iso8601
-                row["status"] = snapshot.status.rawValue
-            }
-            return row
+        func runErrorHooks(_ hooks: Hooks, sink: String, path: String, source: Source, error: Error, terminal: Terminal) {
+            guard !change.dryRun else { return }
+            let message = (error as? EmuError)?.message ?? "\(error)"
+            runErrorHooks(hooks, sink: sink, path: path, source: source, status: "failed", message: message, terminal: terminal)
         }
 
+        func runErrorHooks(_ hooks: Hooks, sink: String, path: String, source: Source, status: String, message: String, terminal: Terminal) {
+            let environment = ["EMU_SINK": sink, "EMU_SINK_PATH": path, "EMU_SOURCE": source.path, "EMU_SNAPSHOT": "",
+                               "EMU_STATUS": status, "EMU_ERROR": message]
+            for warning in (try? hooks.run(.error, environment: environment)) ?? [] { terminal.warning(warning) }
+        }
+
+        func describe(_ result: PushResult, sink: SinkRegistration, into json: inout PushJSON) {
+            let c = result.counts
+            json.snapshot = result.snapshot.map { SnapshotJSON($0, sink: sink.name, uniqueBytes: $0.uniqueBytes, head: true) }
+            json.files = c.files
+            json.directories = c.directories
+            json.bytes = c.bytes
+            json.filesCopied = c.filesCopied
+            json.filesLinked = c.filesLinked
+            json.bytesCopied = c.bytesCopied
+            json.skipped = c.skipped
+            json.expired = result.expired.map { SnapshotJSON($0, sink: sink.name) }
+        }
+
+        /// The result line, on stdout as restic prints its summary.
         func summarize(_ result: PushResult, sink: SinkRegistration, terminal: Terminal) {
             let c = result.counts
-            let what = "\(c.files) files, \(formatBytes(c.bytes)); copied \(c.filesCopied) (\(formatBytes(c.bytesCopied))), linked \(c.filesLinked)"
+            let held = "\(plural(c.files, "file")), \(formatBytes(c.bytes))"
             if let snapshot = result.snapshot {
-                let status = snapshot.status == .incomplete ? terminal.paint(" INCOMPLETE: \(c.skipped) skipped", .red) : ""
-                terminal.info("\(sink.name): snapshot \(terminal.paint(snapshot.name, .yellow)) (\(snapshot.shortID)): \(what)\(status)")
+                let status = snapshot.status == .incomplete ? terminal.paint(" INCOMPLETE: \(c.skipped) skipped", .red, forOutput: true) : ""
+                terminal.output("\(sink.name): snapshot \(terminal.paint(snapshot.name, .yellow, forOutput: true)) (\(snapshot.shortID)): \(held); copied \(c.filesCopied) (\(formatBytes(c.bytesCopied))), linked \(c.filesLinked)\(status)")
             } else {
-                terminal.info("\(sink.name): dry run, nothing written: would hold \(what)")
+                terminal.output("\(sink.name): dry run, nothing written: the snapshot would hold \(held); would copy \(c.filesCopied) (\(formatBytes(c.bytesCopied))), link \(c.filesLinked)")
             }
             terminal.detail(String(format: "%@: walk and copy %.3fs, sync and publish %.3fs", sink.name, result.walkSeconds, result.publishSeconds))
         }
     }
+}
+
+/// The lines of a list file given to an option (`--exclude-from`,
+/// `--files-from`), blank ones left out; `-` is standard input.
+func readListFile(_ path: String, option: String) throws -> [String] {
+    let bytes: [UInt8]
+    do {
+        bytes = try readUserFile(path)
+    } catch let error as FileSystemError {
+        throw EmuError.usage("\(option) \(path.quotedForDisplay): \(error)", fix: "give a file that exists and can be read")
+    }
+    return bytes.split(separator: 0x0A).map { String(fileSystemBytes: $0) }.filter { !$0.allSatisfy(\.isWhitespace) }
 }
 
 /// Prints what a push does: skipped files always, reasons for copies with
@@ -152,12 +218,15 @@ extension Emu {
 final class PushReporter: PushObserver {
     let terminal: Terminal
     let dryRun: Bool
+    /// A dry run without --json lists each file it would copy on stdout.
+    let listsPlans: Bool
     let progress: ProgressLine
     let total: Int64?
 
-    init(terminal: Terminal, dryRun: Bool, progress: ProgressLine, total: Int64?) {
+    init(terminal: Terminal, dryRun: Bool, listsPlans: Bool, progress: ProgressLine, total: Int64?) {
         self.terminal = terminal
         self.dryRun = dryRun
+        self.listsPlans = listsPlans
         self.progress = progress
         self.total = total
     }
@@ -172,9 +241,9 @@ final class PushReporter: PushObserver {
     }
 
     func copied(_ path: RelativePath, reason: CopyReason, bytes: Int64) {
-        if dryRun {
+        if listsPlans {
             terminal.output("would copy (\(reason.rawValue)) \(path)")
-        } else {
+        } else if !dryRun {
             terminal.detail("copied (\(reason.rawValue)) \(path)")
         }
     }
@@ -184,7 +253,7 @@ final class PushReporter: PushObserver {
     }
 
     func reused(_ path: RelativePath, bytes: Int64) {
-        terminal.detail("linked (content the sink holds) \(path)")
+        terminal.detail("\(dryRun ? "would link" : "linked") (content the sink holds) \(path)")
     }
 
     func warned(_ message: String) {

@@ -26,32 +26,33 @@ extension Emu.SinkCommand {
             let terminal = global.terminal
             let source = try global.source()
             let registrations = try source.sinks()
-            let defaultName = registrations.isEmpty ? nil : try source.defaultSink().name
-            var rows: [[String: Any]] = []
+            let defaultName = (try? source.defaultSink())?.name
+            var rows: [SinkJSON] = []
             for registration in registrations {
-                var row: [String: Any] = ["name": registration.name, "path": registration.path, "default": registration.name == defaultName]
-                if let sink = try Sink.open(registration) {
-                    let snapshots = try sink.snapshots()
-                    row["online"] = true
-                    row["snapshots"] = snapshots.count
-                    if let newest = snapshots.last { row["newest"] = newest.date.iso8601; row["newest_id"] = newest.id }
-                    if let space = sink.space() { row["free_bytes"] = space.free; row["total_bytes"] = space.total }
+                let marker = registration.name == defaultName ? "*" : " "
+                let shown = registration.path.quotedForDisplay
+                guard let sink = try Sink.open(registration) else {
+                    rows.append(SinkJSON(registration, online: false, isDefault: registration.name == defaultName))
                     if !report.json {
-                        let newest = snapshots.last.map { "newest \($0.date.displayText)" } ?? "no snapshots"
-                        let free = sink.space().map { "\(formatBytes($0.free)) free" } ?? ""
-                        let marker = registration.name == defaultName ? "*" : " "
-                        terminal.output("\(marker) \(registration.name)\t\(registration.path)\tonline\t\(snapshots.count) snapshot(s)\t\(newest)\t\(free)")
+                        terminal.output("\(marker) \(registration.name)\t\(shown)\t" + terminal.paint("offline", .yellow, forOutput: true))
                     }
-                } else {
-                    row["online"] = false
-                    if !report.json {
-                        let marker = registration.name == defaultName ? "*" : " "
-                        terminal.output("\(marker) \(registration.name)\t\(registration.path)\t" + terminal.paint("offline", .yellow, forOutput: true))
-                    }
+                    continue
                 }
+                var row = SinkJSON(registration, online: true, isDefault: registration.name == defaultName)
+                let snapshots = try sink.snapshots()
+                row.snapshots = snapshots.count
+                row.newest = snapshots.last.map { SnapshotJSON($0, sink: registration.name) }
+                let space = sink.space()
+                row.freeBytes = space?.free
+                row.totalBytes = space?.total
                 rows.append(row)
+                if !report.json {
+                    let newest = snapshots.last.map { "newest \($0.date.displayText)" } ?? "no snapshots"
+                    let free = space.map { "\(formatBytes($0.free)) free" } ?? ""
+                    terminal.output("\(marker) \(registration.name)\t\(shown)\tonline\t\(plural(snapshots.count, "snapshot"))\t\(newest)\t\(free)")
+                }
             }
-            if report.json { terminal.json(rows) }
+            if report.json { try terminal.json(SinkListJSON(sinks: rows)) }
             else if registrations.isEmpty { terminal.info("no sinks; add one with `emu sink add NAME PATH`") }
         }
     }
@@ -73,13 +74,29 @@ extension Emu.SinkCommand {
         @Argument(help: "The sink's name: letters, digits, '.', '_' and '-'.")
         var name: String
 
-        @Argument(help: "Where the sink's snapshots live.")
+        @Argument(help: "Where the sink's snapshots live: a local directory.")
         var path: String
+
+        @Flag(name: .shortAndLong, help: "Make a sink in a directory that is not empty.")
+        var force = false
 
         func validate() throws {
             guard SinkName.isValid(name) else {
                 throw ValidationError("'\(name)' is not a valid sink name: use letters, digits, '.', '_' and '-', starting with a letter or digit (not HEAD or TAIL)")
             }
+            if Self.looksRemote(path) {
+                throw ValidationError("'\(path)' looks like a remote address, and emu cannot reach remote sinks yet: mount the remote directory (sshfs, NFS) and give its local path; for a local name with a colon, write it as ./\(path)")
+            }
+        }
+
+        /// `scheme://...`, `user@host:path` or `host:path` (a colon before any slash), as scp and git read them.
+        static func looksRemote(_ path: String) -> Bool {
+            if path.hasPrefix("/") || path.hasPrefix(".") { return false }
+            if let scheme = path.range(of: "://"), path[..<scheme.lowerBound].allSatisfy({ $0.isLetter || $0.isNumber || "+.-".contains($0) }) {
+                return true
+            }
+            guard let colon = path.firstIndex(of: ":") else { return false }
+            return !path[..<colon].contains("/")
         }
 
         func run() throws {
@@ -97,14 +114,25 @@ extension Emu.SinkCommand {
             if let resolved = resolvedPath(absolute), isPath(source.path, within: resolved) {
                 throw EmuError.usage("the source \(source.path) would lie inside the sink \(absolute)", fix: "put the sink outside the source directory")
             }
+            let plan = try Sink.plannedCreation(at: absolute, force: force)
+            let shown = absolute.quotedForDisplay
             if change.dryRun {
-                let exists = resolvedPath(absolute + "/.emu/nodes") != nil
-                terminal.output(exists ? "would attach the existing sink at \(absolute) as '\(name)'" : "would create a sink at \(absolute) and register it as '\(name)'")
+                switch plan {
+                case .attach: terminal.output("would attach the existing sink at \(shown) as '\(name)'")
+                case .create(let directories):
+                    for directory in directories { terminal.output("would create directory \(directory.quotedForDisplay)") }
+                    terminal.output("would make a sink at \(shown) and register it as '\(name)'")
+                }
                 return
             }
-            let created = try Sink.create(at: absolute)
+            _ = try Sink.create(at: absolute)
             try source.register(SinkRegistration(name: name, path: absolute))
-            terminal.info(created ? "Created sink '\(name)' at \(absolute)" : "Attached existing sink '\(name)' at \(absolute)")
+            switch plan {
+            case .attach: terminal.info("Attached existing sink '\(name)' at \(shown)")
+            case .create(let directories):
+                for directory in directories { terminal.info("Created directory \(directory.quotedForDisplay)") }
+                terminal.info("Created sink '\(name)' at \(shown)")
+            }
         }
     }
 

@@ -8,8 +8,12 @@ extension Emu {
             discussion: """
                 For each sink: online or offline, its newest snapshot and its age, and how many \
                 paths of the source were added, deleted or changed since (a summary of `emu \
-                diff`). A warning when a sink's newest complete snapshot is older than \
-                status.max-age (`emu config status.max-age 3d`; 7 days by default).
+                diff`). It takes no lock: it works while a push runs and on a read-only sink. \
+                A sink has a problem when it is offline, holds no snapshot, its newest complete \
+                snapshot is older than status.max-age (`emu config status.max-age 3d`; 2 days by \
+                default), `emu verify` found damage in one of its snapshots, or its last push \
+                failed. Problems are warnings; with --check each is one line on stderr and the \
+                exit status is 1 (0 when there is none), for monitoring.
 
                 \(ExitStatus.help)
                 """)
@@ -17,55 +21,82 @@ extension Emu {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var report: ReportOptions
 
+        @Flag(help: "Exit with status 1, a line per problem on stderr, when a sink is stale, offline, empty, damaged or its last push failed.")
+        var check = false
+
         func run() throws {
             let terminal = global.terminal
             let source = try global.source()
-            let maxAge = try source.config()["status", "max-age"].map { try RetentionPolicy.parseDuration($0) } ?? 7 * 86400
-            var rows: [[String: Any]] = []
+            let maxAge = try source.statusMaxAge()
+            var rows: [SinkStatusJSON] = []
             let now = Timestamp.now()
             for registration in try source.sinks() {
-                var row: [String: Any] = ["sink": registration.name, "path": registration.path]
-                guard let sink = try Sink.open(registration) else {
-                    row["online"] = false
-                    rows.append(row)
-                    if !report.json { terminal.output("\(registration.name)\toffline\t\(registration.path)") }
-                    continue
-                }
-                row["online"] = true
-                let snapshots = try sink.snapshots()
-                guard let newest = snapshots.last else {
-                    rows.append(row)
-                    if !report.json { terminal.output("\(registration.name)\tonline\tno snapshots yet") }
-                    continue
-                }
-                // No lock (the SPEC): status never waits for, nor is refused by, a push under way;
-                // the newest snapshot is published whole, so what it reads is whole too.
-                let summary = try EmuCore.diff(from: try DiffSide.snapshot(newest, in: sink), to: try DiffSide.source(source)) { _ in }
-                let changed = (summary.counts[.modified] ?? 0) + (summary.counts[.typeChanged] ?? 0) + (summary.counts[.metadata] ?? 0)
-                let added = summary.counts[.added] ?? 0, deleted = summary.counts[.deleted] ?? 0, renamed = summary.counts[.renamed] ?? 0
-                row["newest"] = newest.id
-                row["newest_date"] = newest.date.iso8601
-                row["age_seconds"] = now.seconds - newest.date.seconds
-                row["added"] = added
-                row["deleted"] = deleted
-                row["changed"] = changed
-                row["renamed"] = renamed
+                let row = try status(of: registration, source: source, maxAge: maxAge, now: now)
                 rows.append(row)
-                if !report.json {
-                    let since = added + deleted + changed + renamed == 0
-                        ? "source unchanged since"
-                        : "source changed since: \(added) added, \(deleted) deleted, \(changed) changed, \(renamed) renamed"
-                    terminal.output("\(registration.name)\tonline\tnewest \(newest.date.displayText) (\(newest.date.age(at: now)))\t\(since)")
-                }
-                if let good = snapshots.last(where: { $0.status == .complete }) {
-                    if now.seconds - good.date.seconds > maxAge {
-                        terminal.warning("the newest complete snapshot in '\(registration.name)' is from \(good.date.age(at: now)); push soon")
-                    }
-                } else {
-                    terminal.warning("'\(registration.name)' holds no complete snapshot")
-                }
+                if !report.json { print(row, terminal: terminal, now: now) }
             }
-            if report.json { terminal.json(rows) }
+            var problems = rows.compactMap { row in row.reason.map { "\(row.sink): \($0)" } }
+            if !rows.isEmpty && rows.allSatisfy({ !$0.online }) { problems.append("no sink is online") }
+            if rows.isEmpty { problems.append("this source has no sinks; add one with `emu sink add NAME PATH`") }
+            if report.json { try terminal.json(StatusJSON(sinks: rows, ok: problems.isEmpty)) }
+            for problem in problems {
+                if check { terminal.error(problem, fix: nil) } else if !report.json { terminal.warning(problem) }
+            }
+            if check && !problems.isEmpty { throw ExitStatus.failure }
+        }
+
+        /// One sink's state, and its first problem. No lock (the SPEC): status
+        /// never waits for, nor is refused by, a push under way; the newest
+        /// snapshot is published whole, so what it reads is whole too.
+        func status(of registration: SinkRegistration, source: Source, maxAge: Int64, now: Timestamp) throws -> SinkStatusJSON {
+            let path = JSONName(userPath: registration.path)
+            var row = SinkStatusJSON(sink: registration.name, path: path.text, pathBytes: path.bytes, online: false, state: "offline",
+                                     reason: "offline: \(registration.path) is not there (mount it)")
+            guard let sink = try Sink.open(registration) else { return row }
+            row.online = true
+            let snapshots = try sink.snapshots()
+            row.snapshots = snapshots.count
+            row.state = "ok"
+            row.reason = nil
+            func problem(_ state: String, _ reason: String) {
+                if row.reason == nil { row.state = state; row.reason = reason }
+            }
+            if let failure = try PushRecord.lastFailure(of: registration.name, in: source) {
+                problem("failed", "the last push failed (\(failure))")
+            }
+            guard let newest = snapshots.last else {
+                problem("empty", "holds no snapshot yet; make one with `emu push \(registration.name)`")
+                return row
+            }
+            let summary = try EmuCore.diff(from: try DiffSide.snapshot(newest, in: sink), to: try DiffSide.source(source)) { _ in }
+            row.newest = SnapshotJSON(newest, sink: registration.name)
+            row.ageSeconds = now.seconds - newest.date.seconds
+            row.changes = ChangeCountsJSON(summary)
+            if let damaged = snapshots.last(where: { $0.verification.map { $0 != "CLEAN" } ?? false }) {
+                problem("damaged", "`emu verify` found damage in snapshot \(damaged.name) (\(damaged.shortID))")
+            }
+            if let good = snapshots.last(where: { $0.status == .complete }) {
+                if now.seconds - good.date.seconds > maxAge {
+                    problem("stale", "the newest complete snapshot is from \(good.date.age(at: now)), older than status.max-age; push soon")
+                }
+            } else {
+                problem("stale", "holds no complete snapshot")
+            }
+            return row
+        }
+
+        func print(_ row: SinkStatusJSON, terminal: Terminal, now: Timestamp) {
+            guard row.online else {
+                return terminal.output("\(row.sink)\toffline\t\(row.path)")
+            }
+            guard let newest = row.newest, let changes = row.changes else {
+                return terminal.output("\(row.sink)\tonline\tno snapshots yet")
+            }
+            let since = changes.total == 0
+                ? "source unchanged since"
+                : "source changed since: \(changes.added) added, \(changes.deleted) deleted, \(changes.modified + changes.typeChanged + changes.metadata) changed, \(changes.renamed) renamed"
+            let date = Timestamp(seconds: now.seconds - (row.ageSeconds ?? 0))
+            terminal.output("\(row.sink)\tonline\tnewest \(newest.name) (\(date.age(at: now)))\t\(since)")
         }
     }
 }

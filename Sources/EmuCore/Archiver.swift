@@ -240,7 +240,7 @@ final class Archiver {
                    !resumedCopyIsIntact(name, in: directory, record: record, copier: copier) { continue }
                 if try link(record, from: base, into: target, as: name) {
                     counts.filesLinked += 1
-                    if bases[base].isResume { bytesOwned += status.blocks * 512 }
+                    if bases[base].isResume { bytesOwned += record.size }
                     try finishFile(relinked(record, at: path), identity: identity)
                     return
                 }

@@ -81,10 +81,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses a user's date, in local time: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]`
     /// (or with `T`), the snapshot-name form `YYYY-MM-DD HH.MM.SS`, or
-    /// `@SECONDS` since the epoch. A bare day means its start, or its end when
-    /// `dayEnd` is set (the state *as of* that day).
-    public static func parse(_ text: String, dayEnd: Bool = false) -> Timestamp? {
+    /// `@SECONDS` since the epoch, or as git takes them `now`, `today`,
+    /// `yesterday` and `N minutes|hours|days|weeks|months|years ago`. A bare
+    /// day means its start, or its end when `dayEnd` is set (the state *as
+    /// of* that day).
+    public static func parse(_ text: String, dayEnd: Bool = false, now: Timestamp = .now()) -> Timestamp? {
         if text.hasPrefix("@"), let seconds = Timestamp(exact: text.dropFirst()) { return seconds }
+        if let relative = parseRelative(text, dayEnd: dayEnd, now: now) { return relative }
         let digits = text.split(whereSeparator: { "-:. T".contains($0) })
         // ASCII digits only: `isNumber` also takes other scripts' digits and fractions, which Int32 refuses.
         guard digits.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
@@ -111,6 +114,37 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         guard seconds != -1 else { return nil }
         let exact = Timestamp(seconds: Int64(seconds))
         return numbers.count == 3 && dayEnd ? Timestamp(seconds: exact.seconds, nanoseconds: 999_999_999) : exact
+    }
+
+    static func parseRelative(_ text: String, dayEnd: Bool, now: Timestamp) -> Timestamp? {
+        let words = text.lowercased().split(separator: " ")
+        switch words.count {
+        case 1 where words[0] == "now":
+            return now
+        case 1 where words[0] == "today" || words[0] == "yesterday":
+            var day = now.localTime
+            if words[0] == "yesterday" { day.tm_mday -= 1 }
+            // mktime normalises day 0 to the month before's last day.
+            var parts = tm()
+            parts.tm_year = day.tm_year; parts.tm_mon = day.tm_mon; parts.tm_mday = day.tm_mday; parts.tm_isdst = -1
+            let start = mktime(&parts)
+            guard start != -1 else { return nil }
+            if !dayEnd { return Timestamp(seconds: Int64(start)) }
+            parts = tm()
+            parts.tm_year = day.tm_year; parts.tm_mon = day.tm_mon; parts.tm_mday = day.tm_mday + 1; parts.tm_isdst = -1
+            return Timestamp(seconds: Int64(mktime(&parts)) - 1, nanoseconds: 999_999_999)
+        case 3 where words[2] == "ago":
+            guard let count = Int64(words[0]), count >= 0 else { return nil }
+            let units: [String: Int64] = ["second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400,
+                                          "month": 30 * 86400, "year": 365 * 86400]
+            let unit = words[1].hasSuffix("s") ? String(words[1].dropLast()) : String(words[1])
+            guard let size = units[unit] else { return nil }
+            let (offset, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, offset <= now.seconds else { return nil }
+            return Timestamp(seconds: now.seconds - offset, nanoseconds: now.nanoseconds)
+        default:
+            return nil
+        }
     }
 
     /// "3 hours ago", for status lines.

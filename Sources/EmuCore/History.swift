@@ -47,9 +47,9 @@ extension Sink {
                   let status = try? tree.status(record.path) else { continue }
             // Its names here, and the index's link when the index holds this inode.
             let names = 1 + (members[record.path] ?? 0) + (index.holds(record, inode: status.inode) ? 1 : 0)
-            if status.linkCount <= names { unique += status.blocks * 512 }
+            if status.linkCount <= names { unique += record.size }
         }
-        cacheInRecord(of: snapshot) { $0["Tree", "unique-bytes"] = String(unique) }
+        cacheInRecord(of: snapshot) { $0["Tree", "unique-size"] = String(unique) }
         return unique
     }
 
@@ -80,7 +80,7 @@ extension Sink {
     /// or a neighbour that shared them was deleted.
     func forgetUniqueBytes(of snapshots: [Snapshot]) throws {
         for snapshot in snapshots where snapshot.uniqueBytes != nil {
-            try updateRecord(of: snapshot) { $0["Tree", "unique-bytes"] = nil }
+            try updateRecord(of: snapshot) { $0["Tree", "unique-size"] = nil }
         }
     }
 }

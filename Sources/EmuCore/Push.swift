@@ -6,6 +6,10 @@ public struct PushOptions: Sendable {
     public var message = ""
     /// `--exclude` rules for this run, after the source's own.
     public var excludes: [String] = []
+    /// `--files-from`: only these paths (and the directories above them).
+    public var onlyPaths: [RelativePath]? = nil
+    /// `--exclude-caches`: leave out directories tagged with `CACHEDIR.TAG`.
+    public var excludeCaches = false
     public var oneFileSystem = false
     public var checksum = false
     /// The date to record instead of now (imports, tests).
@@ -44,7 +48,8 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
                              fix: "put the sink outside the source, or back up another directory")
     }
     var settings = Archiver.Settings()
-    settings.filter = try SourceFilter(source: source, extraExcludes: options.excludes)
+    settings.filter = try SourceFilter(source: source, extraExcludes: options.excludes, onlyPaths: options.onlyPaths,
+                                       excludeCaches: options.excludeCaches)
     settings.oneFileSystem = options.oneFileSystem
     settings.checksum = options.checksum
 
@@ -124,13 +129,13 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
             path: staging.childPath(FileName("manifest")))
         let index = try ContentIndex.open(in: sink, staging: staging)
         let archiver = Archiver(settings: settings, observer: observer, staging: tree, writer: writer, bases: bases,
-                                sinkPrefix: Array((sink.path + "/.emu/").utf8), index: index)
+                                sinkPrefix: (sink.path + "/.emu/").fileSystemBytes, index: index)
         try archiver.archive(sourceRoot)
         let manifestDigest = try writer.finish()
         let walked = monotonicSeconds()
 
         CrashPoint.reach("push.before-sync")
-        try sink.root.descriptor.syncFileSystem(path: Array(sink.path.utf8))
+        try sink.root.descriptor.syncFileSystem(path: sink.path.fileSystemBytes)
         // Only now do the new copies' index entries name bytes on disk.
         try index.commitPending()
         CrashPoint.reach("push.after-index")

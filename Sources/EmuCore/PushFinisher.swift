@@ -207,7 +207,7 @@ final class PushFinisher {
                 continue  // gone, or at the link limit: the next candidate, else a copy
             }
             state.counts.filesLinked += 1
-            if isResume { state.bytesOwned += job.status.blocks * 512 }
+            if isResume { state.bytesOwned += record.size }
             var linked = record
             linked.path = job.path
             linked.hardlinkLeader = nil
@@ -239,9 +239,8 @@ final class PushFinisher {
     static func fill(_ job: FillJob, _ state: State) throws -> ManifestRecord? {
         defer { job.close() }
         let record: ManifestRecord
-        let blocks: Int64
         do {
-            (record, blocks) = try copy(job, state)
+            record = try copy(job, state)
         } catch let error where !isSinkSide(error, state) {
             try? job.target.remove(job.name)
             skip(job.path, error, state)
@@ -260,7 +259,7 @@ final class PushFinisher {
             state.observer.copied(job.path, reason: reason, bytes: record.size)
             state.counts.filesCopied += 1
             state.counts.bytesCopied += record.size
-            state.bytesOwned += blocks * 512
+            state.bytesOwned += record.size
         }
         try state.writer?.append(record)
         counted(record, state)
@@ -279,9 +278,8 @@ final class PushFinisher {
 
     /// Copies the file, hashing it in the same read. A file that changes
     /// while read is read again, twice at most, then taken as read,
-    /// reported, and recorded so that the next push reads it again. Returns
-    /// the record and the blocks the copy allocated.
-    static func copy(_ job: FillJob, _ state: State) throws -> (ManifestRecord, Int64) {
+    /// reported, and recorded so that the next push reads it again.
+    static func copy(_ job: FillJob, _ state: State) throws -> ManifestRecord {
         let sourcePath = job.source.childPath(job.name)
         let targetPath = job.target.childPath(job.name)
         var attempt = 0
@@ -321,12 +319,11 @@ final class PushFinisher {
             }
             let attributes = try ExtendedAttributes.read(.descriptor(job.input), path: sourcePath)
             record.attributes = attributesDigest(attributes)
-            let blocks = try job.output.status(path: targetPath).blocks
             try EntryMetadata(record, attributes: attributes).apply(
                 to: .open(job.output, path: targetPath),
                 aclSource: .open(job.input, path: sourcePath),
                 created: .made(with: job.initialPermissions, handsDownNothing: state.createsAsSelf))
-            return (record, blocks)
+            return record
         }
     }
 }

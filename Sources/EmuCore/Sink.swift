@@ -50,18 +50,47 @@ public final class Sink {
         self.metadata = metadata
     }
 
+    /// What making a sink at a path would do: attach to the sink already
+    /// there, or make one, creating these directories first (outermost first).
+    public enum Creation: Equatable, Sendable {
+        case attach
+        case create(directories: [String])
+    }
+
+    /// What `create(at:)` would do at `path`, refusing a path that is not a
+    /// directory and a non-empty directory that is not a sink (a mistyped
+    /// mount point must not become a sink) unless `force`.
+    public static func plannedCreation(at path: String, force: Bool) throws -> Creation {
+        if isDirectory(path + "/.emu/nodes") { return .attach }
+        if isDirectory(path) {
+            let entries = try DirectoryHandle.open(path).entries().filter { $0.name.bytes != Array(".emu".utf8) }
+            if !entries.isEmpty && !force {
+                throw EmuError.usage("\(path.quotedForDisplay) is not empty and is not an emu sink",
+                                     fix: "check the path (is the disk mounted?), or pass --force to make a sink beside what it holds")
+            }
+            return .create(directories: [])
+        }
+        var st = stat()
+        if path.fileSystemBytes.withCString({ lstat($0, &st) }) == 0 {
+            throw EmuError.usage("\(path.quotedForDisplay) exists and is not a directory", fix: "choose a directory for the sink")
+        }
+        var missing: [String] = []
+        var directory = path
+        while !isDirectory(directory) && directory != "/" {
+            missing.insert(directory, at: 0)
+            directory = parentPath(directory)
+        }
+        return .create(directories: missing)
+    }
+
     /// Makes a sink at `path` (and the directory, if missing); attaches to an
     /// existing sink instead. Refuses a filesystem that cannot hardlink.
     /// Returns whether a new sink was made.
     public static func create(at path: String) throws -> Bool {
         if isDirectory(path + "/.emu/nodes") { return false }
         if !isDirectory(path) {
-            var st = stat()
-            if lstat(path, &st) == 0 {
-                throw EmuError.usage("\(path) exists and is not a directory", fix: "choose a directory for the sink")
-            }
             guard mkdirParents(path) else {
-                throw EmuError.failed("cannot create \(path): \(String(cString: strerror(errno)))",
+                throw EmuError.failed("cannot create \(path.quotedForDisplay): \(String(cString: strerror(errno)))",
                                       fix: "check that its parent exists and is writable")
             }
         }
@@ -182,7 +211,7 @@ public final class Sink {
     /// never appears where the user no longer looks, nor behind their back.
     func checkStillAtPath() throws {
         var st = stat()
-        guard let identity, stat(path, &st) == 0, UInt64(st.st_dev) == identity.device, UInt64(st.st_ino) == identity.inode else {
+        guard let identity, path.fileSystemBytes.withCString({ stat($0, &st) }) == 0, UInt64(st.st_dev) == identity.device, UInt64(st.st_ino) == identity.inode else {
             throw EmuError.failed("the sink '\(name)' at \(path) went away during the command (unmounted, moved or replaced); nothing was published",
                                   fix: "mount or move it back, and run the command again")
         }
@@ -366,5 +395,5 @@ func mkdirParents(_ path: String) -> Bool {
     if isDirectory(path) { return true }
     let parent = parentPath(path)
     if parent != path && !isDirectory(parent) && !mkdirParents(parent) { return false }
-    return mkdir(path, 0o755) == 0 || errno == EEXIST
+    return path.fileSystemBytes.withCString { mkdir($0, 0o755) } == 0 || errno == EEXIST
 }

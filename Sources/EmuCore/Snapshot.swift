@@ -102,7 +102,7 @@ public struct Snapshot: Sendable, Equatable {
         d["Stack", "source"] = source
         d["Stack", "stack"] = sinkName
         d["Stack", "path"] = sinkPath
-        if let uniqueBytes { d["Tree", "unique-bytes"] = String(uniqueBytes) }
+        if let uniqueBytes { d["Tree", "unique-size"] = String(uniqueBytes) }
         if let verification { d["Tree", "Status"] = verification }
         if let lastVerified { d["Tree", "Last-Verified"] = lastVerified }
         d["Emu", "emu-version"] = emuVersion
@@ -138,7 +138,7 @@ public struct Snapshot: Sendable, Equatable {
         counts.skipped = int("Tree", "skipped")
         pushedBy = d["Emu", "uid"].flatMap { UInt32($0) }
         verification = d["Tree", "Status"]
-        uniqueBytes = d["Tree", "unique-bytes"].flatMap { Int64($0) }
+        uniqueBytes = d["Tree", "unique-size"].flatMap { Int64($0) }
         lastVerified = d["Tree", "Last-Verified"]
     }
 }

@@ -106,13 +106,19 @@ public final class Source {
         throw EmuError.usage("unknown sink '\(name)' (\(known))", fix: "add it with `emu sink add \(name) PATH`")
     }
 
-    /// The only sink, else the one set with `emu sink default`, else the first added.
+    /// The one set with `emu sink default`, else the only sink, else the
+    /// first. A default that names no registered sink is an error, never a
+    /// reason to act on another sink.
     public func defaultSink() throws -> SinkRegistration {
         let all = try sinks()
-        if all.count == 1 { return all[0] }
-        if let name = try config()["emu", "default-sink"], let found = all.first(where: { $0.name == name }) {
+        if let name = try config()["emu", "default-sink"] {
+            guard let found = all.first(where: { $0.name == name }) else {
+                throw EmuError.usage("the default sink '\(name)' (emu.default-sink) is not a registered sink",
+                                     fix: "choose one with `emu sink default NAME`, or register it with `emu sink add \(name) PATH`")
+            }
             return found
         }
+        if all.count == 1 { return all[0] }
         guard let first = all.first else {
             throw EmuError.usage("this source has no sinks", fix: "add one with `emu sink add NAME PATH`")
         }
@@ -167,7 +173,7 @@ public enum SinkName {
 
 func isDirectory(_ path: String) -> Bool {
     var st = stat()
-    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    return path.fileSystemBytes.withCString({ stat($0, &st) }) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
 }
 
 func parentPath(_ path: String) -> String {

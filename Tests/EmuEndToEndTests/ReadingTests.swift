@@ -26,7 +26,7 @@ struct ReadingTests {
           .enabled(if: isRoot, "needs root to bind-mount read-only"))
     func readOnlySink() throws {
         let (w, older, _) = try Self.twoSnapshots()
-        sh("sed -i '/unique-bytes/d' '\(w.sink)/.emu/nodes/\(older)'")
+        sh("sed -i '/unique-size/d' '\(w.sink)/.emu/nodes/\(older)'")
         let readOnly = w.root + "/ro"
         try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: false)
         guard sh("mount --bind '\(w.sink)' '\(readOnly)' && mount -o remount,ro,bind '\(readOnly)'") == 0 else {
@@ -53,9 +53,9 @@ struct ReadingTests {
     func logWritesOnlyUnderTheLock() throws {
         let (w, older, _) = try Self.twoSnapshots()
         let record = w.sink + "/.emu/nodes/" + older
-        sh("sed -i '/unique-bytes/d' '\(record)'")
+        sh("sed -i '/unique-size/d' '\(record)'")
         let before = try String(contentsOfFile: record, encoding: .utf8)
-        #expect(!before.contains("unique-bytes"))
+        #expect(!before.contains("unique-size"))
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
         holder.arguments = ["-x", w.sink + "/.emu/lock", "-c", "sleep 3"]
@@ -67,7 +67,7 @@ struct ReadingTests {
         #expect(try String(contentsOfFile: record, encoding: .utf8) == before, "log wrote the record while another emu held the lock")
         holder.waitUntilExit()
         try w.expectSuccess(w.emu("log", "--short"))
-        #expect(try String(contentsOfFile: record, encoding: .utf8).contains("unique-bytes"), "log no longer caches what it worked out")
+        #expect(try String(contentsOfFile: record, encoding: .utf8).contains("unique-size"), "log no longer caches what it worked out")
     }
 
     @Test("verify calls a snapshot whose tree is gone damaged, with or without its manifest", arguments: [false, true])
@@ -83,7 +83,7 @@ struct ReadingTests {
     func damagedManifest() throws {
         let (w, older, _) = try Self.twoSnapshots()
         let manifest = w.sink + "/.emu/manifests/" + older
-        sh("sed -i '/unique-bytes/d' '\(w.sink)/.emu/nodes/\(older)'")
+        sh("sed -i '/unique-size/d' '\(w.sink)/.emu/nodes/\(older)'")
         sh("chmod u+w '\(manifest)'; printf 'garbage\\n\\0\\377\\n' | dd of='\(manifest)' bs=1 seek=40 conv=notrunc 2>/dev/null")
         let log = try w.emu("log", "--short")
         #expect(log.status == 0, "\(log.stderr)")

@@ -1,0 +1,63 @@
+import ArgumentParser
+import EmuCore
+import EmuPOSIX
+
+/// What people type from git's habits, made into what emu's parser takes,
+/// and the words for a command name that is not one.
+enum CommandLineHabits {
+    /// `emu log -3` and `-n3` as `-n 3`; an unknown command or `emu help
+    /// NAME` for one refused with the closest command named.
+    static func normalized(_ arguments: [String]) throws -> [String] {
+        guard let first = arguments.firstIndex(where: { !$0.hasPrefix("-") }) else { return arguments }
+        let name = arguments[first]
+        if name == "help", first + 1 < arguments.count {
+            let topic = arguments[first + 1]
+            if !topic.hasPrefix("-") && !commandNames.contains(topic) { throw unknownCommand(topic) }
+            return arguments
+        }
+        guard commandNames.contains(name) else {
+            throw unknownCommand(name)
+        }
+        guard name == "log" else { return arguments }
+        var result: [String] = []
+        var afterTerminator = false
+        for argument in arguments {
+            if argument == "--" { afterTerminator = true }
+            if !afterTerminator, argument.count > 1, argument.hasPrefix("-"), argument.dropFirst().allSatisfy(\.isASCIIDigit) {
+                result += ["-n", String(argument.dropFirst())]
+            } else if !afterTerminator, argument.count > 2, argument.hasPrefix("-n"), argument.dropFirst(2).allSatisfy(\.isASCIIDigit) {
+                result += ["-n", String(argument.dropFirst(2))]
+            } else {
+                result.append(argument)
+            }
+        }
+        return result
+    }
+
+    static let commandNames: [String] = ["help"] + Emu.configuration.subcommands.map { $0._commandName }
+
+    static func unknownCommand(_ name: String) -> EmuError {
+        let best = commandNames.filter { $0 != "help" }.min { distance(name, $0) < distance(name, $1) }
+        let hint = best.flatMap { distance(name, $0) <= max(2, name.count / 2) ? "did you mean `emu \($0)`?" : nil }
+        return .usage("\(RelativePath(name).quotedForMessage) is not an emu command" + (hint.map { "; \($0)" } ?? ""),
+                      fix: "`emu --help` lists the commands")
+    }
+
+    /// Edit distance (insertions, deletions, substitutions), for suggestions.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let x = Array(a), y = Array(b)
+        var previous = Array(0...y.count)
+        for i in 1...max(x.count, 1) where !x.isEmpty {
+            var current = [i] + Array(repeating: 0, count: y.count)
+            for j in 1...max(y.count, 1) where !y.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[y.count]
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

@@ -1,0 +1,36 @@
+import EmuPOSIX
+
+extension Source {
+    /// `status.max-age` in seconds: how old a sink's newest snapshot may be
+    /// before `emu status` calls it stale.
+    public func statusMaxAge() throws -> Int64 {
+        let text = try config()["status", "max-age"] ?? Setting.all.first { $0.key == "status.max-age" }!.defaultValue!
+        return try RetentionPolicy.parseDuration(text)
+    }
+}
+
+/// What the source remembers of its pushes for `emu status --check`: the
+/// last failed push to each sink, in `SOURCE/.emu/failed/SINK` (a sink that
+/// is gone cannot hold the news itself), removed by the next push that works.
+public enum PushRecord {
+    static let directoryName = FileName("failed")
+
+    public static func recordFailure(of sink: String, in source: Source, message: String) throws {
+        if (try? source.metadata.status(directoryName)) == nil {
+            try source.metadata.makeDirectory(directoryName, permissions: 0o755)
+        }
+        let line = "\(Timestamp.now().iso8601) \(message.replacingNewlines())\n"
+        try MetadataFile.write(in: try source.metadata.openDirectory(directoryName), sink, line)
+    }
+
+    public static func clearFailure(of sink: String, in source: Source) throws {
+        guard let directory = try? source.metadata.openDirectory(directoryName) else { return }
+        do { try directory.remove(FileName(sink)) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {}
+    }
+
+    /// The failure's date and message, or nil when the last push worked.
+    public static func lastFailure(of sink: String, in source: Source) throws -> String? {
+        guard let directory = try? source.metadata.openDirectory(directoryName) else { return nil }
+        return try MetadataFile.read(in: directory, sink).map { $0.trimmingWhitespace() }
+    }
+}
