@@ -7,7 +7,8 @@ extension Emu {
             abstract: "Make SOURCE/.emu/ from templates.",
             discussion: """
                 Idempotent: files that are missing are copied from the templates, present ones \
-                are kept. With -f every template file is restored to its default; registered \
+                are kept. The templates are built into emu; an installed share/emu/templates \
+                (or --template-dir, or $EMU_TEMPLATE_DIR) overrides them. With -f every template file is restored to its default; registered \
                 sinks are never touched.
 
                 \(ExitStatus.help)
@@ -26,7 +27,7 @@ extension Emu {
 
         func run() throws {
             let terminal = global.terminal
-            let templates = try Templates.locate(explicit: templateDir)
+            let templates = try Templates.load(explicit: templateDir)
             let report = try initializeSource(at: global.sourceDirectory ?? ".", templates: templates, force: force, dryRun: dryRun)
             if dryRun {
                 for file in report.written { terminal.output("would write .emu/\(file)") }
@@ -38,7 +39,7 @@ extension Emu {
             } else if report.written.isEmpty {
                 terminal.info("emu source in \(report.path) is complete; nothing to do")
             } else {
-                terminal.info("Repaired emu source in \(report.path) (\(report.written.count) file(s) restored)")
+                terminal.info("Repaired emu source in \(report.path) (\(plural(report.written.count, "file")) restored)")
             }
         }
     }

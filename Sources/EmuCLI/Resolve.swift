@@ -15,8 +15,25 @@ extension Source {
         return try defaultSink()
     }
 
+    /// Refuses a reference whose sink part names no registered sink, and a
+    /// bare word that is neither a sink nor a snapshot, with the error about
+    /// the sink (not "malformed reference"): `emu log nosuch`, `show nosuch:HEAD`.
+    func checkSinkPart(of text: String) throws {
+        let names = try sinks().map(\.name)
+        guard !text.hasPrefix("@") else { return }
+        if let colon = text.firstIndex(of: ":") {
+            let prefix = String(text[..<colon])
+            if SinkName.isValid(prefix), !names.contains(prefix), !SnapshotReference.isSelector(prefix) { _ = try sink(named: prefix) }
+        } else if SinkName.isValid(text), !names.contains(text), !SnapshotReference.isSelector(text) {
+            let known = names.isEmpty ? "no sinks are registered" : "known sinks: " + names.joined(separator: ", ")
+            throw EmuError.usage("'\(text)' is neither a sink nor a snapshot (\(known))",
+                                 fix: "name a sink, or a snapshot as HEAD, HEAD~N, TAIL, an ID prefix, a date name or @DATE")
+        }
+    }
+
     /// Resolves `[SINK:]SNAPSHOT` to one snapshot of an online sink.
     func resolve(_ text: String) throws -> ResolvedSnapshot {
+        try checkSinkPart(of: text)
         let reference = try SnapshotReference(parsing: text, sinkNames: try sinks().map(\.name))
         let registration = try sinkRegistration(for: reference)
         let sink = try Sink.openOnline(registration)

@@ -71,7 +71,13 @@ extension Emu {
             if references.isEmpty || references.allSatisfy({ (try? source.sink(named: $0)) != nil }) {
                 for target in Dictionary(grouping: targets, by: \.registration.name).values.compactMap(\.first) {
                     observer.begin(target)
-                    let (problems, unheld) = try verifier.verifyIndex(of: target.sink) { observer.found($0, in: target.snapshot) }
+                    var problems = 0
+                    if let damage = try verifier.verifyHead(of: target.sink) {
+                        problems += 1
+                        observer.found(damage, in: target.snapshot)
+                    }
+                    let (indexProblems, unheld) = try verifier.verifyIndex(of: target.sink) { observer.found($0, in: target.snapshot) }
+                    problems += indexProblems
                     document.indexes.append(VerifiedIndexJSON(sink: target.registration.name, problems: problems, unheld: unheld,
                                                              damage: observer.damages.map(DamageJSON.init)))
                     if unheld > 0 && !report.json {
@@ -79,7 +85,7 @@ extension Emu {
                     }
                     if problems > 0 {
                         damaged += 1
-                        if !report.json { terminal.info(terminal.paint("\(target.registration.name): content index: \(plural(problems, "problem"))", .red)) }
+                        if !report.json { terminal.info(terminal.paint("\(target.registration.name): metadata and content index: \(plural(problems, "problem"))", .red)) }
                     }
                 }
             }

@@ -40,11 +40,20 @@ extension Sink {
         let nodes = try metadata.openDirectory(FileName("nodes"))
         let trees = try metadata.openDirectory(FileName("trees"))
         let manifests = try metadata.openDirectory(FileName("manifests"))
-        let recorded = Set(try nodes.entries().map(\.name))
+        let damaged = try damagedRecords(in: nodes)
+        if !damaged.isEmpty && !repair { _ = try snapshots() }  // throws, naming the record and `--repair`
+        // A damaged record goes; its tree is then one without a record, rebuilt below.
+        for node in damaged {
+            if !dryRun { try nodes.remove(node) }
+        }
+        let recorded = Set(try nodes.entries().map(\.name)).subtracting(damaged)
         let treeNames = Set(try trees.entries().map(\.name))
         for tree in treeNames.sorted() where !recorded.contains(tree) {
-            if repair, let snapshot = try? rebuiltRecord(for: tree) {
-                try act(.rebuildRecord, ".emu/nodes/\(tree)") { try MetadataFile.write(in: nodes, tree.description, snapshot.node.text) }
+            let what = ".emu/nodes/\(tree)" + (damaged.contains(tree) ? " (it was damaged)" : "")
+            if repair, dryRun {
+                each(CleanAction(kind: .rebuildRecord, what: what))
+            } else if repair, let snapshot = try rebuiltRecordAndManifest(for: tree, each: each) {
+                try act(.rebuildRecord, what) { try MetadataFile.write(in: nodes, tree.description, snapshot.node.text) }
             } else {
                 try act(.removeOrphan, ".emu/trees/\(tree)") {
                     try trees.removeTree(tree)
@@ -58,6 +67,8 @@ extension Sink {
         for manifest in try manifests.entries().map(\.name).sorted() where !treeNames.contains(manifest) {
             try act(.removeOrphan, ".emu/manifests/\(manifest)") { try manifests.remove(manifest) }
         }
+        // A dry run left the damaged records in place: what follows would stumble on them.
+        if dryRun && !damaged.isEmpty { return }
         if repair {
             for snapshot in try snapshots() where !manifestIsWhole(snapshot) {
                 try act(.rebuildManifest, ".emu/manifests/\(snapshot.id)") { try rebuildManifest(for: snapshot) }
@@ -73,6 +84,27 @@ extension Sink {
             if added > 0 { each(CleanAction(kind: .rebuildIndex, what: "\(added) file(s)")) }
         }
         if !dryRun { try refreshLinks(try snapshots()) }
+    }
+
+    /// The records in `nodes` that do not parse.
+    func damagedRecords(in nodes: DirectoryHandle) throws -> Set<FileName> {
+        var damaged: Set<FileName> = []
+        for entry in try nodes.entries() {
+            guard let id = String(validating: entry.name.bytes, as: UTF8.self), Snapshot.isID(id),
+                  let text = try MetadataFile.read(in: nodes, id) else { continue }
+            do { _ = try Snapshot(id: id, node: try INIDocument(parsing: text)) } catch { damaged.insert(entry.name) }
+        }
+        return damaged
+    }
+
+    /// A record for a tree that has none; its manifest is rebuilt from the
+    /// tree first when it is not whole (a tree is never dropped by repair).
+    func rebuiltRecordAndManifest(for tree: FileName, each: (CleanAction) -> Void) throws -> Snapshot? {
+        guard let id = String(validating: tree.bytes, as: UTF8.self), Snapshot.isID(id) else { return nil }
+        if let snapshot = try? rebuiltRecord(for: tree) { return snapshot }
+        each(CleanAction(kind: .rebuildManifest, what: ".emu/manifests/\(id)"))
+        try rebuildManifest(for: Snapshot(id: id, parent: nil, date: .now()))
+        return try rebuiltRecord(for: tree)
     }
 
     /// Gives every file of every snapshot an index entry (when its content

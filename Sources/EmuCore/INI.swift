@@ -1,3 +1,5 @@
+import EmuPOSIX
+
 /// An INI document as emu 0.2.5 wrote them (ConfigParser): `[Section]`
 /// headers, `key = value` or `key: value` lines, `#` and `;` comments.
 /// Sections and keys keep their order, so a file written back reads the same;
@@ -30,7 +32,7 @@ public struct INIDocument: Sendable, Equatable {
                 continue
             }
             guard let separator = line.firstIndex(where: { $0 == "=" || $0 == ":" }), let section = current else {
-                throw .failed("line \(number + 1) is not `key = value` under a [section]: \(line)")
+                throw .failed("line \(number + 1) is not `key = value` under a [section]: \(Printable.path(String(line).fileSystemBytes))")
             }
             let key = String(line[..<separator]).trimmingWhitespace()
             let value = String(line[line.index(after: separator)...]).trimmingWhitespace()

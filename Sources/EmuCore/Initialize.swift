@@ -1,28 +1,55 @@
 import EmuPOSIX
 import Glibc
 
-/// The template folder `emu init` copies into `SOURCE/.emu/`.
+/// One file `emu init` writes into `SOURCE/.emu/`: its path there, mode and text.
+public struct TemplateFile: Sendable, Equatable {
+    public var path: String
+    public var permissions: UInt32
+    public var text: String
+}
+
+/// The templates `emu init` copies into `SOURCE/.emu/`.
 public enum Templates {
-    /// `explicit` (--template-dir), else $EMU_TEMPLATE_DIR, else the installed
-    /// `PREFIX/share/emu/templates` beside the binary, else the source tree's
-    /// `share/emu/templates` when emu runs from its build folder.
-    public static func locate(explicit: String?) throws -> String {
+    /// `explicit` (--template-dir), else $EMU_TEMPLATE_DIR, else an installed
+    /// `PREFIX/share/emu/templates` beside the binary (or the source tree's
+    /// when emu runs from its build folder), which overrides the defaults;
+    /// else the defaults built into the binary, so that a copied binary works.
+    public static func load(explicit: String?) throws -> [TemplateFile] {
         if let explicit {
             guard isDirectory(explicit) else {
-                throw EmuError.usage("the template directory \(explicit) does not exist", fix: "pass an existing directory to --template-dir")
+                throw EmuError.usage("the template directory \(explicit.quotedForDisplay) does not exist", fix: "pass an existing directory to --template-dir")
             }
-            return explicit
+            return try read(explicit)
         }
-        if let variable = getenv("EMU_TEMPLATE_DIR").map({ String(cString: $0) }), isDirectory(variable) { return variable }
-        let executable = resolvedPath("/proc/self/exe") ?? ""
-        var directory = parentPath(executable)
+        if let variable = getenv("EMU_TEMPLATE_DIR").map({ String(cString: $0) }), isDirectory(variable) { return try read(variable) }
+        var directory = parentPath(resolvedPath("/proc/self/exe") ?? "/")
         for _ in 0..<5 {
             let candidate = directory + "/share/emu/templates"
-            if isDirectory(candidate) { return candidate }
+            if isDirectory(candidate) { return try read(candidate) }
             directory = parentPath(directory)
         }
-        throw EmuError.failed("cannot find emu's templates (share/emu/templates)",
-                              fix: "reinstall emu (make install), or pass --template-dir DIR")
+        return builtIn
+    }
+
+    /// The regular files below `directory`, sorted by path.
+    static func read(_ directory: String) throws -> [TemplateFile] {
+        var files: [TemplateFile] = []
+        func visit(_ handle: DirectoryHandle, _ relative: String) throws {
+            for entry in try handle.entries() {
+                let status = try handle.status(entry.name)
+                let path = relative + String(fileSystemBytes: entry.name.bytes)
+                if status.kind == .directory {
+                    try visit(try handle.openDirectory(entry.name), path + "/")
+                } else if status.kind == .regular {
+                    let input = try handle.openForReading(entry.name)
+                    defer { input.closeIgnoringErrors() }
+                    let text = String(fileSystemBytes: try input.readToEnd(path: handle.childPath(entry.name)))
+                    files.append(TemplateFile(path: path, permissions: status.permissions & 0o777, text: text))
+                }
+            }
+        }
+        try visit(try DirectoryHandle.open(directory), "")
+        return files.sorted { $0.path < $1.path }
     }
 }
 
@@ -37,59 +64,32 @@ public struct InitReport: Sendable {
 /// Makes or repairs `.emu/` in `directory` from `templates`: missing files are
 /// copied, present ones kept; `force` restores every template file to its
 /// default. Registered sinks are never touched.
-public func initializeSource(at directory: String, templates: String, force: Bool, dryRun: Bool = false) throws -> InitReport {
+public func initializeSource(at directory: String, templates: [TemplateFile], force: Bool, dryRun: Bool = false) throws -> InitReport {
     guard let root = resolvedPath(directory), isDirectory(root) else {
-        throw EmuError.usage("\(directory) is not a directory", fix: "create it first, or pass -S DIR")
+        throw EmuError.usage("\(directory.quotedForDisplay) is not a directory", fix: "create it first, or pass -S DIR")
     }
     let metadataPath = root + "/" + Source.metadataName
     let created = !isDirectory(metadataPath)
-    var written: [String] = []
-    if dryRun {
-        try plannedTemplates(from: try DirectoryHandle.open(templates), existing: metadataPath, relative: "", force: force, written: &written)
-        return InitReport(path: root, created: created, written: written)
-    }
+    let wanted = templates.filter { force || resolvedPath(metadataPath + "/" + $0.path) == nil }
+    if dryRun { return InitReport(path: root, created: created, written: wanted.map(\.path)) }
     for sub in ["", "/sinks", "/hooks"] where !isDirectory(metadataPath + sub) {
         guard (metadataPath + sub).fileSystemBytes.withCString({ mkdir($0, 0o755) }) == 0 else {
-            throw EmuError.failed("cannot create \(metadataPath + sub): \(String(cString: strerror(errno)))",
-                                  fix: "check that you may write to \(root)")
+            throw EmuError.failed("cannot create \((metadataPath + sub).quotedForDisplay): \(String(cString: strerror(errno)))",
+                                  fix: "check that you may write to \(root.quotedForDisplay)")
         }
     }
     let destination = try DirectoryHandle.open(metadataPath)
-    try copyTemplates(from: try DirectoryHandle.open(templates), to: destination, relative: "", force: force, written: &written)
-    return InitReport(path: root, created: created, written: written)
-}
-
-/// The template files `copyTemplates` would write, without writing them.
-private func plannedTemplates(from source: DirectoryHandle, existing: String, relative: String, force: Bool, written: inout [String]) throws {
-    for entry in try source.entries().sorted(by: { $0.name < $1.name }) {
-        let name = relative + entry.name.description
-        let status = try source.status(entry.name)
-        if status.kind == .directory {
-            try plannedTemplates(from: try source.openDirectory(entry.name), existing: existing, relative: name + "/", force: force, written: &written)
-        } else if status.kind == .regular, force || resolvedPath(existing + "/" + name) == nil {
-            written.append(name)
+    for file in wanted {
+        var directory = destination
+        let components = file.path.split(separator: "/").map(String.init)
+        for component in components.dropLast() {
+            if (try? directory.status(FileName(component))) == nil { try directory.makeDirectory(FileName(component), permissions: 0o755) }
+            directory = try directory.openDirectory(FileName(component))
         }
+        try MetadataFile.write(in: directory, components.last!, file.text, permissions: file.permissions)
+        try directory.setPermissions(FileName(components.last!), file.permissions)
     }
-}
-
-private func copyTemplates(from source: DirectoryHandle, to destination: DirectoryHandle, relative: String, force: Bool, written: inout [String]) throws {
-    for entry in try source.entries().sorted(by: { $0.name < $1.name }) {
-        let status = try source.status(entry.name)
-        let name = relative + entry.name.description
-        if status.kind == .directory {
-            if (try? destination.status(entry.name)) == nil { try destination.makeDirectory(entry.name, permissions: 0o755) }
-            try copyTemplates(from: try source.openDirectory(entry.name), to: try destination.openDirectory(entry.name),
-                              relative: name + "/", force: force, written: &written)
-        } else if status.kind == .regular {
-            if !force, (try? destination.status(entry.name)) != nil { continue }
-            let input = try source.openForReading(entry.name)
-            defer { input.closeIgnoringErrors() }
-            let text = String(decoding: try input.readToEnd(path: source.childPath(entry.name)), as: UTF8.self)
-            try MetadataFile.write(in: destination, entry.name.description, text, permissions: status.permissions & 0o777)
-            try destination.setPermissions(entry.name, status.permissions & 0o777)
-            written.append(name)
-        }
-    }
+    return InitReport(path: root, created: created, written: wanted.map(\.path))
 }
 
 /// Deletes snapshots from a sink: each disappears in one rename, and HEAD

@@ -46,6 +46,9 @@ public struct SnapshotReference: Sendable, Equatable, CustomStringConvertible {
                fix: "use [SINK:]SNAPSHOT, where SNAPSHOT is HEAD, HEAD~N, HEAD^, TAIL, an ID prefix of 4+ hex digits, a date name like '2026-11-21 09.15.00', or @DATE")
     }
 
+    /// Whether `text` is a snapshot selector (no sink part): HEAD, an ID prefix, a date...
+    public static func isSelector(_ text: String) -> Bool { selector(text) != nil }
+
     static func selector(_ text: String) -> Selector? {
         if text == "HEAD" || text.isEmpty { return .head(back: 0) }
         if text == "TAIL" { return .tail }

@@ -161,7 +161,7 @@ public final class Sink {
                 result.append(try Snapshot(id: id, node: try INIDocument(parsing: text)))
             } catch let error as EmuError {
                 throw EmuError.failed("the record of snapshot \(id) in sink '\(name)' is damaged: \(error.message)",
-                                      fix: "move \(path)/.emu/nodes/\(id) away, or prune the snapshot")
+                                      fix: "rebuild it from the snapshot's tree with `emu clean --repair \(name)`")
             }
         }
         return result.sorted { ($0.date, $0.id) < ($1.date, $1.id) }

@@ -4,7 +4,7 @@ import Glibc
 /// One thing wrong in a snapshot.
 public struct Damage: Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
-        case missing, extra, type, size, content, mode, owner, mtime, attributes, target, device, hardlink, manifest, index
+        case missing, extra, type, size, content, mode, owner, mtime, attributes, target, device, hardlink, manifest, index, head
     }
 
     public var kind: Kind
@@ -130,6 +130,17 @@ public final class Verifier {
 
     /// Checks the sink's content index: every entry's inode holds the content
     /// its name says (inodes hashed already this run are not read again).
+    /// Whether the sink's HEAD names its newest snapshot (`emu clean` sets it right).
+    public func verifyHead(of sink: Sink) throws -> Damage? {
+        let snapshots = try sink.snapshots()
+        let head = try sink.headID()
+        if head == snapshots.last?.id { return nil }
+        let detail = head.map { id in
+            snapshots.contains { $0.id == id } ? "names \(id.prefix(8)), not the newest snapshot" : "names \(id.prefix(8)), which is no snapshot"
+        } ?? "is empty, but the sink holds snapshots"
+        return Damage(kind: .head, path: RelativePath(".emu/HEAD"), detail: detail + "; `emu clean --repair` sets it right")
+    }
+
     /// Returns the problems, and the entries no snapshot holds: an
     /// interrupted command's leftovers, which harm no snapshot and which the
     /// next command that locks the sink (or `emu clean`) removes.
