@@ -24,7 +24,7 @@ extension Emu {
         @OptionGroup var change: ChangeOptions
         @OptionGroup var report: ReportOptions
 
-        @Argument(help: "[SINK:]SNAPSHOT to restore.")
+        @Argument(help: "[SINK:]SNAPSHOT to restore.", completion: Completions.references)
         var reference: String
 
         @Argument(parsing: .postTerminator, help: "Paths to restore (after --), relative to the working directory inside the source.")

@@ -20,7 +20,7 @@ extension Emu {
         @OptionGroup var change: ChangeOptions
         @OptionGroup var report: ReportOptions
 
-        @Argument(help: "Sinks to clean (default: every online sink).")
+        @Argument(help: "Sinks to clean (default: every online sink).", completion: Completions.sinks)
         var sinks: [String] = []
 
         @Flag(help: "Rebuild missing or damaged manifests and records from the trees.")

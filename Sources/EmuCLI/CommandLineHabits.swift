@@ -8,10 +8,11 @@ enum CommandLineHabits {
     /// `emu log -3` and `-n3` as `-n 3`; an unknown command or `emu help
     /// NAME` for one refused with the closest command named.
     static func normalized(_ arguments: [String]) throws -> [String] {
-        guard let first = arguments.firstIndex(where: { !$0.hasPrefix("-") }) else { return arguments }
-        let name = arguments[first]
-        if name == "help", first + 1 < arguments.count {
-            let topic = arguments[first + 1]
+        // Options come after the command; the root's own (--version, -h,
+        // --generate-completion-script, the shell's ---completion) go as they are.
+        guard let name = arguments.first, !name.hasPrefix("-") else { return arguments }
+        if name == "help", arguments.count > 1 {
+            let topic = arguments[1]
             if !topic.hasPrefix("-") && !commandNames.contains(topic) { throw unknownCommand(topic) }
             return arguments
         }

@@ -22,7 +22,7 @@ extension Emu {
         @OptionGroup var change: ChangeOptions
         @OptionGroup var report: ReportOptions
 
-        @Option(help: ArgumentHelp("Read or set the settings of sink NAME.", valueName: "NAME"))
+        @Option(help: ArgumentHelp("Read or set the settings of sink NAME.", valueName: "NAME"), completion: Completions.sinks)
         var sink: String?
 
         @Flag(name: .shortAndLong, help: "List every effective setting and where it comes from.")

@@ -19,10 +19,10 @@ extension Emu {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var report: ReportOptions
 
-        @Argument(help: "[SINK:]SNAPSHOT to compare from (default: the default sink's HEAD).")
+        @Argument(help: "[SINK:]SNAPSHOT to compare from (default: the default sink's HEAD).", completion: Completions.references)
         var from: String?
 
-        @Argument(help: "[SINK:]SNAPSHOT to compare to (default: the source).")
+        @Argument(help: "[SINK:]SNAPSHOT to compare to (default: the source).", completion: Completions.references)
         var to: String?
 
         @Argument(parsing: .postTerminator, help: "Only these paths (after --).")

@@ -21,7 +21,8 @@ extension Emu {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var report: ReportOptions
 
-        @Argument(help: "Snapshot references or sink names; after --, a path: only the snapshots where it changed.")
+        @Argument(help: "Snapshot references or sink names; after --, a path: only the snapshots where it changed.",
+                  completion: Completions.referencesAndSinks)
         var arguments: [String] = []
 
         @Option(name: [.customShort("n"), .customLong("max-count")], help: "Show at most N snapshots (also -N).")

@@ -26,7 +26,7 @@ extension Emu {
         @OptionGroup var change: ChangeOptions
         @OptionGroup var report: ReportOptions
 
-        @Argument(help: "[SINK:]SNAPSHOT references to delete, or one sink name.")
+        @Argument(help: "[SINK:]SNAPSHOT references to delete, or one sink name.", completion: Completions.referencesAndSinks)
         var references: [String]
 
         @Option(help: "Keep the N newest snapshots.") var keepLast: String?

@@ -20,7 +20,7 @@ extension Emu {
         @OptionGroup var change: ChangeOptions
         @OptionGroup var report: ReportOptions
 
-        @Argument(help: "Sinks to push to (default: every online sink).")
+        @Argument(help: "Sinks to push to (default: every online sink).", completion: Completions.sinks)
         var sinks: [String] = []
 
         @Option(name: .shortAndLong, help: "A message recorded with the snapshot.")

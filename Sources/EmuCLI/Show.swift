@@ -17,7 +17,7 @@ extension Emu {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var report: ReportOptions
 
-        @Argument(help: "[SINK:]SNAPSHOT[:PATH]")
+        @Argument(help: "[SINK:]SNAPSHOT[:PATH]", completion: Completions.references)
         var reference: String
 
         func run() throws {

@@ -74,7 +74,7 @@ extension Emu.SinkCommand {
         @Argument(help: "The sink's name: letters, digits, '.', '_' and '-'.")
         var name: String
 
-        @Argument(help: "Where the sink's snapshots live: a local directory.")
+        @Argument(help: "Where the sink's snapshots live: a local directory.", completion: .directory)
         var path: String
 
         @Flag(name: .shortAndLong, help: "Make a sink in a directory that is not empty.")
@@ -146,7 +146,7 @@ extension Emu.SinkCommand {
 
         @OptionGroup var change: ChangeOptions
 
-        @Argument(help: "The sink to forget.")
+        @Argument(help: "The sink to forget.", completion: Completions.sinks)
         var name: String
 
         func run() throws {
@@ -170,7 +170,7 @@ extension Emu.SinkCommand {
 
         @OptionGroup var change: ChangeOptions
 
-        @Argument(help: "The sink to use by default.")
+        @Argument(help: "The sink to use by default.", completion: Completions.sinks)
         var name: String
 
         func run() throws {

@@ -16,7 +16,7 @@ extension Emu {
         @OptionGroup var change: ChangeOptions
         @OptionGroup var report: ReportOptions
 
-        @Argument(help: "[SINK:]SNAPSHOT references to keep.")
+        @Argument(help: "[SINK:]SNAPSHOT references to keep.", completion: Completions.references)
         var references: [String]
 
         func run() throws {

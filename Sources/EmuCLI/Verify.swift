@@ -19,7 +19,7 @@ extension Emu {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var report: ReportOptions
 
-        @Argument(help: "Snapshot references or sink names.")
+        @Argument(help: "Snapshot references or sink names.", completion: Completions.referencesAndSinks)
         var references: [String] = []
 
         @Option(help: ArgumentHelp("Read only about PCT percent of the files (chosen at random); metadata is checked for all.", valueName: "PCT"))
