@@ -152,7 +152,8 @@ extension Emu {
                 ProgressLine.clear()
                 terminal.error("sink '\(registration.name)': \(failure.message)", fix: failure.fix)
                 json.error = failure.message
-                if !change.dryRun {
+                // A push another emu's lock turned away did not fail: it did not run.
+                if !change.dryRun && failure.kind != .locked {
                     try? PushRecord.recordFailure(of: registration.name, in: source, message: failure.message)
                     runErrorHooks(hooks, sink: registration.name, path: registration.path, source: source, status: "failed",
                                   message: failure.message, terminal: terminal)
