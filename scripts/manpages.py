@@ -4,57 +4,8 @@ options and the exit-status table (the CLI's ExitStatus.swift in roff).
 Edit the text here and run `python3 scripts/manpages.py`."""
 import os
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "share", "man", "man1"))
-exit_status = r""".SH EXIT STATUS
-.TP
-.B 0
-success
-.TP
-.B 1
-the operation failed (nothing was changed, or the change was rolled back)
-.TP
-.B 2
-bad usage: unknown command, option, sink or snapshot, malformed reference
-.TP
-.B 3
-done, but some files were skipped (the snapshot is recorded as incomplete)
-.TP
-.B 4
-verify found damage
-.TP
-.B 5
-the sink or source is locked by another running emu
-"""
-common = r""".TP
-.BR \-S ", " \-\-source\-dir " \fIDIR\fR"
-The source directory (default: the nearest directory at or above the working directory that holds \fB.emu/\fR).
-.TP
-.BR \-v ", " \-\-verbose
-Say more.
-.TP
-.BR \-q ", " \-\-quiet
-Say only what went wrong.
-.TP
-.BR \-\-color " \fIauto\fR|\fIalways\fR|\fInever\fR"
-Colour the output (auto: when writing to a terminal and NO_COLOR is unset).
-.TP
-.BR \-h ", " \-\-help
-Show help.
-"""
-change = r""".TP
-.BR \-n ", " \-d ", " \-\-dry\-run
-Change nothing; print what would be done.
-.TP
-.BR \-\-lock\-wait " \fISECONDS\fR"
-Wait this long for another emu's lock instead of failing with status 5.
-"""
-json = r""".TP
-.B \-\-json
-Print JSON with stable keys.
-"""
-refs = r"""A snapshot reference is [\fISINK\fB:\fR]\fISNAPSHOT\fR, where \fISNAPSHOT\fR is \fBHEAD\fR, \fBHEAD~\fIN\fR, \fBHEAD^\fR, \fBTAIL\fR,
-an ID prefix of at least 4 hex digits, a date name (\fI2026\-11\-21 09.15.00\fR), or \fB@\fIDATE\fR (the newest snapshot at or before
-DATE; a bare day means its end). Without \fISINK\fB:\fR the default sink is meant; a sink name alone means its HEAD, or all its
-snapshots where a command takes many."""
+from manpage_sections import change, common, exit_status, json, json_section, refs
+
 P = {}
 P["emu-init"] = ("make or repair a source's settings", r"\fBemu init\fR [\fB\-\-template\-dir\fR \fIDIR\fR] [\fB\-f\fR] [\fB\-n\fR]",
 r"""Makes \fBSOURCE/.emu/\fR (the working directory, or \fB\-S\fR \fIDIR\fR) from the templates: \fBconfig\fR, \fBexcludes\fR,
@@ -62,7 +13,8 @@ r"""Makes \fBSOURCE/.emu/\fR (the working directory, or \fB\-S\fR \fIDIR\fR) fro
 ones kept, so running it again repairs a damaged \fB.emu/\fR. Registered sinks are never touched.""",
 r""".TP
 .BR \-\-template\-dir " \fIDIR\fR"
-Copy templates from DIR (default: \fB$EMU_TEMPLATE_DIR\fR, else \fIPREFIX\fB/share/emu/templates\fR).
+Copy templates from DIR (default: \fB$EMU_TEMPLATE_DIR\fR, else an installed \fIPREFIX\fB/share/emu/templates\fR, else the
+defaults built into emu, so that a binary copied anywhere works).
 .TP
 .BR \-f ", " \-\-force
 Restore every template file to its default.
@@ -72,7 +24,7 @@ Print the files that would be written.
 """, "emu init\nemu init -S ~/work", False, False)
 P["emu-sink"] = ("list, add, remove sinks and choose the default", r"""\fBemu sink\fR [\fB\-\-json\fR]
 .br
-\fBemu sink add\fR \fINAME\fR \fIPATH\fR [\fB\-n\fR]
+\fBemu sink add\fR \fINAME\fR \fIPATH\fR [\fB\-f\fR] [\fB\-n\fR]
 .br
 \fBemu sink rm\fR \fINAME\fR [\fB\-n\fR]
 .br
@@ -82,11 +34,14 @@ one's date, and free space. A sink that is not mounted is \fIoffline\fR and is s
 .PP
 \fBemu sink add\fR creates a sink at \fIPATH\fR (made if missing) and registers it as \fINAME\fR (letters, digits, \fB.\fR, \fB_\fR, \fB\-\fR).
 An existing emu sink at \fIPATH\fR, also one made by emu 0.2.5, is attached, not wiped. A filesystem that cannot hardlink (FAT, exFAT,
-some network mounts) is refused with the reason, and so is a path that holds the source. The first sink added becomes the default.
+some network mounts) is refused with the reason, and so is a path that holds the source. It says which missing directories it
+creates; a directory that is not empty and is not a sink (a mistyped mount point) is refused unless \fB\-f\fR. \fIPATH\fR is a local
+directory: a URL (\fBssh://host/dir\fR) or an scp address (\fBuser@host:dir\fR) is refused until remote sinks exist (write
+\fB./a:b\fR for a local name with a colon). The first sink added becomes the default.
 .PP
 \fBemu sink rm\fR forgets a sink; its snapshots stay on disk. \fBemu sink default\fR sets the sink commands use when none is named.""",
 "", "emu sink add usb /media/usb/backup\nemu sink\nemu sink default nas", True, False)
-P["emu-push"] = ("make a new snapshot", r"\fBemu push\fR [\fISINK\fR...] [\fB\-m\fR \fIMSG\fR] [\fB\-\-exclude\fR \fIPATTERN\fR] [\fB\-x\fR] [\fB\-\-checksum\fR] [\fB\-\-date\fR \fIDATE\fR] [\fB\-n\fR]",
+P["emu-push"] = ("make a new snapshot", r"\fBemu push\fR [\fISINK\fR...] [\fB\-m\fR \fIMSG\fR] [\fB\-\-exclude\fR \fIPATTERN\fR] [\fB\-\-exclude\-from\fR \fIFILE\fR] [\fB\-\-files\-from\fR \fIFILE\fR] [\fB\-\-exclude\-caches\fR] [\fB\-x\fR] [\fB\-\-checksum\fR] [\fB\-\-date\fR \fIDATE\fR] [\fB\-n\fR]",
 r"""Makes a new snapshot of the source in each named sink, or in every online sink. A regular file whose size, mtime, ctime and inode
 match the newest snapshot's record is a hardlink to that snapshot's copy and is not read; any other file is copied (holes kept) and
 its SHA-256 recorded in the same read. When the sink already holds a file with that content and the same inode metadata (mode, owner,
@@ -108,13 +63,29 @@ A push leaves out files named \fB.emu\-checkout.*\fR (what a killed checkout lea
 .PP
 Hooks: executables in \fBSOURCE/.emu/hooks/push/\fR named \fB*.pre\fR run before the push to each sink (a non-zero exit cancels it),
 \fB*.post\fR after success and \fB*.error\fR after a failure, in name order, in the source directory, with \fBEMU_SINK\fR,
-\fBEMU_SINK_PATH\fR, \fBEMU_SOURCE\fR, \fBEMU_SNAPSHOT\fR and \fBEMU_STATUS\fR (complete, incomplete, failed) set.""",
+\fBEMU_SINK_PATH\fR, \fBEMU_SOURCE\fR, \fBEMU_SNAPSHOT\fR and \fBEMU_STATUS\fR (complete, incomplete, failed, offline) set;
+\fB*.error\fR also runs when the push fails before it begins (an unknown or offline sink), with \fBEMU_ERROR\fR saying why. A failed
+push is remembered in \fBSOURCE/.emu/failed/\fISINK\fR until one succeeds, for \fBemu status \-\-check\fR.
+.PP
+The result line of each sink goes to stdout (\fB\-q\fR silences it); messages and progress to stderr. A dry run lists what it would
+copy.""",
 r""".TP
 .BR \-m ", " \-\-message " \fIMSG\fR"
 A message recorded with the snapshot.
 .TP
 .BR \-\-exclude " \fIPATTERN\fR"
-Also exclude PATTERN for this push (the syntax of \fB.emu/excludes\fR; repeatable).
+Also exclude PATTERN for this push (the syntax of \fB.emu/excludes\fR; repeatable). Patterns are bytes, as names are.
+.TP
+.BR \-\-exclude\-from " \fIFILE\fR"
+Read more exclude rules from FILE (the syntax of \fB.emu/excludes\fR; \fB\-\fR is stdin; repeatable).
+.TP
+.BR \-\-files\-from " \fIFILE\fR"
+Snapshot only the paths FILE lists, one a line (relative to the working directory inside the source, or to the source), with
+what is below them and the directories above them. The snapshot holds only those: a checkout of it into the source removes the rest.
+.TP
+.B \-\-exclude\-caches
+Leave out every directory that holds a \fBCACHEDIR.TAG\fR beginning with the signature of the Cache Directory Tagging
+Specification.
 .TP
 .BR \-x ", " \-\-one\-file\-system
 Do not descend into other filesystems (their mount points are kept, empty).
@@ -123,28 +94,44 @@ Do not descend into other filesystems (their mount points are kept, empty).
 Read every file and link it only when its content and metadata match the last snapshot.
 .TP
 .BR \-\-date " \fIDATE\fR"
-Record DATE instead of now: \fIYYYY\-MM\-DD HH:MM[:SS]\fR, \fIYYYY\-MM\-DD\fR or \fI@SECONDS\fR, local time.
+Record DATE instead of now: \fIYYYY\-MM\-DD HH:MM[:SS]\fR, \fIYYYY\-MM\-DD\fR, \fI@SECONDS\fR, \fIyesterday\fR or
+\fI"N days ago"\fR, local time.
 .TP
 .B \-\-progress
 Show the progress line even when stderr is not a terminal.
 """, "emu push -m 'before the upgrade'\nemu push usb --exclude '*.iso'\nemu push -n -v", True, True)
-P["emu-log"] = ("list snapshots", r"\fBemu log\fR [\fIREF\fR|\fISINK\fR...] [\fB\-n\fR \fIN\fR] [\fB\-\-short\fR] [\fB\-\-json\fR] [\fB\-\-\fR \fIPATH\fR]",
+P["emu-log"] = ("list snapshots", r"\fBemu log\fR [\fIREF\fR|\fISINK\fR...] [\fB\-\fIN\fR|\fB\-n\fR \fIN\fR] [\fB\-\-short\fR|\fB\-\-oneline\fR] [\fB\-\-since\fR \fIDATE\fR] [\fB\-\-until\fR \fIDATE\fR] [\fB\-\-grep\fR \fIPATTERN\fR] [\fB\-\-no\-pager\fR] [\fB\-\-json\fR] [\fB\-\-\fR \fIPATH\fR]",
 r"""Lists snapshots newest first, each with its ID, date, name, counts of files and bytes, what its push copied and linked, the bytes
 only it holds (what pruning it would free), its status (complete, or incomplete with the number of skipped files) and the result of its
 last \fBverify\fR. Without arguments: the default sink. With \fB\-\-\fR \fIPATH\fR, only the snapshots in which something at or below
-PATH changed: a file's history, to pick a version for \fBemu checkout\fR \fIREF\fR \fB\-\-\fR \fIPATH\fR or \fBemu show\fR \fIREF\fB:\fIPATH\fR.""",
+PATH changed: a file's history, to pick a version for \fBemu checkout\fR \fIREF\fR \fB\-\-\fR \fIPATH\fR or \fBemu show\fR \fIREF\fB:\fIPATH\fR.
+.PP
+"Unique" is the bytes of file content (sizes, as every other column) that only this snapshot holds: what pruning it frees. Short
+lines over several sinks begin with the sink (\fIsink\fB:\fIid\fR). A sink without snapshots is said to have none. On a terminal the
+listing goes through a pager: \fB$PAGER\fR, else \fBless\fR (with \fBLESS=FRX\fR unless \fBLESS\fR is set); \fBcat\fR or an empty
+\fBPAGER\fR, \fBTERM=dumb\fR and \fB\-\-no\-pager\fR print directly.""",
 r""".TP
-.BR \-n ", " \-\-max\-count " \fIN\fR"
-Show at most N snapshots.
+.BR \-\fIN\fR ", " \-n ", " \-\-max\-count " \fIN\fR"
+Show at most N snapshots (\fB\-1\fR, \fB\-n1\fR as in git).
 .TP
-.B \-\-short
+.BR \-\-short ", " \-\-oneline
 One line per snapshot.
+.TP
+.BR \-\-since " \fIDATE\fR", " \-\-until " \fIDATE\fR"
+Only snapshots at or after, at or before DATE (\fI2026\-11\-01\fR, \fI"2026\-11\-01 12:00"\fR, \fIyesterday\fR, \fI"2 days ago"\fR).
+.TP
+.BR \-\-grep " \fIPATTERN\fR"
+Only snapshots whose message matches the regular expression PATTERN.
+.TP
+.B \-\-no\-pager
+Do not page the output.
 """, "emu log\nemu log usb -n 5 --short\nemu log --short -- docs/report.odt", False, True)
 P["emu-show"] = ("show a snapshot, a directory listing, or a file", r"\fBemu show\fR [\fISINK\fB:\fR]\fISNAPSHOT\fR[\fB:\fR\fIPATH\fR] [\fB\-\-json\fR]",
 r"""\fIREF\fR alone prints the snapshot's record (its INI node). \fIREF\fB:\fIPATH\fR prints the listing of a directory, the target
-of a symlink, or the bytes of a regular file on stdout. \fIREF\fB:\fR alone lists the snapshot's root.""",
+of a symlink, or the bytes of a regular file on stdout. \fIREF\fB:\fR alone lists the snapshot's root. PATH is bytes: a name that
+is not UTF-8 is found by name. With \fB\-\-json\fR, REF prints the snapshot object, REF:PATH the entry (and a directory's entries).""",
 "", "emu show HEAD\nemu show usb:HEAD~3:etc/fstab > fstab.old\nemu show @2026-11-01:docs", False, True)
-P["emu-diff"] = ("show what changed", r"\fBemu diff\fR [\fIREF\fR [\fIREF\fR]] [\fB\-\-stat\fR] [\fB\-\-name\-status\fR] [\fB\-\-json\fR] [\fB\-\-\fR \fIPATH\fR...]",
+P["emu-diff"] = ("show what changed", r"\fBemu diff\fR [\fIREF\fR [\fIREF\fR]] [\fB\-\-stat\fR] [\fB\-\-name\-status\fR] [\fB\-\-exit\-code\fR] [\fB\-q\fR] [\fB\-\-json\fR] [\fB\-\-\fR \fIPATH\fR...]",
 r"""Without a reference: the source against the default sink's HEAD. With one: the source against it. With two: the first to the
 second. One line a path, sorted by path: \fBA\fR added, \fBD\fR deleted, \fBM\fR content changed, \fBT\fR type changed, \fBP\fR
 metadata only (mode, owner, group, mtime, xattrs, ACLs; not a directory's mtime), \fBR\fR \fIold new\fR the same content at another
@@ -160,19 +147,32 @@ held with the same metadata) and the bytes removed.
 .TP
 .B \-\-name\-status
 One line a path (the default).
+.TP
+.B \-\-exit\-code
+Exit with status 1 when there are differences, 0 when there are none, as \fBgit diff \-\-exit\-code\fR.
+.TP
+.BR \-q ", " \-\-quiet
+Print nothing; exit with status 1 when there are differences (\fBgit diff \-\-quiet\fR).
 """, "emu diff\nemu diff HEAD~1 HEAD --stat\nemu diff usb:@2026-11-01 -- docs", False, True)
-P["emu-status"] = ("sinks, newest snapshots, and what changed since", r"\fBemu status\fR [\fB\-\-json\fR]",
+P["emu-status"] = ("sinks, newest snapshots, and what changed since", r"\fBemu status\fR [\fB\-\-check\fR] [\fB\-\-json\fR]",
 r"""For each sink: online or offline, its newest snapshot and its age, and how many paths of the source were added, deleted, changed
-or renamed since (a summary of \fBemu diff\fR). Warns when a sink's newest complete snapshot is older than \fBstatus.max\-age\fR
-(\fBemu config status.max\-age 3d\fR; 7 days by default).""",
-"", "emu status", False, True)
+or renamed since (a summary of \fBemu diff\fR). It takes no lock: it works while a push runs and on a read-only sink.
+.PP
+A sink has a problem when it is offline, holds no snapshot, its newest complete snapshot is older than \fBstatus.max\-age\fR
+(\fBemu config status.max\-age 3d\fR; 2 days by default), the last \fBemu verify\fR found damage in one of its snapshots, or its last
+push failed; no sink online is a problem too. Problems are warnings; with \fB\-\-check\fR each is one line on stderr and the exit
+status is 1, for monitoring (0 when there is none).""",
+r""".TP
+.B \-\-check
+Exit with status 1, one line a problem on stderr, when any sink has a problem.
+""", "emu status\nemu status --check || notify-send 'backup needs attention'", False, True)
 P["emu-verify"] = ("re-read snapshots and report every mismatch", r"\fBemu verify\fR [\fIREF\fR|\fISINK\fR...] [\fB\-\-sample\fR \fIPCT\fR] [\fB\-\-json\fR]",
 r"""Reads every file of the named snapshots (every snapshot of every online sink by default) and compares its SHA-256 with the
 manifest; checks every entry's type, size, mode, owner (when root made the snapshot), mtime, xattrs and ACLs, symlink target and
 hardlinks; names missing and extra files. A file shared by many snapshots is read once per run. When whole sinks are verified, their
 content index is checked too: every entry holds the content its name says. Entries no snapshot holds are counted, not damage: an
 interrupted command leaves them, and the next push or \fBemu clean\fR removes them. A snapshot whose tree is gone is damaged. Verify
-works on a sink mounted read-only (it then records no result). The result is recorded in each
+works on a sink mounted read-only (it then records no result). A \fBHEAD\fR that does not name the newest snapshot is damage too. The result is recorded in each
 snapshot's record (\fB[Tree] Status\fR, \fBLast\-Verified\fR, as emu 0.2.5 kept them) and shown by \fBemu log\fR. Exit status 4 when
 anything is damaged. A snapshot without a manifest (made by emu 0.2.5) is skipped with a note; \fBemu clean \-\-repair\fR builds one.""",
 r""".TP
@@ -182,9 +182,12 @@ Read only about PCT percent of the files, chosen at random; metadata is checked 
 .B \-\-progress
 Show the progress line even when stderr is not a terminal.
 """, "emu verify\nemu verify usb:HEAD --sample 10", False, True)
-P["emu-checkout"] = ("restore the source, some paths, or a directory from a snapshot", r"\fBemu checkout\fR \fIREF\fR [\fB\-\-\fR \fIPATH\fR...] [\fB\-\-to\fR \fIDIR\fR] [\fB\-n\fR] [\fB\-f\fR]",
-r"""Makes the source (or \fIDIR\fR, or only the named \fIPATH\fRs) equal to the snapshot: its files are written, files it does not
-hold are removed; the source's \fB.emu/\fR, its excluded paths and a sink inside it are left alone. Each file is written under a
+P["emu-checkout"] = ("restore the source, some paths, or a directory from a snapshot", r"\fBemu checkout\fR \fIREF\fR [\fB\-\-\fR \fIPATH\fR...] [\fB\-\-to\fR \fIDIR\fR [\fB\-\-delete\fR]] [\fB\-n\fR] [\fB\-f\fR] [\fB\-\-json\fR]",
+r"""Makes the source (or only the named \fIPATH\fRs) equal to the snapshot: its files are written, files it does not
+hold are removed; the source's \fB.emu/\fR, its excluded paths and a sink inside it are left alone. Into \fB\-\-to\fR \fIDIR\fR, files
+of DIR that the snapshot does not hold stay unless \fB\-\-delete\fR asks to mirror. An entry whose content is right but whose mode,
+owner, mtime, xattrs or ACLs differ is mended in place (attributes the snapshot lacks are removed), without rewriting its bytes.
+The result line goes to stdout. Each file is written under a
 temporary name and put in place whole, so an interrupted checkout leaves whole files only. Into an empty (or missing) \fIDIR\fR the
 whole tree is built in a staging directory there, \fB.emu\-checkout.\fIPID\fR, renamed \fB.emu\-checkout.whole.\fIID\fR when
 complete, and moved into place: a checkout interrupted before that leaves only the staging directory, which the next checkout into
@@ -197,14 +200,18 @@ its target: paths with \fB..\fR, absolute paths and symlinked parents are refuse
 for push.""",
 r""".TP
 .BR \-\-to " \fIDIR\fR"
-Restore into DIR, which must be missing or empty unless \fB\-\-force\fR.
+Restore into DIR, which must be missing or empty unless \fB\-\-force\fR; the refusal names what \fB\-\-force\fR would overwrite and
+what \fB\-\-delete\fR would remove.
+.TP
+.B \-\-delete
+With \fB\-\-to\fR: also remove the files of DIR that the snapshot does not hold.
 .TP
 .BR \-f ", " \-\-force
 Overwrite or remove files that no snapshot holds; allow a non-empty \fB\-\-to\fR DIR.
 .TP
 .B \-\-progress
 Show the progress line even when stderr is not a terminal.
-""", "emu checkout HEAD~1\nemu checkout usb:@2026-11-01 -- docs/report.odt\nemu checkout HEAD --to /tmp/restore", True, False)
+""", "emu checkout HEAD~1\nemu checkout usb:@2026-11-01 -- docs/report.odt\nemu checkout HEAD --to /tmp/restore", True, True)
 P["emu-prune"] = ("delete snapshots, or apply a retention policy", r"""\fBemu prune\fR \fIREF\fR... [\fB\-n\fR]
 .br
 \fBemu prune\fR \fISINK\fR [\fB\-\-keep\-last\fR \fIN\fR] [\fB\-\-keep\-hourly\fR \fIN\fR] [\fB\-\-keep\-daily\fR \fIN\fR] [\fB\-\-keep\-weekly\fR \fIN\fR] [\fB\-\-keep\-monthly\fR \fIN\fR] [\fB\-\-keep\-yearly\fR \fIN\fR] [\fB\-\-keep\-within\fR \fIDUR\fR] [\fB\-\-min\-free\fR \fIPCT\fR] [\fB\-n\fR] [\fB\-v\fR]""",
@@ -224,33 +231,41 @@ rotation off. With \fB\-n \-v\fR, each snapshot is listed with the rules that ke
 Each snapshot disappears at once: its record is renamed away first, then its tree is deleted; a deletion cut short is finished by the
 next command that locks the sink. Files shared with other snapshots stay with them. Deleting HEAD moves HEAD to the newest snapshot
 that remains.""",
-"", "emu prune TAIL\nemu prune usb --keep-daily 7 --keep-weekly 8 -n -v\nemu config --sink usb retention.keep-monthly 12", True, False)
+"", "emu prune TAIL\nemu prune usb --keep-daily 7 --keep-weekly 8 -n -v\nemu config --sink usb retention.keep-monthly 12", True, True)
 P["emu-squash"] = ("keep only the named snapshots", r"\fBemu squash\fR \fIREF\fR... [\fB\-n\fR]",
 r"""Keeps exactly the named snapshots of each sink they name and deletes every other, as emu 0.2.5 did.""",
-"", "emu squash HEAD TAIL", True, False)
+"", "emu squash HEAD TAIL", True, True)
 P["emu-clean"] = ("remove leftovers; rebuild metadata", r"\fBemu clean\fR [\fISINK\fR...] [\fB\-\-repair\fR] [\fB\-n\fR]",
 r"""Removes what interrupted commands left in a sink (staging and resume areas, half-deleted snapshots, emu 0.2.5 \fBLOCK\fR files),
 records whose tree is gone, trees and manifests without a record, content index entries no snapshot holds, and stale date links; sets
 HEAD and Latest right. With \fB\-\-repair\fR it also rebuilds, from the trees, manifests that are missing or damaged (every file hashed
-again), the records of trees whose manifest is whole, and the content index. Without arguments: every online sink.""",
+again), the records of trees that have none or whose record is damaged (dated by the tree's date link, counts from the manifest;
+a tree is never dropped by repair), and the content index; each rebuilt file is named. Without arguments: every online sink.""",
 r""".TP
 .B \-\-repair
 Rebuild missing or damaged manifests and records from the trees.
-""", "emu clean -n\nemu clean usb --repair", True, False)
-P["emu-config"] = ("read or set a setting", r"\fBemu config\fR [\fB\-\-sink\fR \fINAME\fR] [\fB\-\-unset\fR] [\fIKEY\fR [\fIVALUE\fR]] [\fB\-n\fR]",
-r"""As \fBgit config\fR: without KEY lists every setting as \fIsection.key\fB=\fIvalue\fR; with KEY prints its value (status 1 when
-unset); with KEY VALUE sets it; \fB\-\-unset\fR removes it. Without \fB\-\-sink\fR the source's \fB.emu/config\fR: \fBemu.default\-sink\fR,
+""", "emu clean -n\nemu clean usb --repair", True, True)
+P["emu-config"] = ("read or set a setting", r"\fBemu config\fR [\fB\-\-sink\fR \fINAME\fR] [\fB\-l\fR|\fB\-\-list\fR] [\fB\-\-unset\fR] [\fIKEY\fR [\fIVALUE\fR]] [\fB\-n\fR] [\fB\-\-json\fR]",
+r"""As \fBgit config\fR: without KEY (or with \fB\-l\fR) lists every effective setting as \fIsection.key\fB=\fIvalue\fR with where
+it comes from (\fBsource\fR, \fBsink\fR \fINAME\fR, or \fBdefault\fR); with KEY prints its value (status 1 when
+unset); with KEY VALUE sets it; \fB\-\-unset\fR removes it. An unknown key, a key of the other scope, and a value of the wrong type
+are refused with status 2 and the valid keys; \fBemu.default\-sink\fR must name a registered sink (a default that names none is an
+error for every command, never a reason to use another sink). Setting any retention key replaces the whole default rotation: emu
+prints the policy that results and warns how many existing snapshots it would expire that the policy before kept. Without \fB\-\-sink\fR the source's \fB.emu/config\fR: \fBemu.default\-sink\fR,
 \fBstatus.max\-age\fR. With \fB\-\-sink\fR \fINAME\fR that sink's \fB.emu/config\fR: \fBretention.keep\-last\fR,
 \fBretention.keep\-hourly\fR, \fBretention.keep\-daily\fR, \fBretention.keep\-weekly\fR, \fBretention.keep\-monthly\fR,
 \fBretention.keep\-yearly\fR, \fBretention.keep\-within\fR, \fBretention.min\-free\fR, \fBretention.min\-keep\fR, \fBretention.keep\-all\fR,
-\fBsnapshots.max\-number\fR. A value the policy cannot read is refused.""",
+\fBsnapshots.max\-number\fR.""",
 r""".TP
 .BR \-\-sink " \fINAME\fR"
 Read or set the settings of sink NAME.
 .TP
 .B \-\-unset
 Remove KEY.
-""", "emu config --sink usb retention.keep-daily 14\nemu config emu.default-sink", True, False)
+.TP
+.BR \-l ", " \-\-list
+List every effective setting and where it comes from.
+""", "emu config --sink usb retention.keep-daily 14\nemu config emu.default-sink\nemu config --sink usb --list", True, True)
 names = sorted(P)
 see = ", ".join(r"\fB%s\fR(1)" % n for n in ["emu"] + names)
 for name, (summary, synopsis, description, options, examples, changes, reports) in P.items():
@@ -310,11 +325,21 @@ symlinks to each snapshot's tree and to the newest one
 where \\fBemu init\\fR finds its templates
 .TP
 .B NO_COLOR
-no colour with \\fB\\-\\-color auto\\fR
+no colour with \\fB\\-\\-color auto\\fR when set and not empty
+.TP
+.B TERM
+\\fBdumb\\fR: no colour, no pager, no progress line
+.TP
+.B PAGER, LESS
+the pager of \\fBemu log\\fR on a terminal (default \\fBless\\fR with \\fBLESS=FRX\\fR)
 .TP
 .B TMPDIR
 where \\fBemu diff\\fR and \\fBemu status\\fR keep scratch data when a diff has many added and deleted files (default \\fB/tmp\\fR)
-{exit_status}.SH SEE ALSO
+.SH NAMES ARE BYTES
+Names in a snapshot are bytes, not necessarily UTF-8, and so are paths, references and patterns given as arguments: a file named
+\\fBcaf\\e351\\fR (Latin-1) is restored, shown, diffed and logged by that name. Names that are not printable UTF-8 are quoted and
+escaped in messages as \\fBgit\\fR(1) does (\\fB"caf\\e\\e351"\\fR).
+{json_section}{exit_status}.SH SEE ALSO
 {see}, \\fBrsync\\fR(1), \\fBrsnapshot\\fR(1)
 """
 open("emu.1","w").write(emu)
