@@ -130,15 +130,14 @@ public final class Verifier {
 
     /// Checks the sink's content index: every entry's inode holds the content
     /// its name says (inodes hashed already this run are not read again).
-    /// Whether the sink's HEAD names its newest snapshot (`emu clean` sets it right).
+    /// A HEAD that names no snapshot of the sink: damage (`emu clean`
+    /// sets it right). One that names an older snapshot, or is empty, is what
+    /// a push killed just after publishing its record leaves, and the next
+    /// command that locks the sink moves it: not damage.
     public func verifyHead(of sink: Sink) throws -> Damage? {
-        let snapshots = try sink.snapshots()
-        let head = try sink.headID()
-        if head == snapshots.last?.id { return nil }
-        let detail = head.map { id in
-            snapshots.contains { $0.id == id } ? "names \(id.prefix(8)), not the newest snapshot" : "names \(id.prefix(8)), which is no snapshot"
-        } ?? "is empty, but the sink holds snapshots"
-        return Damage(kind: .head, path: RelativePath(".emu/HEAD"), detail: detail + "; `emu clean --repair` sets it right")
+        guard let head = try sink.headID(), try !sink.snapshots().contains(where: { $0.id == head }) else { return nil }
+        return Damage(kind: .head, path: RelativePath(".emu/HEAD"),
+                      detail: "names \(head.prefix(8)), which is no snapshot; `emu clean --repair` sets it right")
     }
 
     /// Returns the problems, and the entries no snapshot holds: an
