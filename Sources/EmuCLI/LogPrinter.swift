@@ -9,6 +9,8 @@ struct LogPrinter {
     let heads: [String: String]
     /// Whether the entries come from more than one sink: then short lines say which.
     let manySinks: Bool
+    /// The short form of each ID, unique in its sink.
+    let shortIDs: [String: String]
 
     init(terminal: Terminal, entries: [ResolvedSnapshot]) {
         self.terminal = terminal
@@ -19,6 +21,12 @@ struct LogPrinter {
         }
         self.heads = heads
         manySinks = Set(entries.map(\.registration.name)).count > 1
+        var shortIDs: [String: String] = [:]
+        for (_, group) in Dictionary(grouping: entries, by: \.registration.name) {
+            let all = (try? group[0].sink.snapshots()) ?? group.map(\.snapshot)
+            shortIDs.merge(Snapshot.uniqueShortIDs(all)) { first, _ in first }
+        }
+        self.shortIDs = shortIDs
     }
 
     func isHead(_ entry: ResolvedSnapshot) -> Bool { heads[entry.registration.name] == entry.snapshot.id }
@@ -37,7 +45,7 @@ struct LogPrinter {
     func printShort() {
         for entry in entries {
             let s = entry.snapshot
-            let id = (manySinks ? entry.registration.name + ":" : "") + s.shortID
+            let id = (manySinks ? entry.registration.name + ":" : "") + (shortIDs[s.id] ?? s.shortID)
             let unique = uniqueBytes(of: entry).map { "  \(formatBytes($0)) unique" } ?? ""
             var line = "\(terminal.paint(id, .yellow, forOutput: true))  \(s.date.displayText)  \(plural(s.counts.files, "file"))  \(formatBytes(s.counts.bytes))\(unique)  \(status(of: s))"
             if !s.message.isEmpty { line += "  \(s.message)" }

@@ -58,6 +58,22 @@ public struct Snapshot: Sendable, Equatable {
 
     public var shortID: String { String(id.prefix(8)) }
 
+    /// Each ID's shortest prefix of at least 8 digits that no other of
+    /// `snapshots` shares: the short form to show. emu's IDs begin with the
+    /// second they were made in and a sink holds one snapshot a second, so
+    /// 8 digits suffice there; IDs from elsewhere get as many as they need.
+    public static func uniqueShortIDs(_ snapshots: [Snapshot]) -> [String: String] {
+        let ids = snapshots.map(\.id).sorted()
+        func shared(_ a: String, _ b: String) -> Int { zip(a, b).prefix { $0 == $1 }.count }
+        var result: [String: String] = [:]
+        for (index, id) in ids.enumerated() {
+            let before = index > 0 ? shared(ids[index - 1], id) : 0
+            let after = index + 1 < ids.count ? shared(ids[index + 1], id) : 0
+            result[id] = String(id.prefix(max(8, max(before, after) + 1)))
+        }
+        return result
+    }
+
     /// An ID: 40 hex digits, the first 8 the time (so IDs sort by date, as in
     /// emu 0.2.5), the rest a digest of the content, parent and time.
     static func makeID(date: Timestamp, manifest: ContentHash, parent: String?) -> String {
