@@ -38,5 +38,6 @@ let package = Package(
         .testTarget(name: "EmuPOSIXTests", dependencies: ["EmuPOSIX"]),
         .testTarget(name: "EmuCoreTests", dependencies: ["EmuCore", "EmuPOSIX"]),
         .testTarget(name: "EmuEndToEndTests", dependencies: ["emu", "EmuPOSIX"]),
+        .testTarget(name: "EmuCLITests", dependencies: ["EmuCLI"]),
     ]
 )

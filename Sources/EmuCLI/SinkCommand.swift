@@ -156,8 +156,15 @@ extension Emu.SinkCommand {
                 global.terminal.output("would forget sink '\(name)' (its data stays at \(registration.path))")
                 return
             }
+            let wasDefault = (try? source.config()["emu", "default-sink"]) == name
             try source.unregister(name)
-            global.terminal.info("Removed sink '\(name)'; its data stays at \(registration.path)")
+            global.terminal.info("Removed sink '\(name)'; its data stays at \(registration.path.quotedForDisplay)")
+            if wasDefault {
+                // Said, not silent: later commands without a sink name act on another sink now.
+                let next = (try? source.config()["emu", "default-sink"]).flatMap { $0 }
+                global.terminal.info(next.map { "The default sink is now '\($0)' (`emu sink default NAME` to choose another)" }
+                                     ?? "No sink is left to be the default")
+            }
         }
     }
 

@@ -94,17 +94,22 @@ final class ProgressLine {
         let now = monotonicSeconds()
         guard now - lastDrawn >= 0.2 else { return }
         lastDrawn = now
-        let elapsed = max(now - started, 0.001)
+        writeStandardError("\r\u{1b}[K" + Self.text(files: files, bytes: bytes, total: total, elapsed: now - started))
+        Self.active = true
+    }
+
+    /// The line after `elapsed` seconds.
+    static func text(files: Int, bytes: Int64, total: Int64?, elapsed: Double) -> String {
+        let elapsed = max(elapsed, 0.001)
         let rate = Double(bytes) / elapsed
-        var line = "\(files) files, \(formatBytes(bytes)), \(formatBytes(Int64(rate)))/s"
+        var line = "\(plural(files, "file")), \(formatBytes(bytes)), \(formatBytes(Int64(rate)))/s"
         // An ETA from the first fraction of a second is noise (a rate from a few
         // files' worth of cache): it waits for two seconds of measurement.
         if let total, total > 0, rate > 0, elapsed >= 2 {
             let remaining = Double(max(0, total - bytes)) / rate
             line += ", \(Int((Double(bytes) / Double(total) * 100).rounded()))%, ETA \(formatDuration(remaining))"
         }
-        writeStandardError("\r\u{1b}[K" + line)
-        Self.active = true
+        return line
     }
 
     static func clear() {

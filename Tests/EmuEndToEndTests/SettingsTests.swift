@@ -99,6 +99,15 @@ struct SettingsTests {
         try w.expectSuccess(w.emu("sink", "add", "disk", occupied, "--force"))
     }
 
+    @Test("removing the default sink says which sink is the default now")
+    func removingTheDefaultSays() throws {
+        let w = try Workspace().initialize()
+        try w.expectSuccess(w.emu("sink", "add", "usb", w.root + "/usb"))
+        let run = try w.emu("sink", "rm", "origin")
+        try w.expectSuccess(run)
+        #expect(run.stderr.contains("The default sink is now 'usb'"), "\(run.stderr)")
+    }
+
     @Test("emu init works from a binary copied anywhere: the templates are built in")
     func initFromCopiedBinary() throws {
         let w = try Workspace()
