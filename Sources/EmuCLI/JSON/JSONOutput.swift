@@ -10,14 +10,20 @@ import Foundation
 extension Terminal {
     /// Prints one JSON document (or, called once a line, one JSON Lines record).
     func json<Document: Encodable>(_ document: Document) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let data = try encoder.encode(document)
+        let data = try Self.encoder.encode(document)
         var bytes = [UInt8](data)
         bytes.append(0x0A)
         _ = bytes.withUnsafeBytes { emu_write_standard_output($0.baseAddress, $0.count) }
     }
+
+    /// One encoder for the run: `diff --json` encodes a line per change.
+    /// (emu is single-threaded where it prints.)
+    nonisolated(unsafe) static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return encoder
+    }()
 }
 
 /// A name or path as JSON carries it: `text` is the name itself (bytes that
