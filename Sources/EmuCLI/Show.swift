@@ -39,18 +39,7 @@ extension Emu {
             }
             try resolved.sink.lock(.shared, wait: 0)
             defer { resolved.sink.unlock() }
-            let reader = try resolved.sink.openRecords(snapshot)
-            var found: ManifestRecord? = nil
-            var children: [ManifestRecord] = []
-            while let record = try reader.next() {
-                if record.path == path { found = record; continue }
-                if found != nil {
-                    guard record.path.isWithin(path) else { break }
-                    if record.path.parent == path { children.append(record) }
-                } else if path < record.path && !record.path.isWithin(path) {
-                    break
-                }
-            }
+            let (found, children) = try Self.record(at: path, in: try resolved.sink.openRecords(snapshot))
             guard let found else {
                 throw EmuError.usage("\(path.quotedForMessage) is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
                                      fix: "list the snapshot with `emu show \(resolved.registration.name):\(snapshot.shortID):`")
@@ -81,6 +70,23 @@ extension Emu {
             default:
                 terminal.output("\(describe(found.kind)) \(found.device.map { "\($0.major),\($0.minor)" } ?? "")")
             }
+        }
+
+        /// The record at `path` and, for a directory, its children's, read as
+        /// a stream that stops past them.
+        static func record(at path: RelativePath, in reader: RecordReader) throws -> (ManifestRecord?, [ManifestRecord]) {
+            var found: ManifestRecord? = nil
+            var children: [ManifestRecord] = []
+            while let record = try reader.next() {
+                if record.path == path { found = record; continue }
+                if found != nil {
+                    guard record.path.isWithin(path) else { break }
+                    if record.path.parent == path { children.append(record) }
+                } else if path < record.path && !record.path.isWithin(path) {
+                    break
+                }
+            }
+            return (found, children)
         }
 
         func print(_ text: String, terminal: Terminal) {

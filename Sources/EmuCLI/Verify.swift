@@ -67,27 +67,9 @@ extension Emu {
                     terminal.info(damages.isEmpty ? "\(label): clean" : terminal.paint("\(label): \(plural(damages.count, "problem"))", .red))
                 }
             }
-            // Whole sinks verified: their content indexes too.
+            // Whole sinks verified: their HEAD and content indexes too.
             if references.isEmpty || references.allSatisfy({ (try? source.sink(named: $0)) != nil }) {
-                for target in Dictionary(grouping: targets, by: \.registration.name).values.compactMap(\.first) {
-                    observer.begin(target)
-                    var problems = 0
-                    if let damage = try verifier.verifyHead(of: target.sink) {
-                        problems += 1
-                        observer.found(damage, in: target.snapshot)
-                    }
-                    let (indexProblems, unheld) = try verifier.verifyIndex(of: target.sink) { observer.found($0, in: target.snapshot) }
-                    problems += indexProblems
-                    document.indexes.append(VerifiedIndexJSON(sink: target.registration.name, problems: problems, unheld: unheld,
-                                                             damage: observer.damages.map(DamageJSON.init)))
-                    if unheld > 0 && !report.json {
-                        terminal.info("\(target.registration.name): content index: \(unheld) entr\(unheld == 1 ? "y" : "ies") no snapshot holds (left by an interrupted command; the next push or `emu clean` removes them)")
-                    }
-                    if problems > 0 {
-                        damaged += 1
-                        if !report.json { terminal.info(terminal.paint("\(target.registration.name): metadata and content index: \(plural(problems, "problem"))", .red)) }
-                    }
-                }
+                damaged += try verifySinkMetadata(of: targets, verifier: verifier, observer: observer, into: &document, terminal: terminal)
             }
             if report.json {
                 document.filesRead = verifier.filesRead
@@ -98,6 +80,32 @@ extension Emu {
                 terminal.info("verified \(plural(targets.count, "snapshot")), read \(plural(verifier.filesRead, "file")) (\(formatBytes(verifier.bytesRead)))")
             }
             if damaged > 0 { throw ExitStatus.damaged }
+        }
+
+        /// Each sink's HEAD and content index; returns how many sinks have problems there.
+        func verifySinkMetadata(of targets: [ResolvedSnapshot], verifier: Verifier, observer: VerifyReporter,
+                                into document: inout VerifyJSON, terminal: Terminal) throws -> Int {
+            var damaged = 0
+            for target in Dictionary(grouping: targets, by: \.registration.name).values.compactMap(\.first) {
+                observer.begin(target)
+                var problems = 0
+                if let damage = try verifier.verifyHead(of: target.sink) {
+                    problems += 1
+                    observer.found(damage, in: target.snapshot)
+                }
+                let (indexProblems, unheld) = try verifier.verifyIndex(of: target.sink) { observer.found($0, in: target.snapshot) }
+                problems += indexProblems
+                document.indexes.append(VerifiedIndexJSON(sink: target.registration.name, problems: problems, unheld: unheld,
+                                                         damage: observer.damages.map(DamageJSON.init)))
+                if unheld > 0 && !report.json {
+                    terminal.info("\(target.registration.name): content index: \(unheld) entr\(unheld == 1 ? "y" : "ies") no snapshot holds (left by an interrupted command; the next push or `emu clean` removes them)")
+                }
+                if problems > 0 {
+                    damaged += 1
+                    if !report.json { terminal.info(terminal.paint("\(target.registration.name): metadata and content index: \(plural(problems, "problem"))", .red)) }
+                }
+            }
+            return damaged
         }
     }
 }

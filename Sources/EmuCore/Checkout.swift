@@ -43,28 +43,9 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
     var guarded = !options.force
     var targetIsEmpty = false
     if let destination = options.destination {
-        targetPath = absolutePath(destination)
-        if !isDirectory(targetPath) && !options.dryRun {
-            guard targetPath.fileSystemBytes.withCString({ mkdir($0, 0o755) }) == 0 else {
-                throw EmuError.failed("cannot create \(targetPath): \(String(cString: strerror(errno)))",
-                                      fix: "create its parent directory first")
-            }
-        }
-        targetRoot = isDirectory(targetPath) ? try DirectoryHandle.open(targetPath) : nil
-        // What a killed checkout left: a staging directory, finished when its tree was whole, else dropped.
-        var finished: String? = nil
-        for entry in try targetRoot?.entries() ?? [] where entry.name.bytes.starts(with: Restorer.temporaryPrefix) {
-            finished = try recoverStaging(entry.name, in: targetRoot!, path: targetPath, for: snapshot, options: options) ?? finished
-        }
-        let entries = try targetRoot?.entries().filter { !$0.name.bytes.starts(with: Restorer.temporaryPrefix) } ?? []
-        targetIsEmpty = entries.isEmpty
-        // DIR holds this snapshot's tree, placed by the checkout that was killed: mended like any other.
-        let ownWork = finished == snapshot.id
+        (targetPath, targetRoot, targetIsEmpty) = try prepareDestination(destination, for: snapshot, from: sink, options: options)
         // Into DIR, entries the snapshot does not hold stay unless --delete asks.
         leavesAlone = { [deletes = options.deletes] _, _ in !deletes }
-        if !options.force && !targetIsEmpty && !ownWork, let targetRoot {
-            throw try refusal(into: targetRoot, path: targetPath, snapshot: try sink.openRecords(snapshot), scopes: options.paths)
-        }
         guarded = false
     } else {
         targetPath = source.path
@@ -121,6 +102,34 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
     try targetRoot?.descriptor.syncFileSystem(path: targetRoot?.path ?? [])
     return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, mended: apply.mended, removed: apply.removed,
                           target: targetPath)
+}
+
+/// Makes `--to DIR` when it is missing, deals with what a killed checkout
+/// left there, and refuses a DIR that holds anything else unless `force`.
+/// Returns its absolute path, its handle (nil in a dry run into a missing
+/// DIR) and whether it is empty.
+func prepareDestination(_ destination: String, for snapshot: Snapshot, from sink: Sink,
+                        options: CheckoutOptions) throws -> (String, DirectoryHandle?, Bool) {
+    let targetPath = absolutePath(destination)
+    if !isDirectory(targetPath) && !options.dryRun {
+        guard targetPath.fileSystemBytes.withCString({ mkdir($0, 0o755) }) == 0 else {
+            throw EmuError.failed("cannot create \(targetPath.quotedForDisplay): \(String(cString: strerror(errno)))",
+                                  fix: "create its parent directory first")
+        }
+    }
+    let targetRoot = isDirectory(targetPath) ? try DirectoryHandle.open(targetPath) : nil
+    // What a killed checkout left: a staging directory, finished when its tree was whole, else dropped.
+    var finished: String? = nil
+    for entry in try targetRoot?.entries() ?? [] where entry.name.bytes.starts(with: Restorer.temporaryPrefix) {
+        finished = try recoverStaging(entry.name, in: targetRoot!, path: targetPath, for: snapshot, options: options) ?? finished
+    }
+    let isEmpty = try targetRoot?.entries().allSatisfy { $0.name.bytes.starts(with: Restorer.temporaryPrefix) } ?? true
+    // DIR holds this snapshot's tree, placed by the checkout that was killed: mended like any other.
+    let ownWork = finished == snapshot.id
+    if !options.force && !isEmpty && !ownWork, let targetRoot {
+        throw try refusal(into: targetRoot, path: targetPath, snapshot: try sink.openRecords(snapshot), scopes: options.paths)
+    }
+    return (targetPath, targetRoot, isEmpty)
 }
 
 /// Why a checkout into a non-empty `--to DIR` needs to be told: what
