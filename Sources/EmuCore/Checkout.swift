@@ -74,7 +74,7 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
         if check.conflictCount > 0 {
             var names = check.conflicts.map { "  " + $0.description }.joined(separator: "\n")
             if check.conflictCount > check.conflicts.count { names += "\n  ... and \(check.conflictCount - check.conflicts.count) more" }
-            throw EmuError.failed("checkout would overwrite or remove \(check.conflictCount) path(s) that differ from the newest snapshot and would be lost:\n\(names)",
+            throw EmuError.failed("checkout would overwrite or remove \(plural(check.conflictCount, "path")) that differ from the newest snapshot and would be lost:\n\(names)",
                                   fix: "push first to keep them (`emu push`), or pass --force to discard them")
         }
         if options.dryRun {

@@ -81,7 +81,7 @@ extension Sink {
         }
         if repair && !dryRun {
             let added = try rebuildIndex(index)
-            if added > 0 { each(CleanAction(kind: .rebuildIndex, what: "\(added) file(s)")) }
+            if added > 0 { each(CleanAction(kind: .rebuildIndex, what: plural(added, "file"))) }
         }
         if !dryRun { try refreshLinks(try snapshots()) }
     }

@@ -283,7 +283,7 @@ extension Sink {
             return []
         }
         guard !removable.isEmpty else {
-            warn("the filesystem of sink '\(name)' has \(formatBytes(space.free)) free; \(what), but min-keep \(policy.minKeep) keeps the \(snapshots.count) snapshot(s) there. No snapshot was removed")
+            warn("the filesystem of sink '\(name)' has \(formatBytes(space.free)) free; \(what), but min-keep \(policy.minKeep) keeps the \(plural(snapshots.count, "snapshot")) there. No snapshot was removed")
             return []
         }
         var deleted: [Snapshot] = []

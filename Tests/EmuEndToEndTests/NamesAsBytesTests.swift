@@ -56,6 +56,16 @@ struct NamesAsBytesTests {
         #expect(try w.bash("cat \"../$(printf 'd\\351st')/$(printf 'caf\\351')\"").stdout == "one")
     }
 
+    @Test("sink add and -S take a directory's bytes: the sink lands at that very name")
+    func sinkPathBytes() throws {
+        let w = try Self.latin1Workspace()
+        try w.expectSuccess(w.bash("\"$EMU\" sink add latin \"../$(printf 's\\351nk')\""))
+        try w.expectSuccess(w.bash("cd .. && \"$EMU\" push latin -S source"))
+        #expect(try w.bash("ls \"../$(printf 's\\351nk')\"/Latest/").stdout.contains("plain"))
+        let list = try w.emu("sink")
+        #expect(list.stdout.contains("\"\(w.root)/s\\351nk\""), "\(list.stdout)")
+    }
+
     @Test("diff --json carries the name itself, and its bytes in base64 when they are not UTF-8")
     func diffJSONNames() throws {
         let w = try Self.latin1Workspace()
