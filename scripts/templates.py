@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Sources/EmuCore/BuiltInTemplates.swift from share/emu/templates.
+"""Writes Sources/EmuCore/Source/BuiltInTemplates.swift from share/emu/templates.
 
 emu builds its default templates into the binary, so that a copied binary
 (`~/bin/emu`) can still `emu init`; share/emu/templates stays the text people
@@ -11,7 +11,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATES = os.path.join(ROOT, "share", "emu", "templates")
-OUTPUT = os.path.join(ROOT, "Sources", "EmuCore", "BuiltInTemplates.swift")
+OUTPUT = os.path.join(ROOT, "Sources", "EmuCore", "Source", "BuiltInTemplates.swift")
 
 
 def swift_string(text):

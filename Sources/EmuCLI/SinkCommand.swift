@@ -1,5 +1,6 @@
 import ArgumentParser
 import EmuCore
+import EmuPOSIX
 
 extension Emu {
     struct SinkCommand: ParsableCommand {

@@ -170,13 +170,3 @@ public enum SinkName {
             && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
     }
 }
-
-func isDirectory(_ path: String) -> Bool {
-    var st = stat()
-    return path.fileSystemBytes.withCString({ stat($0, &st) }) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-}
-
-func parentPath(_ path: String) -> String {
-    guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
-    return String(path[..<slash])
-}

@@ -17,11 +17,15 @@ public struct EmuError: Error, CustomStringConvertible, Sendable {
     public let kind: Kind
     public let message: String
     public let fix: String?
+    /// The system call that failed, when one did: its operation, path and
+    /// errno, for whoever needs more than the message.
+    public let cause: FileSystemError?
 
-    public init(_ kind: Kind, _ message: String, fix: String? = nil) {
+    public init(_ kind: Kind, _ message: String, fix: String? = nil, cause: FileSystemError? = nil) {
         self.kind = kind
         self.message = message
         self.fix = fix
+        self.cause = cause
     }
 
     public static func failed(_ message: String, fix: String? = nil) -> EmuError { EmuError(.failed, message, fix: fix) }
@@ -34,14 +38,15 @@ public struct EmuError: Error, CustomStringConvertible, Sendable {
 }
 
 extension EmuError {
-    /// Wraps a filesystem failure, with a fix for the errors users can act on.
-    public init(_ error: FileSystemError, doing what: String? = nil) {
-        let fix: String? = switch error.errno {
+    /// Wraps a filesystem failure, keeping it as the cause, with `fix` or,
+    /// for the errors users can act on, emu's own advice.
+    public init(_ error: FileSystemError, doing what: String? = nil, fix: String? = nil) {
+        let advice: String? = switch error.errno {
         case .noSpace: "free space on that filesystem, or prune old snapshots (emu prune)"
         case .permissionDenied, .notPermitted: "run emu as a user who may do this, or fix the permissions"
         case .readOnlyFileSystem: "remount the filesystem read-write"
         default: nil
         }
-        self.init(.failed, (what.map { "\($0): " } ?? "") + error.description, fix: fix)
+        self.init(.failed, (what.map { "\($0): " } ?? "") + error.description, fix: advice ?? fix, cause: error)
     }
 }

@@ -3,49 +3,6 @@ import EmuPOSIX
 import Glibc
 import SystemPackage
 
-/// What checkout does to one path.
-public enum CheckoutAction: String, Sendable {
-    /// Makes an entry the target does not have.
-    case write
-    /// Replaces an entry whose content or type differs.
-    case overwrite
-    /// Sets mode, owner, xattrs, ACLs and mtime of an entry whose content is right.
-    case mend
-    /// Removes an entry the snapshot does not hold.
-    case remove
-}
-
-public protocol CheckoutObserver: AnyObject {
-    func planned(_ path: RelativePath, _ action: CheckoutAction)
-    func noted(_ path: RelativePath, _ message: String)
-    func progressed(files: Int, bytes: Int64)
-}
-
-/// A manifest reader that can look at its next record without taking it.
-struct ManifestCursor {
-    let reader: RecordReader
-    private var pending: ManifestRecord?
-    private var loaded = false
-
-    init(_ reader: RecordReader) { self.reader = reader }
-
-    mutating func peek() throws -> ManifestRecord? {
-        if !loaded { pending = try reader.next(); loaded = true }
-        return pending
-    }
-
-    mutating func take() throws -> ManifestRecord? {
-        let record = try peek()
-        loaded = false
-        return record
-    }
-
-    /// Passes over every record at or below `path`.
-    mutating func skip(within path: RelativePath) throws {
-        while let next = try peek(), next.path.isWithin(path) { _ = try take() }
-    }
-}
-
 /// Makes a target tree equal to a snapshot, walking the target and the
 /// snapshot's manifest together in path order.
 ///

@@ -70,8 +70,7 @@ public final class Sink {
             }
             return .create(directories: [])
         }
-        var st = stat()
-        if path.fileSystemBytes.withCString({ lstat($0, &st) }) == 0 {
+        if entryExists(path) {
             throw EmuError.usage("\(path.quotedForDisplay) exists and is not a directory", fix: "choose a directory for the sink")
         }
         var missing: [String] = []
@@ -88,11 +87,8 @@ public final class Sink {
     /// Returns whether a new sink was made.
     public static func create(at path: String) throws -> Bool {
         if isDirectory(path + "/.emu/nodes") { return false }
-        if !isDirectory(path) {
-            guard mkdirParents(path) else {
-                throw EmuError.failed("cannot create \(path.quotedForDisplay): \(String(cString: strerror(errno)))",
-                                      fix: "check that its parent exists and is writable")
-            }
+        do { try makeDirectories(path) } catch let error as FileSystemError {
+            throw EmuError(error, fix: "check that its parent exists and is writable")
         }
         let root = try DirectoryHandle.open(path)
         try checkHardlinks(in: root)
@@ -388,12 +384,4 @@ extension Timestamp {
         }
         return true
     }
-}
-
-/// mkdir -p.
-func mkdirParents(_ path: String) -> Bool {
-    if isDirectory(path) { return true }
-    let parent = parentPath(path)
-    if parent != path && !isDirectory(parent) && !mkdirParents(parent) { return false }
-    return path.fileSystemBytes.withCString { mkdir($0, 0o755) } == 0 || errno == EEXIST
 }

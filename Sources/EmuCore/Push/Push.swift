@@ -86,17 +86,6 @@ func bytesToCopy(_ source: Source, to sink: Sink, settings: Archiver.Settings) t
     return try pushLocked(source, to: sink, settings: settings, options: options, observer: SilentPushObserver()).counts.bytesCopied
 }
 
-/// Hears nothing: for the dry run that measures a push.
-final class SilentPushObserver: PushObserver {
-    func skipped(_ path: RelativePath, because error: Error) {}
-    func noted(_ path: RelativePath, _ message: String) {}
-    func copied(_ path: RelativePath, reason: CopyReason, bytes: Int64) {}
-    func progressed(files: Int, bytes: Int64) {}
-    func reused(_ path: RelativePath, bytes: Int64) {}
-    func expired(_ snapshot: Snapshot, _ reasons: [String]) {}
-    func warned(_ message: String) {}
-}
-
 /// One attempt at a push, the sink locked and recovered.
 func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, options: PushOptions, observer: PushObserver) throws -> PushResult {
     let snapshots = try sink.snapshots()

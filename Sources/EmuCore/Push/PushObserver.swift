@@ -34,3 +34,14 @@ struct FileIdentity: Hashable {
     init(_ status: FileStatus) { device = status.device; inode = status.inode }
     init(device: UInt64, inode: UInt64) { self.device = device; self.inode = inode }
 }
+
+/// Hears nothing: for the dry run that measures a push.
+final class SilentPushObserver: PushObserver {
+    func skipped(_ path: RelativePath, because error: Error) {}
+    func noted(_ path: RelativePath, _ message: String) {}
+    func copied(_ path: RelativePath, reason: CopyReason, bytes: Int64) {}
+    func progressed(files: Int, bytes: Int64) {}
+    func reused(_ path: RelativePath, bytes: Int64) {}
+    func expired(_ snapshot: Snapshot, _ reasons: [String]) {}
+    func warned(_ message: String) {}
+}

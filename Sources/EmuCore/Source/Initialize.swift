@@ -73,9 +73,8 @@ public func initializeSource(at directory: String, templates: [TemplateFile], fo
     let wanted = templates.filter { force || resolvedPath(metadataPath + "/" + $0.path) == nil }
     if dryRun { return InitReport(path: root, created: created, written: wanted.map(\.path)) }
     for sub in ["", "/sinks", "/hooks"] where !isDirectory(metadataPath + sub) {
-        guard (metadataPath + sub).fileSystemBytes.withCString({ mkdir($0, 0o755) }) == 0 else {
-            throw EmuError.failed("cannot create \((metadataPath + sub).quotedForDisplay): \(String(cString: strerror(errno)))",
-                                  fix: "check that you may write to \(root.quotedForDisplay)")
+        do { try makeDirectory(metadataPath + sub) } catch let error as FileSystemError {
+            throw EmuError(error, fix: "check that you may write to \(root.quotedForDisplay)")
         }
     }
     let destination = try DirectoryHandle.open(metadataPath)
@@ -90,18 +89,4 @@ public func initializeSource(at directory: String, templates: [TemplateFile], fo
         try directory.setPermissions(FileName(components.last!), file.permissions)
     }
     return InitReport(path: root, created: created, written: wanted.map(\.path))
-}
-
-/// Deletes snapshots from a sink: each disappears in one rename, and HEAD
-/// moves to the newest that remains. Returns what was (or would be) deleted.
-public func prune(_ doomed: [Snapshot], in sink: Sink, dryRun: Bool, lockWait: Double, each: (Snapshot) -> Void) throws {
-    try sink.lock(dryRun ? .shared : .exclusive, wait: lockWait)
-    defer { sink.unlock() }
-    if !dryRun { try sink.recover() }
-    let existing = Set(try sink.snapshots().map(\.id))
-    for snapshot in doomed where existing.contains(snapshot.id) {
-        if !dryRun { try sink.delete(snapshot) }
-        each(snapshot)
-    }
-    if !dryRun { try sink.finishDeleting() }
 }

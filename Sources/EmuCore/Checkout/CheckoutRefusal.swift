@@ -1,0 +1,40 @@
+import EmuPOSIX
+
+/// Why a checkout into a non-empty `--to DIR` needs to be told: what
+/// `--force` would overwrite, and what `--delete` would remove besides.
+func refusal(into target: DirectoryHandle, path: String, snapshot: RecordReader, scopes: [RelativePath]) throws -> EmuError {
+    let plan = PlanCollector()
+    let check = Restorer(mode: .check, snapshot: snapshot, guardRecords: nil, scopes: scopes, targetRoot: target,
+                         leavesAlone: { _, _ in false }, observer: plan, reportsPlans: true)
+    try check.run(tree: nil)
+    func listing(_ paths: [RelativePath], _ count: Int) -> String {
+        var text = paths.map { "\n  " + $0.description }.joined()
+        if count > paths.count { text += "\n  ... and \(count - paths.count) more" }
+        return text
+    }
+    var message = "\(path) is not empty"
+    message += plan.count(.overwrite) == 0
+        ? "; --force would overwrite nothing there"
+        : "; --force would overwrite \(plural(plan.count(.overwrite), "path")) that differ from the snapshot:" + listing(plan.examples[.overwrite] ?? [], plan.count(.overwrite))
+    if plan.count(.remove) > 0 {
+        message += "\n--force --delete would also remove \(plural(plan.count(.remove), "path")) the snapshot does not hold:"
+            + listing(plan.examples[.remove] ?? [], plan.count(.remove))
+    }
+    return EmuError.failed(message, fix: "choose an empty or missing directory, or pass --force (and --delete to mirror the snapshot)")
+}
+
+/// Counts a check pass's planned changes, with the first few paths of each.
+final class PlanCollector: CheckoutObserver {
+    var counts: [CheckoutAction: Int] = [:]
+    var examples: [CheckoutAction: [RelativePath]] = [:]
+
+    func count(_ action: CheckoutAction) -> Int { counts[action] ?? 0 }
+
+    func planned(_ path: RelativePath, _ action: CheckoutAction) {
+        counts[action, default: 0] += 1
+        if examples[action, default: []].count < 10 { examples[action, default: []].append(path) }
+    }
+
+    func noted(_ path: RelativePath, _ message: String) {}
+    func progressed(files: Int, bytes: Int64) {}
+}
