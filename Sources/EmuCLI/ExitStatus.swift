@@ -2,17 +2,12 @@ import EmuCore
 
 /// The exit statuses of every emu command: the one table, repeated in each
 /// command's help and in the man pages.
-public enum ExitStatus: Int32, Error, Sendable {
+public enum ExitStatus: Int32, Error, Sendable, CaseIterable {
     case success = 0
-    /// The operation failed; nothing was changed, or the change was rolled back.
     case failure = 1
-    /// Bad usage: unknown command, option, sink or snapshot, malformed reference.
     case usage = 2
-    /// Done, but some files were skipped.
     case partial = 3
-    /// `verify` found damage.
     case damaged = 4
-    /// The sink or source is locked by another running emu.
     case locked = 5
 
     init(_ kind: EmuError.Kind) {
@@ -24,13 +19,18 @@ public enum ExitStatus: Int32, Error, Sendable {
         }
     }
 
-    static let help = """
-        EXIT STATUS:
-          0  success
-          1  the operation failed (nothing was changed, or the change was rolled back)
-          2  bad usage (unknown command, option, sink or snapshot, malformed reference)
-          3  done, but some files were skipped
-          4  verify found damage
-          5  the sink or source is locked by another running emu
-        """
+    /// What the status means, as every command's help says it.
+    var meaning: String {
+        switch self {
+        case .success: "success"
+        case .failure: "the operation failed (nothing was changed, or the change was rolled back)"
+        case .usage: "bad usage (unknown command, option, sink or snapshot, malformed reference)"
+        case .partial: "done, but some files were skipped"
+        case .damaged: "verify found damage"
+        case .locked: "the sink or source is locked by another running emu"
+        }
+    }
+
+    /// The table every command's help ends with, made from the cases.
+    static let help = "EXIT STATUS:\n" + allCases.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n")
 }

@@ -95,12 +95,7 @@ final class Archiver {
         }
         try finisher.finish()
         let finished = finisher.state
-        counts.files += finished.counts.files
-        counts.bytes += finished.counts.bytes
-        counts.filesCopied += finished.counts.filesCopied
-        counts.bytesCopied += finished.counts.bytesCopied
-        counts.filesLinked += finished.counts.filesLinked
-        counts.skipped += finished.counts.skipped
+        counts += finished.counts
         bytesOwned += finished.bytesOwned
         reusedFromIndex = finished.reusedFromIndex
     }

@@ -94,7 +94,7 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
 
     let sourceRoot = try DirectoryHandle.open(source.path)
     var bases: [Archiver.Base] = []
-    if !options.dryRun, let resume = try? sink.metadata.openDirectory(FileName("resume")),
+    if !options.dryRun, let resume = try? sink.metadata.openDirectory(SinkLayout.resume),
        let tree = try? resume.openDirectory(FileName("tree")),
        let reader = try? ManifestReader(in: resume, name: FileName("manifest"), allowsTruncation: true) {
         bases.append(Archiver.Base(tree: tree, reader: reader, isResume: true))
@@ -148,7 +148,7 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
         return PushResult(snapshot: snapshot, counts: archiver.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
     } catch {
         // A failed push leaves no trace; a killed one leaves staging for the next to reuse.
-        try? sink.metadata.removeTree(FileName("staging"))
+        try? sink.metadata.removeTree(SinkLayout.staging)
         throw error
     }
 }
@@ -174,9 +174,9 @@ func uniqueDate(_ requested: Timestamp?, among snapshots: [Snapshot]) throws -> 
 
 /// A fresh `.emu/staging/` with an empty `tree/`.
 func makeStaging(in sink: Sink) throws -> DirectoryHandle {
-    try? sink.metadata.removeTree(FileName("staging"))
-    try sink.metadata.makeDirectory(FileName("staging"), permissions: 0o700)
-    let staging = try sink.metadata.openDirectory(FileName("staging"))
+    try? sink.metadata.removeTree(SinkLayout.staging)
+    try sink.metadata.makeDirectory(SinkLayout.staging, permissions: 0o700)
+    let staging = try sink.metadata.openDirectory(SinkLayout.staging)
     try staging.makeDirectory(FileName("tree"), permissions: 0o700)
     return staging
 }
@@ -185,9 +185,9 @@ func makeStaging(in sink: Sink) throws -> DirectoryHandle {
 /// date link, HEAD and Latest at it, and drops what a killed push left.
 func publish(_ snapshot: Snapshot, from staging: DirectoryHandle, in sink: Sink, after earlier: [Snapshot]) throws {
     let id = FileName(snapshot.id)
-    let trees = try sink.metadata.openDirectory(FileName("trees"))
-    let manifests = try sink.metadata.openDirectory(FileName("manifests"))
-    let nodes = try sink.metadata.openDirectory(FileName("nodes"))
+    let trees = try sink.metadata.openDirectory(SinkLayout.trees)
+    let manifests = try sink.metadata.openDirectory(SinkLayout.manifests)
+    let nodes = try sink.metadata.openDirectory(SinkLayout.nodes)
     try staging.rename(FileName("tree"), to: trees, as: id)
     CrashPoint.reach("push.after-tree")
     try staging.rename(FileName("manifest"), to: manifests, as: id)
@@ -197,8 +197,8 @@ func publish(_ snapshot: Snapshot, from staging: DirectoryHandle, in sink: Sink,
     try staging.rename(FileName("node"), to: nodes, as: id)
     try nodes.sync()
     CrashPoint.reach("push.after-record")
-    try sink.metadata.removeTree(FileName("staging"))
-    try? sink.metadata.removeTree(FileName("resume"))
+    try sink.metadata.removeTree(SinkLayout.staging)
+    try? sink.metadata.removeTree(SinkLayout.resume)
     try sink.refreshLinks((earlier + [snapshot]).sorted { ($0.date, $0.id) < ($1.date, $1.id) })
     if let parent = earlier.first(where: { $0.id == snapshot.parent }) { try sink.forgetUniqueBytes(of: [parent]) }
 }

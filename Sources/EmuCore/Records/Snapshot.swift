@@ -47,6 +47,19 @@ public struct Snapshot: Sendable, Equatable {
         public var skipped = 0
 
         public init() {}
+
+        /// Field by field: what the walk and the second core each counted, together.
+        public static func += (total: inout Counts, more: Counts) {
+            total.files += more.files
+            total.directories += more.directories
+            total.symlinks += more.symlinks
+            total.specials += more.specials
+            total.bytes += more.bytes
+            total.filesCopied += more.filesCopied
+            total.filesLinked += more.filesLinked
+            total.bytesCopied += more.bytesCopied
+            total.skipped += more.skipped
+        }
     }
 
     public init(id: String, parent: String?, date: Timestamp) {

@@ -29,17 +29,17 @@ extension Sink {
             each(CleanAction(kind: kind, what: what))
             if !dryRun { try work() }
         }
-        for leftover in ["staging", "resume", "LOCK"] where (try? metadata.status(FileName(leftover))) != nil {
-            try act(.removeLeftover, ".emu/\(leftover)") { try metadata.removeTree(FileName(leftover)) }
+        for leftover in [SinkLayout.staging, SinkLayout.resume, SinkLayout.legacyLock] where (try? metadata.status(leftover)) != nil {
+            try act(.removeLeftover, ".emu/\(leftover)") { try metadata.removeTree(leftover) }
         }
-        if let trash = try? metadata.openDirectory(FileName("trash")) {
+        if let trash = try? metadata.openDirectory(SinkLayout.trash) {
             for entry in try trash.entries() {
                 try act(.removeLeftover, ".emu/trash/\(entry.name)") { try trash.removeTree(entry.name) }
             }
         }
-        let nodes = try metadata.openDirectory(FileName("nodes"))
-        let trees = try metadata.openDirectory(FileName("trees"))
-        let manifests = try metadata.openDirectory(FileName("manifests"))
+        let nodes = try metadata.openDirectory(SinkLayout.nodes)
+        let trees = try metadata.openDirectory(SinkLayout.trees)
+        let manifests = try metadata.openDirectory(SinkLayout.manifests)
         let damaged = try damagedRecords(in: nodes)
         if !damaged.isEmpty && !repair { _ = try snapshots() }  // throws, naming the record and `--repair`
         // A damaged record goes; its tree is then one without a record, rebuilt below.
@@ -138,7 +138,7 @@ extension Sink {
     /// owners, modes and mtimes as the tree has them. The source's ctimes and
     /// inodes are unknown, so the next push reads every file once.
     func rebuildManifest(for snapshot: Snapshot) throws {
-        let manifests = try metadata.openDirectory(FileName("manifests"))
+        let manifests = try metadata.openDirectory(SinkLayout.manifests)
         let temporary = FileName(".\(snapshot.id).tmp")
         try? manifests.remove(temporary)
         let writer = try ManifestWriter(descriptor: try manifests.createFile(temporary, permissions: 0o644),
@@ -171,7 +171,7 @@ extension Sink {
     /// mtime, and never named like an existing snapshot.
     func rebuiltRecord(for tree: FileName) throws -> Snapshot? {
         guard let id = String(validating: tree.bytes, as: UTF8.self), Snapshot.isID(id) else { return nil }
-        let reader = try ManifestReader(in: try metadata.openDirectory(FileName("manifests")), name: tree)
+        let reader = try ManifestReader(in: try metadata.openDirectory(SinkLayout.manifests), name: tree)
         var counts = Snapshot.Counts()
         while let record = try reader.next() {
             switch record.kind {
@@ -182,7 +182,7 @@ extension Sink {
             }
         }
         guard reader.isComplete else { return nil }
-        if let staged = try? directory(".emu/staging", create: false), let text = try? MetadataFile.read(in: staged, "node"),
+        if let staged = try? metadata.openDirectory(SinkLayout.staging), let text = try? MetadataFile.read(in: staged, "node"),
            let document = try? INIDocument(parsing: text), let snapshot = try? Snapshot(id: id, node: document),
            id.hasPrefix(Snapshot.datePrefix(snapshot.date)) {
             return snapshot
@@ -201,13 +201,13 @@ extension Sink {
     func rebuiltDate(of id: String) -> Timestamp? {
         for entry in (try? root.entries()) ?? [] {
             if let name = String(validating: entry.name.bytes, as: UTF8.self), Timestamp.isSnapshotName(name),
-               (try? root.readSymlink(entry.name)) == Array(".emu/trees/\(id)".utf8), let date = Timestamp.parse(name) {
+               (try? root.readSymlink(entry.name)) == Array(SinkLayout.linkTarget(id).utf8), let date = Timestamp.parse(name) {
                 return date
             }
         }
         // emu's IDs begin with the snapshot's date in seconds (see Snapshot.makeID).
         if id.utf8.count == 40, let seconds = Int64(id.prefix(8), radix: 16) { return Timestamp(seconds: seconds, nanoseconds: 0) }
-        guard let status = try? metadata.status(path: RelativePath("trees/\(id)")) else { return nil }
+        guard let status = try? metadata.status(path: SinkLayout.tree(id)) else { return nil }
         return Timestamp(seconds: status.modified.seconds, nanoseconds: status.modified.nanoseconds)
     }
 }

@@ -35,15 +35,15 @@ final class ContentIndex {
     /// The sink's index, made if missing; with `staging`, new entries go to
     /// its `index/` until committed.
     static func open(in sink: Sink, staging: DirectoryHandle? = nil) throws -> ContentIndex {
-        if (try? sink.metadata.status(FileName("index")))?.kind != .directory {
-            try sink.metadata.makeDirectory(FileName("index"), permissions: 0o755)
+        if (try? sink.metadata.status(SinkLayout.index))?.kind != .directory {
+            try sink.metadata.makeDirectory(SinkLayout.index, permissions: 0o755)
         }
         var pending: DirectoryHandle? = nil
         if let staging {
-            try staging.makeDirectory(FileName("index"), permissions: 0o700)
-            pending = try staging.openDirectory(FileName("index"))
+            try staging.makeDirectory(SinkLayout.index, permissions: 0o700)
+            pending = try staging.openDirectory(SinkLayout.index)
         }
-        return ContentIndex(root: try sink.metadata.openDirectory(FileName("index")), pending: pending)
+        return ContentIndex(root: try sink.metadata.openDirectory(SinkLayout.index), pending: pending)
     }
 
     /// What makes two files one entry: their content and the digest of what

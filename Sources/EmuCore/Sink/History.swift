@@ -63,13 +63,13 @@ extension Sink {
             try? updateRecord(of: snapshot, change)
             return
         }
-        guard lock == nil, let held = try? FileLock.acquire(in: metadata, name: FileName("lock"), mode: .exclusive, wait: 0) else { return }
+        guard lock == nil, let held = try? FileLock.acquire(in: metadata, name: SinkLayout.lock, mode: .exclusive, wait: 0) else { return }
         withExtendedLifetime(held) { try? updateRecord(of: snapshot, change) }
     }
 
     /// Rewrites a snapshot's record in place (replaced whole, by rename).
     func updateRecord(of snapshot: Snapshot, _ change: (inout INIDocument) -> Void) throws {
-        let nodes = try metadata.openDirectory(FileName("nodes"))
+        let nodes = try metadata.openDirectory(SinkLayout.nodes)
         guard let text = try MetadataFile.read(in: nodes, snapshot.id) else { return }
         var node = try INIDocument(parsing: text)
         change(&node)

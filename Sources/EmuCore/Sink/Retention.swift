@@ -214,12 +214,12 @@ extension String {
 
 extension Sink {
     public func config() throws -> INIDocument {
-        guard let text = try MetadataFile.read(in: metadata, "config") else { return INIDocument() }
+        guard let text = try MetadataFile.read(in: metadata, SinkLayout.config) else { return INIDocument() }
         return try INIDocument(parsing: text)
     }
 
     public func writeConfig(_ document: INIDocument) throws {
-        try MetadataFile.write(in: metadata, "config", document.text)
+        try MetadataFile.write(in: metadata, SinkLayout.config, document.text)
     }
 
     public func retentionPolicy() throws -> RetentionPolicy {

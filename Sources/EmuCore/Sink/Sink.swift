@@ -19,19 +19,22 @@ public final class Sink {
     let metadata: DirectoryHandle
     var lock: FileLock?
 
-    static let layout = ["nodes", "trees", "manifests"]
-    static let latestName = "Latest"
 
     /// Opens a sink; a missing directory or one without `.emu/` (an unmounted
     /// disk, say) is offline: `nil`.
     public static func open(_ registration: SinkRegistration) throws -> Sink? {
         guard isDirectory(registration.path + "/.emu") else { return nil }
         let root = try DirectoryHandle.open(registration.path)
-        let metadata = try root.openDirectory(FileName(".emu"))
-        for directory in layout where !isDirectory(registration.path + "/.emu/" + directory) {
-            try metadata.makeDirectory(FileName(directory), permissions: 0o755)
-        }
+        let metadata = try root.openDirectory(SinkLayout.metadata)
+        try makeRequiredDirectories(in: metadata)
         return Sink(name: registration.name, path: registration.path, root: root, metadata: metadata)
+    }
+
+    /// The directories every sink has, made where missing (a sink emu 0.2.5 made lacks some).
+    static func makeRequiredDirectories(in metadata: DirectoryHandle) throws {
+        for directory in SinkLayout.required where (try? metadata.status(directory))?.kind != .directory {
+            try metadata.makeDirectory(directory, permissions: 0o755)
+        }
     }
 
     /// Like `open`, but an offline sink is an error that says so.
@@ -92,19 +95,17 @@ public final class Sink {
         }
         let root = try DirectoryHandle.open(path)
         try checkHardlinks(in: root)
-        if !isDirectory(path + "/.emu") { try root.makeDirectory(FileName(".emu"), permissions: 0o755) }
-        let metadata = try root.openDirectory(FileName(".emu"))
-        for directory in layout where !isDirectory(path + "/.emu/" + directory) {
-            try metadata.makeDirectory(FileName(directory), permissions: 0o755)
-        }
-        if try MetadataFile.read(in: metadata, "config") == nil {
+        if (try? root.status(SinkLayout.metadata)) == nil { try root.makeDirectory(SinkLayout.metadata, permissions: 0o755) }
+        let metadata = try root.openDirectory(SinkLayout.metadata)
+        try makeRequiredDirectories(in: metadata)
+        if try MetadataFile.read(in: metadata, SinkLayout.config) == nil {
             var config = INIDocument()
             config["Snapshots", "checksum"] = "sha256"
             config["Snapshots", "format"] = "1"
-            try MetadataFile.write(in: metadata, "config", config.text)
+            try MetadataFile.write(in: metadata, SinkLayout.config, config.text)
         }
-        if try MetadataFile.read(in: metadata, "HEAD") == nil {
-            try MetadataFile.write(in: metadata, "HEAD", "")
+        if try MetadataFile.read(in: metadata, SinkLayout.head) == nil {
+            try MetadataFile.write(in: metadata, SinkLayout.head, "")
         }
         try root.sync()
         return true
@@ -134,7 +135,7 @@ public final class Sink {
     /// Takes the sink lock (exclusive to change the sink, shared to read a
     /// tree), waiting up to `wait` seconds; exit status 5 when it stays taken.
     public func lock(_ mode: FileLock.Mode, wait: Double) throws {
-        guard let lock = try FileLock.acquire(in: metadata, name: FileName("lock"), mode: mode, wait: wait) else {
+        guard let lock = try FileLock.acquire(in: metadata, name: SinkLayout.lock, mode: mode, wait: wait) else {
             throw EmuError(.locked, "the sink '\(name)' at \(path) is locked by another running emu",
                            fix: "wait for it to finish, or pass --lock-wait SECONDS")
         }
@@ -147,7 +148,7 @@ public final class Sink {
 
     /// Every snapshot, oldest first (by date, then ID).
     public func snapshots() throws -> [Snapshot] {
-        let nodes = try metadata.openDirectory(FileName("nodes"))
+        let nodes = try metadata.openDirectory(SinkLayout.nodes)
         var result: [Snapshot] = []
         for entry in try nodes.entries() {
             guard let id = String(validating: entry.name.bytes, as: UTF8.self), Snapshot.isID(id),
@@ -164,12 +165,12 @@ public final class Sink {
     }
 
     public func openTree(_ snapshot: Snapshot) throws -> DirectoryHandle {
-        try metadata.openDirectory(path: RelativePath("trees/\(snapshot.id)"))
+        try metadata.openDirectory(path: SinkLayout.tree(snapshot.id))
     }
 
     /// Whether the snapshot has a manifest (snapshots made by emu 0.2.5 do not).
     public func hasManifest(_ snapshot: Snapshot) -> Bool {
-        (try? metadata.status(path: RelativePath("manifests/\(snapshot.id)")))?.kind == .regular
+        (try? metadata.status(path: SinkLayout.manifest(snapshot.id)))?.kind == .regular
     }
 
     /// The snapshot's records: its manifest, or its tree scanned when it has
@@ -180,12 +181,12 @@ public final class Sink {
     }
 
     public func openManifest(_ snapshot: Snapshot) throws -> ManifestReader {
-        try ManifestReader(in: try metadata.openDirectory(FileName("manifests")), name: FileName(snapshot.id))
+        try ManifestReader(in: try metadata.openDirectory(SinkLayout.manifests), name: FileName(snapshot.id))
     }
 
     /// The id in HEAD, nil when the sink has no snapshot.
     public func headID() throws -> String? {
-        let text = (try MetadataFile.read(in: metadata, "HEAD") ?? "").trimmingWhitespace()
+        let text = (try MetadataFile.read(in: metadata, SinkLayout.head) ?? "").trimmingWhitespace()
         return text.isEmpty ? nil : text
     }
 
@@ -232,10 +233,10 @@ public final class Sink {
     /// completed, a killed push's staging becomes the resume area, and links
     /// and HEAD are made to agree with the records.
     public func recover() throws {
-        let trash = try directory(".emu/trash", create: true)
-        let nodes = try metadata.openDirectory(FileName("nodes"))
-        let trees = try metadata.openDirectory(FileName("trees"))
-        let manifests = try metadata.openDirectory(FileName("manifests"))
+        let trash = try metadataDirectory(SinkLayout.trash, create: true)
+        let nodes = try metadata.openDirectory(SinkLayout.nodes)
+        let trees = try metadata.openDirectory(SinkLayout.trees)
+        let manifests = try metadata.openDirectory(SinkLayout.manifests)
         // A deletion whose record is already in trash: move the rest there too.
         for entry in try trash.entries() {
             let entryName = String(decoding: entry.name.bytes, as: UTF8.self)
@@ -248,9 +249,9 @@ public final class Sink {
         let recorded = Set(try nodes.entries().map(\.name))
         var orphanTrees: [FileName] = []
         for entry in try trees.entries() where !recorded.contains(entry.name) { orphanTrees.append(entry.name) }
-        if let orphan = orphanTrees.first, !isDirectory(path + "/.emu/staging/tree") {
-            if !isDirectory(path + "/.emu/staging") { try metadata.makeDirectory(FileName("staging"), permissions: 0o700) }
-            let staging = try metadata.openDirectory(FileName("staging"))
+        if let orphan = orphanTrees.first, (try? metadata.status(path: RelativePath("staging/tree")))?.kind != .directory {
+            if !hasMetadataDirectory(SinkLayout.staging) { try metadata.makeDirectory(SinkLayout.staging, permissions: 0o700) }
+            let staging = try metadata.openDirectory(SinkLayout.staging)
             try trees.rename(orphan, to: staging, as: FileName("tree"))
             try moveIfPresent(orphan, from: manifests, to: staging, as: FileName("manifest"))
             orphanTrees.removeFirst()
@@ -260,13 +261,13 @@ public final class Sink {
             try moveIfPresent(orphan, from: manifests, to: trash, as: FileName("\(orphan).manifest"))
         }
         // A killed push's staging: keep it for the next push to link from.
-        if isDirectory(path + "/.emu/staging") {
-            if isDirectory(path + "/.emu/resume") {
-                try metadata.rename(FileName("resume"), to: trash, as: FileName("resume.\(getpid()).\(Timestamp.now().seconds)"))
+        if hasMetadataDirectory(SinkLayout.staging) {
+            if hasMetadataDirectory(SinkLayout.resume) {
+                try metadata.rename(SinkLayout.resume, to: trash, as: FileName("resume.\(getpid()).\(Timestamp.now().seconds)"))
             }
-            try metadata.rename(FileName("staging"), to: metadata, as: FileName("resume"))
+            try metadata.rename(SinkLayout.staging, to: metadata, as: SinkLayout.resume)
         }
-        let interrupted = try !trash.entries().isEmpty || isDirectory(path + "/.emu/resume")
+        let interrupted = try !trash.entries().isEmpty || hasMetadataDirectory(SinkLayout.resume)
         for entry in try trash.entries() { try trash.removeTree(entry.name) }
         // An interrupted deletion did not drop its index entries: sweep them.
         if interrupted { try ContentIndex.open(in: self).sweep() }
@@ -278,11 +279,15 @@ public final class Sink {
     }
 
     /// Opens a directory below the sink root, optionally making it.
-    func directory(_ relative: String, create: Bool) throws -> DirectoryHandle {
-        do { return try root.openDirectory(path: RelativePath(relative)) } catch let error as FileSystemError where create && error.errno == .noSuchFileOrDirectory {
-            let parent = try root.openDirectory(path: RelativePath(relative).parent)
-            try parent.makeDirectory(RelativePath(relative).lastName!, permissions: 0o700)
-            return try root.openDirectory(path: RelativePath(relative))
+    /// Whether `.emu/NAME` is a directory, asked through the open sink.
+    func hasMetadataDirectory(_ name: FileName) -> Bool {
+        (try? metadata.status(name))?.kind == .directory
+    }
+
+    func metadataDirectory(_ name: FileName, create: Bool) throws -> DirectoryHandle {
+        do { return try metadata.openDirectory(name) } catch let error as FileSystemError where create && error.errno == .noSuchFileOrDirectory {
+            try metadata.makeDirectory(name, permissions: 0o700)
+            return try metadata.openDirectory(name)
         }
     }
 
@@ -293,20 +298,20 @@ public final class Sink {
         let named = Dictionary(snapshots.map { ($0.name, $0.id) }, uniquingKeysWith: { a, b in max(a, b) })
         for entry in try root.entries() {
             guard let entryName = String(validating: entry.name.bytes, as: UTF8.self),
-                  Timestamp.isSnapshotName(entryName) || entryName == Self.latestName
+                  Timestamp.isSnapshotName(entryName) || entryName == SinkLayout.latest
             else { continue }
             guard (try? root.status(entry.name).kind) == .symlink,
                   let target = try? root.readSymlink(entry.name) else { continue }
             let targetText = String(decoding: target, as: UTF8.self)
-            let id = targetText.hasPrefix(".emu/trees/") ? String(targetText.dropFirst(11)) : nil
-            if entryName != Self.latestName, let id, !ids.contains(id) || named[entryName] != id {
+            let id = SinkLayout.id(ofLinkTarget: targetText)
+            if entryName != SinkLayout.latest, let id, !ids.contains(id) || named[entryName] != id {
                 try root.remove(entry.name)
             }
         }
         for snapshot in snapshots where named[snapshot.name] == snapshot.id {
             let link = FileName(snapshot.name)
-            if (try? root.readSymlink(link)) != Array(".emu/trees/\(snapshot.id)".utf8) {
-                try MetadataFile.replaceSymlink(in: root, snapshot.name, target: ".emu/trees/\(snapshot.id)")
+            if (try? root.readSymlink(link)) != Array(SinkLayout.linkTarget(snapshot.id).utf8) {
+                try MetadataFile.replaceSymlink(in: root, snapshot.name, target: SinkLayout.linkTarget(snapshot.id))
             }
         }
         let newest = snapshots.last
@@ -316,13 +321,13 @@ public final class Sink {
            (try? root.readSymlink(legacyLatest)) != Array(newest.name.utf8) {
             try MetadataFile.replaceSymlink(in: root, "Most Recent Backup", target: newest.name)
         }
-        if try headID() != newest?.id { try MetadataFile.write(in: metadata, "HEAD", newest.map { $0.id + "\n" } ?? "") }
+        if try headID() != newest?.id { try MetadataFile.write(in: metadata, SinkLayout.head, newest.map { $0.id + "\n" } ?? "") }
         if let newest {
-            if (try? root.readSymlink(FileName(Self.latestName))) != Array(newest.name.utf8) {
-                try MetadataFile.replaceSymlink(in: root, Self.latestName, target: newest.name)
+            if (try? root.readSymlink(FileName(SinkLayout.latest))) != Array(newest.name.utf8) {
+                try MetadataFile.replaceSymlink(in: root, SinkLayout.latest, target: newest.name)
             }
         } else {
-            try? root.remove(FileName(Self.latestName))
+            try? root.remove(FileName(SinkLayout.latest))
         }
         try root.sync()
     }
@@ -332,8 +337,8 @@ public final class Sink {
     /// manifest follow, then trash is emptied. A kill at any point is
     /// finished by the next `recover()`.
     public func delete(_ snapshot: Snapshot) throws {
-        let trash = try directory(".emu/trash", create: true)
-        let nodes = try metadata.openDirectory(FileName("nodes"))
+        let trash = try metadataDirectory(SinkLayout.trash, create: true)
+        let nodes = try metadata.openDirectory(SinkLayout.nodes)
         let id = FileName(snapshot.id)
         // Files this snapshot shared may now be another's alone; through the
         // content index any snapshot can share with any other.
@@ -342,9 +347,9 @@ public final class Sink {
         try trash.sync()
         try nodes.sync()
         CrashPoint.reach("prune.after-record")
-        try moveIfPresent(id, from: try metadata.openDirectory(FileName("trees")), to: trash, as: FileName("\(snapshot.id).tree"))
-        try moveIfPresent(id, from: try metadata.openDirectory(FileName("manifests")), to: trash, as: FileName("\(snapshot.id).manifest"))
-        if (try? root.readSymlink(FileName(snapshot.name))) == Array(".emu/trees/\(snapshot.id)".utf8) {
+        try moveIfPresent(id, from: try metadata.openDirectory(SinkLayout.trees), to: trash, as: FileName("\(snapshot.id).tree"))
+        try moveIfPresent(id, from: try metadata.openDirectory(SinkLayout.manifests), to: trash, as: FileName("\(snapshot.id).manifest"))
+        if (try? root.readSymlink(FileName(snapshot.name))) == Array(SinkLayout.linkTarget(snapshot.id).utf8) {
             try root.remove(FileName(snapshot.name))
         }
         // The tree goes first, so that its inodes' link counts fall; then the

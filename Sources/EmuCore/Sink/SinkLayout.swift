@@ -1,0 +1,49 @@
+import EmuPOSIX
+
+/// Where everything lives in a sink, named once:
+///
+///     SINK/.emu/config            retention and format (INI)
+///     SINK/.emu/HEAD              the newest snapshot's ID
+///     SINK/.emu/lock              the kernel lock commands take
+///     SINK/.emu/nodes/ID          a snapshot's record
+///     SINK/.emu/trees/ID/         a snapshot's tree
+///     SINK/.emu/manifests/ID      a snapshot's manifest
+///     SINK/.emu/index/XX/...      the content index
+///     SINK/.emu/staging/          the push under way (tree, manifest, node, index entries)
+///     SINK/.emu/resume/           what a killed push copied, for the next one
+///     SINK/.emu/trash/            what is being deleted
+///     SINK/YYYY-MM-DD HH.MM.SS    a date link to .emu/trees/ID
+///     SINK/Latest                 a link to the newest date link
+enum SinkLayout {
+    static let metadata = FileName(".emu")
+    static let nodes = FileName("nodes")
+    static let trees = FileName("trees")
+    static let manifests = FileName("manifests")
+    static let index = FileName("index")
+    static let staging = FileName("staging")
+    static let resume = FileName("resume")
+    static let trash = FileName("trash")
+    static let lock = FileName("lock")
+    /// emu 0.2.5's lock file, a leftover `emu clean` removes.
+    static let legacyLock = FileName("LOCK")
+    /// Metadata files, by the names `MetadataFile` takes.
+    static let head = "HEAD"
+    static let config = "config"
+    static let latest = "Latest"
+    /// The directories every sink has below `.emu/`.
+    static let required = [nodes, trees, manifests]
+
+    /// A snapshot's tree, below `.emu/`.
+    static func tree(_ id: String) -> RelativePath { RelativePath("trees/\(id)") }
+
+    /// A snapshot's manifest, below `.emu/`.
+    static func manifest(_ id: String) -> RelativePath { RelativePath("manifests/\(id)") }
+
+    /// What a date link in the sink's root points at.
+    static func linkTarget(_ id: String) -> String { ".emu/trees/\(id)" }
+
+    /// The ID a date link's target names, when it names a tree.
+    static func id(ofLinkTarget target: String) -> String? {
+        target.hasPrefix(".emu/trees/") ? String(target.dropFirst(".emu/trees/".count)) : nil
+    }
+}

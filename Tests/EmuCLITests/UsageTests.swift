@@ -1,0 +1,61 @@
+import ArgumentParser
+@testable import EmuCLI
+import EmuCore
+import Testing
+
+/// Usage errors, parsed in-process with their exact text, as
+/// swift-argument-parser's own tests check theirs.
+@Suite("usage errors")
+struct UsageTests {
+    /// The message a bad command line gets, and its exit status.
+    static func failure(_ arguments: [String]) -> (message: String, status: EmuCLI.ExitStatus)? {
+        do {
+            let normalized = try CommandLineHabits.normalized(arguments)
+            // Validation runs inside the parse; nothing is run.
+            _ = try Emu.parseAsRoot(normalized)
+            return nil
+        } catch let error as EmuError {
+            return (error.message, EmuCLI.ExitStatus(error.kind))
+        } catch {
+            return (Emu.message(for: error), Emu.exitCode(for: error) == ArgumentParser.ExitCode.success ? .success : .usage)
+        }
+    }
+
+    @Test("option values are checked while parsing, with the fix in the message", arguments: [
+        (["log", "--max-count=-1"], "-n takes a count of 0 or more"),
+        (["log", "--since", "someday"], "--since 'someday' is not a date: use 2026-11-01, '2026-11-01 12:00', yesterday or '2 days ago'"),
+        (["log", "--grep", "("], "--grep '(' is not a regular expression"),
+        (["verify", "--sample", "0"], "--sample takes a percentage above 0 and at most 100"),
+        (["config", "--unset"], "--unset takes one KEY and no VALUE"),
+        (["checkout", "HEAD", "--delete"], "--delete goes with --to DIR: a checkout into the source always removes what the snapshot does not hold"),
+        (["sink", "add", "nas", "user@host:/srv"], "'user@host:/srv' looks like a remote address, and emu cannot reach remote sinks yet: mount the remote directory (sshfs, NFS) and give its local path; for a local name with a colon, write it as ./user@host:/srv"),
+    ])
+    func validation(arguments: [String], message: String) throws {
+        let failure = try #require(Self.failure(arguments))
+        #expect(failure.message == message)
+        #expect(failure.status == .usage)
+    }
+
+    @Test("a mistyped command is answered with the closest one; help for no command is refused")
+    func unknownCommands() throws {
+        let typo = try #require(Self.failure(["chekout", "HEAD"]))
+        #expect(typo.message == "'chekout' is not an emu command; did you mean `emu checkout`?")
+        #expect(typo.status == .usage)
+        let help = try #require(Self.failure(["help", "nosuch"]))
+        #expect(help.message == "'nosuch' is not an emu command")
+    }
+
+    @Test("git's -N and -nN become -n N for log only, and never after --")
+    func countHabits() throws {
+        #expect(try CommandLineHabits.normalized(["log", "-3", "--oneline"]) == ["log", "-n", "3", "--oneline"])
+        #expect(try CommandLineHabits.normalized(["log", "-n12"]) == ["log", "-n", "12"])
+        #expect(try CommandLineHabits.normalized(["log", "--", "-3"]) == ["log", "--", "-3"])
+        #expect(try CommandLineHabits.normalized(["diff", "-3"]) == ["diff", "-3"])
+    }
+
+    @Test("the exit-status table in every help is made from the enum")
+    func exitStatusTable() {
+        #expect(EmuCLI.ExitStatus.help.split(separator: "\n").count == EmuCLI.ExitStatus.allCases.count + 1)
+        #expect(EmuCLI.ExitStatus.help.contains("  4  verify found damage"))
+    }
+}
