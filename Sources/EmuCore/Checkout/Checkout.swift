@@ -57,9 +57,9 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
     // Held to the end: ARC could otherwise release the lock after its last use.
     defer { withExtendedLifetime(sourceLock) {} }
 
-    func guardRecords() throws -> ManifestLookup? {
+    func guardRecords() throws -> ManifestCursor? {
         guard guarded, let head = snapshots.last else { return nil }
-        return ManifestLookup(try sink.openRecords(head))
+        return ManifestCursor(try sink.openRecords(head))
     }
 
     // Into an empty directory, the whole snapshot: nothing to check, nothing to refuse.

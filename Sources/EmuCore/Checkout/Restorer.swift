@@ -22,7 +22,7 @@ final class Restorer {
 
     let mode: Mode
     var snapshot: ManifestCursor
-    var guardRecords: ManifestLookup?
+    var guardRecords: ManifestCursor?
     let scopes: [RelativePath]
     /// Target entries checkout neither removes nor reports: the source's
     /// `.emu/`, its sink, its excluded paths.
@@ -62,7 +62,7 @@ final class Restorer {
     /// killed checkout's leftover, removed without asking.
     static let temporaryPrefix = Array(".emu-checkout.".utf8)
 
-    init(mode: Mode, snapshot: RecordReader, guardRecords: ManifestLookup?, scopes: [RelativePath], targetRoot: DirectoryHandle?,
+    init(mode: Mode, snapshot: RecordReader, guardRecords: ManifestCursor?, scopes: [RelativePath], targetRoot: DirectoryHandle?,
          staged: StagedCheckout? = nil, leavesAlone: @escaping (RelativePath, FileStatus) -> Bool,
          observer: CheckoutObserver, reportsPlans: Bool) {
         filler = mode == .apply && staged != nil ? FileFiller() : nil

@@ -17,7 +17,8 @@ extension Restorer {
             }
             return
         }
-        if let saved = guardRecords!.record(at: path), try matches(saved, status, in: directory, name: name) { return }
+        // A damaged newest manifest vouches for nothing past its damage: checkout refuses rather than overwrite.
+        if let saved = (try? guardRecords!.record(at: path)) ?? nil, try matches(saved, status, in: directory, name: name) { return }
         conflictCount += 1
         if conflicts.count < 20 { conflicts.append(path) }
     }

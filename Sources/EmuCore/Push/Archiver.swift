@@ -13,7 +13,7 @@ final class Archiver {
     /// An earlier tree and its manifest, read in step with the walk.
     struct Base {
         let tree: DirectoryHandle
-        var records: ManifestLookup
+        var records: ManifestCursor
         /// A killed push's leftovers, which no snapshot holds.
         let isResume: Bool
         /// Records scanned from the tree (a snapshot of emu 0.2.5): they hold
@@ -23,7 +23,7 @@ final class Archiver {
 
         init(tree: DirectoryHandle, reader: RecordReader, isResume: Bool = false) {
             self.tree = tree
-            records = ManifestLookup(reader)
+            records = ManifestCursor(reader)
             self.isResume = isResume
             isScannedTree = reader is TreeScanner
         }
@@ -153,7 +153,8 @@ final class Archiver {
     func previousRecords(at path: RelativePath) -> [(base: Int, record: ManifestRecord)] {
         var found: [(Int, ManifestRecord)] = []
         for i in bases.indices {
-            if let record = bases[i].records.record(at: path) { found.append((i, record)) }
+            // A damaged earlier manifest is used up to its damage; what follows it is copied, never linked on a guess.
+            if let record = (try? bases[i].records.record(at: path)) ?? nil { found.append((i, record)) }
         }
         return found
     }

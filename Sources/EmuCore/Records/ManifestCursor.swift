@@ -1,15 +1,26 @@
 import EmuPOSIX
 
-/// A manifest reader that can look at its next record without taking it.
+/// The one way records are read in step with something else (a walk, another
+/// manifest): a reader that can look at its next record without taking it,
+/// skip a subtree, or find a path's record by passing over those before it.
+/// A read that fails throws once, and the cursor ends there.
 struct ManifestCursor {
     let reader: RecordReader
     private var pending: ManifestRecord?
     private var loaded = false
+    private var ended = false
 
     init(_ reader: RecordReader) { self.reader = reader }
 
     mutating func peek() throws -> ManifestRecord? {
-        if !loaded { pending = try reader.next(); loaded = true }
+        if ended { return nil }
+        if !loaded {
+            do { pending = try reader.next() } catch {
+                ended = true
+                throw error
+            }
+            loaded = true
+        }
         return pending
     }
 
@@ -22,5 +33,18 @@ struct ManifestCursor {
     /// Passes over every record at or below `path`.
     mutating func skip(within path: RelativePath) throws {
         while let next = try peek(), next.path.isWithin(path) { _ = try take() }
+    }
+
+    /// The record for `path`, if there is one; records before it are passed
+    /// over (paths must be asked for in manifest order).
+    mutating func record(at path: RelativePath) throws -> ManifestRecord? {
+        while let next = try peek() {
+            if next.path < path {
+                _ = try take()
+                continue
+            }
+            return next.path == path ? next : nil
+        }
+        return nil
     }
 }

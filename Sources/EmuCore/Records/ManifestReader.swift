@@ -95,29 +95,3 @@ public final class ManifestReader: RecordReader {
         }
     }
 }
-
-/// Looks records up by path in a manifest read once, front to back: paths
-/// must be asked in increasing order, as a walk in path order asks them.
-/// A damaged manifest ends the lookups (nothing more is found) rather than
-/// the command: an earlier snapshot's damage must not stop a new one.
-struct ManifestLookup {
-    let reader: RecordReader
-    private var pending: ManifestRecord? = nil
-    private var exhausted = false
-
-    init(_ reader: RecordReader) { self.reader = reader }
-
-    /// The record for `path`, if there is one; records before it are passed over.
-    mutating func record(at path: RelativePath) -> ManifestRecord? {
-        while !exhausted {
-            if pending == nil {
-                pending = try? reader.next()
-                if pending == nil { exhausted = true; return nil }
-            }
-            let candidate = pending!
-            if candidate.path < path { pending = nil; continue }
-            return candidate.path == path ? candidate : nil
-        }
-        return nil
-    }
-}

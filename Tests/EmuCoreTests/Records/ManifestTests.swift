@@ -60,18 +60,19 @@ struct ManifestTests {
         #expect(try read(path, allowsTruncation: true).count == 3)
     }
 
-    @Test("unsafe paths and disorder in a sink's manifest are refused", arguments: [
-        "emu-manifest 1\nd\t755\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t\nf\t644\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t../etc/passwd\nend\t2\n",
-        "emu-manifest 1\nd\t755\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t\nf\t644\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t/abs\nend\t2\n",
-        "emu-manifest 1\nd\t755\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t\nf\t644\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\tb\nf\t644\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\ta\nend\t3\n",
-        "emu-manifest 1\nd\t755\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t\nf\t644\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t../x\ta\nend\t2\n",
-        "emu-manifest 1\nd\t755\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t\nf\t9999\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\ta\nend\t2\n",
-        "emu-manifest 1\nd\t755\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t\nend\t5\n",
+    @Test("unsafe paths and disorder in a sink's manifest are refused, each for its reason", arguments: [
+        ("emu-manifest 1\nd\t755\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t\nf\t644\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t../etc/passwd\nend\t2\n", "unsafe path"),
+        ("emu-manifest 1\nd\t755\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t\nf\t644\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t/abs\nend\t2\n", "unsafe path"),
+        ("emu-manifest 1\nd\t755\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t\nf\t644\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\tb\nf\t644\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\ta\nend\t3\n", "paths out of order at a"),
+        ("emu-manifest 1\nd\t755\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t\nf\t644\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t../x\ta\nend\t2\n", "unsafe"),
+        ("emu-manifest 1\nd\t755\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t\nf\t9999\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\ta\nend\t2\n", "the line is not a record"),
+        ("emu-manifest 1\nd\t755\t0\t0\t0\t1.000000000\t1.000000000\t1\t-\t-\t-\t\nend\t5\n", "the end line's count is wrong"),
     ])
-    func refused(text: String) throws {
+    func refused(text: String, reason: String) throws {
         let path = NSTemporaryDirectory() + "manifest-\(UUID().uuidString)"
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        #expect(throws: EmuError.self) { try read(path) }
+        let error = try #require(throws: EmuError.self) { try read(path) }
+        #expect(error.message.contains(reason), "\(error.message)")
     }
 }
 
