@@ -132,15 +132,23 @@ final class Workspace {
 
 enum WorkspaceError: Error { case commandFailed(String) }
 
-/// Runs a shell command for a test's setup; returns its exit status.
+/// Runs a shell command for a test's setup; a failure is the test's failure
+/// (a setup that did not happen proves nothing) unless `mayFail`, for commands
+/// whose status is the point or that may find nothing to do. Returns the status.
 @discardableResult
-func sh(_ command: String) -> Int32 {
+func sh(_ command: String, mayFail: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) -> Int32 {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
     process.arguments = ["-c", command]
     process.standardOutput = FileHandle.nullDevice
-    try? process.run()
+    do { try process.run() } catch {
+        Issue.record("cannot run /bin/sh: \(error)", sourceLocation: sourceLocation)
+        return -1
+    }
     process.waitUntilExit()
+    if !mayFail && process.terminationStatus != 0 {
+        Issue.record("setup command failed with status \(process.terminationStatus): \(command)", sourceLocation: sourceLocation)
+    }
     return process.terminationStatus
 }
 

@@ -18,18 +18,18 @@ final class ScratchFilesystem {
         switch kind {
         case "tmpfs":
             image = nil
-            guard sh("mount -t tmpfs -o size=\(megabytes)m tmpfs '\(mountPoint)'") == 0 else { return nil }
+            guard sh("mount -t tmpfs -o size=\(megabytes)m tmpfs '\(mountPoint)'", mayFail: true) == 0 else { return nil }
         default:
             let path = workspace.root + "/\(name).img"
             image = path
             let make = kind == "xfs" ? "mkfs.xfs -q '\(path)'" : "mkfs.ext4 -q -m 0 '\(path)'"
-            guard sh("truncate -s \(megabytes)M '\(path)' && \(make) && mount -o loop \(mountOptions) '\(path)' '\(mountPoint)'") == 0 else {
+            guard sh("truncate -s \(megabytes)M '\(path)' && \(make) && mount -o loop \(mountOptions) '\(path)' '\(mountPoint)'", mayFail: true) == 0 else {
                 return nil
             }
         }
     }
 
-    deinit { sh("umount '\(mountPoint)' 2>/dev/null || umount -l '\(mountPoint)'") }
+    deinit { sh("umount '\(mountPoint)' 2>/dev/null || umount -l '\(mountPoint)'", mayFail: true) }
 
     /// Free bytes, as statvfs says after a sync.
     var freeBytes: Int64 {
