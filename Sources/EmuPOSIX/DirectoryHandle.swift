@@ -220,7 +220,7 @@ public final class DirectoryHandle {
     /// Removes an entry and, for a directory, everything below it, by fd.
     public func removeTree(_ name: FileName) throws {
         let status: FileStatus
-        do { status = try self.status(name) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory { return }
+        do { status = try self.status(name) } catch let error as FileSystemError where error.isMissing { return }
         if status.kind == .directory {
             let child = try openDirectory(name)
             // A read-only directory (a user's chmod 555) must become writable to be emptied.

@@ -65,7 +65,7 @@ public func makeDirectories(_ path: String) throws {
     if isDirectory(path) { return }
     let parent = parentPath(path)
     if parent != path { try makeDirectories(parent) }
-    do { try makeDirectory(path) } catch let error as FileSystemError where error.errno == .fileExists && isDirectory(path) {}
+    do { try makeDirectory(path) } catch let error as FileSystemError where error.alreadyExists && isDirectory(path) {}
 }
 
 /// The bytes of a file the user names (`-`: standard input).

@@ -34,6 +34,29 @@ public struct FileSystemError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// What an errno means to emu, said once: callers ask these rather than
+/// compare errno values in their catches.
+extension FileSystemError {
+    /// ENOENT: the name is not there (any more).
+    public var isMissing: Bool { errno == .noSuchFileOrDirectory }
+    /// EEXIST: the name is taken.
+    public var alreadyExists: Bool { errno == .fileExists }
+    /// EMLINK: the inode has as many names as the filesystem allows.
+    public var isAtLinkLimit: Bool { errno == .tooManyLinks }
+    /// EPERM: not for this user (ownership, device nodes, immutable files).
+    public var isNotPermitted: Bool { errno == .notPermitted }
+    /// EINVAL: the call does not take these arguments here (a flag the filesystem lacks, an owner it cannot map).
+    public var isInvalidArgument: Bool { errno == .invalidArgument }
+    /// ENOSPC: the filesystem is full.
+    public var isOutOfSpace: Bool { errno == .noSpace }
+    /// EROFS.
+    public var isReadOnlyFileSystem: Bool { errno == .readOnlyFileSystem }
+    /// ENOTSUP (= EOPNOTSUPP on Linux) or EPERM: a filesystem or an attribute
+    /// namespace that does not take this (xattrs on some filesystems,
+    /// `trusted.*` as a user); emu goes on without it.
+    public var isUnsupported: Bool { errno == .notSupported || errno == .notSupportedOnSocket || errno == .notPermitted }
+}
+
 extension Result where Failure == Errno {
     /// Attaches the operation and path to a failure, keeping the errno.
     @inline(__always)

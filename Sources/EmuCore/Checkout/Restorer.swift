@@ -251,7 +251,7 @@ final class Restorer {
             case .fifo, .characterDevice, .blockDevice:
                 do {
                     try target.makeNode(temporary, kind: record.kind, permissions: 0o600, device: record.device?.raw ?? 0)
-                } catch let error as FileSystemError where error.errno == .notPermitted {
+                } catch let error as FileSystemError where error.isNotPermitted {
                     observer.noted(path, "device not restored (only root can make device files)")
                     return
                 }

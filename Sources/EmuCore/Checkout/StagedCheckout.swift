@@ -65,7 +65,7 @@ struct StagedCheckout {
     static func move(_ name: FileName, from staging: DirectoryHandle, to destination: DirectoryHandle) throws {
         do {
             try staging.rename(name, to: destination, as: name, flags: EMU_RENAME_NOREPLACE)
-        } catch let error as FileSystemError where error.errno == .invalidArgument {
+        } catch let error as FileSystemError where error.isInvalidArgument {
             // A filesystem without RENAME_NOREPLACE: look first.
             if (try? destination.status(name)) != nil { throw FileSystemError("rename", destination.childPath(name), .fileExists) }
             try staging.rename(name, to: destination, as: name)

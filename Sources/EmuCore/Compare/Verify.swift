@@ -48,7 +48,7 @@ public final class Verifier {
             observer.found(damage, in: snapshot)
         }
         let tree: DirectoryHandle
-        do { tree = try sink.openTree(snapshot) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
+        do { tree = try sink.openTree(snapshot) } catch let error as FileSystemError where error.isMissing {
             report(.missing, .root, "its tree .emu/trees/\(snapshot.id) is gone")
             try sink.recordVerification(of: snapshot, clean: false, problems: damages.count)
             return damages

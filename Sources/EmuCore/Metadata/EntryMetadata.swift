@@ -140,7 +140,7 @@ struct EntryMetadata {
                 case .open(let fd, _): try fd.setOwner(owner, group, path: path)
                 case .entry(let directory, let name, _): try directory.setOwner(name, owner: owner, group: group)
                 }
-            } catch let error as FileSystemError where error.errno == .notPermitted || error.errno == .invalidArgument {
+            } catch let error as FileSystemError where error.isNotPermitted || error.isInvalidArgument {
                 // Not root and not a member of the group: the record keeps the owner for a root restore.
             }
         }
@@ -181,6 +181,6 @@ struct EntryMetadata {
     /// (trusted.* as a user), does not fail the entry.
     func ignoringUnsupported(_ body: () throws -> Void) throws {
         do { try body() } catch let error as FileSystemError
-            where error.errno == .notSupported || error.errno == .notPermitted || error.errno == .notSupportedOnSocket {}
+            where error.isUnsupported {}
     }
 }

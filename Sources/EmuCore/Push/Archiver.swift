@@ -118,7 +118,7 @@ final class Archiver {
             var kind: FileKind? = nil
             do {
                 let status: FileStatus
-                do { status = try source.status(entry.name) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
+                do { status = try source.status(entry.name) } catch let error as FileSystemError where error.isMissing {
                     continue  // removed since the directory was read
                 }
                 if settings.filter.leavesOut(childPath, status) { continue }
@@ -214,7 +214,7 @@ final class Archiver {
                 record.hardlinkLeader = leader.path
                 try finishFile(record, identity: nil)
                 return
-            } catch let error as FileSystemError where error.errno == .tooManyLinks {
+            } catch let error as FileSystemError where error.isAtLinkLimit {
                 // The sink's link limit: this name gets its own inode below.
             }
         }
@@ -309,7 +309,7 @@ final class Archiver {
         do {
             try directory.link(name, to: target, as: name)
             return true
-        } catch let error as FileSystemError where error.errno == .tooManyLinks || error.errno == .noSuchFileOrDirectory {
+        } catch let error as FileSystemError where error.isAtLinkLimit || error.isMissing {
             return false
         }
     }
@@ -356,7 +356,7 @@ final class Archiver {
         if let target {
             do {
                 try target.makeNode(name, kind: status.kind, permissions: 0o600, device: status.deviceNumber)
-            } catch let error as FileSystemError where error.errno == .notPermitted && status.kind != .fifo {
+            } catch let error as FileSystemError where error.isNotPermitted && status.kind != .fifo {
                 try finisher.submit(.noted(path, "device skipped (only root can make device files)"))
                 return
             }
@@ -374,7 +374,7 @@ final class Archiver {
         }
         do {
             return try ExtendedAttributes.read(.path(source.procPath(name)), path: source.childPath(name))
-        } catch let error as FileSystemError where error.errno == .notSupported || error.errno == .notPermitted {
+        } catch let error as FileSystemError where error.isUnsupported {
             return []
         }
     }

@@ -66,7 +66,7 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
                                                                warn: observer.warned) { observer.expired($0, $1) })
             }
             return result
-        } catch let error as FileSystemError where error.errno == .noSpace && policy.minFreePercent != nil && !options.dryRun {
+        } catch let error as FileSystemError where error.isOutOfSpace && policy.minFreePercent != nil && !options.dryRun {
             // Rotation may free room first, the oldest first, when the push can fit at all.
             let needed = try bytesToCopy(source, to: sink, settings: settings)
             let removed = try sink.freeSpace(percent: 0, bytes: needed, policy: policy, among: try sink.snapshots(), protecting: nil,

@@ -203,7 +203,7 @@ final class PushFinisher {
             if isResume && !resumedCopyIsIntact(job.name, in: directory, record: record, copier: state.copier) { continue }
             do {
                 try directory.link(job.name, to: job.target, as: job.name)
-            } catch let error as FileSystemError where error.errno == .tooManyLinks || error.errno == .noSuchFileOrDirectory {
+            } catch let error as FileSystemError where error.isAtLinkLimit || error.isMissing {
                 continue  // gone, or at the link limit: the next candidate, else a copy
             }
             state.counts.filesLinked += 1

@@ -98,7 +98,7 @@ final class ContentIndex {
             let handle = try root.openDirectory(FileName(name))
             cache[name] = handle
             return handle
-        } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
+        } catch let error as FileSystemError where error.isMissing {
             guard create else { return nil }
             try root.makeDirectory(FileName(name), permissions: 0o755)
             return try bucket(name, in: root, cache: &cache, create: false)
@@ -129,7 +129,7 @@ final class ContentIndex {
         do {
             try directory.link(name, to: pendingBucket, as: entry)
             return .indexed
-        } catch let error as FileSystemError where error.errno == .fileExists {}
+        } catch let error as FileSystemError where error.alreadyExists {}
         // This push holds the content already: share its inode, unless that is unusable.
         if try Self.takeOver(entry, in: pendingBucket, root: pending, for: name, in: directory, record: record) {
             return .linkedExisting
@@ -152,10 +152,10 @@ final class ContentIndex {
         let temporary = FileName(".link")
         do {
             try bucket.link(entry, to: root, as: temporary)
-        } catch let error as FileSystemError where error.errno == .fileExists {
+        } catch let error as FileSystemError where error.alreadyExists {
             try root.remove(temporary)
             return try takeOver(entry, in: bucket, root: root, for: name, in: directory, record: record)
-        } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory || error.errno == .tooManyLinks {
+        } catch let error as FileSystemError where error.isMissing || error.isAtLinkLimit {
             return false
         }
         guard let status = try? root.status(temporary), matches(status, record) else {
@@ -186,7 +186,7 @@ final class ContentIndex {
                 do {
                     try pending.rename(bucketEntry.name, to: root, as: bucketEntry.name, flags: EMU_RENAME_NOREPLACE)
                     continue
-                } catch let error as FileSystemError where error.errno == .fileExists || error.errno == .invalidArgument {}
+                } catch let error as FileSystemError where error.alreadyExists || error.isInvalidArgument {}
             }
             let source = try pending.openDirectory(bucketEntry.name)
             let target = try bucket(bucketName, create: true)!
@@ -252,7 +252,7 @@ final class ContentIndex {
         if let existing = try? bucket.status(entry), Self.matches(existing, record) { return false }
         guard let status = try? directory.status(name), Self.matches(status, record) else { return false }
         try? bucket.remove(entry)
-        do { try directory.link(name, to: bucket, as: entry) } catch let error as FileSystemError where error.errno == .tooManyLinks { return false }
+        do { try directory.link(name, to: bucket, as: entry) } catch let error as FileSystemError where error.isAtLinkLimit { return false }
         return true
     }
 }

@@ -224,7 +224,7 @@ public final class Sink {
                 node["Tree", "Last-Verified"] = Timestamp.now().legacyText
                 node["Tree", "problems"] = String(problems)
             }
-        } catch let error as FileSystemError where error.errno == .readOnlyFileSystem {}
+        } catch let error as FileSystemError where error.isReadOnlyFileSystem {}
     }
 
     // MARK: Changing the sink (exclusive lock held)
@@ -275,7 +275,7 @@ public final class Sink {
     }
 
     func moveIfPresent(_ name: FileName, from: DirectoryHandle, to: DirectoryHandle, as newName: FileName) throws {
-        do { try from.rename(name, to: to, as: newName) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {}
+        do { try from.rename(name, to: to, as: newName) } catch let error as FileSystemError where error.isMissing {}
     }
 
     /// Opens a directory below the sink root, optionally making it.
@@ -285,7 +285,7 @@ public final class Sink {
     }
 
     func metadataDirectory(_ name: FileName, create: Bool) throws -> DirectoryHandle {
-        do { return try metadata.openDirectory(name) } catch let error as FileSystemError where create && error.errno == .noSuchFileOrDirectory {
+        do { return try metadata.openDirectory(name) } catch let error as FileSystemError where create && error.isMissing {
             try metadata.makeDirectory(name, permissions: 0o700)
             return try metadata.openDirectory(name)
         }
@@ -362,7 +362,7 @@ public final class Sink {
         } catch is EmuError {
             // A damaged manifest cannot say which entries were this snapshot's: sweep them all.
             try index.sweep()
-        } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
+        } catch let error as FileSystemError where error.isMissing {
             try index.sweep()
         }
         for entry in try trash.entries() { try trash.removeTree(entry.name) }

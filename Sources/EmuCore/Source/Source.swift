@@ -77,7 +77,7 @@ public final class Source {
     // MARK: Sinks
 
     func sinksDirectory() throws -> DirectoryHandle {
-        do { return try metadata.openDirectory(FileName("sinks")) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
+        do { return try metadata.openDirectory(FileName("sinks")) } catch let error as FileSystemError where error.isMissing {
             try metadata.makeDirectory(FileName("sinks"), permissions: 0o755)
             return try metadata.openDirectory(FileName("sinks"))
         }

@@ -25,7 +25,7 @@ public enum PushRecord {
 
     public static func clearFailure(of sink: String, in source: Source) throws {
         guard let directory = try? source.metadata.openDirectory(directoryName) else { return }
-        do { try directory.remove(FileName(sink)) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {}
+        do { try directory.remove(FileName(sink)) } catch let error as FileSystemError where error.isMissing {}
     }
 
     /// The failure's date and message, or nil when the last push worked.

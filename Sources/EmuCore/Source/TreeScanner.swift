@@ -47,7 +47,7 @@ final class TreeScanner: RecordReader {
             stack.append(level)
             let path = level.path.appending(entry.name)
             let status: FileStatus
-            do { status = try level.handle.status(entry.name) } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
+            do { status = try level.handle.status(entry.name) } catch let error as FileSystemError where error.isMissing {
                 continue
             } catch {
                 unreadable.append((path, error))

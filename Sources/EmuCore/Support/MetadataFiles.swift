@@ -11,7 +11,7 @@ enum MetadataFile {
         let fd: FileDescriptor
         do {
             fd = try directory.openForReading(FileName(name))
-        } catch let error as FileSystemError where error.errno == .noSuchFileOrDirectory {
+        } catch let error as FileSystemError where error.isMissing {
             return nil
         }
         defer { fd.closeIgnoringErrors() }
