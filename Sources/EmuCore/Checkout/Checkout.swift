@@ -86,10 +86,9 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
     var staged: StagedCheckout? = nil
     var buildRoot = targetRoot
     if targetIsEmpty, let targetRoot {
-        let name = FileName(Restorer.temporaryPrefix + Array("\(getpid())".utf8))
-        try targetRoot.makeDirectory(name, permissions: 0o700)
-        staged = StagedCheckout(destination: targetRoot, name: name, snapshotID: snapshot.id)
-        buildRoot = try targetRoot.openDirectory(name)
+        let begun = try StagedCheckout.begin(in: targetRoot, snapshotID: snapshot.id)
+        staged = begun
+        buildRoot = try targetRoot.openDirectory(begun.name)
     }
     let apply = Restorer(mode: .apply, snapshot: try sink.openRecords(snapshot), guardRecords: nil, scopes: options.paths,
                          targetRoot: buildRoot, staged: staged, leavesAlone: leavesAlone, observer: observer, reportsPlans: true)

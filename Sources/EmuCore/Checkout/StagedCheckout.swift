@@ -19,6 +19,13 @@ struct StagedCheckout {
 
     var wholeName: FileName { FileName(Self.wholePrefix + Array(snapshotID.utf8)) }
 
+    /// Makes the staging directory in `destination`, named for this process.
+    static func begin(in destination: DirectoryHandle, snapshotID: String) throws -> StagedCheckout {
+        let name = FileName(Restorer.temporaryPrefix + Array("\(getpid())".utf8))
+        try destination.makeDirectory(name, permissions: 0o700)
+        return StagedCheckout(destination: destination, name: name, snapshotID: snapshotID)
+    }
+
     /// Says the staged tree is whole, then moves it into place.
     func place(_ staging: DirectoryHandle) throws {
         try destination.rename(name, to: destination, as: wholeName)
@@ -70,5 +77,24 @@ struct StagedCheckout {
             if (try? destination.status(name)) != nil { throw FileSystemError("rename", destination.childPath(name), .fileExists) }
             try staging.rename(name, to: destination, as: name)
         }
+    }
+
+    /// Deals with what a killed checkout left in `--to DIR`: a staging directory
+    /// whose tree was not whole is dropped; a whole one is moved into place when
+    /// this checkout restores the same snapshot or `--force` says to, and
+    /// returns its snapshot's ID; otherwise the checkout is refused, saying how
+    /// to finish it.
+    static func recover(_ name: FileName, in target: DirectoryHandle, path: String, for snapshot: Snapshot,
+                        options: CheckoutOptions) throws -> String? {
+        guard let id = wholeTree(name), (try? target.status(name))?.kind == .directory else {
+            if !options.dryRun { try target.removeTree(name) }
+            return nil
+        }
+        guard id == snapshot.id || options.force else {
+            throw EmuError.failed("\(path) holds a checkout of snapshot \(id.prefix(8)) that was killed while moving into place",
+                                  fix: "finish it with `emu checkout \(id.prefix(8)) --to \(path)`, or pass --force to overwrite it")
+        }
+        if !options.dryRun { try finish(name, in: target) }
+        return id
     }
 }
