@@ -69,10 +69,10 @@ extension Emu {
                 defer { target.unlock() }
                 let effect = try retentionEffect(of: document, in: target)
                 if !change.dryRun { try target.writeConfig(document) }
-                return try report(words, effect: effect, terminal: terminal)
+                return try announce(words, effect: effect, terminal: terminal)
             }
             if !change.dryRun { try source.writeConfig(document) }
-            try report(words, effect: nil, terminal: terminal)
+            try announce(words, effect: nil, terminal: terminal)
         }
 
         /// The policy a changed sink config sets, and how many snapshots the
@@ -83,7 +83,8 @@ extension Emu {
             return (policy, current.keptHere(butExpiredBy: policy, among: try sink.snapshots()))
         }
 
-        func report(_ words: String, effect: (policy: RetentionPolicy, expires: Int)?, terminal: Terminal) throws {
+        /// Says what changed; for a sink, the policy that results and what it would expire.
+        func announce(_ words: String, effect: (policy: RetentionPolicy, expires: Int)?, terminal: Terminal) throws {
             if report.json {
                 return try terminal.json(ConfigChangeJSON(change: words, dryRun: change.dryRun, sink: sink,
                                                           policy: effect?.policy.summary, wouldExpire: effect?.expires))
