@@ -13,7 +13,10 @@ enum Pager {
         guard !command.isEmpty, command != "cat" else { return }
         setenv("LESS", "FRX", 0)
         let pid = emu_start_pager(command)
-        if pid > 0 { process = pid }
+        guard pid > 0 else { return }
+        process = pid
+        // Quitting the pager early is no error of emu's: writes fail quietly instead of killing it.
+        signal(SIGPIPE, SIG_IGN)
     }
 
     static func finish() {
