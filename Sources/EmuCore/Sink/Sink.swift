@@ -2,23 +2,15 @@ import EmuPOSIX
 import Glibc
 import SystemPackage
 
-/// A directory that holds the snapshots of one source:
-///
-///     SINK/.emu/config, HEAD, nodes/ID, trees/ID/, manifests/ID
-///     SINK/.emu/staging/  the push under way (tree/, manifest, node)
-///     SINK/.emu/resume/   what a killed push left, reused by the next
-///     SINK/.emu/trash/    snapshots being deleted
-///     SINK/YYYY-MM-DD HH.MM.SS -> .emu/trees/ID, SINK/Latest -> newest
-///
-/// A snapshot exists when its record (`nodes/ID`) does: publishing renames
-/// the record into place last, deleting renames it away first.
+/// A directory that holds the snapshots of one source, laid out as
+/// `SinkLayout` says. A snapshot exists when its record (`nodes/ID`) does:
+/// publishing renames the record into place last, deleting renames it away first.
 public final class Sink {
     public let name: String
     public let path: String
     let root: DirectoryHandle
     let metadata: DirectoryHandle
     var lock: FileLock?
-
 
     /// Opens a sink; a missing directory or one without `.emu/` (an unmounted
     /// disk, say) is offline: `nil`.
