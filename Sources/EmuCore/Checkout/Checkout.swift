@@ -67,25 +67,26 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
         let check = Restorer(mode: .check, snapshot: try sink.openRecords(snapshot), guardRecords: try guardRecords(), scopes: options.paths,
                              targetRoot: targetRoot, leavesAlone: leavesAlone, observer: observer, reportsPlans: options.dryRun)
         try check.run(tree: nil)
-        if let missing = options.paths.first(where: { !check.matchedScopes.contains($0) }) {
-            throw EmuError.usage("\(missing.quotedForMessage) is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
-                                 fix: "list the snapshot with `emu show \(sink.name):\(snapshot.shortID)`")
-        }
-        if check.conflictCount > 0 {
-            var names = check.conflicts.map { "  " + $0.description }.joined(separator: "\n")
-            if check.conflictCount > check.conflicts.count { names += "\n  ... and \(check.conflictCount - check.conflicts.count) more" }
-            throw EmuError.failed("checkout would overwrite or remove \(plural(check.conflictCount, "path")) that differ from the newest snapshot and would be lost:\n\(names)",
-                                  fix: "push first to keep them (`emu push`), or pass --force to discard them")
-        }
+        try refuseWhatTheCheckFound(check, snapshot: snapshot, sink: sink, paths: options.paths)
         if options.dryRun {
             return CheckoutResult(filesWritten: 0, bytesWritten: 0, mended: check.mended, removed: check.removed, target: targetPath)
         }
     }
-    // Into an empty directory the tree is built in a staging directory there,
-    // every entry under its final name, and moved into place when whole.
+    let apply = try applyPass(snapshot, from: sink, into: targetRoot, isEmpty: targetIsEmpty, options: options,
+                              leavesAlone: leavesAlone, observer: observer)
+    try targetRoot?.descriptor.syncFileSystem(path: targetRoot?.path ?? [])
+    return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, mended: apply.mended, removed: apply.removed,
+                          target: targetPath)
+}
+
+/// The apply pass. Into an empty directory the tree is built in a staging
+/// directory there, every entry under its final name, and moved into place
+/// when whole; a failure removes what was staged.
+func applyPass(_ snapshot: Snapshot, from sink: Sink, into targetRoot: DirectoryHandle?, isEmpty: Bool, options: CheckoutOptions,
+               leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver) throws -> Restorer {
     var staged: StagedCheckout? = nil
     var buildRoot = targetRoot
-    if targetIsEmpty, let targetRoot {
+    if isEmpty, let targetRoot {
         let begun = try StagedCheckout.begin(in: targetRoot, snapshotID: snapshot.id)
         staged = begun
         buildRoot = try targetRoot.openDirectory(begun.name)
@@ -98,7 +99,5 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
         staged?.discard()
         throw error
     }
-    try targetRoot?.descriptor.syncFileSystem(path: targetRoot?.path ?? [])
-    return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, mended: apply.mended, removed: apply.removed,
-                          target: targetPath)
+    return apply
 }

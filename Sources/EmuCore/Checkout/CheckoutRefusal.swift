@@ -1,5 +1,19 @@
 import EmuPOSIX
 
+/// What the check pass found that stops a checkout, changing nothing: a
+/// named path the snapshot does not hold, or data that no snapshot holds.
+func refuseWhatTheCheckFound(_ check: Restorer, snapshot: Snapshot, sink: Sink, paths: [RelativePath]) throws {
+    if let missing = paths.first(where: { !check.matchedScopes.contains($0) }) {
+        throw EmuError.usage("\(missing.quotedForMessage) is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
+                             fix: "list the snapshot with `emu show \(sink.name):\(snapshot.shortID)`")
+    }
+    guard check.conflictCount > 0 else { return }
+    var names = check.conflicts.map { "  " + $0.description }.joined(separator: "\n")
+    if check.conflictCount > check.conflicts.count { names += "\n  ... and \(check.conflictCount - check.conflicts.count) more" }
+    throw EmuError.failed("checkout would overwrite or remove \(plural(check.conflictCount, "path")) that differ from the newest snapshot and would be lost:\n\(names)",
+                          fix: "push first to keep them (`emu push`), or pass --force to discard them")
+}
+
 /// Why a checkout into a non-empty `--to DIR` needs to be told: what
 /// `--force` would overwrite, and what `--delete` would remove besides.
 func refusal(into target: DirectoryHandle, path: String, snapshot: RecordReader, scopes: [RelativePath]) throws -> EmuError {

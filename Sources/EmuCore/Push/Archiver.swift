@@ -205,30 +205,46 @@ final class Archiver {
     func archiveFile(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
         // Only a file with other names can be met again: only those are remembered.
         let identity = status.linkCount > 1 ? FileIdentity(status) : nil
-        // Another name of a file already archived in this push: one more link.
-        if let identity, let leader = leaders[identity] {
-            do {
-                try target.map { try staging!.link(path: leader.path, to: $0, as: name) }
-                var record = leader
-                record.path = path
-                record.hardlinkLeader = leader.path
-                try finishFile(record, identity: nil)
-                return
-            } catch let error as FileSystemError where error.isAtLinkLimit {
-                // The sink's link limit: this name gets its own inode below.
-            }
-        }
+        if let identity, try linkToEarlierName(name, into: target, path: path, identity: identity) { return }
         let previous = previousRecords(at: path)
+        if try reuse(previous, name, in: source, into: target, path: path, status: status, identity: identity) { return }
+        guard let target else {
+            // A dry run: what would be copied, without reading it.
+            try finisher.submit(.wouldCopy(ManifestRecord(path: path, status: status), previous.isEmpty ? .new : .content))
+            return
+        }
+        try copy(name, from: source, into: target, path: path, status: status, identity: identity, previous: previous)
+    }
+
+    /// Another name of a file already archived in this push: one more link.
+    /// False at the sink's link limit: this name then gets its own inode.
+    func linkToEarlierName(_ name: FileName, into target: DirectoryHandle?, path: RelativePath, identity: FileIdentity) throws -> Bool {
+        guard let leader = leaders[identity] else { return false }
+        do {
+            try target.map { try staging!.link(path: leader.path, to: $0, as: name) }
+        } catch let error as FileSystemError where error.isAtLinkLimit {
+            return false
+        }
+        var record = leader
+        record.path = path
+        record.hardlinkLeader = leader.path
+        try finishFile(record, identity: nil)
+        return true
+    }
+
+    /// Links the file to an earlier snapshot's copy when that copy is
+    /// still what the source holds; true when it is handled so.
+    func reuse(_ previous: [(base: Int, record: ManifestRecord)], _ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?,
+               path: RelativePath, status: FileStatus, identity: FileIdentity?) throws -> Bool {
         if !settings.checksum, identity == nil, let target {
             // The finisher links it (the second core makes the links), or copies it if no earlier tree still holds it.
             let candidates = previous.compactMap { base, record in
                 record.kind == .regular && bases[base].isUnchanged(record, comparedTo: status)
                     ? earlier[base].handle().map { ($0, record, bases[base].isResume) } : nil
             }
-            if !candidates.isEmpty {
-                return try finisher.submit(.link(.init(name: name, path: path, source: source, target: target, status: status,
-                                                       candidates: candidates)))
-            }
+            guard !candidates.isEmpty else { return false }
+            try finisher.submit(.link(.init(name: name, path: path, source: source, target: target, status: status, candidates: candidates)))
+            return true
         } else if !settings.checksum {
             // A dry run, or a file with other names (later names must find its inode in place): linked now.
             for (base, record) in previous where record.kind == .regular && bases[base].isUnchanged(record, comparedTo: status) {
@@ -238,7 +254,7 @@ final class Archiver {
                     counts.filesLinked += 1
                     if bases[base].isResume { bytesOwned += record.size }
                     try finishFile(relinked(record, at: path), identity: identity)
-                    return
+                    return true
                 }
             }
         } else if let (base, record) = previous.first, record.kind == .regular, record.size == status.size {
@@ -247,15 +263,15 @@ final class Archiver {
             if candidate.hasSameContentAndMetadata(as: record), try link(record, from: base, into: target, as: name) {
                 counts.filesLinked += 1
                 try finishFile(relinked(candidate, at: path), identity: identity)
-                return
+                return true
             }
         }
-        guard let target else {
-            // A dry run: what would be copied, without reading it.
-            try finisher.submit(.wouldCopy(ManifestRecord(path: path, status: status), previous.isEmpty ? .new : .content))
-            return
-        }
-        // The walk makes the file; the finisher fills it.
+        return false
+    }
+
+    /// The walk makes the file; the finisher fills it.
+    func copy(_ name: FileName, from source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath, status: FileStatus,
+              identity: FileIdentity?, previous: [(base: Int, record: ManifestRecord)]) throws {
         let input = try source.openForReading(name)
         let initialPermissions = EntryMetadata.Created.initialPermissions(for: status.permissions, isDirectory: false)
         let output: FileDescriptor

@@ -86,15 +86,11 @@ func bytesToCopy(_ source: Source, to sink: Sink, settings: Archiver.Settings) t
     return try pushLocked(source, to: sink, settings: settings, options: options, observer: SilentPushObserver()).counts.bytesCopied
 }
 
-/// One attempt at a push, the sink locked and recovered.
-func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, options: PushOptions, observer: PushObserver) throws -> PushResult {
-    let snapshots = try sink.snapshots()
-    let head = snapshots.last
-    let date = try uniqueDate(options.date, among: snapshots)
-
-    let sourceRoot = try DirectoryHandle.open(source.path)
+/// What a push may link to: what a killed push copied (its resume area),
+/// and the newest snapshot.
+func earlierTrees(in sink: Sink, head: Snapshot?, resumes: Bool) -> [Archiver.Base] {
     var bases: [Archiver.Base] = []
-    if !options.dryRun, let resume = try? sink.metadata.openDirectory(SinkLayout.resume),
+    if resumes, let resume = try? sink.metadata.openDirectory(SinkLayout.resume),
        let tree = try? resume.openDirectory(FileName("tree")),
        let reader = try? ManifestReader(in: resume, name: FileName("manifest"), allowsTruncation: true) {
         bases.append(Archiver.Base(tree: tree, reader: reader, isResume: true))
@@ -102,6 +98,17 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
     if let head, let tree = try? sink.openTree(head), let reader = try? sink.openRecords(head) {
         bases.append(Archiver.Base(tree: tree, reader: reader))
     }
+    return bases
+}
+
+/// One attempt at a push, the sink locked and recovered.
+func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, options: PushOptions, observer: PushObserver) throws -> PushResult {
+    let snapshots = try sink.snapshots()
+    let head = snapshots.last
+    let date = try uniqueDate(options.date, among: snapshots)
+
+    let sourceRoot = try DirectoryHandle.open(source.path)
+    let bases = earlierTrees(in: sink, head: head, resumes: !options.dryRun)
 
     let started = monotonicSeconds()
     if options.dryRun {
