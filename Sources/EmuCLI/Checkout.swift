@@ -49,11 +49,18 @@ extension Emu {
         }
 
         func run() throws {
-            let terminal = global.terminal
-            let source = try global.source()
-            let resolved = try source.resolve(reference)
+            let context = try global.context(for: "checkout")
+            let (terminal, source, hooks) = (context.terminal, context.source, context.hooks)
             var options = CheckoutOptions()
-            options.paths = try paths.map { try source.snapshotPath($0) }
+            let resolved: ResolvedSnapshot
+            do {
+                resolved = try source.resolve(reference)
+                options.paths = try paths.map { try source.snapshotPath($0) }
+            } catch {
+                // The checkout failed before it began: its .error hooks still hear of it.
+                if !change.dryRun { context.runErrorHooks(sink: "", path: "", failure: error) }
+                throw error
+            }
             options.destination = to
             options.force = force
             options.deletes = delete
@@ -62,7 +69,6 @@ extension Emu {
             let observer = CheckoutReporter(terminal: terminal, dryRun: change.dryRun && !report.json,
                                             progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: progress)),
                                             total: resolved.snapshot.counts.bytes)
-            let hooks = Hooks(source: source, command: "checkout")
             var environment = ["EMU_SINK": resolved.registration.name, "EMU_SINK_PATH": resolved.registration.path,
                                "EMU_SOURCE": source.path, "EMU_SNAPSHOT": resolved.snapshot.id, "EMU_STATUS": "starting"]
             let result: CheckoutResult
@@ -71,8 +77,8 @@ extension Emu {
                 result = try EmuCore.checkout(resolved.snapshot, from: resolved.sink, source: source, options: options, observer: observer)
             } catch {
                 if !change.dryRun {
-                    environment["EMU_STATUS"] = "failed"
-                    for warning in (try? hooks.run(.error, environment: environment)) ?? [] { terminal.warning(warning) }
+                    context.runErrorHooks(sink: resolved.registration.name, path: resolved.registration.path, snapshot: resolved.snapshot.id,
+                                          failure: error)
                 }
                 throw error
             }

@@ -23,6 +23,33 @@ struct GlobalOptions: ParsableArguments {
     var terminal: Terminal { Terminal(verbose: verbose, quiet: quiet, color: color) }
 
     func source() throws -> Source { try Source.locate(explicit: sourceDirectory) }
+
+    /// The terminal, the source and its hooks for `command`, made once.
+    func context(for command: String) throws -> CommandContext {
+        let source = try source()
+        return CommandContext(terminal: terminal, source: source, hooks: Hooks(source: source, command: command))
+    }
+}
+
+/// What a command that runs hooks works with once its options are read:
+/// where its words go, the source it acts on, and that source's hooks.
+struct CommandContext {
+    let terminal: Terminal
+    let source: Source
+    let hooks: Hooks
+
+    /// Runs the `.error` hooks of a failure, its words in the environment;
+    /// a hook that fails is a warning (the failure is already being told).
+    func runErrorHooks(sink: String, path: String, snapshot: String = "", status: String, message: String) {
+        let environment = ["EMU_SINK": sink, "EMU_SINK_PATH": path, "EMU_SOURCE": source.path, "EMU_SNAPSHOT": snapshot,
+                           "EMU_STATUS": status, "EMU_ERROR": message]
+        for warning in (try? hooks.run(.error, environment: environment)) ?? [] { terminal.warning(warning) }
+    }
+
+    /// The `.error` hooks of a command that failed with `failure`.
+    func runErrorHooks(sink: String, path: String, snapshot: String = "", failure: Error) {
+        runErrorHooks(sink: sink, path: path, snapshot: snapshot, status: "failed", message: (failure as? EmuError)?.message ?? "\(failure)")
+    }
 }
 
 /// Options of commands that change a sink or the source.

@@ -57,9 +57,8 @@ extension Emu {
         }
 
         func run() throws {
-            let terminal = global.terminal
-            let source = try global.source()
-            let hooks = Hooks(source: source, command: "push")
+            let context = try global.context(for: "push")
+            let (terminal, source) = (context.terminal, context.source)
             let chosen: [SinkRegistration]
             let options: PushOptions
             do {
@@ -67,7 +66,7 @@ extension Emu {
                 options = try pushOptions(source: source)
             } catch {
                 // The push failed before it began: its .error hooks still hear of it.
-                runErrorHooks(hooks, sink: sinks.joined(separator: " "), path: "", source: source, error: error, terminal: terminal)
+                if !change.dryRun { context.runErrorHooks(sink: sinks.joined(separator: " "), path: "", failure: error) }
                 throw error
             }
             let sourceLock = try source.lock(.shared, wait: change.lockWait)
@@ -75,7 +74,7 @@ extension Emu {
             var outcomes: [PushJSON] = []
             var failures: [EmuError.Kind] = []
             for registration in chosen {
-                let outcome = pushOne(registration, source: source, options: options, hooks: hooks, terminal: terminal)
+                let outcome = pushOne(registration, options: options, context: context)
                 if let kind = outcome.failure { failures.append(kind) }
                 outcomes.append(outcome.json)
             }
@@ -115,15 +114,15 @@ extension Emu {
         }
 
         /// One sink's push, its hooks, and what it reports.
-        func pushOne(_ registration: SinkRegistration, source: Source, options: PushOptions, hooks: Hooks,
-                     terminal: Terminal) -> (json: PushJSON, failure: EmuError.Kind?) {
+        func pushOne(_ registration: SinkRegistration, options: PushOptions, context: CommandContext) -> (json: PushJSON, failure: EmuError.Kind?) {
+            let (terminal, source, hooks) = (context.terminal, context.source, context.hooks)
             var json = PushJSON(sink: registration.name, online: false, dryRun: change.dryRun)
             do {
                 guard let sink = try Sink.open(registration) else {
                     terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; skipped")
                     if !change.dryRun {
-                        runErrorHooks(hooks, sink: registration.name, path: registration.path, source: source, status: "offline",
-                                      message: "the sink is offline", terminal: terminal)
+                        context.runErrorHooks(sink: registration.name, path: registration.path, status: "offline",
+                                              message: "the sink is offline")
                     }
                     return (json, nil)
                 }
@@ -155,23 +154,10 @@ extension Emu {
                 // A push another emu's lock turned away did not fail: it did not run.
                 if !change.dryRun && failure.kind != .locked {
                     try? PushRecord.recordFailure(of: registration.name, in: source, message: failure.message)
-                    runErrorHooks(hooks, sink: registration.name, path: registration.path, source: source, status: "failed",
-                                  message: failure.message, terminal: terminal)
+                    context.runErrorHooks(sink: registration.name, path: registration.path, status: "failed", message: failure.message)
                 }
                 return (json, failure.kind)
             }
-        }
-
-        func runErrorHooks(_ hooks: Hooks, sink: String, path: String, source: Source, error: Error, terminal: Terminal) {
-            guard !change.dryRun else { return }
-            let message = (error as? EmuError)?.message ?? "\(error)"
-            runErrorHooks(hooks, sink: sink, path: path, source: source, status: "failed", message: message, terminal: terminal)
-        }
-
-        func runErrorHooks(_ hooks: Hooks, sink: String, path: String, source: Source, status: String, message: String, terminal: Terminal) {
-            let environment = ["EMU_SINK": sink, "EMU_SINK_PATH": path, "EMU_SOURCE": source.path, "EMU_SNAPSHOT": "",
-                               "EMU_STATUS": status, "EMU_ERROR": message]
-            for warning in (try? hooks.run(.error, environment: environment)) ?? [] { terminal.warning(warning) }
         }
 
         func describe(_ result: PushResult, sink: SinkRegistration, into json: inout PushJSON) {

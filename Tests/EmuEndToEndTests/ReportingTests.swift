@@ -65,6 +65,17 @@ struct ReportingTests {
         #expect(try String(contentsOfFile: w.root + "/hook.log", encoding: .utf8) == "origin offline\norigin failed\nnosuch failed\n")
     }
 
+    @Test("checkout's .error hook runs when the checkout fails before it begins, as push's does")
+    func checkoutErrorHookBeforeItBegins() throws {
+        let w = try Self.pushedWorkspace()
+        let hook = w.source + "/.emu/hooks/checkout/note.error"
+        try "#!/bin/sh\necho \"$EMU_STATUS $EMU_ERROR\" >> '\(w.root)/hook.log'\n".write(toFile: hook, atomically: false, encoding: .utf8)
+        sh("chmod +x '\(hook)'")
+        #expect(try w.emu("checkout", "HEAD~5").status == 2)
+        let log = try String(contentsOfFile: w.root + "/hook.log", encoding: .utf8)
+        #expect(log.hasPrefix("failed no snapshot 'HEAD~5'"), "\(log)")
+    }
+
     @Test("status takes no lock: it works while another emu holds the sink's lock")
     func statusWhileLocked() throws {
         let w = try Self.pushedWorkspace()
