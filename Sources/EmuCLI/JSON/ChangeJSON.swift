@@ -3,28 +3,18 @@ import EmuCore
 /// One line of `diff --json` (JSON Lines: one object per change).
 struct ChangeJSON: Encodable {
     var status: String
-    var path: JSONName
-    var oldPath: JSONName?
+    var path: String
+    var pathBytes: String?
+    var oldPath: String?
+    var oldPathBytes: String?
     var size: Int64?
 
     init(_ change: Change) {
         status = change.kind.rawValue
-        path = JSONName(change.path)
-        oldPath = change.oldPath.map(JSONName.init)
+        (path, pathBytes) = JSONName(change.path).fields
+        if let old = change.oldPath { (oldPath, oldPathBytes) = JSONName(old).fields }
         let record = change.new ?? change.old
         size = record?.kind == .regular ? record?.size : nil
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case status, path, pathBytes, oldPath, oldPathBytes, size
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(status, forKey: .status)
-        try container.encode(path, forKey: .path, bytesKey: .pathBytes)
-        try container.encode(oldPath, forKey: .oldPath, bytesKey: .oldPathBytes)
-        try container.encodeIfPresent(size, forKey: .size)
     }
 }
 

@@ -28,9 +28,7 @@ struct SinkJSON: Encodable {
 
     init(_ registration: SinkRegistration, online: Bool, isDefault: Bool) {
         sink = registration.name
-        let name = JSONName(userPath: registration.path)
-        path = name.text
-        pathBytes = name.bytes
+        (path, pathBytes) = JSONName(userPath: registration.path).fields
         self.online = online
         self.default = isDefault
     }
@@ -109,9 +107,7 @@ struct DamageJSON: Encodable {
 
     init(_ damage: Damage) {
         kind = damage.kind.rawValue
-        let name = JSONName(damage.path)
-        path = name.text
-        pathBytes = name.bytes
+        (path, pathBytes) = JSONName(damage.path).fields
         detail = damage.detail
     }
 }
@@ -136,20 +132,14 @@ struct EntryJSON: Encodable {
     var targetBytes: String?
 
     init(_ record: ManifestRecord, type: String) {
-        let name = JSONName(record.path)
-        path = name.text
-        pathBytes = name.bytes
+        (path, pathBytes) = JSONName(record.path).fields
         self.type = type
         mode = record.permissions
         uid = record.owner
         gid = record.group
         size = record.size
         mtime = Timestamp(seconds: record.modified.seconds).iso8601
-        if let raw = record.symlinkTarget {
-            let text = JSONName(raw)
-            target = text.text
-            targetBytes = text.bytes
-        }
+        if let raw = record.symlinkTarget { (target, targetBytes) = JSONName(raw).fields }
     }
 }
 

@@ -47,15 +47,9 @@ struct JSONName {
 
     /// A path the user gave or settings hold (a `String` carrying its bytes).
     init(userPath: String) { self.init(userPath.fileSystemBytes) }
-}
 
-extension KeyedEncodingContainer {
-    /// Encodes `name` under `key`, and its bytes under `bytesKey` when it is not UTF-8.
-    mutating func encode(_ name: JSONName?, forKey key: Key, bytesKey: Key) throws {
-        guard let name else { return }
-        try encode(name.text, forKey: key)
-        try encodeIfPresent(name.bytes, forKey: bytesKey)
-    }
+    /// The name and its bytes, as a document's `path` and `path_bytes` fields take them.
+    var fields: (String, String?) { (text, bytes) }
 }
 
 /// A snapshot as every command's JSON shows it.
