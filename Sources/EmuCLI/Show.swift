@@ -64,9 +64,9 @@ extension Emu {
                 let tree = try resolved.sink.openTree(snapshot)
                 let directory = try tree.openDirectory(path: path.parent)
                 let input = try directory.openForReading(path.lastName!)
-                defer { input.closeIgnoringErrors() }
+                defer { input.close() }
                 fflush(nil)
-                try DataCopier().stream(from: input, to: .standardOutput, sourcePath: directory.childPath(path.lastName!), destinationPath: Array("standard output".utf8))
+                try DataCopier().stream(from: input, to: .standardOutput)
             default:
                 terminal.output("\(describe(found.kind)) \(found.device.map { "\($0.major),\($0.minor)" } ?? "")")
             }

@@ -12,28 +12,42 @@ public struct DirectoryEntry: Sendable {
 /// a path from the root: nothing is resolved twice, and no symlink is
 /// followed on the way (every open uses O_NOFOLLOW).
 ///
-/// Errors name `path`, the directory's path for messages only.
+/// Errors name `path`, the directory's path for messages only, and
+/// `origin`, the tree it belongs to, which what it opens inherits.
 public final class DirectoryHandle {
     public let descriptor: FileDescriptor
     public let path: [UInt8]
+    public let origin: Origin
     /// A second listing must rewind first; the first needs no syscall for it.
     private var hasBeenRead = false
 
-    public init(adopting descriptor: FileDescriptor, path: [UInt8]) {
+    public init(adopting descriptor: FileDescriptor, path: [UInt8], origin: Origin = .unspecified) {
         self.descriptor = descriptor
         self.path = path
+        self.origin = origin
     }
 
     deinit { _ = Glibc.close(descriptor.rawValue) }
 
     var fd: Int32 { descriptor.rawValue }
 
+    /// The directory itself as an open file (fstat, fsync, its attributes).
+    public var file: OpenFile { OpenFile(descriptor, path: path, origin: origin) }
+
+    /// Runs a call on the entry `name` here, its failure naming that entry.
+    @inline(__always)
+    func call<I: FixedWidthInteger>(_ operation: String, _ name: FileName, _ body: () -> I) -> Result<I, FileSystemError> {
+        systemCall(operation, childPath(name), origin, body)
+    }
+
     /// Opens an absolute or working-directory-relative directory path,
     /// following symlinks in it (a user-given path), not past it.
-    public static func open(_ path: String) throws -> DirectoryHandle {
+    public static func open(_ path: String, origin: Origin = .unspecified) throws -> DirectoryHandle {
         let bytes = path.fileSystemBytes
-        let fd = valueOrErrno { bytes.withCString { emu_openat(AT_FDCWD, $0, O_RDONLY | EMU_O_DIRECTORY | EMU_O_CLOEXEC, 0) } }
-        return DirectoryHandle(adopting: FileDescriptor(rawValue: try fd.get("open directory", bytes)), path: bytes)
+        let fd = try systemCall("open directory", bytes, origin) {
+            bytes.withCString { emu_openat(AT_FDCWD, $0, O_RDONLY | EMU_O_DIRECTORY | EMU_O_CLOEXEC, 0) }
+        }.get()
+        return DirectoryHandle(adopting: FileDescriptor(rawValue: fd), path: bytes, origin: origin)
     }
 
     public func childPath(_ name: FileName) -> [UInt8] {
@@ -43,20 +57,20 @@ public final class DirectoryHandle {
     /// Every entry but `.` and `..`, in the order the kernel gives them.
     /// Memory is the width of this one directory.
     public func entries() throws -> [DirectoryEntry] {
-        if hasBeenRead { _ = try valueOrErrno { lseek(fd, 0, SEEK_SET) }.get("rewind directory", path) }
+        if hasBeenRead { _ = try systemCall("rewind directory", path, origin) { lseek(fd, 0, SEEK_SET) }.get() }
         hasBeenRead = true
         var result: [DirectoryEntry] = []
         let capacity = 64 * 1024
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
         defer { buffer.deallocate() }
         while true {
-            let count = try valueOrErrno { emu_getdents64(fd, buffer, capacity) }.get("read directory", path)
+            let count = try systemCall("read directory", path, origin) { emu_getdents64(fd, buffer, capacity) }.get()
             if count == 0 { break }
             var offset = 0
             while offset < count {
                 var record = emu_dirent()
                 guard emu_dirent_at(buffer + offset, count - offset, &record) == 0 else {
-                    throw FileSystemError("read directory", path, .ioError)
+                    throw FileSystemError("read directory", path, .ioError, origin: origin)
                 }
                 offset += record.record_length
                 let name = UnsafeRawBufferPointer(start: record.name, count: record.name_length)
@@ -71,8 +85,7 @@ public final class DirectoryHandle {
     /// lstat(2) of an entry: a symlink is described, not followed.
     public func status(_ name: FileName) throws -> FileStatus {
         var st = Glibc.stat()
-        _ = try valueOrErrno { name.withCString { fstatat(fd, $0, &st, EMU_AT_SYMLINK_NOFOLLOW) } }
-            .get("stat", childPath(name))
+        _ = try call("stat", name) { name.withCString { fstatat(fd, $0, &st, EMU_AT_SYMLINK_NOFOLLOW) } }.get()
         return FileStatus(st)
     }
 
@@ -85,22 +98,21 @@ public final class DirectoryHandle {
 
     /// fstat(2) of the directory itself.
     public func status() throws -> FileStatus {
-        try descriptor.status(path: path)
+        try file.status()
     }
 
     /// Opens a subdirectory without following a symlink in its place.
     public func openDirectory(_ name: FileName) throws -> DirectoryHandle {
         let flags = O_RDONLY | EMU_O_DIRECTORY | EMU_O_NOFOLLOW | EMU_O_CLOEXEC
-        let child = try valueOrErrno { name.withCString { emu_openat(fd, $0, flags, 0) } }
-            .get("open directory", childPath(name))
-        return DirectoryHandle(adopting: FileDescriptor(rawValue: child), path: childPath(name))
+        let child = try call("open directory", name) { name.withCString { emu_openat(fd, $0, flags, 0) } }.get()
+        return DirectoryHandle(adopting: FileDescriptor(rawValue: child), path: childPath(name), origin: origin)
     }
 
     /// Opens a subdirectory given as a relative path, one component at a
     /// time, following no symlink; a path with `..`, `.` or an empty part
     /// is refused (EINVAL): paths read from a sink must stay below it.
     public func openDirectory(path relative: RelativePath) throws -> DirectoryHandle {
-        guard relative.isSafe else { throw FileSystemError("open directory", path + [0x2F] + relative.bytes, .invalidArgument) }
+        guard relative.isSafe else { throw FileSystemError("open directory", path + [0x2F] + relative.bytes, .invalidArgument, origin: origin) }
         var handle = self
         for component in relative.components where !relative.isRoot {
             handle = try handle.openDirectory(component)
@@ -112,68 +124,65 @@ public final class DirectoryHandle {
     /// `openDirectory(path:)` does, and that name.
     public func parentAndName(of relative: RelativePath) throws -> (DirectoryHandle, FileName) {
         guard relative.isSafe, let name = relative.lastName else {
-            throw FileSystemError("resolve", path + [0x2F] + relative.bytes, .invalidArgument)
+            throw FileSystemError("resolve", path + [0x2F] + relative.bytes, .invalidArgument, origin: origin)
         }
         return (try openDirectory(path: relative.parent), name)
     }
 
     /// Opens a regular file for reading without updating its atime where the
     /// kernel lets us (O_NOATIME needs ownership or CAP_FOWNER).
-    public func openForReading(_ name: FileName) throws -> FileDescriptor {
+    public func openForReading(_ name: FileName) throws -> OpenFile {
         let flags = O_RDONLY | EMU_O_NOFOLLOW | EMU_O_CLOEXEC
-        var result = valueOrErrno { name.withCString { emu_openat(fd, $0, flags | EMU_O_NOATIME, 0) } }
-        if case .failure(.notPermitted) = result {
-            result = valueOrErrno { name.withCString { emu_openat(fd, $0, flags, 0) } }
+        var result = call("open", name) { name.withCString { emu_openat(fd, $0, flags | EMU_O_NOATIME, 0) } }
+        if case .failure(let error) = result, error.isNotPermitted {
+            result = call("open", name) { name.withCString { emu_openat(fd, $0, flags, 0) } }
         }
-        return FileDescriptor(rawValue: try result.get("open", childPath(name)))
+        return opened(try result.get(), name)
+    }
+
+    func opened(_ descriptor: Int32, _ name: FileName) -> OpenFile {
+        OpenFile(FileDescriptor(rawValue: descriptor), path: childPath(name), origin: origin)
     }
 
     /// Creates a new file that must not exist yet, private until its mode is set.
-    public func createFile(_ name: FileName, permissions: UInt32 = 0o600) throws -> FileDescriptor {
+    public func createFile(_ name: FileName, permissions: UInt32 = 0o600) throws -> OpenFile {
         let flags = O_WRONLY | O_CREAT | O_EXCL | EMU_O_NOFOLLOW | EMU_O_CLOEXEC
-        let created = try valueOrErrno { name.withCString { emu_openat(fd, $0, flags, mode_t(permissions)) } }
-            .get("create", childPath(name))
-        return FileDescriptor(rawValue: created)
+        return opened(try call("create", name) { name.withCString { emu_openat(fd, $0, flags, mode_t(permissions)) } }.get(), name)
     }
 
     /// Opens a file for scratch data, read and write, that no one else can
     /// reach and that goes when it is closed or the process dies: one with no
     /// name (O_TMPFILE), else one unlinked as soon as it is made.
-    public func createScratchFile() throws -> FileDescriptor {
+    public func createScratchFile() throws -> OpenFile {
         let flags = O_RDWR | EMU_O_TMPFILE | EMU_O_CLOEXEC
-        switch valueOrErrno({ emu_openat(fd, ".", flags, 0o600) }) {
-        case .success(let created): return FileDescriptor(rawValue: created)
-        case .failure(.notSupported), .failure(.isDirectory), .failure(.invalidArgument): break
-        case .failure(let error): throw FileSystemError("create a scratch file in", path, error)
+        switch systemCall("create a scratch file in", path, origin, { emu_openat(fd, ".", flags, 0o600) }) {
+        case .success(let created): return OpenFile(FileDescriptor(rawValue: created), path: path, origin: origin)
+        case .failure(let error) where [.notSupported, .isDirectory, .invalidArgument].contains(error.errno): break
+        case .failure(let error): throw error
         }
         let name = FileName(".emu-scratch-\(getpid())-\(UInt32.random(in: .min ... .max))")
-        let created = try valueOrErrno {
+        let file = opened(try call("create", name) {
             name.withCString { emu_openat(fd, $0, O_RDWR | O_CREAT | O_EXCL | EMU_O_NOFOLLOW | EMU_O_CLOEXEC, 0o600) }
-        }.get("create", childPath(name))
-        let file = FileDescriptor(rawValue: created)
-        do { try remove(name) } catch { file.closeIgnoringErrors(); throw error }
+        }.get(), name)
+        do { try remove(name) } catch { file.close(); throw error }
         return file
     }
 
     /// Opens an existing entry with O_PATH, for calls that need a descriptor
     /// of a symlink or device without opening it for I/O.
-    public func openPath(_ name: FileName) throws -> FileDescriptor {
+    public func openPath(_ name: FileName) throws -> OpenFile {
         let flags = EMU_O_PATH | EMU_O_NOFOLLOW | EMU_O_CLOEXEC
-        let opened = try valueOrErrno { name.withCString { emu_openat(fd, $0, flags, 0) } }
-            .get("open", childPath(name))
-        return FileDescriptor(rawValue: opened)
+        return opened(try call("open", name) { name.withCString { emu_openat(fd, $0, flags, 0) } }.get(), name)
     }
 
     /// mkdirat(2).
     public func makeDirectory(_ name: FileName, permissions: UInt32 = 0o700) throws {
-        _ = try valueOrErrno { name.withCString { mkdirat(fd, $0, mode_t(permissions)) } }
-            .get("make directory", childPath(name))
+        _ = try call("make directory", name) { name.withCString { mkdirat(fd, $0, mode_t(permissions)) } }.get()
     }
 
     /// symlinkat(2): the target is stored as written, never resolved.
     public func makeSymlink(_ name: FileName, target: [UInt8]) throws {
-        _ = try valueOrErrno { target.withCString { t in name.withCString { symlinkat(t, fd, $0) } } }
-            .get("make symlink", childPath(name))
+        _ = try call("make symlink", name) { target.withCString { t in name.withCString { symlinkat(t, fd, $0) } } }.get()
     }
 
     /// readlinkat(2), growing the buffer until the whole target fits.
@@ -181,9 +190,9 @@ public final class DirectoryHandle {
         var capacity = 256
         while true {
             let target = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-                let n = try valueOrErrno {
+                let n = try call("read symlink", name) {
                     name.withCString { readlinkat(fd, $0, UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self), capacity) }
-                }.get("read symlink", childPath(name))
+                }.get()
                 count = n
             }
             if target.count < capacity { return target }
@@ -193,15 +202,14 @@ public final class DirectoryHandle {
 
     /// mknodat(2) for FIFOs and devices.
     public func makeNode(_ name: FileName, kind: FileKind, permissions: UInt32, device: UInt64) throws {
-        _ = try valueOrErrno { name.withCString { mknodat(fd, $0, kind.typeBits | mode_t(permissions), dev_t(device)) } }
-            .get("make node", childPath(name))
+        _ = try call("make node", name) { name.withCString { mknodat(fd, $0, kind.typeBits | mode_t(permissions), dev_t(device)) } }.get()
     }
 
     /// linkat(2) of `name` here to `newName` in `directory`, not following a symlink.
     public func link(_ name: FileName, to directory: DirectoryHandle, as newName: FileName) throws {
-        _ = try valueOrErrno {
+        _ = try directory.call("link", newName) {
             name.withCString { old in newName.withCString { linkat(fd, old, directory.fd, $0, 0) } }
-        }.get("link", directory.childPath(newName))
+        }.get()
     }
 
     /// linkat(2) of a path below this directory, its parent reached as
@@ -213,8 +221,7 @@ public final class DirectoryHandle {
 
     /// unlinkat(2) of a file or an empty directory.
     public func remove(_ name: FileName, isDirectory: Bool = false) throws {
-        _ = try valueOrErrno { name.withCString { unlinkat(fd, $0, isDirectory ? EMU_AT_REMOVEDIR : 0) } }
-            .get("remove", childPath(name))
+        _ = try call("remove", name) { name.withCString { unlinkat(fd, $0, isDirectory ? EMU_AT_REMOVEDIR : 0) } }.get()
     }
 
     /// Removes an entry and, for a directory, everything below it, by fd.
@@ -224,7 +231,7 @@ public final class DirectoryHandle {
         if status.kind == .directory {
             let child = try openDirectory(name)
             // A read-only directory (a user's chmod 555) must become writable to be emptied.
-            if status.permissions & 0o700 != 0o700 { try? child.descriptor.setPermissions(0o700, path: child.path) }
+            if status.permissions & 0o700 != 0o700 { try? child.file.setPermissions(0o700) }
             for entry in try child.entries() { try child.removeTree(entry.name) }
         }
         try remove(name, isDirectory: status.kind == .directory)
@@ -232,33 +239,30 @@ public final class DirectoryHandle {
 
     /// renameat2(2); `flags` takes EMU_RENAME_NOREPLACE or EMU_RENAME_EXCHANGE.
     public func rename(_ name: FileName, to directory: DirectoryHandle, as newName: FileName, flags: UInt32 = 0) throws {
-        _ = try valueOrErrno {
+        _ = try directory.call("rename", newName) {
             name.withCString { old in newName.withCString { emu_renameat2(fd, old, directory.fd, $0, flags) } }
-        }.get("rename", directory.childPath(newName))
+        }.get()
     }
 
     /// fchownat(2) without following a symlink.
     public func setOwner(_ name: FileName, owner: UInt32, group: UInt32) throws {
-        _ = try valueOrErrno { name.withCString { fchownat(fd, $0, owner, group, EMU_AT_SYMLINK_NOFOLLOW) } }
-            .get("change owner of", childPath(name))
+        _ = try call("change owner of", name) { name.withCString { fchownat(fd, $0, owner, group, EMU_AT_SYMLINK_NOFOLLOW) } }.get()
     }
 
     /// fchmodat(2); never used on symlinks, whose mode Linux does not keep.
     public func setPermissions(_ name: FileName, _ permissions: UInt32) throws {
-        _ = try valueOrErrno { name.withCString { fchmodat(fd, $0, mode_t(permissions), 0) } }
-            .get("change mode of", childPath(name))
+        _ = try call("change mode of", name) { name.withCString { fchmodat(fd, $0, mode_t(permissions), 0) } }.get()
     }
 
     /// utimensat(2) of the mtime without following a symlink; the atime is left alone.
     public func setModified(_ name: FileName, _ time: FileTime) throws {
         var times = [timespec(tv_sec: 0, tv_nsec: EMU_UTIME_OMIT), time.timespec]
-        _ = try valueOrErrno { name.withCString { utimensat(fd, $0, &times, EMU_AT_SYMLINK_NOFOLLOW) } }
-            .get("set time of", childPath(name))
+        _ = try call("set time of", name) { name.withCString { utimensat(fd, $0, &times, EMU_AT_SYMLINK_NOFOLLOW) } }.get()
     }
 
     /// fsync(2) of the directory: makes its entries (creates, renames) durable.
     public func sync() throws {
-        try descriptor.sync(path: path)
+        try file.sync()
     }
 
     /// A path through /proc that names `name` inside this directory, for the
@@ -282,7 +286,7 @@ public final class DirectoryCursor {
     /// The directory holding `path`, and its last name.
     public func parentAndName(of path: RelativePath) throws -> (DirectoryHandle, FileName) {
         guard path.isSafe, let name = path.lastName else {
-            throw FileSystemError("resolve", root.path + [0x2F] + path.bytes, .invalidArgument)
+            throw FileSystemError("resolve", root.path + [0x2F] + path.bytes, .invalidArgument, origin: root.origin)
         }
         let parent = path.parent
         if let current, current.path == parent { return (current.handle, name) }

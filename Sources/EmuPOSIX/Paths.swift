@@ -57,7 +57,8 @@ public func parentPath(_ path: String) -> String {
 
 /// mkdir(2) of a user's path.
 public func makeDirectory(_ path: String, permissions: UInt32 = 0o755) throws {
-    _ = try valueOrErrno { path.fileSystemBytes.withCString { mkdir($0, mode_t(permissions)) } }.get("create directory", path.fileSystemBytes)
+    let bytes = path.fileSystemBytes
+    _ = try systemCall("create directory", bytes) { bytes.withCString { mkdir($0, mode_t(permissions)) } }.get()
 }
 
 /// mkdir -p: `path` and every missing directory above it.
@@ -70,11 +71,11 @@ public func makeDirectories(_ path: String) throws {
 
 /// The bytes of a file the user names (`-`: standard input).
 public func readUserFile(_ path: String) throws -> [UInt8] {
-    if path == "-" { return try FileDescriptor.standardInput.readToEnd(path: Array("standard input".utf8)) }
+    if path == "-" { return try OpenFile.standardInput.readToEnd() }
     let absolute = absolutePath(path)
     let directory = try DirectoryHandle.open(parentPath(absolute))
     let name = FileName(String(absolute[absolute.index(after: absolute.lastIndex(of: "/")!)...]))
     let file = try directory.openForReading(name)
-    defer { file.closeIgnoringErrors() }
-    return try file.readToEnd(path: absolute.fileSystemBytes)
+    defer { file.close() }
+    return try file.readToEnd()
 }

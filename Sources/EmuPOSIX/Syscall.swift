@@ -3,30 +3,50 @@ import Glibc
 import SystemPackage
 
 /// Runs a libc call that reports failure as -1 and the reason in `errno`,
-/// retrying it on EINTR when that is safe (never for close(2)).
+/// retrying it on EINTR when that is safe (never for close(2)). Every call
+/// of the POSIX layer goes through here, so a test can make one fail
+/// before the kernel is asked (`InjectedFaults`, the idea of swift-system's
+/// mocking driver).
 @inline(__always)
-func valueOrErrno<I: FixedWidthInteger>(
+func systemCall<I: FixedWidthInteger>(
+    _ operation: String, _ path: @autoclosure () -> [UInt8], _ origin: Origin = .unspecified,
     retryOnInterrupt: Bool = true, _ call: () -> I
-) -> Result<I, Errno> {
+) -> Result<I, FileSystemError> {
+    if InjectedFaults.areArmed, let injected = InjectedFaults.errno(for: operation, path: path()) {
+        return .failure(FileSystemError(operation, path(), injected, origin: origin))
+    }
     while true {
         let value = call()
         if value != -1 { return .success(value) }
         let error = Errno(rawValue: errno)
         if retryOnInterrupt && error == .interrupted { continue }
-        return .failure(error)
+        return .failure(FileSystemError(operation, path(), error, origin: origin))
     }
 }
 
-/// A failed filesystem call: what was attempted, on which path, and why.
+/// Which tree a handle reaches (the source, the sink): the errors its calls
+/// raise carry it, so whose failure an error is (skip one source file, or
+/// stop because the sink failed) is decided by where it was raised.
+public struct Origin: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+    public init(_ name: String) { self.name = name }
+    public static let unspecified = Origin("")
+    public var description: String { name }
+}
+
+/// A failed filesystem call: what was attempted, on which path, in which
+/// tree, and why.
 public struct FileSystemError: Error, CustomStringConvertible, Sendable {
     public let operation: String
     public let path: [UInt8]
     public let errno: Errno
+    public let origin: Origin
 
-    public init(_ operation: String, _ path: [UInt8], _ errno: Errno) {
+    public init(_ operation: String, _ path: [UInt8], _ errno: Errno, origin: Origin = .unspecified) {
         self.operation = operation
         self.path = path
         self.errno = errno
+        self.origin = origin
     }
 
     public var description: String {
@@ -55,15 +75,4 @@ extension FileSystemError {
     /// namespace that does not take this (xattrs on some filesystems,
     /// `trusted.*` as a user); emu goes on without it.
     public var isUnsupported: Bool { errno == .notSupported || errno == .notSupportedOnSocket || errno == .notPermitted }
-}
-
-extension Result where Failure == Errno {
-    /// Attaches the operation and path to a failure, keeping the errno.
-    @inline(__always)
-    func get(_ operation: String, _ path: @autoclosure () -> [UInt8]) throws -> Success {
-        switch self {
-        case .success(let value): return value
-        case .failure(let error): throw FileSystemError(operation, path(), error)
-        }
-    }
 }

@@ -145,9 +145,9 @@ struct ContentIndexTests {
         let root = try DirectoryHandle.open(source)
         for i in 0..<70_000 {
             let fd = try root.createFile(FileName("f\(i)"), permissions: 0o644)
-            try fd.writeAll(Array("identical".utf8), path: [])
-            try fd.setModified(FileTime(seconds: 1_700_000_000, nanoseconds: 0), path: [])
-            fd.closeIgnoringErrors()
+            try fd.writeAll(Array("identical".utf8))
+            try fd.setModified(FileTime(seconds: 1_700_000_000, nanoseconds: 0))
+            fd.close()
         }
         #expect(try EmuBinary.run(["init"], in: source).status == 0)
         #expect(try EmuBinary.run(["sink", "add", "ext4", mountPoint + "/sink"], in: source).status == 0)

@@ -12,14 +12,14 @@ struct AttributeTests {
         dir.write("b", "y")
         let root = try dir.handle()
         let a = try root.openForReading(FileName("a"))
-        defer { a.closeIgnoringErrors() }
+        defer { a.close() }
         let big = [UInt8](repeating: 0x41, count: 3000)  // bigger than the first buffer: ERANGE path
         let written = [
             ExtendedAttribute(name: Array("user.zeta".utf8), value: Array("1".utf8)),
             ExtendedAttribute(name: Array("user.alpha".utf8), value: big),
         ]
-        try ExtendedAttributes.write(written, to: .descriptor(a), path: [])
-        let read = try ExtendedAttributes.read(.descriptor(a), path: [])
+        try ExtendedAttributes.write(written, to: .file(a))
+        let read = try ExtendedAttributes.read(.file(a))
         #expect(read.map(\.name) == [Array("user.alpha".utf8), Array("user.zeta".utf8)])
         #expect(read[0].value == big)
     }
@@ -31,7 +31,7 @@ struct AttributeTests {
         shell("setfattr -n user.t -v 1 '\(dir.path)/target'")
         let root = try dir.handle()
         try root.makeSymlink(FileName("link"), target: Array("target".utf8))
-        let attributes = try ExtendedAttributes.read(.path(root.procPath(FileName("link"))), path: [])
+        let attributes = try ExtendedAttributes.read(.entry(root, FileName("link")))
         #expect(attributes.isEmpty)
     }
 
@@ -42,14 +42,12 @@ struct AttributeTests {
         let root = try dir.handle()
         let source = try root.openDirectory(FileName("src"))
         let destination = try root.openDirectory(FileName("dst"))
-        let names = try ExtendedAttributes.names(of: .descriptor(source.descriptor), path: [])
+        let names = try ExtendedAttributes.names(of: .file(source.file))
         #expect(names.contains(ExtendedAttribute.accessACL))
         #expect(names.contains(ExtendedAttribute.defaultACL))
-        try AccessControlList.copy(from: source.descriptor, sourceProcPath: root.procPath(FileName("src")),
-                                   to: destination.descriptor, destinationProcPath: root.procPath(FileName("dst")),
-                                   hasAccess: true, hasDefault: true, path: [])
-        #expect(try AccessControlList.accessText(destination.descriptor, path: []).contains("u:nobody:r-x"))
-        #expect(try AccessControlList.defaultText(procPath: root.procPath(FileName("dst")), path: []).contains("u:nobody:r--"))
+        try AccessControlList.copy(from: source.file, to: destination.file, hasAccess: true, hasDefault: true)
+        #expect(try AccessControlList.accessText(destination.file).contains("u:nobody:r-x"))
+        #expect(try AccessControlList.defaultText(destination.file).contains("u:nobody:r--"))
     }
 
     @Test("xattr.conf decides what is copied: ACLs are left to libacl")

@@ -12,9 +12,9 @@ struct DataCopierTests {
         return try dir.handle()
     }
 
-    func contents(_ fd: FileDescriptor) throws -> [UInt8] {
-        _ = try fd.seek(offset: 0, from: .start)
-        return try fd.readToEnd(path: [])
+    func contents(_ fd: OpenFile) throws -> [UInt8] {
+        _ = try fd.descriptor.seek(offset: 0, from: .start)
+        return try fd.readToEnd()
     }
 
     @Test("holes stay holes, and every byte (holes as zeros) passes through consume")
@@ -22,15 +22,15 @@ struct DataCopierTests {
         let dir = TemporaryDirectory()
         let root = try makeSparse(dir)
         let input = try root.openForReading(FileName("sparse"))
-        defer { input.closeIgnoringErrors() }
+        defer { input.close() }
         let output = try root.createFile(FileName("copy"))
         var seen = 0
         var nonZero: [UInt8] = []
-        let length = try DataCopier(bufferSize: 64 * 1024).copy(from: input, to: output, sourcePath: [], destinationPath: []) { chunk in
+        let length = try DataCopier(bufferSize: 64 * 1024).copy(from: input, to: output) { chunk in
             seen += chunk.count
             nonZero += chunk.filter { $0 != 0 }
         }
-        output.closeIgnoringErrors()
+        output.close()
         #expect(length == 8_388_612)
         #expect(seen == 8_388_612)
         #expect(nonZero == Array("middletail".utf8))
@@ -38,9 +38,9 @@ struct DataCopierTests {
         #expect(copied.size == 8_388_612)
         #expect(copied.blocks * 512 < 1024 * 1024, "the copy should keep its holes")
         let reread = try root.openForReading(FileName("copy"))
-        defer { reread.closeIgnoringErrors() }
+        defer { reread.close() }
         let original = try root.openForReading(FileName("sparse"))
-        defer { original.closeIgnoringErrors() }
+        defer { original.close() }
         #expect(try contents(reread) == contents(original))
     }
 
@@ -49,10 +49,10 @@ struct DataCopierTests {
         let dir = TemporaryDirectory()
         let root = try makeSparse(dir)
         let input = try root.openForReading(FileName("sparse"))
-        defer { input.closeIgnoringErrors() }
+        defer { input.close() }
         let output = try root.createFile(FileName("copy"))
-        let length = try DataCopier().copyInKernel(from: input, to: output, sourcePath: [], destinationPath: [])
-        output.closeIgnoringErrors()
+        let length = try DataCopier().copyInKernel(from: input, to: output)
+        output.close()
         #expect(length == 8_388_612)
         let copied = try root.status(FileName("copy"))
         #expect(copied.size == 8_388_612)
@@ -68,9 +68,9 @@ struct DataCopierTests {
             let input = try root.openForReading(FileName(name))
             let output = try root.createFile(FileName(name + ".copy"))
             var count = 0
-            let length = try DataCopier().copy(from: input, to: output, sourcePath: [], destinationPath: []) { count += $0.count }
-            input.closeIgnoringErrors()
-            output.closeIgnoringErrors()
+            let length = try DataCopier().copy(from: input, to: output) { count += $0.count }
+            input.close()
+            output.close()
             let expected: Int64 = name == "empty" ? 0 : 1_000_000
             #expect(length == expected)
             #expect(Int64(count) == expected)
@@ -82,7 +82,7 @@ struct DataCopierTests {
     func partialReads() throws {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
-        let reader = FileDescriptor(rawValue: fds[0])
+        let reader = OpenFile(FileDescriptor(rawValue: fds[0]), path: [])
         let writerFD = fds[1]
         let thread = Thread {
             for byte in 0..<100 {
@@ -94,8 +94,8 @@ struct DataCopierTests {
         }
         thread.start()
         var buffer = [UInt8](repeating: 0, count: 1000)
-        let n = try buffer.withUnsafeMutableBytes { try reader.readFully(into: $0, path: []) }
-        reader.closeIgnoringErrors()
+        let n = try buffer.withUnsafeMutableBytes { try reader.readFully(into: $0) }
+        reader.close()
         #expect(n == 100)
         #expect(Array(buffer[..<100]) == (0..<100).map { UInt8($0) })
     }
@@ -113,7 +113,7 @@ struct DataCopierTests {
 
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
-        let reader = FileDescriptor(rawValue: fds[0])
+        let reader = OpenFile(FileDescriptor(rawValue: fds[0]), path: [])
         let writerFD = fds[1]
         let target = pthread_self()
         let thread = Thread {
@@ -126,8 +126,8 @@ struct DataCopierTests {
         }
         thread.start()
         var buffer = [UInt8](repeating: 0, count: 16)
-        let n = try buffer.withUnsafeMutableBytes { try reader.readFully(into: $0, path: []) }
-        reader.closeIgnoringErrors()
+        let n = try buffer.withUnsafeMutableBytes { try reader.readFully(into: $0) }
+        reader.close()
         #expect(n == 3)
     }
 }

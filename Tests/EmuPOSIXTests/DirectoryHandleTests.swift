@@ -11,7 +11,7 @@ struct DirectoryHandleTests {
         let dir = TemporaryDirectory()
         let root = try dir.handle()
         let strange = FileName([0x62, 0x61, 0x64, 0x83])  // "bad\x83"
-        try root.createFile(strange).closeIgnoringErrors()
+        try root.createFile(strange).close()
         try root.makeDirectory(FileName("sub"))
         let names = try root.entries().map(\.name).sorted()
         #expect(names == [strange, FileName("sub")])
@@ -24,7 +24,7 @@ struct DirectoryHandleTests {
         let dir = TemporaryDirectory()
         let root = try dir.handle()
         let long = String(repeating: "n", count: 200)
-        for i in 0..<2000 { try root.createFile(FileName("\(long)\(i)")).closeIgnoringErrors() }
+        for i in 0..<2000 { try root.createFile(FileName("\(long)\(i)")).close() }
         #expect(try root.entries().count == 2000)
     }
 
@@ -33,10 +33,10 @@ struct DirectoryHandleTests {
         let dir = TemporaryDirectory()
         let root = try dir.handle()
         let file = try root.createScratchFile()
-        defer { file.closeIgnoringErrors() }
-        try Array("scratch".utf8).withUnsafeBytes { try file.writeAll($0, at: 100, path: []) }
+        defer { file.close() }
+        try Array("scratch".utf8).withUnsafeBytes { try file.writeAll($0, at: 100) }
         var back = [UInt8](repeating: 0, count: 7)
-        #expect(try back.withUnsafeMutableBytes { try file.readFully(into: $0, at: 100, path: []) } == 7)
+        #expect(try back.withUnsafeMutableBytes { try file.readFully(into: $0, at: 100) } == 7)
         #expect(back == Array("scratch".utf8))
         #expect(try root.entries().isEmpty)
     }

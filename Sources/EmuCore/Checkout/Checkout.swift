@@ -74,7 +74,7 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
     }
     let apply = try applyPass(snapshot, from: sink, into: targetRoot, isEmpty: targetIsEmpty, options: options,
                               leavesAlone: leavesAlone, observer: observer)
-    try targetRoot?.descriptor.syncFileSystem(path: targetRoot?.path ?? [])
+    try targetRoot?.file.syncFileSystem()
     return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, mended: apply.mended, removed: apply.removed,
                           target: targetPath)
 }

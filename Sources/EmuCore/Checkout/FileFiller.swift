@@ -62,17 +62,16 @@ final class FileFiller {
 
     /// Restores one file, on whichever thread calls it.
     static func restore(_ job: FileJob, copier: DataCopier) throws {
-        let inputPath = job.tree.childPath(job.name), outputPath = job.target.childPath(job.outputName)
         let input = try job.tree.openForReading(job.name)
-        defer { input.closeIgnoringErrors() }
+        defer { input.close() }
         let output = try job.target.createFile(job.outputName, permissions: job.permissions)
-        defer { output.closeIgnoringErrors() }
+        defer { output.close() }
         if !job.isEmpty {
-            _ = try copier.copyInKernel(from: input, to: output, sourcePath: inputPath, destinationPath: outputPath)
+            _ = try copier.copyInKernel(from: input, to: output)
         }
         var metadata = job.metadata
-        if job.readsAttributes { metadata.attributes = try ExtendedAttributes.read(.descriptor(input), path: inputPath) }
-        try metadata.apply(to: .open(output, path: outputPath), aclSource: .open(input, path: inputPath),
+        if job.readsAttributes { metadata.attributes = try ExtendedAttributes.read(.file(input)) }
+        try metadata.apply(to: .open(output), aclSource: .open(input),
                            created: .made(with: job.permissions, handsDownNothing: job.handsDownNothing))
     }
 

@@ -255,7 +255,7 @@ final class Restorer {
                     observer.noted(path, "device not restored (only root can make device files)")
                     return
                 }
-                let attributes = (try? ExtendedAttributes.read(.path(tree.procPath(name)), path: tree.childPath(name))) ?? []
+                let attributes = (try? ExtendedAttributes.read(.entry(tree, name))) ?? []
                 try EntryMetadata(record, attributes: attributes).apply(to: .entry(target, temporary, record.kind), aclSource: nil)
             default:
                 throw damaged("\(path) has a type that cannot be restored")

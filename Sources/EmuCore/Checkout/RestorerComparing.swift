@@ -64,7 +64,7 @@ extension Restorer {
     /// names (a scanned emu 0.2.5 tree has no digests: taken as holding).
     func attributesHold(_ record: ManifestRecord, in directory: DirectoryHandle, name: FileName) throws -> Bool {
         guard recordsKnowAttributes else { return true }
-        let current = try ExtendedAttributes.read(.path(directory.procPath(name)), path: directory.childPath(name))
+        let current = try ExtendedAttributes.read(.entry(directory, name))
         return attributesDigest(current) == record.attributes
     }
 
@@ -76,16 +76,15 @@ extension Restorer {
         plan(path, .mend)
         mended += 1
         guard mode == .apply, let tree else { return }
-        let attributes = try ExtendedAttributes.read(.path(tree.procPath(name)), path: tree.childPath(name))
+        let attributes = try ExtendedAttributes.read(.entry(tree, name))
         let metadata = EntryMetadata(record, attributes: attributes)
         guard record.kind == .regular else {
             return try metadata.apply(to: .entry(target, name, record.kind), aclSource: nil, mendsExisting: true)
         }
         let output = try target.openForReading(name)
-        defer { output.closeIgnoringErrors() }
+        defer { output.close() }
         let input = try tree.openForReading(name)
-        defer { input.closeIgnoringErrors() }
-        try metadata.apply(to: .open(output, path: target.childPath(name)), aclSource: .open(input, path: tree.childPath(name)),
-                           mendsExisting: true)
+        defer { input.close() }
+        try metadata.apply(to: .open(output), aclSource: .open(input), mendsExisting: true)
     }
 }

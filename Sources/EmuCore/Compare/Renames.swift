@@ -218,7 +218,7 @@ final class ScratchSpace {
     let memoryLimit: Int
     /// The bytes from `bytesInFile` on, not written yet.
     private var buffer: [UInt8] = []
-    private var file: FileDescriptor? = nil
+    private var file: OpenFile? = nil
     private var bytesInFile: Int64 = 0
 
     /// Where the scratch file goes ($TMPDIR, else /tmp, unless given):
@@ -236,7 +236,7 @@ final class ScratchSpace {
         }
     }
 
-    deinit { file?.closeIgnoringErrors() }
+    deinit { file?.close() }
 
     var count: Int64 { bytesInFile + Int64(buffer.count) }
 
@@ -248,7 +248,7 @@ final class ScratchSpace {
     private func writeOutWhenFull() throws {
         if buffer.count >= memoryLimit {
             if file == nil { file = try DirectoryHandle.open(String(fileSystemBytes: directory)).createScratchFile() }
-            try buffer.withUnsafeBytes { try file!.writeAll($0, at: bytesInFile, path: directory) }
+            try buffer.withUnsafeBytes { try file!.writeAll($0, at: bytesInFile) }
             bytesInFile += Int64(buffer.count)
             buffer.removeAll(keepingCapacity: true)
         }
@@ -259,7 +259,7 @@ final class ScratchSpace {
         var done = 0
         if offset < bytesInFile {
             done = min(out.count, Int(bytesInFile - offset))
-            let read = try file!.readFully(into: UnsafeMutableRawBufferPointer(rebasing: out[..<done]), at: offset, path: directory)
+            let read = try file!.readFully(into: UnsafeMutableRawBufferPointer(rebasing: out[..<done]), at: offset)
             guard read == done else { throw FileSystemError("read", directory, .ioError) }
         }
         if done < out.count {

@@ -16,9 +16,8 @@ struct FinishedDirectory {
 
     func apply() throws {
         var metadata = metadata
-        if readsAttributes { metadata.attributes = try ExtendedAttributes.read(.descriptor(source.descriptor), path: source.path) }
-        try metadata.apply(to: .open(target.descriptor, path: target.path), aclSource: .open(source.descriptor, path: source.path),
-                           created: created, mendsExisting: mendsExisting)
+        if readsAttributes { metadata.attributes = try ExtendedAttributes.read(.file(source.file)) }
+        try metadata.apply(to: .open(target.file), aclSource: .open(source.file), created: created, mendsExisting: mendsExisting)
     }
 }
 
@@ -43,29 +42,14 @@ struct EntryMetadata {
     /// An entry to apply metadata to, or to read ACLs from.
     enum Target {
         /// An open regular file or directory.
-        case open(FileDescriptor, path: [UInt8])
+        case open(OpenFile)
         /// A symlink, FIFO or device, reached by name.
         case entry(DirectoryHandle, FileName, FileKind)
 
-        var path: [UInt8] {
-            switch self {
-            case .open(_, let path): path
-            case .entry(let directory, let name, _): directory.childPath(name)
-            }
-        }
-
         var attributeTarget: AttributeTarget {
             switch self {
-            case .open(let fd, _): .descriptor(fd)
-            case .entry(let directory, let name, _): .path(directory.procPath(name))
-            }
-        }
-
-        /// A path through /proc for libacl's default-ACL calls (directories only).
-        var procPath: [UInt8]? {
-            switch self {
-            case .open(let fd, _): Array("/proc/self/fd/\(fd.rawValue)".utf8)
-            case .entry: nil
+            case .open(let file): .file(file)
+            case .entry(let directory, let name, _): .entry(directory, name)
             }
         }
     }
@@ -104,7 +88,7 @@ struct EntryMetadata {
         /// are made with: no setgid bit, no default ACL to inherit.
         static func handsDownNothing(_ directory: DirectoryHandle) -> Bool {
             guard let status = try? directory.status(), status.permissions & 0o2000 == 0,
-                  let names = try? ExtendedAttributes.names(of: .descriptor(directory.descriptor), path: directory.path)
+                  let names = try? ExtendedAttributes.names(of: .file(directory.file))
             else { return false }
             return !names.contains(ExtendedAttribute.defaultACL)
         }
@@ -130,14 +114,13 @@ struct EntryMetadata {
     /// are set only where they differ. `mendsExisting`: the entry existed
     /// before, and attributes (ACLs too) the snapshot does not hold go.
     func apply(to target: Target, aclSource: Target?, created: Created? = nil, mendsExisting: Bool = false) throws {
-        let path = target.path
         let ownerHolds = created.map { $0.owner == owner && $0.group == group } ?? false
         // chown clears setuid and setgid bits, so a mode must be set after it.
         let modeHolds = ownerHolds && created?.permissions == permissions
         if !ownerHolds && (Self.isPrivileged || owner == Self.processOwner) {
             do {
                 switch target {
-                case .open(let fd, _): try fd.setOwner(owner, group, path: path)
+                case .open(let file): try file.setOwner(owner, group)
                 case .entry(let directory, let name, _): try directory.setOwner(name, owner: owner, group: group)
                 }
             } catch let error as FileSystemError where error.isNotPermitted || error.isInvalidArgument {
@@ -146,33 +129,31 @@ struct EntryMetadata {
         }
         if !modeHolds {
             switch target {
-            case .open(let fd, _): try fd.setPermissions(permissions, path: path)
+            case .open(let file): try file.setPermissions(permissions)
             case .entry(let directory, let name, let kind) where kind != .symlink: try directory.setPermissions(name, permissions)
             case .entry: break
             }
         }
         if mendsExisting {
-            try ignoringUnsupported { try ExtendedAttributes.removeOthers(keeping: attributes, from: target.attributeTarget, path: path) }
+            try ignoringUnsupported { try ExtendedAttributes.removeOthers(keeping: attributes, from: target.attributeTarget) }
         }
-        try ignoringUnsupported { try ExtendedAttributes.write(attributes, to: target.attributeTarget, path: path) }
+        try ignoringUnsupported { try ExtendedAttributes.write(attributes, to: target.attributeTarget) }
         let hasAccessACL = attributes.contains { $0.name == ExtendedAttribute.accessACL }
         let hasDefaultACL = attributes.contains { $0.name == ExtendedAttribute.defaultACL }
         if hasAccessACL || hasDefaultACL {
-            if case .open(let destination, _) = target, case .open(let source, _)? = aclSource,
-               let sourceProc = aclSource?.procPath, let destinationProc = target.procPath {
+            if case .open(let destination) = target, case .open(let source)? = aclSource {
                 try ignoringUnsupported {
-                    try AccessControlList.copy(from: source, sourceProcPath: sourceProc, to: destination, destinationProcPath: destinationProc,
-                                               hasAccess: hasAccessACL, hasDefault: hasDefaultACL, path: path)
+                    try AccessControlList.copy(from: source, to: destination, hasAccess: hasAccessACL, hasDefault: hasDefaultACL)
                 }
             } else {
                 // FIFOs and devices: the kernel takes the raw ACL xattrs as libacl would write them.
                 try ignoringUnsupported {
-                    try ExtendedAttributes.write(attributes.filter(\.isACL), to: target.attributeTarget, path: path, includingACLs: true)
+                    try ExtendedAttributes.write(attributes.filter(\.isACL), to: target.attributeTarget, includingACLs: true)
                 }
             }
         }
         switch target {
-        case .open(let fd, _): try fd.setModified(modified, path: path)
+        case .open(let file): try file.setModified(modified)
         case .entry(let directory, let name, _): try directory.setModified(name, modified)
         }
     }

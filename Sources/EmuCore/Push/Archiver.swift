@@ -47,8 +47,6 @@ final class Archiver {
     var bases: [Base]
     /// Each base's directory at the walk's current path.
     var earlier: [EarlierDirectory] = []
-    /// Errors on paths below this prefix are the sink's: they stop the push.
-    let sinkPrefix: [UInt8]
     /// For --checksum's reads.
     let copier = DataCopier()
     /// Fills files, finishes directories and writes records on the second core.
@@ -69,16 +67,14 @@ final class Archiver {
     /// needed only for entries owned by others.
     let createsAsSelf: Bool
 
-    init(settings: Settings, observer: PushObserver, staging: DirectoryHandle?, writer: ManifestWriter?, bases: [Base], sinkPrefix: [UInt8],
-         index: ContentIndex? = nil) {
+    init(settings: Settings, observer: PushObserver, staging: DirectoryHandle?, writer: ManifestWriter?, bases: [Base], index: ContentIndex? = nil) {
         self.settings = settings
         self.staging = staging
         self.bases = bases
-        self.sinkPrefix = sinkPrefix
         // Directories are made without setgid or ACLs (those come last), so only the root's matter.
         createsAsSelf = staging.map(EntryMetadata.Created.handsDownNothing) ?? false
         finisher = PushFinisher(
-            PushFinisher.State(writer: writer, index: index, observer: observer, sinkPrefix: sinkPrefix, createsAsSelf: createsAsSelf),
+            PushFinisher.State(writer: writer, index: index, observer: observer, createsAsSelf: createsAsSelf),
             threaded: staging != nil)
     }
 
@@ -104,7 +100,7 @@ final class Archiver {
 
     func archiveChildren(of source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath) throws {
         let entries: [DirectoryEntry]
-        do { entries = try source.entries().sorted { $0.name < $1.name } } catch let error where !isSinkSide(error) {
+        do { entries = try source.entries().sorted { $0.name < $1.name } } catch let error where isSourceError(error) {
             try skip(path, error)
             return
         }
@@ -132,17 +128,12 @@ final class Archiver {
                 case .socket: try finisher.submit(.noted(childPath, "socket skipped (a socket cannot be restored)"))
                 case .unknown: try finisher.submit(.noted(childPath, "skipped: unknown file type"))
                 }
-            } catch let error where !isSinkSide(error) {
+            } catch let error where isSourceError(error) {
                 // A half-copied file goes; a directory stays, with what its records say it holds.
                 if let target, let kind, kind != .directory { try? target.remove(entry.name) }
                 try skip(childPath, error)
             }
         }
-    }
-
-    func isSinkSide(_ error: Error) -> Bool {
-        guard let error = error as? FileSystemError else { return true }
-        return error.path.starts(with: sinkPrefix)
     }
 
     func skip(_ path: RelativePath, _ error: Error) throws {
@@ -170,7 +161,7 @@ final class Archiver {
         if let previous, previous.kind == .directory, previous.isUnchanged(comparedTo: status), previous.attributes == nil {
             attributes = []
         } else {
-            attributes = try ExtendedAttributes.read(.descriptor(directory.descriptor), path: directory.path)
+            attributes = try ExtendedAttributes.read(.file(directory.file))
         }
         record.attributes = attributesDigest(attributes)
         counts.directories += 1
@@ -272,25 +263,16 @@ final class Archiver {
     /// The walk makes the file; the finisher fills it.
     func copy(_ name: FileName, from source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath, status: FileStatus,
               identity: FileIdentity?, previous: [(base: Int, record: ManifestRecord)]) throws {
-        let input = try source.openForReading(name)
-        let initialPermissions = EntryMetadata.Created.initialPermissions(for: status.permissions, isDirectory: false)
-        let output: FileDescriptor
-        do { output = try target.createFile(name, permissions: initialPermissions) } catch {
-            input.closeIgnoringErrors()
-            throw error
-        }
-        var job = PushFinisher.FillJob(name: name, path: path, source: source, target: target, input: input, output: output,
-                                       initialPermissions: initialPermissions, previousContent: previous.first.map { $0.record.content })
+        var job = try PushFinisher.FillJob.begin(name, path: path, source: source, target: target, status: status,
+                                                 previousContent: previous.first.map { $0.record.content })
         guard let identity else {
             // The walk copies in the kernel and the finisher reads for the hash: the two cores share the bytes.
             do {
-                let sourcePath = source.childPath(name)
-                let before = try input.status(path: sourcePath)
-                guard before.kind == .regular else { throw FileSystemError("copy", sourcePath, .invalidArgument) }
-                let length = try copier.copyInKernel(from: input, to: output, sourcePath: sourcePath,
-                                                     destinationPath: target.childPath(name), sourceStatus: before)
+                let before = try job.input.status()
+                guard before.kind == .regular else { throw FileSystemError("copy", job.input.path, .invalidArgument, origin: .source) }
+                let length = try copier.copyInKernel(from: job.input, to: job.output, sourceStatus: before)
                 let hashesHere = length >= PushFinisher.largeFile && finisher.isBehindOnHashing
-                job.copied = (before, length, hashesHere ? try hash(input, length: length, path: sourcePath, status: before) : nil)
+                job.copied = (before, length, hashesHere ? try hash(job.input, length: length, status: before) : nil)
             } catch {
                 job.close()
                 throw error
@@ -304,9 +286,9 @@ final class Archiver {
     /// The content of a large file the walk just copied, when the finisher is
     /// behind on hashing, read from the source; nil when fewer bytes came
     /// back (it shrank: the finisher reads it again).
-    func hash(_ input: FileDescriptor, length: Int64, path: [UInt8], status: FileStatus) throws -> ContentHash? {
+    func hash(_ input: OpenFile, length: Int64, status: FileStatus) throws -> ContentHash? {
         var hasher = ContentHasher()
-        let hashed = try copier.copy(from: input, to: nil, sourcePath: path, destinationPath: [], sourceStatus: status) { hasher.update($0) }
+        let hashed = try copier.copy(from: input, to: nil, sourceStatus: status) { hasher.update($0) }
         return hashed == length ? hasher.finalize() : nil
     }
 
@@ -341,11 +323,11 @@ final class Archiver {
     func hashed(_ name: FileName, in source: DirectoryHandle, path: RelativePath) throws -> ManifestRecord {
         let (content, length) = try hashFile(name, in: source, copier: copier)
         let input = try source.openForReading(name)
-        defer { input.closeIgnoringErrors() }
-        var record = ManifestRecord(path: path, status: try input.status(path: source.childPath(name)))
+        defer { input.close() }
+        var record = ManifestRecord(path: path, status: try input.status())
         record.size = length
         record.content = content
-        record.attributes = attributesDigest(try ExtendedAttributes.read(.descriptor(input), path: source.childPath(name)))
+        record.attributes = attributesDigest(try ExtendedAttributes.read(.file(input)))
         return record
     }
 
@@ -389,7 +371,7 @@ final class Archiver {
             return []
         }
         do {
-            return try ExtendedAttributes.read(.path(source.procPath(name)), path: source.childPath(name))
+            return try ExtendedAttributes.read(.entry(source, name))
         } catch let error as FileSystemError where error.isUnsupported {
             return []
         }

@@ -107,12 +107,12 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
     let head = snapshots.last
     let date = try uniqueDate(options.date, among: snapshots)
 
-    let sourceRoot = try DirectoryHandle.open(source.path)
+    let sourceRoot = try DirectoryHandle.open(source.path, origin: .source)
     let bases = earlierTrees(in: sink, head: head, resumes: !options.dryRun)
 
     let started = monotonicSeconds()
     if options.dryRun {
-        let archiver = Archiver(settings: settings, observer: observer, staging: nil, writer: nil, bases: bases, sinkPrefix: [])
+        let archiver = Archiver(settings: settings, observer: observer, staging: nil, writer: nil, bases: bases)
         try archiver.archive(sourceRoot)
         return PushResult(snapshot: nil, counts: archiver.counts, walkSeconds: monotonicSeconds() - started, publishSeconds: 0)
     }
@@ -120,18 +120,15 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
     let staging = try makeStaging(in: sink)
     do {
         let tree = try staging.openDirectory(FileName("tree"))
-        let writer = try ManifestWriter(
-            descriptor: try staging.createFile(FileName("manifest"), permissions: 0o644),
-            path: staging.childPath(FileName("manifest")))
+        let writer = try ManifestWriter(file: try staging.createFile(FileName("manifest"), permissions: 0o644))
         let index = try ContentIndex.open(in: sink, staging: staging)
-        let archiver = Archiver(settings: settings, observer: observer, staging: tree, writer: writer, bases: bases,
-                                sinkPrefix: (sink.path + "/.emu/").fileSystemBytes, index: index)
+        let archiver = Archiver(settings: settings, observer: observer, staging: tree, writer: writer, bases: bases, index: index)
         try archiver.archive(sourceRoot)
         let manifestDigest = try writer.finish()
         let walked = monotonicSeconds()
 
         CrashPoint.reach("push.before-sync")
-        try sink.root.descriptor.syncFileSystem(path: sink.path.fileSystemBytes)
+        try sink.root.file.syncFileSystem()
         // Only now do the new copies' index entries name bytes on disk.
         try index.commitPending()
         CrashPoint.reach("push.after-index")

@@ -34,8 +34,8 @@ final class PushFinisher {
         var path: RelativePath
         var source: DirectoryHandle
         var target: DirectoryHandle
-        var input: FileDescriptor
-        var output: FileDescriptor
+        var input: OpenFile
+        var output: OpenFile
         /// The mode `output` was created with.
         var initialPermissions: UInt32
         /// The walk's copy in the kernel, when it made one: the source's
@@ -53,9 +53,24 @@ final class PushFinisher {
             return copied.length >= PushFinisher.largeFile && copied.content == nil
         }
 
+        /// Opens the source and creates its copy, empty: how every copy
+        /// starts, whether the walk chose it or a link that failed falls back to it.
+        static func begin(_ name: FileName, path: RelativePath, source: DirectoryHandle, target: DirectoryHandle, status: FileStatus,
+                          previousContent: ContentHash??) throws -> FillJob {
+            let input = try source.openForReading(name)
+            let initialPermissions = EntryMetadata.Created.initialPermissions(for: status.permissions, isDirectory: false)
+            let output: OpenFile
+            do { output = try target.createFile(name, permissions: initialPermissions) } catch {
+                input.close()
+                throw error
+            }
+            return FillJob(name: name, path: path, source: source, target: target, input: input, output: output,
+                           initialPermissions: initialPermissions, previousContent: previousContent)
+        }
+
         func close() {
-            input.closeIgnoringErrors()
-            output.closeIgnoringErrors()
+            input.close()
+            output.close()
         }
     }
 
@@ -76,7 +91,6 @@ final class PushFinisher {
         let writer: ManifestWriter?
         let index: ContentIndex?
         unowned let observer: PushObserver
-        let sinkPrefix: [UInt8]
         let createsAsSelf: Bool
         let copier = DataCopier()
         /// Files, bytes, copies, reuses through the index, and skips.
@@ -88,11 +102,10 @@ final class PushFinisher {
         /// walk's measure of whether this side is behind.
         let largeHashesPending = Backlog()
 
-        init(writer: ManifestWriter?, index: ContentIndex?, observer: PushObserver, sinkPrefix: [UInt8], createsAsSelf: Bool) {
+        init(writer: ManifestWriter?, index: ContentIndex?, observer: PushObserver, createsAsSelf: Bool) {
             self.writer = writer
             self.index = index
             self.observer = observer
-            self.sinkPrefix = sinkPrefix
             self.createsAsSelf = createsAsSelf
         }
     }
@@ -172,7 +185,7 @@ final class PushFinisher {
         case .link(let job):
             try link(job, state)
         case .directory(let path, let directory):
-            do { try directory.apply() } catch let error where !isSinkSide(error, state) {
+            do { try directory.apply() } catch let error where isSourceError(error) {
                 skip(path, error, state)
             }
         case .skipped(let path, let error):
@@ -186,11 +199,6 @@ final class PushFinisher {
         state.counts.files += 1
         state.counts.bytes += record.size
         state.observer.progressed(files: state.counts.files, bytes: state.counts.bytes)
-    }
-
-    static func isSinkSide(_ error: Error, _ state: State) -> Bool {
-        guard let error = error as? FileSystemError else { return true }
-        return error.path.starts(with: state.sinkPrefix)
     }
 
     static func skip(_ path: RelativePath, _ error: Error, _ state: State) {
@@ -215,18 +223,12 @@ final class PushFinisher {
             counted(linked, state)
             return
         }
+        // No earlier copy could take another name: the file is copied as a new one is.
         let fill: FillJob
         do {
-            let input = try job.source.openForReading(job.name)
-            let initialPermissions = EntryMetadata.Created.initialPermissions(for: job.status.permissions, isDirectory: false)
-            let output: FileDescriptor
-            do { output = try job.target.createFile(job.name, permissions: initialPermissions) } catch {
-                input.closeIgnoringErrors()
-                throw error
-            }
-            fill = FillJob(name: job.name, path: job.path, source: job.source, target: job.target, input: input, output: output,
-                           initialPermissions: initialPermissions, previousContent: job.candidates.first.map { $0.record.content })
-        } catch let error where !isSinkSide(error, state) {
+            fill = try .begin(job.name, path: job.path, source: job.source, target: job.target, status: job.status,
+                              previousContent: job.candidates.first.map { $0.record.content })
+        } catch let error where isSourceError(error) {
             skip(job.path, error, state)
             return
         }
@@ -241,7 +243,7 @@ final class PushFinisher {
         let record: ManifestRecord
         do {
             record = try copy(job, state)
-        } catch let error where !isSinkSide(error, state) {
+        } catch let error where isSourceError(error) {
             try? job.target.remove(job.name)
             skip(job.path, error, state)
             return nil
@@ -280,8 +282,6 @@ final class PushFinisher {
     /// while read is read again, twice at most, then taken as read,
     /// reported, and recorded so that the next push reads it again.
     static func copy(_ job: FillJob, _ state: State) throws -> ManifestRecord {
-        let sourcePath = job.source.childPath(job.name)
-        let targetPath = job.target.childPath(job.name)
         var attempt = 0
         while true {
             attempt += 1
@@ -296,18 +296,16 @@ final class PushFinisher {
                 length = copied.length
                 content = copied.content
                 if content == nil {
-                    let hashed = try state.copier.copy(from: job.input, to: nil, sourcePath: sourcePath, destinationPath: targetPath,
-                                                       sourceStatus: before) { hasher.update($0) }
+                    let hashed = try state.copier.copy(from: job.input, to: nil, sourceStatus: before) { hasher.update($0) }
                     sameBytes = hashed == length
                 }
             } else {
-                before = try job.input.status(path: sourcePath)
-                guard before.kind == .regular else { throw FileSystemError("copy", sourcePath, .invalidArgument) }
-                if attempt > 1 { try job.output.truncate(to: 0, path: targetPath) }
-                length = try state.copier.copy(from: job.input, to: job.output, sourcePath: sourcePath, destinationPath: targetPath,
-                                               sourceStatus: before) { hasher.update($0) }
+                before = try job.input.status()
+                guard before.kind == .regular else { throw FileSystemError("copy", job.input.path, .invalidArgument, origin: .source) }
+                if attempt > 1 { try job.output.truncate(to: 0) }
+                length = try state.copier.copy(from: job.input, to: job.output, sourceStatus: before) { hasher.update($0) }
             }
-            let after = try job.input.status(path: sourcePath)
+            let after = try job.input.status()
             let stable = sameBytes && after.size == length && after.modified == before.modified && after.changed == before.changed
             if !stable && attempt < 3 { continue }
             var record = ManifestRecord(path: job.path, status: after)
@@ -317,11 +315,11 @@ final class PushFinisher {
                 state.observer.noted(job.path, "changed while it was read; kept as read, and read again next push")
                 record.changed = FileTime(seconds: 0, nanoseconds: 0)
             }
-            let attributes = try ExtendedAttributes.read(.descriptor(job.input), path: sourcePath)
+            let attributes = try ExtendedAttributes.read(.file(job.input))
             record.attributes = attributesDigest(attributes)
             try EntryMetadata(record, attributes: attributes).apply(
-                to: .open(job.output, path: targetPath),
-                aclSource: .open(job.input, path: sourcePath),
+                to: .open(job.output),
+                aclSource: .open(job.input),
                 created: .made(with: job.initialPermissions, handsDownNothing: state.createsAsSelf))
             return record
         }

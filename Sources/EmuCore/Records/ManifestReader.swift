@@ -11,8 +11,8 @@ public protocol RecordReader: AnyObject {
 /// trusted with: every line well-formed, every path safe (no `..`, no
 /// absolute path), and paths strictly increasing.
 public final class ManifestReader: RecordReader {
-    let descriptor: FileDescriptor
-    let path: [UInt8]
+    let file: OpenFile
+    var path: [UInt8] { file.path }
     /// A manifest cut short (a killed push's) ends quietly instead of failing.
     let allowsTruncation: Bool
     var buffer: [UInt8]
@@ -24,9 +24,8 @@ public final class ManifestReader: RecordReader {
     public private(set) var isComplete = false
     public private(set) var count = 0
 
-    public init(descriptor: FileDescriptor, path: [UInt8], allowsTruncation: Bool = false) throws {
-        self.descriptor = descriptor
-        self.path = path
+    public init(file: OpenFile, allowsTruncation: Bool = false) throws {
+        self.file = file
         self.allowsTruncation = allowsTruncation
         buffer = [UInt8](repeating: 0, count: 256 * 1024)
         guard let first = try nextLine(), first == ManifestFormat.header.dropLast() else {
@@ -34,12 +33,11 @@ public final class ManifestReader: RecordReader {
         }
     }
 
-    deinit { descriptor.closeIgnoringErrors() }
+    deinit { file.close() }
 
     /// Opens `name` in `directory`.
     public convenience init(in directory: DirectoryHandle, name: FileName, allowsTruncation: Bool = false) throws {
-        let fd = try directory.openForReading(name)
-        try self.init(descriptor: fd, path: directory.childPath(name), allowsTruncation: allowsTruncation)
+        try self.init(file: try directory.openForReading(name), allowsTruncation: allowsTruncation)
     }
 
     func malformed(_ why: String) -> EmuError {
@@ -88,7 +86,7 @@ public final class ManifestReader: RecordReader {
             }
             if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
             let n = try buffer.withUnsafeMutableBytes { raw in
-                try descriptor.readFully(into: UnsafeMutableRawBufferPointer(rebasing: raw[end...]), path: path)
+                try file.readFully(into: UnsafeMutableRawBufferPointer(rebasing: raw[end...]))
             }
             if n == 0 { atEOF = true }
             end += n

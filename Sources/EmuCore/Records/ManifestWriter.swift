@@ -24,20 +24,18 @@ public final class ManifestWriter {
 
     /// The writing side, used by the worker thread alone until `finish` joins it.
     final class Output: @unchecked Sendable {
-        let descriptor: FileDescriptor
-        let path: [UInt8]
+        let file: OpenFile
         var buffer: [UInt8] = []
         var hasher = ContentHasher()
         static let flushSize = 256 * 1024
 
-        init(descriptor: FileDescriptor, path: [UInt8]) {
-            self.descriptor = descriptor
-            self.path = path
+        init(file: OpenFile) {
+            self.file = file
             buffer.reserveCapacity(Self.flushSize + 4096)
             buffer += ManifestFormat.header
         }
 
-        deinit { descriptor.closeIgnoringErrors() }
+        deinit { file.close() }
 
         func take(_ step: Step) throws {
             switch step {
@@ -52,14 +50,14 @@ public final class ManifestWriter {
         func write() throws {
             guard !buffer.isEmpty else { return }
             hasher.update(buffer)
-            try descriptor.writeAll(buffer, path: path)
+            try file.writeAll(buffer)
             buffer.removeAll(keepingCapacity: true)
         }
     }
 
-    /// Takes ownership of `descriptor`, which it closes.
-    public init(descriptor: FileDescriptor, path: [UInt8]) throws {
-        let output = Output(descriptor: descriptor, path: path)
+    /// Takes ownership of `file`, which it closes.
+    public init(file: OpenFile) throws {
+        let output = Output(file: file)
         self.output = output
         steps = StepThread(threaded: true, stepsPerBatch: Self.batchSize, take: output.take, release: { _ in })
     }
@@ -89,7 +87,7 @@ public final class ManifestWriter {
         ManifestFormat.appendDecimal(count, to: &output.buffer)
         output.buffer.append(ManifestFormat.newline)
         try output.write()
-        try output.descriptor.sync(path: output.path)
+        try output.file.sync()
         return output.hasher.finalize()
     }
 }

@@ -141,8 +141,7 @@ extension Sink {
         let manifests = try metadata.openDirectory(SinkLayout.manifests)
         let temporary = FileName(".\(snapshot.id).tmp")
         try? manifests.remove(temporary)
-        let writer = try ManifestWriter(descriptor: try manifests.createFile(temporary, permissions: 0o644),
-                                        path: manifests.childPath(temporary))
+        let writer = try ManifestWriter(file: try manifests.createFile(temporary, permissions: 0o644))
         let scanner = TreeScanner(root: try openTree(snapshot), filter: nil)
         var firstNames: [UInt64: RelativePath] = [:]
         while var record = try scanner.next() {

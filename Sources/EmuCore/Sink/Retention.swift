@@ -266,7 +266,7 @@ extension Sink {
                    protecting protected: String?, warn: (String) -> Void, each: (Snapshot, [String]) -> Void) throws -> [Snapshot] {
         // Freed blocks show in statvfs only once the journal commits: sync
         // before each measure, or every deletion looks useless and the next follows.
-        try root.descriptor.syncFileSystem(path: path.fileSystemBytes)
+        try root.file.syncFileSystem()
         guard let space = space(), space.total > 0 else { return [] }
         let wanted = Int64(percent / 100 * Double(space.total)) + needed - space.free
         guard wanted > 0 else { return [] }
@@ -291,7 +291,7 @@ extension Sink {
             guard let now = self.space(), Int64(percent / 100 * Double(now.total)) + needed > now.free else { break }
             let freePercent = (Double(now.free) * 1000 / Double(now.total)).rounded() / 10
             try delete(oldest)
-            try root.descriptor.syncFileSystem(path: path.fileSystemBytes)
+            try root.file.syncFileSystem()
             deleted.append(oldest)
             each(oldest, [needed > 0 ? "the sink is full: removed to make room for the new snapshot"
                                      : "the sink has \(freePercent)% free, less than min-free \(percent)%"])

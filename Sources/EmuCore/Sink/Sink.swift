@@ -16,7 +16,7 @@ public final class Sink {
     /// disk, say) is offline: `nil`.
     public static func open(_ registration: SinkRegistration) throws -> Sink? {
         guard isDirectory(registration.path + "/.emu") else { return nil }
-        let root = try DirectoryHandle.open(registration.path)
+        let root = try DirectoryHandle.open(registration.path, origin: .sink)
         let metadata = try root.openDirectory(SinkLayout.metadata)
         try makeRequiredDirectories(in: metadata)
         return Sink(name: registration.name, path: registration.path, root: root, metadata: metadata)
@@ -109,7 +109,7 @@ public final class Sink {
         let probe = FileName(".emu-link-probe"), probeLink = FileName(".emu-link-probe.2")
         try? root.remove(probe)
         try? root.remove(probeLink)
-        try root.createFile(probe).closeIgnoringErrors()
+        try root.createFile(probe).close()
         defer {
             try? root.remove(probe)
             try? root.remove(probeLink)

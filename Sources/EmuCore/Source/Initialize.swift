@@ -42,8 +42,8 @@ public enum Templates {
                     try visit(try handle.openDirectory(entry.name), path + "/")
                 } else if status.kind == .regular {
                     let input = try handle.openForReading(entry.name)
-                    defer { input.closeIgnoringErrors() }
-                    let text = String(fileSystemBytes: try input.readToEnd(path: handle.childPath(entry.name)))
+                    defer { input.close() }
+                    let text = String(fileSystemBytes: try input.readToEnd())
                     files.append(TemplateFile(path: path, permissions: status.permissions & 0o777, text: text))
                 }
             }

@@ -47,10 +47,10 @@ public struct SourceFilter: @unchecked Sendable {
     static func holdsCacheTag(_ path: RelativePath, in root: DirectoryHandle) -> Bool {
         guard let directory = try? root.openDirectory(path: path),
               let tag = try? directory.openForReading(FileName("CACHEDIR.TAG")) else { return false }
-        defer { tag.closeIgnoringErrors() }
+        defer { tag.close() }
         let signature = Array("Signature: 8a477f597d28d172789f06886806bc55".utf8)
         var buffer = [UInt8](repeating: 0, count: signature.count)
-        let count = buffer.withUnsafeMutableBytes { (try? tag.readFully(into: $0, at: 0, path: [])) ?? 0 }
+        let count = buffer.withUnsafeMutableBytes { (try? tag.readFully(into: $0, at: 0)) ?? 0 }
         return count == signature.count && buffer == signature
     }
 }

@@ -96,18 +96,18 @@ final class TreeScanner: RecordReader {
     /// `directory` itself when `name` is nil).
     func attributesDigest(_ name: FileName?, in directory: DirectoryHandle, kind: FileKind) throws -> ContentHash? {
         guard let name else {
-            return EmuCore.attributesDigest(try ExtendedAttributes.read(.descriptor(directory.descriptor), path: directory.path))
+            return EmuCore.attributesDigest(try ExtendedAttributes.read(.file(directory.file)))
         }
         switch kind {
         case .regular:
             let fd = try directory.openForReading(name)
-            defer { fd.closeIgnoringErrors() }
-            return EmuCore.attributesDigest(try ExtendedAttributes.read(.descriptor(fd), path: directory.childPath(name)))
+            defer { fd.close() }
+            return EmuCore.attributesDigest(try ExtendedAttributes.read(.file(fd)))
         case .directory:
             let child = try directory.openDirectory(name)
-            return EmuCore.attributesDigest(try ExtendedAttributes.read(.descriptor(child.descriptor), path: child.path))
+            return EmuCore.attributesDigest(try ExtendedAttributes.read(.file(child.file)))
         default:
-            return EmuCore.attributesDigest((try? ExtendedAttributes.read(.path(directory.procPath(name)), path: directory.childPath(name))) ?? [])
+            return EmuCore.attributesDigest((try? ExtendedAttributes.read(.entry(directory, name))) ?? [])
         }
     }
 }

@@ -50,3 +50,17 @@ extension EmuError {
         self.init(.failed, (what.map { "\($0): " } ?? "") + error.description, fix: advice ?? fix, cause: error)
     }
 }
+
+extension Origin {
+    /// The tree being backed up: an error there costs one entry, which is skipped and reported.
+    static let source = Origin("source")
+    /// A sink: an error there stops the command.
+    static let sink = Origin("sink")
+}
+
+/// Whether an error was raised by the source tree (skip the entry and go
+/// on) rather than by the sink or anything else (stop): decided by where it
+/// was raised, which the handle that raised it knows.
+func isSourceError(_ error: Error) -> Bool {
+    (error as? FileSystemError)?.origin == .source
+}

@@ -77,9 +77,9 @@ public struct ContentHasher {
 /// zeros), with the number of bytes read.
 func hashFile(_ name: FileName, in directory: DirectoryHandle, copier: DataCopier) throws -> (ContentHash, Int64) {
     let input = try directory.openForReading(name)
-    defer { input.closeIgnoringErrors() }
+    defer { input.close() }
     var hasher = ContentHasher()
-    let length = try copier.copy(from: input, to: nil, sourcePath: directory.childPath(name), destinationPath: []) { hasher.update($0) }
+    let length = try copier.copy(from: input, to: nil) { hasher.update($0) }
     return (hasher.finalize(), length)
 }
 

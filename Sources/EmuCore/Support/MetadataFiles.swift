@@ -8,14 +8,14 @@ import SystemPackage
 enum MetadataFile {
     /// The text of `name` in `directory`, or nil when it does not exist.
     static func read(in directory: DirectoryHandle, _ name: String) throws -> String? {
-        let fd: FileDescriptor
+        let fd: OpenFile
         do {
             fd = try directory.openForReading(FileName(name))
         } catch let error as FileSystemError where error.isMissing {
             return nil
         }
-        defer { fd.closeIgnoringErrors() }
-        return String(fileSystemBytes: try fd.readToEnd(path: directory.childPath(FileName(name))))
+        defer { fd.close() }
+        return String(fileSystemBytes: try fd.readToEnd())
     }
 
     /// Replaces `name` in `directory` with `text`, durably.
@@ -24,9 +24,9 @@ enum MetadataFile {
         try? directory.remove(temporary)
         let fd = try directory.createFile(temporary, permissions: permissions)
         do {
-            defer { fd.closeIgnoringErrors() }
-            try fd.writeAll(text.fileSystemBytes, path: directory.childPath(temporary))
-            try fd.sync(path: directory.childPath(temporary))
+            defer { fd.close() }
+            try fd.writeAll(text.fileSystemBytes)
+            try fd.sync()
         }
         try directory.rename(temporary, to: directory, as: FileName(name))
         try directory.sync()

@@ -10,14 +10,14 @@ struct ManifestTests {
     func write(_ records: [ManifestRecord], finish: Bool = true) throws -> (String, [UInt8]) {
         let path = NSTemporaryDirectory() + "manifest-\(UUID().uuidString)"
         let fd = try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
-        let writer = try ManifestWriter(descriptor: fd, path: [])
+        let writer = try ManifestWriter(file: OpenFile(fd, path: []))
         for record in records { try writer.append(record) }
         if finish { _ = try writer.finish() } else { try writer.flush() }
         return (path, Array(try Data(contentsOf: URL(fileURLWithPath: path))))
     }
 
     func read(_ path: String, allowsTruncation: Bool = false) throws -> [ManifestRecord] {
-        let reader = try ManifestReader(descriptor: try FileDescriptor.open(path, .readOnly), path: [], allowsTruncation: allowsTruncation)
+        let reader = try ManifestReader(file: OpenFile(try FileDescriptor.open(path, .readOnly), path: []), allowsTruncation: allowsTruncation)
         var records: [ManifestRecord] = []
         while let record = try reader.next() { records.append(record) }
         return records

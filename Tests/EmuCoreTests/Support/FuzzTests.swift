@@ -67,7 +67,7 @@ struct FuzzTests {
             _ = input.withUnsafeBytes { FileManager.default.createFile(atPath: path, contents: Data($0)) }
             var previous: RelativePath? = nil
             do {
-                let reader = try ManifestReader(descriptor: try FileDescriptor.open(path, .readOnly), path: [],
+                let reader = try ManifestReader(file: OpenFile(try FileDescriptor.open(path, .readOnly), path: []),
                                                 allowsTruncation: Bool.random(using: &g))
                 while let record = try reader.next() {
                     #expect(record.path.isSafe && (record.hardlinkLeader?.isSafe ?? true), "unsafe path from \(input)")

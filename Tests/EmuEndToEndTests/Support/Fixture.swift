@@ -41,16 +41,16 @@ enum Fixture {
             switch node {
             case .file(let text, let mode):
                 let fd = try directory.createFile(name, permissions: 0o600)
-                try fd.writeAll(Array(text.utf8), path: [])
-                try fd.setPermissions(mode, path: [])
-                fd.closeIgnoringErrors()
+                try fd.writeAll(Array(text.utf8))
+                try fd.setPermissions(mode)
+                fd.close()
             case .sparse(let size, let data):
                 let fd = try directory.createFile(name, permissions: 0o644)
                 for (offset, text) in data {
-                    try Array(text.utf8).withUnsafeBytes { try fd.writeAll($0, at: offset, path: []) }
+                    try Array(text.utf8).withUnsafeBytes { try fd.writeAll($0, at: offset) }
                 }
-                try fd.truncate(to: size, path: [])
-                fd.closeIgnoringErrors()
+                try fd.truncate(to: size)
+                fd.close()
             case .directory(let children, let mode):
                 try directory.makeDirectory(name, permissions: 0o700)
                 try create(children, in: try directory.openDirectory(name), rootPath: rootPath, links: false)

@@ -44,9 +44,9 @@ func describeTree(_ path: String, ignoring: Set<RelativePath> = []) throws -> [R
             switch status.kind {
             case .regular:
                 let fd = try directory.openForReading(entry.name)
-                description.bytes = try fd.readToEnd(path: [])
-                description.attributes = try ExtendedAttributes.read(.descriptor(fd), path: [])
-                fd.closeIgnoringErrors()
+                description.bytes = try fd.readToEnd()
+                description.attributes = try ExtendedAttributes.read(.file(fd))
+                fd.close()
                 if let first = firstNames[status.inode] { description.linkGroup = first } else { firstNames[status.inode] = childPath }
             case .symlink:
                 description.symlinkTarget = try directory.readSymlink(entry.name)
@@ -54,10 +54,10 @@ func describeTree(_ path: String, ignoring: Set<RelativePath> = []) throws -> [R
                 description.device = status.deviceNumber
             case .directory:
                 let child = try directory.openDirectory(entry.name)
-                description.attributes = try ExtendedAttributes.read(.descriptor(child.descriptor), path: [])
+                description.attributes = try ExtendedAttributes.read(.file(child.file))
                 try visit(child, childPath)
             default:
-                description.attributes = (try? ExtendedAttributes.read(.path(directory.procPath(entry.name)), path: [])) ?? []
+                description.attributes = (try? ExtendedAttributes.read(.entry(directory, entry.name))) ?? []
             }
             result[childPath] = description
         }
