@@ -29,7 +29,7 @@ enum Completions {
         var words = ["HEAD", "TAIL"]
         let defaultName = (try? source.defaultSink())?.name
         for registration in registrations {
-            guard let sink = try? Sink.open(registration), let snapshots = try? sink.snapshots() else { continue }
+            guard let sink: any SinkStore = try? Sink.open(registration), let snapshots = try? sink.snapshots() else { continue }
             if registration.name == defaultName {
                 words += (1..<max(1, min(snapshots.count, 10))).map { "HEAD~\($0)" }
                 words += snapshots.reversed().map(\.shortID)

@@ -33,14 +33,11 @@ public struct PushResult: Sendable {
     public var expired: [Snapshot] = []
 }
 
-/// Makes a new snapshot of `source` in `sink`:
-/// 1. lock the sink, finish what an interrupted command left;
-/// 2. archive into `.emu/staging/` (tree and manifest), linking from the
-///    newest snapshot and from a killed push's leftovers;
-/// 3. syncfs: every byte on disk;
-/// 4. publish by renames — tree, manifest, then the record, which makes the
-///    snapshot exist — then the date link, HEAD and Latest.
-/// A failure before step 4 removes the staging tree and leaves the sink as it was.
+/// Makes a new snapshot of `source` in `sink`: lock the sink and finish
+/// what an interrupted command left, then archive into a `StagedSnapshot`
+/// (linking from the newest snapshot and from a killed push's leftovers),
+/// make it durable and publish it; then apply the retention policy. A
+/// failure before publication leaves the sink as it was.
 public func push(_ source: Source, to sink: Sink, options: PushOptions, observer: PushObserver) throws -> PushResult {
     let sinkPath = resolvedPath(sink.path) ?? sink.path
     if isPath(source.path, within: sinkPath) {
@@ -86,21 +83,6 @@ func bytesToCopy(_ source: Source, to sink: Sink, settings: Archiver.Settings) t
     return try pushLocked(source, to: sink, settings: settings, options: options, observer: SilentPushObserver()).counts.bytesCopied
 }
 
-/// What a push may link to: what a killed push copied (its resume area),
-/// and the newest snapshot.
-func earlierTrees(in sink: Sink, head: Snapshot?, resumes: Bool) -> [Archiver.Base] {
-    var bases: [Archiver.Base] = []
-    if resumes, let resume = try? sink.metadata.openDirectory(SinkLayout.resume),
-       let tree = try? resume.openDirectory(FileName("tree")),
-       let reader = try? ManifestReader(in: resume, name: FileName("manifest"), allowsTruncation: true) {
-        bases.append(Archiver.Base(tree: tree, reader: reader, isResume: true))
-    }
-    if let head, let tree = try? sink.openTree(head), let reader = try? sink.openRecords(head) {
-        bases.append(Archiver.Base(tree: tree, reader: reader))
-    }
-    return bases
-}
-
 /// One attempt at a push, the sink locked and recovered.
 func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, options: PushOptions, observer: PushObserver) throws -> PushResult {
     let snapshots = try sink.snapshots()
@@ -108,7 +90,7 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
     let date = try uniqueDate(options.date, among: snapshots)
 
     let sourceRoot = try DirectoryHandle.open(source.path, origin: .source)
-    let bases = earlierTrees(in: sink, head: head, resumes: !options.dryRun)
+    let bases = sink.earlierTrees(head: head, resumes: !options.dryRun)
 
     let started = monotonicSeconds()
     if options.dryRun {
@@ -117,21 +99,14 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
         return PushResult(snapshot: nil, counts: archiver.counts, walkSeconds: monotonicSeconds() - started, publishSeconds: 0)
     }
 
-    let staging = try makeStaging(in: sink)
+    let staged = try sink.beginSnapshot()
     do {
-        let tree = try staging.openDirectory(FileName("tree"))
-        let writer = try ManifestWriter(file: try staging.createFile(FileName("manifest"), permissions: 0o644))
-        let index = try ContentIndex.open(in: sink, staging: staging)
-        let archiver = Archiver(settings: settings, observer: observer, staging: tree, writer: writer, bases: bases, index: index)
+        let archiver = Archiver(settings: settings, observer: observer, staging: staged.tree, writer: staged.manifest, bases: bases,
+                                index: staged.index)
         try archiver.archive(sourceRoot)
-        let manifestDigest = try writer.finish()
+        let manifestDigest = try staged.manifest.finish()
         let walked = monotonicSeconds()
-
-        CrashPoint.reach("push.before-sync")
-        try sink.root.file.syncFileSystem()
-        // Only now do the new copies' index entries name bytes on disk.
-        try index.commitPending()
-        CrashPoint.reach("push.after-index")
+        try staged.makeDurable()
 
         var snapshot = Snapshot(id: Snapshot.makeID(date: date, manifest: manifestDigest, parent: head?.id), parent: head?.id, date: date)
         snapshot.counts = archiver.counts
@@ -142,17 +117,12 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
         snapshot.source = source.path
         snapshot.sinkName = sink.name
         snapshot.sinkPath = sink.path
-        try MetadataFile.write(in: staging, "node", snapshot.node.text)
-        try sink.checkStillAtPath()
-        try publish(snapshot, from: staging, in: sink, after: snapshots)
-        // Linked through the index: any snapshot may now share what was its alone.
-        if archiver.reusedFromIndex { try sink.forgetUniqueBytes(of: snapshots) }
-        // A killed push's leftovers are gone: drop index entries only they held.
-        if bases.contains(where: \.isResume) { try ContentIndex.open(in: sink).sweep() }
+        try staged.publish(snapshot, after: snapshots)
+        try sink.settleAfterPush(reusedFromIndex: archiver.reusedFromIndex, resumed: bases.contains(where: \.isResume), earlier: snapshots)
         return PushResult(snapshot: snapshot, counts: archiver.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
     } catch {
         // A failed push leaves no trace; a killed one leaves staging for the next to reuse.
-        try? sink.metadata.removeTree(SinkLayout.staging)
+        staged.abandon()
         throw error
     }
 }
@@ -174,35 +144,4 @@ func uniqueDate(_ requested: Timestamp?, among snapshots: [Snapshot]) throws -> 
         now = Timestamp.now()
     }
     return now
-}
-
-/// A fresh `.emu/staging/` with an empty `tree/`.
-func makeStaging(in sink: Sink) throws -> DirectoryHandle {
-    try? sink.metadata.removeTree(SinkLayout.staging)
-    try sink.metadata.makeDirectory(SinkLayout.staging, permissions: 0o700)
-    let staging = try sink.metadata.openDirectory(SinkLayout.staging)
-    try staging.makeDirectory(FileName("tree"), permissions: 0o700)
-    return staging
-}
-
-/// Renames the staged snapshot into place, the record last, then points the
-/// date link, HEAD and Latest at it, and drops what a killed push left.
-func publish(_ snapshot: Snapshot, from staging: DirectoryHandle, in sink: Sink, after earlier: [Snapshot]) throws {
-    let id = FileName(snapshot.id)
-    let trees = try sink.metadata.openDirectory(SinkLayout.trees)
-    let manifests = try sink.metadata.openDirectory(SinkLayout.manifests)
-    let nodes = try sink.metadata.openDirectory(SinkLayout.nodes)
-    try staging.rename(FileName("tree"), to: trees, as: id)
-    CrashPoint.reach("push.after-tree")
-    try staging.rename(FileName("manifest"), to: manifests, as: id)
-    CrashPoint.reach("push.after-manifest")
-    try trees.sync()
-    try manifests.sync()
-    try staging.rename(FileName("node"), to: nodes, as: id)
-    try nodes.sync()
-    CrashPoint.reach("push.after-record")
-    try sink.metadata.removeTree(SinkLayout.staging)
-    try? sink.metadata.removeTree(SinkLayout.resume)
-    try sink.refreshLinks((earlier + [snapshot]).sorted { ($0.date, $0.id) < ($1.date, $1.id) })
-    if let parent = earlier.first(where: { $0.id == snapshot.parent }) { try sink.forgetUniqueBytes(of: [parent]) }
 }

@@ -237,7 +237,7 @@ extension Sink {
 /// deleted (each vanishes in one rename), never the newest nor `protected`;
 /// then min-free (see `freeSpace`). Returns what was deleted; `warn` hears
 /// why min-free removed nothing.
-public func applyRetention(_ policy: RetentionPolicy, to sink: Sink, protecting protected: String?, dryRun: Bool,
+public func applyRetention(_ policy: RetentionPolicy, to sink: any SinkStore, protecting protected: String?, dryRun: Bool,
                            warn: (String) -> Void = { _ in }, each: (Snapshot, [String]) -> Void) throws -> [Snapshot] {
     let snapshots = try sink.snapshots()
     var deleted: [Snapshot] = []
@@ -262,7 +262,7 @@ extension Sink {
     /// every bytes emu stores here could not make the room (the disk is
     /// full of other data, or the push is larger than the disk): then `warn`
     /// says so and nothing is removed. Returns what was deleted.
-    func freeSpace(percent: Double, bytes needed: Int64, policy: RetentionPolicy, among snapshots: [Snapshot],
+    public func freeSpace(percent: Double, bytes needed: Int64, policy: RetentionPolicy, among snapshots: [Snapshot],
                    protecting protected: String?, warn: (String) -> Void, each: (Snapshot, [String]) -> Void) throws -> [Snapshot] {
         // Freed blocks show in statvfs only once the journal commits: sync
         // before each measure, or every deletion looks useless and the next follows.

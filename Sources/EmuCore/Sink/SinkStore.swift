@@ -1,0 +1,50 @@
+import EmuPOSIX
+
+/// What the commands ask of a sink, wherever it is: the snapshots it
+/// holds, their records, their removal, and the lock and recovery around
+/// every change. `Sink`, a directory this machine can open, implements it;
+/// a sink on another machine (`emu serve` over ssh) is its next
+/// implementation. Retention and the reference completions take any
+/// `SinkStore`; push, checkout, diff, verify and clean still take the local
+/// `Sink`, because they link, stage and read inodes in place: `StagedSnapshot` (publishing), `ContentIndex` (content lookup)
+/// and `openTree` (reading a tree) are the local halves a remote sink will
+/// answer for on the server.
+public protocol SinkStore: AnyObject {
+    /// The name the source registered it under.
+    var name: String { get }
+    /// Where it is, for messages: a path here, or where on which machine.
+    var location: String { get }
+
+    /// Takes the sink's lock: shared to read, exclusive to change.
+    func lock(_ mode: FileLock.Mode, wait: Double) throws
+    func unlock()
+    /// Finishes what an interrupted command left (exclusive lock held).
+    func recover() throws
+
+    /// Every snapshot, oldest first.
+    func snapshots() throws -> [Snapshot]
+    /// The ID HEAD names, nil when the sink holds no snapshot.
+    func headID() throws -> String?
+    /// A snapshot's records in path order.
+    func openRecords(_ snapshot: Snapshot) throws -> RecordReader
+    /// The bytes only this snapshot holds, when known or cheap to learn.
+    func uniqueBytes(of snapshot: Snapshot) throws -> Int64?
+    func retentionPolicy() throws -> RetentionPolicy
+    /// Free and total bytes where the sink lives.
+    func space() -> (free: Int64, total: Int64)?
+
+    /// Removes a snapshot so that it disappears at once and whole (exclusive lock held).
+    func delete(_ snapshot: Snapshot) throws
+    /// Deletes the oldest of `snapshots` until the filesystem has `percent`
+    /// free and `bytes` more, when that can work (see `Sink.freeSpace`).
+    func freeSpace(percent: Double, bytes needed: Int64, policy: RetentionPolicy, among snapshots: [Snapshot],
+                   protecting protected: String?, warn: (String) -> Void, each: (Snapshot, [String]) -> Void) throws -> [Snapshot]
+    /// After deletions: links, Latest and HEAD follow the remaining records.
+    func finishDeleting() throws
+    /// Keeps a verification's result in the snapshot's record.
+    func recordVerification(of snapshot: Snapshot, clean: Bool, problems: Int) throws
+}
+
+extension Sink: SinkStore {
+    public var location: String { path }
+}

@@ -1,0 +1,102 @@
+import EmuPOSIX
+
+/// A snapshot being made in a sink, from the empty `.emu/staging/` to its
+/// publication or its removal: the one owner of the staging directory.
+///
+/// 1. `Sink.beginSnapshot()` makes a fresh staging with an empty tree, the
+///    manifest being written, and the content index's pending entries;
+/// 2. the push fills the tree;
+/// 3. `makeDurable()`: syncfs, then the pending index entries join the index
+///    (only now do they name bytes on disk);
+/// 4. `publish` renames tree, manifest, then the record, which makes the
+///    snapshot exist, then points the date link, HEAD and Latest at it.
+/// `abandon()` before step 4 leaves the sink as it was; a kill leaves staging
+/// for `recover()` to turn into the next push's resume area.
+final class StagedSnapshot {
+    let sink: Sink
+    let directory: DirectoryHandle
+    let tree: DirectoryHandle
+    let manifest: ManifestWriter
+    let index: ContentIndex
+
+    static let treeName = FileName("tree")
+    static let manifestName = FileName("manifest")
+    static let recordName = FileName("node")
+
+    fileprivate init(in sink: Sink) throws {
+        self.sink = sink
+        try? sink.metadata.removeTree(SinkLayout.staging)
+        try sink.metadata.makeDirectory(SinkLayout.staging, permissions: 0o700)
+        directory = try sink.metadata.openDirectory(SinkLayout.staging)
+        try directory.makeDirectory(Self.treeName, permissions: 0o700)
+        tree = try directory.openDirectory(Self.treeName)
+        manifest = try ManifestWriter(file: try directory.createFile(Self.manifestName, permissions: 0o644))
+        index = try ContentIndex.open(in: sink, staging: directory)
+    }
+
+    /// Every byte of the staged snapshot on disk, and its index entries with it.
+    func makeDurable() throws {
+        CrashPoint.reach("push.before-sync")
+        try sink.root.file.syncFileSystem()
+        try index.commitPending()
+        CrashPoint.reach("push.after-index")
+    }
+
+    /// Renames the staged snapshot into place, the record last, then points
+    /// the date link, HEAD and Latest at it, and drops what a killed push left.
+    func publish(_ snapshot: Snapshot, after earlier: [Snapshot]) throws {
+        try MetadataFile.write(in: directory, Self.recordName.description, snapshot.node.text)
+        try sink.checkStillAtPath()
+        let id = FileName(snapshot.id)
+        let trees = try sink.metadata.openDirectory(SinkLayout.trees)
+        let manifests = try sink.metadata.openDirectory(SinkLayout.manifests)
+        let nodes = try sink.metadata.openDirectory(SinkLayout.nodes)
+        try directory.rename(Self.treeName, to: trees, as: id)
+        CrashPoint.reach("push.after-tree")
+        try directory.rename(Self.manifestName, to: manifests, as: id)
+        CrashPoint.reach("push.after-manifest")
+        try trees.sync()
+        try manifests.sync()
+        try directory.rename(Self.recordName, to: nodes, as: id)
+        try nodes.sync()
+        CrashPoint.reach("push.after-record")
+        try sink.metadata.removeTree(SinkLayout.staging)
+        try? sink.metadata.removeTree(SinkLayout.resume)
+        try sink.refreshLinks((earlier + [snapshot]).sorted { ($0.date, $0.id) < ($1.date, $1.id) })
+        if let parent = earlier.first(where: { $0.id == snapshot.parent }) { try sink.forgetUniqueBytes(of: [parent]) }
+    }
+
+    /// Removes the staging: a failed push leaves no trace.
+    func abandon() {
+        try? sink.metadata.removeTree(SinkLayout.staging)
+    }
+}
+
+extension Sink {
+    /// Starts a snapshot in a fresh staging directory (the exclusive lock held, the sink recovered).
+    func beginSnapshot() throws -> StagedSnapshot { try StagedSnapshot(in: self) }
+
+    /// What a push may link to: what a killed push copied (its resume area),
+    /// and the newest snapshot.
+    func earlierTrees(head: Snapshot?, resumes: Bool) -> [Archiver.Base] {
+        var bases: [Archiver.Base] = []
+        if resumes, let resume = try? metadata.openDirectory(SinkLayout.resume),
+           let tree = try? resume.openDirectory(StagedSnapshot.treeName),
+           let reader = try? ManifestReader(in: resume, name: StagedSnapshot.manifestName, allowsTruncation: true) {
+            bases.append(Archiver.Base(tree: tree, reader: reader, isResume: true))
+        }
+        if let head, let tree = try? openTree(head), let reader = try? openRecords(head) {
+            bases.append(Archiver.Base(tree: tree, reader: reader))
+        }
+        return bases
+    }
+
+    /// After a push that linked through the index or took over a killed
+    /// push's leftovers: what other snapshots hold alone may have changed.
+    func settleAfterPush(reusedFromIndex: Bool, resumed: Bool, earlier: [Snapshot]) throws {
+        // Linked through the index: any snapshot may now share what was its alone.
+        if reusedFromIndex { try forgetUniqueBytes(of: earlier) }
+        // A killed push's leftovers are gone: drop index entries only they held.
+        if resumed { try ContentIndex.open(in: self).sweep() }
+    }
+}
