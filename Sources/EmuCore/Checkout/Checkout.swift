@@ -64,35 +64,31 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
 
     // Into an empty directory, the whole snapshot: nothing to check, nothing to refuse.
     if !(targetIsEmpty && options.paths.isEmpty) || options.dryRun {
-        let check = Restorer(mode: .check, snapshot: try sink.openRecords(snapshot), guardRecords: try guardRecords(), scopes: options.paths,
-                             targetRoot: targetRoot, leavesAlone: leavesAlone, observer: observer, reportsPlans: options.dryRun)
-        try check.run(tree: nil)
+        let walk = CheckoutWalk(snapshot: try sink.openRecords(snapshot), scopes: options.paths, targetRoot: targetRoot,
+                                leavesAlone: leavesAlone, observer: observer, reportsPlans: options.dryRun)
+        let check = CheckPass(walk, guardRecords: try guardRecords())
+        try check.run()
         try refuseWhatTheCheckFound(check, snapshot: snapshot, sink: sink, paths: options.paths)
         if options.dryRun {
-            return CheckoutResult(filesWritten: 0, bytesWritten: 0, mended: check.mended, removed: check.removed, target: targetPath)
+            return CheckoutResult(filesWritten: 0, bytesWritten: 0, mended: walk.mended, removed: walk.removed, target: targetPath)
         }
     }
     let apply = try applyPass(snapshot, from: sink, into: targetRoot, isEmpty: targetIsEmpty, options: options,
                               leavesAlone: leavesAlone, observer: observer)
     try targetRoot?.file.syncFileSystem()
-    return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, mended: apply.mended, removed: apply.removed,
-                          target: targetPath)
+    return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, mended: apply.walk.mended,
+                          removed: apply.walk.removed, target: targetPath)
 }
 
 /// The apply pass. Into an empty directory the tree is built in a staging
 /// directory there, every entry under its final name, and moved into place
 /// when whole; a failure removes what was staged.
 func applyPass(_ snapshot: Snapshot, from sink: Sink, into targetRoot: DirectoryHandle?, isEmpty: Bool, options: CheckoutOptions,
-               leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver) throws -> Restorer {
-    var staged: StagedCheckout? = nil
-    var buildRoot = targetRoot
-    if isEmpty, let targetRoot {
-        let begun = try StagedCheckout.begin(in: targetRoot, snapshotID: snapshot.id)
-        staged = begun
-        buildRoot = try targetRoot.openDirectory(begun.name)
-    }
-    let apply = Restorer(mode: .apply, snapshot: try sink.openRecords(snapshot), guardRecords: nil, scopes: options.paths,
-                         targetRoot: buildRoot, staged: staged, leavesAlone: leavesAlone, observer: observer, reportsPlans: true)
+               leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver) throws -> ApplyPass {
+    let staged = isEmpty ? try targetRoot.map { try StagedCheckout.begin(in: $0, snapshotID: snapshot.id) } : nil
+    let walk = CheckoutWalk(snapshot: try sink.openRecords(snapshot), scopes: options.paths, targetRoot: staged?.directory ?? targetRoot,
+                            leavesAlone: leavesAlone, observer: observer, reportsPlans: true)
+    let apply = ApplyPass(walk, staged: staged)
     do {
         try apply.run(tree: try sink.openTree(snapshot))
     } catch {

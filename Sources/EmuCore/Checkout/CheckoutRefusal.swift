@@ -2,8 +2,8 @@ import EmuPOSIX
 
 /// What the check pass found that stops a checkout, changing nothing: a
 /// named path the snapshot does not hold, or data that no snapshot holds.
-func refuseWhatTheCheckFound(_ check: Restorer, snapshot: Snapshot, sink: Sink, paths: [RelativePath]) throws {
-    if let missing = paths.first(where: { !check.matchedScopes.contains($0) }) {
+func refuseWhatTheCheckFound(_ check: CheckPass, snapshot: Snapshot, sink: Sink, paths: [RelativePath]) throws {
+    if let missing = paths.first(where: { !check.walk.matchedScopes.contains($0) }) {
         throw EmuError.usage("\(missing.quotedForMessage) is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
                              fix: "list the snapshot with `emu show \(sink.name):\(snapshot.shortID)`")
     }
@@ -18,9 +18,9 @@ func refuseWhatTheCheckFound(_ check: Restorer, snapshot: Snapshot, sink: Sink, 
 /// `--force` would overwrite, and what `--delete` would remove besides.
 func refusal(into target: DirectoryHandle, path: String, snapshot: RecordReader, scopes: [RelativePath]) throws -> EmuError {
     let plan = PlanCollector()
-    let check = Restorer(mode: .check, snapshot: snapshot, guardRecords: nil, scopes: scopes, targetRoot: target,
-                         leavesAlone: { _, _ in false }, observer: plan, reportsPlans: true)
-    try check.run(tree: nil)
+    let walk = CheckoutWalk(snapshot: snapshot, scopes: scopes, targetRoot: target, leavesAlone: { _, _ in false }, observer: plan,
+                            reportsPlans: true)
+    try CheckPass(walk, guardRecords: nil).run()
     func listing(_ paths: [RelativePath], _ count: Int) -> String {
         var text = paths.map { "\n  " + $0.description }.joined()
         if count > paths.count { text += "\n  ... and \(count - paths.count) more" }

@@ -16,10 +16,10 @@ func prepareDestination(_ destination: String, for snapshot: Snapshot, from sink
     let targetRoot = isDirectory(targetPath) ? try DirectoryHandle.open(targetPath) : nil
     // What a killed checkout left: a staging directory, finished when its tree was whole, else dropped.
     var finished: String? = nil
-    for entry in try targetRoot?.entries() ?? [] where entry.name.bytes.starts(with: Restorer.temporaryPrefix) {
+    for entry in try targetRoot?.entries() ?? [] where entry.name.bytes.starts(with: CheckoutWalk.temporaryPrefix) {
         finished = try StagedCheckout.recover(entry.name, in: targetRoot!, path: targetPath, for: snapshot, options: options) ?? finished
     }
-    let isEmpty = try targetRoot?.entries().allSatisfy { $0.name.bytes.starts(with: Restorer.temporaryPrefix) } ?? true
+    let isEmpty = try targetRoot?.entries().allSatisfy { $0.name.bytes.starts(with: CheckoutWalk.temporaryPrefix) } ?? true
     // DIR holds this snapshot's tree, placed by the checkout that was killed: mended like any other.
     let ownWork = finished == snapshot.id
     if !options.force && !isEmpty && !ownWork, let targetRoot {

@@ -13,24 +13,26 @@ import Glibc
 struct StagedCheckout {
     let destination: DirectoryHandle
     let name: FileName
+    /// The staging directory itself, where the tree is built.
+    let directory: DirectoryHandle
     let snapshotID: String
 
-    static let wholePrefix = Restorer.temporaryPrefix + Array("whole.".utf8)
+    static let wholePrefix = CheckoutWalk.temporaryPrefix + Array("whole.".utf8)
 
     var wholeName: FileName { FileName(Self.wholePrefix + Array(snapshotID.utf8)) }
 
     /// Makes the staging directory in `destination`, named for this process.
     static func begin(in destination: DirectoryHandle, snapshotID: String) throws -> StagedCheckout {
-        let name = FileName(Restorer.temporaryPrefix + Array("\(getpid())".utf8))
+        let name = FileName(CheckoutWalk.temporaryPrefix + Array("\(getpid())".utf8))
         try destination.makeDirectory(name, permissions: 0o700)
-        return StagedCheckout(destination: destination, name: name, snapshotID: snapshotID)
+        return StagedCheckout(destination: destination, name: name, directory: try destination.openDirectory(name), snapshotID: snapshotID)
     }
 
     /// Says the staged tree is whole, then moves it into place.
-    func place(_ staging: DirectoryHandle) throws {
+    func place() throws {
         try destination.rename(name, to: destination, as: wholeName)
         CrashPoint.reach("checkout.before-place")
-        try Self.moveAll(from: staging, to: destination)
+        try Self.moveAll(from: directory, to: destination)
     }
 
     /// Removes the emptied staging directory: the checkout is done.

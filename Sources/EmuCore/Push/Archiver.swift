@@ -106,7 +106,7 @@ final class Archiver {
         }
         for entry in entries {
             let childPath = path.appending(entry.name)
-            if entry.name.bytes.starts(with: Restorer.temporaryPrefix) {
+            if entry.name.bytes.starts(with: CheckoutWalk.temporaryPrefix) {
                 // Only a checkout makes these names, and a killed one leaves them: never the user's data.
                 try finisher.submit(.noted(childPath, "left out: a killed checkout's temporary file (the next checkout removes it)"))
                 continue

@@ -1,28 +1,9 @@
 import EmuPOSIX
 
-/// How a checkout compares what the target holds with the snapshot: what it
-/// may overwrite without losing unsaved data, what is already restored, and
-/// what needs only its metadata mended.
-extension Restorer {
-    /// A target entry about to be overwritten must match the guard's record
-    /// (so a snapshot holds it); a directory's entries are checked one by one.
-    func checkReplaced(_ status: FileStatus, in directory: DirectoryHandle, name: FileName, path: RelativePath) throws {
-        guard mode == .check, guardRecords != nil else { return }
-        if name.bytes.starts(with: Self.temporaryPrefix) { return }
-        if status.kind == .directory {
-            let child = try directory.openDirectory(name)
-            for entry in try child.entries().sorted(by: { $0.name < $1.name }) {
-                guard let childStatus = try? child.status(entry.name) else { continue }
-                try checkReplaced(childStatus, in: child, name: entry.name, path: path.appending(entry.name))
-            }
-            return
-        }
-        // A damaged newest manifest vouches for nothing past its damage: checkout refuses rather than overwrite.
-        if let saved = (try? guardRecords!.record(at: path)) ?? nil, try matches(saved, status, in: directory, name: name) { return }
-        conflictCount += 1
-        if conflicts.count < 20 { conflicts.append(path) }
-    }
-
+/// How a checkout compares what the target holds with a record: whether it
+/// holds what a snapshot saved, is already restored, or needs only its
+/// metadata mended.
+extension CheckoutWalk {
     /// Whether a target entry holds what the newest snapshot recorded: by
     /// metadata when it is untouched since, else by content (a file an
     /// earlier checkout rewrote has a new inode but the same bytes).
@@ -66,25 +47,5 @@ extension Restorer {
         guard recordsKnowAttributes else { return true }
         let current = try ExtendedAttributes.read(.entry(directory, name))
         return attributesDigest(current) == record.attributes
-    }
-
-    // MARK: Mending metadata
-
-    /// Gives an entry whose content is right the snapshot's mode, owner,
-    /// xattrs, ACLs and mtime, in place: its bytes are not written again.
-    func mendMetadata(_ name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: DirectoryHandle?, path: RelativePath) throws {
-        plan(path, .mend)
-        mended += 1
-        guard mode == .apply, let tree else { return }
-        let attributes = try ExtendedAttributes.read(.entry(tree, name))
-        let metadata = EntryMetadata(record, attributes: attributes)
-        guard record.kind == .regular else {
-            return try metadata.apply(to: .entry(target, name, record.kind), aclSource: nil, mendsExisting: true)
-        }
-        let output = try target.openForReading(name)
-        defer { output.close() }
-        let input = try tree.openForReading(name)
-        defer { input.close() }
-        try metadata.apply(to: .open(output), aclSource: .open(input), mendsExisting: true)
     }
 }

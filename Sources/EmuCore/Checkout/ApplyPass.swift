@@ -1,0 +1,168 @@
+import EmuPOSIX
+import Glibc
+
+/// The checkout's second pass: carries out the walk's decisions. Every
+/// entry is written under a temporary name and renamed into place. Into a
+/// directory that was empty, the tree is built in a `StagedCheckout` there:
+/// entries take their final names at once, a `FileFiller` makes some
+/// directories' files on the second core, and the whole tree moves into
+/// place at the end (a kill leaves only the staging directory).
+final class ApplyPass: CheckoutVisitor {
+    let walk: CheckoutWalk
+    /// When the walk's target root is a staging directory made just now.
+    let staged: StagedCheckout?
+    /// Restores the files of some of a staged tree's directories on the second core.
+    let filler: FileFiller?
+    /// Whether the files of the directory being walked go to `filler`.
+    var fillerFills = false
+    /// Whether new entries take this process's owner and group (the target
+    /// root has no setgid bit or default ACL to hand down): then a chown is
+    /// needed only for entries owned by others.
+    let createsAsSelf: Bool
+    var filesWritten = 0
+    var bytesWritten: Int64 = 0
+    var temporaryCounter = 0
+    let processID = getpid()
+
+    init(_ walk: CheckoutWalk, staged: StagedCheckout?) {
+        self.walk = walk
+        self.staged = staged
+        filler = staged != nil ? FileFiller() : nil
+        createsAsSelf = walk.targetRoot.map(EntryMetadata.Created.handsDownNothing) ?? false
+    }
+
+    /// Restores the snapshot from `tree`, then places a staged tree and sets the root's metadata.
+    func run(tree: DirectoryHandle) throws {
+        fillerFills = filler != nil
+        let rootRecord = try walk.run(self, tree: tree, isEmpty: staged != nil)
+        try filler?.finish()
+        guard var root = walk.targetRoot else { return }
+        if let staged {
+            try staged.place()
+            root = staged.destination
+        }
+        if walk.scopes.isEmpty { try finishedDirectory(rootRecord, target: root, tree: tree).apply() }
+        try staged?.finish()
+    }
+
+    func willReplace(_ status: FileStatus, in target: DirectoryHandle, name: FileName, path: RelativePath) throws {}
+
+    func remove(_ name: FileName, in target: DirectoryHandle, path: RelativePath) throws {
+        try target.removeTree(name)
+    }
+
+    func makeDirectory(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle,
+                       path: RelativePath) throws -> (DirectoryHandle, EntryMetadata.Created?)? {
+        if current != nil { try target.remove(name) }
+        let permissions = EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: true)
+        try target.makeDirectory(name, permissions: permissions)
+        return (try target.openDirectory(name), .made(with: permissions, handsDownNothing: createsAsSelf))
+    }
+
+    /// The filler makes a directory's files unless it is behind; then the walk does.
+    func enterDirectory() -> Bool {
+        let outer = fillerFills
+        fillerFills = filler.map { !$0.isBehind } ?? false
+        return outer
+    }
+
+    func leaveDirectory(_ outer: Bool, record: ManifestRecord, target: DirectoryHandle?, tree: DirectoryHandle?,
+                        created: EntryMetadata.Created?, existed: Bool, inScope: Bool) throws {
+        let fillerFilledThis = fillerFills
+        fillerFills = outer
+        guard inScope, let target, let tree else { return }
+        let directory = finishedDirectory(record, target: target, tree: tree, created: created, existed: existed)
+        if let filler, fillerFilledThis { try filler.add(.directory(directory)) } else { try directory.apply() }
+    }
+
+    func temporaryName() -> FileName {
+        temporaryCounter += 1
+        return FileName(CheckoutWalk.temporaryPrefix + Array("\(processID).\(temporaryCounter)".utf8))
+    }
+
+    func write(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: DirectoryHandle?,
+               path: RelativePath) throws {
+        guard let target, let tree else { return }
+        if let current, current.kind == .directory { try target.removeTree(name) }
+        // A staged tree shows nothing until it moves: its entries take their names at once.
+        let temporary = staged != nil ? name : temporaryName()
+        do {
+            guard try make(temporary, as: name, record: record, in: target, tree: tree, path: path) else { return }
+            if temporary != name {
+                try target.rename(temporary, to: target, as: name)
+                // rename(2) between two names of one inode succeeds and does nothing.
+                if record.hardlinkLeader != nil { try? target.remove(temporary) }
+            }
+        } catch {
+            try? target.remove(temporary)
+            throw error
+        }
+    }
+
+    /// Makes the entry under `temporary`; false when it is left out (a device only root can make).
+    func make(_ temporary: FileName, as name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: DirectoryHandle,
+              path: RelativePath) throws -> Bool {
+        switch record.kind {
+        case .regular:
+            filesWritten += 1
+            bytesWritten += record.size
+            walk.observer.progressed(files: filesWritten, bytes: bytesWritten)
+            if let leader = record.hardlinkLeader, walk.scope(of: leader) == .inside {
+                try filler?.drain()  // the first name may be the filler's to make
+                try walk.targetRoot!.link(path: leader, to: target, as: temporary)
+            } else {
+                try copyFile(name, record: record, from: tree, to: target, as: temporary)
+            }
+        case .symlink:
+            try target.makeSymlink(temporary, target: record.symlinkTarget ?? [])
+            try EntryMetadata(record, attributes: []).apply(to: .entry(target, temporary, .symlink), aclSource: nil)
+        case .fifo, .characterDevice, .blockDevice:
+            do {
+                try target.makeNode(temporary, kind: record.kind, permissions: 0o600, device: record.device?.raw ?? 0)
+            } catch let error as FileSystemError where error.isNotPermitted {
+                walk.observer.noted(path, "device not restored (only root can make device files)")
+                return false
+            }
+            let attributes = (try? ExtendedAttributes.read(.entry(tree, name))) ?? []
+            try EntryMetadata(record, attributes: attributes).apply(to: .entry(target, temporary, record.kind), aclSource: nil)
+        default:
+            throw walk.damaged("\(path) has a type that cannot be restored")
+        }
+        return true
+    }
+
+    /// Restores a file under `temporary` (its final name in a staged tree),
+    /// for the caller to rename; the filler does it when it makes this
+    /// directory's files.
+    func copyFile(_ name: FileName, record: ManifestRecord, from tree: DirectoryHandle, to target: DirectoryHandle, as temporary: FileName) throws {
+        let job = FileFiller.FileJob(
+            tree: tree, name: name, target: target, outputName: temporary, metadata: EntryMetadata(record, attributes: []),
+            readsAttributes: record.attributes != nil || !walk.recordsKnowAttributes,
+            permissions: EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: false),
+            handsDownNothing: createsAsSelf, isEmpty: record.size == 0)
+        if let filler, fillerFills { return try filler.add(.file(job)) }
+        try FileFiller.restore(job, copier: walk.copier)
+    }
+
+    /// Gives an entry whose content is right the snapshot's mode, owner,
+    /// xattrs, ACLs and mtime, in place: its bytes are not written again.
+    func mend(_ name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: DirectoryHandle?, path: RelativePath) throws {
+        guard let tree else { return }
+        let metadata = EntryMetadata(record, attributes: try ExtendedAttributes.read(.entry(tree, name)))
+        guard record.kind == .regular else {
+            return try metadata.apply(to: .entry(target, name, record.kind), aclSource: nil, mendsExisting: true)
+        }
+        let output = try target.openForReading(name)
+        defer { output.close() }
+        let input = try tree.openForReading(name)
+        defer { input.close() }
+        try metadata.apply(to: .open(output), aclSource: .open(input), mendsExisting: true)
+    }
+
+    func finishedDirectory(_ record: ManifestRecord, target: DirectoryHandle, tree: DirectoryHandle,
+                           created: EntryMetadata.Created? = nil, existed: Bool = true) -> FinishedDirectory {
+        FinishedDirectory(target: target, source: tree, metadata: EntryMetadata(record, attributes: []),
+                          readsAttributes: record.attributes != nil || !walk.recordsKnowAttributes, created: created,
+                          mendsExisting: existed && staged == nil)
+    }
+}

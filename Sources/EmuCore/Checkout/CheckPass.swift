@@ -1,0 +1,56 @@
+import EmuPOSIX
+
+/// The checkout's first pass: changes nothing, and finds the target entries
+/// the apply pass would overwrite or remove that differ from the sink's
+/// newest snapshot (`guardRecords`) — data that no snapshot holds. The walk
+/// counts what it would write, mend and remove, for a dry run's report.
+final class CheckPass: CheckoutVisitor {
+    let walk: CheckoutWalk
+    /// The newest snapshot's records; nil when nothing is guarded (`--force`, `--to DIR`).
+    var guardRecords: ManifestCursor?
+    var conflicts: [RelativePath] = []
+    var conflictCount = 0
+
+    init(_ walk: CheckoutWalk, guardRecords: ManifestCursor?) {
+        self.walk = walk
+        self.guardRecords = guardRecords
+    }
+
+    func run() throws {
+        _ = try walk.run(self, tree: nil, isEmpty: false)
+    }
+
+    /// A target entry about to be overwritten must match the guard's record
+    /// (so a snapshot holds it); a directory's entries are checked one by one.
+    func willReplace(_ status: FileStatus, in directory: DirectoryHandle, name: FileName, path: RelativePath) throws {
+        guard guardRecords != nil else { return }
+        if name.bytes.starts(with: CheckoutWalk.temporaryPrefix) { return }
+        if status.kind == .directory {
+            let child = try directory.openDirectory(name)
+            for entry in try child.entries().sorted(by: { $0.name < $1.name }) {
+                guard let childStatus = try? child.status(entry.name) else { continue }
+                try willReplace(childStatus, in: child, name: entry.name, path: path.appending(entry.name))
+            }
+            return
+        }
+        // A damaged newest manifest vouches for nothing past its damage: checkout refuses rather than overwrite.
+        if let saved = (try? guardRecords!.record(at: path)) ?? nil, try walk.matches(saved, status, in: directory, name: name) { return }
+        conflictCount += 1
+        if conflicts.count < 20 { conflicts.append(path) }
+    }
+
+    func remove(_ name: FileName, in target: DirectoryHandle, path: RelativePath) throws {}
+
+    func write(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: DirectoryHandle?,
+               path: RelativePath) throws {}
+
+    func mend(_ name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: DirectoryHandle?, path: RelativePath) throws {}
+
+    func makeDirectory(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle,
+                       path: RelativePath) throws -> (DirectoryHandle, EntryMetadata.Created?)? { nil }
+
+    func enterDirectory() -> Bool { false }
+
+    func leaveDirectory(_ entered: Bool, record: ManifestRecord, target: DirectoryHandle?, tree: DirectoryHandle?,
+                        created: EntryMetadata.Created?, existed: Bool, inScope: Bool) throws {}
+}
