@@ -105,20 +105,15 @@ final class CheckoutWalk {
                 targetEntries.append((entry.name, status))
             }
         }
-        var t = 0
-        while true {
-            var record: ManifestRecord? = nil
-            if let next = try snapshot.peek(), next.path.isWithin(path), next.path != path {
-                guard next.path.parent == path else { throw damaged("\(next.path) comes without its directory") }
-                record = next
-            }
-            let existing = t < targetEntries.count ? targetEntries[t] : nil
-            if record == nil && existing == nil { break }
-            let name = [record?.path.lastName, existing?.name].compactMap { $0 }.min()!
-            let incoming = record?.path.lastName == name ? try snapshot.take() : nil
-            let current = existing?.name == name ? existing : nil
-            if current != nil { t += 1 }
-            try visitEntry(name, record: incoming, current: current?.status, target: target, tree: tree,
+        func nextRecord() throws -> ManifestRecord? {
+            guard let next = try snapshot.peek(), next.path.isWithin(path), next.path != path else { return nil }
+            guard next.path.parent == path else { throw damaged("\(next.path) comes without its directory") }
+            return try snapshot.take()
+        }
+        var entries = targetEntries.makeIterator()
+        try mergeInOrder(nextRecord, { entries.next() }, keyA: { $0.path.lastName! }, keyB: \.name) { record, current in
+            let name = record?.path.lastName ?? current!.name
+            try visitEntry(name, record: record, current: current?.status, target: target, tree: tree,
                            path: path.appending(name), inScope: inScope)
         }
     }

@@ -148,19 +148,7 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
 func merge(_ old: DiffSide, _ new: DiffSide, visit: (ManifestRecord?, ManifestRecord?) throws -> Void) throws {
     try old.restart()
     try new.restart()
-    var o = try old.next(), n = try new.next()
-    while o != nil || n != nil {
-        if let a = o, let b = n, a.path == b.path {
-            try visit(a, b)
-            o = try old.next(); n = try new.next()
-        } else if let a = o, n == nil || a.path < n!.path {
-            try visit(a, nil)
-            o = try old.next()
-        } else {
-            try visit(nil, n)
-            n = try new.next()
-        }
-    }
+    try mergeInOrder(old.next, new.next, keyA: \.path, keyB: \.path, visit: visit)
 }
 
 /// How one path changed, or nil when it did not. Directory mtimes are left

@@ -61,18 +61,12 @@ public final class Verifier {
         let scanner = TreeScanner(root: tree, filter: nil)
         do {
             let manifest = try sink.openManifest(snapshot)
-            var recorded = try manifest.next()
-            var actual = try scanner.next()
-            while recorded != nil || actual != nil {
-                if let r = recorded, let a = actual, r.path == a.path {
-                    try check(r, a, in: scanner, device: device, snapshot: snapshot, report: report)
-                    recorded = try manifest.next(); actual = try scanner.next()
-                } else if let r = recorded, actual == nil || r.path < actual!.path {
-                    report(.missing, r.path)
-                    recorded = try manifest.next()
-                } else {
-                    report(.extra, actual!.path)
-                    actual = try scanner.next()
+            try mergeInOrder(manifest.next, scanner.next, keyA: \.path, keyB: \.path) { recorded, actual in
+                switch (recorded, actual) {
+                case (let r?, let a?): try check(r, a, in: scanner, device: device, snapshot: snapshot, report: report)
+                case (let r?, nil): report(.missing, r.path)
+                case (nil, let a?): report(.extra, a.path)
+                case (nil, nil): break
                 }
             }
         } catch let error as EmuError {
