@@ -4,7 +4,7 @@ import SystemPackage
 /// The test seam of the POSIX layer: a call of one operation ("link",
 /// "write", "create", ...) on a path below a prefix fails with a chosen
 /// errno before the kernel is asked, as swift-system's mocking driver
-/// does. Tests reach the archiver's, the restorer's and recovery's answers
+/// does. Tests reach the archiver's, the checkout's and recovery's answers
 /// to EMLINK, ENOSPC, EPERM or EIO through it, on real temporary
 /// directories, without root or disk images. A rule names a test's own
 /// directory, so tests running side by side do not see each other's faults.

@@ -8,7 +8,7 @@ import Testing
 /// fault seam: a failure while staging changes nothing the user has, and
 /// metadata the restore may not set does not fail it.
 @Suite("checkout: what each failure decides")
-struct RestorerFaultTests {
+struct CheckoutFaultTests {
     @Test("a target that fills up (ENOSPC) while the restore is staged keeps the user's files as they were, and no temporary name")
     func fullTargetChangesNothing() throws {
         let bench = try Workbench()

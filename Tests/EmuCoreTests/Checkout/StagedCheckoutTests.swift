@@ -5,7 +5,7 @@ import Glibc
 import Testing
 
 @Suite("Checkout's staged tree")
-struct RestorerTests {
+struct StagedCheckoutTests {
     @Test("moving a staged entry into place never replaces one that appeared there meanwhile")
     func moveNeverReplaces() throws {
         let root = NSTemporaryDirectory() + "emu-move-\(UUID().uuidString)"
