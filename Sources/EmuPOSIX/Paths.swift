@@ -79,3 +79,21 @@ public func readUserFile(_ path: String) throws -> [UInt8] {
     defer { file.close() }
     return try file.readToEnd()
 }
+
+/// stat(2) of a user path, following symlinks (a mount point, a sink's path
+/// as registered); nil when it leads nowhere.
+public func statusFollowingLinks(_ path: String) -> FileStatus? {
+    var st = stat()
+    let bytes = path.fileSystemBytes
+    guard (try? systemCall("stat", bytes) { bytes.withCString { stat($0, &st) } }.get()) != nil else { return nil }
+    return FileStatus(st)
+}
+
+extension DirectoryHandle {
+    /// Free (for this user) and total bytes of the filesystem that holds this directory.
+    public func fileSystemSpace() throws -> (free: Int64, total: Int64) {
+        var st = statvfs()
+        _ = try systemCall("measure the filesystem of", path, origin) { fstatvfs(descriptor.rawValue, &st) }.get()
+        return (Int64(st.f_bavail) * Int64(st.f_frsize), Int64(st.f_blocks) * Int64(st.f_frsize))
+    }
+}

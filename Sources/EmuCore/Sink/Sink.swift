@@ -184,9 +184,7 @@ public final class Sink {
 
     /// Free and total bytes of the sink's filesystem.
     public func space() -> (free: Int64, total: Int64)? {
-        var st = statvfs()
-        guard fstatvfs(root.descriptor.rawValue, &st) == 0 else { return nil }
-        return (Int64(st.f_bavail) * Int64(st.f_frsize), Int64(st.f_blocks) * Int64(st.f_frsize))
+        try? root.fileSystemSpace()
     }
 
     public var identity: (device: UInt64, inode: UInt64)? {
@@ -199,8 +197,7 @@ public final class Sink {
     /// was replaced. A push checks before it publishes, so that a snapshot
     /// never appears where the user no longer looks, nor behind their back.
     func checkStillAtPath() throws {
-        var st = stat()
-        guard let identity, path.fileSystemBytes.withCString({ stat($0, &st) }) == 0, UInt64(st.st_dev) == identity.device, UInt64(st.st_ino) == identity.inode else {
+        guard let identity, let now = statusFollowingLinks(path), now.device == identity.device, now.inode == identity.inode else {
             throw EmuError.failed("the sink '\(name)' at \(path) went away during the command (unmounted, moved or replaced); nothing was published",
                                   fix: "mount or move it back, and run the command again")
         }
