@@ -141,7 +141,7 @@ public final class DirectoryHandle {
     }
 
     func opened(_ descriptor: Int32, _ name: FileName) -> OpenFile {
-        OpenFile(FileDescriptor(rawValue: descriptor), path: childPath(name), origin: origin)
+        OpenFile(FileDescriptor(rawValue: descriptor), name: name, in: self)
     }
 
     /// Creates a new file that must not exist yet, private until its mode is set.

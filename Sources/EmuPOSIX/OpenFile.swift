@@ -5,16 +5,38 @@ import SystemPackage
 /// An open file with the path it was opened by and the tree it belongs to,
 /// which every error it raises names. Like `FileDescriptor`, it is a value
 /// that does not close itself: its owner calls `close()`.
-public struct OpenFile: Sendable {
+///
+/// Sendable by hand: the directory it keeps for its path is only read.
+public struct OpenFile: @unchecked Sendable {
     public let descriptor: FileDescriptor
-    /// The path, for messages only: calls go through the descriptor.
-    public let path: [UInt8]
     public let origin: Origin
+    /// Where its path comes from: given, or its directory's and name's, put
+    /// together only when a message needs it (a file opened costs no path).
+    private let place: Place
+
+    private enum Place {
+        case path([UInt8])
+        case entry(DirectoryHandle, FileName)
+    }
 
     public init(_ descriptor: FileDescriptor, path: [UInt8], origin: Origin = .unspecified) {
         self.descriptor = descriptor
-        self.path = path
         self.origin = origin
+        place = .path(path)
+    }
+
+    init(_ descriptor: FileDescriptor, name: FileName, in directory: DirectoryHandle) {
+        self.descriptor = descriptor
+        origin = directory.origin
+        place = .entry(directory, name)
+    }
+
+    /// The path, for messages only: calls go through the descriptor.
+    public var path: [UInt8] {
+        switch place {
+        case .path(let path): path
+        case .entry(let directory, let name): directory.childPath(name)
+        }
     }
 
     var fd: Int32 { descriptor.rawValue }
@@ -25,7 +47,7 @@ public struct OpenFile: Sendable {
     /// Runs a call on this file, its failure naming the file.
     @inline(__always)
     func call<I: FixedWidthInteger>(_ operation: String, retryOnInterrupt: Bool = true, _ body: () -> I) -> Result<I, FileSystemError> {
-        systemCall(operation, path, origin, retryOnInterrupt: retryOnInterrupt, body)
+        systemCall(operation, self.path, origin, retryOnInterrupt: retryOnInterrupt, body)
     }
 
     /// A failure of `operation` on this file, for callers that interpret errno themselves.

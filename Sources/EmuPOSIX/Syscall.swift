@@ -26,12 +26,13 @@ func systemCall<I: FixedWidthInteger>(
 
 /// Which tree a handle reaches (the source, the sink): the errors its calls
 /// raise carry it, so whose failure an error is (skip one source file, or
-/// stop because the sink failed) is decided by where it was raised.
-public struct Origin: Hashable, Sendable, CustomStringConvertible {
-    public let name: String
-    public init(_ name: String) { self.name = name }
-    public static let unspecified = Origin("")
-    public var description: String { name }
+/// stop because the sink failed) is decided by where it was raised. A
+/// plain code, so that handing it to every handle and file costs nothing;
+/// EmuCore names the codes.
+public struct Origin: Hashable, Sendable {
+    public let code: UInt8
+    public init(code: UInt8) { self.code = code }
+    public static let unspecified = Origin(code: 0)
 }
 
 /// A failed filesystem call: what was attempted, on which path, in which

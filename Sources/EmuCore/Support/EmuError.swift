@@ -53,9 +53,9 @@ extension EmuError {
 
 extension Origin {
     /// The tree being backed up: an error there costs one entry, which is skipped and reported.
-    static let source = Origin("source")
+    static let source = Origin(code: 1)
     /// A sink: an error there stops the command.
-    static let sink = Origin("sink")
+    static let sink = Origin(code: 2)
 }
 
 /// Whether an error was raised by the source tree (skip the entry and go
