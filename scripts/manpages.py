@@ -24,7 +24,7 @@ Print the files that would be written.
 """, "emu init\nemu init -S ~/work", False, False)
 P["emu-sink"] = ("list, add, remove sinks and choose the default", r"""\fBemu sink\fR [\fB\-\-json\fR]
 .br
-\fBemu sink add\fR \fINAME\fR \fIPATH\fR [\fB\-f\fR] [\fB\-n\fR]
+\fBemu sink add\fR \fINAME\fR \fIPATH\fR|\fIADDRESS\fR [\fB\-f\fR] [\fB\-\-ssh\-command\fR \fICMD\fR] [\fB\-\-remote\-emu\fR \fIPATH\fR] [\fB\-n\fR]
 .br
 \fBemu sink rm\fR \fINAME\fR [\fB\-n\fR]
 .br
@@ -35,9 +35,16 @@ one's date, and free space. A sink that is not mounted is \fIoffline\fR and is s
 \fBemu sink add\fR creates a sink at \fIPATH\fR (made if missing) and registers it as \fINAME\fR (letters, digits, \fB.\fR, \fB_\fR, \fB\-\fR).
 An existing emu sink at \fIPATH\fR, also one made by emu 0.2.5, is attached, not wiped. A filesystem that cannot hardlink (FAT, exFAT,
 some network mounts) is refused with the reason, and so is a path that holds the source. It says which missing directories it
-creates; a directory that is not empty and is not a sink (a mistyped mount point) is refused unless \fB\-f\fR. \fIPATH\fR is a local
-directory: a URL (\fBssh://host/dir\fR) or an scp address (\fBuser@host:dir\fR) is refused until remote sinks exist (write
-\fB./a:b\fR for a local name with a colon). The first sink added becomes the default.
+creates; a directory that is not empty and is not a sink (a mistyped mount point) is refused unless \fB\-f\fR. The first sink added
+becomes the default.
+.PP
+An \fIADDRESS\fR \fBssh://\fR[\fIuser\fB@\fR]\fIhost\fR[\fB:\fIport\fR]\fB/\fIpath\fR or [\fIuser\fB@\fR]\fIhost\fB:\fIpath\fR
+names a sink on another machine: emu runs \fBssh\fR (\fB\-\-ssh\-command\fR, kept as \fBsink.\fINAME\fB.ssh\-command\fR; default
+\fBssh \-o BatchMode=yes\fR, so keys, ports and \fB~/.ssh/config\fR work as for ssh) and \fBemu serve\fR there (\fB\-\-remote\-emu\fR,
+kept as \fBsink.\fINAME\fB.remote\-emu\fR, when emu is not on the server's PATH); the server makes the sink or attaches the one
+there. A sink that cannot be reached is not registered; other URL schemes are refused (write \fB./a:b\fR for a local name with a
+colon). Over ssh, emu so far lists (\fBlog\fR, \fBshow\fR of a record), prunes, applies retention and reports \fBstatus\fR; push,
+checkout, diff, verify, clean and squash of a remote sink are refused with a clear error until they are carried over the channel.
 .PP
 \fBemu sink rm\fR forgets a sink; its snapshots stay on disk. \fBemu sink default\fR sets the sink commands use when none is named.""",
 "", "emu sink add usb /media/usb/backup\nemu sink\nemu sink default nas", True, False)
@@ -252,7 +259,8 @@ unset); with KEY VALUE sets it; \fB\-\-unset\fR removes it. An unknown key, a ke
 are refused with status 2 and the valid keys; \fBemu.default\-sink\fR must name a registered sink (a default that names none is an
 error for every command, never a reason to use another sink). Setting any retention key replaces the whole default rotation: emu
 prints the policy that results and warns how many existing snapshots it would expire that the policy before kept. Without \fB\-\-sink\fR the source's \fB.emu/config\fR: \fBemu.default\-sink\fR,
-\fBstatus.max\-age\fR. With \fB\-\-sink\fR \fINAME\fR that sink's \fB.emu/config\fR: \fBretention.keep\-last\fR,
+\fBstatus.max\-age\fR, and for each remote sink how it is reached, \fBsink.\fINAME\fB.ssh\-command\fR (split at spaces; default
+\fBssh \-o BatchMode=yes\fR) and \fBsink.\fINAME\fB.remote\-emu\fR (default \fBemu\fR). With \fB\-\-sink\fR \fINAME\fR that sink's \fB.emu/config\fR: \fBretention.keep\-last\fR,
 \fBretention.keep\-hourly\fR, \fBretention.keep\-daily\fR, \fBretention.keep\-weekly\fR, \fBretention.keep\-monthly\fR,
 \fBretention.keep\-yearly\fR, \fBretention.keep\-within\fR, \fBretention.min\-free\fR, \fBretention.min\-keep\fR, \fBretention.keep\-all\fR,
 \fBsnapshots.max\-number\fR.""",
@@ -266,6 +274,32 @@ Remove KEY.
 .BR \-l ", " \-\-list
 List every effective setting and where it comes from.
 """, "emu config --sink usb retention.keep-daily 14\nemu config emu.default-sink\nemu config --sink usb --list", True, True)
+P["emu-serve"] = ("serve a sink to emu on another machine, over ssh", r"""\fBemu serve\fR \fB\-\-sink\fR \fIPATH\fR|\fB\-\-root\fR \fIDIR\fR [\fB\-\-append\-only\fR|\fB\-\-read\-only\fR]""",
+r"""Not run by hand: emu on a client starts it through ssh for a sink added as an ssh address, and speaks emu's framed protocol with it
+on the channel's stdin and stdout. Both sides check the protocol's version first; a server whose emu speaks another version answers
+with an error naming both, and garbage, truncated or oversized frames are refused without reading them whole.
+\fB\-\-sink\fR \fIPATH\fR serves that sink only; \fB\-\-root\fR \fIDIR\fR serves any sink below DIR and refuses a path outside it,
+through symlinks or \fB..\fR. In \fBauthorized_keys\fR, a forced command limits what a key may do:
+.PP
+.nf
+command="emu serve \-\-root /srv/emu \-\-append\-only",no\-pty ssh\-ed25519 AAAA... laptop
+.fi
+.PP
+An append-only key may add snapshots and read, but not prune, squash or clean: retention then runs on the server, from its own cron
+or timer (\fBemu prune\fR \fISINK\fR there). A read-only key may only read.""",
+r""".TP
+.BR \-\-sink " \fIPATH\fR"
+Serve the sink at PATH only.
+.TP
+.BR \-\-root " \fIDIR\fR"
+Serve any sink below DIR.
+.TP
+.B \-\-append\-only
+Refuse what deletes snapshots.
+.TP
+.B \-\-read\-only
+Refuse what writes.
+""", "emu sink add nas ssh://backup@nas.local/srv/emu/laptop\nemu sink add nas backup@nas.local:/srv/emu/laptop --remote-emu /opt/emu/bin/emu", False, False)
 names = sorted(P)
 see = ", ".join(r"\fB%s\fR(1)" % n for n in ["emu"] + names)
 for name, (summary, synopsis, description, options, examples, changes, reports) in P.items():

@@ -181,3 +181,31 @@ void emu_finish_pager(int pid) {
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
 }
+
+int emu_spawn_piped(const char *file, char *const argv[], int *to_child, int *from_child) {
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) < 0) return -1;
+    if (pipe2(out, O_CLOEXEC) < 0) { close(in[0]); close(in[1]); return -1; }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    extern char **environ;
+    pid_t pid;
+    int rc = posix_spawnp(&pid, file, &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(in[0]);
+    close(out[1]);
+    if (rc != 0) { close(in[1]); close(out[0]); errno = rc; return -1; }
+    *to_child = in[1];
+    *from_child = out[0];
+    return pid;
+}
+
+int emu_wait(int pid) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) return -1;
+    }
+    return status;
+}

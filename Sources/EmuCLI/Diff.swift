@@ -44,9 +44,10 @@ extension Emu {
             var sinks: [Sink] = []
             func side(_ text: String) throws -> DiffSide {
                 let resolved = try source.resolve(text)
-                try resolved.sink.lock(.shared, wait: 0)
-                sinks.append(resolved.sink)
-                return try DiffSide.snapshot(resolved.snapshot, in: resolved.sink)
+                let sink = try resolved.sink
+                try sink.lock(.shared, wait: 0)
+                sinks.append(sink)
+                return try DiffSide.snapshot(resolved.snapshot, in: sink)
             }
             let old = try side(from ?? "HEAD")
             let new = try to.map(side) ?? DiffSide.source(source)

@@ -71,8 +71,8 @@ extension Emu {
             var entries: [ResolvedSnapshot]
             if references.isEmpty {
                 let registration = try source.defaultSink()
-                let sink = try Sink.openOnline(registration)
-                entries = try sink.snapshots().map { ResolvedSnapshot(registration: registration, sink: sink, snapshot: $0) }
+                let sink = try source.openOnlineSink(registration)
+                entries = try sink.snapshots().map { ResolvedSnapshot(registration: registration, store: sink, snapshot: $0) }
                 if entries.isEmpty && !report.json {
                     terminal.info("sink '\(registration.name)' holds no snapshots yet; make one with `emu push \(registration.name)`")
                 }

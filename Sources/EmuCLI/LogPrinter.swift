@@ -23,7 +23,7 @@ struct LogPrinter {
         manySinks = Set(entries.map(\.registration.name)).count > 1
         var shortIDs: [String: String] = [:]
         for (_, group) in Dictionary(grouping: entries, by: \.registration.name) {
-            let all = (try? group[0].sink.snapshots()) ?? group.map(\.snapshot)
+            let all = (try? group[0].store.snapshots()) ?? group.map(\.snapshot)
             shortIDs.merge(Snapshot.uniqueShortIDs(all)) { first, _ in first }
         }
         self.shortIDs = shortIDs
@@ -79,7 +79,7 @@ struct LogPrinter {
     /// manifest is reported and the listing goes on.
     func uniqueBytes(of entry: ResolvedSnapshot) -> Int64? {
         do {
-            return try entry.sink.uniqueBytes(of: entry.snapshot)
+            return try entry.store.uniqueBytes(of: entry.snapshot)
         } catch {
             terminal.warning("snapshot \(entry.snapshot.name) (\(entry.snapshot.shortID)) in '\(entry.registration.name)': \(error); `emu verify` says what is damaged, `emu clean --repair` rebuilds the manifest")
             return nil

@@ -67,7 +67,7 @@ extension Emu {
             let names = try source.sinks().map(\.name)
             let policy = try givenPolicy
             if references.count == 1, names.contains(references[0]) {
-                let removed = try applyPolicy(policy, to: try source.sink(named: references[0]), terminal: terminal)
+                let removed = try applyPolicy(policy, to: try source.sink(named: references[0]), of: source, terminal: terminal)
                 if report.json { try terminal.json(SnapshotListJSON(snapshots: removed, dryRun: change.dryRun)) }
                 return
             }
@@ -86,7 +86,7 @@ extension Emu {
             let bySink = Dictionary(grouping: resolved, by: \.registration.name)
             var removed: [SnapshotJSON] = []
             for (_, group) in bySink.sorted(by: { $0.key < $1.key }) {
-                let sink = group[0].sink
+                let sink = group[0].store
                 var seen = Set<String>()
                 let doomed = group.map(\.snapshot).filter { seen.insert($0.id).inserted }
                 try EmuCore.prune(doomed, in: sink, dryRun: change.dryRun, lockWait: change.lockWait) { snapshot in
@@ -100,8 +100,8 @@ extension Emu {
         }
 
         /// Applies a policy (the given one, else the sink's) and returns what it removed (or would).
-        func applyPolicy(_ given: RetentionPolicy?, to registration: SinkRegistration, terminal: Terminal) throws -> [SnapshotJSON] {
-            let sink = try Sink.openOnline(registration)
+        func applyPolicy(_ given: RetentionPolicy?, to registration: SinkRegistration, of source: Source, terminal: Terminal) throws -> [SnapshotJSON] {
+            let sink = try source.openOnlineSink(registration)
             try sink.lock(change.dryRun ? .shared : .exclusive, wait: change.lockWait)
             defer { sink.unlock() }
             if !change.dryRun { try sink.recover() }

@@ -118,7 +118,7 @@ extension Emu {
             let (terminal, source, hooks) = (context.terminal, context.source, context.hooks)
             var json = PushJSON(sink: registration.name, online: false, dryRun: change.dryRun)
             do {
-                guard let sink = try Sink.open(registration) else {
+                guard let store = try source.openSink(registration) else {
                     terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; skipped")
                     if !change.dryRun {
                         context.runErrorHooks(sink: registration.name, path: registration.path, status: "offline",
@@ -127,6 +127,7 @@ extension Emu {
                     return (json, nil)
                 }
                 json.online = true
+                let sink = try local(store, registration)
                 // The newest snapshot's size estimates the total, for the ETA.
                 let estimate = try? sink.snapshots().last?.counts.bytes
                 let observer = PushReporter(terminal: terminal, dryRun: change.dryRun, listsPlans: change.dryRun && !report.json,

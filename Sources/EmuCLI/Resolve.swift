@@ -4,8 +4,23 @@ import EmuPOSIX
 /// A snapshot found from a reference, with the sink it lives in.
 struct ResolvedSnapshot {
     var registration: SinkRegistration
-    var sink: Sink
+    var store: any SinkStore
     var snapshot: Snapshot
+
+    /// The sink as a directory here, which the commands not yet carried
+    /// over ssh need (push, checkout, diff, show, verify, clean, squash).
+    var sink: Sink {
+        get throws { try local(store, registration) }
+    }
+}
+
+/// `store` as a local sink; a clear refusal for a remote one.
+func local(_ store: any SinkStore, _ registration: SinkRegistration) throws -> Sink {
+    guard let sink = store as? Sink else {
+        throw EmuError.failed("this command cannot reach the remote sink '\(registration.name)' (\(registration.path)) yet: over ssh emu lists, prunes and reports status so far",
+                              fix: "run the command on the server against the sink's local path")
+    }
+    return sink
 }
 
 extension Source {
@@ -36,9 +51,9 @@ extension Source {
         try checkSinkPart(of: text)
         let reference = try SnapshotReference(parsing: text, sinkNames: try sinks().map(\.name))
         let registration = try sinkRegistration(for: reference)
-        let sink = try Sink.openOnline(registration)
+        let sink = try openOnlineSink(registration)
         let snapshot = try reference.resolve(in: try sink.snapshots(), sinkName: registration.name)
-        return ResolvedSnapshot(registration: registration, sink: sink, snapshot: snapshot)
+        return ResolvedSnapshot(registration: registration, store: sink, snapshot: snapshot)
     }
 
     /// Several references, where a sink name alone means all its snapshots.
@@ -48,8 +63,8 @@ extension Source {
         for text in texts {
             if names.contains(text) {
                 let registration = try sink(named: text)
-                let sink = try Sink.openOnline(registration)
-                result += try sink.snapshots().map { ResolvedSnapshot(registration: registration, sink: sink, snapshot: $0) }
+                let sink = try openOnlineSink(registration)
+                result += try sink.snapshots().map { ResolvedSnapshot(registration: registration, store: sink, snapshot: $0) }
             } else {
                 result.append(try resolve(text))
             }

@@ -29,17 +29,17 @@ extension Emu {
             let snapshot = resolved.snapshot
             guard let path else {
                 if report.json {
-                    let head = try resolved.sink.headID() == snapshot.id
+                    let head = try resolved.store.headID() == snapshot.id
                     try terminal.json(SnapshotJSON(snapshot, sink: resolved.registration.name,
-                                                   uniqueBytes: try? resolved.sink.uniqueBytes(of: snapshot), head: head))
+                                                   uniqueBytes: try? resolved.store.uniqueBytes(of: snapshot), head: head))
                 } else {
                     print(snapshot.node.text, terminal: terminal)
                 }
                 return
             }
-            try resolved.sink.lock(.shared, wait: 0)
-            defer { resolved.sink.unlock() }
-            let (found, children) = try Self.record(at: path, in: try resolved.sink.openRecords(snapshot))
+            try resolved.store.lock(.shared, wait: 0)
+            defer { resolved.store.unlock() }
+            let (found, children) = try Self.record(at: path, in: try resolved.store.openRecords(snapshot))
             guard let found else {
                 throw EmuError.usage("\(path.quotedForMessage) is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
                                      fix: "list the snapshot with `emu show \(resolved.registration.name):\(snapshot.shortID):`")

@@ -63,7 +63,9 @@ extension Emu.SinkCommand {
             abstract: "Create a sink at PATH (made if missing) and register it as NAME.",
             discussion: """
                 An existing emu sink at PATH is attached, not wiped. A filesystem that cannot \
-                hardlink (FAT, exFAT, some network mounts) is refused.
+                hardlink (FAT, exFAT, some network mounts) is refused. PATH may be on another \
+                machine, as ssh://user@host[:port]/path or user@host:path: emu reaches it with \
+                ssh and runs `emu serve` there.
 
                 \(ExitStatus.help)
                 """)
@@ -75,8 +77,17 @@ extension Emu.SinkCommand {
         @Argument(help: "The sink's name: letters, digits, '.', '_' and '-'.")
         var name: String
 
-        @Argument(help: "Where the sink's snapshots live: a local directory.", completion: .directory)
+        @Argument(help: "Where the sink's snapshots live: a local directory, or ssh://user@host[:port]/path or user@host:path.",
+                  completion: .directory)
         var path: String
+
+        @Option(help: ArgumentHelp("For a remote sink: the ssh command (sink.NAME.ssh-command; default: ssh -o BatchMode=yes).",
+                                   valueName: "COMMAND"))
+        var sshCommand: String?
+
+        @Option(help: ArgumentHelp("For a remote sink: the emu to run on the server (sink.NAME.remote-emu; default: emu).",
+                                   valueName: "PATH"))
+        var remoteEmu: String?
 
         @Flag(name: .shortAndLong, help: "Make a sink in a directory that is not empty.")
         var force = false
@@ -85,8 +96,11 @@ extension Emu.SinkCommand {
             guard SinkName.isValid(name) else {
                 throw ValidationError("'\(name)' is not a valid sink name: use letters, digits, '.', '_' and '-', starting with a letter or digit (not HEAD or TAIL)")
             }
-            if Self.looksRemote(path) {
-                throw ValidationError("'\(path)' looks like a remote address, and emu cannot reach remote sinks yet: mount the remote directory (sshfs, NFS) and give its local path; for a local name with a colon, write it as ./\(path)")
+            if Self.looksRemote(path) && RemoteAddress(parsing: path) == nil {
+                throw ValidationError("'\(path)' looks like a remote address, but emu reaches remote sinks over ssh only, as ssh://user@host[:port]/path or user@host:path; for a local name with a colon, write it as ./\(path)")
+            }
+            if (sshCommand != nil || remoteEmu != nil) && RemoteAddress(parsing: path) == nil {
+                throw ValidationError("--ssh-command and --remote-emu are for a remote sink (ssh://user@host/path or user@host:path)")
             }
         }
 
@@ -103,11 +117,12 @@ extension Emu.SinkCommand {
         func run() throws {
             let terminal = global.terminal
             let source = try global.source()
-            let absolute = absolutePath(path)
             let existing = try source.sinks()
             if existing.contains(where: { $0.name == name }) {
                 throw EmuError.usage("a sink named '\(name)' already exists", fix: "choose another name, or remove it first with `emu sink rm \(name)`")
             }
+            if let address = RemoteAddress(parsing: path) { return try addRemote(address, source: source, existing: existing, terminal: terminal) }
+            let absolute = absolutePath(path)
             if let other = existing.first(where: { $0.path == absolute }) {
                 throw EmuError.usage("\(absolute) is already the sink '\(other.name)'", fix: "use that sink's name")
             }

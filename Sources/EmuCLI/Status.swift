@@ -52,7 +52,12 @@ extension Emu {
             let path = JSONName(userPath: registration.path)
             var row = SinkStatusJSON(sink: registration.name, path: path.text, pathBytes: path.bytes, online: false, state: "offline",
                                      reason: "offline: \(registration.path) is not there (mount it)")
-            guard let sink = try Sink.open(registration) else { return row }
+            let opened: (any SinkStore)?
+            do { opened = try source.openSink(registration) } catch let error as EmuError where registration.remote != nil {
+                row.reason = "offline: \(error.message)"
+                return row
+            }
+            guard let sink = opened else { return row }
             row.online = true
             let snapshots = try sink.snapshots()
             row.snapshots = snapshots.count

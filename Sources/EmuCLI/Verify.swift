@@ -42,7 +42,7 @@ extension Emu {
                         terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; skipped")
                         continue
                     }
-                    targets += try sink.snapshots().map { ResolvedSnapshot(registration: registration, sink: sink, snapshot: $0) }
+                    targets += try sink.snapshots().map { ResolvedSnapshot(registration: registration, store: sink, snapshot: $0) }
                 }
             } else {
                 targets = try source.resolveMany(references)

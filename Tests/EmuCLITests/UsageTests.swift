@@ -28,7 +28,9 @@ struct UsageTests {
         (["verify", "--sample", "0"], "--sample takes a percentage above 0 and at most 100"),
         (["config", "--unset"], "--unset takes one KEY and no VALUE"),
         (["checkout", "HEAD", "--delete"], "--delete goes with --to DIR: a checkout into the source always removes what the snapshot does not hold"),
-        (["sink", "add", "nas", "user@host:/srv"], "'user@host:/srv' looks like a remote address, and emu cannot reach remote sinks yet: mount the remote directory (sshfs, NFS) and give its local path; for a local name with a colon, write it as ./user@host:/srv"),
+        (["sink", "add", "nas", "rsync://host/srv"], "'rsync://host/srv' looks like a remote address, but emu reaches remote sinks over ssh only, as ssh://user@host[:port]/path or user@host:path; for a local name with a colon, write it as ./rsync://host/srv"),
+        (["sink", "add", "nas", "/srv/emu", "--remote-emu", "/opt/emu"], "--ssh-command and --remote-emu are for a remote sink (ssh://user@host/path or user@host:path)"),
+        (["serve"], "emu serve takes one of --sink PATH and --root DIR"),
     ])
     func validation(arguments: [String], message: String) throws {
         let failure = try #require(Self.failure(arguments))

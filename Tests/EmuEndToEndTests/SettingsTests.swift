@@ -70,14 +70,21 @@ struct SettingsTests {
         #expect(try w.loggedSnapshots().count == 4, "config itself removes nothing")
     }
 
-    @Test("sink add refuses URLs and scp addresses instead of making local directories named like them")
-    func remoteAddressesRefused() throws {
+    @Test("sink add takes ssh addresses as remote sinks and refuses other URLs; neither makes local directories named like them")
+    func remoteAddressesAreNotLocalPaths() throws {
         let w = try Workspace().initialize()
-        for address in ["ssh://host/srv/backup", "user@host:/srv/backup", "host:backup"] {
+        for address in ["rsync://host/srv/backup", "https://host/srv"] {
             let run = try w.emu("sink", "add", "nas", address)
             #expect(run.status == 2, "\(address): \(run.stderr)")
-            #expect(run.stderr.contains("remote"), "\(run.stderr)")
+            #expect(run.stderr.contains("emu reaches remote sinks over ssh only"), "\(run.stderr)")
         }
+        // An ssh command that fails at once: the sink is remote, unreachable, and not registered.
+        for address in ["ssh://host/srv/backup", "user@host:/srv/backup", "host:backup"] {
+            let run = try w.emu("sink", "add", "nas", address, "--ssh-command", "false")
+            #expect(run.status == 1, "\(address): \(run.stderr)")
+            #expect(run.stderr.contains("the connection to host closed before emu serve answered"), "\(run.stderr)")
+        }
+        #expect(!(try w.emu("sink").stdout.contains("nas")))
         let left = try FileManager.default.contentsOfDirectory(atPath: w.source).filter { $0 != ".emu" }
         #expect(left.isEmpty, "nothing may be created in the source: \(left)")
     }

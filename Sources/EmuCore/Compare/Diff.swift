@@ -61,18 +61,21 @@ public final class DiffSide {
         DiffSide(.tree(try DirectoryHandle.open(source.path), try SourceFilter(source: source)), recordsSourceIdentity: true)
     }
 
-    /// A snapshot: its manifest, or its tree when it has none (emu 0.2.5).
-    public static func snapshot(_ snapshot: Snapshot, in sink: Sink) throws -> DiffSide {
-        if sink.hasManifest(snapshot) {
-            return DiffSide(.manifest({ PrefetchingReader(try sink.openManifest(snapshot)) }), recordsSourceIdentity: true)
+    /// A snapshot: its records, or, for a local snapshot without a manifest
+    /// (emu 0.2.5), its tree, whose files are hashed when compared. A remote
+    /// sink sends records either way.
+    public static func snapshot(_ snapshot: Snapshot, in sink: any SinkStore) throws -> DiffSide {
+        if let local = sink as? Sink, !local.hasManifest(snapshot) {
+            return DiffSide(.tree(try local.openTree(snapshot), nil), recordsSourceIdentity: false)
         }
-        return DiffSide(.tree(try sink.openTree(snapshot), nil), recordsSourceIdentity: false)
+        return DiffSide(.manifest({ try sink.openRecords(snapshot) }), recordsSourceIdentity: true)
     }
 
     /// Starts reading from the beginning.
     func restart() throws {
         switch backing {
-        case .manifest(let open): reader = try open(); scanner = nil
+        // The last reader goes first: a remote sink's stream must end before the next begins.
+        case .manifest(let open): reader = nil; reader = try open(); scanner = nil
         case .tree(let root, let filter): scanner = TreeScanner(root: root, filter: filter); reader = nil
         }
     }

@@ -7,11 +7,25 @@ public protocol RecordReader: AnyObject {
     func next() throws -> ManifestRecord?
 }
 
+/// Where a manifest's bytes come from: a file in a sink, or the frames a
+/// server streams.
+public protocol ManifestBytes {
+    /// Fills `buffer` as far as the bytes go; 0 at their end.
+    func readFully(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    func close()
+    /// What to call it in messages.
+    var path: [UInt8] { get }
+}
+
+extension OpenFile: ManifestBytes {
+    public func readFully(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try readFully(into: buffer, at: nil) }
+}
+
 /// Reads a manifest as a stream, checking as it goes what a sink cannot be
 /// trusted with: every line well-formed, every path safe (no `..`, no
 /// absolute path), and paths strictly increasing.
 public final class ManifestReader: RecordReader {
-    let file: OpenFile
+    let file: any ManifestBytes
     var path: [UInt8] { file.path }
     /// A manifest cut short (a killed push's) ends quietly instead of failing.
     let allowsTruncation: Bool
@@ -24,7 +38,7 @@ public final class ManifestReader: RecordReader {
     public private(set) var isComplete = false
     public private(set) var count = 0
 
-    public init(file: OpenFile, allowsTruncation: Bool = false) throws {
+    public init(file: any ManifestBytes, allowsTruncation: Bool = false) throws {
         self.file = file
         self.allowsTruncation = allowsTruncation
         buffer = [UInt8](repeating: 0, count: 256 * 1024)

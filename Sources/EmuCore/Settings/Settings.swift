@@ -6,6 +6,8 @@ public struct Setting: Sendable {
 
     public enum Kind: Sendable {
         case count, duration, percent, sinkName, flag
+        /// Free text (a command line, a path).
+        case text
     }
 
     /// `section.key`, lowercase.
@@ -16,8 +18,9 @@ public struct Setting: Sendable {
     /// What applies when the key is unset, as text; nil when nothing does.
     public let defaultValue: String?
 
-    public var section: String { String(key.prefix { $0 != "." }) }
-    public var name: String { String(key.drop { $0 != "." }.dropFirst()) }
+    /// Everything before the last dot (`retention`, `sink.nas`), and after it.
+    public var section: String { key.lastIndex(of: ".").map { String(key[..<$0]) } ?? "" }
+    public var name: String { key.lastIndex(of: ".").map { String(key[key.index(after: $0)...]) } ?? key }
 
     /// The section as the file spells it (emu 0.2.5 wrote `Retention`, `Snapshots`).
     public var sectionInFile: String {
@@ -46,12 +49,34 @@ public struct Setting: Sendable {
         Setting(key: "snapshots.max-number", scope: .sink, kind: .count, summary: "at most this many snapshots (emu 0.2.5)", defaultValue: nil),
     ]
 
+    /// Settings of how this source reaches one of its remote sinks, kept in
+    /// the source (the sink cannot say how to reach itself), as git keeps
+    /// `remote.NAME.url`: `sink.NAME.ssh-command`, `sink.NAME.remote-emu`.
+    public static let perSink: [Setting] = [
+        Setting(key: "sink.*.ssh-command", scope: .source, kind: .text,
+                summary: "the ssh command that reaches the sink's server, split at spaces", defaultValue: "ssh -o BatchMode=yes"),
+        Setting(key: "sink.*.remote-emu", scope: .source, kind: .text,
+                summary: "the emu to run on the sink's server (as rsync's --rsync-path)", defaultValue: "emu"),
+    ]
+
+    /// A per-sink setting for the sink `name`.
+    public func forSink(_ name: String) -> Setting {
+        Setting(key: key.replacingFirstStar(with: name), scope: scope, kind: kind, summary: summary, defaultValue: defaultValue)
+    }
+
     /// The keys rotation reads: setting any of them replaces the whole default policy.
     public var isRetention: Bool { scope == .sink && key != "retention.min-keep" }
 
     /// The setting `key` names in `scope`; a usage error listing the valid keys otherwise.
     public static func named(_ key: String, in scope: Scope) throws -> Setting {
         let lower = key.lowercased()
+        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 3, parts[0] == "sink", let found = perSink.first(where: { $0.name == parts[2].lowercased() }) {
+            guard scope == .source else {
+                throw EmuError.usage("'\(key)' is a setting of this source", fix: "drop --sink: `emu config \(key) ...`")
+            }
+            return found.forSink(String(parts[1]))
+        }
         if let found = all.first(where: { $0.key == lower }) {
             guard found.scope == scope else {
                 throw EmuError.usage("'\(key)' is a \(found.scope.rawValue) setting",
@@ -59,7 +84,7 @@ public struct Setting: Sendable {
             }
             return found
         }
-        let valid = all.filter { $0.scope == scope }.map(\.key).joined(separator: ", ")
+        let valid = (all + (scope == .source ? perSink : [])).filter { $0.scope == scope }.map(\.key).joined(separator: ", ")
         throw EmuError.usage("unknown \(scope.rawValue) setting '\(key)'", fix: "use one of: \(valid)")
     }
 
@@ -73,11 +98,24 @@ public struct Setting: Sendable {
             guard ["true", "false", "yes", "no", "1", "0"].contains(value.lowercased()) else {
                 throw EmuError.usage("\(key) takes true or false, not '\(value)'", fix: "write `emu config --sink NAME \(key) true`")
             }
+        case .text:
+            guard !value.isEmpty else { throw EmuError.usage("\(key) takes a value", fix: "use --unset to remove it") }
+            let named = String(section.dropFirst("sink.".count))
+            guard sinkNames.contains(named) else {
+                throw EmuError.usage("'\(named)' in \(key) is not a registered sink", fix: "add it first with `emu sink add \(named) ADDRESS`")
+            }
         case .sinkName:
             guard sinkNames.contains(value) else {
                 let known = sinkNames.isEmpty ? "no sinks are registered" : "known sinks: " + sinkNames.joined(separator: ", ")
                 throw EmuError.usage("'\(value)' is not a registered sink (\(known))", fix: "add it first with `emu sink add \(value) PATH`")
             }
         }
+    }
+}
+
+extension String {
+    func replacingFirstStar(with text: String) -> String {
+        guard let star = firstIndex(of: "*") else { return self }
+        return String(self[..<star]) + text + String(self[index(after: star)...])
     }
 }

@@ -31,6 +31,14 @@ extension Source {
                 result.append(EffectiveSetting(setting: setting, value: value, origin: .defaultValue))
             }
         }
+        // How each remote sink is reached.
+        for registration in try sinks() where registration.remote != nil {
+            for setting in Setting.perSink.map({ $0.forSink(registration.name) }) {
+                let value = document[setting.sectionInFile, setting.name]
+                result.append(EffectiveSetting(setting: setting, value: value ?? setting.defaultValue!, origin: value == nil ? .defaultValue : .source,
+                                               sink: registration.name))
+            }
+        }
         return result
     }
 }

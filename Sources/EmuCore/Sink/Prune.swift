@@ -2,7 +2,7 @@ import EmuPOSIX
 
 /// Deletes snapshots from a sink: each disappears in one rename, and HEAD
 /// moves to the newest that remains. Returns what was (or would be) deleted.
-public func prune(_ doomed: [Snapshot], in sink: Sink, dryRun: Bool, lockWait: Double, each: (Snapshot) -> Void) throws {
+public func prune(_ doomed: [Snapshot], in sink: any SinkStore, dryRun: Bool, lockWait: Double, each: (Snapshot) -> Void) throws {
     try sink.lock(dryRun ? .shared : .exclusive, wait: lockWait)
     defer { sink.unlock() }
     if !dryRun { try sink.recover() }

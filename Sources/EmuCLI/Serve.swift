@@ -1,0 +1,43 @@
+import ArgumentParser
+import EmuCore
+import EmuPOSIX
+
+extension Emu {
+    struct Serve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve a sink to emu on another machine, over the ssh channel's stdin and stdout.",
+            discussion: """
+                Not run by hand: `emu` on the client starts it through ssh for a sink added as \
+                ssh://user@host/path or user@host:path. `--sink PATH` serves that sink only; \
+                `--root DIR` serves any sink below DIR (never a path outside it, through symlinks \
+                or ..). In authorized_keys, `command="emu serve --root /srv/emu --append-only"` \
+                limits a key to adding snapshots; `--read-only` to reading them.
+
+                \(ExitStatus.help)
+                """)
+
+        @Option(help: ArgumentHelp("Serve the sink at PATH only.", valueName: "PATH"))
+        var sink: String?
+
+        @Option(help: ArgumentHelp("Serve any sink below DIR.", valueName: "DIR"))
+        var root: String?
+
+        @Flag(help: "Allow adding snapshots only: no prune, squash, clean or retention.")
+        var appendOnly = false
+
+        @Flag(help: "Allow reading only.")
+        var readOnly = false
+
+        func validate() throws {
+            if (sink == nil) == (root == nil) { throw ValidationError("emu serve takes one of --sink PATH and --root DIR") }
+            if appendOnly && readOnly { throw ValidationError("--append-only and --read-only exclude each other") }
+        }
+
+        func run() throws {
+            let mode: ServeMode = readOnly ? .readOnly : appendOnly ? .appendOnly : .full
+            let server = SinkServer(input: .standardInput, output: .standardOutput,
+                                    sink: sink.map(absolutePath), root: root.map(absolutePath), mode: mode)
+            try server.run()
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import EmuPOSIX
+
+extension SinkRegistration {
+    /// Where the sink lives when it is on another machine; nil for a local path.
+    public var remote: RemoteAddress? { path.hasPrefix("/") ? nil : RemoteAddress(parsing: path) }
+}
+
+extension Source {
+    /// Opens a registered sink, here or on its server; nil for a local sink
+    /// that is offline (an unmounted disk). `creating`: make a remote sink
+    /// that does not exist yet (`emu sink add`).
+    public func openSink(_ registration: SinkRegistration, creating: Bool = false) throws -> (any SinkStore)? {
+        guard let address = registration.remote else { return try Sink.open(registration) }
+        let command = try connectionSetting("ssh-command", of: registration.name).split(separator: " ").map(String.init)
+        return try RemoteSink(name: registration.name, address: address, sshCommand: command,
+                              remoteEmu: try connectionSetting("remote-emu", of: registration.name), creating: creating)
+    }
+
+    /// Like `openSink`, but an offline sink is an error that says so.
+    public func openOnlineSink(_ registration: SinkRegistration) throws -> any SinkStore {
+        guard let sink = try openSink(registration) else {
+            throw EmuError.failed("the sink '\(registration.name)' at \(registration.path) is offline",
+                                  fix: "mount it, or check the path with `emu sink`")
+        }
+        return sink
+    }
+
+    /// `sink.NAME.KEY` from the source's settings, or its default.
+    func connectionSetting(_ key: String, of sink: String) throws -> String {
+        let setting = Setting.perSink.first { $0.name == key }!.forSink(sink)
+        return try config()[setting.sectionInFile, setting.name] ?? setting.defaultValue!
+    }
+}

@@ -1,0 +1,153 @@
+import EmuPOSIX
+
+/// A sink on another machine, reached through `emu serve` over ssh: the
+/// `SinkStore` a command asks, answered by the local `Sink` on the server.
+/// One request at a time; a stream (records) is read to its end before the
+/// next request.
+public final class RemoteSink: SinkStore {
+    public let name: String
+    let address: RemoteAddress
+    let channel: SSHChannel
+    /// What the server lets this key do.
+    public let mode: ServeMode
+    public var location: String { address.text }
+    var server: String { "the server \(address.host)" }
+
+    /// Connects and checks that both sides speak the same protocol.
+    public init(name: String, address: RemoteAddress, sshCommand: [String], remoteEmu: String, creating: Bool = false) throws {
+        self.name = name
+        self.address = address
+        channel = try SSHChannel(address: address, sshCommand: sshCommand, remoteEmu: remoteEmu)
+        let hello = "\(Wire.greeting) \(Wire.protocolVersion)\nemu \(emuVersion)\nsink \(address.path)\n" + (creating ? "create\n" : "")
+        let answer: Frame?
+        do {
+            try channel.writer.send(Frame(.hello, text: hello))
+            answer = try channel.reader.next()
+        } catch {
+            throw channel.silence(sinkName: name)
+        }
+        guard let answer else { throw channel.silence(sinkName: name) }
+        let server = "the server \(address.host)"
+        if answer.kind == .error { throw Wire.error(from: answer, server: server) }
+        let lines = answer.text.split(separator: "\n").map(String.init)
+        guard answer.kind == .hello, lines.first == "\(Wire.greeting) \(Wire.protocolVersion)" else {
+            throw EmuError.failed("\(server) answered with something other than emu's hello: \(lines.first ?? "")",
+                                  fix: "check that the remote command is emu serve (sink.remote-emu)")
+        }
+        mode = lines.first { $0.hasPrefix("mode ") }.flatMap { ServeMode(rawValue: String($0.dropFirst(5))) } ?? .full
+    }
+
+    /// Sends a request and returns its one-frame reply.
+    @discardableResult
+    func ask(_ words: String) throws -> Frame {
+        try channel.writer.send(Frame(.request, text: words))
+        guard let frame = try channel.reader.next() else { throw channel.silence(sinkName: name) }
+        if frame.kind == .error { throw Wire.error(from: frame, server: server) }
+        return frame
+    }
+
+    /// Sends a request whose answer is a stream of `data` frames.
+    func stream(_ words: String) throws -> FrameStream {
+        try channel.writer.send(Frame(.request, text: words))
+        return FrameStream(self)
+    }
+
+    public func lock(_ mode: FileLock.Mode, wait: Double) throws { try ask("lock \(mode == .shared ? "shared" : "exclusive") \(wait)") }
+    public func unlock() { _ = try? ask("unlock") }
+    public func recover() throws { try ask("recover") }
+
+    public func snapshots() throws -> [Snapshot] {
+        let pieces = try stream("snapshots")
+        var result: [Snapshot] = []
+        while let piece = try pieces.nextPiece() {
+            let text = String(decoding: piece, as: UTF8.self)
+            guard let newline = text.firstIndex(of: "\n") else { continue }
+            let id = String(text[..<newline])
+            result.append(try Snapshot(id: id, node: try INIDocument(parsing: String(text[text.index(after: newline)...]))))
+        }
+        return result
+    }
+
+    public func headID() throws -> String? {
+        let text = try ask("head").text
+        return text.isEmpty ? nil : text
+    }
+
+    public func openRecords(_ snapshot: Snapshot) throws -> RecordReader {
+        try ManifestReader(file: try stream("records \(snapshot.id)"))
+    }
+
+    public func uniqueBytes(of snapshot: Snapshot) throws -> Int64? {
+        if let known = snapshot.uniqueBytes { return known }
+        return Int64(try ask("unique-bytes \(snapshot.id)").text)
+    }
+
+    public func retentionPolicy() throws -> RetentionPolicy {
+        try RetentionPolicy(config: try INIDocument(parsing: try ask("config").text))
+    }
+
+    public func space() -> (free: Int64, total: Int64)? {
+        guard let numbers = try? ask("space").text.split(separator: " ").compactMap({ Int64($0) }), numbers.count == 2 else { return nil }
+        return (numbers[0], numbers[1])
+    }
+
+    public func delete(_ snapshot: Snapshot) throws { try ask("delete \(snapshot.id)") }
+    public func finishDeleting() throws { try ask("finish-deleting") }
+
+    public func recordVerification(of snapshot: Snapshot, clean: Bool, problems: Int) throws {
+        try ask("record-verification \(snapshot.id) \(clean ? "clean" : "dirty") \(problems)")
+    }
+
+    public func freeSpace(percent: Double, bytes needed: Int64, policy: RetentionPolicy, among snapshots: [Snapshot],
+                          protecting protected: String?, warn: (String) -> Void, each: (Snapshot, [String]) -> Void) throws -> [Snapshot] {
+        throw EmuError.failed("retention.min-free of the remote sink '\(name)' must run where its disk is",
+                              fix: "run `emu prune` on the server, from its cron or timer")
+    }
+}
+
+/// The `data` frames of one answer, read in order until `end`: a manifest's
+/// bytes for `ManifestReader`, or records one by one.
+final class FrameStream: ManifestBytes {
+    let sink: RemoteSink
+    var piece: [UInt8] = []
+    var position = 0
+    var ended = false
+
+    init(_ sink: RemoteSink) { self.sink = sink }
+
+    var path: [UInt8] { Array("\(sink.server)'s stream".utf8) }
+
+    /// The next `data` frame's payload; nil after `end`.
+    func nextPiece() throws -> [UInt8]? {
+        guard !ended else { return nil }
+        guard let frame = try sink.channel.reader.next() else { throw sink.channel.silence(sinkName: sink.name) }
+        switch frame.kind {
+        case .data: return frame.payload
+        case .end: ended = true; return nil
+        case .error: ended = true; throw Wire.error(from: frame, server: sink.server)
+        default: throw EmuError.failed("\(sink.server) sent a \(frame.kind) frame inside a stream", fix: "run the command again")
+        }
+    }
+
+    func readFully(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var done = 0
+        while done < buffer.count {
+            if position == piece.count {
+                guard let next = try nextPiece() else { break }
+                piece = next
+                position = 0
+                continue
+            }
+            let n = min(buffer.count - done, piece.count - position)
+            piece.withUnsafeBytes { buffer.baseAddress!.advanced(by: done).copyMemory(from: $0.baseAddress! + position, byteCount: n) }
+            position += n
+            done += n
+        }
+        return done
+    }
+
+    /// Reads the rest of the stream, so that the channel is ready for the next request.
+    func close() {
+        while (try? nextPiece()) ?? nil != nil {}
+    }
+}

@@ -1,0 +1,77 @@
+import CEmuShims
+import EmuPOSIX
+import Glibc
+import SystemPackage
+
+/// `emu serve` on another machine, started through the user's ssh command:
+/// frames go to its stdin and come from its stdout; ssh's own messages
+/// (host keys, passwords refused) reach the user's terminal on stderr.
+final class SSHChannel {
+    let pid: Int32
+    let reader: FrameReader
+    let writer: FrameWriter
+    let input: OpenFile
+    let output: OpenFile
+    let address: RemoteAddress
+    private var status: Int32? = nil
+
+    /// Starts `sshCommand DESTINATION REMOTE-EMU serve --sink PATH` (with
+    /// `-p PORT` when the address has one).
+    init(address: RemoteAddress, sshCommand: [String], remoteEmu: String) throws {
+        self.address = address
+        var arguments = sshCommand
+        if let port = address.port { arguments += ["-p", String(port)] }
+        arguments += [address.destination, "\(remoteEmu) serve --sink \(Self.shellQuoted(address.path))"]
+        var toChild: Int32 = -1, fromChild: Int32 = -1
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let started = emu_spawn_piped(arguments[0], argv, &toChild, &fromChild)
+        guard started > 0 else {
+            throw EmuError.failed("cannot start \(arguments[0]): \(Errno(rawValue: errno))",
+                                  fix: "install OpenSSH's client, or set sink.NAME.ssh-command")
+        }
+        pid = started
+        // A server that is gone must fail the write, not kill emu.
+        signal(SIGPIPE, SIG_IGN)
+        output = OpenFile(FileDescriptor(rawValue: toChild), path: Array("the ssh channel".utf8))
+        input = OpenFile(FileDescriptor(rawValue: fromChild), path: Array("the ssh channel".utf8))
+        reader = FrameReader(input, peer: "the server")
+        writer = FrameWriter(output)
+    }
+
+    deinit { close() }
+
+    /// Closes the channel (the server sees its end) and waits for ssh.
+    @discardableResult
+    func close() -> Int32 {
+        if let status { return status }
+        output.close()
+        input.close()
+        let raw = emu_wait(pid)
+        let code = raw < 0 ? -1 : (raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F))
+        status = code
+        return code
+    }
+
+    /// Why the server said nothing: what ssh's exit status means.
+    func silence(sinkName: String) -> EmuError {
+        let code = close()
+        let host = address.host
+        switch code {
+        case 127:
+            return EmuError.failed("emu is not installed on \(host) (the remote shell found no `emu`)",
+                                   fix: "install emu there, or name its path with `emu config sink.\(sinkName).remote-emu PATH`")
+        case 255:
+            return EmuError.failed("ssh could not reach \(address.destination) (its message is above)",
+                                   fix: "check that `ssh \(address.destination)` works without a password prompt, or set sink.ssh-command")
+        default:
+            return EmuError.failed("the connection to \(host) closed before emu serve answered (ssh exited with status \(code))",
+                                   fix: "check that `ssh \(address.destination) emu --version` works")
+        }
+    }
+
+    /// Quotes a word for the remote shell, which runs the command ssh sends.
+    static func shellQuoted(_ word: String) -> String {
+        "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }
+}

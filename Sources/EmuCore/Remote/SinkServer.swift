@@ -1,0 +1,111 @@
+import EmuPOSIX
+
+/// What a key may do through `emu serve` (set by the forced command in
+/// `authorized_keys`).
+public enum ServeMode: String, Sendable {
+    case full
+    /// Add snapshots only: nothing that deletes (prune, squash, retention, clean).
+    case appendOnly = "append-only"
+    /// Read only: log, show, diff, checkout, status.
+    case readOnly = "read-only"
+}
+
+/// The far side of a remote sink: `emu serve` on the ssh channel's stdin and
+/// stdout. It serves one sink (`--sink PATH`) or any sink below a root
+/// (`--root DIR`), never a path outside it, and answers requests with the
+/// local `Sink` until the client closes the channel.
+public final class SinkServer {
+    let reader: FrameReader
+    let writer: FrameWriter
+    let servedSink: String?
+    let root: String?
+    let mode: ServeMode
+    var sink: Sink? = nil
+
+    public init(input: OpenFile, output: OpenFile, sink: String?, root: String?, mode: ServeMode) {
+        reader = FrameReader(input, peer: "the client")
+        writer = FrameWriter(output)
+        servedSink = sink
+        self.root = root
+        self.mode = mode
+    }
+
+    /// Serves until the client closes the channel; throws only when the
+    /// channel itself fails (a refused hello has been answered already).
+    public func run() throws {
+        guard let hello = try reader.next() else { return }
+        do {
+            sink = try open(try requestedPath(hello), creating: hello.text.split(separator: "\n").contains("create"))
+            try writer.send(Frame(.hello, text: "\(Wire.greeting) \(Wire.protocolVersion)\nemu \(emuVersion)\nmode \(mode.rawValue)\n"))
+        } catch {
+            return try writer.send(Wire.frame(for: error))
+        }
+        while let frame = try reader.next() {
+            guard frame.kind == .request else {
+                throw EmuError.failed("the client sent a \(frame.kind) frame where a request belongs", fix: "run the command again")
+            }
+            do { try answer(Wire.words(of: frame), frame) } catch let error as EmuError where error.message.hasPrefix("the client ") {
+                throw error
+            } catch {
+                try writer.send(Wire.frame(for: error))
+            }
+        }
+    }
+
+    /// The sink path the client's hello names, after checking its version.
+    func requestedPath(_ hello: Frame) throws -> String {
+        let lines = hello.text.split(separator: "\n").map(String.init)
+        guard hello.kind == .hello, let first = lines.first, first.hasPrefix(Wire.greeting + " ") else {
+            throw EmuError.failed("the client did not start with emu's hello", fix: "connect with `emu`, not another program")
+        }
+        let version = Int(first.dropFirst(Wire.greeting.count + 1)) ?? 0
+        guard version == Wire.protocolVersion else {
+            throw EmuError.failed("this server's emu \(emuVersion) speaks protocol \(Wire.protocolVersion), the client's speaks \(version)",
+                                  fix: "install the same version of emu on both machines")
+        }
+        return lines.first { $0.hasPrefix("sink ") }.map { String($0.dropFirst(5)) } ?? ""
+    }
+
+    /// Opens the sink a client asks for, within what this server serves.
+    func open(_ requested: String, creating: Bool) throws -> Sink {
+        let path: String
+        if let servedSink {
+            guard requested.isEmpty || resolvedPath(requested) == resolvedPath(servedSink) else {
+                throw EmuError.usage("this server serves the sink at \(servedSink) only, not \(requested)",
+                                     fix: "register the sink with that path")
+            }
+            path = servedSink
+        } else if let root {
+            let full = requested.hasPrefix("/") ? requested : root + "/" + requested
+            // What does not exist yet resolves through its parent: a new client's sink.
+            let resolved = resolvedPath(full) ?? resolvedPath(parentPath(full)).map { $0 + "/" + full.split(separator: "/").last! }
+            guard let resolvedRoot = resolvedPath(root), let resolved, isPath(resolved, within: resolvedRoot), resolved != resolvedRoot,
+                  !full.split(separator: "/").contains("..") else {
+                throw EmuError.usage("\(requested) is not a sink below this server's root \(root)",
+                                     fix: "register a path below \(root) (symlinks and .. may not leave it)")
+            }
+            path = resolved
+        } else {
+            throw EmuError.usage("emu serve needs --sink PATH or --root DIR", fix: "name what it serves")
+        }
+        if creating && !isDirectory(path + "/.emu/nodes") {
+            guard mode != .readOnly else { throw EmuError.usage("this key is read-only: it cannot make a sink", fix: "use a key that may write") }
+            guard case .create = try Sink.plannedCreation(at: path, force: false) else { return try openExisting(path) }
+            _ = try Sink.create(at: path)
+        }
+        return try openExisting(path)
+    }
+
+    func openExisting(_ path: String) throws -> Sink {
+        guard let sink = try Sink.open(SinkRegistration(name: "served", path: path)) else {
+            throw EmuError.failed("there is no sink at \(path) on this server", fix: "add it with `emu sink add NAME ADDRESS`, which makes it")
+        }
+        return sink
+    }
+
+    func refuse(_ words: [String], unless allowed: Bool) throws {
+        guard !allowed else { return }
+        throw EmuError.failed("this key is \(mode.rawValue): `\(words.joined(separator: " "))` is refused",
+                             fix: mode == .appendOnly ? "run prune, squash and clean on the server" : "use a key that may write")
+    }
+}

@@ -1,0 +1,84 @@
+import EmuPOSIX
+
+/// The requests `emu serve` answers, each with what the local sink says.
+extension SinkServer {
+    func answer(_ words: [String], _ frame: Frame) throws {
+        guard let sink, let command = words.first else { throw EmuError.usage("an empty request", fix: "run emu on both sides") }
+        let argument = words.count > 1 ? words[1] : ""
+        switch command {
+        case "snapshots":
+            for snapshot in try sink.snapshots() { try writer.send(Frame(.data, text: "\(snapshot.id)\n\(snapshot.node.text)")) }
+            try writer.send(Frame(.end))
+        case "head":
+            try writer.send(Frame(.reply, text: try sink.headID() ?? ""))
+        case "records":
+            try streamRecords(of: try snapshot(argument))
+        case "unique-bytes":
+            try writer.send(Frame(.reply, text: try sink.uniqueBytes(of: try snapshot(argument)).map { String($0) } ?? ""))
+        case "config":
+            try writer.send(Frame(.reply, text: try sink.config().text))
+        case "space":
+            try writer.send(Frame(.reply, text: sink.space().map { "\($0.free) \($0.total)" } ?? ""))
+        case "lock":
+            let exclusive = argument == "exclusive"
+            try refuse(words, unless: !exclusive || mode != .readOnly)
+            try sink.lock(exclusive ? .exclusive : .shared, wait: Double(words.count > 2 ? words[2] : "") ?? 0)
+            try writer.send(Frame(.reply))
+        case "unlock":
+            sink.unlock()
+            try writer.send(Frame(.reply))
+        default:
+            try answerChange(command, words, argument, sink)
+        }
+    }
+
+    /// The requests that change the sink, as far as this key's mode allows.
+    func answerChange(_ command: String, _ words: [String], _ argument: String, _ sink: Sink) throws {
+        switch command {
+        case "recover":
+            try refuse(words, unless: mode != .readOnly)
+            try sink.recover()
+        case "delete":
+            try refuse(words, unless: mode == .full)
+            try sink.delete(try snapshot(argument))
+        case "finish-deleting":
+            try refuse(words, unless: mode == .full)
+            try sink.finishDeleting()
+        case "record-verification":
+            try refuse(words, unless: mode != .readOnly)
+            let problems = Int(words.count > 3 ? words[3] : "") ?? 0
+            try sink.recordVerification(of: try snapshot(argument), clean: words.count > 2 && words[2] == "clean", problems: problems)
+        default:
+            throw EmuError.usage("this server does not know the request `\(command)`", fix: "install the same version of emu on both machines")
+        }
+        try writer.send(Frame(.reply))
+    }
+
+    func snapshot(_ id: String) throws -> Snapshot {
+        guard let snapshot = try sink?.snapshots().first(where: { $0.id == id }) else {
+            throw EmuError.usage("the sink holds no snapshot \(id)", fix: "list its snapshots with `emu log`")
+        }
+        return snapshot
+    }
+
+    /// A snapshot's records as manifest text (a scanned emu 0.2.5 tree's
+    /// too), in pieces, closed by `end`.
+    func streamRecords(of snapshot: Snapshot) throws {
+        let reader = try sink!.openRecords(snapshot)
+        var piece = ManifestFormat.header
+        var count = 0
+        while let record = try reader.next() {
+            ManifestFormat.encode(record, into: &piece)
+            count += 1
+            if piece.count >= Wire.pieceSize {
+                try writer.send(Frame(.data, piece))
+                piece.removeAll(keepingCapacity: true)
+            }
+        }
+        piece += ManifestFormat.endTag + [ManifestFormat.tab]
+        ManifestFormat.appendDecimal(count, to: &piece)
+        piece.append(ManifestFormat.newline)
+        try writer.send(Frame(.data, piece))
+        try writer.send(Frame(.end))
+    }
+}

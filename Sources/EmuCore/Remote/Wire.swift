@@ -1,0 +1,49 @@
+import EmuPOSIX
+
+/// What both sides of `emu serve` agree on: the protocol's version, checked
+/// in the first frame each way, and how a failure crosses the channel.
+///
+/// After the hellos the client sends requests, one at a time, each a
+/// `request` frame of text lines (the first names what is asked). The
+/// server answers each with a `reply`, a stream of `data` frames closed by
+/// `end`, or an `error`; a request that fails leaves the session usable.
+public enum Wire {
+    /// Raised whenever the frames or their meaning change incompatibly.
+    public static let protocolVersion = 1
+    /// The first line of each side's hello.
+    static let greeting = "emu-serve"
+    /// The size of a stream's pieces.
+    static let pieceSize = 256 * 1024
+
+    /// A failure as an `error` frame: its kind, its message and its fix, a line each.
+    static func frame(for error: Error) -> Frame {
+        let failure = error as? EmuError ?? (error as? FileSystemError).map { EmuError($0) } ?? .failed("\(error)")
+        let kind = switch failure.kind {
+        case .failed: "failed"
+        case .usage: "usage"
+        case .damaged: "damaged"
+        case .locked: "locked"
+        }
+        return Frame(.error, text: "\(kind)\n\(failure.message)\n\(failure.fix ?? "")")
+    }
+
+    /// The failure an `error` frame carries, said as the server's.
+    static func error(from frame: Frame, server: String) -> EmuError {
+        let lines = frame.text.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        let kind: EmuError.Kind = switch lines.first {
+        case "usage": .usage
+        case "damaged": .damaged
+        case "locked": .locked
+        default: .failed
+        }
+        let message = lines.count > 1 ? lines[1] : frame.text
+        let fix = lines.count > 2 && !lines[2].isEmpty ? lines[2] : nil
+        return EmuError(kind, "\(server): \(message)", fix: fix)
+    }
+
+    /// A request's words: the first line of its frame, split at spaces; the
+    /// other lines are its arguments that may hold spaces.
+    static func words(of frame: Frame) -> [String] {
+        frame.text.split(separator: "\n", omittingEmptySubsequences: false).first.map { $0.split(separator: " ").map(String.init) } ?? []
+    }
+}

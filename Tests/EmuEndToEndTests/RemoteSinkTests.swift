@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+/// Sinks on another machine, through a real OpenSSH server on 127.0.0.1
+/// started by each test: `emu serve` on the far side of the channel.
+@Suite("remote sinks over ssh", .enabled(if: SSHServer.isAvailable, "needs openssh-server (make test-deps installs it)"))
+struct RemoteSinkTests {
+    /// A source with a local sink holding two snapshots, and a server that
+    /// serves that same directory: what a remote sink must show is known.
+    func setUp() throws -> (Workspace, SSHServer) {
+        let w = try Workspace("emu-remote")
+        let server = try SSHServer(in: w.root)
+        #expect(sh("echo one > '\(w.source)/a' && cd '\(w.source)' && \"$EMU\" init -q && \"$EMU\" sink add here '\(w.sink)' -q && \"$EMU\" push -q && echo two > b && \"$EMU\" push -q".replacingOccurrences(of: "$EMU", with: EmuBinary.path)) == 0)
+        return (w, server)
+    }
+
+    func addRemote(_ w: Workspace, _ server: SSHServer, name: String = "nas", path: String? = nil) throws -> Run {
+        try w.emu("sink", "add", name, server.address(path ?? w.sink), "--ssh-command", server.sshCommand, "--remote-emu", EmuBinary.path)
+    }
+
+    @Test("a sink added as ssh://user@host:port/path lists, shows records and reports what the server holds")
+    func readsOverSSH() throws {
+        let (w, server) = try setUp()
+        let added = try addRemote(w, server)
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(added.stderr.contains("Registered the sink 'nas' at ssh://"))
+        #expect(added.stderr.contains("which holds 2 snapshots"))
+        let local = try w.emu("log", "here", "--oneline"), remote = try w.emu("log", "nas", "--oneline")
+        #expect(remote.status == 0, "\(remote.stderr)")
+        #expect(remote.stdout == local.stdout)
+        let show = try w.emu("show", "nas:HEAD")
+        #expect(show.status == 0, "\(show.stderr)")
+        #expect(show.stdout == (try w.emu("show", "here:HEAD")).stdout)
+        let status = try w.emu("status")
+        #expect(status.stdout.contains("nas\tonline\tnewest"), "\(status.stdout)\(status.stderr)")
+        #expect(status.stdout.contains("source unchanged since"))
+        let settings = try w.emu("config", "--list")
+        #expect(settings.stdout.contains("sink.nas.remote-emu=\(EmuBinary.path)\t(source)"))
+    }
+
+    @Test("prune over ssh deletes on the server; an append-only key may not, a read-only key may not lock to write")
+    func pruneAndForcedCommands() throws {
+        let (w, server) = try setUp()
+        #expect(try addRemote(w, server).status == 0)
+        let root = (w.sink as NSString).deletingLastPathComponent
+        try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(root) --append-only")
+        let refused = try w.emu("prune", "nas:TAIL")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("this key is append-only"), "\(refused.stderr)")
+        #expect(try w.emu("log", "here", "--oneline").stdout.split(separator: "\n").count == 2)
+        try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(root) --read-only")
+        let readOnly = try w.emu("prune", "nas:TAIL")
+        #expect(readOnly.status == 1 && readOnly.stderr.contains("this key is read-only"), "\(readOnly.stderr)")
+        #expect(try w.emu("log", "nas", "--oneline").stdout.split(separator: "\n").count == 2, "reading is allowed")
+        try server.authorize(forcedCommand: nil)
+        let pruned = try w.emu("prune", "nas:TAIL")
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(try w.emu("log", "here", "--oneline").stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test("a server without emu, a path outside the served root, and a command not carried over ssh yet: each a clear error")
+    func clearErrors() throws {
+        let (w, server) = try setUp()
+        let missing = try w.emu("sink", "add", "nas", server.address(w.sink), "--ssh-command", server.sshCommand, "--remote-emu", "/nonexistent/emu")
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("emu is not installed on 127.0.0.1"), "\(missing.stderr)")
+        #expect(!(try w.emu("sink").stdout.contains("nas")), "an unreachable sink is not registered")
+        try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(w.root)/served")
+        #expect(sh("mkdir -p '\(w.root)/served' && ln -s '\(w.sink)' '\(w.root)/served/escape'") == 0)
+        let escaped = try addRemote(w, server, path: w.root + "/served/escape")
+        #expect(escaped.status != 0)
+        #expect(escaped.stderr.contains("is not a sink below this server's root"), "\(escaped.stderr)")
+        try server.authorize(forcedCommand: nil)
+        #expect(try addRemote(w, server).status == 0)
+        let push = try w.emu("push", "nas")
+        #expect(push.status == 1)
+        #expect(push.stderr.contains("cannot reach the remote sink 'nas'"), "\(push.stderr)")
+    }
+
+    @Test("emu serve checks the protocol version first and answers garbage with an error, not a hang")
+    func serveRefusesOtherVersions() throws {
+        let w = try Workspace("emu-serve")
+        #expect(sh("mkdir -p '\(w.sink)'") == 0)
+        _ = try w.emu("init", "-q")
+        #expect(try w.emu("sink", "add", "s", w.sink, "-q").status == 0)
+        // A hello of protocol 99, framed: length, kind 1 (hello), payload.
+        let script = """
+            python3 -c 'import sys; h = b"emu-serve 99\\nsink \(w.sink)\\n"; sys.stdout.buffer.write((len(h) + 1).to_bytes(4, "big") + b"\\x01" + h)' \
+              | "$EMU" serve --sink '\(w.sink)' | tail -c +6
+            """
+        let answer = try w.bash(script)
+        #expect(answer.stdout.hasPrefix("failed\nthis server's emu"), "\(answer.stdout)\(answer.stderr)")
+        #expect(answer.stdout.contains("speaks protocol 1, the client's speaks 99"))
+        let garbage = try w.bash("printf 'GET / HTTP/1.1\\r\\n\\r\\n' | \"$EMU\" serve --sink '\(w.sink)'")
+        #expect(garbage.status == 1)
+        #expect(garbage.stderr.contains("the client sent a frame of"), "\(garbage.stderr)")
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Glibc
+import Testing
+
+/// A real OpenSSH server on 127.0.0.1 for one test: `sshd -D -f CONFIG` as a
+/// child, with a host key and a user key made here, stopped when the test
+/// ends. `sshCommand` reaches it as the test's user, with nothing read from
+/// or written to the machine's own ssh configuration.
+final class SSHServer {
+    let directory: String
+    let port: Int
+    /// Started with posix_spawn, not Foundation's Process, whose reaping of
+    /// a long-lived child stalls the other children's waits.
+    var pid: pid_t = 0
+    var userKey: String { directory + "/user_key" }
+    var authorizedKeys: String { directory + "/authorized_keys" }
+
+    static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") }
+
+    init(in root: String) throws {
+        directory = root + "/ssh"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        for key in ["host_key", "user_key"] {
+            #expect(sh("ssh-keygen -q -t ed25519 -N '' -f '\(directory)/\(key)'") == 0)
+        }
+        port = Self.freePort()
+        try """
+            Port \(port)
+            ListenAddress 127.0.0.1
+            HostKey \(directory)/host_key
+            AuthorizedKeysFile \(directory)/authorized_keys
+            PidFile \(directory)/sshd.pid
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            UsePAM no
+            StrictModes no
+            PermitRootLogin prohibit-password
+            LogLevel ERROR
+
+            """.write(toFile: directory + "/sshd_config", atomically: true, encoding: .utf8)
+        try authorize(forcedCommand: nil)
+        let arguments = ["/usr/sbin/sshd", "-D", "-f", directory + "/sshd_config"]
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        #expect(posix_spawn(&pid, arguments[0], nil, nil, argv, environ) == 0)
+        waitUntilListening()
+    }
+
+    deinit {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+
+    /// The user key may log in; with a forced command, only to run that.
+    func authorize(forcedCommand: String?) throws {
+        let key = try String(contentsOfFile: userKey + ".pub", encoding: .utf8)
+        let line = forcedCommand.map { "command=\"\($0)\",no-pty \(key)" } ?? key
+        try line.write(toFile: authorizedKeys, atomically: true, encoding: .utf8)
+        chmod(authorizedKeys, 0o600)
+    }
+
+    /// The ssh command a sink uses to reach this server.
+    var sshCommand: String {
+        "ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i \(userKey)"
+    }
+
+    /// The address of `path` on this server.
+    func address(_ path: String) -> String { "ssh://\(NSUserName())@127.0.0.1:\(port)\(path)" }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Waits until the port takes connections.
+    func waitUntilListening() {
+        for _ in 0..<100 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if connected == 0 { return }
+            usleep(50_000)
+        }
+        Issue.record("sshd did not start on port \(port)")
+    }
+}
