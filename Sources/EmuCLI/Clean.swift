@@ -32,11 +32,12 @@ extension Emu {
             let chosen = try sinks.isEmpty ? source.sinks() : sinks.map { try source.sink(named: $0) }
             var document = CleanJSON(sinks: [])
             for registration in chosen {
-                guard let sink = try Sink.open(registration) else {
+                guard let store = try source.openSink(registration) else {
                     terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; skipped")
                     document.sinks.append(CleanedSinkJSON(sink: registration.name, online: false, dryRun: change.dryRun, actions: []))
                     continue
                 }
+                let sink = try local(store, registration)
                 try sink.lock(.exclusive, wait: change.lockWait)
                 defer { sink.unlock() }
                 var actions: [String] = []

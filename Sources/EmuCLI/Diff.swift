@@ -41,10 +41,10 @@ extension Emu {
             let terminal = global.terminal
             let source = try global.source()
             let scopes = try paths.map { try source.snapshotPath($0) }
-            var sinks: [Sink] = []
+            var sinks: [any SinkStore] = []
             func side(_ text: String) throws -> DiffSide {
                 let resolved = try source.resolve(text)
-                let sink = try resolved.sink
+                let sink = resolved.store
                 try sink.lock(.shared, wait: 0)
                 sinks.append(sink)
                 return try DiffSide.snapshot(resolved.snapshot, in: sink)

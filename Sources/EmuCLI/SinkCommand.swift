@@ -32,7 +32,13 @@ extension Emu.SinkCommand {
             for registration in registrations {
                 let marker = registration.name == defaultName ? "*" : " "
                 let shown = registration.path.quotedForDisplay
-                guard let sink = try Sink.open(registration) else {
+                // A remote sink that cannot be reached is offline too; why is said on stderr.
+                let opened: (any SinkStore)?
+                do { opened = try source.openSink(registration) } catch let error as EmuError where registration.remote != nil {
+                    if !report.json { terminal.warning("sink '\(registration.name)': \(error.message)") }
+                    opened = nil
+                }
+                guard let sink = opened else {
                     rows.append(SinkJSON(registration, online: false, isDefault: registration.name == defaultName))
                     if !report.json {
                         terminal.output("\(marker) \(registration.name)\t\(shown)\t" + terminal.paint("offline", .yellow, forOutput: true))

@@ -25,7 +25,7 @@ extension Emu {
             let kept = try references.map { try source.resolve($0) }
             var removed: [SnapshotJSON] = []
             for (_, group) in Dictionary(grouping: kept, by: \.registration.name).sorted(by: { $0.key < $1.key }) {
-                let sink = try group[0].sink
+                let sink = group[0].store
                 let keep = Set(group.map(\.snapshot.id))
                 let doomed = try sink.snapshots().filter { !keep.contains($0.id) }
                 try EmuCore.prune(doomed, in: sink, dryRun: change.dryRun, lockWait: change.lockWait) { snapshot in

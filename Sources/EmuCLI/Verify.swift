@@ -38,7 +38,7 @@ extension Emu {
             var targets: [ResolvedSnapshot] = []
             if references.isEmpty {
                 for registration in try source.sinks() {
-                    guard let sink = try Sink.open(registration) else {
+                    guard let sink = try source.openSink(registration) else {
                         terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; skipped")
                         continue
                     }
@@ -53,11 +53,19 @@ extension Emu {
             let verifier = Verifier(samplePercent: sample, observer: observer)
             var damaged = 0
             var locked: Set<String> = []
+            var remoteRead = (files: 0, bytes: Int64(0))
             var document = VerifyJSON(snapshots: [], indexes: [], filesRead: 0, bytesRead: 0, clean: true)
             for target in targets {
-                if locked.insert(target.registration.name).inserted { try target.sink.lock(.shared, wait: 0) }
+                if locked.insert(target.registration.name).inserted { try target.store.lock(.shared, wait: 0) }
                 observer.begin(target)
-                let damages = try verifier.verify(target.snapshot, in: target.sink)
+                let damages: [Damage]
+                if let remote = target.store as? RemoteSink {
+                    // Read where the data is; only the findings cross the channel.
+                    let found = try remote.verifyOnServer(target.snapshot, samplePercent: sample, observer: observer, reportingAs: target.snapshot)
+                    (damages, remoteRead.files, remoteRead.bytes) = (found.damages, remoteRead.files + found.filesRead, remoteRead.bytes + found.bytesRead)
+                } else {
+                    damages = try verifier.verify(target.snapshot, in: target.sink)
+                }
                 ProgressLine.clear()
                 if !damages.isEmpty { damaged += 1 }
                 document.snapshots.append(VerifiedSnapshotJSON(snapshot: SnapshotJSON(target.snapshot, sink: target.registration.name),
@@ -71,13 +79,14 @@ extension Emu {
             if references.isEmpty || references.allSatisfy({ (try? source.sink(named: $0)) != nil }) {
                 damaged += try verifySinkMetadata(of: targets, verifier: verifier, observer: observer, into: &document, terminal: terminal)
             }
+            let (filesRead, bytesRead) = (verifier.filesRead + remoteRead.files, verifier.bytesRead + remoteRead.bytes)
             if report.json {
-                document.filesRead = verifier.filesRead
-                document.bytesRead = verifier.bytesRead
+                document.filesRead = filesRead
+                document.bytesRead = bytesRead
                 document.clean = damaged == 0
                 try terminal.json(document)
             } else {
-                terminal.info("verified \(plural(targets.count, "snapshot")), read \(plural(verifier.filesRead, "file")) (\(formatBytes(verifier.bytesRead)))")
+                terminal.info("verified \(plural(targets.count, "snapshot")), read \(plural(filesRead, "file")) (\(formatBytes(bytesRead)))")
             }
             if damaged > 0 { throw ExitStatus.damaged }
         }
@@ -89,12 +98,18 @@ extension Emu {
             for target in Dictionary(grouping: targets, by: \.registration.name).values.compactMap(\.first) {
                 observer.begin(target)
                 var problems = 0
-                if let damage = try verifier.verifyHead(of: target.sink) {
-                    problems += 1
-                    observer.found(damage, in: target.snapshot)
+                let unheld: Int
+                if let remote = target.store as? RemoteSink {
+                    let found = try remote.verifyOnServer(nil, samplePercent: sample, observer: observer, reportingAs: target.snapshot)
+                    (problems, unheld) = (found.damages.count, found.unheld)
+                } else {
+                    if let damage = try verifier.verifyHead(of: target.sink) {
+                        problems += 1
+                        observer.found(damage, in: target.snapshot)
+                    }
+                    let index = try verifier.verifyIndex(of: target.sink) { observer.found($0, in: target.snapshot) }
+                    (problems, unheld) = (problems + index.problems, index.unheld)
                 }
-                let (indexProblems, unheld) = try verifier.verifyIndex(of: target.sink) { observer.found($0, in: target.snapshot) }
-                problems += indexProblems
                 document.indexes.append(VerifiedIndexJSON(sink: target.registration.name, problems: problems, unheld: unheld,
                                                          damage: observer.damages.map(DamageJSON.init)))
                 if unheld > 0 && !report.json {

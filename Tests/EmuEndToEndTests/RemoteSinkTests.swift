@@ -38,6 +38,26 @@ struct RemoteSinkTests {
         #expect(settings.stdout.contains("sink.nas.remote-emu=\(EmuBinary.path)\t(source)"))
     }
 
+    @Test("verify runs on the server and reports what it finds there; diff and squash read and change the server's sink")
+    func verifyDiffSquashOverSSH() throws {
+        let (w, server) = try setUp()
+        #expect(try addRemote(w, server).status == 0)
+        let clean = try w.emu("verify", "nas")
+        #expect(clean.status == 0, "\(clean.stderr)")
+        #expect(clean.stderr.contains("verified 2 snapshots, read"), "\(clean.stderr)")
+        // Damage made on the server's disk is found by the server's verify.
+        #expect(sh("chmod 600 '\(w.sink)'/.emu/trees/*/a") == 0)
+        let damaged = try w.emu("verify", "nas:HEAD", "--json")
+        #expect(damaged.status == 4, "\(damaged.stderr)")
+        #expect(damaged.stdout.contains(#""detail":"recorded 644, found 600","kind":"mode","path":"a""#), "\(damaged.stdout)")
+        #expect(sh("echo three > '\(w.source)/b' && rm '\(w.source)/a'") == 0)
+        let local = try w.emu("diff", "here:HEAD"), remote = try w.emu("diff", "nas:HEAD")
+        #expect(remote.stdout == local.stdout && remote.stdout == "D\ta\nM\tb\n", "\(remote.stdout)\(remote.stderr)")
+        let squashed = try w.emu("squash", "nas:HEAD")
+        #expect(squashed.status == 0, "\(squashed.stderr)")
+        #expect(try w.emu("log", "here", "--oneline").stdout.split(separator: "\n").count == 1)
+    }
+
     @Test("prune over ssh deletes on the server; an append-only key may not, a read-only key may not lock to write")
     func pruneAndForcedCommands() throws {
         let (w, server) = try setUp()

@@ -44,6 +44,9 @@ extension SinkServer {
         case "finish-deleting":
             try refuse(words, unless: mode == .full)
             try sink.finishDeleting()
+        case "verify":
+            guard words.count >= 2 else { throw EmuError.usage("verify names a snapshot, or sink", fix: "run emu on both sides") }
+            return try answerVerify(words)
         case "record-verification":
             try refuse(words, unless: mode != .readOnly)
             let problems = Int(words.count > 3 ? words[3] : "") ?? 0
