@@ -61,6 +61,8 @@ extension Emu {
             case .symlink:
                 terminal.output(Printable.path(found.symlinkTarget ?? []))
             case .regular:
+                fflush(nil)
+                if let remote = resolved.store as? RemoteSink { return try remote.copyFile(path, of: snapshot, to: .standardOutput) }
                 let tree = try resolved.sink.openTree(snapshot)
                 let directory = try tree.openDirectory(path: path.parent)
                 let input = try directory.openForReading(path.lastName!)

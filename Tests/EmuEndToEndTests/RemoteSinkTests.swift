@@ -18,7 +18,7 @@ struct RemoteSinkTests {
         try w.emu("sink", "add", name, server.address(path ?? w.sink), "--ssh-command", server.sshCommand, "--remote-emu", EmuBinary.path)
     }
 
-    @Test("a sink added as ssh://user@host:port/path lists, shows records and reports what the server holds")
+    @Test("a sink added as ssh://user@host:port/path lists, shows and reports what the server holds")
     func readsOverSSH() throws {
         let (w, server) = try setUp()
         let added = try addRemote(w, server)
@@ -31,6 +31,7 @@ struct RemoteSinkTests {
         let show = try w.emu("show", "nas:HEAD")
         #expect(show.status == 0, "\(show.stderr)")
         #expect(show.stdout == (try w.emu("show", "here:HEAD")).stdout)
+        #expect(try w.emu("show", "nas:HEAD:b").stdout == "two\n", "a file's bytes come from the server")
         let status = try w.emu("status")
         #expect(status.stdout.contains("nas\tonline\tnewest"), "\(status.stdout)\(status.stderr)")
         #expect(status.stdout.contains("source unchanged since"))

@@ -73,6 +73,13 @@ public final class RemoteSink: SinkStore {
         return text.isEmpty ? nil : text
     }
 
+    /// Writes the bytes of a regular file of `snapshot` to `output`, as the server reads them.
+    public func copyFile(_ path: RelativePath, of snapshot: Snapshot, to output: OpenFile) throws {
+        let hex = path.bytes.map { String($0, radix: 16).leftPadded(2, with: "0") }.joined()
+        let pieces = try stream("file \(snapshot.id) \(hex)")
+        while let piece = try pieces.nextPiece() { try output.writeAll(piece) }
+    }
+
     public func openRecords(_ snapshot: Snapshot) throws -> RecordReader {
         try ManifestReader(file: try stream("records \(snapshot.id)"))
     }

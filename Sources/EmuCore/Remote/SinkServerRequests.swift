@@ -13,6 +13,8 @@ extension SinkServer {
             try writer.send(Frame(.reply, text: try sink.headID() ?? ""))
         case "records":
             try streamRecords(of: try snapshot(argument))
+        case "file":
+            try streamFile(RelativePath(RemoteSink.bytes(hex: words.count > 2 ? words[2] : "")), of: try snapshot(argument))
         case "unique-bytes":
             try writer.send(Frame(.reply, text: try sink.uniqueBytes(of: try snapshot(argument)).map { String($0) } ?? ""))
         case "config":
@@ -62,6 +64,25 @@ extension SinkServer {
             throw EmuError.usage("the sink holds no snapshot \(id)", fix: "list its snapshots with `emu log`")
         }
         return snapshot
+    }
+
+    /// The bytes of one regular file of a snapshot, in pieces, closed by
+    /// `end`; its path is resolved as every path read from a sink is (no
+    /// symlink followed, no `..`).
+    func streamFile(_ path: RelativePath, of snapshot: Snapshot) throws {
+        let (directory, name) = try sink!.openTree(snapshot).parentAndName(of: path)
+        guard try directory.status(name).kind == .regular else {
+            throw EmuError.usage("\(path.quotedForMessage) is not a regular file in snapshot \(snapshot.shortID)", fix: "name a file")
+        }
+        let input = try directory.openForReading(name)
+        defer { input.close() }
+        var piece = [UInt8](repeating: 0, count: Wire.pieceSize)
+        while true {
+            let n = try piece.withUnsafeMutableBytes { try input.readFully(into: $0, at: nil) }
+            if n > 0 { try writer.send(Frame(.data, Array(piece[..<n]))) }
+            if n < piece.count { break }
+        }
+        try writer.send(Frame(.end))
     }
 
     /// A snapshot's records as manifest text (a scanned emu 0.2.5 tree's
