@@ -37,6 +37,8 @@ struct RemoteSinkTests {
         #expect(status.stdout.contains("source unchanged since"))
         let settings = try w.emu("config", "--list")
         #expect(settings.stdout.contains("sink.nas.remote-emu=\(EmuBinary.path)\t(source)"))
+        #expect(try w.emu("sink", "rm", "nas").status == 0)
+        #expect(!(try w.emu("config", "--list")).stdout.contains("sink.nas"), "forgetting a sink forgets how it was reached")
     }
 
     @Test("verify runs on the server and reports what it finds there; diff and squash read and change the server's sink")

@@ -62,6 +62,11 @@ public struct INIDocument: Sendable, Equatable {
         }
     }
 
+    /// Removes a whole section (a forgotten sink's connection settings).
+    public mutating func removeSection(_ name: String) {
+        sections.removeAll { $0.name.lowercased() == name.lowercased() }
+    }
+
     public var text: String {
         sections.map { section in
             "[\(section.name)]\n" + section.entries.map { "\($0.key) = \($0.value)\n" }.joined()

@@ -140,8 +140,10 @@ public final class Source {
         var document = try config()
         if document["emu", "default-sink"] == name {
             document["emu", "default-sink"] = try sinks().first?.name
-            try writeConfig(document)
         }
+        // How it was reached goes with it (sink.NAME.ssh-command, sink.NAME.remote-emu).
+        document.removeSection("sink.\(name)")
+        try writeConfig(document)
     }
 
     public func setDefaultSink(_ name: String) throws {
