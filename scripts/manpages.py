@@ -43,9 +43,10 @@ names a sink on another machine: emu runs \fBssh\fR (\fB\-\-ssh\-command\fR, kep
 \fBssh \-o BatchMode=yes\fR, so keys, ports and \fB~/.ssh/config\fR work as for ssh) and \fBemu serve\fR there (\fB\-\-remote\-emu\fR,
 kept as \fBsink.\fINAME\fB.remote\-emu\fR, when emu is not on the server's PATH); the server makes the sink or attaches the one
 there. A sink that cannot be reached is not registered; other URL schemes are refused (write \fB./a:b\fR for a local name with a
-colon). Over ssh, \fBsink\fR, \fBlog\fR, \fBshow\fR, \fBstatus\fR, \fBdiff\fR, \fBprune\fR and \fBsquash\fR work, and \fBverify\fR
-runs on the server, sending only its findings; push, checkout and clean of a remote sink are refused with a clear error until they
-are carried over the channel.
+colon). Over ssh, \fBpush\fR (the bytes of new and changed files only; the server builds and publishes the snapshot as a local
+push does), \fBsink\fR, \fBlog\fR, \fBshow\fR, \fBstatus\fR, \fBdiff\fR, \fBprune\fR and \fBsquash\fR work, and \fBverify\fR runs on
+the server, sending only its findings; checkout and clean of a remote sink are refused with a clear error until they are carried
+over the channel.
 .PP
 \fBemu sink rm\fR forgets a sink; its snapshots stay on disk. \fBemu sink default\fR sets the sink commands use when none is named.""",
 "", "emu sink add usb /media/usb/backup\nemu sink\nemu sink default nas", True, False)

@@ -127,16 +127,19 @@ extension Emu {
                     return (json, nil)
                 }
                 json.online = true
-                let sink = try local(store, registration)
                 // The newest snapshot's size estimates the total, for the ETA.
-                let estimate = try? sink.snapshots().last?.counts.bytes
+                let estimate = try? store.snapshots().last?.counts.bytes
                 let observer = PushReporter(terminal: terminal, dryRun: change.dryRun, listsPlans: change.dryRun && !report.json,
                                             progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: progress)),
                                             total: estimate ?? nil)
                 var environment = ["EMU_SINK": registration.name, "EMU_SINK_PATH": registration.path, "EMU_SOURCE": source.path,
                                    "EMU_SNAPSHOT": "", "EMU_STATUS": "starting"]
                 if !change.dryRun { try hooks.run(.pre, environment: environment) }
-                let result = try EmuCore.push(source, to: sink, options: options, observer: observer)
+                let result = if let remote = store as? RemoteSink {
+                    try remote.push(source, options: options, observer: observer)
+                } else {
+                    try EmuCore.push(source, to: try local(store, registration), options: options, observer: observer)
+                }
                 ProgressLine.clear()
                 if let snapshot = result.snapshot {
                     try? PushRecord.clearFailure(of: registration.name, in: source)

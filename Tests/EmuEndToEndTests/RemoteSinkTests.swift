@@ -21,6 +21,7 @@ struct RemoteSinkTests {
     @Test("a sink added as ssh://user@host:port/path lists, shows and reports what the server holds")
     func readsOverSSH() throws {
         let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
         let added = try addRemote(w, server)
         #expect(added.status == 0, "\(added.stderr)")
         #expect(added.stderr.contains("Registered the sink 'nas' at ssh://"))
@@ -44,6 +45,7 @@ struct RemoteSinkTests {
     @Test("verify runs on the server and reports what it finds there; diff and squash read and change the server's sink")
     func verifyDiffSquashOverSSH() throws {
         let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
         #expect(try addRemote(w, server).status == 0)
         let clean = try w.emu("verify", "nas")
         #expect(clean.status == 0, "\(clean.stderr)")
@@ -64,6 +66,7 @@ struct RemoteSinkTests {
     @Test("prune over ssh deletes on the server; an append-only key may not, a read-only key may not lock to write")
     func pruneAndForcedCommands() throws {
         let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
         #expect(try addRemote(w, server).status == 0)
         let root = (w.sink as NSString).deletingLastPathComponent
         try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(root) --append-only")
@@ -84,6 +87,7 @@ struct RemoteSinkTests {
     @Test("a server without emu, a path outside the served root, and a command not carried over ssh yet: each a clear error")
     func clearErrors() throws {
         let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
         let missing = try w.emu("sink", "add", "nas", server.address(w.sink), "--ssh-command", server.sshCommand, "--remote-emu", "/nonexistent/emu")
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("emu is not installed on 127.0.0.1"), "\(missing.stderr)")
@@ -95,9 +99,9 @@ struct RemoteSinkTests {
         #expect(escaped.stderr.contains("is not a sink below this server's root"), "\(escaped.stderr)")
         try server.authorize(forcedCommand: nil)
         #expect(try addRemote(w, server).status == 0)
-        let push = try w.emu("push", "nas")
-        #expect(push.status == 1)
-        #expect(push.stderr.contains("cannot reach the remote sink 'nas'"), "\(push.stderr)")
+        let checkout = try w.emu("checkout", "nas:HEAD", "--to", w.root + "/out")
+        #expect(checkout.status == 1)
+        #expect(checkout.stderr.contains("cannot reach the remote sink 'nas'"), "\(checkout.stderr)")
     }
 
     @Test("emu serve checks the protocol version first and answers garbage with an error, not a hang")

@@ -105,10 +105,22 @@ public final class RemoteSink: SinkStore {
         try ask("record-verification \(snapshot.id) \(clean ? "clean" : "dirty") \(problems)")
     }
 
+    /// Runs on the server, where the disk's free space can be measured;
+    /// only what it removed, and its warnings, come back.
     public func freeSpace(percent: Double, bytes needed: Int64, policy: RetentionPolicy, among snapshots: [Snapshot],
                           protecting protected: String?, warn: (String) -> Void, each: (Snapshot, [String]) -> Void) throws -> [Snapshot] {
-        throw EmuError.failed("retention.min-free of the remote sink '\(name)' must run where its disk is",
-                              fix: "run `emu prune` on the server, from its cron or timer")
+        let among = snapshots.map(\.id).joined(separator: ",")
+        let pieces = try stream("free-space \(percent) \(needed) \(policy.minKeep) \(protected ?? "-") \(among.isEmpty ? "-" : among)")
+        var removed: [Snapshot] = []
+        while let piece = try pieces.nextPiece() {
+            let fields = String(decoding: piece, as: UTF8.self).split(separator: "\t", maxSplits: 2).map(String.init)
+            if fields.first == "warn", fields.count == 2 { warn(fields[1]) }
+            if fields.first == "removed", fields.count == 3, let snapshot = snapshots.first(where: { $0.id == fields[1] }) {
+                removed.append(snapshot)
+                each(snapshot, [fields[2]])
+            }
+        }
+        return removed
     }
 }
 

@@ -43,9 +43,15 @@ extension SinkServer {
         case "delete":
             try refuse(words, unless: mode == .full)
             try sink.delete(try snapshot(argument))
+        case "free-space":
+            try refuse(words, unless: mode == .full)
+            return try answerFreeSpace(words, sink)
         case "finish-deleting":
             try refuse(words, unless: mode == .full)
             try sink.finishDeleting()
+        case "push-begin":
+            try refuse(words, unless: mode != .readOnly)
+            return try answerPush(words)
         case "verify":
             guard words.count >= 2 else { throw EmuError.usage("verify names a snapshot, or sink", fix: "run emu on both sides") }
             return try answerVerify(words)
@@ -57,6 +63,22 @@ extension SinkServer {
             throw EmuError.usage("this server does not know the request `\(command)`", fix: "install the same version of emu on both machines")
         }
         try writer.send(Frame(.reply))
+    }
+
+    /// `free-space PERCENT NEEDED MIN-KEEP PROTECTED|- IDS|-`: the oldest of
+    /// those snapshots go until the disk has room (see `Sink.freeSpace`).
+    func answerFreeSpace(_ words: [String], _ sink: Sink) throws {
+        guard words.count == 6, let percent = Double(words[1]), let needed = Int64(words[2]), let minKeep = Int(words[3]) else {
+            throw EmuError.usage("free-space takes a percentage, bytes, a count, a snapshot and snapshots", fix: "run emu on both sides")
+        }
+        var policy = RetentionPolicy()
+        policy.minKeep = minKeep
+        let ids = Set(words[5].split(separator: ",").map(String.init))
+        let among = try sink.snapshots().filter { ids.contains($0.id) }
+        _ = try sink.freeSpace(percent: percent, bytes: needed, policy: policy, among: among, protecting: words[4] == "-" ? nil : words[4],
+                               warn: { try? writer.send(Frame(.data, text: "warn\t\($0.replacingTabsAndNewlines())")) },
+                               each: { try? writer.send(Frame(.data, text: "removed\t\($0.id)\t\($1.joined(separator: "; "))")) })
+        try writer.send(Frame(.end))
     }
 
     func snapshot(_ id: String) throws -> Snapshot {

@@ -23,6 +23,8 @@ final class TreeScanner: RecordReader {
     var unreadable: [(RelativePath, Error)] = []
     /// The directory holding the entry `next()` returned last (nil for the root).
     private(set) var lastDirectory: DirectoryHandle? = nil
+    /// The status of the entry `next()` returned last (its link count, which records do not keep).
+    private(set) var lastStatus: FileStatus? = nil
     let copier = DataCopier()
 
     init(root: DirectoryHandle, filter: SourceFilter?, oneFileSystem: Bool = false) {
@@ -55,6 +57,7 @@ final class TreeScanner: RecordReader {
             }
             if let filter, filter.leavesOut(path, status) { continue }
             lastDirectory = level.handle
+            lastStatus = status
             var record = ManifestRecord(path: path, status: status)
             switch status.kind {
             case .symlink:

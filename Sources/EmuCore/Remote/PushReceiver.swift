@@ -1,0 +1,146 @@
+import EmuPOSIX
+
+/// The server's half of a push over ssh: the client walks its source and
+/// sends, in path order, one `data` frame per entry; the receiver makes each
+/// in a `StagedSnapshot` as a local push would (links unchanged files from
+/// the newest snapshot, fills new ones from the bytes that follow, asks the
+/// content index, sets metadata, writes the manifest) and publishes on
+/// `push-end`. A channel cut before that leaves the staging as a killed
+/// push leaves it: the next command's recovery keeps it to resume from.
+///
+/// An entry frame: a tag line (`dir`, `file`, `link`, `hardlink`, `symlink`,
+/// `special`, `skipped`), the record as a manifest line, then one
+/// `xattr NAME-HEX VALUE-HEX` line per attribute. A `file` entry's bytes
+/// follow as `data` frames closed by `end`.
+final class PushReceiver {
+    let sink: Sink
+    let staged: StagedSnapshot
+    let reader: FrameReader
+    /// The newest snapshot's tree, which unchanged files are linked from.
+    let earlier: DirectoryHandle?
+    var directories: [(path: RelativePath, handle: DirectoryHandle, metadata: EntryMetadata, created: EntryMetadata.Created?)] = []
+    var counts = Snapshot.Counts()
+    var bytesOwned: Int64 = 0
+    var reusedFromIndex = false
+    let createsAsSelf: Bool
+    /// The records of inodes with several names, for their later names.
+    var leaders: [RelativePath: ManifestRecord] = [:]
+
+    init(sink: Sink, head: Snapshot?, reader: FrameReader) throws {
+        self.sink = sink
+        self.reader = reader
+        staged = try sink.beginSnapshot()
+        earlier = head.flatMap { try? sink.openTree($0) }
+        createsAsSelf = EntryMetadata.Created.handsDownNothing(staged.tree)
+    }
+
+    /// Takes entries until the client's `push-end` request, which it
+    /// returns; nil when the channel closed first. A failure is kept and the
+    /// rest of the client's frames read and dropped, so that the client,
+    /// which does not read while it sends, hears of it at the end.
+    func receive() throws -> Result<Frame, Error>? {
+        var failure: Error? = nil
+        while let frame = try reader.next() {
+            if frame.kind == .request { return failure.map { .failure($0) } ?? .success(frame) }
+            guard failure == nil else { continue }
+            do { try take(frame) } catch let error as EmuError where error.message.hasPrefix("the client closed") {
+                return nil
+            } catch {
+                failure = error
+            }
+        }
+        return nil
+    }
+
+    func take(_ frame: Frame) throws {
+        let lines = frame.payload.split(separator: ManifestFormat.newline, omittingEmptySubsequences: false)
+        guard frame.kind == .data, lines.count >= 2, let tag = String(validating: lines[0], as: UTF8.self) else {
+            throw EmuError.failed("the client sent a push entry emu does not know", fix: "install the same version of emu on both machines")
+        }
+        if tag == "skipped" { return counts.skipped += 1 }
+        guard var record = ManifestFormat.decode(lines[1]), record.path.isSafe else {
+            throw EmuError.failed("the client sent a damaged record", fix: "push again")
+        }
+        let attributes = lines.dropFirst(2).compactMap(Self.attribute)
+        let metadata = EntryMetadata(record, attributes: attributes)
+        if record.path.isRoot {
+            counts.directories += 1
+            directories = [(.root, staged.tree, metadata, nil)]
+            return try staged.manifest.append(record)
+        }
+        let parent = try directory(for: record.path)
+        let name = record.path.lastName!
+        switch tag {
+        case "dir": try makeDirectory(name, record, metadata, in: parent)
+        case "file": try fill(name, &record, metadata, in: parent)
+        case "link": try linkEarlier(name, record, in: parent)
+        case "hardlink":
+            guard let leaderPath = record.hardlinkLeader, let leader = leaders[leaderPath] else {
+                throw EmuError.failed("the client sent another name of \(record.path) before its first", fix: "push again")
+            }
+            try staged.tree.link(path: leaderPath, to: parent, as: name)
+            // A later name shares its first name's record, as in a local push.
+            let path = record.path
+            record = leader
+            record.path = path
+            record.hardlinkLeader = leaderPath
+            counts.files += 1
+            counts.bytes += record.size
+        case "symlink":
+            try parent.makeSymlink(name, target: record.symlinkTarget ?? [])
+            try metadata.apply(to: .entry(parent, name, .symlink), aclSource: nil)
+            counts.symlinks += 1
+        case "special":
+            do {
+                try parent.makeNode(name, kind: record.kind, permissions: 0o600, device: record.device?.raw ?? 0)
+            } catch let error as FileSystemError where error.isNotPermitted && record.kind != .fifo {
+                return  // only root makes device nodes, as in a local push
+            }
+            try metadata.apply(to: .entry(parent, name, record.kind), aclSource: nil)
+            counts.specials += 1
+        default:
+            throw EmuError.failed("the client sent a push entry `\(tag)` emu does not know", fix: "install the same version of emu on both machines")
+        }
+        if lines.contains(where: { $0.elementsEqual("leader".utf8) }) { leaders[record.path] = record }
+        try staged.manifest.append(record)
+    }
+
+    /// The staged directory that holds `path`, finishing the directories the walk has left.
+    func directory(for path: RelativePath) throws -> DirectoryHandle {
+        while let top = directories.last, top.path != path.parent {
+            try finishDirectory()
+            if directories.isEmpty { break }
+        }
+        guard let top = directories.last, top.path == path.parent else {
+            throw EmuError.failed("the client sent \(path) out of path order", fix: "push again")
+        }
+        return top.handle
+    }
+
+    /// A directory's metadata, once its entries are made (each moved its mtime).
+    func finishDirectory() throws {
+        let done = directories.removeLast()
+        try done.metadata.apply(to: .open(done.handle.file), aclSource: nil, created: done.created)
+    }
+
+    func makeDirectory(_ name: FileName, _ record: ManifestRecord, _ metadata: EntryMetadata, in parent: DirectoryHandle) throws {
+        let permissions = EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: true)
+        try parent.makeDirectory(name, permissions: permissions)
+        directories.append((record.path, try parent.openDirectory(name), metadata, .made(with: permissions, handsDownNothing: createsAsSelf)))
+        counts.directories += 1
+    }
+
+    /// An unchanged file: one more name of the newest snapshot's inode.
+    func linkEarlier(_ name: FileName, _ record: ManifestRecord, in parent: DirectoryHandle) throws {
+        guard let earlier else { throw EmuError.failed("the client linked \(record.path) to a snapshot the sink does not hold", fix: "push again") }
+        do {
+            try earlier.link(path: record.path, to: parent, as: name)
+        } catch let error as FileSystemError where error.isMissing || error.isAtLinkLimit {
+            throw EmuError.failed("the newest snapshot's copy of \(record.path) cannot take another name (\(error)); nothing was published",
+                                  fix: "push again: the file is then sent whole")
+        }
+        counts.files += 1
+        counts.filesLinked += 1
+        counts.bytes += record.size
+    }
+}

@@ -1,0 +1,61 @@
+import EmuPOSIX
+
+extension PushReceiver {
+    /// A new or changed file: its bytes follow; hashed as written, given its
+    /// metadata, then offered to the content index.
+    func fill(_ name: FileName, _ record: inout ManifestRecord, _ metadata: EntryMetadata, in parent: DirectoryHandle) throws {
+        let output = try parent.createFile(name, permissions: 0o600)
+        defer { output.close() }
+        var hasher = ContentHasher()
+        var length: Int64 = 0
+        while true {
+            guard let frame = try reader.next() else { throw EmuError.failed("the client closed the connection during the push", fix: "push again") }
+            if frame.kind == .end { break }
+            guard frame.kind == .data else { throw EmuError.failed("the client sent a \(frame.kind) frame inside a file", fix: "push again") }
+            hasher.update(frame.payload)
+            try frame.payload.withUnsafeBytes { try output.writeAll($0, at: length) }
+            length += Int64(frame.payload.count)
+        }
+        record.size = length
+        record.content = hasher.finalize()
+        record.attributes = attributesDigest(metadata.attributes)
+        try metadata.apply(to: .open(output), aclSource: nil, created: .made(with: 0o600, handsDownNothing: createsAsSelf))
+        counts.files += 1
+        counts.bytes += length
+        if try staged.index.adopt(name, in: parent, record: record) == .linkedExisting {
+            reusedFromIndex = true
+            counts.filesLinked += 1
+        } else {
+            counts.filesCopied += 1
+            counts.bytesCopied += length
+            bytesOwned += length
+        }
+    }
+
+    /// `xattr NAME-HEX VALUE-HEX`.
+    static func attribute(_ line: ArraySlice<UInt8>) -> ExtendedAttribute? {
+        let fields = line.split(separator: 0x20, omittingEmptySubsequences: false)
+        guard fields.count == 3, fields[0].elementsEqual("xattr".utf8) else { return nil }
+        return ExtendedAttribute(name: RemoteSink.bytes(hex: String(decoding: fields[1], as: UTF8.self)),
+                                 value: RemoteSink.bytes(hex: String(decoding: fields[2], as: UTF8.self)))
+    }
+
+    /// Finishes the manifest and every open directory, makes it all durable
+    /// and publishes the snapshot the client described.
+    func publish(date: Timestamp, message: String, sourcePath: String, head: Snapshot?, earlier snapshots: [Snapshot]) throws -> Snapshot {
+        while !directories.isEmpty { try finishDirectory() }
+        let digest = try staged.manifest.finish()
+        try staged.makeDurable()
+        var snapshot = Snapshot(id: Snapshot.makeID(date: date, manifest: digest, parent: head?.id), parent: head?.id, date: date)
+        snapshot.counts = counts
+        snapshot.uniqueBytes = bytesOwned
+        snapshot.status = counts.skipped > 0 ? .incomplete : .complete
+        snapshot.message = message
+        snapshot.source = sourcePath
+        snapshot.sinkName = sink.name
+        snapshot.sinkPath = sink.path
+        try staged.publish(snapshot, after: snapshots)
+        try sink.settleAfterPush(reusedFromIndex: reusedFromIndex, resumed: false, earlier: snapshots)
+        return snapshot
+    }
+}

@@ -1,0 +1,162 @@
+import EmuPOSIX
+import Glibc
+
+extension RemoteSink {
+    /// Pushes `source` to this sink over the channel: the newest snapshot's
+    /// records come first (spooled to a scratch file: the channel carries one
+    /// stream at a time); then the source is walked and every entry sent, an
+    /// unchanged file as a link to the server's copy, a new or changed one
+    /// with its bytes (see `PushReceiver`); the server publishes on `push-end`.
+    public func push(_ source: Source, options: PushOptions, observer: PushObserver) throws -> PushResult {
+        guard !options.dryRun, !options.checksum else {
+            throw EmuError.usage("--dry-run and --checksum are not carried over ssh yet", fix: "push without them, or on the server")
+        }
+        let filter = try SourceFilter(source: source, extraExcludes: options.excludes, onlyPaths: options.onlyPaths,
+                                      excludeCaches: options.excludeCaches)
+        try lock(.exclusive, wait: options.lockWait)
+        defer { unlock() }
+        try recover()
+        let snapshots = try self.snapshots()
+        let earlier = try snapshots.last.map { ManifestCursor(try ManifestReader(file: try spoolRecords(of: $0))) }
+        let date = options.date.map { "\($0.seconds).\($0.nanoseconds)" } ?? "now"
+        try ask("push-begin \(date) \(Self.hex(Array(options.message.utf8))) \(Self.hex(source.path.fileSystemBytes))")
+        let started = monotonicSeconds()
+        let sender = PushSender(writer: channel.writer, earlier: earlier, observer: observer)
+        try sender.send(TreeScanner(root: try DirectoryHandle.open(source.path, origin: .source), filter: filter,
+                                    oneFileSystem: options.oneFileSystem))
+        let walked = monotonicSeconds()
+        let reply = try ask("push-end").text
+        guard let newline = reply.firstIndex(of: "\n") else { throw EmuError.failed("\(server) did not say what it published", fix: "run `emu log`") }
+        let snapshot = try Snapshot(id: String(reply[..<newline]), node: try INIDocument(parsing: String(reply[reply.index(after: newline)...])))
+        var result = PushResult(snapshot: snapshot, counts: snapshot.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
+        // An append-only key may not delete: retention runs on the server, from its own timer.
+        if options.rotate && mode == .full {
+            result.expired = try applyRetention(try retentionPolicy(), to: self, protecting: snapshot.id, dryRun: false,
+                                                warn: observer.warned) { observer.expired($0, $1) }
+        }
+        return result
+    }
+
+    /// A snapshot's records, received whole into a scratch file that goes when closed.
+    func spoolRecords(of snapshot: Snapshot) throws -> SpooledBytes {
+        let temporary = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let file = try DirectoryHandle.open(temporary).createScratchFile()
+        let pieces = try stream("records \(snapshot.id)")
+        var length: Int64 = 0
+        while let piece = try pieces.nextPiece() {
+            try piece.withUnsafeBytes { try file.writeAll($0, at: length) }
+            length += Int64(piece.count)
+        }
+        return SpooledBytes(file)
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.isEmpty ? "-" : bytes.map { String($0, radix: 16).leftPadded(2, with: "0") }.joined()
+    }
+}
+
+/// A spooled manifest, read from its start.
+final class SpooledBytes: ManifestBytes {
+    let file: OpenFile
+    var offset: Int64 = 0
+    init(_ file: OpenFile) { self.file = file }
+    var path: [UInt8] { file.path }
+    func readFully(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = try file.readFully(into: buffer, at: offset)
+        offset += Int64(n)
+        return n
+    }
+    func close() { file.close() }
+}
+
+/// Walks the source and sends each entry (see `PushReceiver` for the frames).
+final class PushSender {
+    let writer: FrameWriter
+    var earlier: ManifestCursor?
+    unowned let observer: PushObserver
+    let copier = DataCopier()
+    /// The first name of each inode with several, for the later names.
+    var leaders: [FileIdentity: RelativePath] = [:]
+    var files = 0
+    var bytes: Int64 = 0
+
+    init(writer: FrameWriter, earlier: ManifestCursor?, observer: PushObserver) {
+        self.writer = writer
+        self.earlier = earlier
+        self.observer = observer
+    }
+
+    func send(_ scanner: TreeScanner) throws {
+        while let record = try scanner.next() {
+            let directory = scanner.lastDirectory
+            do {
+                try send(record, in: directory, status: scanner.lastStatus, root: scanner.root)
+            } catch let error where isSourceError(error) {
+                observer.skipped(record.path, because: error)
+                try writer.send(Frame(.data, text: "skipped\n\(record.path)"))
+            }
+        }
+        for (path, error) in scanner.unreadable {
+            observer.skipped(path, because: error)
+            try writer.send(Frame(.data, text: "skipped\n\(path)"))
+        }
+    }
+
+    func send(_ record: ManifestRecord, in directory: DirectoryHandle?, status: FileStatus?, root: DirectoryHandle) throws {
+        guard let directory, let name = record.path.lastName else {
+            return try entry("dir", record, attributes: try ExtendedAttributes.read(.file(root.file)))
+        }
+        switch record.kind {
+        case .regular: try sendFile(record, name, in: directory, status: status)
+        case .directory: try entry("dir", record, attributes: try ExtendedAttributes.read(.entry(directory, name)))
+        case .symlink: try entry("symlink", record, attributes: try attributesByName(name, in: directory))
+        case .fifo, .characterDevice, .blockDevice: try entry("special", record, attributes: try attributesByName(name, in: directory))
+        default: observer.noted(record.path, "\(record.kind == .socket ? "socket" : "unknown file type") skipped")
+        }
+    }
+
+    func attributesByName(_ name: FileName, in directory: DirectoryHandle) throws -> [ExtendedAttribute] {
+        do { return try ExtendedAttributes.read(.entry(directory, name)) } catch let error as FileSystemError where error.isUnsupported { return [] }
+    }
+
+    func sendFile(_ record: ManifestRecord, _ name: FileName, in directory: DirectoryHandle, status: FileStatus?) throws {
+        let identity = status.flatMap { $0.linkCount > 1 ? FileIdentity($0) : nil }
+        if let identity, let leader = leaders[identity] {
+            var linked = record
+            linked.hardlinkLeader = leader
+            return try entry("hardlink", linked, attributes: [])
+        }
+        if let identity { leaders[identity] = record.path }
+        let leads = identity != nil
+        files += 1
+        bytes += record.size
+        observer.progressed(files: files, bytes: bytes)
+        if let status, let previous = (try? earlier?.record(at: record.path)) ?? nil, previous.kind == .regular,
+           previous.isUnchanged(comparedTo: status) {
+            var linked = previous
+            linked.path = record.path
+            linked.hardlinkLeader = nil
+            return try entry("link", linked, attributes: [], leads: leads)
+        }
+        let input = try directory.openForReading(name)
+        defer { input.close() }
+        try entry("file", record, attributes: try ExtendedAttributes.read(.file(input)), leads: leads)
+        _ = try copier.copy(from: input, to: nil) { chunk in
+            // A failed write shows at the next frame or at the end: the channel is the sink's side.
+            try? writer.send(Frame(.data, Array(chunk)))
+        }
+        try writer.send(Frame(.end))
+        observer.copied(record.path, reason: (try? earlier?.record(at: record.path)) == nil ? .new : .content, bytes: record.size)
+    }
+
+    /// `leads`: the first name of an inode with others, whose record the later names share.
+    func entry(_ tag: String, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool = false) throws {
+        var payload = Array("\(tag)\n".utf8)
+        ManifestFormat.encode(record, into: &payload)
+        if leads { payload += Array("leader\n".utf8) }
+        for attribute in attributes {
+            payload += Array("xattr \(RemoteSink.hex(attribute.name)) \(RemoteSink.hex(attribute.value))\n".utf8)
+        }
+        try writer.send(Frame(.data, payload))
+    }
+}

@@ -1,0 +1,36 @@
+import EmuPOSIX
+
+extension SinkServer {
+    /// `push-begin NOW|SECONDS.NANOS MESSAGE-HEX SOURCE-HEX`: receives a push
+    /// (see `PushReceiver`) under the client's exclusive lock and answers
+    /// `push-end` with the new snapshot's record.
+    func answerPush(_ words: [String]) throws {
+        guard let sink, sink.lock?.mode == .exclusive else {
+            throw EmuError.failed("a push needs the sink's exclusive lock", fix: "install the same version of emu on both machines")
+        }
+        guard words.count == 4 else { throw EmuError.usage("push-begin takes a date, a message and a source", fix: "run emu on both sides") }
+        let snapshots = try sink.snapshots()
+        let requested = words[1] == "now" ? nil : Self.timestamp(words[1])
+        let date = try uniqueDate(requested, among: snapshots)
+        let receiver = try PushReceiver(sink: sink, head: snapshots.last, reader: reader)
+        try writer.send(Frame(.reply))
+        guard let ended = try receiver.receive() else { return }  // cut: the staging stays, as a killed push's does
+        do {
+            let end = try ended.get()
+            guard Wire.words(of: end) == ["push-end"] else { throw EmuError.failed("the push ended without push-end", fix: "push again") }
+            let snapshot = try receiver.publish(date: date, message: String(decoding: RemoteSink.bytes(hex: words[2]), as: UTF8.self),
+                                                sourcePath: String(decoding: RemoteSink.bytes(hex: words[3]), as: UTF8.self),
+                                                head: snapshots.last, earlier: snapshots)
+            try writer.send(Frame(.reply, text: "\(snapshot.id)\n\(snapshot.node.text)"))
+        } catch {
+            receiver.staged.abandon()
+            throw error
+        }
+    }
+
+    static func timestamp(_ text: String) -> Timestamp? {
+        let parts = text.split(separator: ".")
+        guard parts.count == 2, let seconds = Int64(parts[0]), let nanoseconds = Int32(parts[1]) else { return nil }
+        return Timestamp(seconds: seconds, nanoseconds: nanoseconds)
+    }
+}

@@ -1,0 +1,70 @@
+import EmuPOSIX
+import Foundation
+import Glibc
+import Testing
+
+/// Pushes over ssh to a real sshd on 127.0.0.1: the server builds the
+/// snapshot as a local push would, and a cut channel loses nothing.
+@Suite("push over ssh", .enabled(if: SSHServer.isAvailable, "needs openssh-server (make test-deps installs it)"))
+struct RemotePushTests {
+    func setUp() throws -> (Workspace, SSHServer) {
+        let w = try Workspace("emu-rpush")
+        let server = try SSHServer(in: w.root)
+        let script = """
+            cd '\(w.source)' && mkdir -p docs/deep && echo one > a && echo two > docs/b && echo three > docs/deep/c \
+              && ln a docs/a-again && ln -s ../a docs/link && mkfifo pipe && setfattr -n user.tag -v kept docs/b \
+              && chmod 640 docs/b && head -c 3000000 /dev/urandom > big && "$EMU" init -q
+            """
+        #expect(try w.bash(script).status == 0)
+        let added = try w.emu("sink", "add", "nas", server.address(w.sink), "--ssh-command", server.sshCommand, "--remote-emu", EmuBinary.path)
+        #expect(added.status == 0, "\(added.stderr)")
+        return (w, server)
+    }
+
+    @Test("a push over ssh makes on the server the snapshot a local push makes; the next one sends nothing unchanged")
+    func pushOverSSH() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        let first = try w.emu("push", "nas", "--json")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains(#""files_copied":4"#), "\(first.stdout)\(first.stderr)")
+        #expect(try w.emu("verify", "nas").status == 0)
+        // The server's sink, read here as a local sink: its tree is the source.
+        #expect(try w.emu("sink", "add", "here", w.sink, "-q").status == 0)
+        let restored = w.root + "/restored"
+        #expect(try w.emu("checkout", "here:HEAD", "--to", restored, "-q").status == 0)
+        expectSameTrees(try describeTree(w.source, ignoring: [RelativePath(".emu")]), try describeTree(restored))
+        #expect(inode(w.source + "/a") != nil && inode(restored + "/a") == inode(restored + "/docs/a-again"), "hardlinks stay hardlinks")
+        #expect(sh("echo changed > '\(w.source)/docs/deep/c'") == 0)
+        let second = try w.emu("push", "nas", "--json")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains(#""files_copied":1"#) && second.stdout.contains(#""bytes_copied":8"#), "\(second.stdout)")
+        let log = try w.emu("log", "nas", "--oneline")
+        #expect(log.stdout.split(separator: "\n").count == 2)
+    }
+
+    @Test("a push cut at seeded moments (the ssh client killed) leaves the sink as it was; the next push completes", arguments: [0.05, 0.15, 0.3])
+    func cutPush(after delay: Double) throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(try w.emu("push", "nas", "-q").status == 0)
+        #expect(sh("head -c 40000000 /dev/urandom > '\(w.source)/large'") == 0)
+        let before = try w.emu("log", "nas", "--oneline").stdout
+        let cut = try w.bash("\"$EMU\" push nas -q & pid=$!; sleep \(delay); pkill -KILL -P $pid ; wait $pid; echo status=$?")
+        #expect(cut.stdout.contains("status="), "\(cut.stderr)")
+        let after = try w.emu("log", "nas", "--oneline").stdout
+        #expect(after == before || after.split(separator: "\n").count == 2, "a cut push publishes whole or not at all")
+        let next = try w.emu("push", "nas", "-q")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try w.emu("verify", "nas").status == 0)
+    }
+
+    @Test("an append-only key may push; retention is left to the server")
+    func appendOnlyPush() throws {
+        let (w, server) = try setUp()
+        try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(w.root) --append-only")
+        let pushed = try w.emu("push", "nas")
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        #expect(try w.emu("log", "nas", "--oneline").stdout.split(separator: "\n").count == 1)
+    }
+}
