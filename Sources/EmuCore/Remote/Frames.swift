@@ -89,18 +89,28 @@ public final class FrameReader {
     }
 }
 
-/// Writes frames to a pipe or socket, each in one write.
+/// Writes frames to a pipe or socket, gathered into writes of up to
+/// 256 KiB: ssh pays per packet, and a push sends a small frame per file.
+/// Whoever waits for an answer calls `flush()` first.
 public final class FrameWriter {
     let output: OpenFile
+    var buffer: [UInt8] = []
+    static let flushSize = 256 * 1024
 
     public init(_ output: OpenFile) { self.output = output }
 
     public func send(_ frame: Frame) throws {
         precondition(frame.payload.count <= Frame.maximumPayload, "a frame over the protocol's limit")
         let length = UInt32(frame.payload.count + 1)
-        var bytes: [UInt8] = [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF),
-                              frame.kind.rawValue]
-        bytes += frame.payload
-        try output.writeAll(bytes)
+        buffer += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF), frame.kind.rawValue]
+        buffer += frame.payload
+        if buffer.count >= Self.flushSize { try flush() }
+    }
+
+    /// Writes out what is gathered.
+    public func flush() throws {
+        guard !buffer.isEmpty else { return }
+        defer { buffer.removeAll(keepingCapacity: true) }
+        try output.writeAll(buffer)
     }
 }

@@ -16,8 +16,9 @@ final class PushReceiver {
     let sink: Sink
     let staged: StagedSnapshot
     let reader: FrameReader
-    /// The newest snapshot's tree, which unchanged files are linked from.
-    let earlier: DirectoryHandle?
+    /// The newest snapshot's tree, which unchanged files are linked from,
+    /// reached through the last directory opened (one open a directory).
+    let earlier: DirectoryCursor?
     var directories: [(path: RelativePath, handle: DirectoryHandle, metadata: EntryMetadata, created: EntryMetadata.Created?)] = []
     var counts = Snapshot.Counts()
     var bytesOwned: Int64 = 0
@@ -30,7 +31,7 @@ final class PushReceiver {
         self.sink = sink
         self.reader = reader
         staged = try sink.beginSnapshot()
-        earlier = head.flatMap { try? sink.openTree($0) }
+        earlier = head.flatMap { try? sink.openTree($0) }.map(DirectoryCursor.init)
         createsAsSelf = EntryMetadata.Created.handsDownNothing(staged.tree)
     }
 
@@ -134,7 +135,8 @@ final class PushReceiver {
     func linkEarlier(_ name: FileName, _ record: ManifestRecord, in parent: DirectoryHandle) throws {
         guard let earlier else { throw EmuError.failed("the client linked \(record.path) to a snapshot the sink does not hold", fix: "push again") }
         do {
-            try earlier.link(path: record.path, to: parent, as: name)
+            let (directory, earlierName) = try earlier.parentAndName(of: record.path)
+            try directory.link(earlierName, to: parent, as: name)
         } catch let error as FileSystemError where error.isMissing || error.isAtLinkLimit {
             throw EmuError.failed("the newest snapshot's copy of \(record.path) cannot take another name (\(error)); nothing was published",
                                   fix: "push again: the file is then sent whole")

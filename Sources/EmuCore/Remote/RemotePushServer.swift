@@ -14,6 +14,7 @@ extension SinkServer {
         let date = try uniqueDate(requested, among: snapshots)
         let receiver = try PushReceiver(sink: sink, head: snapshots.last, reader: reader)
         try writer.send(Frame(.reply))
+        try writer.flush()
         guard let ended = try receiver.receive() else { return }  // cut: the staging stays, as a killed push's does
         do {
             let end = try ended.get()

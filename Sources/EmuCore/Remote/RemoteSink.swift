@@ -22,6 +22,7 @@ public final class RemoteSink: SinkStore {
         let answer: Frame?
         do {
             try channel.writer.send(Frame(.hello, text: hello))
+            try channel.writer.flush()
             answer = try channel.reader.next()
         } catch {
             throw channel.silence(sinkName: name)
@@ -41,6 +42,7 @@ public final class RemoteSink: SinkStore {
     @discardableResult
     func ask(_ words: String) throws -> Frame {
         try channel.writer.send(Frame(.request, text: words))
+        try channel.writer.flush()
         guard let frame = try channel.reader.next() else { throw channel.silence(sinkName: name) }
         if frame.kind == .error { throw Wire.error(from: frame, server: server) }
         return frame
@@ -49,6 +51,7 @@ public final class RemoteSink: SinkStore {
     /// Sends a request whose answer is a stream of `data` frames.
     func stream(_ words: String) throws -> FrameStream {
         try channel.writer.send(Frame(.request, text: words))
+        try channel.writer.flush()
         return FrameStream(self)
     }
 

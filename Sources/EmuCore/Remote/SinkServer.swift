@@ -37,8 +37,10 @@ public final class SinkServer {
         do {
             sink = try open(try requestedPath(hello), creating: hello.text.split(separator: "\n").contains("create"))
             try writer.send(Frame(.hello, text: "\(Wire.greeting) \(Wire.protocolVersion)\nemu \(emuVersion)\nmode \(mode.rawValue)\n"))
+            try writer.flush()
         } catch {
-            return try writer.send(Wire.frame(for: error))
+            try writer.send(Wire.frame(for: error))
+            return try writer.flush()
         }
         while let frame = try reader.next() {
             guard frame.kind == .request else {
@@ -49,6 +51,7 @@ public final class SinkServer {
             } catch {
                 try writer.send(Wire.frame(for: error))
             }
+            try writer.flush()
         }
     }
 

@@ -32,6 +32,7 @@ struct WireTests {
         let output = OpenFile(try FileDescriptor.open(file, .writeOnly, options: [.create], permissions: .ownerReadWrite), path: [])
         let writer = FrameWriter(output)
         for frame in frames { try writer.send(frame) }
+        try writer.flush()
         output.close()
         return Array(try Data(contentsOf: URL(fileURLWithPath: file)))
     }
