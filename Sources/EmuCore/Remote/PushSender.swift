@@ -131,8 +131,9 @@ final class PushSender {
         files += 1
         bytes += record.size
         observer.progressed(files: files, bytes: bytes)
-        if let status, let previous = (try? earlier?.record(at: record.path)) ?? nil, previous.kind == .regular,
-           previous.isUnchanged(comparedTo: status) {
+        // A damaged earlier manifest vouches for nothing past its damage: what follows is sent.
+        let previous = (try? earlier?.record(at: record.path)) ?? nil
+        if let status, let previous, previous.kind == .regular, previous.isUnchanged(comparedTo: status) {
             var linked = previous
             linked.path = record.path
             linked.hardlinkLeader = nil
@@ -146,7 +147,7 @@ final class PushSender {
             try? writer.send(Frame(.data, Array(chunk)))
         }
         try writer.send(Frame(.end))
-        observer.copied(record.path, reason: (try? earlier?.record(at: record.path)) == nil ? .new : .content, bytes: record.size)
+        observer.copied(record.path, reason: previous == nil ? .new : .content, bytes: record.size)
     }
 
     /// `leads`: the first name of an inode with others, whose record the later names share.
