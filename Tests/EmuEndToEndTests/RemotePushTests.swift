@@ -43,12 +43,24 @@ struct RemotePushTests {
         #expect(log.stdout.split(separator: "\n").count == 2)
     }
 
-    @Test("a push cut at seeded moments (the ssh client killed) leaves the sink as it was; the next push completes", arguments: [0.05, 0.15, 0.3])
+    /// Twenty moments from a seeded generator (SplitMix64, seed 20261127), spread over the push's run.
+    static let cuts: [Double] = {
+        var state: UInt64 = 20_261_127
+        return (0..<20).map { _ in
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Double((z ^ (z >> 31)) % 400) / 1000
+        }
+    }()
+
+    @Test("a push cut at seeded moments (the ssh client killed) leaves the sink as it was; the next push completes", arguments: cuts)
     func cutPush(after delay: Double) throws {
         let (w, server) = try setUp()
         defer { withExtendedLifetime(server) {} }
         #expect(try w.emu("push", "nas", "-q").status == 0)
-        #expect(sh("head -c 40000000 /dev/urandom > '\(w.source)/large'") == 0)
+        #expect(sh("head -c 20000000 /dev/urandom > '\(w.source)/large'") == 0)
         let before = try w.emu("log", "nas", "--oneline").stdout
         let cut = try w.bash("\"$EMU\" push nas -q & pid=$!; sleep \(delay); pkill -KILL -P $pid ; wait $pid; echo status=$?")
         #expect(cut.stdout.contains("status="), "\(cut.stderr)")
