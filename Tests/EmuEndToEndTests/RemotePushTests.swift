@@ -71,6 +71,24 @@ struct RemotePushTests {
         #expect(try w.emu("verify", "nas").status == 0)
     }
 
+    @Test("a push over ssh killed on the server after its files arrived resumes: the next push sends none of them again")
+    func resumeAfterServerKilled() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(try w.emu("push", "nas", "-q").status == 0)
+        #expect(sh("head -c 5000000 /dev/urandom > '\(w.source)/fresh' && echo new > '\(w.source)/docs/new'") == 0)
+        // The server dies just before it syncs and publishes: every file is staged, nothing is published.
+        #expect(try w.emu("config", "sink.nas.remote-emu", "env EMU_CRASH_AT=push.before-sync \(EmuBinary.path)").status == 0)
+        #expect(try w.emu("push", "nas", "-q").status == 1)
+        #expect(try w.emu("log", "nas", "--oneline").stdout.split(separator: "\n").count == 1)
+        #expect(try w.emu("config", "sink.nas.remote-emu", EmuBinary.path).status == 0)
+        let resumed = try w.emu("push", "nas", "--json")
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains(#""bytes_copied":0"#) && resumed.stdout.contains(#""files_copied":0"#), "\(resumed.stdout)")
+        #expect(try w.emu("verify", "nas").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: w.sink + "/.emu/resume"), "publishing drops the resume area")
+    }
+
     @Test("an append-only key may push; retention is left to the server")
     func appendOnlyPush() throws {
         let (w, server) = try setUp()

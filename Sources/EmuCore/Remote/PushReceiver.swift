@@ -26,12 +26,16 @@ final class PushReceiver {
     let createsAsSelf: Bool
     /// The records of inodes with several names, for their later names.
     var leaders: [RelativePath: ManifestRecord] = [:]
+    /// What a cut push left, which the client may link to (`resume` entries).
+    let resume: DirectoryCursor?
+    var resumed = false
 
     init(sink: Sink, head: Snapshot?, reader: FrameReader) throws {
         self.sink = sink
         self.reader = reader
         staged = try sink.beginSnapshot()
         earlier = head.flatMap { try? sink.openTree($0) }.map(DirectoryCursor.init)
+        resume = sink.earlierTrees(head: nil, resumes: true).first.map { DirectoryCursor(root: $0.tree) }
         createsAsSelf = EntryMetadata.Created.handsDownNothing(staged.tree)
     }
 
@@ -74,7 +78,12 @@ final class PushReceiver {
         switch tag {
         case "dir": try makeDirectory(name, record, metadata, in: parent)
         case "file": try fill(name, &record, metadata, in: parent)
-        case "link": try linkEarlier(name, record, in: parent)
+        case "link": try linkEarlier(name, record, in: parent, from: earlier)
+        case "resume":
+            // The cut push's copy is no snapshot's yet: it becomes this one's own.
+            try linkEarlier(name, record, in: parent, from: resume)
+            bytesOwned += record.size
+            resumed = true
         case "hardlink":
             guard let leaderPath = record.hardlinkLeader, let leader = leaders[leaderPath] else {
                 throw EmuError.failed("the client sent another name of \(record.path) before its first", fix: "push again")
@@ -132,7 +141,7 @@ final class PushReceiver {
     }
 
     /// An unchanged file: one more name of the newest snapshot's inode.
-    func linkEarlier(_ name: FileName, _ record: ManifestRecord, in parent: DirectoryHandle) throws {
+    func linkEarlier(_ name: FileName, _ record: ManifestRecord, in parent: DirectoryHandle, from earlier: DirectoryCursor?) throws {
         guard let earlier else { throw EmuError.failed("the client linked \(record.path) to a snapshot the sink does not hold", fix: "push again") }
         do {
             let (directory, earlierName) = try earlier.parentAndName(of: record.path)

@@ -55,7 +55,33 @@ extension PushReceiver {
         snapshot.sinkName = sink.name
         snapshot.sinkPath = sink.path
         try staged.publish(snapshot, after: snapshots)
-        try sink.settleAfterPush(reusedFromIndex: reusedFromIndex, resumed: false, earlier: snapshots)
+        try sink.settleAfterPush(reusedFromIndex: reusedFromIndex, resumed: resumed, earlier: snapshots)
         return snapshot
+    }
+}
+
+/// The files of a cut push's leftovers whose bytes are whole (checked
+/// against their records), the only ones a resumed push may link.
+final class IntactCopies: RecordReader {
+    let base: Archiver.Base
+    let tree: DirectoryCursor
+    var records: ManifestCursor
+    let copier = DataCopier()
+
+    init(_ base: Archiver.Base) {
+        self.base = base
+        tree = DirectoryCursor(root: base.tree)
+        records = base.records
+    }
+
+    func next() throws -> ManifestRecord? {
+        while let record = try records.take() {
+            if record.path.isRoot { return record }  // a manifest starts with its root
+            guard record.kind == .regular, record.hardlinkLeader == nil,
+                  let (directory, name) = try? tree.parentAndName(of: record.path),
+                  resumedCopyIsIntact(name, in: directory, record: record, copier: copier) else { continue }
+            return record
+        }
+        return nil
     }
 }

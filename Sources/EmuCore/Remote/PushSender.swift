@@ -17,11 +17,14 @@ extension RemoteSink {
         defer { unlock() }
         try recover()
         let snapshots = try self.snapshots()
-        let earlier = try snapshots.last.map { ManifestCursor(try ManifestReader(file: try spoolRecords(of: $0))) }
+        let earlier = try snapshots.last.map { ManifestCursor(try ManifestReader(file: try spoolRecords("records \($0.id)"))) }
+        // What a cut push left and the server holds whole: linked, not sent again.
+        let resumed = try spoolRecords("resume-records")
+        let resume = resumed.isEmpty ? nil : ManifestCursor(try ManifestReader(file: resumed))
         let date = options.date.map { "\($0.seconds).\($0.nanoseconds)" } ?? "now"
         try ask("push-begin \(date) \(Self.hex(Array(options.message.utf8))) \(Self.hex(source.path.fileSystemBytes))")
         let started = monotonicSeconds()
-        let sender = PushSender(writer: channel.writer, earlier: earlier, observer: observer)
+        let sender = PushSender(writer: channel.writer, earlier: earlier, resume: resume, observer: observer)
         try sender.send(TreeScanner(root: try DirectoryHandle.open(source.path, origin: .source), filter: filter,
                                     oneFileSystem: options.oneFileSystem))
         let walked = monotonicSeconds()
@@ -37,17 +40,17 @@ extension RemoteSink {
         return result
     }
 
-    /// A snapshot's records, received whole into a scratch file that goes when closed.
-    func spoolRecords(of snapshot: Snapshot) throws -> SpooledBytes {
+    /// Records a request streams, received whole into a scratch file that goes when closed.
+    func spoolRecords(_ request: String) throws -> SpooledBytes {
         let temporary = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         let file = try DirectoryHandle.open(temporary).createScratchFile()
-        let pieces = try stream("records \(snapshot.id)")
+        let pieces = try stream(request)
         var length: Int64 = 0
         while let piece = try pieces.nextPiece() {
             try piece.withUnsafeBytes { try file.writeAll($0, at: length) }
             length += Int64(piece.count)
         }
-        return SpooledBytes(file)
+        return SpooledBytes(file, length: length)
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
@@ -58,8 +61,13 @@ extension RemoteSink {
 /// A spooled manifest, read from its start.
 final class SpooledBytes: ManifestBytes {
     let file: OpenFile
+    let length: Int64
     var offset: Int64 = 0
-    init(_ file: OpenFile) { self.file = file }
+    init(_ file: OpenFile, length: Int64) {
+        self.file = file
+        self.length = length
+    }
+    var isEmpty: Bool { length == 0 }
     var path: [UInt8] { file.path }
     func readFully(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = try file.readFully(into: buffer, at: offset)
@@ -73,6 +81,7 @@ final class SpooledBytes: ManifestBytes {
 final class PushSender {
     let writer: FrameWriter
     var earlier: ManifestCursor?
+    var resume: ManifestCursor?
     unowned let observer: PushObserver
     let copier = DataCopier()
     /// The first name of each inode with several, for the later names.
@@ -80,9 +89,10 @@ final class PushSender {
     var files = 0
     var bytes: Int64 = 0
 
-    init(writer: FrameWriter, earlier: ManifestCursor?, observer: PushObserver) {
+    init(writer: FrameWriter, earlier: ManifestCursor?, resume: ManifestCursor?, observer: PushObserver) {
         self.writer = writer
         self.earlier = earlier
+        self.resume = resume
         self.observer = observer
     }
 
@@ -138,6 +148,11 @@ final class PushSender {
             linked.path = record.path
             linked.hardlinkLeader = nil
             return try entry("link", linked, attributes: [], leads: leads)
+        }
+        if let status, let left = (try? resume?.record(at: record.path)) ?? nil, left.isUnchanged(comparedTo: status) {
+            var linked = left
+            linked.path = record.path
+            return try entry("resume", linked, attributes: [], leads: leads)
         }
         let input = try directory.openForReading(name)
         defer { input.close() }

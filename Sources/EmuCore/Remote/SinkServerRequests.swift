@@ -13,6 +13,13 @@ extension SinkServer {
             try writer.send(Frame(.reply, text: try sink.headID() ?? ""))
         case "records":
             try streamRecords(of: try snapshot(argument))
+        case "resume-records":
+            // What a cut push left (after recovery): an empty stream when nothing.
+            if let base = sink.earlierTrees(head: nil, resumes: true).first {
+                try stream(IntactCopies(base))
+            } else {
+                try writer.send(Frame(.end))
+            }
         case "file":
             try streamFile(RelativePath(RemoteSink.bytes(hex: words.count > 2 ? words[2] : "")), of: try snapshot(argument))
         case "unique-bytes":
@@ -110,7 +117,11 @@ extension SinkServer {
     /// A snapshot's records as manifest text (a scanned emu 0.2.5 tree's
     /// too), in pieces, closed by `end`.
     func streamRecords(of snapshot: Snapshot) throws {
-        let reader = try sink!.openRecords(snapshot)
+        try stream(try sink!.openRecords(snapshot))
+    }
+
+    /// Records as manifest text, in pieces, closed by `end`.
+    func stream(_ reader: RecordReader) throws {
         var piece = ManifestFormat.header
         var count = 0
         while let record = try reader.next() {
