@@ -2,13 +2,14 @@ import EmuPOSIX
 
 /// What the commands ask of a sink, wherever it is: the snapshots it
 /// holds, their records, their removal, and the lock and recovery around
-/// every change. `Sink`, a directory this machine can open, implements it;
-/// a sink on another machine (`emu serve` over ssh) is its next
-/// implementation. Retention and the reference completions take any
-/// `SinkStore`; push, checkout, diff, verify and clean still take the local
-/// `Sink`, because they link, stage and read inodes in place: `StagedSnapshot` (publishing), `ContentIndex` (content lookup)
-/// and `openTree` (reading a tree) are the local halves a remote sink will
-/// answer for on the server.
+/// every change. `Sink`, a directory this machine can open, implements it,
+/// and so does `RemoteSink`, a sink on another machine reached through
+/// `emu serve` over ssh. Log, show, status, diff, prune, squash and
+/// retention take any `SinkStore`. Push, verify and a file's bytes are not
+/// requests of the interface yet: the CLI asks for a `RemoteSink` to push
+/// and verify on the server; checkout and clean take the local `Sink`, since
+/// they stage and read inodes in place (`StagedSnapshot`, `ContentIndex`
+/// and `openTree` are the local halves the server uses for a remote push).
 public protocol SinkStore: AnyObject {
     /// The name the source registered it under.
     var name: String { get }
