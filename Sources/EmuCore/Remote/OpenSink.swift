@@ -18,11 +18,9 @@ extension Source {
 
     /// Like `openSink`, but an offline sink is an error that says so.
     public func openOnlineSink(_ registration: SinkRegistration) throws -> any SinkStore {
-        guard let sink = try openSink(registration) else {
-            throw EmuError.failed("the sink '\(registration.name)' at \(registration.path) is offline",
-                                  fix: "mount it, or check the path with `emu sink`")
-        }
-        return sink
+        // A remote sink that cannot be reached says why when it is opened.
+        guard registration.remote != nil else { return try Sink.openOnline(registration) }
+        return try openSink(registration)!
     }
 
     /// `sink.NAME.KEY` from the source's settings, or its default.

@@ -52,10 +52,6 @@ extension RemoteSink {
         }
         return SpooledBytes(file, length: length)
     }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.isEmpty ? "-" : bytes.map { String($0, radix: 16).leftPadded(2, with: "0") }.joined()
-    }
 }
 
 /// A spooled manifest, read from its start.

@@ -78,8 +78,7 @@ public final class RemoteSink: SinkStore {
 
     /// Writes the bytes of a regular file of `snapshot` to `output`, as the server reads them.
     public func copyFile(_ path: RelativePath, of snapshot: Snapshot, to output: OpenFile) throws {
-        let hex = path.bytes.map { String($0, radix: 16).leftPadded(2, with: "0") }.joined()
-        let pieces = try stream("file \(snapshot.id) \(hex)")
+        let pieces = try stream("file \(snapshot.id) \(Self.hex(path.bytes))")
         while let piece = try pieces.nextPiece() { try output.writeAll(piece) }
     }
 

@@ -40,8 +40,7 @@ final class FindingRelay: VerifyObserver {
     }
 
     func found(_ damage: Damage, in snapshot: Snapshot) {
-        let hex = damage.path.bytes.map { String($0, radix: 16).leftPadded(2, with: "0") }.joined()
-        send("found\t\(damage.kind.rawValue)\t\(hex)\t\(damage.detail.replacingTabsAndNewlines())")
+        send("found\t\(damage.kind.rawValue)\t\(RemoteSink.hex(damage.path.bytes))\t\(damage.detail.replacingTabsAndNewlines())")
     }
 
     func skipped(_ snapshot: Snapshot, because reason: String) { send("skipped\t\(reason.replacingTabsAndNewlines())") }
@@ -88,16 +87,6 @@ extension RemoteSink {
             }
         }
         return result
-    }
-
-    static func bytes(hex: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex), index != hex.endIndex {
-            if let byte = UInt8(hex[index..<next], radix: 16) { bytes.append(byte) }
-            index = next
-        }
-        return bytes
     }
 }
 

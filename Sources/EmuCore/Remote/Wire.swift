@@ -47,3 +47,21 @@ public enum Wire {
         frame.text.split(separator: "\n", omittingEmptySubsequences: false).first.map { $0.split(separator: " ").map(String.init) } ?? []
     }
 }
+
+/// Bytes on a request's text line (paths, messages, xattrs) as hex, so that
+/// no byte of a name can break the line; "-" for none.
+extension RemoteSink {
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.isEmpty ? "-" : bytes.map { String($0, radix: 16).leftPadded(2, with: "0") }.joined()
+    }
+
+    static func bytes(hex: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex), index != hex.endIndex {
+            if let byte = UInt8(hex[index..<next], radix: 16) { bytes.append(byte) }
+            index = next
+        }
+        return bytes
+    }
+}
