@@ -74,7 +74,7 @@ extension Emu {
             let result: CheckoutResult
             do {
                 if !change.dryRun { try hooks.run(.pre, environment: environment) }
-                result = try EmuCore.checkout(resolved.snapshot, from: resolved.sink, source: source, options: options, observer: observer)
+                result = try EmuCore.checkout(resolved.snapshot, from: resolved.store, source: source, options: options, observer: observer)
             } catch {
                 if !change.dryRun {
                     context.runErrorHooks(sink: resolved.registration.name, path: resolved.registration.path, snapshot: resolved.snapshot.id,

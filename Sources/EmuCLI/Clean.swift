@@ -37,7 +37,7 @@ extension Emu {
                     document.sinks.append(CleanedSinkJSON(sink: registration.name, online: false, dryRun: change.dryRun, actions: []))
                     continue
                 }
-                let sink = try local(store, registration)
+                let sink = store
                 try sink.lock(.exclusive, wait: change.lockWait)
                 defer { sink.unlock() }
                 var actions: [String] = []

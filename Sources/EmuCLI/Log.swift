@@ -109,7 +109,7 @@ extension Emu {
             for (_, group) in Dictionary(grouping: entries, by: \.registration.name) {
                 var previous: [ContentHash?] = paths.map { _ in nil }
                 for entry in group.sorted(by: { ($0.snapshot.date, $0.snapshot.id) < ($1.snapshot.date, $1.snapshot.id) }) {
-                    let digests = try paths.map { try entry.sink.digest(of: $0, in: entry.snapshot) }
+                    let digests = try paths.map { try entry.store.digest(of: $0, in: entry.snapshot) }
                     if digests != previous { result.append(entry) }
                     previous = digests
                 }

@@ -135,11 +135,7 @@ extension Emu {
                 var environment = ["EMU_SINK": registration.name, "EMU_SINK_PATH": registration.path, "EMU_SOURCE": source.path,
                                    "EMU_SNAPSHOT": "", "EMU_STATUS": "starting"]
                 if !change.dryRun { try hooks.run(.pre, environment: environment) }
-                let result = if let remote = store as? RemoteSink {
-                    try remote.push(source, options: options, observer: observer)
-                } else {
-                    try EmuCore.push(source, to: try local(store, registration), options: options, observer: observer)
-                }
+                let result = try store.push(source, options: options, observer: observer)
                 ProgressLine.clear()
                 if let snapshot = result.snapshot {
                     try? PushRecord.clearFailure(of: registration.name, in: source)

@@ -7,8 +7,7 @@ struct ResolvedSnapshot {
     var store: any SinkStore
     var snapshot: Snapshot
 
-    /// The sink as a directory here, which the commands not yet carried
-    /// over ssh need (checkout, clean).
+    /// The sink as a directory here, which a verify on this machine reads.
     var sink: Sink {
         get throws { try local(store, registration) }
     }
@@ -17,7 +16,7 @@ struct ResolvedSnapshot {
 /// `store` as a local sink; a clear refusal for a remote one.
 func local(_ store: any SinkStore, _ registration: SinkRegistration) throws -> Sink {
     guard let sink = store as? Sink else {
-        throw EmuError.failed("this command cannot reach the remote sink '\(registration.name)' (\(registration.path)) yet: over ssh emu pushes, lists, shows, diffs, verifies, prunes, squashes and reports status so far",
+        throw EmuError.failed("the sink '\(registration.name)' is on another machine (\(registration.path)): it is read there, not here",
                               fix: "run the command on the server against the sink's local path")
     }
     return sink

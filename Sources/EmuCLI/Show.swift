@@ -62,13 +62,7 @@ extension Emu {
                 terminal.output(Printable.path(found.symlinkTarget ?? []))
             case .regular:
                 fflush(nil)
-                if let remote = resolved.store as? RemoteSink { return try remote.copyFile(path, of: snapshot, to: .standardOutput) }
-                let tree = try resolved.sink.openTree(snapshot)
-                let directory = try tree.openDirectory(path: path.parent)
-                let input = try directory.openForReading(path.lastName!)
-                defer { input.close() }
-                fflush(nil)
-                try DataCopier().stream(from: input, to: .standardOutput)
+                try resolved.store.copyFile(path, of: snapshot, to: .standardOutput)
             default:
                 terminal.output("\(describe(found.kind)) \(found.device.map { "\($0.major),\($0.minor)" } ?? "")")
             }

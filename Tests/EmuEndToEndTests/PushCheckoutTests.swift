@@ -8,7 +8,7 @@ struct PushCheckoutTests {
     static let mebibyte: Int64 = 1 << 20
 
     /// A source holding every kind of entry and metadata a snapshot keeps.
-    func richSource(_ w: Workspace) throws {
+    static func richSource(_ w: Workspace) throws {
         try Fixture.create([
             "plain.txt": .file("hello\n"),
             "exec.sh": .file("#!/bin/sh\necho hi\n", mode: 0o755),
@@ -40,7 +40,7 @@ struct PushCheckoutTests {
     @Test("a push followed by checkout --to reproduces every entry and its metadata")
     func roundTrip() throws {
         let w = try Workspace().initialize()
-        try richSource(w)
+        try Self.richSource(w)
         let push = try w.emu("push")
         #expect(push.status == 0, "\(push.stderr)")
         let original = try describeTree(w.source, ignoring: [RelativePath(".emu")])

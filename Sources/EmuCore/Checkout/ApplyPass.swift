@@ -6,7 +6,9 @@ import Glibc
 /// directory that was empty, the tree is built in a `StagedCheckout` there:
 /// entries take their final names at once, a `FileFiller` makes some
 /// directories' files on the second core, and the whole tree moves into
-/// place at the end (a kill leaves only the staging directory).
+/// place at the end (a kill leaves only the staging directory). From a
+/// server's tree every read is asked ahead and the filler takes every file
+/// and directory, receiving the answers in the order they were asked.
 final class ApplyPass: CheckoutVisitor {
     let walk: CheckoutWalk
     /// When the walk's target root is a staging directory made just now.
@@ -24,15 +26,19 @@ final class ApplyPass: CheckoutVisitor {
     var temporaryCounter = 0
     let processID = getpid()
 
-    init(_ walk: CheckoutWalk, staged: StagedCheckout?) {
+    /// The snapshot's tree is a server's: reads are asked ahead, answered on the filler thread.
+    let readsAhead: Bool
+
+    init(_ walk: CheckoutWalk, staged: StagedCheckout?, readsAhead: Bool) {
         self.walk = walk
         self.staged = staged
-        filler = staged != nil ? FileFiller() : nil
+        self.readsAhead = readsAhead
+        filler = staged != nil || readsAhead ? FileFiller() : nil
         createsAsSelf = walk.targetRoot.map(EntryMetadata.Created.handsDownNothing) ?? false
     }
 
     /// Restores the snapshot from `tree`, then places a staged tree and sets the root's metadata.
-    func run(tree: DirectoryHandle) throws {
+    func run(tree: TreeDirectory) throws {
         fillerFills = filler != nil
         let rootRecord = try walk.run(self, tree: tree, isEmpty: staged != nil)
         try filler?.finish()
@@ -41,7 +47,7 @@ final class ApplyPass: CheckoutVisitor {
             try staged.place()
             root = staged.destination
         }
-        if walk.scopes.isEmpty { try finishedDirectory(rootRecord, target: root, tree: tree).apply() }
+        if walk.scopes.isEmpty { try finish(finishedDirectory(rootRecord, target: root, tree: tree), onFiller: false) }
         try staged?.finish()
     }
 
@@ -62,17 +68,31 @@ final class ApplyPass: CheckoutVisitor {
     /// The filler makes a directory's files unless it is behind; then the walk does.
     func enterDirectory() -> Bool {
         let outer = fillerFills
-        fillerFills = filler.map { !$0.isBehind } ?? false
+        fillerFills = filler.map { readsAhead || !$0.isBehind } ?? false
         return outer
     }
 
-    func leaveDirectory(_ outer: Bool, record: ManifestRecord, target: DirectoryHandle?, tree: DirectoryHandle?,
+    func leaveDirectory(_ outer: Bool, record: ManifestRecord, target: DirectoryHandle?, tree: TreeDirectory?,
                         created: EntryMetadata.Created?, existed: Bool, inScope: Bool) throws {
         let fillerFilledThis = fillerFills
         fillerFills = outer
         guard inScope, let target, let tree else { return }
-        let directory = finishedDirectory(record, target: target, tree: tree, created: created, existed: existed)
-        if let filler, fillerFilledThis { try filler.add(.directory(directory)) } else { try directory.apply() }
+        try finish(finishedDirectory(record, target: target, tree: tree, created: created, existed: existed), onFiller: fillerFilledThis)
+    }
+
+    /// Sets a directory's metadata after its entries: on the filler thread
+    /// when it made them, else now.
+    func finish(_ directory: FinishedDirectory, onFiller: Bool) throws {
+        if directory.readsAttributes { try directory.source.askAhead(nil) }
+        if let filler, onFiller { try filler.add(.directory(directory)) } else { try directory.apply() }
+    }
+
+    /// Runs `body` with an entry's xattrs: at once from a local tree; from a
+    /// server's on the filler thread, once the answer to what is asked now arrives.
+    func withAttributes(of name: FileName, in tree: TreeDirectory, _ body: @escaping ([ExtendedAttribute]) throws -> Void) throws {
+        guard readsAhead, let filler else { return try body(try tree.attributes(name)) }
+        try tree.askAhead(name)
+        try filler.add(.task { try body(try tree.attributes(name)) })
     }
 
     func temporaryName() -> FileName {
@@ -80,7 +100,7 @@ final class ApplyPass: CheckoutVisitor {
         return FileName(CheckoutWalk.temporaryPrefix + Array("\(processID).\(temporaryCounter)".utf8))
     }
 
-    func write(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: DirectoryHandle?,
+    func write(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: TreeDirectory?,
                path: RelativePath) throws {
         guard let target, let tree else { return }
         if let current, current.kind == .directory { try target.removeTree(name) }
@@ -88,19 +108,23 @@ final class ApplyPass: CheckoutVisitor {
         let temporary = staged != nil ? name : temporaryName()
         do {
             guard try make(temporary, as: name, record: record, in: target, tree: tree, path: path) else { return }
-            if temporary != name {
-                try target.rename(temporary, to: target, as: name)
-                // rename(2) between two names of one inode succeeds and does nothing.
-                if record.hardlinkLeader != nil { try? target.remove(temporary) }
-            }
+            try place(temporary, as: name, in: target, isLink: record.hardlinkLeader != nil)
         } catch {
             try? target.remove(temporary)
             throw error
         }
     }
 
-    /// Makes the entry under `temporary`; false when it is left out (a device only root can make).
-    func make(_ temporary: FileName, as name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: DirectoryHandle,
+    func place(_ temporary: FileName, as name: FileName, in target: DirectoryHandle, isLink: Bool = false) throws {
+        guard temporary != name else { return }
+        try target.rename(temporary, to: target, as: name)
+        // rename(2) between two names of one inode succeeds and does nothing.
+        if isLink { try? target.remove(temporary) }
+    }
+
+    /// Makes the entry under `temporary`; false when it is left out (a
+    /// device only root can make) or the work that places it is queued.
+    func make(_ temporary: FileName, as name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: TreeDirectory,
               path: RelativePath) throws -> Bool {
         switch record.kind {
         case .regular:
@@ -111,7 +135,8 @@ final class ApplyPass: CheckoutVisitor {
                 try filler?.drain()  // the first name may be the filler's to make
                 try walk.targetRoot!.link(path: leader, to: target, as: temporary)
             } else {
-                try copyFile(name, record: record, from: tree, to: target, as: temporary)
+                try copyFile(name, record: record, from: tree, to: target, as: temporary, finalName: name)
+                return false
             }
         case .symlink:
             try target.makeSymlink(temporary, target: record.symlinkTarget ?? [])
@@ -123,8 +148,11 @@ final class ApplyPass: CheckoutVisitor {
                 walk.observer.noted(path, "device not restored (only root can make device files)")
                 return false
             }
-            let attributes = (try? ExtendedAttributes.read(.entry(tree, name))) ?? []
-            try EntryMetadata(record, attributes: attributes).apply(to: .entry(target, temporary, record.kind), aclSource: nil)
+            try withAttributes(of: name, in: tree) { [self] attributes in
+                try EntryMetadata(record, attributes: attributes).apply(to: .entry(target, temporary, record.kind), aclSource: nil)
+                try place(temporary, as: name, in: target)
+            }
+            return false
         default:
             throw walk.damaged("\(path) has a type that cannot be restored")
         }
@@ -134,32 +162,40 @@ final class ApplyPass: CheckoutVisitor {
     /// Restores a file under `temporary` (its final name in a staged tree),
     /// for the caller to rename; the filler does it when it makes this
     /// directory's files.
-    func copyFile(_ name: FileName, record: ManifestRecord, from tree: DirectoryHandle, to target: DirectoryHandle, as temporary: FileName) throws {
+    func copyFile(_ name: FileName, record: ManifestRecord, from tree: TreeDirectory, to target: DirectoryHandle, as temporary: FileName,
+                  finalName: FileName) throws {
         let job = FileFiller.FileJob(
-            tree: tree, name: name, target: target, outputName: temporary, metadata: EntryMetadata(record, attributes: []),
+            tree: tree, name: name, target: target, outputName: temporary, finalName: temporary == name ? nil : finalName,
+            metadata: EntryMetadata(record, attributes: []),
             readsAttributes: record.attributes != nil || !walk.recordsKnowAttributes,
             permissions: EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: false),
             handsDownNothing: createsAsSelf, isEmpty: record.size == 0)
-        if let filler, fillerFills { return try filler.add(.file(job)) }
+        if let filler, fillerFills {
+            try tree.askAhead(name, content: true)
+            return try filler.add(.file(job))
+        }
         try FileFiller.restore(job, copier: walk.copier)
     }
 
     /// Gives an entry whose content is right the snapshot's mode, owner,
     /// xattrs, ACLs and mtime, in place: its bytes are not written again.
-    func mend(_ name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: DirectoryHandle?, path: RelativePath) throws {
+    func mend(_ name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: TreeDirectory?, path: RelativePath) throws {
         guard let tree else { return }
-        let metadata = EntryMetadata(record, attributes: try ExtendedAttributes.read(.entry(tree, name)))
-        guard record.kind == .regular else {
-            return try metadata.apply(to: .entry(target, name, record.kind), aclSource: nil, mendsExisting: true)
+        try withAttributes(of: name, in: tree) { attributes in
+            let metadata = EntryMetadata(record, attributes: attributes)
+            guard record.kind == .regular else {
+                return try metadata.apply(to: .entry(target, name, record.kind), aclSource: nil, mendsExisting: true)
+            }
+            let output = try target.openForReading(name)
+            defer { output.close() }
+            guard case .local(let directory) = tree else { return try metadata.apply(to: .open(output), aclSource: nil, mendsExisting: true) }
+            let input = try directory.openForReading(name)
+            defer { input.close() }
+            try metadata.apply(to: .open(output), aclSource: .open(input), mendsExisting: true)
         }
-        let output = try target.openForReading(name)
-        defer { output.close() }
-        let input = try tree.openForReading(name)
-        defer { input.close() }
-        try metadata.apply(to: .open(output), aclSource: .open(input), mendsExisting: true)
     }
 
-    func finishedDirectory(_ record: ManifestRecord, target: DirectoryHandle, tree: DirectoryHandle,
+    func finishedDirectory(_ record: ManifestRecord, target: DirectoryHandle, tree: TreeDirectory,
                            created: EntryMetadata.Created? = nil, existed: Bool = true) -> FinishedDirectory {
         FinishedDirectory(target: target, source: tree, metadata: EntryMetadata(record, attributes: []),
                           readsAttributes: record.attributes != nil || !walk.recordsKnowAttributes, created: created,

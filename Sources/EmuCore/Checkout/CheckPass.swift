@@ -41,16 +41,16 @@ final class CheckPass: CheckoutVisitor {
 
     func remove(_ name: FileName, in target: DirectoryHandle, path: RelativePath) throws {}
 
-    func write(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: DirectoryHandle?,
+    func write(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: TreeDirectory?,
                path: RelativePath) throws {}
 
-    func mend(_ name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: DirectoryHandle?, path: RelativePath) throws {}
+    func mend(_ name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: TreeDirectory?, path: RelativePath) throws {}
 
     func makeDirectory(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle,
                        path: RelativePath) throws -> (DirectoryHandle, EntryMetadata.Created?)? { nil }
 
     func enterDirectory() -> Bool { false }
 
-    func leaveDirectory(_ entered: Bool, record: ManifestRecord, target: DirectoryHandle?, tree: DirectoryHandle?,
+    func leaveDirectory(_ entered: Bool, record: ManifestRecord, target: DirectoryHandle?, tree: TreeDirectory?,
                         created: EntryMetadata.Created?, existed: Bool, inScope: Bool) throws {}
 }

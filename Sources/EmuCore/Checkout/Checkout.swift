@@ -28,7 +28,7 @@ public struct CheckoutResult: Sendable {
 /// A check pass runs first and refuses, changing nothing, when the restore
 /// would overwrite or remove data that differs from the sink's newest
 /// snapshot; `force` skips that check.
-public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, options: CheckoutOptions, observer: CheckoutObserver) throws -> CheckoutResult {
+public func checkout(_ snapshot: Snapshot, from sink: any SinkStore, source: Source, options: CheckoutOptions, observer: CheckoutObserver) throws -> CheckoutResult {
     try sink.lock(.shared, wait: options.lockWait)
     defer { sink.unlock() }
     let snapshots = try sink.snapshots()
@@ -83,14 +83,15 @@ public func checkout(_ snapshot: Snapshot, from sink: Sink, source: Source, opti
 /// The apply pass. Into an empty directory the tree is built in a staging
 /// directory there, every entry under its final name, and moved into place
 /// when whole; a failure removes what was staged.
-func applyPass(_ snapshot: Snapshot, from sink: Sink, into targetRoot: DirectoryHandle?, isEmpty: Bool, options: CheckoutOptions,
+func applyPass(_ snapshot: Snapshot, from sink: any SinkStore, into targetRoot: DirectoryHandle?, isEmpty: Bool, options: CheckoutOptions,
                leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver) throws -> ApplyPass {
     let staged = isEmpty ? try targetRoot.map { try StagedCheckout.begin(in: $0, snapshotID: snapshot.id) } : nil
     let walk = CheckoutWalk(snapshot: try sink.openRecords(snapshot), scopes: options.paths, targetRoot: staged?.directory ?? targetRoot,
                             leavesAlone: leavesAlone, observer: observer, reportsPlans: true)
-    let apply = ApplyPass(walk, staged: staged)
+    let tree = try sink.openSnapshotTree(snapshot).root
+    let apply = ApplyPass(walk, staged: staged, readsAhead: tree.isRemote)
     do {
-        try apply.run(tree: try sink.openTree(snapshot))
+        try apply.run(tree: tree)
     } catch {
         staged?.discard()
         throw error

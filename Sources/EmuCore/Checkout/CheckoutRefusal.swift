@@ -2,7 +2,7 @@ import EmuPOSIX
 
 /// What the check pass found that stops a checkout, changing nothing: a
 /// named path the snapshot does not hold, or data that no snapshot holds.
-func refuseWhatTheCheckFound(_ check: CheckPass, snapshot: Snapshot, sink: Sink, paths: [RelativePath]) throws {
+func refuseWhatTheCheckFound(_ check: CheckPass, snapshot: Snapshot, sink: any SinkStore, paths: [RelativePath]) throws {
     if let missing = paths.first(where: { !check.walk.matchedScopes.contains($0) }) {
         throw EmuError.usage("\(missing.quotedForMessage) is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
                              fix: "list the snapshot with `emu show \(sink.name):\(snapshot.shortID)`")

@@ -10,10 +10,10 @@ protocol CheckoutVisitor: AnyObject {
     func willReplace(_ status: FileStatus, in target: DirectoryHandle, name: FileName, path: RelativePath) throws
     func remove(_ name: FileName, in target: DirectoryHandle, path: RelativePath) throws
     /// Makes the entry the record describes, in place of `current` (not a directory).
-    func write(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: DirectoryHandle?,
+    func write(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: TreeDirectory?,
                path: RelativePath) throws
     /// Gives an entry whose content is right the record's metadata.
-    func mend(_ name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: DirectoryHandle?, path: RelativePath) throws
+    func mend(_ name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: TreeDirectory?, path: RelativePath) throws
     /// Makes a directory where there is none (`replacing` a non-directory);
     /// returns it, or nil when the pass makes nothing.
     func makeDirectory(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle,
@@ -21,7 +21,7 @@ protocol CheckoutVisitor: AnyObject {
     /// Before a directory's entries; returns the state to give `leaveDirectory`.
     func enterDirectory() -> Bool
     /// After a directory's entries: its metadata, which each entry made moved.
-    func leaveDirectory(_ entered: Bool, record: ManifestRecord, target: DirectoryHandle?, tree: DirectoryHandle?,
+    func leaveDirectory(_ entered: Bool, record: ManifestRecord, target: DirectoryHandle?, tree: TreeDirectory?,
                         created: EntryMetadata.Created?, existed: Bool, inScope: Bool) throws
 }
 
@@ -84,7 +84,7 @@ final class CheckoutWalk {
     /// Walks the whole target with `visitor`; `tree` is the snapshot's tree
     /// (nil for the check pass), `isEmpty` says the target root is known
     /// empty. Returns the root's record.
-    func run(_ visitor: CheckoutVisitor, tree: DirectoryHandle?, isEmpty: Bool) throws -> ManifestRecord {
+    func run(_ visitor: CheckoutVisitor, tree: TreeDirectory?, isEmpty: Bool) throws -> ManifestRecord {
         self.visitor = visitor
         defer { self.visitor = nil }
         guard let rootRecord = try snapshot.take(), rootRecord.path.isRoot, rootRecord.kind == .directory else {
@@ -97,7 +97,7 @@ final class CheckoutWalk {
     // MARK: The walk
 
     /// `isEmpty`: the target directory is known to be empty (made just now), and is not listed.
-    func walkChildren(of target: DirectoryHandle?, isEmpty: Bool, tree: DirectoryHandle?, path: RelativePath, inScope: Bool) throws {
+    func walkChildren(of target: DirectoryHandle?, isEmpty: Bool, tree: TreeDirectory?, path: RelativePath, inScope: Bool) throws {
         var targetEntries: [(name: FileName, status: FileStatus)] = []
         if let target, !isEmpty {
             for entry in try target.entries().sorted(by: { $0.name < $1.name }) {
@@ -119,7 +119,7 @@ final class CheckoutWalk {
     }
 
     /// Decides what happens to one entry, and has the visitor do it.
-    func visitEntry(_ name: FileName, record: ManifestRecord?, current: FileStatus?, target: DirectoryHandle?, tree: DirectoryHandle?,
+    func visitEntry(_ name: FileName, record: ManifestRecord?, current: FileStatus?, target: DirectoryHandle?, tree: TreeDirectory?,
                     path: RelativePath, inScope: Bool) throws {
         let scope = inScope ? .inside : self.scope(of: path)
         if record != nil, scope != .outside { matchedScopes.formUnion(scopes.filter { path.isWithin($0) }) }
@@ -148,11 +148,11 @@ final class CheckoutWalk {
         try visitor.write(name, record: record, replacing: current, in: target, tree: tree, path: path)
     }
 
-    func visitDirectory(_ name: FileName, record: ManifestRecord, current: FileStatus?, target: DirectoryHandle?, tree: DirectoryHandle?,
+    func visitDirectory(_ name: FileName, record: ManifestRecord, current: FileStatus?, target: DirectoryHandle?, tree: TreeDirectory?,
                         path: RelativePath, inScope: Bool) throws {
         let existed = current?.kind == .directory
         if let current, !existed { try visitor.willReplace(current, in: target!, name: name, path: path) }
-        let childTree = try tree.map { try $0.openDirectory(name) }
+        let childTree = try tree.map { try $0.child(name) }
         var childTarget: DirectoryHandle? = nil
         var created: EntryMetadata.Created? = nil
         if let target {

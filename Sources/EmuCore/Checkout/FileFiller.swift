@@ -19,16 +19,20 @@ final class FileFiller {
     enum Step {
         case file(FileJob)
         case directory(FinishedDirectory)
+        /// Work that reads a server's answer, which comes in the order asked.
+        case task(() throws -> Void)
     }
 
-    /// A file to restore: opened in the snapshot's tree, created in the
-    /// target, filled, given its metadata, closed.
+    /// A file to restore: created in the target, filled from the snapshot's
+    /// tree, given its metadata, closed, and renamed into place.
     struct FileJob {
-        var tree: DirectoryHandle
+        var tree: TreeDirectory
         var name: FileName
         var target: DirectoryHandle
         /// The name to create it under: a temporary one, or its own in a staged tree.
         var outputName: FileName
+        /// The name to rename it to when it is whole; nil in a staged tree.
+        var finalName: FileName?
         var metadata: EntryMetadata
         /// Whether the xattrs (and ACLs) must be read from the tree's file first.
         var readsAttributes: Bool
@@ -55,6 +59,8 @@ final class FileFiller {
                                    try Self.restore(job, copier: copier)
                                case .directory(let directory):
                                    try directory.apply()
+                               case .task(let work):
+                                   try work()
                                }
                            },
                            release: { _ in })
@@ -62,17 +68,32 @@ final class FileFiller {
 
     /// Restores one file, on whichever thread calls it.
     static func restore(_ job: FileJob, copier: DataCopier) throws {
-        let input = try job.tree.openForReading(job.name)
-        defer { input.close() }
         let output = try job.target.createFile(job.outputName, permissions: job.permissions)
-        defer { output.close() }
-        if !job.isEmpty {
-            _ = try copier.copyInKernel(from: input, to: output)
+        do {
+            defer { output.close() }
+            try fill(output, job, copier: copier)
+        } catch {
+            if job.finalName != nil { try? job.target.remove(job.outputName) }
+            throw error
         }
+        if let finalName = job.finalName { try job.target.rename(job.outputName, to: job.target, as: finalName) }
+    }
+
+    static func fill(_ output: OpenFile, _ job: FileJob, copier: DataCopier) throws {
         var metadata = job.metadata
-        if job.readsAttributes { metadata.attributes = try ExtendedAttributes.read(.file(input)) }
-        try metadata.apply(to: .open(output), aclSource: .open(input),
-                           created: .made(with: job.permissions, handsDownNothing: job.handsDownNothing))
+        let created = EntryMetadata.Created.made(with: job.permissions, handsDownNothing: job.handsDownNothing)
+        switch job.tree {
+        case .local(let tree):
+            let input = try tree.openForReading(job.name)
+            defer { input.close() }
+            if !job.isEmpty { _ = try copier.copyInKernel(from: input, to: output) }
+            if job.readsAttributes { metadata.attributes = try ExtendedAttributes.read(.file(input)) }
+            try metadata.apply(to: .open(output), aclSource: .open(input), created: created)
+        case .remote(let tree, _):
+            let attributes = try tree.receive(into: output)
+            if job.readsAttributes { metadata.attributes = attributes }
+            try metadata.apply(to: .open(output), aclSource: nil, created: created)
+        }
     }
 
     /// Whether this thread has enough queued that the walk should make the

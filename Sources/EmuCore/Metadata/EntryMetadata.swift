@@ -7,7 +7,7 @@ import SystemPackage
 struct FinishedDirectory {
     var target: DirectoryHandle
     /// Where its ACLs come from, and its xattrs when `readsAttributes`.
-    var source: DirectoryHandle
+    var source: TreeDirectory
     var metadata: EntryMetadata
     var readsAttributes = false
     var created: EntryMetadata.Created?
@@ -16,8 +16,9 @@ struct FinishedDirectory {
 
     func apply() throws {
         var metadata = metadata
-        if readsAttributes { metadata.attributes = try ExtendedAttributes.read(.file(source.file)) }
-        try metadata.apply(to: .open(target.file), aclSource: .open(source.file), created: created, mendsExisting: mendsExisting)
+        if readsAttributes { metadata.attributes = try source.attributes(nil) }
+        try metadata.apply(to: .open(target.file), aclSource: source.aclSource.map { .open($0) }, created: created,
+                           mendsExisting: mendsExisting)
     }
 }
 

@@ -86,7 +86,7 @@ final class Archiver {
         earlier = bases.map { EarlierDirectory(root: $0.tree) }
         try archiveChildren(of: root, into: staging, path: .root)
         if let staging {
-            try finisher.submit(.directory(.root, FinishedDirectory(target: staging, source: root,
+            try finisher.submit(.directory(.root, FinishedDirectory(target: staging, source: .local(root),
                                                                     metadata: EntryMetadata(record, attributes: attributes))))
         }
         try finisher.finish()
@@ -185,7 +185,7 @@ final class Archiver {
             try archiveChildren(of: child, into: childTarget, path: path)
         }
         if let childTarget {
-            try finisher.submit(.directory(path, FinishedDirectory(target: childTarget, source: child,
+            try finisher.submit(.directory(path, FinishedDirectory(target: childTarget, source: .local(child),
                                                                    metadata: EntryMetadata(record, attributes: attributes),
                                                                    created: .made(with: initialPermissions, handsDownNothing: createsAsSelf))))
         }

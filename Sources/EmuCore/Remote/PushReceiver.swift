@@ -66,8 +66,10 @@ final class PushReceiver {
         guard var record = ManifestFormat.decode(lines[1]), record.path.isSafe else {
             throw EmuError.failed("the client sent a damaged record", fix: "push again")
         }
-        let attributes = lines.dropFirst(2).compactMap(Self.attribute)
+        let attributes = lines.dropFirst(2).compactMap(Wire.attribute)
         let metadata = EntryMetadata(record, attributes: attributes)
+        // The walk's records name no xattrs; an entry made here keeps the digest of those it came with.
+        if ["dir", "file", "symlink", "special"].contains(tag) { record.attributes = attributesDigest(attributes) }
         if record.path.isRoot {
             counts.directories += 1
             directories = [(.root, staged.tree, metadata, nil)]

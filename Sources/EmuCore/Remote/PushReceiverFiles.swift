@@ -7,15 +7,16 @@ extension PushReceiver {
         let output = try parent.createFile(name, permissions: 0o600)
         defer { output.close() }
         var hasher = ContentHasher()
-        var length: Int64 = 0
+        var writer = SparseWriter(output)
         while true {
             guard let frame = try reader.next() else { throw EmuError.failed("the client closed the connection during the push", fix: "push again") }
             if frame.kind == .end { break }
             guard frame.kind == .data else { throw EmuError.failed("the client sent a \(frame.kind) frame inside a file", fix: "push again") }
             hasher.update(frame.payload)
-            try frame.payload.withUnsafeBytes { try output.writeAll($0, at: length) }
-            length += Int64(frame.payload.count)
+            try writer.write(frame.payload)
         }
+        try writer.finish()
+        let length = writer.length
         record.size = length
         record.content = hasher.finalize()
         record.attributes = attributesDigest(metadata.attributes)
@@ -30,14 +31,6 @@ extension PushReceiver {
             counts.bytesCopied += length
             bytesOwned += length
         }
-    }
-
-    /// `xattr NAME-HEX VALUE-HEX`.
-    static func attribute(_ line: ArraySlice<UInt8>) -> ExtendedAttribute? {
-        let fields = line.split(separator: 0x20, omittingEmptySubsequences: false)
-        guard fields.count == 3, fields[0].elementsEqual("xattr".utf8) else { return nil }
-        return ExtendedAttribute(name: RemoteSink.bytes(hex: String(decoding: fields[1], as: UTF8.self)),
-                                 value: RemoteSink.bytes(hex: String(decoding: fields[2], as: UTF8.self)))
     }
 
     /// Finishes the manifest and every open directory, makes it all durable

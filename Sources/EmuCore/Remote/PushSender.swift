@@ -17,7 +17,7 @@ extension RemoteSink {
         defer { unlock() }
         try recover()
         let snapshots = try self.snapshots()
-        let earlier = try snapshots.last.map { ManifestCursor(try ManifestReader(file: try spoolRecords("records \($0.id)"))) }
+        let earlier = try snapshots.last.map { ManifestCursor(try openRecords($0)) }
         // What a cut push left and the server holds whole: linked, not sent again.
         let resumed = try spoolRecords("resume-records")
         let resume = resumed.isEmpty ? nil : ManifestCursor(try ManifestReader(file: resumed))
@@ -166,9 +166,7 @@ final class PushSender {
         var payload = Array("\(tag)\n".utf8)
         ManifestFormat.encode(record, into: &payload)
         if leads { payload += Array("leader\n".utf8) }
-        for attribute in attributes {
-            payload += Array("xattr \(RemoteSink.hex(attribute.name)) \(RemoteSink.hex(attribute.value))\n".utf8)
-        }
+        payload += Wire.lines(of: attributes)
         try writer.send(Frame(.data, payload))
     }
 }

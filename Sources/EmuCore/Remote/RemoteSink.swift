@@ -82,8 +82,15 @@ public final class RemoteSink: SinkStore {
         while let piece = try pieces.nextPiece() { try output.writeAll(piece) }
     }
 
+    /// Received whole first, so that the channel is free for other
+    /// requests while they are read (a checkout reads two manifests at once
+    /// and asks for files as it goes).
     public func openRecords(_ snapshot: Snapshot) throws -> RecordReader {
-        try ManifestReader(file: try stream("records \(snapshot.id)"))
+        try ManifestReader(file: try spoolRecords("records \(snapshot.id)"))
+    }
+
+    public func openSnapshotTree(_ snapshot: Snapshot) throws -> SnapshotTree {
+        SnapshotTree(.remote(RemoteTree(self, snapshot: snapshot), .root))
     }
 
     public func uniqueBytes(of snapshot: Snapshot) throws -> Int64? {
@@ -102,6 +109,15 @@ public final class RemoteSink: SinkStore {
 
     public func delete(_ snapshot: Snapshot) throws { try ask("delete \(snapshot.id)") }
     public func finishDeleting() throws { try ask("finish-deleting") }
+
+    /// Runs on the server; each action comes back as `KIND<TAB>WHAT`.
+    public func clean(repair: Bool, dryRun: Bool, each: (CleanAction) -> Void) throws {
+        let pieces = try stream("clean \(repair ? "repair" : "-") \(dryRun ? "dry-run" : "-")")
+        while let piece = try pieces.nextPiece() {
+            let fields = String(decoding: piece, as: UTF8.self).split(separator: "\t", maxSplits: 1).map(String.init)
+            if fields.count == 2, let kind = CleanAction.Kind(rawValue: fields[0]) { each(CleanAction(kind: kind, what: fields[1])) }
+        }
+    }
 
     public func recordVerification(of snapshot: Snapshot, clean: Bool, problems: Int) throws {
         try ask("record-verification \(snapshot.id) \(clean ? "clean" : "dirty") \(problems)")

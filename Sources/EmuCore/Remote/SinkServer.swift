@@ -21,6 +21,8 @@ public final class SinkServer {
     let root: String?
     let mode: ServeMode
     var sink: Sink? = nil
+    /// The tree a checkout is reading (see `answerRestore`).
+    var restoring: (id: String, tree: DirectoryCursor)? = nil
 
     public init(input: OpenFile, output: OpenFile, sink: String?, root: String?, mode: ServeMode) {
         reader = FrameReader(input, peer: "the client")

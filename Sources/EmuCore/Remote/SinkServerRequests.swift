@@ -22,6 +22,8 @@ extension SinkServer {
             }
         case "file":
             try streamFile(RelativePath(RemoteSink.bytes(hex: words.count > 2 ? words[2] : "")), of: try snapshot(argument))
+        case "restore":
+            try answerRestore(words)
         case "unique-bytes":
             try writer.send(Frame(.reply, text: try sink.uniqueBytes(of: try snapshot(argument)).map { String($0) } ?? ""))
         case "config":
@@ -56,6 +58,12 @@ extension SinkServer {
         case "finish-deleting":
             try refuse(words, unless: mode == .full)
             try sink.finishDeleting()
+        case "clean":
+            try refuse(words, unless: mode == .full)
+            try sink.clean(repair: argument == "repair", dryRun: words.count > 2 && words[2] == "dry-run") {
+                try? writer.send(Frame(.data, text: "\($0.kind.rawValue)\t\($0.what)"))
+            }
+            return try writer.send(Frame(.end))
         case "push-begin":
             try refuse(words, unless: mode != .readOnly)
             return try answerPush(words)
@@ -105,6 +113,11 @@ extension SinkServer {
         }
         let input = try directory.openForReading(name)
         defer { input.close() }
+        try sendBytes(of: input)
+    }
+
+    /// A file's bytes from its start, in pieces, closed by `end`.
+    func sendBytes(of input: OpenFile) throws {
         var piece = [UInt8](repeating: 0, count: Wire.pieceSize)
         while true {
             let n = try piece.withUnsafeMutableBytes { try input.readFully(into: $0, at: nil) }

@@ -48,6 +48,20 @@ public enum Wire {
     }
 }
 
+/// An entry's xattrs on the wire: a line `xattr NAME-HEX VALUE-HEX` each.
+extension Wire {
+    static func lines(of attributes: [ExtendedAttribute]) -> [UInt8] {
+        attributes.flatMap { Array("xattr \(RemoteSink.hex($0.name)) \(RemoteSink.hex($0.value))\n".utf8) }
+    }
+
+    static func attribute(_ line: ArraySlice<UInt8>) -> ExtendedAttribute? {
+        let fields = line.split(separator: 0x20, omittingEmptySubsequences: false)
+        guard fields.count == 3, fields[0].elementsEqual("xattr".utf8) else { return nil }
+        return ExtendedAttribute(name: RemoteSink.bytes(hex: String(decoding: fields[1], as: UTF8.self)),
+                                 value: RemoteSink.bytes(hex: String(decoding: fields[2], as: UTF8.self)))
+    }
+}
+
 /// Bytes on a request's text line (paths, messages, xattrs) as hex, so that
 /// no byte of a name can break the line; "-" for none.
 extension RemoteSink {

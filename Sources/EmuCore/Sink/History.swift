@@ -1,14 +1,14 @@
 import EmuPOSIX
 import Glibc
 
-extension Sink {
+extension SinkStore {
     /// A digest of everything a snapshot holds at or below `path` (content,
     /// type, targets, modes, owners, mtimes, attributes; not the source's
     /// ctimes and inodes), or nil when it holds nothing there. Two snapshots
-    /// with equal digests hold the same thing at `path`.
+    /// with equal digests hold the same thing at `path`. (An emu 0.2.5
+    /// snapshot has no manifest: its tree is scanned, without hashes.)
     public func digest(of path: RelativePath, in snapshot: Snapshot) throws -> ContentHash? {
-        guard hasManifest(snapshot) else { return nil }
-        let reader = try openManifest(snapshot)
+        let reader = try openRecords(snapshot)
         var hasher = ContentHasher()
         var found = false
         var line: [UInt8] = []
@@ -25,6 +25,16 @@ extension Sink {
             }
         }
         return found ? hasher.finalize() : nil
+    }
+}
+
+extension Sink {
+    /// Writes the bytes of a regular file of `snapshot` to `output`.
+    public func copyFile(_ path: RelativePath, of snapshot: Snapshot, to output: OpenFile) throws {
+        let (directory, name) = try openTree(snapshot).parentAndName(of: path)
+        let input = try directory.openForReading(name)
+        defer { input.close() }
+        try DataCopier().stream(from: input, to: output)
     }
 
     /// Bytes of the files only this snapshot holds: what deleting it frees.

@@ -1,15 +1,13 @@
 import EmuPOSIX
 
 /// What the commands ask of a sink, wherever it is: the snapshots it
-/// holds, their records, their removal, and the lock and recovery around
-/// every change. `Sink`, a directory this machine can open, implements it,
-/// and so does `RemoteSink`, a sink on another machine reached through
-/// `emu serve` over ssh. Log, show, status, diff, prune, squash and
-/// retention take any `SinkStore`. Push, verify and a file's bytes are not
-/// requests of the interface yet: the CLI asks for a `RemoteSink` to push
-/// and verify on the server; checkout and clean take the local `Sink`, since
-/// they stage and read inodes in place (`StagedSnapshot`, `ContentIndex`
-/// and `openTree` are the local halves the server uses for a remote push).
+/// holds, their records and files, their removal, and the lock and recovery
+/// around every change. `Sink`, a directory this machine can open,
+/// implements it, and so does `RemoteSink`, a sink on another machine
+/// reached through `emu serve` over ssh. Verify is not a request of the
+/// interface yet: the CLI asks for a `RemoteSink` to verify on the server.
+/// (`StagedSnapshot`, `ContentIndex` and `openTree` are the local halves the
+/// server uses for a remote push.)
 public protocol SinkStore: AnyObject {
     /// The name the source registered it under.
     var name: String { get }
@@ -26,8 +24,12 @@ public protocol SinkStore: AnyObject {
     func snapshots() throws -> [Snapshot]
     /// The ID HEAD names, nil when the sink holds no snapshot.
     func headID() throws -> String?
-    /// A snapshot's records in path order.
+    /// A snapshot's records in path order; several may be open at once.
     func openRecords(_ snapshot: Snapshot) throws -> RecordReader
+    /// Writes the bytes of a regular file of `snapshot` to `output`.
+    func copyFile(_ path: RelativePath, of snapshot: Snapshot, to output: OpenFile) throws
+    /// Where a checkout reads a snapshot's files.
+    func openSnapshotTree(_ snapshot: Snapshot) throws -> SnapshotTree
     /// The bytes only this snapshot holds, when known or cheap to learn.
     func uniqueBytes(of snapshot: Snapshot) throws -> Int64?
     func retentionPolicy() throws -> RetentionPolicy
@@ -42,10 +44,30 @@ public protocol SinkStore: AnyObject {
                    protecting protected: String?, warn: (String) -> Void, each: (Snapshot, [String]) -> Void) throws -> [Snapshot]
     /// After deletions: links, Latest and HEAD follow the remaining records.
     func finishDeleting() throws
+    /// Saves `source` as a new snapshot (see `Push.swift`; over ssh, `PushSender`).
+    func push(_ source: Source, options: PushOptions, observer: PushObserver) throws -> PushResult
+    /// Removes what interrupted commands left, and with `repair` rebuilds
+    /// damaged manifests and records (exclusive lock held; see `Sink.clean`).
+    func clean(repair: Bool, dryRun: Bool, each: (CleanAction) -> Void) throws
     /// Keeps a verification's result in the snapshot's record.
     func recordVerification(of snapshot: Snapshot, clean: Bool, problems: Int) throws
 }
 
 extension Sink: SinkStore {
     public var location: String { path }
+
+    public func openSnapshotTree(_ snapshot: Snapshot) throws -> SnapshotTree {
+        SnapshotTree(.local(try openTree(snapshot)))
+    }
+
+    public func push(_ source: Source, options: PushOptions, observer: PushObserver) throws -> PushResult {
+        try EmuCore.push(source, to: self, options: options, observer: observer)
+    }
+}
+
+/// A snapshot's tree as a checkout reads it (see `TreeDirectory`).
+public struct SnapshotTree {
+    let root: TreeDirectory
+
+    init(_ root: TreeDirectory) { self.root = root }
 }

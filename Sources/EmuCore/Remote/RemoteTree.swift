@@ -1,0 +1,75 @@
+import EmuPOSIX
+
+/// A snapshot's tree on the server, as a checkout reads it: an entry's
+/// xattrs, and a regular file's bytes. The checkout's walk asks ahead
+/// (`ask`) as it decides, and its filler thread receives the answers
+/// (`receive`) in the order they were asked, so a restore costs one round
+/// trip in all, not one per file.
+///
+/// `restore ID PATH-HEX content|attributes` is answered by a stream: a
+/// first `data` frame of xattr lines (see `Wire.lines(of:)`), then, for
+/// `content`, the file's bytes, then `end`.
+final class RemoteTree {
+    let sink: RemoteSink
+    let snapshot: Snapshot
+
+    init(_ sink: RemoteSink, snapshot: Snapshot) {
+        self.sink = sink
+        self.snapshot = snapshot
+    }
+
+    /// Asks for the xattrs of the entry at `path`, and with `content` for its bytes.
+    func ask(_ path: RelativePath, content: Bool) throws {
+        let request = "restore \(snapshot.id) \(RemoteSink.hex(path.bytes)) \(content ? "content" : "attributes")"
+        try sink.channel.writer.send(Frame(.request, text: request))
+        try sink.channel.writer.flush()
+    }
+
+    /// The answer to the oldest question not yet received: the entry's
+    /// xattrs; its bytes, if asked for, are written to `output`.
+    func receive(into output: OpenFile?) throws -> [ExtendedAttribute] {
+        let pieces = FrameStream(sink)
+        guard let first = try pieces.nextPiece() else {
+            throw EmuError.failed("\(sink.server) sent no attributes for an entry of snapshot \(snapshot.shortID)", fix: "run the checkout again")
+        }
+        let attributes = first.split(separator: ManifestFormat.newline).compactMap(Wire.attribute)
+        var writer = output.map(SparseWriter.init)
+        do {
+            while let piece = try pieces.nextPiece() { try writer?.write(piece) }
+            try writer?.finish()
+        } catch {
+            pieces.close()  // the rest of this answer, so that the next one is read from its start
+            throw error
+        }
+        return attributes
+    }
+}
+
+extension SinkServer {
+    /// `restore ID PATH-HEX content|attributes` (see `RemoteTree`). The
+    /// path is resolved as every path read from a sink is (no symlink
+    /// followed, no `..`), one directory open per directory met.
+    func answerRestore(_ words: [String]) throws {
+        guard words.count == 4 else { throw EmuError.usage("restore takes a snapshot, a path and what to send", fix: "run emu on both sides") }
+        let snapshot = try snapshot(words[1])
+        let path = RelativePath(RemoteSink.bytes(hex: words[2]))
+        if restoring?.id != snapshot.id { restoring = (snapshot.id, DirectoryCursor(root: try sink!.openTree(snapshot))) }
+        let tree = restoring!.tree
+        guard !path.isRoot else {
+            try writer.send(Frame(.data, Wire.lines(of: try ExtendedAttributes.read(.file(tree.root.file)))))
+            return try writer.send(Frame(.end))
+        }
+        let (directory, name) = try tree.parentAndName(of: path)
+        guard words[3] == "content" else {
+            try writer.send(Frame(.data, Wire.lines(of: try ExtendedAttributes.read(.entry(directory, name)))))
+            return try writer.send(Frame(.end))
+        }
+        guard try directory.status(name).kind == .regular else {
+            throw EmuError.usage("\(path.quotedForMessage) is not a regular file in snapshot \(snapshot.shortID)", fix: "name a file")
+        }
+        let input = try directory.openForReading(name)
+        defer { input.close() }
+        try writer.send(Frame(.data, Wire.lines(of: try ExtendedAttributes.read(.file(input)))))
+        try sendBytes(of: input)
+    }
+}

@@ -1,0 +1,122 @@
+import EmuPOSIX
+import Foundation
+import Glibc
+import Testing
+
+/// Restores from a sink on a real sshd on 127.0.0.1: the client walks, the
+/// server sends each file's bytes and xattrs, and the result is what a
+/// checkout from the same sink read as a local directory makes.
+@Suite("checkout and clean over ssh", .enabled(if: SSHServer.isAvailable, "needs openssh-server (make test-deps installs it)"))
+struct RemoteCheckoutTests {
+    /// Every kind of entry and metadata, pushed over ssh to `nas`; `here` is
+    /// the same sink registered as a local directory.
+    func setUp() throws -> (Workspace, SSHServer, [RelativePath: EntryDescription]) {
+        let w = try Workspace("emu-rcheckout")
+        let server = try SSHServer(in: w.root)
+        #expect(try w.emu("init", "-q").status == 0)
+        try PushCheckoutTests.richSource(w)
+        let added = try w.emu("sink", "add", "nas", server.address(w.sink), "--ssh-command", server.sshCommand, "--remote-emu", EmuBinary.path)
+        #expect(added.status == 0, "\(added.stderr)")
+        let pushed = try w.emu("push", "nas", "-q")
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        #expect(try w.emu("sink", "add", "here", w.sink, "-q").status == 0)
+        return (w, server, try describeTree(w.source, ignoring: [RelativePath(".emu")]))
+    }
+
+    @Test("checkout --to from a sink over ssh restores every entry and its metadata, sparse files and hardlinks too")
+    func checkoutInto() throws {
+        let (w, server, original) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        let out = w.root + "/restored"
+        let restored = try w.emu("checkout", "nas:HEAD", "--to", out)
+        #expect(restored.status == 0, "\(restored.stderr)")
+        let tree = try describeTree(out)
+        expectSameTrees(original, tree)
+        #expect(tree[RelativePath("sparse")]?.isSparse == true, "holes stay holes across the wire")
+        #expect(tree[RelativePath("hard-b")]?.linkGroup == RelativePath("deep/er/hard-c"))
+        #expect(try w.emu("checkout", "here:HEAD", "--to", w.root + "/local", "-q").status == 0)
+        expectSameTrees(try describeTree(w.root + "/local"), tree)
+        let again = try w.emu("checkout", "nas:HEAD", "--to", out, "--force")
+        #expect(again.status == 0 && again.stdout.contains("0 files written"), "\(again.stdout)\(again.stderr)")
+    }
+
+    @Test("checkout into the source over ssh refuses to lose edits, then with --force restores, mends and removes")
+    func checkoutIntoSource() throws {
+        let (w, server, original) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(sh("""
+            cd '\(w.source)' && echo edited > exec.sh && chmod 600 plain.txt && setfattr -n user.color -v red plain.txt \
+              && setfacl -d -m u:nobody:r setgid-dir && rm hard-b && mkdir -p new && echo fresh > new/f && rm -r deep
+            """) == 0)
+        let refused = try w.emu("checkout", "nas:HEAD")
+        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("exec.sh") && refused.stderr.contains("new/f"), "\(refused.stderr)")
+        let dry = try w.emu("checkout", "nas:HEAD", "-n", "-f")
+        #expect(dry.stdout.contains("would mend metadata of plain.txt"), "\(dry.stdout)\(dry.stderr)")
+        let forced = try w.emu("checkout", "nas:HEAD", "-f")
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(forced.stdout.contains("1 mended, 1 removed"), "\(forced.stdout)")
+        expectSameTrees(original, try describeTree(w.source, ignoring: [RelativePath(".emu")]))
+        #expect(inode(w.source + "/hard-b") == inode(w.source + "/hard-a"), "a hardlink comes back as one")
+    }
+
+    @Test("checkout of some paths over ssh restores those only; a read-only key may restore")
+    func checkoutPaths() throws {
+        let (w, server, original) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(w.root) --read-only")
+        #expect(sh("cd '\(w.source)' && rm -r deep readonly-dir/inner 2>/dev/null; chmod u+w readonly-dir; rm -f readonly-dir/inner; echo mine > plain.txt") == 0)
+        let restored = try w.emu("checkout", "nas:HEAD", "--", "deep", "readonly-dir")
+        #expect(restored.status == 0, "\(restored.stderr)")
+        let tree = try describeTree(w.source, ignoring: [RelativePath(".emu")])
+        // deep/er/hard-c comes back as a file of its own: its other names were not asked for.
+        func unlinked(_ entry: EntryDescription?, _ path: String) -> EntryDescription? {
+            entry.map { var copy = $0; copy.linkGroup = RelativePath(path); return copy }
+        }
+        for path in ["deep", "deep/er", "deep/er/hard-c", "readonly-dir", "readonly-dir/inner"] {
+            #expect(unlinked(tree[RelativePath(path)], path) == unlinked(original[RelativePath(path)], path), "\(path)")
+        }
+        #expect(try String(contentsOfFile: w.source + "/plain.txt", encoding: .utf8) == "mine\n", "outside the paths nothing changes")
+    }
+
+    @Test("a checkout --to whose connection is cut leaves no half tree; the next one restores it all")
+    func cutCheckout() throws {
+        let (w, server, original) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(sh("head -c 30000000 /dev/urandom > '\(w.source)/large'") == 0)
+        #expect(try w.emu("push", "nas", "-q").status == 0)
+        let out = w.root + "/restored"
+        for delay in [0.05, 0.2, 0.4] {
+            let cut = try w.bash("\"$EMU\" checkout nas:HEAD --to '\(out)' -q & pid=$!; sleep \(delay); pkill -KILL -P $pid ; wait $pid; echo status=$?")
+            #expect(cut.stdout.contains("status="), "\(cut.stderr)")
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+            #expect(left.isEmpty || left.count == original.keys.filter { $0.parent.isRoot }.count + 1, "all or nothing: \(left)")
+        }
+        let finished = try w.emu("checkout", "nas:HEAD", "--to", out, "-f")
+        #expect(finished.status == 0, "\(finished.stderr)")
+        var expected = original
+        expected[RelativePath("large")] = try describeTree(w.source)[RelativePath("large")]
+        expectSameTrees(expected, try describeTree(out))
+    }
+
+    @Test("clean over ssh runs on the server: it lists and removes what a killed command left; an append-only key may not")
+    func cleanOverSSH() throws {
+        let (w, server, _) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(sh("mkdir -p '\(w.sink)/.emu/staging/tree' && echo half > '\(w.sink)/.emu/staging/tree/f'") == 0)
+        let local = try w.emu("clean", "here", "-n")
+        let dry = try w.emu("clean", "nas", "-n")
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("would remove leftover") && dry.stdout == local.stdout.replacingOccurrences(of: "here:", with: "nas:"),
+                "\(dry.stdout)\(dry.stderr)")
+        try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(w.root) --append-only")
+        let refused = try w.emu("clean", "nas")
+        #expect(refused.status == 1 && refused.stderr.contains("this key is append-only"), "\(refused.stderr)")
+        try server.authorize(forcedCommand: nil)
+        let cleaned = try w.emu("clean", "nas", "--json")
+        #expect(cleaned.status == 0, "\(cleaned.stderr)")
+        #expect(cleaned.stdout.contains("remove leftover"), "\(cleaned.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: w.sink + "/.emu/staging"))
+        #expect(try w.emu("verify", "nas").status == 0)
+    }
+}
