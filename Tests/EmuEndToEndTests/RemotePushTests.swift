@@ -97,4 +97,50 @@ struct RemotePushTests {
         #expect(pushed.status == 0, "\(pushed.stderr)")
         #expect(try w.emu("log", "nas", "--oneline").stdout.split(separator: "\n").count == 1)
     }
+
+    /// The bytes the client sent through the counting link, summed over its connections.
+    static func sent(_ count: String) -> Int {
+        ((try? String(contentsOfFile: count, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0.split(separator: " ")[0]) }.reduce(0, +)
+    }
+
+    @Test("a renamed, a copied and a restored file cross the wire as records: the server finds their content by hash")
+    func contentFoundByHash() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(try w.emu("push", "nas", "-q").status == 0)
+        #expect(sh("cd '\(w.source)' && mv big moved && cp -p moved same-metadata && cp moved fresh-mtime && chmod 600 fresh-mtime") == 0)
+        let count = w.root + "/wire"
+        #expect(try w.emu("config", "sink.nas.ssh-command", try server.sshCommand(delay: 0, count: count)).status == 0)
+        let pushed = try w.emu("push", "nas", "--json")
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        // Three files of 3 MB, none sent: what crossed is records, questions and ssh's own traffic.
+        #expect(Self.sent(count) < 300_000, "sent \(Self.sent(count)) bytes")
+        #expect(pushed.stdout.contains(#""files_copied":1"#) && pushed.stdout.contains(#""bytes_copied":3000000"#), "\(pushed.stdout)")
+        #expect(try w.emu("verify", "nas").status == 0)
+        #expect(try w.emu("sink", "add", "here", w.sink, "-q").status == 0)
+        #expect(try w.emu("checkout", "here:HEAD", "--to", w.root + "/restored", "-q").status == 0)
+        expectSameTrees(try describeTree(w.source, ignoring: [RelativePath(".emu")]), try describeTree(w.root + "/restored"))
+        // A file deleted, then brought back from an older snapshot: its bytes are still on the server.
+        #expect(sh("rm '\(w.source)/moved'") == 0)
+        #expect(try w.emu("push", "nas", "-q").status == 0)
+        #expect(try w.emu("checkout", "nas:HEAD~1", "-q", "--", "moved").status == 0)
+        try "".write(toFile: count, atomically: true, encoding: .utf8)
+        #expect(try w.emu("push", "nas", "-q").status == 0)
+        #expect(Self.sent(count) < 300_000, "sent \(Self.sent(count)) bytes for a restored file")
+    }
+
+    @Test("push and checkout over a link that holds every chunk 25 ms each way: requests go in a window, the results are whole")
+    func slowLink() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(sh("cd '\(w.source)' && mkdir many && for i in $(seq 300); do echo $i > many/f$i; head -c 2000 /dev/urandom > many/g$i; done") == 0)
+        let count = w.root + "/wire"
+        #expect(try w.emu("config", "sink.nas.ssh-command", try server.sshCommand(delay: 0.025, count: count)).status == 0)
+        let pushed = try w.emu("push", "nas", "-q")
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let restored = try w.emu("checkout", "nas:HEAD", "--to", w.root + "/restored", "-q")
+        #expect(restored.status == 0, "\(restored.stderr)")
+        expectSameTrees(try describeTree(w.source, ignoring: [RelativePath(".emu")]), try describeTree(w.root + "/restored"))
+        #expect(Self.sent(count) > 900_000, "the link carried the push")
+    }
 }

@@ -16,6 +16,8 @@ final class PushReceiver {
     let sink: Sink
     let staged: StagedSnapshot
     let reader: FrameReader
+    /// Where the answers to the client's questions go (see `answerQuery`).
+    let writer: FrameWriter
     /// The newest snapshot's tree, which unchanged files are linked from,
     /// reached through the last directory opened (one open a directory).
     let earlier: DirectoryCursor?
@@ -30,9 +32,10 @@ final class PushReceiver {
     let resume: DirectoryCursor?
     var resumed = false
 
-    init(sink: Sink, head: Snapshot?, reader: FrameReader) throws {
+    init(sink: Sink, head: Snapshot?, reader: FrameReader, writer: FrameWriter) throws {
         self.sink = sink
         self.reader = reader
+        self.writer = writer
         staged = try sink.beginSnapshot()
         earlier = head.flatMap { try? sink.openTree($0) }.map(DirectoryCursor.init)
         resume = sink.earlierTrees(head: nil, resumes: true).first.map { DirectoryCursor(root: $0.tree) }
@@ -47,7 +50,11 @@ final class PushReceiver {
         var failure: Error? = nil
         while let frame = try reader.next() {
             if frame.kind == .request { return failure.map { .failure($0) } ?? .success(frame) }
-            guard failure == nil else { continue }
+            guard failure == nil else {
+                // The client waits for the answer to a question: it hears of the failure now.
+                if frame.payload.starts(with: Array("query\n".utf8)) { try writer.send(Wire.frame(for: failure!)); try writer.flush() }
+                continue
+            }
             do { try take(frame) } catch let error as EmuError where error.message.hasPrefix("the client closed") {
                 return nil
             } catch {
@@ -63,13 +70,14 @@ final class PushReceiver {
             throw EmuError.failed("the client sent a push entry emu does not know", fix: "install the same version of emu on both machines")
         }
         if tag == "skipped" { return counts.skipped += 1 }
+        if tag == "query" { return try answerQuery(lines.dropFirst()) }
         guard var record = ManifestFormat.decode(lines[1]), record.path.isSafe else {
             throw EmuError.failed("the client sent a damaged record", fix: "push again")
         }
         let attributes = lines.dropFirst(2).compactMap(Wire.attribute)
         let metadata = EntryMetadata(record, attributes: attributes)
         // The walk's records name no xattrs; an entry made here keeps the digest of those it came with.
-        if ["dir", "file", "symlink", "special"].contains(tag) { record.attributes = attributesDigest(attributes) }
+        if ["dir", "file", "indexed", "copy", "symlink", "special"].contains(tag) { record.attributes = attributesDigest(attributes) }
         if record.path.isRoot {
             counts.directories += 1
             directories = [(.root, staged.tree, metadata, nil)]
@@ -80,6 +88,7 @@ final class PushReceiver {
         switch tag {
         case "dir": try makeDirectory(name, record, metadata, in: parent)
         case "file": try fill(name, &record, metadata, in: parent)
+        case "indexed", "copy": try takeHeld(name, record, metadata, in: parent, linking: tag == "indexed")
         case "link": try linkEarlier(name, record, in: parent, from: earlier)
         case "resume":
             // The cut push's copy is no snapshot's yet: it becomes this one's own.

@@ -24,7 +24,7 @@ extension RemoteSink {
         let date = options.date.map { "\($0.seconds).\($0.nanoseconds)" } ?? "now"
         try ask("push-begin \(date) \(Self.hex(Array(options.message.utf8))) \(Self.hex(source.path.fileSystemBytes))")
         let started = monotonicSeconds()
-        let sender = PushSender(writer: channel.writer, earlier: earlier, resume: resume, observer: observer)
+        let sender = PushSender(batches: PushBatches(self, observer: observer), earlier: earlier, resume: resume, observer: observer)
         try sender.send(TreeScanner(root: try DirectoryHandle.open(source.path, origin: .source), filter: filter,
                                     oneFileSystem: options.oneFileSystem))
         let walked = monotonicSeconds()
@@ -73,9 +73,11 @@ final class SpooledBytes: ManifestBytes {
     func close() { file.close() }
 }
 
-/// Walks the source and sends each entry (see `PushReceiver` for the frames).
+/// Walks the source and sends each entry (see `PushReceiver` for the
+/// frames), through batches that ask the server about new files' content
+/// before their bytes go (`PushBatches`).
 final class PushSender {
-    let writer: FrameWriter
+    let batches: PushBatches
     var earlier: ManifestCursor?
     var resume: ManifestCursor?
     unowned let observer: PushObserver
@@ -85,8 +87,8 @@ final class PushSender {
     var files = 0
     var bytes: Int64 = 0
 
-    init(writer: FrameWriter, earlier: ManifestCursor?, resume: ManifestCursor?, observer: PushObserver) {
-        self.writer = writer
+    init(batches: PushBatches, earlier: ManifestCursor?, resume: ManifestCursor?, observer: PushObserver) {
+        self.batches = batches
         self.earlier = earlier
         self.resume = resume
         self.observer = observer
@@ -99,13 +101,14 @@ final class PushSender {
                 try send(record, in: directory, status: scanner.lastStatus, root: scanner.root)
             } catch let error where isSourceError(error) {
                 observer.skipped(record.path, because: error)
-                try writer.send(Frame(.data, text: "skipped\n\(record.path)"))
+                try batches.add(.entry(Array("skipped\n\(record.path)".utf8)))
             }
         }
         for (path, error) in scanner.unreadable {
             observer.skipped(path, because: error)
-            try writer.send(Frame(.data, text: "skipped\n\(path)"))
+            try batches.add(.entry(Array("skipped\n\(path)".utf8)))
         }
+        try batches.finish()
     }
 
     func send(_ record: ManifestRecord, in directory: DirectoryHandle?, status: FileStatus?, root: DirectoryHandle) throws {
@@ -151,22 +154,34 @@ final class PushSender {
             return try entry("resume", linked, attributes: [], leads: leads)
         }
         let input = try directory.openForReading(name)
-        defer { input.close() }
-        try entry("file", record, attributes: try ExtendedAttributes.read(.file(input)), leads: leads)
-        _ = try copier.copy(from: input, to: nil) { chunk in
-            // A failed write shows at the next frame or at the end: the channel is the sink's side.
-            try? writer.send(Frame(.data, Array(chunk)))
+        var file = PushBatches.PendingFile(record: record, input: input, attributes: [], leads: leads, isNew: previous == nil, asks: false)
+        do {
+            file.attributes = try ExtendedAttributes.read(.file(input))
+            if record.size >= PushBatches.smallestAsked {
+                // Hashed first, so that the server can say it holds the content (a rename, a copy, a restore).
+                var hasher = ContentHasher()
+                file.record.size = try copier.copy(from: input, to: nil) { hasher.update($0) }
+                file.record.content = hasher.finalize()
+                file.record.attributes = attributesDigest(file.attributes)
+                file.asks = true
+            }
+        } catch {
+            input.close()
+            throw error
         }
-        try writer.send(Frame(.end))
-        observer.copied(record.path, reason: previous == nil ? .new : .content, bytes: record.size)
+        try batches.add(.file(file))
     }
 
     /// `leads`: the first name of an inode with others, whose record the later names share.
     func entry(_ tag: String, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool = false) throws {
+        try batches.add(.entry(Self.entryPayload(tag, record, attributes: attributes, leads: leads)))
+    }
+
+    static func entryPayload(_ tag: String, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool) -> [UInt8] {
         var payload = Array("\(tag)\n".utf8)
         ManifestFormat.encode(record, into: &payload)
         if leads { payload += Array("leader\n".utf8) }
         payload += Wire.lines(of: attributes)
-        try writer.send(Frame(.data, payload))
+        return payload
     }
 }

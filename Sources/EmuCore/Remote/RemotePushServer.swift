@@ -12,7 +12,7 @@ extension SinkServer {
         let snapshots = try sink.snapshots()
         let requested = words[1] == "now" ? nil : Self.timestamp(words[1])
         let date = try uniqueDate(requested, among: snapshots)
-        let receiver = try PushReceiver(sink: sink, head: snapshots.last, reader: reader)
+        let receiver = try PushReceiver(sink: sink, head: snapshots.last, reader: reader, writer: writer)
         try writer.send(Frame(.reply))
         try writer.flush()
         guard let ended = try receiver.receive() else { return }  // cut: the staging stays, as a killed push's does

@@ -25,7 +25,7 @@ final class ContentIndex {
     private var buckets: [String: DirectoryHandle] = [:]
     /// Buckets found missing: none appears while a push runs (its own go to `pending`).
     private var missingBuckets: Set<String> = []
-    private var pendingBuckets: [String: DirectoryHandle] = [:]
+    var pendingBuckets: [String: DirectoryHandle] = [:]
 
     init(root: DirectoryHandle, pending: DirectoryHandle? = nil) {
         self.root = root

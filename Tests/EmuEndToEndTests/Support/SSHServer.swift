@@ -66,6 +66,18 @@ final class SSHServer {
         "ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i \(userKey)"
     }
 
+    /// The ssh command through `scripts/slow-link.py`, which holds every
+    /// chunk `delay` seconds each way and appends the bytes that crossed
+    /// each way ("SENT RECEIVED") to `count`.
+    func sshCommand(delay: Double, count: String) throws -> String {
+        let relay = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../scripts/slow-link.py").standardized.path
+        let wrapper = directory + "/slow-link"
+        try "#!/bin/sh\nexec python3 '\(relay)' --delay \(delay) --count '\(count)' 127.0.0.1 \(port)\n"
+            .write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        return sshCommand + " -o ProxyCommand=\(wrapper)"
+    }
+
     /// The address of `path` on this server.
     func address(_ path: String) -> String { "ssh://\(NSUserName())@127.0.0.1:\(port)\(path)" }
 

@@ -1,0 +1,128 @@
+import EmuPOSIX
+
+/// The entries a push over ssh has walked and not sent yet, in path order,
+/// and the questions asked about their files (see `PushReceiver.answerQuery`).
+/// A batch is asked about when it is full and sent when its answer is in;
+/// the next batch is walked and hashed meanwhile, so a round trip is hidden
+/// behind the walk once per batch, not paid once per file.
+final class PushBatches {
+    /// A new or changed file: the server decides whether its bytes cross.
+    struct PendingFile {
+        var record: ManifestRecord
+        var input: OpenFile
+        var attributes: [ExtendedAttribute]
+        var leads: Bool
+        var isNew: Bool
+        /// Hashed and asked about (a small file is sent without asking).
+        var asks: Bool
+    }
+
+    enum Item {
+        case entry([UInt8])
+        case file(PendingFile)
+    }
+
+    struct Batch {
+        var items: [Item] = []
+        var questions: [UInt8] = Array("query\n".utf8)
+        var asked = 0
+    }
+
+    /// Files asked about per batch; two batches' files hold a descriptor each.
+    static let questionsPerBatch = 64
+    static let itemsPerBatch = 4096
+    /// Smaller files are sent without asking: the question costs about as much.
+    static let smallestAsked: Int64 = 1024
+
+    let sink: RemoteSink
+    var channel: SSHChannel { sink.channel }
+    unowned let observer: PushObserver
+    let copier = DataCopier()
+    var current = Batch()
+    /// Asked about, answer not read yet: at most one once `add` returns.
+    var waiting: [Batch] = []
+
+    init(_ sink: RemoteSink, observer: PushObserver) {
+        self.sink = sink
+        self.observer = observer
+    }
+
+    func add(_ item: Item) throws {
+        if waiting.isEmpty && current.items.isEmpty {
+            switch item {
+            case .entry(let payload): return try channel.writer.send(Frame(.data, payload))
+            case .file(let file) where !file.asks: return try send(file, answer: .nothing)
+            case .file: break
+            }
+        }
+        current.items.append(item)
+        if case .file(let file) = item, file.asks {
+            ManifestFormat.encode(file.record, into: &current.questions)
+            current.asked += 1
+        }
+        if current.asked >= Self.questionsPerBatch || current.items.count >= Self.itemsPerBatch { try close() }
+    }
+
+    /// Asks about the current batch and, when one was waiting, sends that.
+    func close() throws {
+        guard !current.items.isEmpty else { return }
+        if current.asked > 0 {
+            try channel.writer.send(Frame(.data, current.questions))
+            try channel.writer.flush()
+        }
+        waiting.append(current)
+        current = Batch()
+        while waiting.count > 1 { try sendOldest() }
+    }
+
+    /// Sends everything still held.
+    func finish() throws {
+        try close()
+        while !waiting.isEmpty { try sendOldest() }
+    }
+
+    func sendOldest() throws {
+        let batch = waiting.removeFirst()
+        var answers = try batch.asked > 0 ? answer(count: batch.asked).makeIterator() : [].makeIterator()
+        for item in batch.items {
+            switch item {
+            case .entry(let payload): try channel.writer.send(Frame(.data, payload))
+            case .file(let file): try send(file, answer: file.asks ? answers.next().flatMap(ContentIndex.Holding.init) ?? .nothing : .nothing)
+            }
+        }
+    }
+
+    func answer(count: Int) throws -> [UInt8] {
+        guard let frame = try channel.reader.next() else { throw channel.silence(sinkName: sink.name) }
+        if frame.kind == .error { throw Wire.error(from: frame, server: sink.server) }
+        guard frame.kind == .data, frame.payload.count == count else {
+            throw EmuError.failed("\(sink.server) answered \(frame.payload.count) of \(count) questions about files", fix: "push again")
+        }
+        return frame.payload
+    }
+
+    /// A file the server holds goes as a record; one it lacks with its bytes.
+    func send(_ file: PendingFile, answer: ContentIndex.Holding) throws {
+        defer { file.input.close() }
+        let tag = switch answer {
+        case .inode: "indexed"
+        case .content: "copy"
+        case .nothing: "file"
+        }
+        try channel.writer.send(Frame(.data, PushSender.entryPayload(tag, file.record, attributes: file.attributes, leads: file.leads)))
+        guard answer == .nothing else { return }
+        do {
+            _ = try copier.copy(from: file.input, to: nil) { chunk in
+                // A failed write shows at the next frame or at the end: the channel is the sink's side.
+                try? channel.writer.send(Frame(.data, Array(chunk)))
+            }
+        } catch where isSourceError(error) {
+            // The server keeps what arrived, under its own hash; the snapshot is marked incomplete.
+            try channel.writer.send(Frame(.end))
+            observer.skipped(file.record.path, because: error)
+            return try channel.writer.send(Frame(.data, text: "skipped\n\(file.record.path)"))
+        }
+        try channel.writer.send(Frame(.end))
+        observer.copied(file.record.path, reason: file.isNew ? .new : .content, bytes: file.record.size)
+    }
+}

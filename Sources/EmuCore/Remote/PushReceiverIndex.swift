@@ -1,0 +1,52 @@
+import EmuPOSIX
+
+/// The content index, asked before bytes cross the wire: the client hashes
+/// the new and changed files of a batch and asks (`query`, one record line
+/// each); the server answers one byte each (`ContentIndex.Holding`): `L` the
+/// sink holds an inode with this content and metadata, `C` the content
+/// under other metadata, `S` nothing. The client then sends `indexed`,
+/// `copy` or `file` entries for them, in path order with the rest.
+extension PushReceiver {
+    func answerQuery(_ lines: ArraySlice<ArraySlice<UInt8>>) throws {
+        var answers: [UInt8] = []
+        for line in lines where !line.isEmpty {
+            guard let record = ManifestFormat.decode(line), record.kind == .regular, record.content != nil else {
+                throw EmuError.failed("the client asked about a damaged record", fix: "push again")
+            }
+            answers.append(try staged.index.holding(record).rawValue)
+        }
+        try writer.send(Frame(.data, answers))
+        try writer.flush()
+    }
+
+    /// A file whose content the sink holds: linked to the index's inode
+    /// (`indexed`) or, when that cannot be shared, copied on the server from
+    /// an inode with the same bytes (`copy`), given its metadata and offered
+    /// to the index.
+    func takeHeld(_ name: FileName, _ record: ManifestRecord, _ metadata: EntryMetadata, in parent: DirectoryHandle, linking: Bool) throws {
+        counts.files += 1
+        counts.bytes += record.size
+        if linking, try staged.index.linkHeld(record, as: name, in: parent) {
+            counts.filesLinked += 1
+            reusedFromIndex = true
+            return
+        }
+        guard let (bucket, entry) = try staged.index.entry(withContentOf: record) else {
+            throw EmuError.failed("the sink no longer holds the content of \(record.path) it said it held", fix: "push again")
+        }
+        let input = try bucket.openForReading(entry)
+        defer { input.close() }
+        let output = try parent.createFile(name, permissions: 0o600)
+        defer { output.close() }
+        _ = try DataCopier().copyInKernel(from: input, to: output)
+        try metadata.apply(to: .open(output), aclSource: nil, created: .made(with: 0o600, handsDownNothing: createsAsSelf))
+        if try staged.index.adopt(name, in: parent, record: record) == .linkedExisting {
+            counts.filesLinked += 1
+            reusedFromIndex = true
+        } else {
+            counts.filesCopied += 1
+            counts.bytesCopied += record.size
+            bytesOwned += record.size
+        }
+    }
+}
