@@ -26,21 +26,25 @@ def main():
     files.sort()
     rng.shuffle(files)
     n = max(1, len(files) // 100)
+    new_content = 0
     for path in files[:n]:
         with open(path, "ab") as f:
             f.write(b"modified by the benchmark\n")
+        new_content += os.lstat(path).st_size
     for path in files[n:2 * n]:
         os.unlink(path)
     for path in files[2 * n:3 * n]:
         os.utime(path, None)
     for i, path in enumerate(files[3 * n:4 * n]):
         with open(os.path.join(os.path.dirname(path), f"added{i:06d}.dat"), "wb") as f:
-            f.write(rng.randbytes(rng.randint(100, 20000)))
+            added = rng.randbytes(rng.randint(100, 20000))
+            f.write(added)
+            new_content += len(added)
     target = 0.05 * total
     best = min((d for d in sizes if d != root), key=lambda d: abs(sizes[d] - target))
     os.rename(best, best + "-renamed")
     print(f"mutated {len(files)} files: {n} modified, {n} deleted, {n} touched, {n} added; "
-          f"renamed a directory holding {100 * sizes[best] / total:.1f}% of the bytes")
+          f"renamed a directory holding {100 * sizes[best] / total:.1f}% of the bytes; new content {new_content} bytes")
 
 
 if __name__ == "__main__":

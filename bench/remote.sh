@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# bench/remote.sh [PROFILE] [SCALE] [RUNS]: emu push to a local sink, emu push over
-# ssh, and rsync -aHAX -e ssh, to a real sshd this script starts on 127.0.0.1 with
-# keys it makes; runs interleaved. Prints min/median/max seconds of a first push
-# and of a push with nothing changed. Needs openssh-server and rsync; run as root
+# bench/remote.sh [PROFILE] [SCALE] [RUNS] [SEED]: emu push to a local sink, emu push
+# over ssh, and rsync -aHAX --link-dest -e ssh, to a real sshd this script starts on
+# 127.0.0.1 with keys it makes; tools interleaved in each run. Prints min/median/max
+# seconds of a first push, a push with nothing changed, a push after the seeded
+# mutation (bench/mutate.py) and a restore into an empty directory; the bytes the
+# client sent for the mutation (counted by scripts/slow-link.py on ssh's socket)
+# against the new content; the server's peak RSS; and the same steps over a link
+# that holds every chunk 25 ms each way. Needs openssh-server and rsync; run as root
 # (sshd), e.g. `bash bench/remote.sh home 0.1 3`.
 set -euo pipefail
-profile="${1:-home}" scale="${2:-0.1}" runs="${3:-3}"
+profile="${1:-home}" scale="${2:-0.1}" runs="${3:-3}" seed="${4:-1}"
 emu="$(realpath "$(dirname "$0")/../.build/release/emu")"
 work=$(mktemp -d /dev/shm/remote.XXXXXX)
 trap 'kill "$(cat "$work/sshd.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -18,30 +22,65 @@ printf '%s\n' "Port $port" "ListenAddress 127.0.0.1" "HostKey $work/host_key" "A
 /usr/sbin/sshd -f "$work/sshd_config"
 ssh="ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i $work/user_key -p $port"
 user=$(id -un)
-python3 "$(dirname "$0")/make_corpus.py" "$profile" "$work/src" 1 "$scale"
+python3 "$(dirname "$0")/make_corpus.py" "$profile" "$work/src" "$seed" "$scale"
+link="$(realpath "$(dirname "$0")/../scripts/slow-link.py")"
+# ProxyCommand takes no spaces through emu's ssh-command: a wrapper per delay.
+for delay in 0 0.025; do
+  printf '#!/bin/sh\nexec python3 %s --delay %s --count %s 127.0.0.1 %s\n' "$link" "$delay" "$work/wire.$delay" "$port" > "$work/link.$delay"
+  chmod 755 "$work/link.$delay"
+done
 seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null 2>&1; awk "BEGIN{print $(date +%s.%N) - $s}"; }
+sent() { awk '{s += $1} END {print s + 0}' "$work/wire.$1" 2>/dev/null || echo 0; }
+peak_rss() { awk '/VmHWM/ {print $2}' /proc/"$1"/status 2>/dev/null; }
 : > "$work/times"
+cp -a "$work/src" "$work/pristine"
 for run in $(seq "$runs"); do
-  rm -rf "$work/local" "$work/remote" "$work/rsync" "$work/src/.emu"
-  (cd "$work/src" && "$emu" init -q && "$emu" sink add l "$work/local" -q \
-     && "$emu" sink add r "ssh://$user@127.0.0.1:$port$work/remote" --ssh-command "$ssh" --remote-emu "$emu" -q) >/dev/null
-  for tool in local remote rsync; do
-    case $tool in
-      local) step() { (cd "$work/src" && "$emu" push l -q); } ;;
-      remote) step() { (cd "$work/src" && "$emu" push r -q); } ;;
-      rsync) step() { rsync -aHAX --exclude=.emu -e "$ssh" "$work/src/" "$user@127.0.0.1:$work/rsync/"; } ;;
-    esac
-    echo "$tool first $(seconds step)" >> "$work/times"
-    echo "$tool again $(seconds step)" >> "$work/times"
+  for delay in 0 0.025; do
+    [ "$delay" = 0.025 ] && [ "$run" -gt 1 ] && continue  # the slow link once: its figures are latency, not noise
+    tag=$([ "$delay" = 0 ] && echo "" || echo "slow-")
+    rm -rf "$work/src" "$work/local" "$work/remote" "$work/rsync" "$work/restored"; cp -a "$work/pristine" "$work/src"; mkdir "$work/rsync"
+    linked="$ssh -o ProxyCommand=$work/link.$delay"
+    (cd "$work/src" && "$emu" init -q && "$emu" sink add l "$work/local" -q \
+       && "$emu" sink add r "ssh://$user@127.0.0.1:$port$work/remote" --ssh-command "$linked" --remote-emu "/usr/bin/time -a -o $work/rss -f %M $emu" -q) >/dev/null
+    for tool in local remote rsync; do
+      [ -n "$tag" ] && [ "$tool" = local ] && continue
+      case $tool in
+        local) step() { (cd "$work/src" && "$emu" push l -q); }
+               restore() { (cd "$work/src" && "$emu" checkout l:HEAD --to "$work/restored" -q); } ;;
+        remote) step() { (cd "$work/src" && "$emu" push r -q); }
+                restore() { (cd "$work/src" && "$emu" checkout r:HEAD --to "$work/restored" -q); } ;;
+        rsync) step() {
+                 local last; last=$(ls "$work/rsync" 2>/dev/null | tail -1)
+                 rsync -aHAX --exclude=.emu ${last:+--link-dest=../$last} -e "$linked" "$work/src/" "$user@127.0.0.1:$work/rsync/$(date +%s%N)/"; }
+               restore() { rsync -aHAX -e "$linked" "$user@127.0.0.1:$work/rsync/$(ls "$work/rsync" | tail -1)/" "$work/restored/"; } ;;
+      esac
+      echo "$tool ${tag}first $(seconds step)" >> "$work/times"
+      echo "$tool ${tag}again $(seconds step)" >> "$work/times"
+      python3 "$(dirname "$0")/mutate.py" "$work/src" "$run" | sed -n 's/.*new content \([0-9]*\) bytes/\1/p' > "$work/new-content"
+      rm -f "$work/wire.$delay"
+      echo "$tool ${tag}mutated $(seconds step)" >> "$work/times"
+      echo "$tool ${tag}wire $(sent "$delay") $(cat "$work/new-content")" >> "$work/bytes"
+      rm -rf "$work/restored"
+      echo "$tool ${tag}restore $(seconds restore)" >> "$work/times"
+      rsync -aHAX --delete --exclude=/.emu "$work/pristine/" "$work/src/"  # the next tool starts from the same tree
+    done
   done
 done
-python3 - "$work/times" <<'PY'
+python3 - "$work/times" "$work/bytes" <<'PY'
 import sys, statistics
 rows = [l.split() for l in open(sys.argv[1])]
-for step in ["first", "again"]:
+steps = []
+for r in rows:
+    if r[1] not in steps: steps.append(r[1])
+for step in steps:
     cells = []
     for tool in ["local", "remote", "rsync"]:
         v = sorted(float(r[2]) for r in rows if r[0] == tool and r[1] == step)
-        cells.append(f"{tool} {v[0]:.3f}/{statistics.median(v):.3f}/{v[-1]:.3f}")
-    print(f"{step:6s} " + "  ".join(cells))
+        if v: cells.append(f"{tool} {v[0]:.3f}/{statistics.median(v):.3f}/{v[-1]:.3f}")
+    print(f"{step:14s} " + "  ".join(cells))
+for line in open(sys.argv[2]):
+    tool, step, value, new = line.split()
+    if tool != "local":
+        print(f"{step:14s} {tool} sent {int(value):,} bytes through ssh for {int(new):,} bytes of new content ({int(value) / int(new):.2f}x)")
 PY
+echo "server peak RSS: $(sort -n "$work/rss" | tail -1) KiB (largest of $(wc -l < "$work/rss") emu serve runs)"

@@ -10,6 +10,7 @@ FILE gets one line per connection: "SENT RECEIVED" (client to server, back).
 import argparse
 import collections
 import os
+import signal
 import socket
 import threading
 import time
@@ -62,14 +63,22 @@ def main():
     options = parser.parse_args()
     peer = socket.create_connection((options.host, options.port))
     totals = [0, 0]
-    outbound = threading.Thread(target=pump, args=(lambda: os.read(0, 65536), peer.sendall,
-                                                   lambda: peer.shutdown(socket.SHUT_WR), options.delay, totals, 0))
+
+    def report(*_):
+        # ssh ends its ProxyCommand with SIGHUP as it exits: the counts are written then too.
+        if options.count:
+            with open(options.count, "a") as out:
+                out.write(f"{totals[0]} {totals[1]}\n")
+        os._exit(0)
+
+    signal.signal(signal.SIGHUP, report)
+    signal.signal(signal.SIGTERM, report)
+    outbound = threading.Thread(target=pump, daemon=True, args=(lambda: os.read(0, 65536), peer.sendall,
+                                                                lambda: peer.shutdown(socket.SHUT_WR), options.delay, totals, 0))
     outbound.start()
     pump(lambda: peer.recv(65536), lambda data: write_all(1, data), lambda: os.close(1), options.delay, totals, 1)
     outbound.join()
-    if options.count:
-        with open(options.count, "a") as out:
-            out.write(f"{totals[0]} {totals[1]}\n")
+    report()
 
 
 if __name__ == "__main__":

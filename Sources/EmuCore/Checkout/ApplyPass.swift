@@ -33,7 +33,7 @@ final class ApplyPass: CheckoutVisitor {
         self.walk = walk
         self.staged = staged
         self.readsAhead = readsAhead
-        filler = staged != nil || readsAhead ? FileFiller() : nil
+        filler = staged != nil || readsAhead ? FileFiller(stepsPerBatch: readsAhead ? 128 : 16) : nil
         createsAsSelf = walk.targetRoot.map(EntryMetadata.Created.handsDownNothing) ?? false
     }
 

@@ -48,10 +48,12 @@ final class FileFiller {
     /// Files handed over and not restored yet.
     private let backlog = Backlog()
 
-    init() {
+    /// `stepsPerBatch`: more for a server's tree, where what is queued is
+    /// also what is asked ahead, the window of requests in flight.
+    init(stepsPerBatch: Int = 16) {
         let copier = DataCopier()
         let backlog = backlog
-        steps = StepThread(threaded: true, stepsPerBatch: 16,
+        steps = StepThread(threaded: true, stepsPerBatch: stepsPerBatch,
                            take: { step in
                                switch step {
                                case .file(let job):

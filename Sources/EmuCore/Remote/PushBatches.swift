@@ -3,13 +3,17 @@ import EmuPOSIX
 /// The entries a push over ssh has walked and not sent yet, in path order,
 /// and the questions asked about their files (see `PushReceiver.answerQuery`).
 /// A batch is asked about when it is full and sent when its answer is in;
-/// the next batch is walked and hashed meanwhile, so a round trip is hidden
-/// behind the walk once per batch, not paid once per file.
+/// up to `batchesInFlight` are asked about before the oldest is sent, so the
+/// walk and the hashing go on while questions cross: a push over a link
+/// with a long round trip pays it about once per `batchesInFlight` batches,
+/// not once per file.
 final class PushBatches {
     /// A new or changed file: the server decides whether its bytes cross.
     struct PendingFile {
         var record: ManifestRecord
-        var input: OpenFile
+        /// Reopened to send its bytes: a descriptor per waiting file would be too many.
+        var directory: DirectoryHandle
+        var name: FileName
         var attributes: [ExtendedAttribute]
         var leads: Bool
         var isNew: Bool
@@ -28,8 +32,8 @@ final class PushBatches {
         var asked = 0
     }
 
-    /// Files asked about per batch; two batches' files hold a descriptor each.
     static let questionsPerBatch = 64
+    static let batchesInFlight = 8
     static let itemsPerBatch = 4096
     /// Smaller files are sent without asking: the question costs about as much.
     static let smallestAsked: Int64 = 1024
@@ -39,7 +43,7 @@ final class PushBatches {
     unowned let observer: PushObserver
     let copier = DataCopier()
     var current = Batch()
-    /// Asked about, answer not read yet: at most one once `add` returns.
+    /// Asked about, answer not read yet: at most `batchesInFlight` once `add` returns.
     var waiting: [Batch] = []
 
     init(_ sink: RemoteSink, observer: PushObserver) {
@@ -72,7 +76,7 @@ final class PushBatches {
         }
         waiting.append(current)
         current = Batch()
-        while waiting.count > 1 { try sendOldest() }
+        while waiting.count > Self.batchesInFlight { try sendOldest() }
     }
 
     /// Sends everything still held.
@@ -103,7 +107,6 @@ final class PushBatches {
 
     /// A file the server holds goes as a record; one it lacks with its bytes.
     func send(_ file: PendingFile, answer: ContentIndex.Holding) throws {
-        defer { file.input.close() }
         let tag = switch answer {
         case .inode: "indexed"
         case .content: "copy"
@@ -112,7 +115,9 @@ final class PushBatches {
         try channel.writer.send(Frame(.data, PushSender.entryPayload(tag, file.record, attributes: file.attributes, leads: file.leads)))
         guard answer == .nothing else { return }
         do {
-            _ = try copier.copy(from: file.input, to: nil) { chunk in
+            let input = try file.directory.openForReading(file.name)
+            defer { input.close() }
+            _ = try copier.copy(from: input, to: nil) { chunk in
                 // A failed write shows at the next frame or at the end: the channel is the sink's side.
                 try? channel.writer.send(Frame(.data, Array(chunk)))
             }

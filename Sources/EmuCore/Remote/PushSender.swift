@@ -153,21 +153,18 @@ final class PushSender {
             linked.path = record.path
             return try entry("resume", linked, attributes: [], leads: leads)
         }
+        var file = PushBatches.PendingFile(record: record, directory: directory, name: name, attributes: [], leads: leads,
+                                           isNew: previous == nil, asks: false)
         let input = try directory.openForReading(name)
-        var file = PushBatches.PendingFile(record: record, input: input, attributes: [], leads: leads, isNew: previous == nil, asks: false)
-        do {
-            file.attributes = try ExtendedAttributes.read(.file(input))
-            if record.size >= PushBatches.smallestAsked {
-                // Hashed first, so that the server can say it holds the content (a rename, a copy, a restore).
-                var hasher = ContentHasher()
-                file.record.size = try copier.copy(from: input, to: nil) { hasher.update($0) }
-                file.record.content = hasher.finalize()
-                file.record.attributes = attributesDigest(file.attributes)
-                file.asks = true
-            }
-        } catch {
-            input.close()
-            throw error
+        defer { input.close() }
+        file.attributes = try ExtendedAttributes.read(.file(input))
+        if record.size >= PushBatches.smallestAsked {
+            // Hashed first, so that the server can say it holds the content (a rename, a copy, a restore).
+            var hasher = ContentHasher()
+            file.record.size = try copier.copy(from: input, to: nil) { hasher.update($0) }
+            file.record.content = hasher.finalize()
+            file.record.attributes = attributesDigest(file.attributes)
+            file.asks = true
         }
         try batches.add(.file(file))
     }

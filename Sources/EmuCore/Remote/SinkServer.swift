@@ -98,7 +98,9 @@ public final class SinkServer {
             guard case .create = try Sink.plannedCreation(at: path, force: false) else { return try openExisting(path) }
             _ = try Sink.create(at: path)
         }
-        return try openExisting(path)
+        let sink = try openExisting(path)
+        if let root, mode != .readOnly, let resolvedRoot = resolvedPath(root) { try sink.shareIndex(under: resolvedRoot) }
+        return sink
     }
 
     func openExisting(_ path: String) throws -> Sink {

@@ -35,15 +35,12 @@ final class ContentIndex {
     /// The sink's index, made if missing; with `staging`, new entries go to
     /// its `index/` until committed.
     static func open(in sink: Sink, staging: DirectoryHandle? = nil) throws -> ContentIndex {
-        if (try? sink.metadata.status(SinkLayout.index))?.kind != .directory {
-            try sink.metadata.makeDirectory(SinkLayout.index, permissions: 0o755)
-        }
         var pending: DirectoryHandle? = nil
         if let staging {
             try staging.makeDirectory(SinkLayout.index, permissions: 0o700)
             pending = try staging.openDirectory(SinkLayout.index)
         }
-        return ContentIndex(root: try sink.metadata.openDirectory(SinkLayout.index), pending: pending)
+        return ContentIndex(root: try sink.indexDirectory(), pending: pending)
     }
 
     /// What makes two files one entry: their content and the digest of what
@@ -135,7 +132,7 @@ final class ContentIndex {
             return .linkedExisting
         }
         // The entry there is unusable (at the link limit): this copy becomes the entry.
-        let replacement = FileName(".link")
+        let replacement = Self.scratchName
         try? pending.remove(replacement)
         try directory.link(name, to: pending, as: replacement)
         try pending.rename(replacement, to: pendingBucket, as: entry)
@@ -149,7 +146,7 @@ final class ContentIndex {
     /// with it. A kill leaves it behind; the next adoption replaces it.
     static func takeOver(_ entry: FileName, in bucket: DirectoryHandle, root: DirectoryHandle,
                          for name: FileName, in directory: DirectoryHandle, record: ManifestRecord) throws -> Bool {
-        let temporary = FileName(".link")
+        let temporary = scratchName
         do {
             try bucket.link(entry, to: root, as: temporary)
         } catch let error as FileSystemError where error.alreadyExists {
@@ -221,10 +218,19 @@ final class ContentIndex {
         return dropped
     }
 
+    /// The name a second link is made under for a moment, in the index
+    /// root: this process's own, since sinks that share an index push at once.
+    static let scratchName = FileName(".link.\(getpid())")
+
     /// Removes every entry nothing else holds (or counts them, for a dry
-    /// run); for after an interruption, and for `emu clean`.
+    /// run), and the scratch links of processes that were killed; for after
+    /// an interruption, and for `emu clean`.
     @discardableResult
     func sweep(dryRun: Bool = false) throws -> Int {
+        for entry in try root.entries() where entry.name.bytes.starts(with: Array(".link.".utf8)) {
+            let owner = Int32(String(decoding: entry.name.bytes.dropFirst(6), as: UTF8.self)) ?? 0
+            if !dryRun && owner > 0 && kill(owner, 0) != 0 && errno == ESRCH { try? root.remove(entry.name) }
+        }
         var dropped = 0
         try forEachEntry { bucket, entry, status in
             guard status.linkCount == 1 else { return }

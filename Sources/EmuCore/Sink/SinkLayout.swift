@@ -9,6 +9,7 @@ import EmuPOSIX
 ///     SINK/.emu/trees/ID/         a snapshot's tree
 ///     SINK/.emu/manifests/ID      a snapshot's manifest
 ///     SINK/.emu/index/XX/...      the content index
+///     SINK/.emu/shared-index      where the index is instead: shared by the sinks under one `emu serve --root`
 ///     SINK/.emu/staging/          the push under way (tree, manifest, node, index entries)
 ///     SINK/.emu/resume/           what a killed push copied, for the next one
 ///     SINK/.emu/trash/            what is being deleted
@@ -29,6 +30,9 @@ enum SinkLayout {
     /// Metadata files, by the names `MetadataFile` takes.
     static let head = "HEAD"
     static let config = "config"
+    static let sharedIndex = "shared-index"
+    /// Under a served root: ROOT/.emu-shared/index, the index its sinks share.
+    static let sharedRoot = FileName(".emu-shared")
     static let latest = "Latest"
     /// The directories every sink has below `.emu/`.
     static let required = [nodes, trees, manifests]
