@@ -30,7 +30,7 @@ for delay in 0 0.025; do
   chmod 755 "$work/link.$delay"
 done
 seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null 2>&1; awk "BEGIN{print $(date +%s.%N) - $s}"; }
-sent() { awk '{s += $1} END {print s + 0}' "$work/wire.$1" 2>/dev/null || echo 0; }
+sent() { while pgrep -f "[s]low-link.py.*wire.$1" >/dev/null; do sleep 0.05; done; awk '{s += $1} END {print s + 0}' "$work/wire.$1" 2>/dev/null || echo 0; }
 peak_rss() { awk '/VmHWM/ {print $2}' /proc/"$1"/status 2>/dev/null; }
 : > "$work/times"
 cp -a "$work/src" "$work/pristine"

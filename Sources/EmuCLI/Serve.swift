@@ -10,7 +10,11 @@ extension Emu {
                 Not run by hand: `emu` on the client starts it through ssh for a sink added as \
                 ssh://user@host/path or user@host:path. `--sink PATH` serves that sink only; \
                 `--root DIR` serves any sink below DIR (never a path outside it, through symlinks \
-                or ..). In authorized_keys, `command="emu serve --root /srv/emu --append-only"` \
+                or ..), and the sinks it serves on DIR's filesystem share one content index, \
+                DIR/.emu-shared/index: a file many machines hold is stored once, and freed when no \
+                snapshot of any of them holds it (a client that knows a file's hash and metadata can \
+                link it into its own snapshot: share a root only between machines that may read each \
+                other's files). In authorized_keys, `command="emu serve --root /srv/emu --append-only"` \
                 limits a key to adding snapshots; `--read-only` to reading them.
 
                 \(ExitStatus.help)

@@ -98,9 +98,12 @@ struct RemotePushTests {
         #expect(try w.emu("log", "nas", "--oneline").stdout.split(separator: "\n").count == 1)
     }
 
-    /// The bytes the client sent through the counting link, summed over its connections.
+    /// The bytes the client sent through the counting link, summed over its
+    /// connections (each relay writes its line as ssh hangs it up, which may
+    /// be after emu exits: the relays are waited for).
     static func sent(_ count: String) -> Int {
-        ((try? String(contentsOfFile: count, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0.split(separator: " ")[0]) }.reduce(0, +)
+        sh("for i in $(seq 100); do pgrep -f '[s]low-link.py.*\(count)' >/dev/null || exit 0; sleep 0.05; done; exit 1")
+        return ((try? String(contentsOfFile: count, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0.split(separator: " ")[0]) }.reduce(0, +)
     }
 
     @Test("a renamed, a copied and a restored file cross the wire as records: the server finds their content by hash")

@@ -17,7 +17,7 @@ final class PushBatches {
         var attributes: [ExtendedAttribute]
         var leads: Bool
         var isNew: Bool
-        /// Hashed and asked about (a small file is sent without asking).
+        /// Hashed and asked about (an empty file is sent without asking).
         var asks: Bool
     }
 
@@ -35,8 +35,8 @@ final class PushBatches {
     static let questionsPerBatch = 64
     static let batchesInFlight = 8
     static let itemsPerBatch = 4096
-    /// Smaller files are sent without asking: the question costs about as much.
-    static let smallestAsked: Int64 = 1024
+    /// Empty files are sent without asking: there is nothing to find.
+    static let smallestAsked: Int64 = 1
 
     let sink: RemoteSink
     var channel: SSHChannel { sink.channel }

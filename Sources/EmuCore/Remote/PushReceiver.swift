@@ -95,18 +95,7 @@ final class PushReceiver {
             try linkEarlier(name, record, in: parent, from: resume)
             bytesOwned += record.size
             resumed = true
-        case "hardlink":
-            guard let leaderPath = record.hardlinkLeader, let leader = leaders[leaderPath] else {
-                throw EmuError.failed("the client sent another name of \(record.path) before its first", fix: "push again")
-            }
-            try staged.tree.link(path: leaderPath, to: parent, as: name)
-            // A later name shares its first name's record, as in a local push.
-            let path = record.path
-            record = leader
-            record.path = path
-            record.hardlinkLeader = leaderPath
-            counts.files += 1
-            counts.bytes += record.size
+        case "hardlink": record = try linkLeader(of: record, as: name, in: parent)
         case "symlink":
             try parent.makeSymlink(name, target: record.symlinkTarget ?? [])
             try metadata.apply(to: .entry(parent, name, .symlink), aclSource: nil)
@@ -124,6 +113,20 @@ final class PushReceiver {
         }
         if lines.contains(where: { $0.elementsEqual("leader".utf8) }) { leaders[record.path] = record }
         try staged.manifest.append(record)
+    }
+
+    /// Another name of an inode whose first name is made: it shares that
+    /// name's record, as in a local push.
+    func linkLeader(of record: ManifestRecord, as name: FileName, in parent: DirectoryHandle) throws -> ManifestRecord {
+        guard let leaderPath = record.hardlinkLeader, var shared = leaders[leaderPath] else {
+            throw EmuError.failed("the client sent another name of \(record.path) before its first", fix: "push again")
+        }
+        try staged.tree.link(path: leaderPath, to: parent, as: name)
+        shared.path = record.path
+        shared.hardlinkLeader = leaderPath
+        counts.files += 1
+        counts.bytes += shared.size
+        return shared
     }
 
     /// The staged directory that holds `path`, finishing the directories the walk has left.

@@ -51,9 +51,12 @@ extension SinkServer {
     /// followed, no `..`), one directory open per directory met.
     func answerRestore(_ words: [String]) throws {
         guard words.count == 4 else { throw EmuError.usage("restore takes a snapshot, a path and what to send", fix: "run emu on both sides") }
-        let snapshot = try snapshot(words[1])
         let path = RelativePath(RemoteSink.bytes(hex: words[2]))
-        if restoring?.id != snapshot.id { restoring = (snapshot.id, DirectoryCursor(root: try sink!.openTree(snapshot))) }
+        // One snapshot is read from many times: its tree stays open (listing the snapshots per file would cost more than the file).
+        if restoring?.id != words[1] {
+            let snapshot = try snapshot(words[1])
+            restoring = (snapshot.id, DirectoryCursor(root: try sink!.openTree(snapshot)))
+        }
         let tree = restoring!.tree
         guard !path.isRoot else {
             try writer.send(Frame(.data, Wire.lines(of: try ExtendedAttributes.read(.file(tree.root.file)))))
@@ -65,7 +68,7 @@ extension SinkServer {
             return try writer.send(Frame(.end))
         }
         guard try directory.status(name).kind == .regular else {
-            throw EmuError.usage("\(path.quotedForMessage) is not a regular file in snapshot \(snapshot.shortID)", fix: "name a file")
+            throw EmuError.usage("\(path.quotedForMessage) is not a regular file in snapshot \(words[1].prefix(8))", fix: "name a file")
         }
         let input = try directory.openForReading(name)
         defer { input.close() }
