@@ -43,10 +43,10 @@ names a sink on another machine: emu runs \fBssh\fR (\fB\-\-ssh\-command\fR, kep
 \fBssh \-o BatchMode=yes\fR, so keys, ports and \fB~/.ssh/config\fR work as for ssh) and \fBemu serve\fR there (\fB\-\-remote\-emu\fR,
 kept as \fBsink.\fINAME\fB.remote\-emu\fR, when emu is not on the server's PATH); the server makes the sink or attaches the one
 there. A sink that cannot be reached is not registered; other URL schemes are refused (write \fB./a:b\fR for a local name with a
-colon). Over ssh, \fBpush\fR (the bytes of new and changed files only; the server builds and publishes the snapshot as a local
-push does), \fBsink\fR, \fBlog\fR, \fBshow\fR, \fBstatus\fR, \fBdiff\fR, \fBprune\fR and \fBsquash\fR work, and \fBverify\fR runs on
-the server, sending only its findings; checkout and clean of a remote sink are refused with a clear error until they are carried
-over the channel.
+colon). Over ssh, \fBpush\fR (the bytes of new and changed files whose content the server does not hold already; renamed, copied
+and restored files are found in its content index by hash; the server builds and publishes the snapshot as a local push does),
+\fBcheckout\fR, \fBsink\fR, \fBlog\fR, \fBshow\fR, \fBstatus\fR, \fBdiff\fR, \fBprune\fR and \fBsquash\fR work, and \fBverify\fR and
+\fBclean\fR run on the server, sending only their findings. \fBpush \-\-dry\-run\fR and \fB\-\-checksum\fR are not carried over ssh yet.
 .PP
 \fBemu sink rm\fR forgets a sink; its snapshots stay on disk. \fBemu sink default\fR sets the sink commands use when none is named.""",
 "", "emu sink add usb /media/usb/backup\nemu sink\nemu sink default nas", True, False)
@@ -281,7 +281,11 @@ r"""Not run by hand: emu on a client starts it through ssh for a sink added as a
 on the channel's stdin and stdout. Both sides check the protocol's version first; a server whose emu speaks another version answers
 with an error naming both, and garbage, truncated or oversized frames are refused without reading them whole.
 \fB\-\-sink\fR \fIPATH\fR serves that sink only; \fB\-\-root\fR \fIDIR\fR serves any sink below DIR and refuses a path outside it,
-through symlinks or \fB..\fR. In \fBauthorized_keys\fR, a forced command limits what a key may do:
+through symlinks or \fB..\fR. The sinks \fB\-\-root\fR serves on DIR's filesystem share one content index,
+\fIDIR\fB/.emu\-shared/index\fR (each names it in its \fB.emu/shared\-index\fR): a file that many machines hold is stored once, and
+freed when no snapshot of any of them holds it. A client that knows a file's SHA-256 and metadata can link it into its own
+snapshot: share a root only between machines that may read each other's files. In \fBauthorized_keys\fR, a forced command limits
+what a key may do:
 .PP
 .nf
 command="emu serve \-\-root /srv/emu \-\-append\-only",no\-pty ssh\-ed25519 AAAA... laptop
