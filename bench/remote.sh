@@ -59,7 +59,10 @@ for run in $(seq "$runs"); do
       python3 "$(dirname "$0")/mutate.py" "$work/src" "$run" | sed -n 's/.*new content \([0-9]*\) bytes/\1/p' > "$work/new-content"
       rm -f "$work/wire.$delay"
       echo "$tool ${tag}mutated $(seconds step)" >> "$work/times"
-      echo "$tool ${tag}wire $(sent "$delay") $(cat "$work/new-content")" >> "$work/bytes"
+      # The records a push sends are its snapshot's manifest: the issue's budget is new content plus them.
+      records=$(stat -c %s "$work/local/.emu/manifests/$(cat "$work/local/.emu/HEAD" 2>/dev/null)" 2>/dev/null \
+                || stat -c %s "$work/remote/.emu/manifests/$(cat "$work/remote/.emu/HEAD")")
+      echo "$tool ${tag}wire $(sent "$delay") $(cat "$work/new-content") $records" >> "$work/bytes"
       rm -rf "$work/restored"
       echo "$tool ${tag}restore $(seconds restore)" >> "$work/times"
       rsync -aHAX --delete --exclude=/.emu "$work/pristine/" "$work/src/"  # the next tool starts from the same tree
@@ -79,8 +82,10 @@ for step in steps:
         if v: cells.append(f"{tool} {v[0]:.3f}/{statistics.median(v):.3f}/{v[-1]:.3f}")
     print(f"{step:14s} " + "  ".join(cells))
 for line in open(sys.argv[2]):
-    tool, step, value, new = line.split()
+    tool, step, value, new, records = line.split()
     if tool != "local":
-        print(f"{step:14s} {tool} sent {int(value):,} bytes through ssh for {int(new):,} bytes of new content ({int(value) / int(new):.2f}x)")
+        budget = int(new) + int(records)
+        print(f"{step:14s} {tool} sent {int(value):,} bytes through ssh for {int(new):,} bytes of new content and "
+              f"{int(records):,} of records ({int(value) / budget:.2f}x their sum)")
 PY
 echo "server peak RSS: $(sort -n "$work/rss" | tail -1) KiB (largest of $(wc -l < "$work/rss") emu serve runs)"

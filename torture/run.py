@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """emu's torture suite: kills, power cuts, full disks, a sink that goes away,
-concurrency, a source changing under the walk, clocks and names.
+concurrency, a source changing under the walk, clocks and names, and kills
+of the client or the server of a sink reached over ssh.
 
     torture/run.py EMU_BINARY [--trials N] [--seed S] [--only PART,...]
 
-`make torture` runs it long (200 kills a command); `make test` runs it short
-(20). It prints one line a part with its figures and ends with the plain
+`make torture` runs it long (200 kills a command, over ssh too); `make test`
+runs it short (20, and 3 over ssh, where each trial costs several ssh sessions). It prints one line a part with its figures and ends with the plain
 'N passed, N failed' line; the exit status is 1 when anything failed.
 """
 import argparse
@@ -16,7 +17,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from emutorture import kills, faults, edges  # noqa: E402
+from emutorture import kills, faults, edges, remote  # noqa: E402
 from emutorture.lib import Emu, Failure  # noqa: E402
 
 PARTS = {
@@ -28,6 +29,8 @@ PARTS = {
     "concurrency": lambda emu, a, scratch, log: edges.concurrency(emu, scratch, log),
     "changing-source": lambda emu, a, scratch, log: edges.changing_source(emu, max(2, a.trials // 10), a.seed, scratch, log),
     "clock-and-names": lambda emu, a, scratch, log: edges.clock_and_names(emu, a.trials >= 100, scratch, log),
+    "remote-kills": lambda emu, a, scratch, log: remote.run(emu, a.trials if a.trials >= 100 else max(3, a.trials // 7), a.seed,
+                                                            scratch, log),
 }
 
 

@@ -274,12 +274,14 @@ public final class DirectoryHandle {
     }
 }
 
-/// Reaches the entries of a tree in path order through the last directory
-/// opened: one open per directory met, not one per entry, and every path
-/// resolved as `openDirectory(path:)` does (no symlink followed, no `..`).
+/// Reaches the entries of a tree in path order through the directories
+/// last opened, the current one and its ancestors: one open per directory
+/// met, not one per entry nor one per component, and every path resolved
+/// as `openDirectory(path:)` does (no symlink followed, no `..`).
 public final class DirectoryCursor {
     public let root: DirectoryHandle
-    private var current: (path: RelativePath, handle: DirectoryHandle)?
+    /// The last parent reached and its ancestors below the root, outermost first.
+    private var chain: [(path: RelativePath, handle: DirectoryHandle)] = []
 
     public init(root: DirectoryHandle) { self.root = root }
 
@@ -289,9 +291,14 @@ public final class DirectoryCursor {
             throw FileSystemError("resolve", root.path + [0x2F] + path.bytes, .invalidArgument, origin: root.origin)
         }
         let parent = path.parent
-        if let current, current.path == parent { return (current.handle, name) }
-        let handle = try root.openDirectory(path: parent)
-        current = (parent, handle)
+        while let last = chain.last, !parent.isWithin(last.path) { chain.removeLast() }
+        var (reached, handle) = chain.last ?? (.root, root)
+        let below = parent.isRoot ? [] : parent.components.dropFirst(reached.isRoot ? 0 : reached.components.count)
+        for component in below {
+            handle = try handle.openDirectory(component)
+            reached = reached.appending(component)
+            chain.append((reached, handle))
+        }
         return (handle, name)
     }
 

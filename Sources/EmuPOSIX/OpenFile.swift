@@ -113,6 +113,12 @@ public struct OpenFile: @unchecked Sendable {
 
     /// Reads until `buffer` is full or the end of the file; returns the count.
     /// A short read is not the end: only a 0 return is.
+    /// One read(2): what is there, up to the buffer's size, waiting only
+    /// when nothing is (a pipe); 0 at its end.
+    public func readSome(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try call("read") { Glibc.read(fd, buffer.baseAddress!, buffer.count) }.get()
+    }
+
     public func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64? = nil) throws -> Int {
         var done = 0
         while done < buffer.count {

@@ -151,23 +151,38 @@ def template(emu, scenario, seed, scratch):
     return ws
 
 
-def trial(emu, scenario, base, seed, index, duration, scratch):
+class Local:
+    """How a trial reaches its sink and cuts its command: a directory here, and SIGKILL."""
+
+    def location(self, sink):
+        return sink
+
+    def cut(self, emu, args, cwd, delay, sink, index):
+        return killed_after(emu, args, cwd, delay)
+
+
+def copied(base, root, link):
+    """A copy of the prepared workspace at `root`, its sink registered where the copy's is."""
+    subprocess.run(["cp", "-a", base.root, root], check=True)
+    ws = Workspace.__new__(Workspace)
+    ws.emu, ws.root = base.emu, root
+    ws.source, ws.sink = os.path.join(root, "source"), os.path.join(root, "sink")
+    with open(os.path.join(ws.source, ".emu", "sinks", "origin"), "w") as f:
+        f.write(link.location(ws.sink) + "\n")
+    return ws
+
+
+def trial(emu, scenario, base, seed, index, duration, scratch, link=Local()):
     """Copies the prepared workspace, kills the command at a seeded moment,
     checks, runs it again, checks again. Returns whether the kill landed."""
     root = os.path.join(scratch, f"trial-{index}")
-    subprocess.run(["cp", "-a", base.root, root], check=True)
-    ws = Workspace.__new__(Workspace)
-    ws.emu, ws.root = emu, root
-    ws.source, ws.sink = os.path.join(root, "source"), os.path.join(root, "sink")
-    # The copy's sink is registered at the template's path: point it here.
-    with open(os.path.join(ws.source, ".emu", "sinks", "origin"), "w") as f:
-        f.write(ws.sink + "\n")
+    ws = copied(base, root, link)
     try:
         before = sink_fingerprints(ws.sink)
         source_before = fingerprint(ws.source)
         target_before = expected_target(ws, scenario)
         rng = seeded(seed, scenario.name, index)
-        landed = killed_after(emu, scenario.command, ws.source, rng.uniform(0, duration * 1.1))
+        landed = link.cut(emu, scenario.command, ws.source, rng.uniform(0, duration * 1.1), ws.sink, index)
         if scenario.changes_source and "--to" not in scenario.command:
             files_are_old_or_new(ws.source, source_before, target_before, "the source after a killed checkout")
         elif "--to" in scenario.command and os.path.isdir(os.path.join(root, "restored")):
@@ -201,32 +216,30 @@ def expected_target(ws, scenario):
     return fingerprint(tree, ignore=())
 
 
-def run(emu, trials, seed, scratch, log):
-    """Every scenario, `trials` kills each; returns (trials, landed) per scenario."""
+def run(emu, trials, seed, scratch, log, link=Local(), prepared=None, label="kills"):
+    """Every scenario, `trials` kills each; returns (trials, landed) per scenario.
+    `prepared(ws)` registers a template's sink as the trials reach it."""
     results = {}
     for scenario in SCENARIOS:
         base = template(emu, scenario, seed, scratch)
+        if prepared:
+            prepared(base)
         try:
-            probe = os.path.join(scratch, "probe")
-            subprocess.run(["cp", "-a", base.root, probe], check=True)
-            with open(os.path.join(probe, "source", ".emu", "sinks", "origin"), "w") as f:
-                f.write(os.path.join(probe, "sink") + "\n")
-            duration = timed(emu, scenario.command, os.path.join(probe, "source"), allowed=(0,))
-            subprocess.run(["rm", "-rf", probe])
+            durations = []
             # A second run, caches warm, is what the trials take: the first overstates it.
-            subprocess.run(["cp", "-a", base.root, probe], check=True)
-            with open(os.path.join(probe, "source", ".emu", "sinks", "origin"), "w") as f:
-                f.write(os.path.join(probe, "sink") + "\n")
-            duration = min(duration, timed(emu, scenario.command, os.path.join(probe, "source"), allowed=(0,)))
-            subprocess.run(["rm", "-rf", probe])
+            for _ in range(2):
+                probe = copied(base, os.path.join(scratch, "probe"), link)
+                durations.append(timed(emu, scenario.command, probe.source, allowed=(0,)))
+                subprocess.run(["rm", "-rf", probe.root])
+            duration = min(durations)
             landed = 0
             for i in range(trials):
                 try:
-                    landed += trial(emu, scenario, base, seed, i, duration, scratch)
+                    landed += trial(emu, scenario, base, seed, i, duration, scratch, link)
                 except Failure as failure:
                     raise Failure(f"{scenario.name}, trial {i} (seed {seed}): {failure}") from None
             results[scenario.name] = (trials, landed, duration)
-            log(f"kills: {scenario.name}: {trials} trials, {landed} landed mid-run (a run takes {duration:.2f}s)")
+            log(f"{label}: {scenario.name}: {trials} trials, {landed} landed mid-run (a run takes {duration:.2f}s)")
         finally:
             base.remove()
     return results

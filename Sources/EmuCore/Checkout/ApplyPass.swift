@@ -29,11 +29,11 @@ final class ApplyPass: CheckoutVisitor {
     /// The snapshot's tree is a server's: reads are asked ahead, answered on the filler thread.
     let readsAhead: Bool
 
-    init(_ walk: CheckoutWalk, staged: StagedCheckout?, readsAhead: Bool) {
+    init(_ walk: CheckoutWalk, staged: StagedCheckout?, tree: TreeDirectory) {
         self.walk = walk
         self.staged = staged
-        self.readsAhead = readsAhead
-        filler = staged != nil || readsAhead ? FileFiller(stepsPerBatch: readsAhead ? 128 : 16) : nil
+        readsAhead = tree.isRemote
+        filler = staged != nil || readsAhead ? FileFiller(stepsPerBatch: readsAhead ? 128 : 16, beforeHandoff: tree.sendQuestions) : nil
         createsAsSelf = walk.targetRoot.map(EntryMetadata.Created.handsDownNothing) ?? false
     }
 

@@ -89,7 +89,7 @@ func applyPass(_ snapshot: Snapshot, from sink: any SinkStore, into targetRoot: 
     let walk = CheckoutWalk(snapshot: try sink.openRecords(snapshot), scopes: options.paths, targetRoot: staged?.directory ?? targetRoot,
                             leavesAlone: leavesAlone, observer: observer, reportsPlans: true)
     let tree = try sink.openSnapshotTree(snapshot).root
-    let apply = ApplyPass(walk, staged: staged, readsAhead: tree.isRemote)
+    let apply = ApplyPass(walk, staged: staged, tree: tree)
     do {
         try apply.run(tree: tree)
     } catch {

@@ -49,8 +49,9 @@ final class FileFiller {
     private let backlog = Backlog()
 
     /// `stepsPerBatch`: more for a server's tree, where what is queued is
-    /// also what is asked ahead, the window of requests in flight.
-    init(stepsPerBatch: Int = 16) {
+    /// also what is asked ahead, the window of requests in flight;
+    /// `beforeHandoff` sends those requests, gathered, before their batch goes.
+    init(stepsPerBatch: Int = 16, beforeHandoff: @escaping () throws -> Void = {}) {
         let copier = DataCopier()
         let backlog = backlog
         steps = StepThread(threaded: true, stepsPerBatch: stepsPerBatch,
@@ -66,6 +67,7 @@ final class FileFiller {
                                }
                            },
                            release: { _ in })
+        steps.beforeHandoff = beforeHandoff
     }
 
     /// Restores one file, on whichever thread calls it.

@@ -28,6 +28,12 @@ enum TreeDirectory {
         try tree.ask(name.map { path.appending($0) } ?? path, content: content)
     }
 
+    /// Sends the questions asked ahead and not sent yet (they are gathered:
+    /// ssh pays per packet).
+    func sendQuestions() throws {
+        if case .remote(let tree, _) = self { try tree.sink.channel.writer.flush() }
+    }
+
     /// The xattrs of an entry (the directory's own when `name` is nil): a
     /// server's answer to the matching `askAhead`.
     func attributes(_ name: FileName?) throws -> [ExtendedAttribute] {

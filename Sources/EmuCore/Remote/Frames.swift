@@ -40,6 +40,8 @@ public final class FrameReader {
     let input: OpenFile
     var buffer: [UInt8] = []
     var start = 0
+    /// Where each read(2) lands before it joins `buffer`.
+    private var chunk = [UInt8](repeating: 0, count: 1 << 20)
     /// What the other side is called in messages ("the server", "the client").
     let peer: String
 
@@ -66,21 +68,27 @@ public final class FrameReader {
         return frame
     }
 
+    /// Whether a whole frame has arrived and waits to be read: its reader
+    /// need not wait for the other side.
+    public var holdsAFrame: Bool {
+        guard buffer.count - start >= 4 else { return false }
+        let length = buffer[start..<start + 4].reduce(0) { $0 << 8 | Int($1) }
+        return buffer.count - start >= 4 + length
+    }
+
     /// Makes `count` bytes available from `start`; false at a clean end.
     func fill(_ count: Int, endIsClean: Bool) throws -> Bool {
         if start > 0 && start + count > buffer.count {
             buffer.removeFirst(start)
             start = 0
         }
-        // Exactly what is missing, a megabyte at a time: asking a pipe for more would wait for bytes the
-        // other side has not sent, and a length that lies costs no more memory than the bytes that came.
+        // What is missing, and up to a page of whatever else has arrived (the next small frames), a megabyte
+        // at a time: a length that lies costs no more memory than the bytes that came.
         while buffer.count - start < count {
-            let want = min(count - (buffer.count - start), 1 << 20)
-            let old = buffer.count
-            buffer += repeatElement(0, count: want)
-            let n = try buffer.withUnsafeMutableBytes { try input.readFully(into: UnsafeMutableRawBufferPointer(rebasing: $0[old...])) }
-            guard n == want else {
-                buffer.removeLast(want - n)
+            let want = min(count - (buffer.count - start), chunk.count)
+            let n = try chunk.withUnsafeMutableBytes { try input.readSome(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<max(want, 4096)])) }
+            buffer.append(contentsOf: chunk[..<n])
+            guard n > 0 else {
                 if endIsClean && buffer.count == start { return false }
                 throw EmuError.failed("\(peer) closed the connection in the middle of a frame", fix: "run the command again")
             }

@@ -18,11 +18,12 @@ final class RemoteTree {
         self.snapshot = snapshot
     }
 
-    /// Asks for the xattrs of the entry at `path`, and with `content` for its bytes.
+    /// Asks for the xattrs of the entry at `path`, and with `content` for
+    /// its bytes; the question is sent with others, before anyone waits for
+    /// its answer (see `TreeDirectory.sendQuestions`).
     func ask(_ path: RelativePath, content: Bool) throws {
         let request = "restore \(snapshot.id) \(RemoteSink.hex(path.bytes)) \(content ? "content" : "attributes")"
         try sink.channel.writer.send(Frame(.request, text: request))
-        try sink.channel.writer.flush()
     }
 
     /// The answer to the oldest question not yet received: the entry's

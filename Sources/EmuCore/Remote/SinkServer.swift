@@ -53,7 +53,8 @@ public final class SinkServer {
             } catch {
                 try writer.send(Wire.frame(for: error))
             }
-            try writer.flush()
+            // Answers go out together while more requests wait here: ssh pays per packet.
+            if !reader.holdsAFrame { try writer.flush() }
         }
     }
 

@@ -25,6 +25,9 @@ final class StepThread<Step> {
     private let worker: WorkerThread?
     private let failure = Failure()
     private let release: (Step) -> Void
+    /// Called before each batch crosses to the thread: what its steps need
+    /// from the submitter must be out by then (a request they wait for).
+    var beforeHandoff: () throws -> Void = {}
     private var pending: [Transfer<Item>] = []
     private var pendingWeight = 0
     private let weightPerBatch: Int
@@ -82,6 +85,7 @@ final class StepThread<Step> {
     }
 
     private func send(_ handoff: Handoff<[Transfer<Item>]>) throws {
+        try beforeHandoff()
         let items = pending
         pending.removeAll(keepingCapacity: true)
         pendingWeight = 0
