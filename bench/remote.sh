@@ -31,7 +31,7 @@ for delay in 0 0.025; do
 done
 seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null 2>&1; awk "BEGIN{print $(date +%s.%N) - $s}"; }
 sent() { while pgrep -f "[s]low-link.py.*wire.$1" >/dev/null; do sleep 0.05; done; awk '{s += $1} END {print s + 0}' "$work/wire.$1" 2>/dev/null || echo 0; }
-peak_rss() { awk '/VmHWM/ {print $2}' /proc/"$1"/status 2>/dev/null; }
+manifest_size() { local head; head=$(cat "$1/.emu/HEAD" 2>/dev/null) && [ -n "$head" ] && stat -c %s "$1/.emu/manifests/$head"; }
 : > "$work/times"
 cp -a "$work/src" "$work/pristine"
 for run in $(seq "$runs"); do
@@ -39,7 +39,9 @@ for run in $(seq "$runs"); do
     [ "$delay" = 0.025 ] && [ "$run" -gt 1 ] && continue  # the slow link once: its figures are latency, not noise
     tag=$([ "$delay" = 0 ] && echo "" || echo "slow-")
     rm -rf "$work/src" "$work/local" "$work/remote" "$work/rsync" "$work/restored"; cp -a "$work/pristine" "$work/src"; mkdir "$work/rsync"
-    linked="$ssh -o ProxyCommand=$work/link.$delay"
+    # On the plain link, only the mutation goes through the counting relay: a relay's hops would slow what is timed.
+    counted="$ssh -o ProxyCommand=$work/link.$delay"
+    linked=$([ "$delay" = 0 ] && echo "$ssh" || echo "$counted")
     (cd "$work/src" && "$emu" init -q && "$emu" sink add l "$work/local" -q \
        && "$emu" sink add r "ssh://$user@127.0.0.1:$port$work/remote" --ssh-command "$linked" --remote-emu "/usr/bin/time -a -o $work/rss -f %M $emu" -q) >/dev/null
     for tool in local remote rsync; do
@@ -58,10 +60,12 @@ for run in $(seq "$runs"); do
       echo "$tool ${tag}again $(seconds step)" >> "$work/times"
       python3 "$(dirname "$0")/mutate.py" "$work/src" "$run" | sed -n 's/.*new content \([0-9]*\) bytes/\1/p' > "$work/new-content"
       rm -f "$work/wire.$delay"
+      transport() { linked="$1"; [ "$tool" != remote ] || (cd "$work/src" && "$emu" config sink.r.ssh-command "$1" >/dev/null 2>&1); }
+      transport "$counted"
       echo "$tool ${tag}mutated $(seconds step)" >> "$work/times"
+      [ "$delay" = 0 ] && transport "$ssh"
       # The records a push sends are its snapshot's manifest: the issue's budget is new content plus them.
-      records=$(stat -c %s "$work/local/.emu/manifests/$(cat "$work/local/.emu/HEAD" 2>/dev/null)" 2>/dev/null \
-                || stat -c %s "$work/remote/.emu/manifests/$(cat "$work/remote/.emu/HEAD")")
+      records=$(manifest_size "$work/remote" || manifest_size "$work/local")
       echo "$tool ${tag}wire $(sent "$delay") $(cat "$work/new-content") $records" >> "$work/bytes"
       rm -rf "$work/restored"
       echo "$tool ${tag}restore $(seconds restore)" >> "$work/times"

@@ -132,8 +132,13 @@ final class ApplyPass: CheckoutVisitor {
             bytesWritten += record.size
             walk.observer.progressed(files: filesWritten, bytes: bytesWritten)
             if let leader = record.hardlinkLeader, walk.scope(of: leader) == .inside {
-                try filler?.drain()  // the first name may be the filler's to make
-                try walk.targetRoot!.link(path: leader, to: target, as: temporary)
+                let link = { [self] in
+                    try walk.targetRoot!.link(path: leader, to: target, as: temporary)
+                    try place(temporary, as: name, in: target, isLink: true)
+                }
+                // The filler takes steps in order: when it makes these files, the first name is made by then.
+                if let filler, fillerFills { try filler.add(.task(link)) } else { try filler?.drain(); try link() }
+                return false
             } else {
                 try copyFile(name, record: record, from: tree, to: target, as: temporary, finalName: name)
                 return false
@@ -159,9 +164,9 @@ final class ApplyPass: CheckoutVisitor {
         return true
     }
 
-    /// Restores a file under `temporary` (its final name in a staged tree),
-    /// for the caller to rename; the filler does it when it makes this
-    /// directory's files.
+    /// Restores a file under `temporary` and renames it to `finalName` when
+    /// whole (in a staged tree it is made under its final name at once); the
+    /// filler does it when it makes this directory's files.
     func copyFile(_ name: FileName, record: ManifestRecord, from tree: TreeDirectory, to target: DirectoryHandle, as temporary: FileName,
                   finalName: FileName) throws {
         let job = FileFiller.FileJob(
