@@ -73,6 +73,9 @@ uninstall:
 
 bench: build
 	@bench/run.sh "$(CURDIR)/$(RELEASE_BIN)"
+	@if [ -x /usr/sbin/sshd ] && command -v rsync >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  bash bench/remote.sh home "$${BENCH_SCALE:-1}" "$${BENCH_RUNS:-3}"; \
+	else echo "bench: the remote scenario needs root, openssh-server and rsync (make test-deps); skipped"; fi
 
 clean:
 	rm -rf .build demo
