@@ -276,7 +276,9 @@ Remove KEY.
 .BR \-l ", " \-\-list
 List every effective setting and where it comes from.
 """, "emu config --sink usb retention.keep-daily 14\nemu config emu.default-sink\nemu config --sink usb --list", True, True)
-P["emu-serve"] = ("serve a sink to emu on another machine, over ssh", r"""\fBemu serve\fR \fB\-\-sink\fR \fIPATH\fR|\fB\-\-root\fR \fIDIR\fR [\fB\-\-append\-only\fR|\fB\-\-read\-only\fR]""",
+P["emu-serve"] = ("serve a sink to emu on another machine, over ssh", r"""\fBemu serve\fR \fB\-\-sink\fR \fIPATH\fR|\fB\-\-root\fR \fIDIR\fR [\fB\-\-append\-only\fR|\fB\-\-read\-only\fR]
+.br
+\fBemu serve\fR \fB\-\-root\fR \fIDIR\fR \fB\-\-report\fR""",
 r"""Not run by hand: emu on a client starts it through ssh for a sink added as an ssh address, and speaks emu's framed protocol with it
 on the channel's stdin and stdout. Both sides check the protocol's version first; a server whose emu speaks another version answers
 with an error naming both, and garbage, truncated or oversized frames are refused without reading them whole.
@@ -305,7 +307,12 @@ Refuse what deletes snapshots.
 .TP
 .B \-\-read\-only
 Refuse what writes.
-""", "emu sink add nas ssh://backup@nas.local/srv/emu/laptop\nemu sink add nas backup@nas.local:/srv/emu/laptop --remote-emu /opt/emu/bin/emu", False, False)
+.TP
+.B \-\-report
+With \fB\-\-root\fR: print a line for each client's sink under DIR (its name, how many snapshots, the newest one's date and
+age, and the bytes only its snapshots hold: what removing that client would free), then exit. It reads every tree of every
+sink and sorts their links with \fBsort\fR(1), so its memory stays flat.
+""", "emu sink add nas ssh://backup@nas.local/srv/emu/laptop\nemu sink add nas backup@nas.local:/srv/emu/laptop --remote-emu /opt/emu/bin/emu\nemu serve --root /srv/emu --report", False, False)
 names = sorted(P)
 see = ", ".join(r"\fB%s\fR(1)" % n for n in ["emu"] + names)
 for name, (summary, synopsis, description, options, examples, changes, reports) in P.items():

@@ -32,16 +32,35 @@ extension Emu {
         @Flag(help: "Allow reading only.")
         var readOnly = false
 
+        @Flag(help: "With --root: print each client's sink, its newest snapshot and age, and the bytes only it holds; then exit.")
+        var report = false
+
         func validate() throws {
             if (sink == nil) == (root == nil) { throw ValidationError("emu serve takes one of --sink PATH and --root DIR") }
             if appendOnly && readOnly { throw ValidationError("--append-only and --read-only exclude each other") }
+            if report && root == nil { throw ValidationError("--report goes with --root DIR: it reports the sinks under DIR") }
         }
 
         func run() throws {
+            if report, let root { return try printReport(root: absolutePath(root)) }
             let mode: ServeMode = readOnly ? .readOnly : appendOnly ? .appendOnly : .full
             let server = SinkServer(input: .standardInput, output: .standardOutput,
                                     sink: sink.map(absolutePath), root: root.map(absolutePath), mode: mode)
             try server.run()
+        }
+    }
+}
+
+extension Emu.Serve {
+    /// One line a client: its sink's name, snapshots, the newest one's date
+    /// and age, and the bytes only its snapshots hold.
+    func printReport(root: String) throws {
+        let reports = try reportClients(under: root)
+        guard !reports.isEmpty else { return print("no sinks under \(root)") }
+        for client in reports {
+            let newest = client.newest.map { "newest \($0.date.displayText) (\($0.date.age()))" } ?? "no snapshots yet"
+            let count = "\(client.snapshots) snapshot\(client.snapshots == 1 ? "" : "s")"
+            print("\(client.name)\t\(count)\t\(newest)\t\(formatBytes(client.onlyHere)) only here")
         }
     }
 }

@@ -30,12 +30,19 @@ struct RemoteRootTests {
         #expect(RemotePushTests.sent(count) > 1000 && RemotePushTests.sent(count) < 300_000, "sent \(RemotePushTests.sent(count))")
         let photos = try trees(under: root).map { $0 + "/photo" }
         #expect(photos.count == 2 && inode(photos[0]) == inode(photos[1]), "one inode for both machines: \(photos)")
+        // Shared, the photo is neither machine's alone; each holds its own small file alone.
+        let shared = try first.bash("\"$EMU\" serve --root '\(root)' --report")
+        #expect(shared.status == 0, "\(shared.stderr)")
+        #expect(shared.stdout.contains("laptop1\t1 snapshot\tnewest ") && shared.stdout.contains("\t5 B only here\n"), "\(shared.stdout)")
+        #expect(shared.stdout.contains("laptop2\t1 snapshot\tnewest ") && shared.stdout.contains("\t7 B only here\n"), "\(shared.stdout)")
         // The first machine lets go of it: the second still holds it, whole.
         #expect(sh("rm '\(first.source)/photo'") == 0)
         #expect(try first.emu("push", "nas", "-q").status == 0)
         #expect(try first.emu("prune", "nas:TAIL", "-q").status == 0)
         #expect(try second.emu("verify", "nas").status == 0)
         #expect(try entries(ofIndex: root) > 0)
+        let alone = try first.bash("\"$EMU\" serve --root '\(root)' --report")
+        #expect(alone.stdout.contains("laptop2\t1 snapshot\tnewest ") && alone.stdout.contains("\t2.9 MiB only here\n"), "\(alone.stdout)")
         // Now nobody holds it: deleting the last snapshot with it frees it.
         #expect(sh("rm '\(second.source)/photo'") == 0)
         #expect(try second.emu("push", "nas", "-q").status == 0)

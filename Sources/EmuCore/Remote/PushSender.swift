@@ -42,8 +42,7 @@ extension RemoteSink {
 
     /// Records a request streams, received whole into a scratch file that goes when closed.
     func spoolRecords(_ request: String) throws -> SpooledBytes {
-        let temporary = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        let file = try DirectoryHandle.open(temporary).createScratchFile()
+        let file = try DirectoryHandle.open(scratchDirectory()).createScratchFile()
         let pieces = try stream(request)
         var length: Int64 = 0
         while let piece = try pieces.nextPiece() {

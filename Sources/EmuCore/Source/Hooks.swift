@@ -50,18 +50,24 @@ public struct Hooks: Sendable {
     }
 
     func spawn(_ program: String, environment: [String: String]) -> Int32 {
-        let arguments = [program]
-        let variables = environment.map { "\($0.key)=\($0.value)" }
-        func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] { strings.map { $0.fileSystemBytes.withCString { strdup($0) } } + [nil] }
-        let argv = cStrings(arguments), envp = cStrings(variables)
-        defer { (argv + envp).forEach { free($0) } }
-        let status = program.fileSystemBytes.withCString { program in
-            source.fileSystemBytes.withCString { emu_spawn_and_wait(program, argv, envp, $0) }
-        }
-        if status < 0 { return -1 }
-        // WIFEXITED: the low 7 bits are 0; then WEXITSTATUS is the next byte.
-        return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        runProgram(program, [program], environment: environment, in: source)
     }
+}
+
+/// Runs `path` with `arguments` (the first is its name) in `directory` and
+/// waits: its exit status, 128 + the signal that ended it, or -1 when it
+/// could not start (errno says why).
+func runProgram(_ path: String, _ arguments: [String], environment: [String: String], in directory: String) -> Int32 {
+    let variables = environment.map { "\($0.key)=\($0.value)" }
+    func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] { strings.map { $0.fileSystemBytes.withCString { strdup($0) } } + [nil] }
+    let argv = cStrings(arguments), envp = cStrings(variables)
+    defer { (argv + envp).forEach { free($0) } }
+    let status = path.fileSystemBytes.withCString { program in
+        directory.fileSystemBytes.withCString { emu_spawn_and_wait(program, argv, envp, $0) }
+    }
+    if status < 0 { return -1 }
+    // WIFEXITED: the low 7 bits are 0; then WEXITSTATUS is the next byte.
+    return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
 }
 
 /// The process's environment as a dictionary.
