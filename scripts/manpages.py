@@ -46,7 +46,8 @@ there. A sink that cannot be reached is not registered; other URL schemes are re
 colon). Over ssh, \fBpush\fR (the bytes of new and changed files whose content the server does not hold already; renamed, copied
 and restored files are found in its content index by hash; the server builds and publishes the snapshot as a local push does),
 \fBcheckout\fR, \fBsink\fR, \fBlog\fR, \fBshow\fR, \fBstatus\fR, \fBdiff\fR, \fBprune\fR and \fBsquash\fR work, and \fBverify\fR and
-\fBclean\fR run on the server, sending only their findings. \fBpush \-\-dry\-run\fR and \fB\-\-checksum\fR are not carried over ssh yet.
+\fBclean\fR run on the server, sending only their findings. \fBpush \-\-dry\-run\fR changes nothing on the server;
+\fBpush \-\-checksum\fR hashes every file and lets the server link those it holds.
 .PP
 \fBemu sink rm\fR forgets a sink; its snapshots stay on disk. \fBemu sink default\fR sets the sink commands use when none is named.""",
 "", "emu sink add usb /media/usb/backup\nemu sink\nemu sink default nas", True, False)

@@ -146,4 +146,30 @@ struct RemotePushTests {
         expectSameTrees(try describeTree(w.source, ignoring: [RelativePath(".emu")]), try describeTree(w.root + "/restored"))
         #expect(Self.sent(count) > 900_000, "the link carried the push")
     }
+
+    @Test("push --dry-run over ssh counts what the push then does and changes nothing; --checksum hashes every file and links those the server holds")
+    func dryRunAndChecksum() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(try w.emu("push", "nas", "-q").status == 0)
+        #expect(sh("cd '\(w.source)' && echo new > docs/new && echo changed > a && rm docs/deep/c") == 0)
+        func counts(_ run: Run) -> [String] {
+            ["files", "files_copied", "files_linked", "bytes_copied", "directories"].map { key in
+                run.stdout.components(separatedBy: "\"\(key)\":").dropFirst().first?.prefix { $0.isNumber }.description ?? "none"
+            }
+        }
+        let planned = try w.emu("push", "nas", "-n", "--json")
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let listed = try w.emu("push", "nas", "-n")
+        #expect(listed.stdout.contains("docs/new"), "\(listed.stdout)")
+        #expect(try w.emu("log", "nas", "--oneline").stdout.split(separator: "\n").count == 1, "a dry run publishes nothing")
+        let count = w.root + "/wire"
+        #expect(try w.emu("config", "sink.nas.ssh-command", try server.sshCommand(delay: 0, count: count)).status == 0)
+        let checked = try w.emu("push", "nas", "--checksum", "--json")
+        #expect(checked.status == 0, "\(checked.stderr)")
+        // The plan is what the push did: the changed file, the new one, the other name of the changed inode linked to it.
+        #expect(counts(planned) == counts(checked) && counts(checked)[1] == "2", "planned \(planned.stdout) did \(checked.stdout)")
+        #expect(Self.sent(count) > 1000 && Self.sent(count) < 300_000, "the 3 MB file was hashed and linked, not sent: \(Self.sent(count))")
+        #expect(try w.emu("verify", "nas").status == 0)
+    }
 }

@@ -8,11 +8,9 @@ extension RemoteSink {
     /// unchanged file as a link to the server's copy, a new or changed one
     /// with its bytes (see `PushReceiver`); the server publishes on `push-end`.
     public func push(_ source: Source, options: PushOptions, observer: PushObserver) throws -> PushResult {
-        guard !options.dryRun, !options.checksum else {
-            throw EmuError.usage("--dry-run and --checksum are not carried over ssh yet", fix: "push without them, or on the server")
-        }
         let filter = try SourceFilter(source: source, extraExcludes: options.excludes, onlyPaths: options.onlyPaths,
                                       excludeCaches: options.excludeCaches)
+        if options.dryRun { return try plan(source, filter: filter, options: options, observer: observer) }
         try lock(.exclusive, wait: options.lockWait)
         defer { unlock() }
         try recover()
@@ -25,6 +23,7 @@ extension RemoteSink {
         try ask("push-begin \(date) \(Self.hex(Array(options.message.utf8))) \(Self.hex(source.path.fileSystemBytes))")
         let started = monotonicSeconds()
         let sender = PushSender(batches: PushBatches(self, observer: observer), earlier: earlier, resume: resume, observer: observer)
+        sender.checksum = options.checksum
         try sender.send(TreeScanner(root: try DirectoryHandle.open(source.path, origin: .source), filter: filter,
                                     oneFileSystem: options.oneFileSystem))
         let walked = monotonicSeconds()
@@ -81,6 +80,10 @@ final class PushSender {
     var resume: ManifestCursor?
     unowned let observer: PushObserver
     let copier = DataCopier()
+    /// --checksum: every file is hashed and asked about, none linked for its metadata alone.
+    var checksum = false
+    /// A dry run's counts: nothing is sent (see `plan`).
+    var planned: Snapshot.Counts? = nil
     /// The first name of each inode with several, for the later names.
     var leaders: [FileIdentity: RelativePath] = [:]
     var files = 0
@@ -99,14 +102,10 @@ final class PushSender {
             do {
                 try send(record, in: directory, status: scanner.lastStatus, root: scanner.root)
             } catch let error where isSourceError(error) {
-                observer.skipped(record.path, because: error)
-                try batches.add(.entry(Array("skipped\n\(record.path)".utf8)))
+                try skip(record.path, because: error)
             }
         }
-        for (path, error) in scanner.unreadable {
-            observer.skipped(path, because: error)
-            try batches.add(.entry(Array("skipped\n\(path)".utf8)))
-        }
+        for (path, error) in scanner.unreadable { try skip(path, because: error) }
         try batches.finish()
     }
 
@@ -141,17 +140,18 @@ final class PushSender {
         observer.progressed(files: files, bytes: bytes)
         // A damaged earlier manifest vouches for nothing past its damage: what follows is sent.
         let previous = (try? earlier?.record(at: record.path)) ?? nil
-        if let status, let previous, previous.kind == .regular, previous.isUnchanged(comparedTo: status) {
+        if !checksum, let status, let previous, previous.kind == .regular, previous.isUnchanged(comparedTo: status) {
             var linked = previous
             linked.path = record.path
             linked.hardlinkLeader = nil
             return try entry("link", linked, attributes: [], leads: leads)
         }
-        if let status, let left = (try? resume?.record(at: record.path)) ?? nil, left.isUnchanged(comparedTo: status) {
+        if !checksum, let status, let left = (try? resume?.record(at: record.path)) ?? nil, left.isUnchanged(comparedTo: status) {
             var linked = left
             linked.path = record.path
             return try entry("resume", linked, attributes: [], leads: leads)
         }
+        if planned != nil { return try plan(record, previous: previous, name, in: directory) }
         var file = PushBatches.PendingFile(record: record, directory: directory, name: name, attributes: [], leads: leads,
                                            isNew: previous == nil, asks: false)
         let input = try directory.openForReading(name)
@@ -170,6 +170,7 @@ final class PushSender {
 
     /// `leads`: the first name of an inode with others, whose record the later names share.
     func entry(_ tag: String, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool = false) throws {
+        if planned != nil { return count(tag, record) }
         try batches.add(.entry(Self.entryPayload(tag, record, attributes: attributes, leads: leads)))
     }
 
