@@ -21,8 +21,13 @@ extension ContentIndex {
         for (bucket, _) in try buckets(bucketName) {
             if let status = try? bucket.status(entry), Self.matches(status, record), status.linkCount < Self.sharingLimit { return .inode }
         }
+        // Content under other metadata is found by listing a bucket (1/256 of the index, every sink's under a
+        // shared root): worth it for a file whose bytes cost more to send than the listing costs to read.
+        guard record.size >= Self.smallestCopied else { return .nothing }
         return try self.entry(withContentOf: record) == nil ? .nothing : .content
     }
+
+    static let smallestCopied: Int64 = 64 * 1024
 
     /// Links the inode the index holds for `record` as `name` in `directory`; false when it cannot be shared.
     func linkHeld(_ record: ManifestRecord, as name: FileName, in directory: DirectoryHandle) throws -> Bool {
