@@ -119,4 +119,17 @@ struct RemoteCheckoutTests {
         #expect(!FileManager.default.fileExists(atPath: w.sink + "/.emu/staging"))
         #expect(try w.emu("verify", "nas").status == 0)
     }
+
+    @Test("a file missing from the server's tree: checkout --to fails naming it, leaves no half tree, and the session stays usable")
+    func missingOnServer() throws {
+        let (w, server, _) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(sh("rm '\(w.sink)'/.emu/trees/*/plain.txt") == 0)
+        let out = w.root + "/restored"
+        let failed = try w.emu("checkout", "nas:HEAD", "--to", out)
+        #expect(failed.status != 0)
+        #expect(failed.stderr.contains("plain.txt") && failed.stderr.contains("the server 127.0.0.1"), "\(failed.stderr)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).isEmpty, "no half tree")
+        #expect(try w.emu("log", "nas", "--oneline").status == 0, "the sink is not left locked")
+    }
 }

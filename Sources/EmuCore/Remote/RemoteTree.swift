@@ -68,10 +68,7 @@ extension SinkServer {
             try writer.send(Frame(.data, Wire.lines(of: try ExtendedAttributes.read(.entry(directory, name)))))
             return try writer.send(Frame(.end))
         }
-        guard try directory.status(name).kind == .regular else {
-            throw EmuError.usage("\(path.quotedForMessage) is not a regular file in snapshot \(words[1].prefix(8))", fix: "name a file")
-        }
-        let input = try directory.openForReading(name)
+        let input = try Self.openRegular(name, in: directory, path: path, snapshotID: words[1])
         defer { input.close() }
         try writer.send(Frame(.data, Wire.lines(of: try ExtendedAttributes.read(.file(input)))))
         try sendBytes(of: input)

@@ -108,12 +108,17 @@ extension SinkServer {
     /// symlink followed, no `..`).
     func streamFile(_ path: RelativePath, of snapshot: Snapshot) throws {
         let (directory, name) = try sink!.openTree(snapshot).parentAndName(of: path)
-        guard try directory.status(name).kind == .regular else {
-            throw EmuError.usage("\(path.quotedForMessage) is not a regular file in snapshot \(snapshot.shortID)", fix: "name a file")
-        }
-        let input = try directory.openForReading(name)
+        let input = try Self.openRegular(name, in: directory, path: path, snapshotID: snapshot.id)
         defer { input.close() }
         try sendBytes(of: input)
+    }
+
+    /// A snapshot's regular file, opened to send; a usage error for anything else.
+    static func openRegular(_ name: FileName, in directory: DirectoryHandle, path: RelativePath, snapshotID: String) throws -> OpenFile {
+        guard try directory.status(name).kind == .regular else {
+            throw EmuError.usage("\(path.quotedForMessage) is not a regular file in snapshot \(snapshotID.prefix(8))", fix: "name a file")
+        }
+        return try directory.openForReading(name)
     }
 
     /// A file's bytes from its start, in pieces, closed by `end`.
