@@ -291,6 +291,9 @@ public final class DirectoryCursor {
             throw FileSystemError("resolve", root.path + [0x2F] + path.bytes, .invalidArgument, origin: root.origin)
         }
         let parent = path.parent
+        if parent.isRoot { return (root, name) }
+        // Most paths asked for in a row share their directory.
+        if let last = chain.last, last.path == parent { return (last.handle, name) }
         while let last = chain.last, !parent.isWithin(last.path) { chain.removeLast() }
         var (reached, handle) = chain.last ?? (.root, root)
         let below = parent.isRoot ? [] : parent.components.dropFirst(reached.isRoot ? 0 : reached.components.count)

@@ -106,6 +106,33 @@ struct RemotePushTests {
         return ((try? String(contentsOfFile: count, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0.split(separator: " ")[0]) }.reduce(0, +)
     }
 
+    /// The bytes the server sent the client through the counting link.
+    static func received(_ count: String) -> Int {
+        _ = sent(count)
+        return ((try? String(contentsOfFile: count, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0.split(separator: " ")[1]) }.reduce(0, +)
+    }
+
+    @Test("a push with nothing changed sends a few bytes a run of unchanged files, not their records")
+    func unchangedFilesCrossAsRuns() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(sh("cd '\(w.source)' && for d in 1 2 3 4; do mkdir -p many/$d && for f in $(seq 500); do echo $d$f > many/$d/file-with-a-long-name-$f; done; done") == 0)
+        #expect(try w.emu("push", "nas", "-q").status == 0)
+        let manifest = try String(contentsOfFile: w.sink + "/.emu/HEAD", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let records = Int(try FileManager.default.attributesOfItem(atPath: w.sink + "/.emu/manifests/" + manifest)[.size] as! NSNumber)
+        let count = w.root + "/wire"
+        #expect(try w.emu("config", "sink.nas.ssh-command", try server.sshCommand(delay: 0, count: count)).status == 0)
+        let pushed = try w.emu("push", "nas", "--json")
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        #expect(pushed.stdout.contains(#""files_linked":2004"#), "\(pushed.stdout)")
+        // 2,013 records are about 300 kB; ssh's own traffic is a few kB.
+        #expect(records > 250_000 && Self.sent(count) < records / 10, "sent \(Self.sent(count)) bytes for \(records) bytes of records")
+        #expect(try w.emu("verify", "nas").status == 0)
+        #expect(try w.emu("sink", "add", "here", w.sink, "-q").status == 0)
+        #expect(try w.emu("checkout", "here:HEAD", "--to", w.root + "/restored", "-q").status == 0)
+        expectSameTrees(try describeTree(w.source, ignoring: [RelativePath(".emu")]), try describeTree(w.root + "/restored"))
+    }
+
     @Test("a renamed, a copied and a restored file cross the wire as records: the server finds their content by hash")
     func contentFoundByHash() throws {
         let (w, server) = try setUp()

@@ -6,6 +6,9 @@ import EmuPOSIX
 /// A read that fails throws once, and the cursor ends there.
 struct ManifestCursor {
     let reader: RecordReader
+    /// How many records were taken: the ordinal of the next one, which two
+    /// sides reading the same manifest can name it by.
+    private(set) var taken = 0
     private var pending: ManifestRecord?
     private var loaded = false
     private var ended = false
@@ -27,6 +30,7 @@ struct ManifestCursor {
     mutating func take() throws -> ManifestRecord? {
         let record = try peek()
         loaded = false
+        if record != nil { taken += 1 }
         return record
     }
 

@@ -51,7 +51,25 @@ final class PushBatches {
         self.observer = observer
     }
 
+    /// Unchanged files one after another in the newest snapshot's manifest,
+    /// not sent yet: they cross as one `links FIRST COUNT` entry.
+    var unchangedRun: (first: Int, count: Int)? = nil
+
+    /// An unchanged file, the `ordinal`th record of the newest snapshot's manifest.
+    func addUnchanged(ordinal: Int) throws {
+        if let run = unchangedRun, run.first + run.count == ordinal { return unchangedRun = (run.first, run.count + 1) }
+        try endUnchangedRun()
+        unchangedRun = (ordinal, 1)
+    }
+
+    func endUnchangedRun() throws {
+        guard let run = unchangedRun else { return }
+        unchangedRun = nil
+        try add(.entry(Array("links\n\(run.first) \(run.count)".utf8)))
+    }
+
     func add(_ item: Item) throws {
+        try endUnchangedRun()
         if waiting.isEmpty && current.items.isEmpty {
             switch item {
             case .entry(let payload): return try channel.writer.send(Frame(.data, payload))
@@ -81,6 +99,7 @@ final class PushBatches {
 
     /// Sends everything still held.
     func finish() throws {
+        try endUnchangedRun()
         try close()
         while !waiting.isEmpty { try sendOldest() }
     }

@@ -11,16 +11,21 @@ import EmuPOSIX
 /// An entry frame: a tag line (`dir`, `file`, `link`, `hardlink`, `symlink`,
 /// `special`, `skipped`), the record as a manifest line, then one
 /// `xattr NAME-HEX VALUE-HEX` line per attribute. A `file` entry's bytes
-/// follow as `data` frames closed by `end`.
+/// follow as `data` frames closed by `end`. Two entries carry no record:
+/// `links FIRST COUNT`, unchanged files the newest snapshot lists one after
+/// another, and `query`, records whose content the client asks about.
 final class PushReceiver {
     let sink: Sink
     let staged: StagedSnapshot
     let reader: FrameReader
     /// Where the answers to the client's questions go (see `answerQuery`).
     let writer: FrameWriter
-    /// The newest snapshot's tree, which unchanged files are linked from,
-    /// reached through the last directory opened (one open a directory).
-    let earlier: DirectoryCursor?
+    /// Links, finished directories and records, taken in arrival order on a
+    /// second thread, while this one reads and decodes (see `ReceiverLinker`).
+    let linker: ReceiverLinker
+    let work: StepThread<ReceiverLinker.Step>
+    /// The directory of the last step submitted (see `submit`).
+    var lastTarget: DirectoryHandle? = nil
     var directories: [(path: RelativePath, handle: DirectoryHandle, metadata: EntryMetadata, created: EntryMetadata.Created?)] = []
     var counts = Snapshot.Counts()
     var bytesOwned: Int64 = 0
@@ -28,17 +33,24 @@ final class PushReceiver {
     let createsAsSelf: Bool
     /// The records of inodes with several names, for their later names.
     var leaders: [RelativePath: ManifestRecord] = [:]
-    /// What a cut push left, which the client may link to (`resume` entries).
-    let resume: DirectoryCursor?
     var resumed = false
+    /// The snapshot the client compared its source with, and its records
+    /// once a run of unchanged files names them (see `linkUnchanged`).
+    let head: Snapshot?
+    var earlierRecords: ManifestCursor? = nil
 
     init(sink: Sink, head: Snapshot?, reader: FrameReader, writer: FrameWriter) throws {
         self.sink = sink
         self.reader = reader
         self.writer = writer
+        self.head = head
         staged = try sink.beginSnapshot()
-        earlier = head.flatMap { try? sink.openTree($0) }.map(DirectoryCursor.init)
-        resume = sink.earlierTrees(head: nil, resumes: true).first.map { DirectoryCursor(root: $0.tree) }
+        let linker = ReceiverLinker(tree: staged.tree, manifest: staged.manifest,
+                                    earlier: head.flatMap { try? sink.openTree($0) }.map(DirectoryCursor.init),
+                                    resume: sink.earlierTrees(head: nil, resumes: true).first.map { DirectoryCursor(root: $0.tree) })
+        self.linker = linker
+        // A queued step keeps its directory open: at most 64 of them a batch.
+        work = StepThread(threaded: true, stepsPerBatch: 256, weightPerBatch: 64, take: linker.take, release: { _ in })
         createsAsSelf = EntryMetadata.Created.handsDownNothing(staged.tree)
     }
 
@@ -71,6 +83,7 @@ final class PushReceiver {
         }
         if tag == "skipped" { return counts.skipped += 1 }
         if tag == "query" { return try answerQuery(lines.dropFirst()) }
+        if tag == "links" { return try linkUnchanged(lines[1]) }
         guard var record = ManifestFormat.decode(lines[1]), record.path.isSafe else {
             throw EmuError.failed("the client sent a damaged record", fix: "push again")
         }
@@ -81,7 +94,7 @@ final class PushReceiver {
         if record.path.isRoot {
             counts.directories += 1
             directories = [(.root, staged.tree, metadata, nil)]
-            return try staged.manifest.append(record)
+            return try submit(.record(record))
         }
         let parent = try directory(for: record.path)
         let name = record.path.lastName!
@@ -89,13 +102,13 @@ final class PushReceiver {
         case "dir": try makeDirectory(name, record, metadata, in: parent)
         case "file": try fill(name, &record, metadata, in: parent)
         case "indexed", "copy": try takeHeld(name, record, metadata, in: parent, linking: tag == "indexed")
-        case "link": try linkEarlier(name, record, in: parent, from: earlier)
+        case "link": try linkEarlier(record, in: parent, fromResume: false)
         case "resume":
             // The cut push's copy is no snapshot's yet: it becomes this one's own.
-            try linkEarlier(name, record, in: parent, from: resume)
+            try linkEarlier(record, in: parent, fromResume: true)
             bytesOwned += record.size
             resumed = true
-        case "hardlink": record = try linkLeader(of: record, as: name, in: parent)
+        case "hardlink": try linkLeader(of: record, in: parent)
         case "symlink":
             try parent.makeSymlink(name, target: record.symlinkTarget ?? [])
             try metadata.apply(to: .entry(parent, name, .symlink), aclSource: nil)
@@ -112,21 +125,29 @@ final class PushReceiver {
             throw EmuError.failed("the client sent a push entry `\(tag)` emu does not know", fix: "install the same version of emu on both machines")
         }
         if lines.contains(where: { $0.elementsEqual("leader".utf8) }) { leaders[record.path] = record }
-        try staged.manifest.append(record)
+        if !["link", "resume", "hardlink"].contains(tag) { try submit(.record(record)) }
+    }
+
+    func submit(_ step: ReceiverLinker.Step, into target: DirectoryHandle? = nil) throws {
+        var weight = 0
+        if let target, target !== lastTarget {
+            lastTarget = target
+            weight = 1
+        }
+        try work.submit(step, weight: weight)
     }
 
     /// Another name of an inode whose first name is made: it shares that
     /// name's record, as in a local push.
-    func linkLeader(of record: ManifestRecord, as name: FileName, in parent: DirectoryHandle) throws -> ManifestRecord {
+    func linkLeader(of record: ManifestRecord, in parent: DirectoryHandle) throws {
         guard let leaderPath = record.hardlinkLeader, var shared = leaders[leaderPath] else {
             throw EmuError.failed("the client sent another name of \(record.path) before its first", fix: "push again")
         }
-        try staged.tree.link(path: leaderPath, to: parent, as: name)
         shared.path = record.path
         shared.hardlinkLeader = leaderPath
         counts.files += 1
         counts.bytes += shared.size
-        return shared
+        try submit(.leader(shared, into: parent), into: parent)
     }
 
     /// The staged directory that holds `path`, finishing the directories the walk has left.
@@ -144,7 +165,7 @@ final class PushReceiver {
     /// A directory's metadata, once its entries are made (each moved its mtime).
     func finishDirectory() throws {
         let done = directories.removeLast()
-        try done.metadata.apply(to: .open(done.handle.file), aclSource: nil, created: done.created)
+        try submit(.directory(done.handle, done.metadata, done.created), into: done.handle)
     }
 
     func makeDirectory(_ name: FileName, _ record: ManifestRecord, _ metadata: EntryMetadata, in parent: DirectoryHandle) throws {
@@ -154,18 +175,15 @@ final class PushReceiver {
         counts.directories += 1
     }
 
-    /// An unchanged file: one more name of the newest snapshot's inode.
-    func linkEarlier(_ name: FileName, _ record: ManifestRecord, in parent: DirectoryHandle, from earlier: DirectoryCursor?) throws {
-        guard let earlier else { throw EmuError.failed("the client linked \(record.path) to a snapshot the sink does not hold", fix: "push again") }
-        do {
-            let (directory, earlierName) = try earlier.parentAndName(of: record.path)
-            try directory.link(earlierName, to: parent, as: name)
-        } catch let error as FileSystemError where error.isMissing || error.isAtLinkLimit {
-            throw EmuError.failed("the newest snapshot's copy of \(record.path) cannot take another name (\(error)); nothing was published",
-                                  fix: "push again: the file is then sent whole")
+    /// An unchanged file: one more name of the newest snapshot's inode, or
+    /// of the copy a cut push left.
+    func linkEarlier(_ record: ManifestRecord, in parent: DirectoryHandle, fromResume: Bool) throws {
+        guard (fromResume ? linker.resume : linker.earlier) != nil else {
+            throw EmuError.failed("the client linked \(record.path) to a snapshot the sink does not hold", fix: "push again")
         }
         counts.files += 1
         counts.filesLinked += 1
         counts.bytes += record.size
+        try submit(.earlier(record, into: parent, fromResume: fromResume), into: parent)
     }
 }

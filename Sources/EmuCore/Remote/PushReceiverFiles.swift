@@ -37,6 +37,7 @@ extension PushReceiver {
     /// and publishes the snapshot the client described.
     func publish(date: Timestamp, message: String, sourcePath: String, head: Snapshot?, earlier snapshots: [Snapshot]) throws -> Snapshot {
         while !directories.isEmpty { try finishDirectory() }
+        try work.finish()
         let digest = try staged.manifest.finish()
         try staged.makeDurable()
         var snapshot = Snapshot(id: Snapshot.makeID(date: date, manifest: digest, parent: head?.id), parent: head?.id, date: date)

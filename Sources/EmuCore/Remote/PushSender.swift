@@ -20,7 +20,7 @@ extension RemoteSink {
         let resumed = try spoolRecords("resume-records")
         let resume = resumed.isEmpty ? nil : ManifestCursor(try ManifestReader(file: resumed))
         let date = options.date.map { "\($0.seconds).\($0.nanoseconds)" } ?? "now"
-        try ask("push-begin \(date) \(Self.hex(Array(options.message.utf8))) \(Self.hex(source.path.fileSystemBytes))")
+        try ask("push-begin \(date) \(Self.hex(Array(options.message.utf8))) \(Self.hex(source.path.fileSystemBytes)) \(snapshots.last?.id ?? "-")")
         let started = monotonicSeconds()
         let sender = PushSender(batches: PushBatches(self, observer: observer), earlier: earlier, resume: resume, observer: observer)
         sender.checksum = options.checksum
@@ -141,6 +141,8 @@ final class PushSender {
         // A damaged earlier manifest vouches for nothing past its damage: what follows is sent.
         let previous = (try? earlier?.record(at: record.path)) ?? nil
         if !checksum, let status, let previous, previous.kind == .regular, previous.isUnchanged(comparedTo: status) {
+            // Named by its place in the manifest both sides hold: the server has its record.
+            if !leads, let ordinal = earlier?.taken, planned == nil { return try batches.addUnchanged(ordinal: ordinal) }
             var linked = previous
             linked.path = record.path
             linked.hardlinkLeader = nil

@@ -1,15 +1,23 @@
 import EmuPOSIX
 
 extension SinkServer {
-    /// `push-begin NOW|SECONDS.NANOS MESSAGE-HEX SOURCE-HEX`: receives a push
-    /// (see `PushReceiver`) under the client's exclusive lock and answers
-    /// `push-end` with the new snapshot's record.
+    /// `push-begin NOW|SECONDS.NANOS MESSAGE-HEX SOURCE-HEX HEAD|-`: receives
+    /// a push (see `PushReceiver`) under the client's exclusive lock and
+    /// answers `push-end` with the new snapshot's record. HEAD is the snapshot
+    /// the client compared its source with, whose manifest names the
+    /// unchanged files it links: it must be the newest here.
     func answerPush(_ words: [String]) throws {
         guard let sink, sink.lock?.mode == .exclusive else {
             throw EmuError.failed("a push needs the sink's exclusive lock", fix: "install the same version of emu on both machines")
         }
-        guard words.count == 4 else { throw EmuError.usage("push-begin takes a date, a message and a source", fix: "run emu on both sides") }
+        guard words.count == 5 else {
+            throw EmuError.usage("push-begin takes a date, a message, a source and a snapshot", fix: "run emu on both sides")
+        }
         let snapshots = try sink.snapshots()
+        guard words[4] == (snapshots.last?.id ?? "-") else {
+            throw EmuError.failed("the client compared its source with snapshot \(words[4].prefix(8)), which is not this sink's newest",
+                                  fix: "push again")
+        }
         let requested = words[1] == "now" ? nil : Self.timestamp(words[1])
         let date = try uniqueDate(requested, among: snapshots)
         let receiver = try PushReceiver(sink: sink, head: snapshots.last, reader: reader, writer: writer)

@@ -134,8 +134,22 @@ extension SinkServer {
 
     /// A snapshot's records as manifest text (a scanned emu 0.2.5 tree's
     /// too), in pieces, closed by `end`.
+    /// A snapshot's manifest as the sink holds it, byte for byte, so that
+    /// the client reads the records the server reads, in the same order (a
+    /// push names unchanged files by their place there); its records, scanned
+    /// from the tree, when it has none.
     func streamRecords(of snapshot: Snapshot) throws {
-        try stream(try sink!.openRecords(snapshot))
+        guard let sink else { return }
+        guard sink.hasManifest(snapshot) else { return try stream(try sink.openRecords(snapshot)) }
+        let manifest = try sink.metadata.openDirectory(SinkLayout.manifests).openForReading(FileName(snapshot.id))
+        defer { manifest.close() }
+        var piece = [UInt8](repeating: 0, count: Wire.pieceSize)
+        while true {
+            let count = try piece.withUnsafeMutableBytes { try manifest.readFully(into: $0) }
+            if count > 0 { try writer.send(Frame(.data, Array(piece[..<count]))) }
+            if count < piece.count { break }
+        }
+        try writer.send(Frame(.end))
     }
 
     /// Records as manifest text, in pieces, closed by `end`.
