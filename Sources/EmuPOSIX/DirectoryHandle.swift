@@ -144,9 +144,10 @@ public final class DirectoryHandle {
         OpenFile(FileDescriptor(rawValue: descriptor), name: name, in: self)
     }
 
-    /// Creates a new file that must not exist yet, private until its mode is set.
-    public func createFile(_ name: FileName, permissions: UInt32 = 0o600) throws -> OpenFile {
-        let flags = O_WRONLY | O_CREAT | O_EXCL | EMU_O_NOFOLLOW | EMU_O_CLOEXEC
+    /// Creates a new file that must not exist yet, private until its mode
+    /// is set; open for writing, and for reading too when `readable`.
+    public func createFile(_ name: FileName, permissions: UInt32 = 0o600, readable: Bool = false) throws -> OpenFile {
+        let flags = (readable ? O_RDWR : O_WRONLY) | O_CREAT | O_EXCL | EMU_O_NOFOLLOW | EMU_O_CLOEXEC
         return opened(try call("create", name) { name.withCString { emu_openat(fd, $0, flags, mode_t(permissions)) } }.get(), name)
     }
 

@@ -79,15 +79,15 @@ public final class ManifestWriter {
         try steps.drain()
     }
 
-    /// Writes the end line and everything buffered, syncs the file, and returns
-    /// the digest of the whole manifest.
-    public func finish() throws -> ContentHash {
+    /// Writes the end line and everything buffered, syncs the file (unless
+    /// it is a cache's), and returns the digest of the whole manifest.
+    public func finish(sync: Bool = true) throws -> ContentHash {
         try steps.finish()
         output.buffer += ManifestFormat.endTag + [ManifestFormat.tab]
         ManifestFormat.appendDecimal(count, to: &output.buffer)
         output.buffer.append(ManifestFormat.newline)
         try output.write()
-        try output.file.sync()
+        if sync { try output.file.sync() }
         return output.hasher.finalize()
     }
 }

@@ -25,7 +25,8 @@ extension PushReceiver {
         }
     }
 
-    /// The newest snapshot's records, opened at the first run.
+    /// The newest snapshot's records (those the client read: `push-begin`
+    /// checks their digest), opened at the first run.
     func openEarlierRecords() throws -> ManifestCursor? {
         if earlierRecords == nil, let head { earlierRecords = ManifestCursor(try sink.openRecords(head)) }
         return earlierRecords

@@ -3,10 +3,11 @@ import Glibc
 
 extension RemoteSink {
     /// Pushes `source` to this sink over the channel: the newest snapshot's
-    /// records come first (spooled to a scratch file: the channel carries one
-    /// stream at a time); then the source is walked and every entry sent, an
-    /// unchanged file as a link to the server's copy, a new or changed one
-    /// with its bytes (see `PushReceiver`); the server publishes on `push-end`.
+    /// records come first (the cached copy, else spooled from the server:
+    /// the channel carries one stream at a time); then the source is walked
+    /// and every entry sent, unchanged files as runs of places in those
+    /// records, a new or changed one with its bytes unless the server holds
+    /// them (see `PushReceiver`); the server publishes on `push-end`.
     public func push(_ source: Source, options: PushOptions, observer: PushObserver) throws -> PushResult {
         let filter = try SourceFilter(source: source, extraExcludes: options.excludes, onlyPaths: options.onlyPaths,
                                       excludeCaches: options.excludeCaches)
@@ -15,21 +16,28 @@ extension RemoteSink {
         defer { unlock() }
         try recover()
         let snapshots = try self.snapshots()
-        let earlier = try snapshots.last.map { ManifestCursor(try openRecords($0)) }
+        let cache = RecordsCache.open(sinkLocation: location)
         // What a cut push left and the server holds whole: linked, not sent again.
-        let resumed = try spoolRecords("resume-records")
+        let resumed = try spoolRecords("resume-records").bytes
         let resume = resumed.isEmpty ? nil : ManifestCursor(try ManifestReader(file: resumed))
-        let date = options.date.map { "\($0.seconds).\($0.nanoseconds)" } ?? "now"
-        try ask("push-begin \(date) \(Self.hex(Array(options.message.utf8))) \(Self.hex(source.path.fileSystemBytes)) \(snapshots.last?.id ?? "-")")
+        let compared = try begin(source, options: options, head: snapshots.last, cache: cache)
         let started = monotonicSeconds()
-        let sender = PushSender(batches: PushBatches(self, observer: observer), earlier: earlier, resume: resume, observer: observer)
+        let sender = PushSender(batches: PushBatches(self, observer: observer), earlier: compared.map { ManifestCursor($0.reader) },
+                                resume: resume, observer: observer)
         sender.checksum = options.checksum
-        try sender.send(TreeScanner(root: try DirectoryHandle.open(source.path, origin: .source), filter: filter,
-                                    oneFileSystem: options.oneFileSystem))
-        let walked = monotonicSeconds()
-        let reply = try ask("push-end").text
-        guard let newline = reply.firstIndex(of: "\n") else { throw EmuError.failed("\(server) did not say what it published", fix: "run `emu log`") }
-        let snapshot = try Snapshot(id: String(reply[..<newline]), node: try INIDocument(parsing: String(reply[reply.index(after: newline)...])))
+        sender.prediction = cache.flatMap { try? ManifestWriter(file: $0.directory.createFile($0.predictionName)) }
+        let snapshot: Snapshot
+        var walked = started
+        do {
+            try sender.send(TreeScanner(root: try DirectoryHandle.open(source.path, origin: .source), filter: filter,
+                                        oneFileSystem: options.oneFileSystem))
+            walked = monotonicSeconds()
+            snapshot = try published(try ask("push-end").text)
+        } catch {
+            cache?.forget(cache!.predictionName)
+            throw error
+        }
+        if let cache, let digest = try? sender.prediction?.finish(sync: false) { cache.keep(cache.predictionName, digest: digest, as: snapshot) }
         var result = PushResult(snapshot: snapshot, counts: snapshot.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
         // An append-only key may not delete: retention runs on the server, from its own timer.
         if options.rotate && mode == .full {
@@ -39,16 +47,54 @@ extension RemoteSink {
         return result
     }
 
-    /// Records a request streams, received whole into a scratch file that goes when closed.
-    func spoolRecords(_ request: String) throws -> SpooledBytes {
-        let file = try DirectoryHandle.open(scratchDirectory()).createScratchFile()
+    /// Starts the push on the server, naming the records the source is
+    /// compared with, which it returns. The server refuses records other
+    /// than its own (a cached copy of a manifest rebuilt there since): they
+    /// are then read from it.
+    func begin(_ source: Source, options: PushOptions, head: Snapshot?, cache: RecordsCache?) throws -> (reader: ManifestReader, digest: ContentHash)? {
+        let date = options.date.map { "\($0.seconds).\($0.nanoseconds)" } ?? "now"
+        var compared = try head.map { try comparedRecords(of: $0, cache: cache) }
+        for attempt in 1...2 {
+            let answer = try ask("push-begin \(date) \(Self.hex(Array(options.message.utf8))) \(Self.hex(source.path.fileSystemBytes)) "
+                                 + "\(head?.id ?? "-") \(compared?.digest.description ?? "-")")
+            guard answer.text == Wire.recordsDiffer, let head else { return compared }
+            guard attempt == 1 else { break }
+            cache?.forget(FileName(head.id))
+            compared = try comparedRecords(of: head, cache: cache)
+        }
+        throw EmuError.failed("the records of snapshot \(head!.id.prefix(8)) changed on \(server) while they were read", fix: "push again")
+    }
+
+    /// The snapshot `push-end` answers with.
+    func published(_ reply: String) throws -> Snapshot {
+        guard let newline = reply.firstIndex(of: "\n") else { throw EmuError.failed("\(server) did not say what it published", fix: "run `emu log`") }
+        return try Snapshot(id: String(reply[..<newline]), node: try INIDocument(parsing: String(reply[reply.index(after: newline)...])))
+    }
+
+    /// The records a push compares the source with, and their digest (the
+    /// server checks it against its own): the cached copy, else the server's,
+    /// cached as they arrive.
+    func comparedRecords(of head: Snapshot, cache: RecordsCache?) throws -> (reader: ManifestReader, digest: ContentHash) {
+        if let cached = cache?.records(of: head) { return cached }
+        let file = cache.flatMap { try? $0.directory.createFile($0.downloadName, readable: true) }
+        let (bytes, digest) = try spoolRecords("records \(head.id)", into: file)
+        cache?.keep(cache!.downloadName, digest: digest, as: head)
+        return (try ManifestReader(file: bytes), digest)
+    }
+
+    /// Records a request streams, received whole into `file` (by default a
+    /// scratch file that goes when closed), and their digest.
+    func spoolRecords(_ request: String, into file: OpenFile? = nil) throws -> (bytes: SpooledBytes, digest: ContentHash) {
+        let file = try file ?? DirectoryHandle.open(scratchDirectory()).createScratchFile()
         let pieces = try stream(request)
         var length: Int64 = 0
+        var hasher = ContentHasher()
         while let piece = try pieces.nextPiece() {
             try piece.withUnsafeBytes { try file.writeAll($0, at: length) }
+            hasher.update(piece)
             length += Int64(piece.count)
         }
-        return SpooledBytes(file, length: length)
+        return (SpooledBytes(file, length: length), hasher.finalize())
     }
 }
 
@@ -82,6 +128,10 @@ final class PushSender {
     let copier = DataCopier()
     /// --checksum: every file is hashed and asked about, none linked for its metadata alone.
     var checksum = false
+    /// The manifest the server is expected to write, for the records cache (see `predict`).
+    var prediction: ManifestWriter? = nil
+    /// The expected records of first names of inodes with several, for the later names.
+    var predictedLeaders: [RelativePath: ManifestRecord] = [:]
     /// A dry run's counts: nothing is sent (see `plan`).
     var planned: Snapshot.Counts? = nil
     /// The first name of each inode with several, for the later names.
@@ -142,7 +192,10 @@ final class PushSender {
         let previous = (try? earlier?.record(at: record.path)) ?? nil
         if !checksum, let status, let previous, previous.kind == .regular, previous.isUnchanged(comparedTo: status) {
             // Named by its place in the manifest both sides hold: the server has its record.
-            if !leads, let ordinal = earlier?.taken, planned == nil { return try batches.addUnchanged(ordinal: ordinal) }
+            if !leads, let ordinal = earlier?.taken, planned == nil {
+                try predict("link", previous, attributes: [], leads: false)
+                return try batches.addUnchanged(ordinal: ordinal)
+            }
             var linked = previous
             linked.path = record.path
             linked.hardlinkLeader = nil
@@ -167,13 +220,41 @@ final class PushSender {
             file.record.attributes = attributesDigest(file.attributes)
             file.asks = true
         }
+        try predict("file", file.record, attributes: file.attributes, leads: leads)
         try batches.add(.file(file))
     }
 
     /// `leads`: the first name of an inode with others, whose record the later names share.
     func entry(_ tag: String, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool = false) throws {
         if planned != nil { return count(tag, record) }
+        try predict(tag, record, attributes: attributes, leads: leads)
         try batches.add(.entry(Self.entryPayload(tag, record, attributes: attributes, leads: leads)))
+    }
+
+    /// Writes the record the server makes of an entry sent with `tag` (see
+    /// `PushReceiver.take`) to the prediction. A file that changes while it
+    /// is sent, or a device the server may not make, makes the prediction
+    /// wrong: its digest then fails the check and it is not kept.
+    func predict(_ tag: String, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool) throws {
+        guard let prediction else { return }
+        var written = record
+        switch tag {
+        case "link":
+            written.hardlinkLeader = nil  // as the server does for a run's records
+        case "resume":
+            break
+        case "hardlink":
+            guard let leader = record.hardlinkLeader, let shared = predictedLeaders[leader] else { return }
+            written = shared
+            written.path = record.path
+            written.hardlinkLeader = leader
+        default:
+            written.attributes = attributesDigest(attributes)
+            // The server hashes every file it receives; an empty one is not asked about.
+            if tag == "file" && written.content == nil { written.content = ContentHasher().finalize() }
+        }
+        if leads { predictedLeaders[record.path] = written }
+        try prediction.append(written)
     }
 
     static func entryPayload(_ tag: String, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool) -> [UInt8] {

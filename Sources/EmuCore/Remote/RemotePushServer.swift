@@ -1,17 +1,19 @@
 import EmuPOSIX
 
 extension SinkServer {
-    /// `push-begin NOW|SECONDS.NANOS MESSAGE-HEX SOURCE-HEX HEAD|-`: receives
-    /// a push (see `PushReceiver`) under the client's exclusive lock and
-    /// answers `push-end` with the new snapshot's record. HEAD is the snapshot
-    /// the client compared its source with, whose manifest names the
-    /// unchanged files it links: it must be the newest here.
+    /// `push-begin NOW|SECONDS.NANOS MESSAGE-HEX SOURCE-HEX HEAD|- DIGEST|-`:
+    /// receives a push (see `PushReceiver`) under the client's exclusive lock
+    /// and answers `push-end` with the new snapshot's record. HEAD is the
+    /// snapshot the client compared its source with, which must be the
+    /// newest here, and DIGEST that of the records it read, which name the
+    /// unchanged files it links: when they are not this sink's, the answer is
+    /// `Wire.recordsDiffer` and no push begins.
     func answerPush(_ words: [String]) throws {
         guard let sink, sink.lock?.mode == .exclusive else {
             throw EmuError.failed("a push needs the sink's exclusive lock", fix: "install the same version of emu on both machines")
         }
-        guard words.count == 5 else {
-            throw EmuError.usage("push-begin takes a date, a message, a source and a snapshot", fix: "run emu on both sides")
+        guard words.count == 6 else {
+            throw EmuError.usage("push-begin takes a date, a message, a source, a snapshot and a digest", fix: "run emu on both sides")
         }
         let snapshots = try sink.snapshots()
         guard words[4] == (snapshots.last?.id ?? "-") else {
@@ -20,6 +22,10 @@ extension SinkServer {
         }
         let requested = words[1] == "now" ? nil : Self.timestamp(words[1])
         let date = try uniqueDate(requested, among: snapshots)
+        // The client names unchanged files by their place in the records it read: they must be these.
+        if let head = snapshots.last, ContentHash(hex: Array(words[5].utf8)) != (try sink.recordsDigest(of: head)) {
+            return try writer.send(Frame(.reply, text: Wire.recordsDiffer))
+        }
         let receiver = try PushReceiver(sink: sink, head: snapshots.last, reader: reader, writer: writer)
         try writer.send(Frame(.reply))
         try writer.flush()

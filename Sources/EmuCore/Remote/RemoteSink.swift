@@ -86,7 +86,8 @@ public final class RemoteSink: SinkStore {
     /// requests while they are read (a checkout reads two manifests at once
     /// and asks for files as it goes).
     public func openRecords(_ snapshot: Snapshot) throws -> RecordReader {
-        try ManifestReader(file: try spoolRecords("records \(snapshot.id)"))
+        if let (cached, _) = RecordsCache.open(sinkLocation: location)?.records(of: snapshot) { return cached }
+        return try ManifestReader(file: try spoolRecords("records \(snapshot.id)").bytes)
     }
 
     public func openSnapshotTree(_ snapshot: Snapshot) throws -> SnapshotTree {

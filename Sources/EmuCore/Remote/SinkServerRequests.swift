@@ -154,20 +154,37 @@ extension SinkServer {
 
     /// Records as manifest text, in pieces, closed by `end`.
     func stream(_ reader: RecordReader) throws {
-        var piece = ManifestFormat.header
-        var count = 0
-        while let record = try reader.next() {
-            ManifestFormat.encode(record, into: &piece)
-            count += 1
-            if piece.count >= Wire.pieceSize {
-                try writer.send(Frame(.data, piece))
-                piece.removeAll(keepingCapacity: true)
-            }
-        }
-        piece += ManifestFormat.endTag + [ManifestFormat.tab]
-        ManifestFormat.appendDecimal(count, to: &piece)
-        piece.append(ManifestFormat.newline)
-        try writer.send(Frame(.data, piece))
+        try encodeRecords(reader) { try writer.send(Frame(.data, $0)) }
         try writer.send(Frame(.end))
+    }
+}
+
+/// Records as a manifest's text, in pieces of about `Wire.pieceSize`.
+func encodeRecords(_ reader: RecordReader, piece each: ([UInt8]) throws -> Void) throws {
+    var piece = ManifestFormat.header
+    var count = 0
+    while let record = try reader.next() {
+        ManifestFormat.encode(record, into: &piece)
+        count += 1
+        if piece.count >= Wire.pieceSize {
+            try each(piece)
+            piece.removeAll(keepingCapacity: true)
+        }
+    }
+    piece += ManifestFormat.endTag + [ManifestFormat.tab]
+    ManifestFormat.appendDecimal(count, to: &piece)
+    piece.append(ManifestFormat.newline)
+    try each(piece)
+}
+
+extension Sink {
+    /// The digest of a snapshot's records as `records` streams them.
+    func recordsDigest(of snapshot: Snapshot) throws -> ContentHash {
+        if hasManifest(snapshot) {
+            return try hashFile(FileName(snapshot.id), in: try metadata.openDirectory(SinkLayout.manifests), copier: DataCopier()).0
+        }
+        var hasher = ContentHasher()
+        try encodeRecords(try openRecords(snapshot)) { hasher.update($0) }
+        return hasher.finalize()
     }
 }

@@ -12,6 +12,9 @@ public enum Wire {
     public static let protocolVersion = 2
     /// The first line of each side's hello.
     static let greeting = "emu-serve"
+    /// `push-begin`'s answer when the client compared its source with
+    /// records other than the server's: it reads them again.
+    static let recordsDiffer = "records differ"
     /// The size of a stream's pieces.
     static let pieceSize = 256 * 1024
 

@@ -90,20 +90,27 @@ final class Workspace {
         return self
     }
 
+    /// Where emu keeps its caches for this workspace's commands (a remote sink's records).
+    var cacheHome: String { root + "/cache" }
+
     @discardableResult
     func emu(_ arguments: String..., environment: [String: String] = [:], asNobody: Bool = false) throws -> Run {
-        try EmuBinary.run(arguments, in: source, environment: environment, asNobody: asNobody)
+        try EmuBinary.run(arguments, in: source, environment: withCacheHome(environment), asNobody: asNobody)
     }
 
     func emu(arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        try EmuBinary.run(arguments, in: source, environment: environment)
+        try EmuBinary.run(arguments, in: source, environment: withCacheHome(environment))
+    }
+
+    func withCacheHome(_ environment: [String: String]) -> [String: String] {
+        environment.merging(["XDG_CACHE_HOME": cacheHome]) { given, _ in given }
     }
 
     /// Runs a bash script in the source, with `$EMU` the binary: for
     /// arguments a `Process` cannot pass, such as bytes that are not UTF-8
     /// (`"$EMU" show "HEAD:$(printf 'caf\\351')"`).
     func bash(_ script: String, environment: [String: String] = [:]) throws -> Run {
-        try EmuBinary.run([], in: source, environment: environment, throughBash: script)
+        try EmuBinary.run([], in: source, environment: withCacheHome(environment), throughBash: script)
     }
 
     /// The snapshots `emu log --json ARGS` lists, newest first.
