@@ -85,6 +85,18 @@ for step in steps:
         v = sorted(float(r[2]) for r in rows if r[0] == tool and r[1] == step)
         if v: cells.append(f"{tool} {v[0]:.3f}/{statistics.median(v):.3f}/{v[-1]:.3f}")
     print(f"{step:14s} " + "  ".join(cells))
+def spread(tool, step):
+    v = sorted(float(r[2]) for r in rows if r[0] == tool and r[1] == step)
+    return (v[0], statistics.median(v), v[-1]) if v else None
+# The targets for a push with nothing changed: a ratio of medians, marked
+# noisy when either side's spread (max/min) exceeds 20%, so noise cannot pass for a result.
+for base, target in [("local", 1.3), ("rsync", 0.3)]:
+    ours, theirs = spread("remote", "again"), spread(base, "again")
+    if not ours or not theirs: continue
+    ratio = ours[1] / theirs[1]
+    noisy = any(s[2] / s[0] > 1.2 for s in (ours, theirs))
+    verdict = "noisy" if noisy else ("met" if ratio <= target else "missed")
+    print(f"no-change push over ssh / {base}: {ratio:.2f}x (target <= {target}x: {verdict})")
 for line in open(sys.argv[2]):
     tool, step, value, new, records = line.split()
     if tool != "local":

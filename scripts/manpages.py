@@ -295,7 +295,11 @@ command="emu serve \-\-root /srv/emu \-\-append\-only",no\-pty ssh\-ed25519 AAAA
 .fi
 .PP
 An append-only key may add snapshots and read, but not prune, squash or clean: retention then runs on the server, from its own cron
-or timer (\fBemu prune\fR \fISINK\fR there). A read-only key may only read.""",
+or timer (\fBemu prune\fR \fISINK\fR there). A read-only key may only read.
+.PP
+A push names the records it compared the source with by their digest; when they are not the server's (a client's cached copy of a
+manifest that \fBemu clean \-\-repair\fR has rebuilt since) the server says so and the client reads them anew. Unchanged files
+cross as runs of their places in those records; the server links them on a second thread while it reads what follows.""",
 r""".TP
 .BR \-\-sink " \fIPATH\fR"
 Serve the sink at PATH only.
@@ -367,6 +371,10 @@ executables named \\fB*.pre\\fR, \\fB*.post\\fR, \\fB*.error\\fR
 .TP
 .B SINK/YYYY\\-MM\\-DD HH.MM.SS, SINK/Latest
 symlinks to each snapshot's tree and to the newest one
+.TP
+.B ~/.cache/emu/
+for each sink reached over ssh, a copy of its newest snapshot's records, so that a push compares the source without the server
+sending them; used only while its digest still makes the snapshot's ID and the server finds it equal to its own. Safe to delete.
 .SH ENVIRONMENT
 .TP
 .B EMU_TEMPLATE_DIR
@@ -380,6 +388,9 @@ no colour with \\fB\\-\\-color auto\\fR when set and not empty
 .TP
 .B PAGER, LESS
 the pager of \\fBemu log\\fR on a terminal (default \\fBless\\fR with \\fBLESS=FRX\\fR)
+.TP
+.B XDG_CACHE_HOME
+where the records cache lives instead of \\fB~/.cache\\fR
 .TP
 .B TMPDIR
 where \\fBemu diff\\fR and \\fBemu status\\fR keep scratch data when a diff has many added and deleted files (default \\fB/tmp\\fR)
