@@ -8,6 +8,10 @@
  *                             anything else copied with copy_file_range;
  *                             PREV "-" copies everything.
  *   floor restore TREE DEST   copy a tree (mkdirat, copy_file_range).
+ *
+ * `floor --durable push|restore ...` ends with syncfs on NEW or DEST: the
+ * durable floor. emu promises that a snapshot is on disk when it appears;
+ * rsync and cp promise nothing, so emu is compared with both floors.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -88,18 +92,22 @@ static int open_dir(const char *path) {
 }
 
 int main(int argc, char **argv) {
+    int durable = argc > 1 && !strcmp(argv[1], "--durable");
+    argc -= durable;
+    argv += durable;
+    const char *target = NULL;
     if (argc == 5 && !strcmp(argv[1], "push")) {
-        if (mkdir(argv[4], 0755) < 0) die("mkdir", argv[4]);
-        walk(open_dir(argv[2]), strcmp(argv[3], "-") ? open_dir(argv[3]) : -1, open_dir(argv[4]));
-        syncfs(open_dir(argv[4]));
-        return 0;
+        target = argv[4];
+        if (mkdir(target, 0755) < 0) die("mkdir", target);
+        walk(open_dir(argv[2]), strcmp(argv[3], "-") ? open_dir(argv[3]) : -1, open_dir(target));
+    } else if (argc == 4 && !strcmp(argv[1], "restore")) {
+        target = argv[3];
+        if (mkdir(target, 0755) < 0) die("mkdir", target);
+        walk(open_dir(argv[2]), -1, open_dir(target));
+    } else {
+        fprintf(stderr, "usage: floor [--durable] push SRC PREV|- NEW | floor [--durable] restore TREE DEST\n");
+        return 2;
     }
-    if (argc == 4 && !strcmp(argv[1], "restore")) {
-        if (mkdir(argv[3], 0755) < 0) die("mkdir", argv[3]);
-        walk(open_dir(argv[2]), -1, open_dir(argv[3]));
-        syncfs(open_dir(argv[3]));
-        return 0;
-    }
-    fprintf(stderr, "usage: floor push SRC PREV|- NEW | floor restore TREE DEST\n");
-    return 2;
+    if (durable && syncfs(open_dir(target)) < 0) die("syncfs", target);
+    return 0;
 }

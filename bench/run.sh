@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # make bench: emu against rsync -aHAX --link-dest (what rsnapshot and emu
-# 0.2.5 run) and against bench/floor.c (only the unavoidable syscalls), on
-# the same seeded corpora in the same run, each corpus on a fresh ext4 image
-# in /dev/shm when we may mount one (steady timings, real ext4 code paths),
-# else in a temporary directory. Prints a table of medians and ratios and
-# writes it to bench/results/.
+# 0.2.5 run), cp -a (for restores) and bench/floor.c (only the unavoidable
+# syscalls; plain, and durable: followed by syncfs, as emu's snapshots are),
+# on the same seeded corpora, the tools interleaved in each repetition, each
+# corpus on a fresh ext4 image in /dev/shm when we may mount one (steady
+# timings, real ext4 code paths), else in a temporary directory. Prints
+# min/median/max of every figure and each target's verdict (a ratio of
+# medians; "noisy" when either side's max exceeds its min by 20%), and
+# writes the report to bench/results/.
 #
-#   BENCH_CORPORA  which corpora (default: home small big million log)
+#   BENCH_CORPORA  which corpora (default: home home2 small big million log;
+#                  home2 is home from another seed)
 #   BENCH_RUNS     repeats of each timed scenario (default 3)
 #   BENCH_SCALE    multiplies corpus sizes (default 1; 0.01 for a smoke run)
+#   BENCH_MILLION_SCALE  the million corpus's own scale (default BENCH_SCALE)
 set -euo pipefail
 emu="${1:?usage: run.sh PATH-TO-EMU}"
-corpora="${BENCH_CORPORA:-home small big million log}"
+corpora="${BENCH_CORPORA:-home home2 small big million log}"
 runs="${BENCH_RUNS:-3}"
 scale="${BENCH_SCALE:-1}"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -65,7 +70,10 @@ rsync_opts=(-aHAX --delete --exclude=/.emu)
 
 make_corpus() {
   echo "== $corpus"
-  python3 "$here/make_corpus.py" "$corpus" "$work/source" 1 "$scale"
+  local profile=$corpus seed=1 size=$scale
+  [ "$corpus" = home2 ] && profile=home seed=2
+  [ "$corpus" = million ] && size="${BENCH_MILLION_SCALE:-$scale}"
+  python3 "$here/make_corpus.py" "$profile" "$work/source" "$seed" "$size"
   "$emu" init -S "$work/source" -q
   mkdir -p "$work/rsync" "$work/floor"
 }
@@ -83,6 +91,8 @@ first_pushes() {
     measure first emu "$emu" push "emu$i" -q -S "$work/source"
     measure first rsync rsync "${rsync_opts[@]}" "$work/source/" "$work/rsync/first$i/"
     measure first floor "$floor" push "$work/source" - "$work/floor/first$i"
+    measure first durable "$floor" --durable push "$work/source" - "$work/floor/durable$i"
+    rm -rf "$work/floor/durable$i"
     if [ "$i" -lt "$runs" ]; then
       "$emu" sink rm "emu$i" -S "$work/source" -q; rm -rf "$work/emu$i" "$work/rsync/first$i" "$work/floor/first$i"
     fi
@@ -97,9 +107,15 @@ first_pushes() {
 no_change_pushes() {
   for i in $(seq "$runs"); do
     sleep 1
+    local e0 r0
+    e0=$(stored "$work/emu$runs"); r0=$(stored "$work/rsync")
     measure no-change emu "$emu" push -q -S "$work/source"
     measure no-change rsync rsync "${rsync_opts[@]}" --link-dest="$last_rsync" "$work/source/" "$work/rsync/same$i/"
     measure no-change floor "$floor" push "$work/source" "$last_floor" "$work/floor/same$i"
+    measure no-change durable "$floor" --durable push "$work/source" "$last_floor" "$work/floor/durable$i"
+    rm -rf "$work/floor/durable$i"
+    record_bytes no-change emu $(( $(stored "$work/emu$runs") - e0 ))
+    record_bytes no-change rsync $(( $(stored "$work/rsync") - r0 ))
   done
   last_rsync="$work/rsync/same$runs" last_floor="$work/floor/same$runs"
 }
@@ -115,6 +131,8 @@ mutation_pushes() {
     measure mutation emu "$emu" push -q -S "$work/source"
     measure mutation rsync rsync "${rsync_opts[@]}" --link-dest="$last_rsync" "$work/source/" "$work/rsync/mutated$i/"
     measure mutation floor "$floor" push "$work/source" "$last_floor" "$work/floor/mutated$i"
+    measure mutation durable "$floor" --durable push "$work/source" "$last_floor" "$work/floor/durable$i"
+    rm -rf "$work/floor/durable$i"
     record_bytes mutation emu $(( $(stored "$work/emu$runs") - e0 ))
     record_bytes mutation rsync $(( $(stored "$work/rsync") - r0 ))
     record_bytes mutation floor $(( $(stored "$work/floor") - f0 ))
@@ -131,8 +149,12 @@ restores() {
     warm "$last_rsync"
     measure restore rsync rsync -aHAX "$last_rsync/" "$work/out/"
     rm -rf "$work/out"
+    measure restore cp cp -a "$last_rsync" "$work/out"
+    rm -rf "$work/out"
     warm "$last_floor"
     measure restore floor "$floor" restore "$last_floor" "$work/out"
+    rm -rf "$work/out"
+    measure restore durable "$floor" --durable restore "$last_floor" "$work/out"
     rm -rf "$work/out"
   done
 }
@@ -153,7 +175,7 @@ reads_and_prunes() {
 
 for corpus in $corpora; do
   case $corpus in
-    home)
+    home|home2)
       setup_corpus 14G; make_corpus
       first_pushes; no_change_pushes; mutation_pushes; restores; reads_and_prunes ;;
     small)
@@ -173,19 +195,14 @@ for corpus in $corpora; do
         record_bytes first floor "$(stored "$work/floor/first")"; rm -rf "$work/floor/first"
       done ;;
     million)
-      # Memory: every reading and writing command once, emu alone.
+      # Scale, compared: every tool once a scenario (BENCH_RUNS=1 by default
+      # here), then the reading commands, for memory.
       setup_corpus 14G; make_corpus
-      emu_sink emu1
-      measure first emu "$emu" push -q -S "$work/source"
-      sleep 1
-      measure no-change emu "$emu" push -q -S "$work/source"
-      python3 "$here/mutate.py" "$work/source" 2 >/dev/null
-      sleep 1
-      measure mutation emu "$emu" push -q -S "$work/source"
-      warm "$work/emu1/Latest"
-      measure restore emu "$emu" checkout HEAD --to "$work/out" -q -S "$work/source"
+      runs_before=$runs; runs=${BENCH_MILLION_RUNS:-1}
+      first_pushes; no_change_pushes; mutation_pushes; restores
       measure diff emu "$emu" diff HEAD~1 HEAD -S "$work/source"
-      measure verify emu "$emu" verify HEAD -q -S "$work/source" ;;
+      measure verify emu "$emu" verify HEAD -q -S "$work/source"
+      runs=$runs_before ;;
     log)
       # A sink with 1,000 snapshots of a small tree (one an hour, back from 2020).
       setup_corpus 2G
@@ -203,39 +220,10 @@ for corpus in $corpora; do
   cleanup_corpus
 done
 
-median() { sort -g | awk '{a[NR]=$1} END { if (NR) print a[int((NR+1)/2)]; else print "-" }'; }
-column_of() { awk -v c="$1" -v n="$2" -v t="$3" -v k="$4" '$1 == c && $2 == n && $3 == t { print $k }' "$results/times" | median; }
-bytes_of() { awk -v c="$1" -v n="$2" -v t="$3" '$1 == c && $2 == n && $3 == t { print $4 }' "$results/bytes" | median; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
-mib() { awk -v k="$1" 'BEGIN { if (k == "-") print "-"; else printf "%.0f", k / 1024 }'; }
 report=$(
-  echo "emu bench — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, warm cache, medians of $runs where repeated, scale $scale"
+  echo "emu bench — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, warm cache, $runs interleaved runs (million: ${BENCH_MILLION_RUNS:-1}), scale $scale"
   sed 's/^/  /' "$results/where"
-  printf '%-8s %-10s %8s %8s %8s %9s %9s | %7s %7s %7s | %8s\n' corpus scenario emu rsync floor emu/rsync emu/floor "emu cpu" "rs cpu" "fl cpu" "emu RSS"
-  for c in $corpora; do
-    for s in first no-change mutation restore diff verify log prune; do
-      e=$(column_of "$c" "$s" emu 4)
-      [ "$e" != "-" ] || continue
-      r=$(column_of "$c" "$s" rsync 4); f=$(column_of "$c" "$s" floor 4)
-      printf '%-8s %-10s %8s %8s %8s %9s %9s | %7s %7s %7s | %5sMiB\n' "$c" "$s" "$e" "$r" "$f" "$(ratio "$e" "$r")" "$(ratio "$e" "$f")" \
-        "$(column_of "$c" "$s" emu 5)" "$(column_of "$c" "$s" rsync 5)" "$(column_of "$c" "$s" floor 5)" "$(mib "$(column_of "$c" "$s" emu 6)")"
-    done
-  done
-  echo "bytes added to the sink (du -sb; median):"
-  for c in $corpora; do
-    for s in first mutation; do
-      e=$(bytes_of "$c" "$s" emu); [ "$e" != "-" ] || continue
-      r=$(bytes_of "$c" "$s" rsync); f=$(bytes_of "$c" "$s" floor)
-      printf '  %-8s %-10s emu %12s  rsync %12s  floor %12s  emu/rsync %s\n' "$c" "$s" "$e" "$r" "$f" "$(ratio "$e" "$r")"
-    done
-  done
-  if grep -q '^million ' "$results/times" && grep -q '^home ' "$results/times"; then
-    echo "peak RSS, million against home:"
-    for s in first no-change mutation restore diff verify; do
-      h=$(column_of home "$s" emu 6); m=$(column_of million "$s" emu 6)
-      printf '  %-10s home %5sMiB  million %5sMiB  million/home %s\n' "$s" "$(mib "$h")" "$(mib "$m")" "$(ratio "$m" "$h")"
-    done
-  fi
+  python3 "$here/report.py" "$results/times" "$results/bytes" $corpora
 )
 echo "$report"
 mkdir -p "$here/results"
