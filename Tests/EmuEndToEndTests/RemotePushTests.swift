@@ -106,6 +106,17 @@ struct RemotePushTests {
         return ((try? String(contentsOfFile: count, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0.split(separator: " ")[0]) }.reduce(0, +)
     }
 
+    /// Verifies the server's newest snapshot and checks, reading the
+    /// server's sink as a local one (`here`, added if needed), that its tree
+    /// is the source.
+    static func expectServerHoldsSource(_ w: Workspace) throws {
+        #expect(try w.emu("verify", "nas").status == 0)
+        _ = try w.emu("sink", "add", "here", w.sink, "-q")
+        #expect(try w.emu("checkout", "here:HEAD", "--to", w.root + "/restored", "-q").status == 0)
+        expectSameTrees(try describeTree(w.source, ignoring: [RelativePath(".emu")]), try describeTree(w.root + "/restored"))
+        _ = sh("rm -rf '\(w.root)/restored'")
+    }
+
     /// The bytes the server sent the client through the counting link.
     static func received(_ count: String) -> Int {
         _ = sent(count)
@@ -129,10 +140,7 @@ struct RemotePushTests {
         // did the server send them: the client kept those it expected the first push to write.
         #expect(records > 250_000 && Self.sent(count) < records / 10, "sent \(Self.sent(count)) bytes for \(records) bytes of records")
         #expect(Self.received(count) < records / 10, "received \(Self.received(count)) bytes for \(records) bytes of records")
-        #expect(try w.emu("verify", "nas").status == 0)
-        #expect(try w.emu("sink", "add", "here", w.sink, "-q").status == 0)
-        #expect(try w.emu("checkout", "here:HEAD", "--to", w.root + "/restored", "-q").status == 0)
-        expectSameTrees(try describeTree(w.source, ignoring: [RelativePath(".emu")]), try describeTree(w.root + "/restored"))
+        try Self.expectServerHoldsSource(w)
     }
 
     @Test("a push whose cached records the server no longer holds (a manifest rebuilt there) reads them again and makes the source's snapshot")
@@ -149,9 +157,7 @@ struct RemotePushTests {
         #expect(try w.emu("clean", "here", "--repair", "-q").status == 0)
         let pushed = try w.emu("push", "nas", "--json")
         #expect(pushed.status == 0, "\(pushed.stderr)")
-        #expect(try w.emu("verify", "nas").status == 0)
-        #expect(try w.emu("checkout", "here:HEAD", "--to", w.root + "/restored", "-q").status == 0)
-        expectSameTrees(try describeTree(w.source, ignoring: [RelativePath(".emu")]), try describeTree(w.root + "/restored"))
+        try Self.expectServerHoldsSource(w)
     }
 
     @Test("a renamed, a copied and a restored file cross the wire as records: the server finds their content by hash")
