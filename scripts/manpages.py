@@ -58,7 +58,9 @@ its SHA-256 recorded in the same read. When the sink already holds a file with t
 group, mtime, xattrs, ACLs) \- at any path, in any snapshot \- the new snapshot links to it and the copy is dropped: renamed and moved
 files and folders, \fBcp \-a\fR copies and restored files cost no space. The sink's content index,
 \fBSINK/.emu/index/\fIXX\fB/\fIsha256\fB\-\fIdigest\fR, holds one hardlink per distinct file for this. Files hardlinked in the
-source are hardlinked in the snapshot.
+source are hardlinked in the snapshot. On a sink that shares extents (xfs with reflink, btrfs), a changed file of 1 MiB or more
+starts as a reflink of the previous snapshot's copy and only the blocks that differ are written: a byte changed in a large file
+costs a block. Elsewhere it is copied whole.
 .PP
 The snapshot is built in \fBSINK/.emu/staging/\fR, synced to disk, and published by renames; it appears whole or not at all. A push
 killed at any moment leaves earlier snapshots intact, and the next push reuses what it had copied. An unreadable file is skipped and

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -40,6 +42,8 @@ ssize_t emu_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off
 }
 
 int emu_syncfs(int fd) { return syncfs(fd); }
+
+int emu_ficlone(int dst, int src) { return ioctl(dst, FICLONE, src); }
 
 struct emu_linux_dirent64 {
     uint64_t d_ino;

@@ -24,6 +24,10 @@ ssize_t emu_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off
 /// syncfs(2): flush every dirty page of the filesystem that holds fd.
 int emu_syncfs(int fd);
 
+/// ioctl(FICLONE): makes dst share all of src's extents (a reflink), on
+/// filesystems that can (xfs with reflink, btrfs); -1 with errno otherwise.
+int emu_ficlone(int dst, int src);
+
 /// Decoded fields of one linux_dirent64 record.
 typedef struct {
     uint64_t ino;

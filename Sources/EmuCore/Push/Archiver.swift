@@ -62,6 +62,8 @@ final class Archiver {
     /// may belong to any snapshot, whose unique bytes then change).
     var reusedFromIndex = false
     var rootDevice: UInt64 = 0
+    /// Whether the sink shares extents (see `reflinkedCopy`); nil until tried.
+    var sharesExtents: Bool? = nil
     /// Whether entries made in the staging tree take this process's owner
     /// and group (not a setgid staging root's group): then a chown is
     /// needed only for entries owned by others.
@@ -270,9 +272,13 @@ final class Archiver {
             do {
                 let before = try job.input.status()
                 guard before.kind == .regular else { throw FileSystemError("copy", job.input.path, .invalidArgument, origin: .source) }
-                let length = try copier.copyInKernel(from: job.input, to: job.output, sourceStatus: before)
-                let hashesHere = length >= PushFinisher.largeFile && finisher.isBehindOnHashing
-                job.copied = (before, length, hashesHere ? try hash(job.input, length: length, status: before) : nil)
+                if let patched = try reflinkedCopy(&job, before: before, previous: previous) {
+                    job.copied = patched
+                } else {
+                    let length = try copier.copyInKernel(from: job.input, to: job.output, sourceStatus: before)
+                    let hashesHere = length >= PushFinisher.largeFile && finisher.isBehindOnHashing
+                    job.copied = (before, length, hashesHere ? try hash(job.input, length: length, status: before) : nil)
+                }
             } catch {
                 job.close()
                 throw error

@@ -46,6 +46,9 @@ final class PushFinisher {
         var copied: (before: FileStatus, length: Int64, content: ContentHash?)?
         /// The earlier snapshot's content of this path, for the report.
         var previousContent: ContentHash??
+        /// For a copy that shares extents with the earlier one (a reflink),
+        /// the bytes written: all it adds to the sink.
+        var bytesWritten: Int64? = nil
 
         /// Whether the finisher is to hash a large file the walk copied.
         var hashesLargeFile: Bool {
@@ -260,8 +263,10 @@ final class PushFinisher {
             }
             state.observer.copied(job.path, reason: reason, bytes: record.size)
             state.counts.filesCopied += 1
-            state.counts.bytesCopied += record.size
-            state.bytesOwned += record.size
+            // A reflinked copy took the earlier copy's extents: only what was written is new.
+            let added = job.copied != nil ? job.bytesWritten ?? record.size : record.size
+            state.counts.bytesCopied += added
+            state.bytesOwned += added
         }
         try state.writer?.append(record)
         counted(record, state)
