@@ -28,16 +28,34 @@ struct linux_dirent64 { unsigned long long d_ino; long long d_off; unsigned shor
 
 static void die(const char *what, const char *name) { fprintf(stderr, "floor: %s %s: %s\n", what, name, strerror(errno)); exit(1); }
 
+/* Copies in the kernel; between filesystems where the kernel will not, by read and write. */
+static void copy_bytes(int in, int out, const char *name) {
+    for (;;) {
+        ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+        if (n == 0) return;
+        if (n > 0) continue;
+        if (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP) break;
+        die("copy", name);
+    }
+    static char buffer[1 << 20];
+    for (;;) {
+        ssize_t n = read(in, buffer, sizeof buffer);
+        if (n < 0) die("read", name);
+        if (n == 0) return;
+        for (ssize_t done = 0; done < n;) {
+            ssize_t written = write(out, buffer + done, n - done);
+            if (written < 0) die("write", name);
+            done += written;
+        }
+    }
+}
+
 static void copy_file(int src_dir, int dst_dir, const char *name, const struct stat *st) {
     int in = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0) die("open", name);
     int out = openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st->st_mode & 07777);
     if (out < 0) die("create", name);
-    for (;;) {
-        ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-        if (n < 0) die("copy", name);
-        if (n == 0) break;
-    }
+    copy_bytes(in, out, name);
     struct timespec times[2] = {{0, UTIME_OMIT}, st->st_mtim};
     futimens(out, times);
     close(in);

@@ -9,14 +9,15 @@
 # medians; "noisy" when either side's max exceeds its min by 20%), and
 # writes the report to bench/results/.
 #
-#   BENCH_CORPORA  which corpora (default: home home2 small big million log;
-#                  home2 is home from another seed)
+#   BENCH_CORPORA  which corpora (default: home home2 small big million reflink
+#                  log; home2 is home from another seed; reflink is one byte
+#                  changed in a 1 GiB file on xfs: the bytes each push adds)
 #   BENCH_RUNS     repeats of each timed scenario (default 3)
 #   BENCH_SCALE    multiplies corpus sizes (default 1; 0.01 for a smoke run)
 #   BENCH_MILLION_SCALE  the million corpus's own scale (default BENCH_SCALE)
 set -euo pipefail
 emu="${1:?usage: run.sh PATH-TO-EMU}"
-corpora="${BENCH_CORPORA:-home home2 small big million log}"
+corpora="${BENCH_CORPORA:-home home2 small big million reflink log}"
 runs="${BENCH_RUNS:-3}"
 scale="${BENCH_SCALE:-1}"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -33,12 +34,14 @@ trap 'cleanup_corpus; rm -rf "$results"' EXIT
 # A fresh filesystem per corpus: an ext4 image on a loop device in /dev/shm.
 work="" image=""
 setup_corpus() {
-  local size=$1
+  local size=$1 kind=${2:-ext4}
   work="$(mktemp -d /tmp/emu-bench.XXXXXX)"
   image=/dev/shm/emu-bench-$$.img
+  local make="mkfs.ext4 -q -F -N 3000000"
+  [ "$kind" = xfs ] && make="mkfs.xfs -q -f"
   if [ "$(id -u)" = 0 ] && truncate -s "$size" "$image" 2>/dev/null \
-     && mkfs.ext4 -q -F -N 3000000 "$image" && mount -o loop "$image" "$work"; then
-    where="an ext4 image in /dev/shm (loop mount)"
+     && $make "$image" && mount -o loop "$image" "$work"; then
+    where="an $kind image in /dev/shm (loop mount)"
   else
     rm -f "$image"; image=""
     where="a temporary directory on $(df --output=fstype "$work" | tail -1)"
@@ -62,6 +65,8 @@ measure() {
   echo "$corpus $name $tool $wall $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }') $rss" >> "$results/times"
 }
 stored() { du -sb "$1" | cut -f1; }
+# What the filesystem under the corpus holds (df): du counts a reflinked file whole.
+local_used() { sync; df -B1 --output=used "$work" | tail -1; }
 # warm DIR: reads every file once, so that each tool restores from a warm
 # cache (otherwise the tree written longest ago, emu's, is the coldest).
 warm() { find "$1/" -type f -print0 | xargs -0r cat > /dev/null; }
@@ -203,6 +208,34 @@ for corpus in $corpora; do
       measure diff emu "$emu" diff HEAD~1 HEAD -S "$work/source"
       measure verify emu "$emu" verify HEAD -q -S "$work/source"
       runs=$runs_before ;;
+    reflink)
+      # One byte changed in the middle of a 1 GiB file (scaled), on xfs (reflink on by default):
+      # what each tool's push adds to the sink, and its time.
+      setup_corpus 12G xfs
+      echo "== reflink"
+      # The source on another filesystem, as a USB disk's sink is: a copy
+      # within one xfs would be a reflink of the source itself.
+      outside="$(mktemp -d /dev/shm/emu-bench-source.XXXXXX)"
+      ln -s "$outside" "$work/source"
+      mkdir -p "$work/rsync" "$work/floor"
+      head -c "$(awk -v s="$scale" 'BEGIN { printf "%d", 1073741824 * s }')" /dev/urandom > "$work/source/disk.img"
+      "$emu" init -S "$work/source" -q
+      emu_sink emu1
+      "$emu" push -q -S "$work/source"
+      rsync "${rsync_opts[@]}" "$work/source/" "$work/rsync/first/"
+      "$floor" push "$work/source" - "$work/floor/first"
+      last_rsync="$work/rsync/first" last_floor="$work/floor/first"
+      for i in $(seq "$runs"); do
+        printf '%s' "$i" | dd of="$work/source/disk.img" bs=1 seek=$(( $(stat -c %s "$work/source/disk.img") / 2 + i )) conv=notrunc status=none
+        sleep 1
+        u0=$(local_used); measure mutation emu "$emu" push -q -S "$work/source"; record_bytes mutation emu $(( $(local_used) - u0 ))
+        u0=$(local_used); measure mutation rsync rsync "${rsync_opts[@]}" --link-dest="$last_rsync" "$work/source/" "$work/rsync/m$i/"
+        record_bytes mutation rsync $(( $(local_used) - u0 ))
+        u0=$(local_used); measure mutation floor "$floor" push "$work/source" "$last_floor" "$work/floor/m$i"
+        record_bytes mutation floor $(( $(local_used) - u0 ))
+        last_rsync="$work/rsync/m$i" last_floor="$work/floor/m$i"
+      done
+      rm -rf "$outside" ;;
     log)
       # A sink with 1,000 snapshots of a small tree (one an hour, back from 2020).
       setup_corpus 2G
@@ -215,7 +248,7 @@ for corpus in $corpora; do
         "$emu" push -q -S "$work/source" --date "@$((1577836800 + i * 3600))"
       done
       for i in $(seq "$runs"); do measure log emu "$emu" log -S "$work/source"; done ;;
-    *) echo "unknown corpus $corpus (home small big million log)"; exit 2 ;;
+    *) echo "unknown corpus $corpus (home home2 small big million reflink log)"; exit 2 ;;
   esac
   cleanup_corpus
 done
