@@ -160,6 +160,23 @@ struct RemotePushTests {
         try Self.expectServerHoldsSource(w)
     }
 
+    @Test("a records cache on a full disk costs a push nothing: it goes on without the cache",
+          .enabled(if: geteuid() == 0, "needs root to mount a small tmpfs"))
+    func fullCacheDisk() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        guard let cache = ScratchFilesystem("tmpfs", megabytes: 1, in: w, name: "cache") else { return print("skipped: no tmpfs here") }
+        // Room for the cache's directories, not for 2,000 records.
+        #expect(sh("head -c 1000k /dev/zero > '\(cache.mountPoint)/filler'; cd '\(w.source)' && mkdir many && for f in $(seq 2000); do echo $f > many/file-$f; done") == 0)
+        let full = ["XDG_CACHE_HOME": cache.mountPoint]
+        let first = try w.emu("push", "nas", "--json", environment: full)
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try w.emu("push", "nas", "--json", environment: full)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains(#""files_linked":2004"#), "\(second.stdout)")
+        try Self.expectServerHoldsSource(w)
+    }
+
     @Test("a renamed, a copied and a restored file cross the wire as records: the server finds their content by hash")
     func contentFoundByHash() throws {
         let (w, server) = try setUp()

@@ -37,7 +37,9 @@ extension RemoteSink {
             cache?.forget(cache!.predictionName)
             throw error
         }
-        if let cache, let digest = try? sender.prediction?.finish(sync: false) { cache.keep(cache.predictionName, digest: digest, as: snapshot) }
+        if let cache {
+            if let digest = try? sender.prediction?.finish(sync: false) { cache.keep(cache.predictionName, digest: digest, as: snapshot) } else { cache.forget(cache.predictionName) }
+        }
         var result = PushResult(snapshot: snapshot, counts: snapshot.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
         // An append-only key may not delete: retention runs on the server, from its own timer.
         if options.rotate && mode == .full {
@@ -76,9 +78,17 @@ extension RemoteSink {
     /// cached as they arrive.
     func comparedRecords(of head: Snapshot, cache: RecordsCache?) throws -> (reader: ManifestReader, digest: ContentHash) {
         if let cached = cache?.records(of: head) { return cached }
-        let file = cache.flatMap { try? $0.directory.createFile($0.downloadName, readable: true) }
-        let (bytes, digest) = try spoolRecords("records \(head.id)", into: file)
-        cache?.keep(cache!.downloadName, digest: digest, as: head)
+        if let cache, let file = try? cache.directory.createFile(cache.downloadName, readable: true) {
+            do {
+                let (bytes, digest) = try spoolRecords("records \(head.id)", into: file)
+                cache.keep(cache.downloadName, digest: digest, as: head)
+                return (try ManifestReader(file: bytes), digest)
+            } catch let error as FileSystemError where error.origin != .source {
+                // The cache's disk is full or failing: a cache is not worth a push.
+                cache.forget(cache.downloadName)
+            }
+        }
+        let (bytes, digest) = try spoolRecords("records \(head.id)")
         return (try ManifestReader(file: bytes), digest)
     }
 
@@ -89,10 +99,16 @@ extension RemoteSink {
         let pieces = try stream(request)
         var length: Int64 = 0
         var hasher = ContentHasher()
-        while let piece = try pieces.nextPiece() {
-            try piece.withUnsafeBytes { try file.writeAll($0, at: length) }
+        var failure: Error? = nil
+        // A local write that fails ends the spool, not the stream: the channel stays ready for the next request.
+        while failure == nil, let piece = try pieces.nextPiece() {
+            do { try piece.withUnsafeBytes { try file.writeAll($0, at: length) } } catch { failure = error }
             hasher.update(piece)
             length += Int64(piece.count)
+        }
+        if let failure {
+            pieces.close()
+            throw failure
         }
         return (SpooledBytes(file, length: length), hasher.finalize())
     }
@@ -254,7 +270,10 @@ final class PushSender {
             if tag == "file" && written.content == nil { written.content = ContentHasher().finalize() }
         }
         if leads { predictedLeaders[record.path] = written }
-        try prediction.append(written)
+        do { try prediction.append(written) } catch {
+            // The cache's disk is full or failing: the push goes on without a prediction.
+            self.prediction = nil
+        }
     }
 
     static func entryPayload(_ tag: String, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool) -> [UInt8] {
