@@ -60,6 +60,20 @@ struct RemoteCheckoutTests {
         #expect(inode(w.source + "/hard-b") == inode(w.source + "/hard-a"), "a hardlink comes back as one")
     }
 
+    @Test("a hardlinked file changed in place under all its names comes back over ssh as one inode under all of them")
+    func hardlinkChangedInPlace() throws {
+        let (w, server, original) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        // One write changes the inode that hard-a, hard-b and deep/er/hard-c share; a push records it.
+        #expect(sh("cd '\(w.source)' && echo rewritten >> hard-b") == 0)
+        #expect(try w.emu("push", "nas", "-q").status == 0)
+        // The filler writes hard-a behind the walk: the later names must not be judged by the inode it still has.
+        let restored = try w.emu("checkout", "nas:HEAD~1")
+        #expect(restored.status == 0, "\(restored.stderr)")
+        expectSameTrees(original, try describeTree(w.source, ignoring: [RelativePath(".emu")]))
+        #expect(inode(w.source + "/hard-b") == inode(w.source + "/hard-a") && inode(w.source + "/deep/er/hard-c") == inode(w.source + "/hard-a"))
+    }
+
     @Test("checkout of some paths over ssh restores those only; a read-only key may restore")
     func checkoutPaths() throws {
         let (w, server, original) = try setUp()

@@ -29,16 +29,28 @@ extension CheckoutWalk {
     /// checking out the same snapshot twice writes nothing the second time),
     /// holds its content with other metadata (mended in place), or differs.
     func restoredState(_ record: ManifestRecord, _ status: FileStatus, in directory: DirectoryHandle, name: FileName) throws -> RestoredState {
+        if let leader = record.hardlinkLeader { return try laterNameState(record, status, leader: leader) }
         if record.isUnchanged(comparedTo: status) { return .exactly }
-        if let leader = record.hardlinkLeader {
-            // Another name of an inode restored (and mended) at its first name.
-            guard scope(of: leader) == .inside, let leaderStatus = try? targetRoot?.status(path: leader) else { return .differs }
-            return leaderStatus.inode == status.inode && leaderStatus.device == status.device ? .exactly : .differs
-        }
         guard try matches(record, status, in: directory, name: name) else { return .differs }
         let ownerHolds = !EntryMetadata.isPrivileged || (record.owner == status.owner && record.group == status.group)
         guard record.permissions == status.permissions && record.modified == status.modified && ownerHolds else { return .metadataDiffers }
         return try attributesHold(record, in: directory, name: name) ? .exactly : .metadataDiffers
+    }
+
+    /// Another name of an inode restored (and mended) at its first name: it
+    /// is right when it is the inode the first name has and that inode is
+    /// itself right. When the first name is to be rewritten, this name must
+    /// follow it, even if it is the inode the first name has now (the first
+    /// name may be rewritten after this is decided: from a server, the
+    /// filler thread writes files behind the walk).
+    func laterNameState(_ record: ManifestRecord, _ status: FileStatus, leader: RelativePath) throws -> RestoredState {
+        guard scope(of: leader) == .inside, let targetRoot, let leaderStatus = try? targetRoot.status(path: leader),
+              leaderStatus.inode == status.inode, leaderStatus.device == status.device,
+              let (leaderDirectory, leaderName) = try? targetRoot.parentAndName(of: leader) else { return .differs }
+        var first = record
+        first.path = leader
+        first.hardlinkLeader = nil
+        return try restoredState(first, leaderStatus, in: leaderDirectory, name: leaderName) == .differs ? .differs : .exactly
     }
 
     /// Whether the entry's xattrs and ACLs are the ones the record's digest
