@@ -79,7 +79,10 @@ class OverSSH:
             except subprocess.TimeoutExpired:
                 landed = bool(self.servers(sink))
                 for pid in self.servers(sink):
-                    os.kill(pid, signal.SIGKILL)
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass  # it ended between pgrep and now: the command finished first
                 process.wait(timeout=120)
         # What the other side does once the channel is cut ends before anything is checked.
         for _ in range(400):
