@@ -244,8 +244,9 @@ final class PushFinisher {
     static func fill(_ job: FillJob, _ state: State) throws -> ManifestRecord? {
         defer { job.close() }
         let record: ManifestRecord
+        let added: Int64
         do {
-            record = try copy(job, state)
+            (record, added) = try copy(job, state)
         } catch let error where isSourceError(error) {
             try? job.target.remove(job.name)
             skip(job.path, error, state)
@@ -263,8 +264,6 @@ final class PushFinisher {
             }
             state.observer.copied(job.path, reason: reason, bytes: record.size)
             state.counts.filesCopied += 1
-            // A reflinked copy took the earlier copy's extents: only what was written is new.
-            let added = job.copied != nil ? job.bytesWritten ?? record.size : record.size
             state.counts.bytesCopied += added
             state.bytesOwned += added
         }
@@ -286,7 +285,10 @@ final class PushFinisher {
     /// Copies the file, hashing it in the same read. A file that changes
     /// while read is read again, twice at most, then taken as read,
     /// reported, and recorded so that the next push reads it again.
-    static func copy(_ job: FillJob, _ state: State) throws -> ManifestRecord {
+    /// Returns the record and the bytes the copy adds to the sink: what was
+    /// written, for the walk's reflinked copy when it is kept; the whole file
+    /// otherwise (a read again rewrites it whole).
+    static func copy(_ job: FillJob, _ state: State) throws -> (ManifestRecord, Int64) {
         var attempt = 0
         while true {
             attempt += 1
@@ -326,7 +328,7 @@ final class PushFinisher {
                 to: .open(job.output),
                 aclSource: .open(job.input),
                 created: .made(with: job.initialPermissions, handsDownNothing: state.createsAsSelf))
-            return record
+            return (record, attempt == 1 ? job.bytesWritten ?? length : length)
         }
     }
 }
