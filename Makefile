@@ -3,14 +3,14 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 RELEASE_BIN = .build/release/emu
 # What emu links, and what the tests use to make ACLs, xattrs, small filesystems and an ssh server.
-BUILD_DEPS = libacl1-dev libattr1-dev
-TEST_DEPS = acl attr dosfstools e2fsprogs util-linux strace xfsprogs exfatprogs exfat-fuse python3 openssh-client openssh-server
+BUILD_DEPS = libacl1-dev libattr1-dev libzstd-dev
+TEST_DEPS = acl attr dosfstools e2fsprogs util-linux strace xfsprogs exfatprogs exfat-fuse python3 openssh-client openssh-server zstd
 
 .PHONY: all build deps test-deps install-packages demo test torture install uninstall bench clean
 
 all: build
 
-## deps: install the C libraries emu links (libacl, libattr), with apt-get
+## deps: install the C libraries emu links (libacl, libattr, libzstd), with apt-get
 ## when root, else print the command; test-deps adds the tools the tests use.
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BUILD_DEPS)"

@@ -23,7 +23,7 @@ let package = Package(
         .target(
             name: "EmuCore",
             dependencies: [
-                "EmuPOSIX",
+                "EmuPOSIX", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(
@@ -32,6 +32,7 @@ let package = Package(
                 "CEmuShims",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .target(
             name: "CEmuShims",
             linkerSettings: [.linkedLibrary("acl"), .linkedLibrary("attr")]),

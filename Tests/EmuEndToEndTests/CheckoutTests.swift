@@ -131,7 +131,7 @@ struct CheckoutTests {
         // A manifest naming ../escape.
         let manifests = w.sink + "/.emu/manifests"
         let id = URL(fileURLWithPath: tree).lastPathComponent
-        sh("sed -i 's#\\ta$#\\t../escape#' '\(manifests)/\(id)'")
+        sh(manifestShell + "unchunk '\(manifests)/\(id)' && sed -i 's#\\ta$#\\t../escape#' '\(manifests)/\(id)'")
         let escaped = try w.emu("checkout", "HEAD", "--to", w.root + "/target2")
         #expect(escaped.status == 1)
         #expect(escaped.stderr.contains("damaged"))

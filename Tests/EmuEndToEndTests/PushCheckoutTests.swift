@@ -104,10 +104,11 @@ struct PushCheckoutTests {
         try w.expectSuccess(w.emu("push"))
         try w.expectSuccess(w.emu("verify", "HEAD"))
         // A manifest line: type, mode, owner, group, size, mtime, ctime, inode, SHA-256, attributes, extra, path.
-        #expect(sh("""
+        #expect(sh(manifestShell + """
+            for m in '\(w.sink)'/.emu/manifests/*; do manifest_text "$m"; done > '\(w.root)/manifests'
             cd '\(w.source)' && for f in large*; do
               h=$(sha256sum "$f" | cut -c1-64)
-              awk -F'\\t' -v h="$h" -v f="$f" '$9 == h && $12 == f { found = 1 } END { exit !found }' '\(w.sink)'/.emu/manifests/* || exit 1
+              awk -F'\\t' -v h="$h" -v f="$f" '$9 == h && $12 == f { found = 1 } END { exit !found }' '\(w.root)/manifests' || exit 1
             done
             """) == 0)
     }

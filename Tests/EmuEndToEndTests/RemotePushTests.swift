@@ -130,7 +130,8 @@ struct RemotePushTests {
         #expect(sh("cd '\(w.source)' && for d in 1 2 3 4; do mkdir -p many/$d && for f in $(seq 500); do echo $d$f > many/$d/file-with-a-long-name-$f; done; done") == 0)
         #expect(try w.emu("push", "nas", "-q").status == 0)
         let manifest = try String(contentsOfFile: w.sink + "/.emu/HEAD", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let records = Int(try FileManager.default.attributesOfItem(atPath: w.sink + "/.emu/manifests/" + manifest)[.size] as! NSNumber)
+        #expect(sh(manifestShell + "manifest_text '\(w.sink)/.emu/manifests/\(manifest)' | wc -c > '\(w.root)/records'") == 0)
+        let records = try #require(Int(try String(contentsOfFile: w.root + "/records", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         let count = w.root + "/wire"
         #expect(try w.emu("config", "sink.nas.ssh-command", try server.sshCommand(delay: 0, count: count)).status == 0)
         let pushed = try w.emu("push", "nas", "--json")

@@ -8,7 +8,7 @@ struct SafetyTests {
     static let isRoot = geteuid() == 0
 
     @Test("a push killed at any step leaves earlier snapshots intact, and the next push completes",
-          arguments: ["push.after-copy", "push.before-sync", "push.after-tree", "push.after-record"])
+          arguments: ["push.after-copy", "push.before-sync", "push.after-chunks", "push.after-tree", "push.after-record"])
     func killedPush(point: String) throws {
         let w = try Workspace().initialize()
         try Fixture.create(["a": .file("one"), "d": .directory(["b": .file("two")])], at: w.source)

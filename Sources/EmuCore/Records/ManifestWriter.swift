@@ -24,40 +24,78 @@ public final class ManifestWriter {
 
     /// The writing side, used by the worker thread alone until `finish` joins it.
     final class Output: @unchecked Sendable {
+        /// The manifest's text, or with `chunks`, its chunk list.
         let file: OpenFile
+        /// Where the chunks go, for a sink's manifest (see `ChunkedManifest`).
+        let chunks: ChunkStore?
+        /// With `chunks`, where a flush writes the chunk being cut (a push's
+        /// `manifest.tail`): the records a killed push made reach the disk
+        /// without a cut that the same records would not make again.
+        let tail: OpenFile?
+        /// How much of `buffer` the tail holds.
+        var tailLength = 0
+        /// Text not yet written: with `chunks`, the chunk being cut.
         var buffer: [UInt8] = []
         var hasher = ContentHasher()
         static let flushSize = 256 * 1024
 
-        init(file: OpenFile) {
+        init(file: OpenFile, chunks: ChunkStore?, tail: OpenFile?) throws {
             self.file = file
+            self.chunks = chunks
+            self.tail = tail
             buffer.reserveCapacity(Self.flushSize + 4096)
+            if chunks != nil { try file.writeAll(ChunkedManifest.header) }
             buffer += ManifestFormat.header
         }
 
-        deinit { file.close() }
+        deinit {
+            file.close()
+            tail?.close()
+        }
 
         func take(_ step: Step) throws {
             switch step {
             case .record(let record):
                 ManifestFormat.encode(record, into: &buffer)
-                if buffer.count >= Self.flushSize { try write() }
+                let full = chunks == nil ? buffer.count >= Self.flushSize : ChunkedManifest.endsChunk(after: record.path, bytes: buffer.count)
+                if full { try write() }
             case .flush:
-                try write()
+                if chunks == nil { try write() } else { try writeTail() }
             }
         }
 
+        func writeTail() throws {
+            guard let tail, buffer.count > tailLength else { return }
+            try buffer.withUnsafeBytes { try tail.writeAll(UnsafeRawBufferPointer(rebasing: $0[tailLength...]), at: Int64(tailLength)) }
+            tailLength = buffer.count
+        }
+
+        /// Writes the buffered text, or with `chunks`, stores it as a chunk and lists it.
         func write() throws {
             guard !buffer.isEmpty else { return }
             hasher.update(buffer)
-            try file.writeAll(buffer)
+            if let chunks {
+                var chunkHasher = ContentHasher()
+                chunkHasher.update(buffer)
+                let hash = chunkHasher.finalize()
+                try chunks.add(buffer, hash: hash)
+                // Emptied first: a kill before the list names the chunk loses its records, never repeats them.
+                if tailLength > 0 {
+                    try tail?.truncate(to: 0)
+                    tailLength = 0
+                }
+                try file.writeAll(ChunkedManifest.line(hash, length: buffer.count))
+            } else {
+                try file.writeAll(buffer)
+            }
             buffer.removeAll(keepingCapacity: true)
         }
     }
 
-    /// Takes ownership of `file`, which it closes.
-    public init(file: OpenFile) throws {
-        let output = Output(file: file)
+    /// Takes ownership of `file` (and `tail`), which it closes: the
+    /// manifest's text, or with `chunks`, its chunk list.
+    init(file: OpenFile, chunks: ChunkStore?, tail: OpenFile? = nil) throws {
+        let output = try Output(file: file, chunks: chunks, tail: tail)
         self.output = output
         steps = StepThread(threaded: true, stepsPerBatch: Self.batchSize, take: output.take, release: { _ in })
     }
@@ -79,8 +117,12 @@ public final class ManifestWriter {
         try steps.drain()
     }
 
+    /// A manifest written whole, as a client's records cache keeps it.
+    public convenience init(file: OpenFile) throws { try self.init(file: file, chunks: nil) }
+
     /// Writes the end line and everything buffered, syncs the file (unless
-    /// it is a cache's), and returns the digest of the whole manifest.
+    /// it is a cache's, or a push's, whose sync of the filesystem covers
+    /// it), and returns the digest of the whole manifest (its text).
     public func finish(sync: Bool = true) throws -> ContentHash {
         try steps.finish()
         output.buffer += ManifestFormat.endTag + [ManifestFormat.tab]

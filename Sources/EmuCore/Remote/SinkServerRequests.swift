@@ -141,7 +141,7 @@ extension SinkServer {
     func streamRecords(of snapshot: Snapshot) throws {
         guard let sink else { return }
         guard sink.hasManifest(snapshot) else { return try stream(try sink.openRecords(snapshot)) }
-        let manifest = try sink.metadata.openDirectory(SinkLayout.manifests).openForReading(FileName(snapshot.id))
+        let manifest = try sink.openManifestText(snapshot)
         defer { manifest.close() }
         var piece = [UInt8](repeating: 0, count: Wire.pieceSize)
         while true {
@@ -181,7 +181,15 @@ extension Sink {
     /// The digest of a snapshot's records as `records` streams them.
     func recordsDigest(of snapshot: Snapshot) throws -> ContentHash {
         if hasManifest(snapshot) {
-            return try hashFile(FileName(snapshot.id), in: try metadata.openDirectory(SinkLayout.manifests), copier: DataCopier()).0
+            let text = try openManifestText(snapshot)
+            defer { text.close() }
+            var hasher = ContentHasher()
+            var piece = [UInt8](repeating: 0, count: Wire.pieceSize)
+            while true {
+                let count = try piece.withUnsafeMutableBytes { try text.readFully(into: $0) }
+                piece.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+                if count < piece.count { return hasher.finalize() }
+            }
         }
         var hasher = ContentHasher()
         try encodeRecords(try openRecords(snapshot)) { hasher.update($0) }

@@ -79,6 +79,10 @@ extension Sink {
         if orphans > 0 {
             try act(.removeOrphan, "\(orphans) content index entr\(orphans == 1 ? "y" : "ies") no snapshot holds") { try index.sweep() }
         }
+        let chunks = try sweepChunks(dryRun: true)
+        if chunks > 0 {
+            try act(.removeOrphan, "\(chunks) manifest chunk\(chunks == 1 ? "" : "s") no manifest lists") { try sweepChunks() }
+        }
         if repair && !dryRun {
             let added = try rebuildIndex(index)
             if added > 0 { each(CleanAction(kind: .rebuildIndex, what: plural(added, "file"))) }
@@ -141,7 +145,7 @@ extension Sink {
         let manifests = try metadata.openDirectory(SinkLayout.manifests)
         let temporary = FileName(".\(snapshot.id).tmp")
         try? manifests.remove(temporary)
-        let writer = try ManifestWriter(file: try manifests.createFile(temporary, permissions: 0o644))
+        let writer = try makeManifest(in: manifests, name: temporary)
         let scanner = TreeScanner(root: try openTree(snapshot), filter: nil)
         var firstNames: [UInt64: RelativePath] = [:]
         while var record = try scanner.next() {
@@ -170,7 +174,7 @@ extension Sink {
     /// mtime, and never named like an existing snapshot.
     func rebuiltRecord(for tree: FileName) throws -> Snapshot? {
         guard let id = String(validating: tree.bytes, as: UTF8.self), Snapshot.isID(id) else { return nil }
-        let reader = try ManifestReader(in: try metadata.openDirectory(SinkLayout.manifests), name: tree)
+        let reader = try openManifest(in: try metadata.openDirectory(SinkLayout.manifests), name: tree)
         var counts = Snapshot.Counts()
         while let record = try reader.next() {
             switch record.kind {

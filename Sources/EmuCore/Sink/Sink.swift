@@ -173,7 +173,7 @@ public final class Sink {
     }
 
     public func openManifest(_ snapshot: Snapshot) throws -> ManifestReader {
-        try ManifestReader(in: try metadata.openDirectory(SinkLayout.manifests), name: FileName(snapshot.id))
+        try openManifest(in: try metadata.openDirectory(SinkLayout.manifests), name: FileName(snapshot.id))
     }
 
     /// The id in HEAD, nil when the sink has no snapshot.
@@ -346,7 +346,7 @@ public final class Sink {
         try trash.removeTree(FileName("\(snapshot.id).tree"))
         let index = try ContentIndex.open(in: self)
         do {
-            let manifest = try ManifestReader(in: trash, name: FileName("\(snapshot.id).manifest"), allowsTruncation: true)
+            let manifest = try openManifest(in: trash, name: FileName("\(snapshot.id).manifest"), allowsTruncation: true)
             _ = try index.forget(recordsOf: manifest)
         } catch is EmuError {
             // A damaged manifest cannot say which entries were this snapshot's: sweep them all.
@@ -357,9 +357,11 @@ public final class Sink {
         for entry in try trash.entries() { try trash.removeTree(entry.name) }
     }
 
-    /// After deletions: links, Latest and HEAD follow the remaining records.
+    /// After deletions: links, Latest and HEAD follow the remaining
+    /// records, and manifest chunks no manifest lists any more go.
     public func finishDeleting() throws {
         try refreshLinks(try snapshots())
+        try sweepChunks()
     }
 }
 

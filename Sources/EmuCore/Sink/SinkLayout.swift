@@ -7,7 +7,8 @@ import EmuPOSIX
 ///     SINK/.emu/lock              the kernel lock commands take
 ///     SINK/.emu/nodes/ID          a snapshot's record
 ///     SINK/.emu/trees/ID/         a snapshot's tree
-///     SINK/.emu/manifests/ID      a snapshot's manifest
+///     SINK/.emu/manifests/ID      a snapshot's manifest (a list of chunks)
+///     SINK/.emu/chunks/XX/...     manifest chunks, each stored once
 ///     SINK/.emu/index/XX/...      the content index
 ///     SINK/.emu/shared-index      where the index is instead: shared by the sinks under one `emu serve --root`
 ///     SINK/.emu/staging/          the push under way (tree, manifest, node, index entries)
@@ -20,6 +21,7 @@ enum SinkLayout {
     static let nodes = FileName("nodes")
     static let trees = FileName("trees")
     static let manifests = FileName("manifests")
+    static let chunks = FileName("chunks")
     static let index = FileName("index")
     static let staging = FileName("staging")
     static let resume = FileName("resume")

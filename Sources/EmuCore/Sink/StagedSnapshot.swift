@@ -18,9 +18,13 @@ final class StagedSnapshot {
     let tree: DirectoryHandle
     let manifest: ManifestWriter
     let index: ContentIndex
+    /// Where the manifest's new chunks go, until `makeDurable()`.
+    let chunks: ChunkStore
 
     static let treeName = FileName("tree")
     static let manifestName = FileName("manifest")
+    /// The records after the manifest's last chunk, as of its last flush (see `ManifestWriter`).
+    static let manifestTailName = FileName("manifest.tail")
     static let recordName = FileName("node")
 
     fileprivate init(in sink: Sink) throws {
@@ -30,15 +34,23 @@ final class StagedSnapshot {
         directory = try sink.metadata.openDirectory(SinkLayout.staging)
         try directory.makeDirectory(Self.treeName, permissions: 0o700)
         tree = try directory.openDirectory(Self.treeName)
-        manifest = try ManifestWriter(file: try directory.createFile(Self.manifestName, permissions: 0o644))
+        chunks = try sink.chunkStore(pending: directory)
+        manifest = try ManifestWriter(file: try directory.createFile(Self.manifestName, permissions: 0o644), chunks: chunks,
+                                      tail: try directory.createFile(Self.manifestTailName, permissions: 0o600))
         index = try ContentIndex.open(in: sink, staging: directory)
     }
 
-    /// Every byte of the staged snapshot on disk, and its index entries with it.
+    /// Every byte of the staged snapshot on disk, and its index entries and
+    /// manifest chunks with it (the chunks' renames synced too: the
+    /// manifest that lists them is published next).
     func makeDurable() throws {
         CrashPoint.reach("push.before-sync")
         try sink.root.file.syncFileSystem()
         try index.commitPending()
+        if try chunks.commitPending() {
+            CrashPoint.reach("push.after-chunks")
+            try sink.root.file.syncFileSystem()
+        }
         CrashPoint.reach("push.after-index")
     }
 
@@ -82,7 +94,7 @@ extension Sink {
         var bases: [Archiver.Base] = []
         if resumes, let resume = try? metadata.openDirectory(SinkLayout.resume),
            let tree = try? resume.openDirectory(StagedSnapshot.treeName),
-           let reader = try? ManifestReader(in: resume, name: StagedSnapshot.manifestName, allowsTruncation: true) {
+           let reader = try? openManifest(in: resume, name: StagedSnapshot.manifestName, pending: resume, allowsTruncation: true) {
             bases.append(Archiver.Base(tree: tree, reader: reader, isResume: true))
         }
         if let head, let tree = try? openTree(head), let reader = try? openRecords(head) {

@@ -159,6 +159,16 @@ func sh(_ command: String, mayFail: Bool = false, sourceLocation: SourceLocation
     return process.terminationStatus
 }
 
+/// Shell functions for tests that read or edit a manifest's text (a sink
+/// keeps it as a list of zstd chunks, see `ChunkedManifest`): `manifest_text
+/// M` prints it; `unchunk M` rewrites M as its text, which emu reads as a
+/// manifest written whole, as emu before 0.3 wrote them.
+let manifestShell = #"""
+    manifest_text() { c="$(dirname "$(dirname "$1")")/chunks"; tail -n +2 "$1" | while read -r h n; do zstd -qdc "$c/$(printf %.2s "$h")/$h" || return 1; done; }
+    unchunk() { chmod u+w "$1" && manifest_text "$1" > "$1.text" && mv "$1.text" "$1"; }
+
+    """#
+
 func inode(_ path: String) -> UInt64? {
     var st = stat()
     return lstat(path, &st) == 0 ? UInt64(st.st_ino) : nil

@@ -1,0 +1,2 @@
+// Debian's libzstd (libzstd-dev): emu compresses its manifests' chunks with it.
+#include <zstd.h>
