@@ -56,6 +56,22 @@ struct ManifestChunkTests {
         #expect(try String(contentsOfFile: w.root + "/restored/d17/file-50", encoding: .utf8) == "17.50\n")
     }
 
+    @Test("diff of two snapshots leaves the chunks both list unread")
+    func diffSkipsSharedChunks() throws {
+        let w = try Self.pushedTree()
+        sh("echo changed > '\(w.source)/d17/file-50'")
+        try w.expectSuccess(w.emu("push"))
+        // The second chunk of both lists (records of d1/ and d10/): the same on both sides.
+        #expect(sh("""
+            cd '\(w.sink)/.emu' && h=$(sed -n 3p manifests/$(cat HEAD) | cut -c1-64) && [ $(grep -l $h manifests/* | wc -l) = 2 ] \
+              && mv chunks/$(printf %.2s $h)/$h '\(w.root)/moved'
+            """) == 0)
+        let diff = try w.emu("diff", "HEAD~1", "HEAD")
+        #expect(diff.status == 0 && diff.stdout == "M\td17/file-50\n", "\(diff.stdout)\(diff.stderr)")
+        let verify = try w.emu("verify")
+        #expect(verify.status != 0 && (verify.stdout + verify.stderr).contains("is missing"), "verify reads every chunk: \(verify.stdout)")
+    }
+
     @Test("clean removes chunks no manifest lists, and a push killed after storing its chunks is resumed")
     func orphansAndKills() throws {
         let w = try Self.pushedTree()

@@ -40,7 +40,8 @@ public struct DiffSummary: Sendable {
 /// a snapshot that has no manifest). It can be read more than once.
 public final class DiffSide {
     enum Backing {
-        case manifest(() throws -> RecordReader)
+        /// Opened without the records of the chunks given.
+        case manifest((Set<ContentHash>) throws -> RecordReader)
         case tree(DirectoryHandle, SourceFilter?)
     }
 
@@ -50,6 +51,10 @@ public final class DiffSide {
     let recordsSourceIdentity: Bool
     var scanner: TreeScanner? = nil
     var reader: RecordReader? = nil
+    /// The chunks a local snapshot's manifest lists (see `ChunkedManifest`).
+    var chunks: Set<ContentHash>? = nil
+    /// Chunks the other side lists too: the same records on both sides, left unread.
+    var skipping: Set<ContentHash> = []
 
     init(_ backing: Backing, recordsSourceIdentity: Bool) {
         self.backing = backing
@@ -68,14 +73,26 @@ public final class DiffSide {
         if let local = sink as? Sink, !local.hasManifest(snapshot) {
             return DiffSide(.tree(try local.openTree(snapshot), nil), recordsSourceIdentity: false)
         }
-        return DiffSide(.manifest({ try sink.openRecords(snapshot) }), recordsSourceIdentity: true)
+        guard let local = sink as? Sink else { return DiffSide(.manifest({ _ in try sink.openRecords(snapshot) }), recordsSourceIdentity: true) }
+        let side = DiffSide(.manifest({ try local.openRecords(snapshot, skipping: $0) }), recordsSourceIdentity: true)
+        side.chunks = local.listedChunks(of: snapshot)
+        return side
+    }
+
+    /// Two snapshots leave out the chunks both list: a chunk is named by
+    /// the hash of its text, so both hold the same records there, in any sink.
+    static func skipShared(_ old: DiffSide, _ new: DiffSide) {
+        guard let a = old.chunks, let b = new.chunks else { return }
+        let shared = a.intersection(b)
+        old.skipping = shared
+        new.skipping = shared
     }
 
     /// Starts reading from the beginning.
     func restart() throws {
         switch backing {
         // The last reader goes first: a remote sink's stream must end before the next begins.
-        case .manifest(let open): reader = nil; reader = try open(); scanner = nil
+        case .manifest(let open): reader = nil; reader = try open(skipping); scanner = nil
         case .tree(let root, let filter): scanner = TreeScanner(root: root, filter: filter); reader = nil
         }
     }
@@ -108,6 +125,7 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
     func inScope(_ path: RelativePath) -> Bool {
         !path.isRoot && (scopes.isEmpty || scopes.contains { path.isWithin($0) })
     }
+    DiffSide.skipShared(old, new)
     var renames = try Renames.find(from: old, to: new, inScope: inScope, budget: renameBudget)
 
     var summary = DiffSummary()

@@ -270,8 +270,10 @@ final class Archiver {
         guard let identity else {
             // The walk copies in the kernel and the finisher reads for the hash: the two cores share the bytes.
             do {
-                let before = try job.input.status()
-                guard before.kind == .regular else { throw FileSystemError("copy", job.input.path, .invalidArgument, origin: .source) }
+                // The walk's status stands for the open file's: the finisher's
+                // after the copy must show the same inode, size and times, or
+                // the file is read again (so one fstat a new file is saved).
+                let before = status
                 if let patched = try reflinkedCopy(&job, before: before, previous: previous) {
                     job.copied = patched
                 } else {
@@ -280,7 +282,12 @@ final class Archiver {
                     job.copied = (before, length, hashesHere ? try hash(job.input, length: length, status: before) : nil)
                 }
             } catch {
+                // What was opened is not the file the walk saw (replaced by a directory, say): the source's error, not the sink's.
+                let opened = try? job.input.status()
                 job.close()
+                if let opened, opened.kind != .regular || opened.inode != status.inode {
+                    throw FileSystemError("copy", job.input.path, .invalidArgument, origin: .source)
+                }
                 throw error
             }
             return try finisher.submit(.fill(job))

@@ -313,7 +313,8 @@ final class PushFinisher {
                 length = try state.copier.copy(from: job.input, to: job.output, sourceStatus: before) { hasher.update($0) }
             }
             let after = try job.input.status()
-            let stable = sameBytes && after.size == length && after.modified == before.modified && after.changed == before.changed
+            let stable = sameBytes && after.kind == .regular && after.inode == before.inode && after.size == length
+                && after.modified == before.modified && after.changed == before.changed
             if !stable && attempt < 3 { continue }
             var record = ManifestRecord(path: job.path, status: after)
             record.size = length

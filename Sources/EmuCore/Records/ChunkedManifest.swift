@@ -8,7 +8,7 @@ import Glibc
 /// `ChunkStore`, and the manifest's file a list of them:
 ///
 ///     emu-chunks 1
-///     <sha256 of the chunk's text> <its length>
+///     <sha256 of the chunk's text> <its length> <the records it holds>
 ///     ...
 ///
 /// A push that changed nothing adds only its list, a few bytes per hundred
@@ -40,17 +40,37 @@ enum ChunkedManifest {
     }
 
     /// A list's line for a chunk.
-    static func line(_ hash: ContentHash, length: Int) -> [UInt8] {
+    static func line(_ hash: ContentHash, length: Int, records: Int) -> [UInt8] {
         var line = hash.hex
         line.append(0x20)
         ManifestFormat.appendDecimal(length, to: &line)
+        line.append(0x20)
+        ManifestFormat.appendDecimal(records, to: &line)
         line.append(ManifestFormat.newline)
         return line
     }
 
+    /// One line of a list.
+    struct Entry {
+        var hash: ContentHash
+        var length: Int
+        var records: Int
+
+        init?(_ line: ArraySlice<UInt8>) {
+            let fields = line.split(separator: 0x20, omittingEmptySubsequences: false)
+            guard fields.count == 3, fields[0].count == 64, let hash = ContentHash(hex: fields[0]),
+                  let length = Int(decimal: fields[1]), length <= maximumBytes + 64 * 1024, let records = Int(decimal: fields[2])
+            else { return nil }
+            (self.hash, self.length, self.records) = (hash, length, records)
+        }
+    }
+
     /// The text of the manifest `name` in `directory`, whichever way it is
     /// stored: a chunk list is read through `chunks`, then `tail` (which it takes).
-    static func open(in directory: DirectoryHandle, name: FileName, chunks: ChunkStore, tail: OpenFile? = nil) throws -> any ManifestBytes {
+    /// `skipping` names chunks the reader leaves out, but never the first
+    /// or the last (see `ChunkedManifestText`).
+    static func open(in directory: DirectoryHandle, name: FileName, chunks: ChunkStore, tail: OpenFile? = nil,
+                     skipping: Set<ContentHash> = []) throws -> any ManifestBytes {
         let file: OpenFile
         do { file = try directory.openForReading(name) } catch {
             tail?.close()
@@ -59,7 +79,7 @@ enum ChunkedManifest {
         var first = [UInt8](repeating: 0, count: header.count)
         do {
             let count = try first.withUnsafeMutableBytes { try file.readFully(into: $0, at: 0) }
-            if count == header.count && first == header { return ChunkedManifestText(list: file, chunks: chunks, tail: tail) }
+            if count == header.count && first == header { return ChunkedManifestText(list: file, chunks: chunks, tail: tail, skipping: skipping) }
         } catch {
             file.close()
             tail?.close()
@@ -70,10 +90,21 @@ enum ChunkedManifest {
     }
 }
 
-/// A chunked manifest's text, chunk after chunk, a chunk in memory at a time.
+/// A chunked manifest's text, chunk after chunk, each decompressed
+/// straight into the reader's buffer: memory holds one compressed chunk.
+///
+/// Chunks in `skipping` are left out, unread: a diff of two snapshots
+/// skips the chunks both list, which hold the same records. The first
+/// chunk (the header and the root) and the last (the end line) are always
+/// read, and the records left out are counted for the end line's check.
 final class ChunkedManifestText: ManifestBytes {
     let list: OpenFile
     let chunks: ChunkStore
+    let skipping: Set<ContentHash>
+    private(set) var recordsSkipped = 0
+    /// The list's next entry, read ahead to tell the last chunk; whether one was read yet.
+    private var upcoming: ChunkedManifest.Entry? = nil
+    private var startedList = false
     /// A push's records after its last chunk, read after the list's chunks.
     var tail: OpenFile?
     var path: [UInt8] { list.path }
@@ -83,14 +114,20 @@ final class ChunkedManifestText: ManifestBytes {
     private var listEnd = 0
     private var listOffset = Int64(ChunkedManifest.header.count)
     private var listAtEOF = false
-    private var chunk: [UInt8] = []
-    private var offset = 0
+    /// The chunk being read: its compressed bytes, how far they are
+    /// consumed, its hash and its text's length, and how much came out.
+    private var compressed: [UInt8] = []
+    private var consumed = 0
+    private var current: (hash: ContentHash, length: Int)? = nil
+    private var produced = 0
+    private var readsTail = false
     private let decompressor = ZSTD_createDCtx()
 
-    init(list: OpenFile, chunks: ChunkStore, tail: OpenFile?) {
+    init(list: OpenFile, chunks: ChunkStore, tail: OpenFile?, skipping: Set<ContentHash> = []) {
         self.list = list
         self.chunks = chunks
         self.tail = tail
+        self.skipping = skipping
     }
 
     deinit { ZSTD_freeDCtx(decompressor) }
@@ -103,45 +140,83 @@ final class ChunkedManifestText: ManifestBytes {
     func readFully(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var filled = 0
         while filled < buffer.count {
-            if offset == chunk.count {
-                guard try loadNextChunk() else { break }
+            if readsTail {
+                let n = try tail!.readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                filled += n
+                break
             }
-            let count = min(buffer.count - filled, chunk.count - offset)
-            chunk.withUnsafeBytes { buffer.baseAddress!.advanced(by: filled).copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
-            offset += count
-            filled += count
+            guard try current != nil || loadNextChunk() else { break }
+            filled += try decompress(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
         }
         return filled
     }
 
-    /// The next listed chunk's text; false after the last. A last line cut
-    /// short (a killed push's list) ends the text there.
-    func loadNextChunk() throws -> Bool {
-        guard let line = try nextListLine() else {
-            guard let tail else { return false }
-            chunk = try tail.readToEnd()
-            offset = 0
-            self.tail = nil
-            tail.close()
-            return !chunk.isEmpty
+    /// Decompresses what fits of the current chunk; at its end, checks that
+    /// it was one whole frame of the listed length.
+    func decompress(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let (hash, length) = current else { return 0 }
+        var output = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
+        let result = compressed.withUnsafeBytes { raw in
+            var input = ZSTD_inBuffer(src: raw.baseAddress, size: raw.count, pos: consumed)
+            defer { consumed = input.pos }
+            return ZSTD_decompressStream(decompressor, &output, &input)
         }
-        guard line.count > 65, line[line.startIndex + 64] == 0x20,
-              let hash = ContentHash(hex: line.prefix(64)), let length = Int(decimal: line.dropFirst(65)),
-              length <= ChunkedManifest.maximumBytes + 64 * 1024
-        else { throw damaged("a line of its chunk list is not `HASH LENGTH`") }
+        produced += output.pos
+        guard ZSTD_isError(result) == 0, produced <= length else { throw damaged("its chunk \(hash) is damaged") }
+        if result == 0 {
+            guard produced == length, consumed == compressed.count else { throw damaged("its chunk \(hash) is damaged") }
+            current = nil
+        } else if output.pos < buffer.count && consumed == compressed.count {
+            throw damaged("its chunk \(hash) is cut short")
+        }
+        return output.pos
+    }
+
+    /// Reads the next listed chunk's compressed bytes; false after the last
+    /// (then the tail, if any, is read). A last line cut short (a killed
+    /// push's list) ends the list there.
+    func loadNextChunk() throws -> Bool {
+        let isFirst = !startedList
+        if isFirst {
+            startedList = true
+            upcoming = try nextEntry()
+        }
+        while let entry = upcoming {
+            upcoming = try nextEntry()
+            if !isFirst && upcoming != nil && skipping.contains(entry.hash) {
+                recordsSkipped += entry.records
+                continue
+            }
+            try load(entry.hash, length: entry.length)
+            return true
+        }
+        readsTail = tail != nil
+        return readsTail
+    }
+
+    func nextEntry() throws -> ChunkedManifest.Entry? {
+        guard let line = try nextListLine() else { return nil }
+        guard let entry = ChunkedManifest.Entry(line) else { throw damaged("a line of its chunk list is not `HASH LENGTH RECORDS`") }
+        return entry
+    }
+
+    /// Reads a chunk's compressed bytes, to decompress as the reader asks.
+    func load(_ hash: ContentHash, length: Int) throws {
         let file: OpenFile
         do { file = try chunks.open(hash) } catch let error as FileSystemError where error.isMissing {
             throw damaged("its chunk \(hash) is missing from .emu/chunks")
         }
         defer { file.close() }
-        let compressed = try file.readToEnd()
-        chunk = [UInt8](repeating: 0, count: length)
-        let size = chunk.withUnsafeMutableBytes { out in
-            compressed.withUnsafeBytes { ZSTD_decompressDCtx(decompressor, out.baseAddress, out.count, $0.baseAddress, $0.count) }
+        let size = Int(try file.status().size)
+        guard size <= ZSTD_compressBound(length) else { throw damaged("its chunk \(hash) is damaged") }
+        if compressed.count != size { compressed = [UInt8](repeating: 0, count: size) }
+        guard try compressed.withUnsafeMutableBytes({ try file.readFully(into: $0, at: 0) }) == size else {
+            throw damaged("its chunk \(hash) is cut short")
         }
-        guard ZSTD_isError(size) == 0, size == length else { throw damaged("its chunk \(hash) is damaged") }
-        offset = 0
-        return true
+        ZSTD_DCtx_reset(decompressor, ZSTD_reset_session_only)
+        consumed = 0
+        produced = 0
+        current = (hash, length)
     }
 
     func damaged(_ why: String) -> EmuError {

@@ -15,6 +15,12 @@ public protocol ManifestBytes {
     func close()
     /// What to call it in messages.
     var path: [UInt8] { get }
+    /// Records left out unread (see `ChunkedManifestText`), which the end line counts.
+    var recordsSkipped: Int { get }
+}
+
+extension ManifestBytes {
+    public var recordsSkipped: Int { 0 }
 }
 
 extension OpenFile: ManifestBytes {
@@ -67,7 +73,7 @@ public final class ManifestReader: RecordReader {
         }
         lineNumber += 1
         if line.starts(with: ManifestFormat.endTag + [ManifestFormat.tab]) {
-            guard Int(decimal: line.dropFirst(4)) == count else { throw malformed("the end line's count is wrong") }
+            guard Int(decimal: line.dropFirst(4)) == count + file.recordsSkipped else { throw malformed("the end line's count is wrong") }
             isComplete = true
             return nil
         }

@@ -36,6 +36,8 @@ public final class ManifestWriter {
         var tailLength = 0
         /// Text not yet written: with `chunks`, the chunk being cut.
         var buffer: [UInt8] = []
+        /// The records in `buffer`.
+        var records = 0
         var hasher = ContentHasher()
         static let flushSize = 256 * 1024
 
@@ -57,6 +59,7 @@ public final class ManifestWriter {
             switch step {
             case .record(let record):
                 ManifestFormat.encode(record, into: &buffer)
+                records += 1
                 let full = chunks == nil ? buffer.count >= Self.flushSize : ChunkedManifest.endsChunk(after: record.path, bytes: buffer.count)
                 if full { try write() }
             case .flush:
@@ -84,11 +87,12 @@ public final class ManifestWriter {
                     try tail?.truncate(to: 0)
                     tailLength = 0
                 }
-                try file.writeAll(ChunkedManifest.line(hash, length: buffer.count))
+                try file.writeAll(ChunkedManifest.line(hash, length: buffer.count, records: records))
             } else {
                 try file.writeAll(buffer)
             }
             buffer.removeAll(keepingCapacity: true)
+            records = 0
         }
     }
 

@@ -24,6 +24,23 @@ extension Sink {
                                   allowsTruncation: allowsTruncation)
     }
 
+    /// A snapshot's records without those of the chunks in `skipping` (see `ChunkedManifestText`).
+    func openRecords(_ snapshot: Snapshot, skipping: Set<ContentHash>) throws -> RecordReader {
+        guard !skipping.isEmpty else { return try openRecords(snapshot) }
+        let text = try ChunkedManifest.open(in: try metadata.openDirectory(SinkLayout.manifests), name: FileName(snapshot.id),
+                                            chunks: ChunkStore(metadata: metadata), skipping: skipping)
+        return PrefetchingReader(try ManifestReader(file: text))
+    }
+
+    /// The chunks a snapshot's manifest lists; nil for one written whole, or none.
+    func listedChunks(of snapshot: Snapshot) -> Set<ContentHash>? {
+        var listed = Set<ContentHash>()
+        guard let manifests = try? metadata.openDirectory(SinkLayout.manifests),
+              (try? ChunkedManifest.addListedChunks(in: manifests, name: FileName(snapshot.id), to: &listed)) != nil,
+              !listed.isEmpty else { return nil }
+        return listed
+    }
+
     /// A manifest's text as it was written, byte for byte, whichever way it is stored.
     func openManifestText(_ snapshot: Snapshot) throws -> any ManifestBytes {
         try ChunkedManifest.open(in: try metadata.openDirectory(SinkLayout.manifests), name: FileName(snapshot.id), chunks: ChunkStore(metadata: metadata))

@@ -23,7 +23,7 @@ struct DiffTests {
     }
 
     func side(_ records: [ManifestRecord]) -> DiffSide {
-        DiffSide(.manifest({ RecordList(records) }), recordsSourceIdentity: true)
+        DiffSide(.manifest({ _ in RecordList(records) }), recordsSourceIdentity: true)
     }
 
     /// Each change as `diff --name-status` prints it, and the summary.
