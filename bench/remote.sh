@@ -31,7 +31,11 @@ for delay in 0 0.025; do
 done
 seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null 2>&1; awk "BEGIN{print $(date +%s.%N) - $s}"; }
 sent() { while pgrep -f "[s]low-link.py.*wire.$1" >/dev/null; do sleep 0.05; done; awk '{s += $1} END {print s + 0}' "$work/wire.$1" 2>/dev/null || echo 0; }
-manifest_size() { local head; head=$(cat "$1/.emu/HEAD" 2>/dev/null) && [ -n "$head" ] && stat -c %s "$1/.emu/manifests/$head"; }
+# The bytes of a sink's newest manifest's text (a chunk list names each chunk's length).
+manifest_size() {
+  local head m; head=$(cat "$1/.emu/HEAD" 2>/dev/null) && [ -n "$head" ] && m="$1/.emu/manifests/$head" || return 1
+  if [ "$(head -1 "$m")" = "emu-chunks 1" ]; then tail -n +2 "$m" | awk '{ s += $2 } END { print s }'; else stat -c %s "$m"; fi
+}
 : > "$work/times"
 cp -a "$work/src" "$work/pristine"
 for run in $(seq "$runs"); do

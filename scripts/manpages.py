@@ -249,7 +249,8 @@ r"""Keeps exactly the named snapshots of each sink they name and deletes every o
 "", "emu squash HEAD TAIL", True, True)
 P["emu-clean"] = ("remove leftovers; rebuild metadata", r"\fBemu clean\fR [\fISINK\fR...] [\fB\-\-repair\fR] [\fB\-n\fR]",
 r"""Removes what interrupted commands left in a sink (staging and resume areas, half-deleted snapshots, emu 0.2.5 \fBLOCK\fR files),
-records whose tree is gone, trees and manifests without a record, content index entries no snapshot holds, and stale date links; sets
+records whose tree is gone, trees and manifests without a record, content index entries no snapshot holds, manifest chunks no
+manifest lists, and stale date links; sets
 HEAD and Latest right. With \fB\-\-repair\fR it also rebuilds, from the trees, manifests that are missing or damaged (every file hashed
 again), the records of trees that have none or whose record is damaged (dated by the tree's date link, counts from the manifest;
 a tree is never dropped by repair), and the content index; each rebuilt file is named. Without arguments: every online sink.""",
@@ -369,7 +370,9 @@ executables named \\fB*.pre\\fR, \\fB*.post\\fR, \\fB*.error\\fR
 .TP
 .B SINK/.emu/
 \\fBconfig\\fR (retention), \\fBHEAD\\fR, \\fBnodes/\\fIID\\fR (records), \\fBtrees/\\fIID\\fR (snapshots), \\fBmanifests/\\fIID\\fR
-(one line per entry: type, mode, owner, size, times, SHA-256, attributes digest, path)
+(one line per entry: type, mode, owner, size, times, SHA-256, attributes digest, path; kept as a list of
+\\fBchunks/\\fIXX\\fB/\\fIsha256\\fR, zstd\\-compressed pieces of that text each stored once, so a snapshot that changed nothing adds a
+few bytes of manifest)
 .TP
 .B SINK/YYYY\\-MM\\-DD HH.MM.SS, SINK/Latest
 symlinks to each snapshot's tree and to the newest one

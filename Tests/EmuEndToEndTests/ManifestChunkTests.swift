@@ -90,7 +90,27 @@ struct ManifestChunkTests {
         try w.expectSuccess(w.emu("verify"))
     }
 
-    @Test("manifests written whole, as emu before 0.3 wrote them, are read, and the next push links against them")
+    @Test("a damaged chunk makes verify fail, and clean --repair rebuilds the manifests that list it")
+    func damagedChunkRepaired() throws {
+        let w = try Self.pushedTree()
+        try w.expectSuccess(w.emu("push"))
+        // The second chunk, which both manifests list: garbage in it damages both.
+        #expect(sh("""
+            cd '\(w.sink)/.emu' && h=$(sed -n 3p manifests/$(cat HEAD) | cut -c1-64) && f=chunks/$(printf %.2s $h)/$h \
+              && chmod u+w $f && printf 'garbage' > $f
+            """) == 0)
+        let verify = try w.emu("verify")
+        #expect(verify.status != 0 && (verify.stdout + verify.stderr).contains("damaged"), "\(verify.stdout)\(verify.stderr)")
+        let repair = try w.emu("clean", "--repair")
+        #expect(repair.status == 0 && (repair.stdout + repair.stderr).contains("rebuild manifest"), "\(repair.stdout)\(repair.stderr)")
+        try w.expectSuccess(w.emu("verify"))
+        try w.expectSuccess(w.emu("checkout", "HEAD~1", "--to", w.root + "/restored"))
+        expectSameTrees(try describeTree(w.source, ignoring: [RelativePath(".emu")]), try describeTree(w.root + "/restored"))
+        let pushed = try w.emu("push", "--json")
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+    }
+
+    @Test("manifests written whole, as emu wrote them before chunks, are read, and the next push links against them")
     func wholeManifestsStillRead() throws {
         let w = try Self.pushedTree()
         sh(manifestShell + "for m in '\(w.sink)'/.emu/manifests/*; do unchunk \"$m\"; done && rm -r '\(w.sink)/.emu/chunks'")

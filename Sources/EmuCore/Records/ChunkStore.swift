@@ -57,11 +57,12 @@ final class ChunkStore {
         return try directory.openForReading(name)
     }
 
-    /// Stores a chunk unless it is there already. With a pending area it
-    /// waits there for `commitPending`; without one (a repair) it is written
-    /// whole, synced, and renamed into place.
+    /// Stores a chunk. With a pending area (a push) it waits there for
+    /// `commitPending`, unless the store or the push holds it already;
+    /// without one (a repair) it is written whole, synced, and renamed into
+    /// place, over a copy that may be the damage being repaired.
     func add(_ text: [UInt8], hash: ContentHash) throws {
-        guard try !contains(hash) else { return }
+        if pending != nil, try contains(hash) { return }
         let compressed = try compress(text)
         let name = FileName(hash.hex), bucket = Self.bucketName(hash)
         if let pending {

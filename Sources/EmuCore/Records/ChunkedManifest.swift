@@ -15,7 +15,8 @@ import Glibc
 /// records; one that changed a few files adds the chunks that hold them.
 /// The manifest's text, which its digest, the snapshot's ID and `records`
 /// cover, is its chunks' text in order: above this file nothing else knows.
-/// A manifest written whole (emu before 0.3, a client's records cache) reads as before.
+/// A manifest written whole (as emu wrote them before this format, and as a
+/// client's records cache keeps them) reads as before.
 enum ChunkedManifest {
     static let header = Array("emu-chunks 1\n".utf8)
     /// On average a chunk ends every this many records (about 20 kB of text,
@@ -59,7 +60,9 @@ enum ChunkedManifest {
         init?(_ line: ArraySlice<UInt8>) {
             let fields = line.split(separator: 0x20, omittingEmptySubsequences: false)
             guard fields.count == 3, fields[0].count == 64, let hash = ContentHash(hex: fields[0]),
-                  let length = Int(decimal: fields[1]), length <= maximumBytes + 64 * 1024, let records = Int(decimal: fields[2])
+                  let length = Int(decimal: fields[1]), length <= maximumBytes + 64 * 1024,
+                  // A record takes more than a byte: a list cannot claim more (nor overflow a count).
+                  let records = Int(decimal: fields[2]), records <= length
             else { return nil }
             (self.hash, self.length, self.records) = (hash, length, records)
         }
@@ -108,7 +111,7 @@ final class ChunkedManifestText: ManifestBytes {
     /// A push's records after its last chunk, read after the list's chunks.
     var tail: OpenFile?
     var path: [UInt8] { list.path }
-    /// The list's lines are 72 bytes or so: this always holds a whole one.
+    /// The list's lines are 75 bytes or so: this always holds a whole one.
     private var listBuffer = [UInt8](repeating: 0, count: 16 * 1024)
     private var listStart = 0
     private var listEnd = 0
