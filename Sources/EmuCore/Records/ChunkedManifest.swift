@@ -111,12 +111,8 @@ final class ChunkedManifestText: ManifestBytes {
     /// A push's records after its last chunk, read after the list's chunks.
     var tail: OpenFile?
     var path: [UInt8] { list.path }
-    /// The list's lines are 75 bytes or so: this always holds a whole one.
-    private var listBuffer = [UInt8](repeating: 0, count: 16 * 1024)
-    private var listStart = 0
-    private var listEnd = 0
+    private var listLines = LineBuffer(capacity: 16 * 1024)
     private var listOffset = Int64(ChunkedManifest.header.count)
-    private var listAtEOF = false
     /// The chunk being read: its compressed bytes, how far they are
     /// consumed, its hash and its text's length, and how much came out.
     private var compressed: [UInt8] = []
@@ -227,23 +223,10 @@ final class ChunkedManifestText: ManifestBytes {
     }
 
     func nextListLine() throws -> ArraySlice<UInt8>? {
-        while true {
-            if let newline = listBuffer[listStart..<listEnd].firstIndex(of: ManifestFormat.newline) {
-                let line = listBuffer[listStart..<newline]
-                listStart = newline + 1
-                return line
-            }
-            if listAtEOF { return nil }
-            guard listEnd - listStart < listBuffer.count / 2 else { throw damaged("its chunk list has a line too long") }
-            listBuffer.replaceSubrange(0..<(listEnd - listStart), with: listBuffer[listStart..<listEnd])
-            listEnd -= listStart
-            listStart = 0
-            let n = try listBuffer.withUnsafeMutableBytes {
-                try list.readFully(into: UnsafeMutableRawBufferPointer(rebasing: $0[listEnd...]), at: listOffset)
-            }
-            if n == 0 { listAtEOF = true }
-            listEnd += n
+        try listLines.next { buffer in
+            let n = try list.readFully(into: buffer, at: listOffset)
             listOffset += Int64(n)
+            return n
         }
     }
 }

@@ -35,10 +35,7 @@ public final class ManifestReader: RecordReader {
     var path: [UInt8] { file.path }
     /// A manifest cut short (a killed push's) ends quietly instead of failing.
     let allowsTruncation: Bool
-    var buffer: [UInt8]
-    var start = 0
-    var end = 0
-    var atEOF = false
+    var lines = LineBuffer(capacity: 256 * 1024)
     var lineNumber = 1
     var previous: RelativePath? = nil
     public private(set) var isComplete = false
@@ -47,7 +44,6 @@ public final class ManifestReader: RecordReader {
     public init(file: any ManifestBytes, allowsTruncation: Bool = false) throws {
         self.file = file
         self.allowsTruncation = allowsTruncation
-        buffer = [UInt8](repeating: 0, count: 256 * 1024)
         guard let first = try nextLine(), first == ManifestFormat.header.dropLast() else {
             throw malformed("it does not start with `emu-manifest 1`")
         }
@@ -87,29 +83,7 @@ public final class ManifestReader: RecordReader {
         return record
     }
 
-    /// The next line without its newline; nil at the end of the file. A last
-    /// line without a newline is a truncated one and is dropped.
     func nextLine() throws -> ArraySlice<UInt8>? {
-        while true {
-            if let newline = buffer[start..<end].firstIndex(of: ManifestFormat.newline) {
-                let line = buffer[start..<newline]
-                start = newline + 1
-                return line
-            }
-            if atEOF { return nil }
-            if start > 0 {
-                buffer.withUnsafeMutableBytes { raw in
-                    _ = memmove(raw.baseAddress!, raw.baseAddress! + start, end - start)
-                }
-                end -= start
-                start = 0
-            }
-            if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
-            let n = try buffer.withUnsafeMutableBytes { raw in
-                try file.readFully(into: UnsafeMutableRawBufferPointer(rebasing: raw[end...]))
-            }
-            if n == 0 { atEOF = true }
-            end += n
-        }
+        try lines.next { try file.readFully(into: $0) }
     }
 }
