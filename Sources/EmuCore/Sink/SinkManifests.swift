@@ -18,7 +18,8 @@ extension Sink {
     /// with `pending`, a push's area (its own chunks, and its tail, are there).
     func openManifest(in directory: DirectoryHandle, name: FileName, pending: DirectoryHandle? = nil,
                       allowsTruncation: Bool = false) throws -> ManifestReader {
-        let chunks = pending == nil ? ChunkStore(metadata: metadata) : try chunkStore(pending: pending)
+        // Reading makes nothing: a push area without chunks of its own just has none.
+        let chunks = ChunkStore(metadata: metadata, pending: pending.flatMap { try? $0.openDirectory(SinkLayout.chunks) })
         let tail = pending.flatMap { try? $0.openForReading(StagedSnapshot.manifestTailName) }
         return try ManifestReader(file: try ChunkedManifest.open(in: directory, name: name, chunks: chunks, tail: tail),
                                   allowsTruncation: allowsTruncation)
