@@ -157,6 +157,18 @@ static char *text_of(acl_t acl) {
 char *emu_acl_access_text(int fd) { return text_of(acl_get_fd(fd)); }
 char *emu_acl_default_text(const char *path) { return text_of(acl_get_file(path, ACL_TYPE_DEFAULT)); }
 
+char *emu_acl_archive_text(const char *path, int is_default) {
+    acl_t acl = acl_get_file(path, is_default ? ACL_TYPE_DEFAULT : ACL_TYPE_ACCESS);
+    if (acl == NULL) return NULL;
+    char *text = acl_to_any_text(acl, NULL, ',', TEXT_NUMERIC_IDS);
+    int saved = errno;
+    acl_free(acl);
+    if (text == NULL) { errno = saved; return NULL; }
+    char *copy = strdup(text);
+    acl_free(text);
+    return copy;
+}
+
 extern char **environ;
 
 int emu_start_pager(const char *command) {

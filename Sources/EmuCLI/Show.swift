@@ -46,14 +46,14 @@ extension Emu {
             }
             if report.json {
                 return try terminal.json(ShowEntryJSON(
-                    snapshot: SnapshotJSON(snapshot, sink: resolved.registration.name), entry: EntryJSON(found, type: describe(found.kind)),
-                    entries: found.kind == .directory ? children.map { EntryJSON($0, type: describe($0.kind)) } : nil))
+                    snapshot: SnapshotJSON(snapshot, sink: resolved.registration.name), entry: EntryJSON(found, type: found.kind.typeName),
+                    entries: found.kind == .directory ? children.map { EntryJSON($0, type: $0.kind.typeName) } : nil))
             }
             switch found.kind {
             case .directory:
                 do {
                     for child in children {
-                        var line = "\(describe(child.kind).prefix(1)) \(String(child.permissions, radix: 8).leftPadded(4)) \(String(child.owner).leftPadded(5)) \(String(child.group).leftPadded(5)) \(String(child.size).leftPadded(12)) \(Timestamp(seconds: child.modified.seconds).displayText) \(child.path.lastName!)"
+                        var line = "\(child.kind.typeName.prefix(1)) \(String(child.permissions, radix: 8).leftPadded(4)) \(String(child.owner).leftPadded(5)) \(String(child.group).leftPadded(5)) \(String(child.size).leftPadded(12)) \(Timestamp(seconds: child.modified.seconds).displayText) \(child.path.lastName!)"
                         if let target = child.symlinkTarget { line += " -> \(Printable.path(target))" }
                         terminal.output(line)
                     }
@@ -64,7 +64,7 @@ extension Emu {
                 fflush(nil)
                 try resolved.store.copyFile(path, of: snapshot, to: .standardOutput)
             default:
-                terminal.output("\(describe(found.kind)) \(found.device.map { "\($0.major),\($0.minor)" } ?? "")")
+                terminal.output("\(found.kind.typeName) \(found.device.map { "\($0.major),\($0.minor)" } ?? "")")
             }
         }
 
@@ -87,19 +87,6 @@ extension Emu {
 
         func print(_ text: String, terminal: Terminal) {
             for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { terminal.output(String(line)) }
-        }
-
-        func describe(_ kind: FileKind) -> String {
-            switch kind {
-            case .regular: "file"
-            case .directory: "directory"
-            case .symlink: "link"
-            case .fifo: "pipe"
-            case .characterDevice: "character-device"
-            case .blockDevice: "block-device"
-            case .socket: "socket"
-            case .unknown: "unknown"
-            }
         }
     }
 }

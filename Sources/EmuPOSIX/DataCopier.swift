@@ -7,7 +7,7 @@ import SystemPackage
 /// truncated to the length read. One copier owns one buffer, reused for
 /// every file it copies.
 public final class DataCopier {
-    let buffer: UnsafeMutableRawBufferPointer
+    public let buffer: UnsafeMutableRawBufferPointer
     static let zeros = [UInt8](repeating: 0, count: 256 * 1024)
 
     public init(bufferSize: Int = 1 << 20) {
@@ -173,5 +173,24 @@ public final class DataCopier {
                 left -= Int64(n)
             }
         }
+    }
+}
+
+extension DataCopier {
+    /// The data ranges (offset, length) of the first `size` bytes of `file`,
+    /// in order: everything else is a hole. A filesystem that cannot say
+    /// gives one range, the whole file.
+    public func dataRanges(of file: OpenFile, size: Int64) throws -> [(offset: Int64, length: Int64)] {
+        var ranges: [(offset: Int64, length: Int64)] = []
+        var offset: Int64 = 0
+        while offset < size {
+            let (start, atEnd) = try nextData(file, from: offset)
+            if atEnd || start >= size { break }
+            let hole = try nextHole(file, from: start)
+            let end = hole < 0 ? size : min(hole, size)
+            ranges.append((start, end - start))
+            offset = end
+        }
+        return ranges
     }
 }

@@ -172,6 +172,16 @@ public enum AccessControlList {
         return String(cString: text)
     }
 
+    /// The ACL of `file` (its access ACL, or a directory's default one) in the
+    /// long form with numeric ids and commas, as tar's SCHILY.acl keys hold it.
+    public static func archiveText(_ file: OpenFile, isDefault: Bool) throws -> String {
+        guard let text = file.procPath.withCString({ emu_acl_archive_text($0, isDefault ? 1 : 0) }) else {
+            throw file.failure("read ACL of", Errno(rawValue: errno))
+        }
+        defer { free(text) }
+        return String(cString: text)
+    }
+
     /// The short text form of a directory's default ACL ("" when it has none).
     public static func defaultText(_ directory: OpenFile) throws -> String {
         guard let text = directory.procPath.withCString({ emu_acl_default_text($0) }) else {

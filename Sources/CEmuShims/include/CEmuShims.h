@@ -97,6 +97,10 @@ int emu_acl_set_default_text(const char *path, const char *text);
 char *emu_acl_access_text(int fd);
 /// The short text form of path's default ACL (caller frees), NULL on failure.
 char *emu_acl_default_text(const char *path);
+/// The ACL of path (default: the directory's default ACL) in the long form
+/// with numeric ids, entries separated by commas, as tar archives keep it
+/// (caller frees); NULL with errno on failure.
+char *emu_acl_archive_text(const char *path, int is_default);
 
 /// The C library's buffered stdout, which Swift's `print` shares (Swift 6
 /// refuses the global `stdout` as shared mutable state).

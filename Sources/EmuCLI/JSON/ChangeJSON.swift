@@ -1,3 +1,4 @@
+import EmuPOSIX
 import EmuCore
 
 /// One line of `diff --json` (JSON Lines: one object per change).
@@ -42,4 +43,45 @@ struct ChangeCountsJSON: Encodable {
     }
 
     var total: Int { added + deleted + modified + typeChanged + metadata + renamed }
+}
+
+/// One line of `find --json` (JSON Lines: one object per match).
+struct FoundJSON: Encodable {
+    var sink: String
+    var snapshot: String
+    var name: String
+    var date: String
+    var path: String
+    var pathBytes: String?
+    /// file, directory, link, pipe, character-device or block-device.
+    var type: String
+    var size: Int64?
+    var modified: String
+
+    init(_ record: ManifestRecord, snapshot: Snapshot, sink: String) {
+        self.sink = sink
+        self.snapshot = snapshot.id
+        name = snapshot.name
+        date = snapshot.date.iso8601
+        (path, pathBytes) = JSONName(record.path).fields
+        type = record.kind.typeName
+        size = record.kind == .regular ? record.size : nil
+        modified = Timestamp(seconds: record.modified.seconds).iso8601
+    }
+}
+
+extension FileKind {
+    /// The kind's name in JSON documents (`show`, `find`) and listings.
+    var typeName: String {
+        switch self {
+        case .regular: "file"
+        case .directory: "directory"
+        case .symlink: "link"
+        case .fifo: "pipe"
+        case .characterDevice: "character-device"
+        case .blockDevice: "block-device"
+        case .socket: "socket"
+        case .unknown: "unknown"
+        }
+    }
 }

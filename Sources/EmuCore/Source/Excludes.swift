@@ -59,6 +59,12 @@ public struct ExcludeRules: Sendable {
                           directoriesOnly: directoriesOnly, matchesName: matchesName))
     }
 
+    /// Rules that each exclude one of `patterns`: a set of globs in the
+    /// excludes syntax, which `find` matches paths against.
+    public init(patterns: [String]) throws(EmuError) {
+        for pattern in patterns { try add("- " + pattern) }
+    }
+
     /// Whether `path` is left out of the snapshot.
     public func isExcluded(_ path: RelativePath, isDirectory: Bool) -> Bool {
         for rule in rules where !rule.directoriesOnly || isDirectory {
