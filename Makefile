@@ -4,7 +4,7 @@ SWIFT ?= swift
 RELEASE_BIN = .build/release/emu
 # What emu links, and what the tests use to make ACLs, xattrs, small filesystems and an ssh server.
 BUILD_DEPS = libacl1-dev libattr1-dev libzstd-dev
-TEST_DEPS = acl attr dosfstools e2fsprogs util-linux strace xfsprogs exfatprogs exfat-fuse python3 openssh-client openssh-server zstd libarchive-tools
+TEST_DEPS = acl attr dosfstools e2fsprogs util-linux strace xfsprogs exfatprogs exfat-fuse python3 openssh-client openssh-server zstd libarchive-tools systemd
 
 .PHONY: all build deps test-deps install-packages demo test torture install uninstall bench clean
 
@@ -55,11 +55,14 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	  $(DESTDIR)$(PREFIX)/share/emu/templates $(DESTDIR)$(PREFIX)/etc/emu \
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
-	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/systemd/user
 	install -m 755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/emu
 	install -m 644 share/man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	cp -R share/emu/templates/. $(DESTDIR)$(PREFIX)/share/emu/templates/
 	install -m 644 etc/emu.conf $(DESTDIR)$(PREFIX)/etc/emu/emu.conf
+	for flavour in system user; do for unit in share/systemd/$$flavour/*; do \
+	  sed 's|@BINDIR@|$(PREFIX)/bin|' $$unit > $(DESTDIR)$(PREFIX)/lib/systemd/$$flavour/$$(basename $$unit); done; done
 	$(RELEASE_BIN) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/emu
 	$(RELEASE_BIN) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_emu
 	$(RELEASE_BIN) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/emu.fish
@@ -68,6 +71,7 @@ install: build
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/emu $(DESTDIR)$(PREFIX)/share/man/man1/emu*.1
 	rm -rf $(DESTDIR)$(PREFIX)/share/emu $(DESTDIR)$(PREFIX)/etc/emu
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/emu-push@.* $(DESTDIR)$(PREFIX)/lib/systemd/user/emu-push@.*
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/emu $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_emu \
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/emu.fish
 

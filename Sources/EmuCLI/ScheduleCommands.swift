@@ -1,0 +1,123 @@
+import ArgumentParser
+import EmuCore
+import EmuPOSIX
+import Foundation
+
+extension Emu.Schedule {
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Enable and start this source's emu-push@ timer (hourly, or --every WHEN).", discussion: ExitStatus.help)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var scope: ScheduleScope
+        @OptionGroup var change: ChangeOptions
+
+        @Option(help: ArgumentHelp("When to push, in systemd's calendar syntax: hourly, daily, '*:0/15', 'Mon..Fri 18:00'.", valueName: "WHEN"))
+        var every: String?
+
+        func run() throws {
+            let terminal = global.terminal
+            let source = try global.source()
+            if let every, outputOf(["systemd-analyze", "calendar", every]) == nil {
+                throw EmuError.usage("--every '\(every)' is not a systemd calendar event",
+                                     fix: "use hourly, daily, weekly, '*:0/15' or 'Mon..Fri 18:00' (`systemd-analyze calendar WHEN` checks one)")
+            }
+            let directory = scope.dropInDirectory(source)
+            var steps: [[String]] = []
+            if every != nil { steps.append(scope.systemctl("daemon-reload")) }
+            steps.append(scope.systemctl("enable", "--now", scope.timer(source)))
+            if change.dryRun {
+                if let every { terminal.output("write \(directory)/every.conf: [Timer] OnCalendar=\(every)") }
+                for step in steps { terminal.output(step.joined(separator: " ")) }
+                return
+            }
+            try scope.requireSystemd(source)
+            if let every {
+                try makeDirectories(directory)
+                try Data("# emu schedule enable --every\n[Timer]\nOnCalendar=\nOnCalendar=\(every)\n".utf8)
+                    .write(to: URL(fileURLWithPath: directory + "/every.conf"))
+            }
+            for step in steps { try runCommand(step, terminal: terminal) }
+            terminal.info("\(source.path) is pushed \(every ?? "hourly") by \(scope.timer(source)); `emu schedule status` shows its runs")
+        }
+    }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop and disable this source's emu-push@ timer.", discussion: ExitStatus.help)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var scope: ScheduleScope
+        @OptionGroup var change: ChangeOptions
+
+        func run() throws {
+            let terminal = global.terminal
+            let source = try global.source()
+            let directory = scope.dropInDirectory(source)
+            let hasDropIn = FileManager.default.fileExists(atPath: directory + "/every.conf")
+            var steps = [scope.systemctl("disable", "--now", scope.timer(source))]
+            if hasDropIn { steps.append(scope.systemctl("daemon-reload")) }
+            if change.dryRun {
+                if hasDropIn { terminal.output("remove \(directory)/every.conf") }
+                for step in steps { terminal.output(step.joined(separator: " ")) }
+                return
+            }
+            try scope.requireSystemd(source)
+            if hasDropIn { try FileManager.default.removeItem(atPath: directory + "/every.conf") }
+            for step in steps { try runCommand(step, terminal: terminal) }
+            terminal.info("\(scope.timer(source)) is stopped; nothing pushes \(source.path) by itself now")
+        }
+    }
+
+    struct State: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "status",
+            abstract: "The timer's state, its next and last runs, and whether the last push failed.", discussion: ExitStatus.help)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var scope: ScheduleScope
+
+        func run() throws {
+            let terminal = global.terminal
+            let source = try global.source()
+            let timer = scope.timer(source)
+            if (try? scope.requireSystemd(source)) == nil {
+                terminal.output("\(timer)\tsystemd is not running here; schedule with cron (`emu schedule cron`)")
+            } else if let shown = outputOf(scope.systemctl("show", timer, "--property=UnitFileState,ActiveState,NextElapseUSecRealtime,LastTriggerUSec")) {
+                let fields = Dictionary(shown.split(separator: "\n").map { $0.split(separator: "=", maxSplits: 1).map(String.init) }
+                    .filter { $0.count == 2 }.map { ($0[0], $0[1]) }, uniquingKeysWith: { a, _ in a })
+                terminal.output("\(timer)\t\(fields["UnitFileState"] ?? "unknown"), \(fields["ActiveState"] ?? "unknown")"
+                                + "\tnext: \(fields["NextElapseUSecRealtime"].flatMap { $0.isEmpty ? nil : $0 } ?? "none")"
+                                + "\tlast: \(fields["LastTriggerUSec"].flatMap { $0.isEmpty ? nil : $0 } ?? "never")")
+            }
+            var failed = false
+            for registration in try source.sinks() {
+                if let failure = try PushRecord.lastFailure(of: registration.name, in: source) {
+                    terminal.output("\(registration.name)\tthe last push failed: \(failure)")
+                    failed = true
+                } else {
+                    terminal.output("\(registration.name)\tthe last push did not fail")
+                }
+            }
+            if failed { throw ExitStatus.failure }
+        }
+    }
+
+    struct Cron: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the crontab line that pushes this source hourly (add it with `crontab -e`).", discussion: ExitStatus.help)
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let source = try global.source()
+            let binary = resolvedPath("/proc/self/exe") ?? "emu"
+            // logger puts a failed run's words in the journal (or syslog), as the timer's unit does.
+            global.terminal.output("0 * * * * \(shellQuoted(binary)) push --source-dir \(shellQuoted(source.path)) --quiet --lock-wait 600 2>&1 | logger -t emu-push")
+        }
+    }
+}
+
+/// `text` as one word for sh.
+func shellQuoted(_ text: String) -> String {
+    text.allSatisfy({ $0.isLetter || $0.isNumber || "/._-+:@".contains($0) }) ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
