@@ -43,6 +43,9 @@ extension Emu {
         @Flag(help: "Do not page the output.")
         var noPager = false
 
+        @Flag(help: "Merge the histories of every online sink, newest first (each line names its sink).")
+        var allSinks = false
+
         func validate() throws {
             if let count, count < 0 { throw ValidationError("-n takes a count of 0 or more") }
             for (option, value) in [("--since", since), ("--until", until)] {
@@ -67,9 +70,15 @@ extension Emu {
         func run() throws {
             let terminal = global.terminal
             let source = try global.source()
-            let (references, pathTexts) = split
+            var (references, pathTexts) = split
+            if allSinks {
+                guard references.isEmpty else {
+                    throw EmuError.usage("--all-sinks lists every sink's snapshots; it takes no references", fix: "drop either")
+                }
+                references = try onlineSinkNames(source, terminal: terminal)
+            }
             var entries: [ResolvedSnapshot]
-            if references.isEmpty {
+            if references.isEmpty && !allSinks {
                 let registration = try source.defaultSink()
                 let sink = try source.openOnlineSink(registration)
                 entries = try sink.snapshots().map { ResolvedSnapshot(registration: registration, store: sink, snapshot: $0) }
@@ -87,6 +96,16 @@ extension Emu {
             if report.json { return try printer.printJSON() }
             if !noPager { Pager.start(terminal: terminal) }
             short ? printer.printShort() : printer.printLong()
+        }
+
+        /// The sinks `--all-sinks` reads; an offline one is named on stderr.
+        func onlineSinkNames(_ source: Source, terminal: Terminal) throws -> [String] {
+            var names: [String] = []
+            for registration in try source.sinks() {
+                if (try? source.openSink(registration)) != nil { names.append(registration.name) }
+                else { terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; its snapshots are not listed") }
+            }
+            return names
         }
 
         /// The entries the filters keep, newest first, at most `count`.

@@ -139,6 +139,7 @@ extension Emu {
                 ProgressLine.clear()
                 if let snapshot = result.snapshot {
                     try? PushRecord.clearFailure(of: registration.name, in: source)
+                    try? PushedRecord.record(snapshot, to: registration.name, in: source)
                     environment["EMU_SNAPSHOT"] = snapshot.id
                     environment["EMU_STATUS"] = snapshot.status.rawValue
                     for warning in try hooks.run(.post, environment: environment) { terminal.warning(warning) }

@@ -29,6 +29,7 @@ extension Emu.SinkCommand {
             let registrations = try source.sinks()
             let defaultName = (try? source.defaultSink())?.name
             var rows: [SinkJSON] = []
+            var lines: [(sink: String, date: Timestamp?, text: String)] = []
             for registration in registrations {
                 let marker = registration.name == defaultName ? "*" : " "
                 let shown = registration.path.quotedForDisplay
@@ -38,14 +39,13 @@ extension Emu.SinkCommand {
                     if !report.json { terminal.warning("sink '\(registration.name)': \(error.message)") }
                     opened = nil
                 }
+                var row = SinkJSON(registration, online: opened != nil, isDefault: registration.name == defaultName)
                 guard let sink = opened else {
-                    rows.append(SinkJSON(registration, online: false, isDefault: registration.name == defaultName))
-                    if !report.json {
-                        terminal.output("\(marker) \(registration.name)\t\(shown)\t" + terminal.paint("offline", .yellow, forOutput: true))
-                    }
+                    rows.append(row)
+                    let text = "\(marker) \(registration.name)\t\(shown)\t" + terminal.paint("offline", .yellow, forOutput: true)
+                    lines.append((registration.name, PushedRecord.newest(of: registration.name, in: source), text))
                     continue
                 }
-                var row = SinkJSON(registration, online: true, isDefault: registration.name == defaultName)
                 let snapshots = try sink.snapshots()
                 row.snapshots = snapshots.count
                 row.newest = snapshots.last.map { SnapshotJSON($0, sink: registration.name) }
@@ -53,11 +53,15 @@ extension Emu.SinkCommand {
                 row.freeBytes = space?.free
                 row.totalBytes = space?.total
                 rows.append(row)
-                if !report.json {
-                    let newest = snapshots.last.map { "newest \($0.date.displayText)" } ?? "no snapshots"
-                    let free = space.map { "\(formatBytes($0.free)) free" } ?? ""
-                    terminal.output("\(marker) \(registration.name)\t\(shown)\tonline\t\(plural(snapshots.count, "snapshot"))\t\(newest)\t\(free)")
-                }
+                let newest = snapshots.last.map { "newest \($0.date.displayText)" } ?? "no snapshots"
+                let free = space.map { "\(formatBytes($0.free)) free" } ?? ""
+                lines.append((registration.name, snapshots.last?.date,
+                              "\(marker) \(registration.name)\t\(shown)\tonline\t\(plural(snapshots.count, "snapshot"))\t\(newest)\t\(free)"))
+            }
+            let freshness = SinkFreshness(lines.map { ($0.sink, $0.date) })
+            for (i, line) in lines.enumerated() {
+                rows[i].behindSeconds = freshness.behind(line.date)
+                if !report.json { terminal.output(line.text + "\t" + freshness.describe(line.date)) }
             }
             if report.json { try terminal.json(SinkListJSON(sinks: rows)) }
             else if registrations.isEmpty { terminal.info("no sinks; add one with `emu sink add NAME PATH`") }

@@ -28,12 +28,15 @@ extension Emu {
             let terminal = global.terminal
             let source = try global.source()
             let maxAge = try source.statusMaxAge()
-            var rows: [SinkStatusJSON] = []
             let now = Timestamp.now()
-            for registration in try source.sinks() {
-                let row = try status(of: registration, source: source, maxAge: maxAge, now: now)
-                rows.append(row)
-                if !report.json { print(row, terminal: terminal, now: now) }
+            var rows = try source.sinks().map { try status(of: $0, source: source, maxAge: maxAge, now: now) }
+            let dates = rows.map { row in (row.sink, row.ageSeconds.map { Timestamp(seconds: now.seconds - $0) } ?? PushedRecord.newest(of: row.sink, in: source)) }
+            let freshness = SinkFreshness(dates)
+            for (i, (_, date)) in dates.enumerated() {
+                rows[i].behindSeconds = freshness.behind(date)
+                rows[i].holdsNewest = rows[i].behindSeconds.map { $0 <= 0 }
+                if !rows[i].online { rows[i].lastPushed = date?.iso8601 }
+                if !report.json { print(rows[i], newest: date, terminal: terminal, now: now, freshness: freshness.describe(date)) }
             }
             var problems = rows.compactMap { row in row.reason.map { "\(row.sink): \($0)" } }
             if !rows.isEmpty && rows.allSatisfy({ !$0.online }) { problems.append("no sink is online") }
@@ -90,9 +93,10 @@ extension Emu {
             return row
         }
 
-        func print(_ row: SinkStatusJSON, terminal: Terminal, now: Timestamp) {
+        func print(_ row: SinkStatusJSON, newest date: Timestamp?, terminal: Terminal, now: Timestamp, freshness: String) {
             guard row.online else {
-                return terminal.output("\(row.sink)\toffline\t\(row.path)")
+                let pushed = date.map { "last pushed \($0.age(at: now))" } ?? "never pushed from here"
+                return terminal.output("\(row.sink)\toffline\t\(row.path)\t\(pushed)\t\(freshness)")
             }
             guard let newest = row.newest, let changes = row.changes else {
                 return terminal.output("\(row.sink)\tonline\tno snapshots yet")
@@ -100,8 +104,7 @@ extension Emu {
             let since = changes.total == 0
                 ? "source unchanged since"
                 : "source changed since: \(changes.added) added, \(changes.deleted) deleted, \(changes.modified + changes.typeChanged + changes.metadata) changed, \(changes.renamed) renamed"
-            let date = Timestamp(seconds: now.seconds - (row.ageSeconds ?? 0))
-            terminal.output("\(row.sink)\tonline\tnewest \(newest.name) (\(date.age(at: now)))\t\(since)")
+            terminal.output("\(row.sink)\tonline\tnewest \(newest.name) (\((date ?? now).age(at: now)))\t\(freshness)\t\(since)")
         }
     }
 }

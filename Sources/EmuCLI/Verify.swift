@@ -28,13 +28,21 @@ extension Emu {
         @Flag(help: "Show the progress line even when stderr is not a terminal.")
         var progress = false
 
+        @Option(help: ArgumentHelp("Instead of re-reading: list the files whose newest version is on fewer than N sinks.", valueName: "N"))
+        var redundancy: Int?
+
         func validate() throws {
             guard sample > 0 && sample <= 100 else { throw ValidationError("--sample takes a percentage above 0 and at most 100") }
+            if let redundancy, redundancy < 1 { throw ValidationError("--redundancy takes a number of sinks, 1 or more") }
+            if redundancy != nil && (!references.isEmpty || sample != 100) {
+                throw ValidationError("--redundancy compares the newest snapshot of every online sink: it takes no references and no --sample")
+            }
         }
 
         func run() throws {
             let terminal = global.terminal
             let source = try global.source()
+            if let redundancy { return try checkRedundancy(redundancy, source: source, terminal: terminal) }
             var targets: [ResolvedSnapshot] = []
             if references.isEmpty {
                 for registration in try source.sinks() {
@@ -163,5 +171,32 @@ final class VerifyReporter: VerifyObserver {
 
     func progressed(files: Int, bytes: Int64) {
         progress.update(files: files, bytes: bytes, total: total)
+    }
+}
+
+extension Emu.Verify {
+    /// `--redundancy N`: the files of the newest state that fewer than N sinks hold.
+    func checkRedundancy(_ required: Int, source: Source, terminal: Terminal) throws {
+        var newest: [NewestSnapshot] = []
+        for registration in try source.sinks() {
+            guard let store = try source.openSink(registration) else {
+                terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; its copies are not counted")
+                continue
+            }
+            try store.lock(.shared, wait: 0)
+            if let snapshot = try store.snapshots().last { newest.append(NewestSnapshot(sink: registration.name, store: store, snapshot: snapshot)) }
+        }
+        var (checked, short) = (0, 0)
+        try countCopies(newest) { copies in
+            checked += 1
+            guard copies.sinks.count < required else { return }
+            short += 1
+            if report.json { return try terminal.json(CopiesJSON(copies)) }
+            terminal.output("\(copies.sinks.count)\t\(Printable.path(copies.record.path.bytes))\t\(copies.sinks.joined(separator: ","))")
+        }
+        if !report.json {
+            terminal.info("\(short) of \(plural(checked, "file")) in the newest snapshot are on fewer than \(plural(required, "sink"))")
+        }
+        if short > 0 { throw ExitStatus.failure }
     }
 }

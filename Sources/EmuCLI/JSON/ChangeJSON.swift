@@ -85,3 +85,19 @@ extension FileKind {
         }
     }
 }
+
+/// One line of `verify --redundancy N --json`: a file on fewer than N sinks.
+struct CopiesJSON: Encodable {
+    var path: String
+    var pathBytes: String?
+    var size: Int64
+    var copies: Int
+    var sinks: [String]
+
+    init(_ copies: FileCopies) {
+        (path, pathBytes) = JSONName(copies.record.path).fields
+        size = copies.record.size
+        self.copies = copies.sinks.count
+        sinks = copies.sinks
+    }
+}

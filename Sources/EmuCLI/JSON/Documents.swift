@@ -25,6 +25,8 @@ struct SinkJSON: Encodable {
     var newest: SnapshotJSON?
     var freeBytes: Int64?
     var totalBytes: Int64?
+    /// As in `status`: how much older its newest snapshot of this source is than the newest on any sink.
+    var behindSeconds: Int64?
 
     init(_ registration: SinkRegistration, online: Bool, isDefault: Bool) {
         sink = registration.name
@@ -50,6 +52,12 @@ struct SinkStatusJSON: Encodable {
     var newest: SnapshotJSON?
     var ageSeconds: Int64?
     var changes: ChangeCountsJSON?
+    /// How much older this sink's newest snapshot is than the newest on any
+    /// sink (0: it holds the newest); an offline sink's from `lastPushed`.
+    var behindSeconds: Int64?
+    var holdsNewest: Bool?
+    /// An offline sink: the date of the newest snapshot this source pushed to it.
+    var lastPushed: String?
     /// ok, offline, empty, stale, damaged or failed (the first problem found).
     var state: String
     var reason: String?

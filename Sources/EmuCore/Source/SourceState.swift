@@ -34,3 +34,25 @@ public enum PushRecord {
         return try MetadataFile.read(in: directory, sink).map { $0.trimmingWhitespace() }
     }
 }
+
+/// The newest snapshot this source pushed to each sink, in
+/// `SOURCE/.emu/pushed/SINK` (`SECONDS ID`): while a disk sits in a drawer,
+/// `status` and `sink` still say how far behind it is.
+public enum PushedRecord {
+    static let directoryName = FileName("pushed")
+
+    public static func record(_ snapshot: Snapshot, to sink: String, in source: Source) throws {
+        if (try? source.metadata.status(directoryName)) == nil {
+            try source.metadata.makeDirectory(directoryName, permissions: 0o755)
+        }
+        try MetadataFile.write(in: try source.metadata.openDirectory(directoryName), sink, "\(snapshot.date.seconds) \(snapshot.id)\n")
+    }
+
+    /// The date of the newest snapshot pushed to `sink`, or nil when none is known.
+    public static func newest(of sink: String, in source: Source) -> Timestamp? {
+        guard let directory = try? source.metadata.openDirectory(directoryName),
+              let text = try? MetadataFile.read(in: directory, sink),
+              let seconds = text.split(separator: " ").first.flatMap({ Int64($0) }) else { return nil }
+        return Timestamp(seconds: seconds)
+    }
+}

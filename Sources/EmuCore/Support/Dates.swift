@@ -149,13 +149,18 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// "3 hours ago", for status lines.
     public func age(at now: Timestamp = .now()) -> String {
-        let seconds = max(0, now.seconds - self.seconds)
+        Self.span(now.seconds - seconds) + " ago"
+    }
+
+    /// "3 hours": a length of time in its largest whole unit.
+    public static func span(_ seconds: Int64) -> String {
+        let seconds = max(0, seconds)
         let units: [(Int64, String)] = [(86400 * 365, "year"), (86400 * 30, "month"), (86400 * 7, "week"), (86400, "day"), (3600, "hour"), (60, "minute")]
         for (size, name) in units where seconds >= size {
             let n = seconds / size
-            return "\(n) \(name)\(n == 1 ? "" : "s") ago"
+            return "\(n) \(name)\(n == 1 ? "" : "s")"
         }
-        return "\(seconds) second\(seconds == 1 ? "" : "s") ago"
+        return "\(seconds) second\(seconds == 1 ? "" : "s")"
     }
 }
 
