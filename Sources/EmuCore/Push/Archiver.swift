@@ -19,17 +19,19 @@ final class Archiver {
         /// Records scanned from the tree (a snapshot of emu 0.2.5): they hold
         /// the tree's ctimes and inodes, not the source's, so a file counts as
         /// unchanged by rsync's quick check (type, size, mtime, mode, owner).
-        let isScannedTree: Bool
+        /// So are an import's: linking a backup's file into the sink moves
+        /// its ctime, and the tools that made the backups judge so too.
+        var usesQuickCheck: Bool
 
         init(tree: DirectoryHandle, reader: RecordReader, isResume: Bool = false) {
             self.tree = tree
             records = ManifestCursor(reader)
             self.isResume = isResume
-            isScannedTree = reader is TreeScanner
+            usesQuickCheck = reader is TreeScanner
         }
 
         func isUnchanged(_ record: ManifestRecord, comparedTo status: FileStatus) -> Bool {
-            guard isScannedTree else { return record.isUnchanged(comparedTo: status) }
+            guard usesQuickCheck else { return record.isUnchanged(comparedTo: status) }
             return record.kind == status.kind && record.size == status.size && record.modified == status.modified
                 && record.permissions == status.permissions
                 && (!EntryMetadata.isPrivileged || (record.owner == status.owner && record.group == status.group))
@@ -40,6 +42,9 @@ final class Archiver {
         var filter = SourceFilter()
         var oneFileSystem = false
         var checksum = false
+        /// An import: a new file is the backup's own inode, linked into the
+        /// staging tree and read once for its hash, not copied (see `adopt`).
+        var adoptsFiles = false
     }
 
     let settings: Settings
@@ -73,6 +78,7 @@ final class Archiver {
         self.settings = settings
         self.staging = staging
         self.bases = bases
+        if settings.adoptsFiles { for i in self.bases.indices { self.bases[i].usesQuickCheck = true } }
         // Directories are made without setgid or ACLs (those come last), so only the root's matter.
         createsAsSelf = staging.map(EntryMetadata.Created.handsDownNothing) ?? false
         finisher = PushFinisher(
@@ -206,6 +212,7 @@ final class Archiver {
             try finisher.submit(.wouldCopy(ManifestRecord(path: path, status: status), previous.isEmpty ? .new : .content))
             return
         }
+        if settings.adoptsFiles, try adopt(name, from: source, into: target, path: path, identity: identity) { return }
         try copy(name, from: source, into: target, path: path, status: status, identity: identity, previous: previous)
     }
 

@@ -18,6 +18,10 @@ public struct PushOptions: Sendable {
     public var lockWait: Double = 0
     /// Apply the sink's retention policy after the push.
     public var rotate = true
+    /// An import: walk this directory (another tool's backup) instead of the
+    /// source, without the source's excludes, and adopt its files (see
+    /// `Archiver.Settings.adoptsFiles`).
+    public var importing: String? = nil
 
     public init() {}
 }
@@ -45,8 +49,9 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
                              fix: "put the sink outside the source, or back up another directory")
     }
     var settings = Archiver.Settings()
-    settings.filter = try SourceFilter(source: source, extraExcludes: options.excludes, onlyPaths: options.onlyPaths,
-                                       excludeCaches: options.excludeCaches)
+    settings.filter = options.importing != nil ? SourceFilter() :
+        try SourceFilter(source: source, extraExcludes: options.excludes, onlyPaths: options.onlyPaths, excludeCaches: options.excludeCaches)
+    settings.adoptsFiles = options.importing != nil
     settings.oneFileSystem = options.oneFileSystem
     settings.checksum = options.checksum
 
@@ -89,7 +94,7 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
     let head = snapshots.last
     let date = try uniqueDate(options.date, among: snapshots)
 
-    let sourceRoot = try DirectoryHandle.open(source.path, origin: .source)
+    let sourceRoot = try DirectoryHandle.open(options.importing ?? source.path, origin: .source)
     let bases = sink.earlierTrees(head: head, resumes: !options.dryRun)
 
     let started = monotonicSeconds()

@@ -22,6 +22,8 @@ final class PushFinisher {
         case wouldCopy(ManifestRecord, CopyReason)
         case fill(FillJob)
         case link(LinkJob)
+        /// An import's file, linked from the backup into the staging tree (see `Archiver.adopt`).
+        case adopted(FileName, DirectoryHandle, ManifestRecord)
         /// A directory's metadata, once its entries are made.
         case directory(RelativePath, FinishedDirectory)
         case skipped(RelativePath, Error)
@@ -135,6 +137,7 @@ final class PushFinisher {
         let directory: DirectoryHandle? = switch step {
         case .fill(let job): job.target
         case .link(let job): job.target
+        case .adopted(_, let target, _): target
         case .directory(_, let directory): directory.target
         default: nil
         }
@@ -187,6 +190,8 @@ final class PushFinisher {
             _ = try fill(job, state)
         case .link(let job):
             try link(job, state)
+        case .adopted(let name, let target, let record):
+            try adopted(name, in: target, record: record, state)
         case .directory(let path, let directory):
             do { try directory.apply() } catch let error where isSourceError(error) {
                 skip(path, error, state)

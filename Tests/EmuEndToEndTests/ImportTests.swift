@@ -1,0 +1,87 @@
+import EmuPOSIX
+import Foundation
+import Glibc
+import Testing
+
+/// `emu import` (issue 15): backups made by the real rsnapshot and by
+/// rsync --link-dest become snapshots, linked to the backups' own inodes,
+/// with manifests and the content index, so the next push links to them.
+@Suite("import")
+struct ImportTests {
+    /// Three runs of the real rsnapshot over `data`, a second apart (it dates by mtime).
+    static func rsnapshotBackups(_ w: Workspace) throws -> String {
+        let root = w.root + "/rsnapshot"
+        #expect(sh("""
+            mkdir -p '\(w.root)/data/docs' '\(root)' && cd '\(w.root)' && echo one > data/docs/a && echo two > data/b \
+            && printf 'config_version\\t1.2\\nsnapshot_root\\t\(root)/\\ncmd_rsync\\t/usr/bin/rsync\\nretain\\tdaily\\t7\\nbackup\\t\(w.root)/data/\\tlocalhost/\\n' > rs.conf \
+            && rsnapshot -c rs.conf daily && sleep 1.1 && echo three > data/c && echo changed > data/b \
+            && rsnapshot -c rs.conf daily && sleep 1.1 && rsnapshot -c rs.conf daily
+            """) == 0)
+        return root
+    }
+
+    @Test("rsnapshot's daily.N become snapshots sharing the backups' inodes; verify is clean; the next push links")
+    func fromRsnapshot() throws {
+        let w = try Workspace().initialize()
+        let root = try Self.rsnapshotBackups(w)
+        let run = try w.emu("import", "rsnapshot", root)
+        try w.expectSuccess(run)
+        let snapshots = try w.loggedSnapshots()
+        #expect(snapshots.map { $0["message"] as? String } == ["imported from rsnapshot daily.0", "imported from rsnapshot daily.1",
+                                                              "imported from rsnapshot daily.2"])
+        #expect(snapshots.allSatisfy { ($0["bytes_copied"] as? Int) == 0 }, "nothing copied: \(run.stderr)")
+        let trees = try w.trees()
+        for (tree, backup) in zip(trees, ["daily.2", "daily.1", "daily.0"]) {
+            expectSameTrees(try describeTree(root + "/" + backup, ignoring: [.root]), try describeTree(tree, ignoring: [.root]))
+            let file = "/localhost" + w.root + "/data/docs/a"
+            #expect(inode(tree + file) == inode(root + "/" + backup + file), "\(backup) is linked, not copied")
+        }
+        try w.expectSuccess(w.emu("verify"))
+        let again = try w.emu("import", "rsnapshot", root)
+        try w.expectSuccess(again)
+        #expect(try again.stderr.contains("taken as imported") && w.trees().count == 3, "\(again.stderr)")
+
+        // The live data, pushed: its content is in the index already.
+        #expect(sh("cp -a '\(w.root)/data/.' '\(w.source)/'") == 0)
+        let push = try w.emu("push", "--json")
+        try w.expectSuccess(push)
+        #expect(push.stdout.contains("\"bytes_copied\":0"), "\(push.stdout)")
+    }
+
+    @Test("rsync-time-backup folders made with rsync --link-dest, dated by their names; an unfinished run is left out")
+    func fromRsyncTimeBackup() throws {
+        let w = try Workspace().initialize()
+        let root = w.root + "/tm"
+        #expect(sh("""
+            mkdir -p '\(w.root)/data' '\(root)' && touch '\(root)/backup.marker' && cd '\(w.root)' && echo one > data/a && echo two > data/b \
+            && rsync -a data/ '\(root)/2025-03-01-120000/' && echo again > data/b \
+            && rsync -a --link-dest='\(root)/2025-03-01-120000' data/ '\(root)/2025-03-02-120000/' \
+            && rsync -a --link-dest='\(root)/2025-03-02-120000' data/ '\(root)/2025-03-03-120000/' && echo $$ > '\(root)/backup.inprogress'
+            """) == 0)
+        let run = try w.emu("import", "rsync-time-backup", root)
+        try w.expectSuccess(run)
+        #expect(run.stderr.contains("2025-03-03-120000 is unfinished"), "\(run.stderr)")
+        #expect(try w.loggedSnapshots().compactMap { $0["name"] as? String } == ["2025-03-02 12.00.00", "2025-03-01 12.00.00"])
+        expectSameTrees(try describeTree(root + "/2025-03-02-120000", ignoring: [.root]), try describeTree(try w.trees()[1], ignoring: [.root]))
+        let notBackups = try w.emu("import", "rsync-time-backup", w.root + "/data")
+        #expect(notBackups.status == 2 && notBackups.stderr.contains("no backup.marker"), "\(notBackups.stderr)")
+        // An older folder after a newer snapshot is refused, naming the way out.
+        #expect(sh("mkdir -p '\(w.root)/old/2024-01-01' && echo x > '\(w.root)/old/2024-01-01/x'") == 0)
+        let older = try w.emu("import", "dirs", w.root + "/old/2024-01-01")
+        #expect(older.status == 2 && older.stderr.contains("before the sink's newest snapshot"), "\(older.stderr)")
+    }
+
+    @Test("folders on another filesystem than the sink are copied; dirs are dated by name or mtime")
+    func acrossFilesystems() throws {
+        let w = try Workspace(sinkPath: "/dev/shm/emu-import-\(getpid())")
+        defer { sh("rm -rf '\(w.sink)'", mayFail: true) }
+        _ = try w.initialize()
+        #expect(sh("mkdir -p '\(w.root)/b1' '\(w.root)/2025-05-05' && echo a > '\(w.root)/b1/a' && echo b > '\(w.root)/2025-05-05/b' "
+                   + "&& touch -d '2025-01-01 08:00' '\(w.root)/b1'") == 0)
+        let run = try w.emu("import", "dirs", w.root + "/b1", w.root + "/2025-05-05")
+        try w.expectSuccess(run)
+        #expect(try w.loggedSnapshots().compactMap { $0["name"] as? String } == ["2025-05-05 00.00.00", "2025-01-01 08.00.00"])
+        #expect(run.stderr.contains("1 copied"), "\(run.stderr)")
+        try w.expectSuccess(w.emu("verify"))
+    }
+}
