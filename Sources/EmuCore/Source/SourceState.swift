@@ -19,8 +19,35 @@ public enum PushRecord {
         if (try? source.metadata.status(directoryName)) == nil {
             try source.metadata.makeDirectory(directoryName, permissions: 0o755)
         }
-        let line = "\(Timestamp.now().iso8601) \(message.replacingNewlines())\n"
+        let now = Timestamp.now()
+        let line = "\(now.iso8601) \(message.replacingNewlines())\n"
         try MetadataFile.write(in: try source.metadata.openDirectory(directoryName), sink, line)
+        try appendHistory(of: sink, in: source, "\(now.seconds) \(message.replacingNewlines())\n")
+    }
+
+    /// Every failed push is also kept in `SOURCE/.emu/failures/SINK` (the
+    /// last `historyLength`), for `emu timeline`.
+    static let historyDirectory = FileName("failures")
+    static let historyLength = 100
+
+    static func appendHistory(of sink: String, in source: Source, _ line: String) throws {
+        if (try? source.metadata.status(historyDirectory)) == nil {
+            try source.metadata.makeDirectory(historyDirectory, permissions: 0o755)
+        }
+        let directory = try source.metadata.openDirectory(historyDirectory)
+        let kept = (try MetadataFile.read(in: directory, sink) ?? "").split(separator: "\n").suffix(historyLength - 1)
+        try MetadataFile.write(in: directory, sink, kept.map { $0 + "\n" }.joined() + line)
+    }
+
+    /// The failed pushes to `sink` this source remembers, oldest first.
+    public static func failures(of sink: String, in source: Source) -> [(date: Timestamp, message: String)] {
+        guard let directory = try? source.metadata.openDirectory(historyDirectory),
+              let text = try? MetadataFile.read(in: directory, sink) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, let seconds = Int64(parts[0]) else { return nil }
+            return (Timestamp(seconds: seconds), String(parts[1]))
+        }
     }
 
     public static func clearFailure(of sink: String, in source: Source) throws {

@@ -1,0 +1,68 @@
+import EmuPOSIX
+import Foundation
+import Glibc
+import Testing
+
+/// `emu timeline` (issue 15): one self-contained page, drawn by a real
+/// headless Chromium; the screenshot must show every kind of mark.
+@Suite("timeline")
+struct TimelineTests {
+    static let colors = ["total": "#1f77b4", "unique": "#ff7f0e", "added": "#2ca02c", "deleted": "#d62728", "changed": "#9467bd",
+                         "failed": "#e6007e", "incomplete": "#bcbd22", "path": "#17becf"]
+    /// The legend shows each colour in a 12×12 square: a mark is more than that.
+    static let legendPixels = 144
+    static let counter = ScheduleTests.repository + "/Tests/EmuEndToEndTests/Support/png_colors.py"
+
+    static let isRoot = geteuid() == 0
+
+    @Test("the page draws totals, unique bytes, changes, a failed push, an incomplete snapshot and a path's history, offline",
+          .enabled(if: isRoot, "needs root to act as another user"))
+    func drawnByChromium() throws {
+        let w = try Workspace().initialize()
+        // Pushes as nobody, so a root-only file makes one snapshot incomplete.
+        sh("chmod 755 '\(w.root)' && chown -R 65534:65534 '\(w.root)'")
+        let steps = [
+            "for i in $(seq 40); do head -c 4096 /dev/urandom > keep$i; done; echo v1 > tracked.txt; echo a > gone",
+            "echo new > added1; echo new > added2; rm gone; head -c 80000 /dev/urandom > passing",
+            "echo v2 > tracked.txt; rm passing",
+            "echo x > secret && chmod 600 secret",
+        ]
+        for step in steps {
+            let owner = step.contains("secret") ? " && chown 0:0 secret" : ""
+            #expect(sh("cd '\(w.source)' && \(step) && chown -R 65534:65534 '\(w.source)'\(owner)") == 0)
+            let run = try w.emu("push", asNobody: true)
+            #expect(run.status == (step.contains("secret") ? 3 : 0), "\(run.stderr)")
+        }
+        #expect(sh("cd '\(w.source)' && mkdir -p .emu/hooks/push && printf '#!/bin/sh\\nexit 1\\n' > .emu/hooks/push/no.pre && chmod 755 .emu/hooks/push/no.pre && chown -R 65534:65534 .emu") == 0)
+        #expect(try w.emu("push", asNobody: true).status == 1)
+
+        let page = try w.emu("timeline", "--path", "tracked.txt")
+        try w.expectSuccess(page)
+        // No script, nothing fetched: the only URL is the SVG namespace's name.
+        #expect(!page.stdout.contains("<script") && !page.stdout.contains("https://") && !page.stdout.contains("src="))
+        #expect(page.stdout.contains("<svg id=\"timeline\""))
+        let html = w.root + "/timeline.html"
+        try page.stdout.write(toFile: html, atomically: true, encoding: .utf8)
+        // The page as the browser understood it, then as it drew it.
+        let dom = try w.bash("chromium --headless --no-sandbox --disable-gpu --dump-dom 'file://\(html)' 2>/dev/null")
+        for mark in ["class=\"total\"", "class=\"unique\"", "class=\"change-added\"", "class=\"change-deleted\"", "class=\"change-changed\"",
+                     "class=\"failed-push\"", "class=\"incomplete\"", "class=\"path-change\""] {
+            #expect(dom.stdout.contains(mark), "the browser's DOM lacks \(mark)")
+        }
+        let shot = w.root + "/shot.png"
+        #expect(sh("chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1000 --screenshot='\(shot)' 'file://\(html)' >/dev/null 2>&1") == 0)
+        let counted = try w.bash("python3 '\(Self.counter)' '\(shot)' " + Self.colors.values.map { "'\($0)'" }.joined(separator: " "))
+        let pixels = Dictionary(uniqueKeysWithValues: counted.stdout.split(separator: "\n").map { line in
+            let parts = line.split(separator: " ")
+            return (String(parts[0]), Int(parts[1]) ?? 0)
+        })
+        for (mark, color) in Self.colors {
+            #expect((pixels[color] ?? 0) > Self.legendPixels, "\(mark) (\(color)) is not drawn: \(pixels[color] ?? 0) pixels")
+        }
+        // Only the second snapshot held `passing`: its 80 kB are its own.
+        let unique = try w.loggedSnapshots().compactMap { $0["unique_bytes"] as? Int }
+        #expect(unique.count == 4 && unique[2] >= 80_000, "\(unique)")
+        // The table lists every snapshot, the incomplete one as such.
+        #expect(page.stdout.components(separatedBy: "<tr><td>").count - 1 == 4 && page.stdout.contains("<td>incomplete</td>"))
+    }
+}
