@@ -56,14 +56,19 @@ extension Emu {
             }
         }
 
-        func run() throws {
+        func run() throws { try run(adjusting: { _ in }) }
+
+        /// The push, with its options adjusted by the caller (`emu watch` names the directories that changed).
+        func run(adjusting adjust: (inout PushOptions) -> Void) throws {
             let context = try global.context(for: "push")
             let (terminal, source) = (context.terminal, context.source)
             let chosen: [SinkRegistration]
             let options: PushOptions
             do {
                 chosen = try chosenSinks(of: source)
-                options = try pushOptions(source: source)
+                var adjusted = try pushOptions(source: source)
+                adjust(&adjusted)
+                options = adjusted
             } catch {
                 // The push failed before it began: its .error hooks still hear of it.
                 if !change.dryRun { context.runErrorHooks(sink: sinks.joined(separator: " "), path: "", failure: error) }

@@ -88,6 +88,24 @@ public struct FileStatus: Sendable, Equatable {
     }
 
     public var isSparse: Bool { blocks * 512 < size }
+
+    /// A status known without asking the kernel (what a record says of an
+    /// entry nothing has touched since).
+    public init(kind: FileKind, permissions: UInt32, owner: UInt32, group: UInt32, size: Int64, modified: FileTime, changed: FileTime,
+                inode: UInt64, device: UInt64, linkCount: UInt64, deviceNumber: UInt64, blocks: Int64) {
+        self.kind = kind
+        self.permissions = permissions
+        self.owner = owner
+        self.group = group
+        self.size = size
+        self.modified = modified
+        self.changed = changed
+        self.inode = inode
+        self.device = device
+        self.linkCount = linkCount
+        self.deviceNumber = deviceNumber
+        self.blocks = blocks
+    }
 }
 
 /// A device number split as mknod(2) wants it.

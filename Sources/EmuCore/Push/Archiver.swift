@@ -45,6 +45,8 @@ final class Archiver {
         /// An import: a new file is the backup's own inode, linked into the
         /// staging tree and read once for its hash, not copied (see `adopt`).
         var adoptsFiles = false
+        /// `emu watch`'s knowledge of where nothing changed (see `QuietDirectories`).
+        var quiet: QuietDirectories? = nil
     }
 
     let settings: Settings
@@ -92,7 +94,7 @@ final class Archiver {
         let (record, attributes) = try directoryRecord(root, path: .root, status: status)
         try finisher.submit(.record(record, isFile: false))
         earlier = bases.map { EarlierDirectory(root: $0.tree) }
-        try archiveChildren(of: root, into: staging, path: .root)
+        try archiveChildren(of: root, into: staging, path: .root, status: status)
         if let staging {
             try finisher.submit(.directory(.root, FinishedDirectory(target: staging, source: .local(root),
                                                                     metadata: EntryMetadata(record, attributes: attributes))))
@@ -106,7 +108,8 @@ final class Archiver {
 
     // MARK: Walking
 
-    func archiveChildren(of source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath) throws {
+    func archiveChildren(of source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
+        if try archiveQuietChildren(of: source, into: target, path: path, status: status) { return }
         let entries: [DirectoryEntry]
         do { entries = try source.entries().sorted { $0.name < $1.name } } catch let error where isSourceError(error) {
             try skip(path, error)
@@ -119,28 +122,34 @@ final class Archiver {
                 try finisher.submit(.noted(childPath, "left out: a killed checkout's temporary file (the next checkout removes it)"))
                 continue
             }
-            var kind: FileKind? = nil
-            do {
-                let status: FileStatus
-                do { status = try source.status(entry.name) } catch let error as FileSystemError where error.isMissing {
-                    continue  // removed since the directory was read
-                }
-                if settings.filter.leavesOut(childPath, status) { continue }
-                kind = status.kind
-                switch status.kind {
-                case .regular: try archiveFile(entry.name, in: source, into: target, path: childPath, status: status)
-                case .directory: try archiveDirectory(entry.name, in: source, into: target, path: childPath, status: status)
-                case .symlink: try archiveSymlink(entry.name, in: source, into: target, path: childPath, status: status)
-                case .fifo, .characterDevice, .blockDevice:
-                    try archiveSpecial(entry.name, in: source, into: target, path: childPath, status: status)
-                case .socket: try finisher.submit(.noted(childPath, "socket skipped (a socket cannot be restored)"))
-                case .unknown: try finisher.submit(.noted(childPath, "skipped: unknown file type"))
-                }
+            let status: FileStatus
+            do { status = try source.status(entry.name) } catch let error as FileSystemError where error.isMissing {
+                continue  // removed since the directory was read
             } catch let error where isSourceError(error) {
-                // A half-copied file goes; a directory stays, with what its records say it holds.
-                if let target, let kind, kind != .directory { try? target.remove(entry.name) }
                 try skip(childPath, error)
+                continue
             }
+            try archiveEntry(entry.name, in: source, into: target, path: childPath, status: status)
+        }
+    }
+
+    /// One entry of a directory, by its kind; the filter may leave it out.
+    func archiveEntry(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
+        if settings.filter.leavesOut(path, status) { return }
+        do {
+            switch status.kind {
+            case .regular: try archiveFile(name, in: source, into: target, path: path, status: status)
+            case .directory: try archiveDirectory(name, in: source, into: target, path: path, status: status)
+            case .symlink: try archiveSymlink(name, in: source, into: target, path: path, status: status)
+            case .fifo, .characterDevice, .blockDevice:
+                try archiveSpecial(name, in: source, into: target, path: path, status: status)
+            case .socket: try finisher.submit(.noted(path, "socket skipped (a socket cannot be restored)"))
+            case .unknown: try finisher.submit(.noted(path, "skipped: unknown file type"))
+            }
+        } catch let error where isSourceError(error) {
+            // A half-copied file goes; a directory stays, with what its records say it holds.
+            if let target, status.kind != .directory { try? target.remove(name) }
+            try skip(path, error)
         }
     }
 
@@ -190,7 +199,7 @@ final class Archiver {
             let parents = earlier
             earlier = parents.map { EarlierDirectory(parent: $0, name: name) }
             defer { earlier = parents }
-            try archiveChildren(of: child, into: childTarget, path: path)
+            try archiveChildren(of: child, into: childTarget, path: path, status: status)
         }
         if let childTarget {
             try finisher.submit(.directory(path, FinishedDirectory(target: childTarget, source: .local(child),

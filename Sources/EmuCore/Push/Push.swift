@@ -22,6 +22,11 @@ public struct PushOptions: Sendable {
     /// source, without the source's excludes, and adopt its files (see
     /// `Archiver.Settings.adoptsFiles`).
     public var importing: String? = nil
+    /// `emu watch`: the directories whose entries may have changed since the
+    /// newest snapshot; the others are taken from its records (see
+    /// `QuietDirectories`). nil walks everything, as does a newest snapshot
+    /// that is incomplete.
+    public var changedDirectories: Set<RelativePath>? = nil
 
     public init() {}
 }
@@ -92,6 +97,10 @@ func bytesToCopy(_ source: Source, to sink: Sink, settings: Archiver.Settings) t
 func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, options: PushOptions, observer: PushObserver) throws -> PushResult {
     let snapshots = try sink.snapshots()
     let head = snapshots.last
+    var settings = settings
+    if let changed = options.changedDirectories, let head, head.status == .complete {
+        settings.quiet = try QuietDirectories(changed: changed, newest: try sink.openRecords(head))
+    }
     let date = try uniqueDate(options.date, among: snapshots)
 
     let sourceRoot = try DirectoryHandle.open(options.importing ?? source.path, origin: .source)

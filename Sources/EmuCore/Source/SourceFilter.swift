@@ -42,6 +42,12 @@ public struct SourceFilter: @unchecked Sendable {
         return excludes.isExcluded(path, isDirectory: status.kind == .directory)
     }
 
+    /// Whether an inotify event's entry is left out (by name and type alone:
+    /// the sinks inside the source and cache tags are not watched at all).
+    public func leavesOut(eventAt path: RelativePath, isDirectory: Bool) -> Bool {
+        path.bytes == Array(Source.metadataName.utf8) || excludes.isExcluded(path, isDirectory: isDirectory)
+    }
+
     /// Whether the directory holds a `CACHEDIR.TAG` that begins with the
     /// signature of the Cache Directory Tagging Specification.
     static func holdsCacheTag(_ path: RelativePath, in root: DirectoryHandle) -> Bool {

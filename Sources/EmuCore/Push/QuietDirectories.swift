@@ -1,0 +1,69 @@
+import EmuPOSIX
+
+/// What `emu watch` knows from inotify: the directories whose entries may
+/// have changed since the newest snapshot. Every other directory's entries
+/// are taken from that snapshot's records, not read: no readdir, no stat of
+/// its files. Still looked at: its subdirectories (a mount or a replaced
+/// directory shows no event in its parent), and files hardlinked elsewhere
+/// in the source (a change through another name shows in that name's
+/// directory only). A directory is trusted only while its own status is
+/// what its record says.
+public struct QuietDirectories: Sendable {
+    let changed: Set<RelativePath>
+    /// Paths the newest snapshot holds as names of one file (leaders and followers).
+    let hardlinked: Set<RelativePath>
+
+    /// Reads the newest snapshot's records once for its hardlinked names.
+    init(changed: Set<RelativePath>, newest records: RecordReader) throws {
+        self.changed = changed
+        var hardlinked: Set<RelativePath> = []
+        while let record = try records.next() {
+            if let leader = record.hardlinkLeader { hardlinked.insert(record.path); hardlinked.insert(leader) }
+        }
+        self.hardlinked = hardlinked
+    }
+}
+
+extension Archiver {
+    /// Archives the entries of a directory no event touched from the newest
+    /// snapshot's records; false when it must be read instead.
+    func archiveQuietChildren(of source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws -> Bool {
+        guard let quiet = settings.quiet, !quiet.changed.contains(path), bases.count == 1, !bases[0].isResume,
+              let previous = try bases[0].records.record(at: path), previous.kind == .directory, previous.isUnchanged(comparedTo: status)
+        else { return false }
+        while let child = try nextRecordedChild(of: path) {
+            let name = child.path.lastName!
+            if child.kind == .directory || quiet.hardlinked.contains(child.path) {
+                do {
+                    try archiveEntry(name, in: source, into: target, path: child.path, status: try source.status(name))
+                } catch let error as FileSystemError where error.isMissing {
+                } catch let error where isSourceError(error) {
+                    try skip(child.path, error)
+                }
+            } else {
+                try archiveEntry(name, in: source, into: target, path: child.path, status: Self.status(recordedIn: child, device: rootDevice))
+            }
+            try bases[0].records.skip(within: child.path)
+        }
+        return true
+    }
+
+    /// The next record of the newest snapshot naming an entry of `path`,
+    /// left in place; what is left of earlier entries' subtrees is passed over.
+    func nextRecordedChild(of path: RelativePath) throws -> ManifestRecord? {
+        while let next = try bases[0].records.peek(), next.path.isWithin(path) {
+            if next.path != path && next.path.parent == path { return next }
+            _ = try bases[0].records.take()
+        }
+        return nil
+    }
+
+    /// What the record says of an entry nothing touched: its link count is
+    /// one (hardlinked names are looked at), its blocks unknown (a copy then
+    /// looks for holes).
+    static func status(recordedIn record: ManifestRecord, device: UInt64) -> FileStatus {
+        FileStatus(kind: record.kind, permissions: record.permissions, owner: record.owner, group: record.group, size: record.size,
+                   modified: record.modified, changed: record.changed, inode: record.inode, device: device, linkCount: 1,
+                   deviceNumber: record.device?.raw ?? 0, blocks: 0)
+    }
+}
