@@ -73,11 +73,15 @@ the snapshot object; \fB{"snapshot", "entry", "entries"}\fR where an entry has \
 \fBuid\fR, \fBgid\fR, \fBsize\fR, \fBmtime\fR, \fBtarget\fR.
 .TP
 .B emu sink
-\fB{"sinks": [{"sink", "path", "online", "default", "snapshots", "newest": \fIsnapshot\fB, "free_bytes", "total_bytes"}]}\fR.
+\fB{"sinks": [{"sink", "path", "online", "default", "snapshots", "newest": \fIsnapshot\fB, "free_bytes", "total_bytes",
+"behind_seconds"}]}\fR; \fBbehind_seconds\fR: how much older the sink's newest snapshot of this source is than the newest on any sink
+(0 for that one; an offline sink's from the last push this source made to it).
 .TP
 .B emu status
 \fB{"ok", "sinks": [{"sink", "path", "online", "snapshots", "newest": \fIsnapshot\fB, "age_seconds", "changes", "state",
-"reason"}]}\fR; \fBstate\fR is ok, offline, empty, stale, damaged or failed; \fBchanges\fR as \fBemu diff \-\-stat\fR.
+"reason", "behind_seconds", "holds_newest", "last_pushed"}]}\fR; \fBstate\fR is ok, offline, empty, stale, damaged or failed;
+\fBchanges\fR as \fBemu diff \-\-stat\fR; \fBlast_pushed\fR, for an offline sink, the date of the newest snapshot this source
+pushed to it.
 .TP
 .B emu push
 \fB{"pushes": [{"sink", "online", "dry_run", "snapshot": \fIsnapshot\fB, "files", "directories", "bytes", "files_copied",
@@ -89,7 +93,12 @@ one line a change: \fB{"status", "path", "old_path", "size"}\fR; with \fB\-\-sta
 .TP
 .B emu verify
 \fB{"clean", "files_read", "bytes_read", "snapshots": [{"snapshot", "damage": [{"kind", "path", "detail"}], "not_verified"}],
-"indexes": [{"sink", "problems", "unheld", "damage"}]}\fR, printed when clean too.
+"indexes": [{"sink", "problems", "unheld", "damage"}]}\fR, printed when clean too. With \fB\-\-redundancy\fR \fIN\fR, JSON
+Lines: one \fB{"path", "size", "copies", "sinks"}\fR a file on fewer than N sinks.
+.TP
+.B emu find
+JSON Lines, one object a match: \fB{"sink", "snapshot"\fR (its id)\fB, "name", "date", "path", "type", "size", "modified"}\fR;
+\fBtype\fR is file, directory, link, pipe, character\-device or block\-device, as in \fBemu show\fR.
 .TP
 .B emu checkout
 \fB{"snapshot", "target", "dry_run", "files_written", "bytes_written", "metadata_mended", "removed"}\fR.

@@ -5,6 +5,7 @@ Edit the text here and run `python3 scripts/manpages.py`."""
 import os
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "share", "man", "man1"))
 from manpage_sections import change, common, exit_status, json, json_section, refs
+from manpages_everyday import add_everyday_pages
 
 P = {}
 P["emu-init"] = ("make or repair a source's settings", r"\fBemu init\fR [\fB\-\-template\-dir\fR \fIDIR\fR] [\fB\-f\fR] [\fB\-n\fR]",
@@ -30,7 +31,8 @@ P["emu-sink"] = ("list, add, remove sinks and choose the default", r"""\fBemu si
 .br
 \fBemu sink default\fR \fINAME\fR [\fB\-n\fR]""",
 r"""\fBemu sink\fR lists the sinks: name (the default marked \fB*\fR), path, online or offline, number of snapshots, the newest
-one's date, and free space. A sink that is not mounted is \fIoffline\fR and is skipped by \fBpush\fR, not an error.
+one's date, free space, and whether it holds the newest snapshot of this source or how far behind it is (an offline sink by the
+last push this source made to it: two disks swapped weekly show which one is a week old). A sink that is not mounted is \fIoffline\fR and is skipped by \fBpush\fR, not an error.
 .PP
 \fBemu sink add\fR creates a sink at \fIPATH\fR (made if missing) and registers it as \fINAME\fR (letters, digits, \fB.\fR, \fB_\fR, \fB\-\fR).
 An existing emu sink at \fIPATH\fR, also one made by emu 0.2.5, is attached, not wiped. A filesystem that cannot hardlink (FAT, exFAT,
@@ -77,7 +79,9 @@ Hooks: executables in \fBSOURCE/.emu/hooks/push/\fR named \fB*.pre\fR run before
 \fB*.post\fR after success and \fB*.error\fR after a failure, in name order, in the source directory, with \fBEMU_SINK\fR,
 \fBEMU_SINK_PATH\fR, \fBEMU_SOURCE\fR, \fBEMU_SNAPSHOT\fR and \fBEMU_STATUS\fR (complete, incomplete, failed, offline) set;
 \fB*.error\fR also runs when the push fails before it begins (an unknown or offline sink), with \fBEMU_ERROR\fR saying why. A failed
-push is remembered in \fBSOURCE/.emu/failed/\fISINK\fR until one succeeds, for \fBemu status \-\-check\fR.
+push is remembered in \fBSOURCE/.emu/failed/\fISINK\fR until one succeeds, for \fBemu status \-\-check\fR, and the last 100 in
+\fBSOURCE/.emu/failures/\fISINK\fR, for \fBemu timeline\fR; the newest snapshot pushed to each sink is noted in
+\fBSOURCE/.emu/pushed/\fISINK\fR, for \fBemu status\fR and \fBemu sink\fR while the sink is offline.
 .PP
 The result line of each sink goes to stdout (\fB\-q\fR silences it); messages and progress to stderr. A dry run lists what it would
 copy.""",
@@ -112,7 +116,7 @@ Record DATE instead of now: \fIYYYY\-MM\-DD HH:MM[:SS]\fR, \fIYYYY\-MM\-DD\fR, \
 .B \-\-progress
 Show the progress line even when stderr is not a terminal.
 """, "emu push -m 'before the upgrade'\nemu push usb --exclude '*.iso'\nemu push -n -v", True, True)
-P["emu-log"] = ("list snapshots", r"\fBemu log\fR [\fIREF\fR|\fISINK\fR...] [\fB\-\fIN\fR|\fB\-n\fR \fIN\fR] [\fB\-\-short\fR|\fB\-\-oneline\fR] [\fB\-\-since\fR \fIDATE\fR] [\fB\-\-until\fR \fIDATE\fR] [\fB\-\-grep\fR \fIPATTERN\fR] [\fB\-\-no\-pager\fR] [\fB\-\-json\fR] [\fB\-\-\fR \fIPATH\fR]",
+P["emu-log"] = ("list snapshots", r"\fBemu log\fR [\fIREF\fR|\fISINK\fR...] [\fB\-\fIN\fR|\fB\-n\fR \fIN\fR] [\fB\-\-short\fR|\fB\-\-oneline\fR] [\fB\-\-since\fR \fIDATE\fR] [\fB\-\-until\fR \fIDATE\fR] [\fB\-\-grep\fR \fIPATTERN\fR] [\fB\-\-all\-sinks\fR] [\fB\-\-no\-pager\fR] [\fB\-\-json\fR] [\fB\-\-\fR \fIPATH\fR]",
 r"""Lists snapshots newest first, each with its ID, date, name, counts of files and bytes, what its push copied and linked, the bytes
 only it holds (what pruning it would free), its status (complete, or incomplete with the number of skipped files) and the result of its
 last \fBverify\fR. Without arguments: the default sink. With \fB\-\-\fR \fIPATH\fR, only the snapshots in which something at or below
@@ -134,6 +138,9 @@ Only snapshots at or after, at or before DATE (\fI2026\-11\-01\fR, \fI"2026\-11\
 .TP
 .BR \-\-grep " \fIPATTERN\fR"
 Only snapshots whose message matches the regular expression PATTERN.
+.TP
+.B \-\-all\-sinks
+Merge the histories of every online sink, newest first (an offline one is named on stderr); short lines begin with the sink.
 .TP
 .B \-\-no\-pager
 Do not page the output.
@@ -167,8 +174,10 @@ Exit with status 1 when there are differences, 0 when there are none, as \fBgit 
 Print nothing; exit with status 1 when there are differences (\fBgit diff \-\-quiet\fR).
 """, "emu diff\nemu diff HEAD~1 HEAD --stat\nemu diff usb:@2026-11-01 -- docs", False, True)
 P["emu-status"] = ("sinks, newest snapshots, and what changed since", r"\fBemu status\fR [\fB\-\-check\fR] [\fB\-\-json\fR]",
-r"""For each sink: online or offline, its newest snapshot and its age, and how many paths of the source were added, deleted, changed
-or renamed since (a summary of \fBemu diff\fR). It takes no lock: it works while a push runs and on a read-only sink.
+r"""For each sink: online or offline, its newest snapshot and its age, whether it holds the newest snapshot of this source or how
+far behind the sink that does it is (for an offline sink, from the last push this source made to it, kept in
+\fBSOURCE/.emu/pushed/\fISINK\fR), and how many paths of the source were added, deleted, changed or renamed since (a summary of
+\fBemu diff\fR). It takes no lock: it works while a push runs and on a read-only sink.
 .PP
 A sink has a problem when it is offline, holds no snapshot, its newest complete snapshot is older than \fBstatus.max\-age\fR
 (\fBemu config status.max\-age 3d\fR; 2 days by default), the last \fBemu verify\fR found damage in one of its snapshots, or its last
@@ -178,7 +187,9 @@ r""".TP
 .B \-\-check
 Exit with status 1, one line a problem on stderr, when any sink has a problem.
 """, "emu status\nemu status --check || notify-send 'backup needs attention'", False, True)
-P["emu-verify"] = ("re-read snapshots and report every mismatch", r"\fBemu verify\fR [\fIREF\fR|\fISINK\fR...] [\fB\-\-sample\fR \fIPCT\fR] [\fB\-\-json\fR]",
+P["emu-verify"] = ("re-read snapshots and report every mismatch", r"""\fBemu verify\fR [\fIREF\fR|\fISINK\fR...] [\fB\-\-sample\fR \fIPCT\fR] [\fB\-\-json\fR]
+.br
+\fBemu verify \-\-redundancy\fR \fIN\fR [\fB\-\-json\fR]""",
 r"""Reads every file of the named snapshots (every snapshot of every online sink by default) and compares its SHA-256 with the
 manifest; checks every entry's type, size, mode, owner (when root made the snapshot), mtime, xattrs and ACLs, symlink target and
 hardlinks; names missing and extra files. A file shared by many snapshots is read once per run. When whole sinks are verified, their
@@ -186,14 +197,21 @@ content index is checked too: every entry holds the content its name says. Entri
 interrupted command leaves them, and the next push or \fBemu clean\fR removes them. A snapshot whose tree is gone is damaged. Verify
 works on a sink mounted read-only (it then records no result). A \fBHEAD\fR that does not name the newest snapshot is damage too. The result is recorded in each
 snapshot's record (\fB[Tree] Status\fR, \fBLast\-Verified\fR, as emu 0.2.5 kept them) and shown by \fBemu log\fR. Exit status 4 when
-anything is damaged. A snapshot without a manifest (made by emu 0.2.5) is skipped with a note; \fBemu clean \-\-repair\fR builds one.""",
+anything is damaged. A snapshot without a manifest (made by emu 0.2.5) is skipped with a note; \fBemu clean \-\-repair\fR builds one.
+.PP
+With \fB\-\-redundancy\fR \fIN\fR nothing is re-read: each file of the newest snapshot on any online sink is counted on every sink
+whose newest snapshot holds the same content at its path, and the files fewer than N sinks hold are listed, one a line:
+\fICOPIES\fR, \fIPATH\fR, the sinks that hold it; the exit status is then 1. Offline sinks count for nothing and are named.""",
 r""".TP
 .BR \-\-sample " \fIPCT\fR"
 Read only about PCT percent of the files, chosen at random; metadata is checked for all.
 .TP
 .B \-\-progress
 Show the progress line even when stderr is not a terminal.
-""", "emu verify\nemu verify usb:HEAD --sample 10", False, True)
+.TP
+.BR \-\-redundancy " \fIN\fR"
+List the files of the newest state that fewer than N sinks hold, instead of re-reading.
+""", "emu verify\nemu verify usb:HEAD --sample 10\nemu verify --redundancy 2", False, True)
 P["emu-checkout"] = ("restore the source, some paths, or a directory from a snapshot", r"\fBemu checkout\fR \fIREF\fR [\fB\-\-\fR \fIPATH\fR...] [\fB\-\-to\fR \fIDIR\fR [\fB\-\-delete\fR]] [\fB\-n\fR] [\fB\-f\fR] [\fB\-\-json\fR]",
 r"""Makes the source (or only the named \fIPATH\fRs) equal to the snapshot: its files are written, files it does not
 hold are removed; the source's \fB.emu/\fR, its excluded paths and a sink inside it are left alone. Into \fB\-\-to\fR \fIDIR\fR, files
@@ -321,6 +339,7 @@ With \fB\-\-root\fR: print a line for each client's sink under DIR (its name, ho
 age, and the bytes only its snapshots hold: what removing that client would free), then exit. It reads every tree of every
 sink and sorts their links with \fBsort\fR(1), so its memory stays flat.
 """, "emu sink add nas ssh://backup@nas.local/srv/emu/laptop\nemu sink add nas backup@nas.local:/srv/emu/laptop --remote-emu /opt/emu/bin/emu\nemu serve --root /srv/emu --report", False, False)
+add_everyday_pages(P)
 names = sorted(P)
 see = ", ".join(r"\fB%s\fR(1)" % n for n in ["emu"] + names)
 for name, (summary, synopsis, description, options, examples, changes, reports) in P.items():
@@ -364,6 +383,12 @@ a bare line excludes; the first match wins. Globs: \\fB*\\fR, \\fB?\\fR, \\fB[..
 .TP
 .B SOURCE/.emu/sinks/NAME
 a sink's absolute path
+.TP
+.B SOURCE/.emu/failed/SINK, SOURCE/.emu/failures/SINK, SOURCE/.emu/pushed/SINK
+the last push's failure (until a push succeeds), the last 100 failures, and the newest snapshot pushed to each sink
+.TP
+.B PREFIX/lib/systemd/system/emu\-push@.{service,timer}, PREFIX/lib/systemd/user/emu\-push@.{service,timer}
+the units \fBemu schedule\fR enables, hourly pushes of the source their instance names
 .TP
 .B SOURCE/.emu/hooks/push/, SOURCE/.emu/hooks/checkout/
 executables named \\fB*.pre\\fR, \\fB*.post\\fR, \\fB*.error\\fR

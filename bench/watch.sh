@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# bench/watch.sh EMU PROFILE SCALE RUNS: what `emu watch` costs and how soon a
+# change is safe, on an ext4 image in /dev/shm. Each run, interleaved: one
+# file changed, then `emu push -v` (a full walk); another file changed with
+# `emu watch --settle 1s` running: the seconds from the file's close to a
+# snapshot holding it, and that push's own time. Push times are emu's own
+# (-v: walk and copy + sync and publish), so both leave out process start.
+# Prints min/median/max of each.
+set -euo pipefail
+emu="$(realpath "$1")" profile="$2" scale="$3" runs="$4"
+work=$(mktemp -d /tmp/emu-watch.XXXXXX) image=/dev/shm/emu-watch-$$.img
+truncate -s 8G "$image" && mkfs.ext4 -q -F "$image" && mount -o loop "$image" "$work"
+trap 'pkill -f "emu watch" || true; umount -l "$work"; rm -f "$image"; rmdir "$work"' EXIT
+python3 "$(dirname "$0")/make_corpus.py" "$profile" "$work/src" 1 "$scale" >/dev/null
+cd "$work/src"
+"$emu" init -q >/dev/null && "$emu" sink add s "$work/sink" -q >/dev/null
+"$emu" config --sink s retention.keep-all yes >/dev/null
+"$emu" push -q
+mapfile -t files < <(find . -path ./.emu -prune -o -type f -size +0 -print | shuf -n $((2 * runs)) --random-source=<(yes))
+# The seconds a push of emu -v reports spending (walk and copy, then sync and publish).
+spent() { grep -o 'walk and copy [0-9.]*s, sync and publish [0-9.]*s' "$1" | tail -1 | awk '{gsub("s,","",$4); gsub("s","",$8); print $4 + $8}'; }
+now() { date +%s.%N; }
+full=() watched=() latency=()
+for i in $(seq "$runs"); do
+  echo "run $i" >> "${files[$((2 * i - 2))]}"
+  "$emu" push -v 2> "$work/full.err" >/dev/null
+  full+=("$(spent "$work/full.err")")
+
+  "$emu" watch --settle 1s -v 2> "$work/watch.err" & watcher=$!
+  until grep -q watching "$work/watch.err"; do sleep 0.05; done
+  sleep 1  # the watch's check at start (is each sink up to date?) runs a walk
+  target="${files[$((2 * i - 1))]}" marker="watched $i $RANDOM"
+  echo "$marker" >> "$target"; start=$(now)
+  until tail -c 100 "$work/sink/.emu/trees/$(cat "$work/sink/.emu/HEAD")/$target" 2>/dev/null | grep -q "$marker"; do sleep 0.01; done
+  latency+=("$(echo "$(now) - $start" | bc)")
+  kill -TERM "$watcher"; wait "$watcher"
+  watched+=("$(spent "$work/watch.err")")
+done
+stats() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.3f/%.3f/%.3f", a[1], a[int((NR+1)/2)], a[NR]}'; }
+dirs=$(find "$work/src" -type d | wc -l) entries=$(find "$work/src" | wc -l)
+echo "$profile x$scale: $entries entries in $dirs directories, $runs interleaved runs, min/median/max seconds"
+echo "  full push after one changed file:        $(stats "${full[@]}")"
+echo "  emu watch's push after one changed file: $(stats "${watched[@]}")"
+echo "  a file's close to a snapshot holding it (--settle 1s): $(stats "${latency[@]}")"
