@@ -387,7 +387,7 @@ a sink's absolute path
 .B SOURCE/.emu/failed/SINK, SOURCE/.emu/failures/SINK, SOURCE/.emu/pushed/SINK
 the last push's failure (until a push succeeds), the last 100 failures, and the newest snapshot pushed to each sink
 .TP
-.B PREFIX/lib/systemd/system/emu\-push@.{service,timer}, PREFIX/lib/systemd/user/emu\-push@.{service,timer}
+.B PREFIX/lib/systemd/system/emu\\-push@.service, emu\\-push@.timer, and the same in PREFIX/lib/systemd/user/
 the units \fBemu schedule\fR enables, hourly pushes of the source their instance names
 .TP
 .B SOURCE/.emu/hooks/push/, SOURCE/.emu/hooks/checkout/
