@@ -143,9 +143,9 @@ int emu_acl_set_default_text(const char *path, const char *text) {
     return rc;
 }
 
-static char *text_of(acl_t acl) {
+static char *text_of(acl_t acl, int options) {
     if (acl == NULL) return NULL;
-    char *text = acl_to_any_text(acl, NULL, ',', TEXT_ABBREVIATE);
+    char *text = acl_to_any_text(acl, NULL, ',', options);
     int saved = errno;
     acl_free(acl);
     if (text == NULL) { errno = saved; return NULL; }
@@ -154,19 +154,11 @@ static char *text_of(acl_t acl) {
     return copy;
 }
 
-char *emu_acl_access_text(int fd) { return text_of(acl_get_fd(fd)); }
-char *emu_acl_default_text(const char *path) { return text_of(acl_get_file(path, ACL_TYPE_DEFAULT)); }
+char *emu_acl_access_text(int fd) { return text_of(acl_get_fd(fd), TEXT_ABBREVIATE); }
+char *emu_acl_default_text(const char *path) { return text_of(acl_get_file(path, ACL_TYPE_DEFAULT), TEXT_ABBREVIATE); }
 
 char *emu_acl_archive_text(const char *path, int is_default) {
-    acl_t acl = acl_get_file(path, is_default ? ACL_TYPE_DEFAULT : ACL_TYPE_ACCESS);
-    if (acl == NULL) return NULL;
-    char *text = acl_to_any_text(acl, NULL, ',', TEXT_NUMERIC_IDS);
-    int saved = errno;
-    acl_free(acl);
-    if (text == NULL) { errno = saved; return NULL; }
-    char *copy = strdup(text);
-    acl_free(text);
-    return copy;
+    return text_of(acl_get_file(path, is_default ? ACL_TYPE_DEFAULT : ACL_TYPE_ACCESS), TEXT_NUMERIC_IDS);
 }
 
 extern char **environ;

@@ -51,8 +51,23 @@ struct ScheduleScope: ParsableArguments {
         return base + "/" + timer(source) + ".d"
     }
 
+    /// On a dry run prints `plan` (the drop-in's fate) and the systemctl
+    /// calls; else, with systemd running, makes the file change and runs
+    /// them. Whether it ran.
+    func carryOut(_ steps: [[String]], plan: String?, dryRun: Bool, terminal: Terminal, fileChange: () throws -> Void) throws -> Bool {
+        if dryRun {
+            if let plan { terminal.output(plan) }
+            for step in steps { terminal.output(step.joined(separator: " ")) }
+            return false
+        }
+        try requireSystemd()
+        try fileChange()
+        for step in steps { try runCommand(step, terminal: terminal) }
+        return true
+    }
+
     /// Refuses when systemd does not run this machine, naming the cron way instead.
-    func requireSystemd(_ source: Source) throws {
+    func requireSystemd() throws {
         guard FileManager.default.fileExists(atPath: "/run/systemd/system") else {
             throw EmuError.failed("systemd is not running on this machine (there is no /run/systemd/system), so its timers cannot run",
                                   fix: "schedule with cron: add the line `emu schedule cron` prints to `crontab -e`")

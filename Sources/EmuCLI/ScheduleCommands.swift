@@ -26,19 +26,14 @@ extension Emu.Schedule {
             var steps: [[String]] = []
             if every != nil { steps.append(scope.systemctl("daemon-reload")) }
             steps.append(scope.systemctl("enable", "--now", scope.timer(source)))
-            if change.dryRun {
-                if let every { terminal.output("write \(directory)/every.conf: [Timer] OnCalendar=\(every)") }
-                for step in steps { terminal.output(step.joined(separator: " ")) }
-                return
-            }
-            try scope.requireSystemd(source)
-            if let every {
+            let plan = every.map { "write \(directory)/every.conf: [Timer] OnCalendar=\($0)" }
+            let ran = try scope.carryOut(steps, plan: plan, dryRun: change.dryRun, terminal: terminal) {
+                guard let every else { return }
                 try makeDirectories(directory)
                 try Data("# emu schedule enable --every\n[Timer]\nOnCalendar=\nOnCalendar=\(every)\n".utf8)
                     .write(to: URL(fileURLWithPath: directory + "/every.conf"))
             }
-            for step in steps { try runCommand(step, terminal: terminal) }
-            terminal.info("\(source.path) is pushed \(every ?? "hourly") by \(scope.timer(source)); `emu schedule status` shows its runs")
+            if ran { terminal.info("\(source.path) is pushed \(every ?? "hourly") by \(scope.timer(source)); `emu schedule status` shows its runs") }
         }
     }
 
@@ -56,15 +51,11 @@ extension Emu.Schedule {
             let hasDropIn = FileManager.default.fileExists(atPath: directory + "/every.conf")
             var steps = [scope.systemctl("disable", "--now", scope.timer(source))]
             if hasDropIn { steps.append(scope.systemctl("daemon-reload")) }
-            if change.dryRun {
-                if hasDropIn { terminal.output("remove \(directory)/every.conf") }
-                for step in steps { terminal.output(step.joined(separator: " ")) }
-                return
+            let ran = try scope.carryOut(steps, plan: hasDropIn ? "remove \(directory)/every.conf" : nil, dryRun: change.dryRun,
+                                         terminal: terminal) {
+                if hasDropIn { try FileManager.default.removeItem(atPath: directory + "/every.conf") }
             }
-            try scope.requireSystemd(source)
-            if hasDropIn { try FileManager.default.removeItem(atPath: directory + "/every.conf") }
-            for step in steps { try runCommand(step, terminal: terminal) }
-            terminal.info("\(scope.timer(source)) is stopped; nothing pushes \(source.path) by itself now")
+            if ran { terminal.info("\(scope.timer(source)) is stopped; nothing pushes \(source.path) by itself now") }
         }
     }
 
@@ -80,7 +71,7 @@ extension Emu.Schedule {
             let terminal = global.terminal
             let source = try global.source()
             let timer = scope.timer(source)
-            if (try? scope.requireSystemd(source)) == nil {
+            if (try? scope.requireSystemd()) == nil {
                 terminal.output("\(timer)\tsystemd is not running here; schedule with cron (`emu schedule cron`)")
             } else if let shown = outputOf(scope.systemctl("show", timer, "--property=UnitFileState,ActiveState,NextElapseUSecRealtime,LastTriggerUSec")) {
                 let fields = Dictionary(shown.split(separator: "\n").map { $0.split(separator: "=", maxSplits: 1).map(String.init) }
