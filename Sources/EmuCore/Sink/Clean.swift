@@ -74,6 +74,14 @@ extension Sink {
                 try act(.rebuildManifest, ".emu/manifests/\(snapshot.id)") { try rebuildManifest(for: snapshot) }
             }
         }
+        try cleanStores(repair: repair, dryRun: dryRun, each: each, act: act)
+        if !dryRun { try refreshLinks(try snapshots()) }
+    }
+
+    /// The content index's and the chunk store's entries nothing refers to
+    /// go; with `repair`, the index gets what the trees hold and it lacks.
+    func cleanStores(repair: Bool, dryRun: Bool, each: (CleanAction) -> Void,
+                     act: (CleanAction.Kind, String, () throws -> Void) throws -> Void) throws {
         let index = try ContentIndex.open(in: self)
         let orphans = try index.sweep(dryRun: true)
         if orphans > 0 {
@@ -87,7 +95,6 @@ extension Sink {
             let added = try rebuildIndex(index)
             if added > 0 { each(CleanAction(kind: .rebuildIndex, what: plural(added, "file"))) }
         }
-        if !dryRun { try refreshLinks(try snapshots()) }
     }
 
     /// The records in `nodes` that do not parse.
