@@ -47,6 +47,8 @@ struct WatchLoop {
             let owed = pushed[i].changes.flatMap { earlier in changes.map { earlier.union($0) } }
             pushed[i].changes = owed
             let registration = pushed[i].registration
+            // Nothing changed since this sink's last push (another sink was owed one): no snapshot.
+            if owed?.isEmpty == true { continue }
             terminal.detail("\(registration.name): pushing; " + (owed.map { "\(plural($0.count, "directory", "directories")) to read" } ?? "walking everything"))
             do {
                 if try push(registration, owed) {

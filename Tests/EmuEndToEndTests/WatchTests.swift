@@ -70,6 +70,20 @@ struct WatchTests {
         #expect(watch.stop() == 0 && watch.log.contains("stopped; no push was cut short"))
     }
 
+    @Test("a sink that was offline catches up at start; one already up to date gets no new snapshot")
+    func catchesUpPerSink() throws {
+        let w = try Workspace().initialize()
+        try Self.tree(w)
+        try w.expectSuccess(w.emu("sink", "add", "second", w.root + "/second"))
+        try w.expectSuccess(w.emu("push", "origin"))
+        let watch = try Watching(w, ["--settle", "1s"])
+        defer { _ = watch.stop() }
+        #expect(try watch.wait { try w.trees(sinkPath: w.root + "/second").count == 1 }, "\(watch.log)")
+        #expect(watch.stop() == 0)
+        #expect(try w.trees().count == 1, "origin was up to date: \(watch.log)")
+        #expect(try w.emu("diff", "second:HEAD").stdout.isEmpty)
+    }
+
     @Test("lost events (a queue overflow) make the next push walk everything, and say so")
     func overflow() throws {
         let w = try Workspace().initialize()
