@@ -10,7 +10,8 @@ set -euo pipefail
 emu="$(realpath "$1")" profile="$2" scale="$3" runs="$4"
 work=$(mktemp -d /tmp/emu-watch.XXXXXX) image=/dev/shm/emu-watch-$$.img
 truncate -s 8G "$image" && mkfs.ext4 -q -F "$image" && mount -o loop "$image" "$work"
-trap 'pkill -f "emu watch" || true; umount -l "$work"; rm -f "$image"; rmdir "$work"' EXIT
+watcher=""
+trap '[ -n "$watcher" ] && kill "$watcher" 2>/dev/null; umount -l "$work"; rm -f "$image"; rmdir "$work"' EXIT
 python3 "$(dirname "$0")/make_corpus.py" "$profile" "$work/src" 1 "$scale" >/dev/null
 cd "$work/src"
 "$emu" init -q >/dev/null && "$emu" sink add s "$work/sink" -q >/dev/null
@@ -33,7 +34,7 @@ for i in $(seq "$runs"); do
   echo "$marker" >> "$target"; start=$(now)
   until tail -c 100 "$work/sink/.emu/trees/$(cat "$work/sink/.emu/HEAD")/$target" 2>/dev/null | grep -q "$marker"; do sleep 0.01; done
   latency+=("$(echo "$(now) - $start" | bc)")
-  kill -TERM "$watcher"; wait "$watcher"
+  kill -TERM "$watcher"; wait "$watcher"; watcher=""
   watched+=("$(spent "$work/watch.err")")
 done
 stats() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.3f/%.3f/%.3f", a[1], a[int((NR+1)/2)], a[NR]}'; }
