@@ -70,6 +70,18 @@ struct WatchTests {
         #expect(watch.stop() == 0 && watch.log.contains("stopped; no push was cut short"))
     }
 
+    @Test("durations without a unit, a zero settle time, a max-interval below it, and misused --redundancy are refused")
+    func refusals() throws {
+        let w = try Workspace().initialize()
+        for (arguments, words) in [(["watch", "--settle", "30"], "not a duration"), (["watch", "--settle", "0s"], "above 0"),
+                                   (["watch", "--settle", "1m", "--max-interval", "30s"], "at least --settle"),
+                                   (["watch", "nosuch"], "nosuch"), (["verify", "--redundancy", "0"], "1 or more"),
+                                   (["verify", "--redundancy", "2", "origin:HEAD"], "no references")] {
+            let run = try w.emu(arguments: arguments)
+            #expect(run.status == 2 && run.stderr.contains(words), "\(arguments): \(run.stderr)")
+        }
+    }
+
     @Test("a sink that was offline catches up at start; one already up to date gets no new snapshot")
     func catchesUpPerSink() throws {
         let w = try Workspace().initialize()
