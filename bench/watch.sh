@@ -9,7 +9,7 @@
 set -euo pipefail
 emu="$(realpath "$1")" profile="$2" scale="$3" runs="$4"
 work=$(mktemp -d /tmp/emu-watch.XXXXXX) image=/dev/shm/emu-watch-$$.img
-truncate -s 8G "$image" && mkfs.ext4 -q -F "$image" && mount -o loop "$image" "$work"
+truncate -s 8G "$image" && mkfs.ext4 -q -F -N 4000000 "$image" && mount -o loop "$image" "$work"
 watcher=""
 trap '[ -n "$watcher" ] && kill "$watcher" 2>/dev/null; umount -l "$work"; rm -f "$image"; rmdir "$work"' EXIT
 python3 "$(dirname "$0")/make_corpus.py" "$profile" "$work/src" 1 "$scale" >/dev/null
@@ -32,7 +32,10 @@ for i in $(seq "$runs"); do
   sleep 1  # the watch's check at start (is each sink up to date?) runs a walk
   target="${files[$((2 * i - 1))]}" marker="watched $i $RANDOM"
   echo "$marker" >> "$target"; start=$(now)
-  until tail -c 100 "$work/sink/.emu/trees/$(cat "$work/sink/.emu/HEAD")/$target" 2>/dev/null | grep -q "$marker"; do sleep 0.01; done
+  until tail -c 100 "$work/sink/.emu/trees/$(cat "$work/sink/.emu/HEAD")/$target" 2>/dev/null | grep -q "$marker"; do
+    if grep -q "emu: error" "$work/watch.err"; then grep "emu: error" "$work/watch.err" >&2; exit 1; fi
+    sleep 0.01
+  done
   latency+=("$(echo "$(now) - $start" | bc)")
   kill -TERM "$watcher"; wait "$watcher"; watcher=""
   watched+=("$(spent "$work/watch.err")")
