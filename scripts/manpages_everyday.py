@@ -115,7 +115,8 @@ browser. The chart has each snapshot's total bytes (a blue area) and unique byte
 from the snapshot before (added green, deleted red, changed purple), the pushes that failed (magenta marks, from the last 100
 this source remembers in \fBSOURCE/.emu/failures/\fISINK\fR) and incomplete snapshots (olive dots); with \fB\-\-path\fR, one
 path's history (a teal dot where it changed). Every mark names its snapshot when pointed at; a table below lists all of them.
-Changes are read from manifests, with the chunks two snapshots share not read twice.""",
+Changes (and the path's history) come from one diff of each pair of consecutive manifests, with the chunks they share not read;
+a pair that cannot be read is named on stderr and shown as unreadable (\fBemu verify\fR names the damage).""",
 r""".TP
 .BR \-\-sink " \fISINK\fR"
 Chart SINK instead of the default sink.

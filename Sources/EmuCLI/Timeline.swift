@@ -14,8 +14,9 @@ extension Emu {
                 (added green, deleted red, modified purple), pushes that failed (red marks, from \
                 SOURCE/.emu/failures) or made incomplete snapshots (olive rings), and with --path \
                 P one path's history (a teal dot where it changed). Every mark names its \
-                snapshot when pointed at; a table lists them all. Changes are read from the \
-                manifests (chunks two snapshots share are not read twice).
+                snapshot when pointed at; a table lists them all. Changes and the path's history \
+                come from one diff of each pair of manifests (chunks both list are not read); \
+                a pair that cannot be read is named on stderr and shown as unreadable.
 
                 \(ExitStatus.help)
                 """)
@@ -43,20 +44,33 @@ extension Emu {
         }
 
         /// Each snapshot, oldest first, with its unique bytes, the changes from
-        /// the one before, and whether the tracked path changed there.
+        /// the one before, and whether the tracked path changed there: one
+        /// diff of each pair of manifests tells both (chunks they share are
+        /// not read). A pair that cannot be read is named and charted as unknown.
         func timelinePoints(_ store: any SinkStore, tracked: RelativePath?) throws -> [TimelinePoint] {
             var points: [TimelinePoint] = []
-            var previous: (snapshot: Snapshot, digest: ContentHash?)? = nil
+            var present = false
             for snapshot in try store.snapshots() {
                 var point = TimelinePoint(snapshot: snapshot, unique: try? store.uniqueBytes(of: snapshot))
-                if let before = previous?.snapshot {
-                    point.changes = try? EmuCore.diff(from: try DiffSide.snapshot(before, in: store),
-                                                      to: try DiffSide.snapshot(snapshot, in: store)) { _ in }
+                if let before = points.last?.snapshot {
+                    do {
+                        point.changes = try EmuCore.diff(from: try DiffSide.snapshot(before, in: store),
+                                                         to: try DiffSide.snapshot(snapshot, in: store)) { change in
+                            guard let tracked else { return }
+                            if change.path.isWithin(tracked) || change.oldPath?.isWithin(tracked) == true { point.trackedChanged = true }
+                            if change.oldPath == tracked { present = false }
+                            if change.path == tracked { present = change.kind != .deleted }
+                        }
+                    } catch {
+                        point.unreadable = true
+                        global.terminal.warning("the changes from \(before.name) to \(snapshot.name) cannot be read (\(error)); "
+                                                + "charted as unknown; `emu verify` names the damage")
+                    }
+                } else if let tracked {
+                    present = try store.digest(of: tracked, in: snapshot) != nil
+                    point.trackedChanged = present
                 }
-                let digest = try tracked.flatMap { try store.digest(of: $0, in: snapshot) }
-                if tracked != nil { point.trackedChanged = previous.map { $0.digest != digest } ?? (digest != nil) }
-                point.trackedPresent = digest != nil
-                previous = (snapshot, digest)
+                point.trackedPresent = present
                 points.append(point)
             }
             return points
@@ -68,8 +82,9 @@ extension Emu {
 struct TimelinePoint {
     var snapshot: Snapshot
     var unique: Int64?
-    /// The changes from the snapshot before (nil for the first).
+    /// The changes from the snapshot before (nil for the first, or when unreadable).
     var changes: DiffSummary? = nil
+    var unreadable = false
     var trackedChanged = false
     var trackedPresent = false
 }

@@ -171,7 +171,7 @@ struct TimelinePage {
         let rows = points.reversed().map { point -> String in
             let s = point.snapshot
             let (added, deleted, changed) = Self.changeCounts(point)
-            let changes = point.changes == nil ? "first" : "+\(added) −\(deleted) ~\(changed)"
+            let changes = point.unreadable ? "unreadable" : point.changes == nil ? "first" : "+\(added) −\(deleted) ~\(changed)"
             return "<tr><td>\(escape(s.date.displayText))</td><td>\(s.shortID)</td><td>\(s.counts.files)</td><td>\(formatBytes(s.counts.bytes))</td>"
                 + "<td>\(point.unique.map(formatBytes) ?? "?")</td><td>\(changes)</td><td>\(s.status.rawValue)</td><td>\(escape(s.message))</td></tr>"
         }

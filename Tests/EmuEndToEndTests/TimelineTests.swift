@@ -65,4 +65,18 @@ struct TimelineTests {
         // The table lists every snapshot, the incomplete one as such.
         #expect(page.stdout.components(separatedBy: "<tr><td>").count - 1 == 4 && page.stdout.contains("<td>incomplete</td>"))
     }
+
+    @Test("a manifest that cannot be read is named on stderr and charted as unknown, not as nothing changed")
+    func damagedManifest() throws {
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("one")], at: w.source)
+        try w.expectSuccess(w.emu("push"))
+        #expect(sh("echo two > '\(w.source)/b'") == 0)
+        try w.expectSuccess(w.emu("push"))
+        #expect(sh("m='\(w.sink)/.emu/manifests/'$(cat '\(w.sink)/.emu/HEAD') && chmod u+w \"$m\" && echo garbage > \"$m\"") == 0)
+        let page = try w.emu("timeline")
+        try w.expectSuccess(page)
+        #expect(page.stderr.contains("cannot be read") && page.stderr.contains("emu verify"), "\(page.stderr)")
+        #expect(page.stdout.contains("<td>unreadable</td>"), "the pair is charted as unknown")
+    }
 }

@@ -30,7 +30,6 @@ final class TarWriter {
     static let block = 512
     let output: OpenFile
     private var buffer: [UInt8] = []
-    private(set) var bytesWritten: Int64 = 0
 
     init(output: OpenFile) {
         self.output = output
@@ -83,7 +82,6 @@ final class TarWriter {
 
     private func flush() throws {
         try output.writeAll(buffer)
-        bytesWritten += Int64(buffer.count)
         buffer.removeAll(keepingCapacity: true)
     }
 

@@ -25,8 +25,6 @@ public final class SourceWatcher {
     public private(set) var changed: Set<RelativePath> = []
     /// Why the next push must walk everything, if it must.
     public private(set) var trouble: Trouble? = nil
-    /// Whether any event came since the last `takeChanges`.
-    public var hasChanges: Bool { !changed.isEmpty || trouble != nil }
     public var watchedDirectories: Int { paths.count }
 
     public init(source: Source) throws {
