@@ -55,9 +55,14 @@ def concurrency(emu, scratch, log):
         if fingerprint(os.path.join(ws.sink, ".emu", "trees", newest_second)) != fingerprint(second.source):
             raise Failure("the second source's snapshot holds something else")
         # A lock held by an emu that was killed holds nothing.
+        held = os.path.join(ws.root, "held")
         holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
-                                   "fcntl.flock(f, fcntl.LOCK_EX); time.sleep(60)", os.path.join(ws.sink, ".emu", "lock")])
-        time.sleep(0.2)
+                                   "fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], 'w').close(); time.sleep(3600)",
+                                   os.path.join(ws.sink, ".emu", "lock"), held])
+        while not os.path.exists(held):  # held once the holder says so, however slow the machine
+            if holder.poll() is not None:
+                raise Failure("the lock holder ended before it took the lock")
+            time.sleep(0.02)
         locked = ws.run(["push"]).returncode
         holder.kill()
         holder.wait()
@@ -65,7 +70,7 @@ def concurrency(emu, scratch, log):
         if locked != 5 or after.returncode != 0:
             raise Failure(f"a held lock must give exit 5 (got {locked}), a dead holder's lock nothing (got {after.returncode}: "
                           f"{after.stderr.decode(errors='replace')[-400:]})")
-        check_sink(emu, ws.source, ws.sink, {})
+        check_sink(emu, ws.source, ws.sink, None)
         second.remove()
         log("concurrency: " + ", ".join(f"{k} exit {v}" for k, v in outcomes.items())
             + "; two waiting pushes, two sources into one sink, a killed holder's lock: right")
@@ -94,7 +99,7 @@ def changing_source(emu, trials, seed, scratch, log):
             thread.join()
             if done.returncode not in (0, 3):
                 raise Failure(f"a push of a changing source exited {done.returncode}: {done.stderr.decode(errors='replace')[-800:]}")
-            check_sink(emu, ws.source, ws.sink, {})
+            check_sink(emu, ws.source, ws.sink, None)
             for d, _, names in os.walk(newest_tree(ws.sink)):
                 if "secret" in names:
                     raise Failure("a symlink that replaced a directory was followed")
@@ -180,7 +185,7 @@ def clock_and_names(emu, long, scratch, log):
         diff = differences(want, got)
         if diff:
             raise Failure("a checkout of odd names and deep paths differs from the source: " + "; ".join(diff))
-        check_sink(emu, src, ws.sink, {})
+        check_sink(emu, src, ws.sink, None)
         log(f"clock and names: backwards dates, one second twice, a newline, a 255-byte name, a {len(deep) - len(src)}-byte path, "
             f"{count} entries in one directory, {links} names of one inode: pushed, verified, restored equal")
     finally:

@@ -4,30 +4,51 @@ import os
 import shutil
 import subprocess
 
-from .lib import (Failure, Workspace, check_sink, differences, fingerprint, killed_after, make_tree, mutate, newest_tree,
-                  seeded, sink_fingerprints, timed)
+from .lib import (Failure, Workspace, check_sink, differences, fingerprint, killed_after, listed, make_tree, mutate,
+                  newest_tree, seeded, sink_fingerprints, timed)
 
 
 class Scenario:
     """One command to kill: `prepare` builds the state (once, copied for
-    each trial), `command` is what is killed, `after` checks what a kill
-    and a rerun left."""
+    each trial), `arguments` is what is killed (and run again), `deletes`
+    the snapshots it is asked to delete, `after` checks what a kill and a
+    rerun left."""
     name = ""
     command = []
-    changes_source = False
+    changes_source = False  # the command writes into the source (a checkout without --to)
+    target = None  # the directory a checkout --to writes, below the workspace's root
+    new_snapshots = 0  # how many snapshots a finished run adds
 
     def prepare(self, ws, rng):
         make_tree(ws.source, rng)
         ws.ok(["push"])
+
+    def arguments(self, ws):
+        return self.command
+
+    def deletes(self, ws, before, arguments):
+        """The snapshots (ids) the command deletes: a killed run may or may not have, a finished one must have."""
+        return set()
+
+    def rerun(self, ws, arguments):
+        """What is run again after the kill, and the exit statuses it may end with."""
+        return arguments, (0,)
 
     def after(self, ws, before, source_before, target_before):
         """After the rerun: the command's own result is right."""
         pass
 
 
+def ordered(ws, before):
+    """The snapshots of `before`, oldest first, by their recorded dates."""
+    dates = {ident: record["date"] for ident, record in listed(ws.emu, ws.source).items()}
+    return sorted(before, key=lambda ident: dates.get(ident, ""))
+
+
 class FirstPush(Scenario):
     name = "push (first)"
     command = ["push"]
+    new_snapshots = 1
 
     def prepare(self, ws, rng):
         make_tree(ws.source, rng, files=250)
@@ -39,6 +60,7 @@ class FirstPush(Scenario):
 class PushAfterChange(Scenario):
     name = "push (after a change)"
     command = ["push"]
+    new_snapshots = 1
 
     def prepare(self, ws, rng):
         make_tree(ws.source, rng, files=250)
@@ -51,6 +73,7 @@ class PushAfterChange(Scenario):
 class PushWithRotation(Scenario):
     name = "push (rotation expiring snapshots)"
     command = ["push"]
+    new_snapshots = 1
 
     def prepare(self, ws, rng):
         make_tree(ws.source, rng, files=200)
@@ -58,6 +81,10 @@ class PushWithRotation(Scenario):
             ws.ok(["push", "--date", f"2026-0{day}-01T12:00:00"])
             mutate(ws.source, rng, count=30)
         ws.ok(["config", "--sink", "origin", "retention.keep-last", "2"])
+
+    def deletes(self, ws, before, arguments):
+        # keep-last 2 keeps the new snapshot and the newest before it: the three oldest expire.
+        return set(ordered(ws, before)[:-1])
 
     after = FirstPush.after
 
@@ -72,11 +99,27 @@ class Prune(Scenario):
             ws.ok(["push"])
             mutate(ws.source, rng, count=40)
 
+    def arguments(self, ws):
+        # TAIL and HEAD~1 by their ids: a rerun must name the same snapshots, not the ones those names mean by then.
+        oldest, middle, _ = ordered(ws, listed(ws.emu, ws.source))
+        return ["prune", oldest, middle]
+
+    def deletes(self, ws, before, arguments):
+        return set(arguments[1:])
+
+    def rerun(self, ws, arguments):
+        # A user runs it again on the snapshots still listed; with none left, naming them is bad usage.
+        still = [ident for ident in arguments[1:] if ident in listed(ws.emu, ws.source)]
+        return (["prune"] + still, (0,)) if still else (arguments, (2,))
+
 
 class Squash(Scenario):
     name = "squash"
     command = ["squash", "HEAD"]
     prepare = Prune.prepare
+
+    def deletes(self, ws, before, arguments):
+        return set(ordered(ws, before)[:-1])
 
 
 class CleanRepair(Scenario):
@@ -88,6 +131,11 @@ class CleanRepair(Scenario):
         manifests = os.path.join(ws.sink, ".emu", "manifests")
         os.unlink(os.path.join(manifests, sorted(os.listdir(manifests))[0]))
         shutil.rmtree(os.path.join(ws.sink, ".emu", "index"))
+
+    def after(self, ws, before, source_before, target_before):
+        # The snapshot whose manifest was deleted is rebuilt, not dropped (check_sink: listed, whole, identical).
+        if not os.path.isdir(os.path.join(ws.sink, ".emu", "index")):
+            raise Failure("clean --repair did not rebuild the content index")
 
 
 class CheckoutSource(Scenario):
@@ -108,14 +156,20 @@ class CheckoutSource(Scenario):
 class CheckoutTo(Scenario):
     name = "checkout --to"
     command = ["checkout", "HEAD", "--to", "../restored"]
-    changes_source = True
+    target = "restored"
 
     def prepare(self, ws, rng):
         make_tree(ws.source, rng, files=250)
         ws.ok(["push"])
 
+    def rerun(self, ws, arguments):
+        # Killed after its last move, DIR is whole, and a second checkout rightly refuses a DIR that is not empty.
+        restored = os.path.join(ws.root, self.target)
+        finished = os.path.isdir(restored) and os.listdir(restored) and not any(n.startswith(".emu-checkout.") for n in os.listdir(restored))
+        return arguments, ((0, 1) if finished else (0,))
+
     def after(self, ws, before, source_before, target_before):
-        expect_equal(target_before, fingerprint(os.path.join(ws.root, "restored")), "the restored tree after the rerun")
+        expect_equal(target_before, fingerprint(os.path.join(ws.root, self.target)), "the restored tree after the rerun")
 
 
 SCENARIOS = [FirstPush(), PushAfterChange(), PushWithRotation(), Prune(), Squash(), CheckoutSource(), CheckoutTo(), CleanRepair()]
@@ -181,24 +235,27 @@ def trial(emu, scenario, base, seed, index, duration, scratch, link=Local()):
         before = sink_fingerprints(ws.sink)
         source_before = fingerprint(ws.source)
         target_before = expected_target(ws, scenario)
+        arguments = scenario.arguments(ws)
+        deleted = scenario.deletes(ws, before, arguments)
         rng = seeded(seed, scenario.name, index)
-        landed = link.cut(emu, scenario.command, ws.source, rng.uniform(0, duration * 1.1), ws.sink, index)
-        if scenario.changes_source and "--to" not in scenario.command:
+        landed = link.cut(emu, arguments, ws.source, rng.uniform(0, duration * 1.1), ws.sink, index)
+        if scenario.changes_source:
             files_are_old_or_new(ws.source, source_before, target_before, "the source after a killed checkout")
-        elif "--to" in scenario.command and os.path.isdir(os.path.join(root, "restored")):
-            files_are_old_or_new(os.path.join(root, "restored"), {}, target_before, "a killed checkout --to")
-        elif not scenario.changes_source:
+        else:
             expect_equal(source_before, fingerprint(ws.source), "the source after a killed command")
-        if scenario.command[0] != "clean":
+        if scenario.target and os.path.isdir(os.path.join(root, scenario.target)):
+            files_are_old_or_new(os.path.join(root, scenario.target), {}, target_before, "a killed checkout --to")
+        if scenario.command[:1] != ["clean"]:
             # clean --repair's own work (a missing manifest) is what verify would miss before the rerun.
-            check_sink(emu, ws.source, ws.sink, before)
-        restored = os.path.join(root, "restored")
-        # A checkout --to killed after its last move had finished: DIR is whole, and a second one rightly refuses it.
-        finished = os.path.isdir(restored) and os.listdir(restored) and not any(n.startswith(".emu-checkout.") for n in os.listdir(restored))
-        done = emu.run(scenario.command, ws.source)
-        if done.returncode not in (0, 2) and not ("--to" in scenario.command and finished and done.returncode == 1):
-            raise Failure(f"the rerun of {' '.join(scenario.command)} exited {done.returncode}: {done.stderr.decode(errors='replace')[-1500:]}")
-        check_sink(emu, ws.source, ws.sink, before)
+            check_sink(emu, ws.source, ws.sink, before, may_go=deleted, max_new=scenario.new_snapshots)
+        again, exits = scenario.rerun(ws, arguments)
+        done = emu.run(again, ws.source)
+        if done.returncode not in exits:
+            raise Failure(f"the rerun (emu {' '.join(again)}) exited {done.returncode}, not {' or '.join(map(str, exits))}: "
+                          f"{done.stderr.decode(errors='replace')[-1500:]}")
+        check_sink(emu, ws.source, ws.sink, before, must_go=deleted, max_new=scenario.new_snapshots)
+        if not scenario.changes_source:
+            expect_equal(source_before, fingerprint(ws.source), "the source after the rerun")
         scenario.after(ws, before, source_before, target_before)
         return landed
     finally:
@@ -207,7 +264,7 @@ def trial(emu, scenario, base, seed, index, duration, scratch, link=Local()):
 
 def expected_target(ws, scenario):
     """What a checkout restores: the snapshot's tree as it is in the sink."""
-    if scenario.command[0] != "checkout":
+    if scenario.command[:1] != ["checkout"]:
         return None
     reference = scenario.command[1]
     sink = ws.sink
@@ -229,7 +286,7 @@ def run(emu, trials, seed, scratch, log, link=Local(), prepared=None, label="kil
             # A second run, caches warm, is what the trials take: the first overstates it.
             for _ in range(2):
                 probe = copied(base, os.path.join(scratch, "probe"), link)
-                durations.append(timed(emu, scenario.command, probe.source, allowed=(0,)))
+                durations.append(timed(emu, scenario.arguments(probe), probe.source, allowed=(0,)))
                 subprocess.run(["rm", "-rf", probe.root])
             duration = min(durations)
             landed = 0

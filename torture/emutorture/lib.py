@@ -15,6 +15,11 @@ class Failure(Exception):
     """An invariant that did not hold: the suite reports it and fails."""
 
 
+class Skipped(Exception):
+    """A part that cannot run here (no root, no tool): the suite counts it as
+    skipped, never as passed, and as failed where every part must run."""
+
+
 class Emu:
     """The built binary, run as a user would."""
 
@@ -207,18 +212,38 @@ def sink_fingerprints(sink):
     return result
 
 
-def check_sink(emu, cwd, sink, before, sink_name=None):
-    """The invariant after anything: every listed snapshot has its tree, every
-    snapshot that existed before is what it was, and verify passes."""
+def check_sink(emu, cwd, sink, before, sink_name=None, may_go=(), must_go=(), max_new=1):
+    """The invariant after anything. Every snapshot emu lists is whole (tree
+    and manifest). Every snapshot in `before` (id -> fingerprint) is still
+    listed and identical, except those the command was asked to delete:
+    `may_go` may still be there (a killed command had not reached them) and
+    `must_go` must be gone whole (no record, no tree, no date link). At most
+    `max_new` snapshots appeared (not counted where `before` is None:
+    nothing was known). verify passes. Returns what log lists."""
     snapshots = listed(emu, cwd, sink_name)
+    known = before or {}
     for ident in snapshots:
         tree = os.path.join(sink, ".emu", "trees", ident)
         if not os.path.isdir(tree) or not os.path.isfile(os.path.join(sink, ".emu", "manifests", ident)):
             raise Failure(f"log lists a half snapshot {ident}")
-        if ident in before:
-            diff = differences(before[ident], fingerprint(tree, ignore=(), directory_mtimes=True))
-            if diff:
-                raise Failure(f"snapshot {ident} changed: " + "; ".join(diff))
+    lost = sorted(set(known) - set(snapshots) - set(may_go) - set(must_go))
+    if lost:
+        raise Failure(f"snapshot{'s' if len(lost) > 1 else ''} {', '.join(lost)} existed before and {'are' if len(lost) > 1 else 'is'} "
+                      f"no longer listed")
+    for ident in set(known) & set(snapshots):
+        diff = differences(known[ident], fingerprint(os.path.join(sink, ".emu", "trees", ident), ignore=(), directory_mtimes=True))
+        if diff:
+            raise Failure(f"snapshot {ident} changed: " + "; ".join(diff))
+    for ident in must_go:
+        if ident in snapshots or any(os.path.lexists(os.path.join(sink, ".emu", part, ident)) for part in ("nodes", "trees", "manifests")):
+            raise Failure(f"snapshot {ident} should be gone whole, but is {'listed' if ident in snapshots else 'partly left'}")
+        links = [name for name in os.listdir(sink) if os.path.islink(os.path.join(sink, name))
+                 and os.readlink(os.path.join(sink, name)).rstrip("/").endswith(ident)]
+        if links:
+            raise Failure(f"snapshot {ident} is gone, but its date link {links[0]} is left")
+    new = sorted(set(snapshots) - set(known))
+    if before is not None and len(new) > max_new:
+        raise Failure(f"{len(new)} new snapshots appeared ({', '.join(new)}), at most {max_new} expected")
     verify = emu.run(["verify"] + ([sink_name] if sink_name else []), cwd)
     if verify.returncode != 0:
         raise Failure(f"verify exited {verify.returncode}: {(verify.stdout + verify.stderr).decode(errors='replace')[-2000:]}")

@@ -35,12 +35,15 @@ class SSHD:
             f.write(f"Port {self.port}\nListenAddress 127.0.0.1\nHostKey {self.directory}/host_key\nAuthorizedKeysFile {keys}\n"
                     "PasswordAuthentication no\nUsePAM no\nStrictModes no\nLogLevel ERROR\nMaxStartups 100\n")
         self.process = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", config])
-        for _ in range(100):
+        # Bounds here guard against a hang, not a slow machine: minutes, where a run takes well under a second.
+        for _ in range(1200):
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 break
             except OSError:
                 time.sleep(0.05)
+        else:
+            raise Failure(f"sshd did not listen on port {self.port} within a minute")
         self.ssh_command = ("ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
                             f"-o LogLevel=ERROR -i {self.directory}/user_key")
 
@@ -83,13 +86,13 @@ class OverSSH:
                         os.kill(pid, signal.SIGKILL)
                     except ProcessLookupError:
                         pass  # it ended between pgrep and now: the command finished first
-                process.wait(timeout=120)
+                process.wait(timeout=600)
         # What the other side does once the channel is cut ends before anything is checked.
-        for _ in range(400):
+        for _ in range(6000):
             if not self.servers(sink):
                 return landed
             time.sleep(0.05)
-        raise Failure(f"emu serve for {sink} still runs 20 s after the channel was cut")
+        raise Failure(f"emu serve for {sink} still runs 5 minutes after the channel was cut")
 
 
 def run(emu, trials, seed, scratch, log):
