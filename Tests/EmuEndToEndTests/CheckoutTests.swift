@@ -97,7 +97,7 @@ struct CheckoutTests {
     }
 
     @Test("as an unprivileged user, push and a checkout into an empty directory keep bytes, modes and mtimes",
-          .enabled(if: geteuid() == 0, "needs root to act as another user"))
+          Skips.needsRoot("needs root to act as another user"))
     func unprivilegedRoundTrip() throws {
         let w = try Workspace().initialize()
         try Fixture.create(["a": .file("one", mode: 0o640), "d": .directory(["b": .file("two", mode: 0o400)], mode: 0o750)], at: w.source)

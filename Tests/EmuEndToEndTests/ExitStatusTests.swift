@@ -68,7 +68,7 @@ struct ExitStatusTests {
     }
 
     @Test("a filesystem without hardlinks is refused as a sink",
-          .enabled(if: geteuid() == 0, "needs root to mount a FAT or exFAT image"))
+          Skips.needsRoot("needs root to mount a FAT or exFAT image"))
     func noHardlinks() throws {
         let w = try Workspace()
         try w.expectSuccess(w.emu("init"))

@@ -8,13 +8,10 @@ import Testing
 @Suite("changed large files on a reflink sink")
 struct ReflinkTests {
     @Test("a byte changed in a 48 MiB file adds a block to an xfs sink, whole to an ext4 one; both restore exactly",
-          .enabled(if: geteuid() == 0, "needs root to mount small filesystems"), arguments: ["xfs", "ext4"])
+          Skips.needsRoot("needs root to mount small filesystems"), arguments: ["xfs", "ext4"])
     func changedLargeFile(kind: String) throws {
         let w = try Workspace()
-        guard let fs = ScratchFilesystem(kind, megabytes: 400, in: w) else {
-            print("skipped: cannot make a \(kind) image here")
-            return
-        }
+        let fs = try ScratchFilesystem.required(kind, megabytes: 400, in: w)
         try w.initialize(sink: "disk", on: fs)
         sh("head -c \(48 << 20) /dev/urandom > '\(w.source)/big' && echo small > '\(w.source)/small'")
         try w.expectSuccess(w.emu("push", "-q"))

@@ -4,7 +4,7 @@ import Glibc
 import Testing
 
 /// Many machines' sinks under one `emu serve --root`, on a real sshd.
-@Suite("sinks under one served root", .enabled(if: SSHServer.isAvailable, "needs openssh-server (make test-deps installs it)"))
+@Suite("sinks under one served root", Skips.needs(SSHServer.isAvailable, "needs openssh-server (make test-deps installs it)"))
 struct RemoteRootTests {
     @Test("two clients under one root store a file they both hold once; it is freed when no snapshot of either holds it")
     func sharedIndex() throws {

@@ -3,7 +3,7 @@ import Testing
 
 /// Sinks on another machine, through a real OpenSSH server on 127.0.0.1
 /// started by each test: `emu serve` on the far side of the channel.
-@Suite("remote sinks over ssh", .enabled(if: SSHServer.isAvailable, "needs openssh-server (make test-deps installs it)"))
+@Suite("remote sinks over ssh", Skips.needs(SSHServer.isAvailable, "needs openssh-server (make test-deps installs it)"))
 struct RemoteSinkTests {
     /// A source with a local sink holding two snapshots, and a server that
     /// serves that same directory: what a remote sink must show is known.

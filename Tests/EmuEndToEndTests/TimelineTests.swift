@@ -13,10 +13,9 @@ struct TimelineTests {
     static let legendPixels = 144
     static let counter = ScheduleTests.repository + "/Tests/EmuEndToEndTests/Support/png_colors.py"
 
-    static let isRoot = geteuid() == 0
 
     @Test("the page draws totals, unique bytes, changes, a failed push, an incomplete snapshot and a path's history, offline",
-          .enabled(if: isRoot, "needs root to act as another user"))
+          Skips.needsRoot("needs root to act as another user"))
     func drawnByChromium() throws {
         let w = try Workspace().initialize()
         // Pushes as nobody, so a root-only file makes one snapshot incomplete.

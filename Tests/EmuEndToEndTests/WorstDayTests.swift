@@ -8,7 +8,6 @@ import Testing
 /// entry. Each test failed before its fix.
 @Suite("worst days: full disks, power cuts, planted entries")
 struct WorstDayTests {
-    static let isRoot = geteuid() == 0
 
     /// Regular files under the sink's content index.
     static func indexEntries(_ sink: String) -> Int {
@@ -18,13 +17,10 @@ struct WorstDayTests {
     }
 
     @Test("a push that fills the disk gives back everything it wrote, index entries included, and the next push is not blocked",
-          .enabled(if: isRoot, "needs root to mount small filesystems"), arguments: [("ext4", 32, 40), ("xfs", 300, 330)])
+          Skips.needsRoot("needs root to mount small filesystems"), arguments: [("ext4", 32, 40), ("xfs", 300, 330)])
     func fullDiskGivesSpaceBack(kind: String, megabytes: Int, files: Int) throws {
         let w = try Workspace()
-        guard let fs = ScratchFilesystem(kind, megabytes: megabytes, in: w) else {
-            print("skipped: cannot make a \(kind) image here")
-            return
-        }
+        let fs = try ScratchFilesystem.required(kind, megabytes: megabytes, in: w)
         try w.initialize(sink: "small", on: fs)
         let freeBefore = fs.freeBytes
         writeRandomFiles(w.source + "/data", count: files, kilobytes: 1024)
@@ -38,13 +34,10 @@ struct WorstDayTests {
     }
 
     @Test("min-free never wipes the history of a disk that other data fills, and says so",
-          .enabled(if: isRoot, "needs root to mount tmpfs"))
+          Skips.needsRoot("needs root to mount tmpfs"))
     func diskFullOfOtherData() throws {
         let w = try Workspace()
-        guard let fs = ScratchFilesystem("tmpfs", megabytes: 50, in: w) else {
-            print("skipped: cannot mount tmpfs here")
-            return
-        }
+        let fs = try ScratchFilesystem.required("tmpfs", megabytes: 50, in: w)
         try w.initialize(sink: "small", on: fs)
         for i in 1...3 {
             sh("echo \(i) > '\(w.source)/file'")
@@ -59,13 +52,10 @@ struct WorstDayTests {
     }
 
     @Test("a push that cannot fit even in an empty sink deletes nothing to make room",
-          .enabled(if: isRoot, "needs root to mount an ext4 image"))
+          Skips.needsRoot("needs root to mount an ext4 image"))
     func noDeletionForAPushThatCannotFit() throws {
         let w = try Workspace()
-        guard let fs = ScratchFilesystem("ext4", megabytes: 64, in: w) else {
-            print("skipped: cannot make an ext4 image here")
-            return
-        }
+        let fs = try ScratchFilesystem.required("ext4", megabytes: 64, in: w)
         try w.initialize(sink: "small", on: fs)
         for i in 1...3 {
             writeRandomFiles(w.source + "/v\(i)", count: 2, kilobytes: 1024)
@@ -80,14 +70,11 @@ struct WorstDayTests {
     }
 
     @Test("after a power cut before the sync, every snapshot verifies and the next push equals the source",
-          .enabled(if: isRoot, "needs root to mount ext4 images"))
+          Skips.needsRoot("needs root to mount ext4 images"))
     func powerCutBeforeSync() throws {
         let w = try Workspace()
         // Journal commits every second, as an idle machine's would have by the time the power goes.
-        guard let fs = ScratchFilesystem("ext4", megabytes: 128, in: w, options: "commit=1") else {
-            print("skipped: cannot make an ext4 image here")
-            return
-        }
+        let fs = try ScratchFilesystem.required("ext4", megabytes: 128, in: w, options: "commit=1")
         try w.initialize(sink: "disk", on: fs)
         writeRandomFiles(w.source + "/old", count: 20, kilobytes: 64)
         try w.expectSuccess(w.emu("push"))
