@@ -8,7 +8,6 @@ import Testing
 /// or failing on it (issue 10).
 @Suite("reading commands: read-only sinks, no writes without the lock, half states")
 struct ReadingTests {
-    static let isRoot = geteuid() == 0
 
     /// A workspace whose sink holds two snapshots; the older one's record
     /// does not know its unique bytes yet, so `log` has them to work out.
@@ -23,15 +22,14 @@ struct ReadingTests {
     }
 
     @Test("checkout --to, diff, verify, status and log work on a sink mounted read-only",
-          .enabled(if: isRoot, "needs root to bind-mount read-only"))
+          Skips.needsRoot("needs root to bind-mount read-only"))
     func readOnlySink() throws {
         let (w, older, _) = try Self.twoSnapshots()
         sh("sed -i '/unique-size/d' '\(w.sink)/.emu/nodes/\(older)'")
         let readOnly = w.root + "/ro"
         try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: false)
         guard sh("mount --bind '\(w.sink)' '\(readOnly)' && mount -o remount,ro,bind '\(readOnly)'", mayFail: true) == 0 else {
-            print("skipped: cannot bind-mount read-only here")
-            return
+            try Skips.skip("cannot bind-mount read-only here")
         }
         defer { sh("umount '\(readOnly)' || umount -l '\(readOnly)'", mayFail: true) }
         try w.expectSuccess(w.emu("sink", "rm", "origin"))
@@ -56,16 +54,13 @@ struct ReadingTests {
         sh("sed -i '/unique-size/d' '\(record)'")
         let before = try String(contentsOfFile: record, encoding: .utf8)
         #expect(!before.contains("unique-size"))
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        holder.arguments = ["-x", w.sink + "/.emu/lock", "-c", "sleep 3"]
-        try holder.run()
-        usleep(300_000)
+        let holder = try LockHolder(w.sink + "/.emu/lock")
+        #expect(try w.emu("push").status == 5, "the lock is held")
         let log = try w.emu("log", "--short")
         try w.expectSuccess(log)
         #expect(log.stdout.split(separator: "\n").count == 2)
         #expect(try String(contentsOfFile: record, encoding: .utf8) == before, "log wrote the record while another emu held the lock")
-        holder.waitUntilExit()
+        holder.release()
         try w.expectSuccess(w.emu("log", "--short"))
         #expect(try String(contentsOfFile: record, encoding: .utf8).contains("unique-size"), "log no longer caches what it worked out")
     }

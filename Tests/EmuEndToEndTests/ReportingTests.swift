@@ -79,15 +79,14 @@ struct ReportingTests {
     @Test("status takes no lock: it works while another emu holds the sink's lock")
     func statusWhileLocked() throws {
         let w = try Self.pushedWorkspace()
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        holder.arguments = ["-x", w.sink + "/.emu/lock", "-c", "sleep 3"]
-        try holder.run()
-        defer { holder.waitUntilExit() }
-        usleep(300_000)
+        let holder = try LockHolder(w.sink + "/.emu/lock")
+        let status = try w.emu("status")
+        let check = try w.emu("status", "--check")
+        // Held all along: a push after them is still refused.
         #expect(try w.emu("push").status == 5)
-        try w.expectSuccess(w.emu("status"))
-        try w.expectSuccess(w.emu("status", "--check"))
+        holder.release()
+        try w.expectSuccess(status)
+        try w.expectSuccess(check)
     }
 
     @Test("every command names an unknown sink as one, not as a malformed reference or a misplaced flag")

@@ -5,7 +5,6 @@ import Testing
 
 @Suite("crashes, full disks, unreadable files, locks, link limits")
 struct SafetyTests {
-    static let isRoot = geteuid() == 0
 
     @Test("a push killed at any step leaves earlier snapshots intact, and the next push completes",
           arguments: ["push.after-copy", "push.before-sync", "push.after-chunks", "push.after-tree", "push.after-record"])
@@ -103,7 +102,7 @@ struct SafetyTests {
     }
 
     @Test("an unreadable file is skipped and named; the snapshot is incomplete; exit 3",
-          .enabled(if: isRoot, "needs root to act as another user"))
+          Skips.needsRoot("needs root to act as another user"))
     func unreadableFile() throws {
         let w = try Workspace().initialize()
         try Fixture.create(["ok.txt": .file("fine"), "secret": .file("no", mode: 0o600), "closed": .directory(["x": .file("x")], mode: 0o700)], at: w.source)
@@ -120,14 +119,13 @@ struct SafetyTests {
     }
 
     @Test("a full sink fails the push cleanly (exit 1) and keeps earlier snapshots",
-          .enabled(if: isRoot, "needs root to mount a small filesystem"))
+          Skips.needsRoot("needs root to mount a small filesystem"))
     func fullDisk() throws {
         let w = try Workspace()
         let mountPoint = w.root + "/small"
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
         guard sh("mount -t tmpfs -o size=2m tmpfs '\(mountPoint)'", mayFail: true) == 0 else {
-            print("skipped: cannot mount tmpfs here")
-            return
+            try Skips.skip("cannot mount tmpfs here")
         }
         defer { sh("umount -l '\(mountPoint)'", mayFail: true) }
         try w.expectSuccess(w.emu("init"))
@@ -151,29 +149,32 @@ struct SafetyTests {
         let w = try Workspace().initialize()
         try Fixture.create(["a": .file("x")], at: w.source)
         try w.expectSuccess(w.emu("push"))
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        holder.arguments = ["-x", w.sink + "/.emu/lock", "-c", "sleep 2"]
-        try holder.run()
-        usleep(300_000)
+        let holder = try LockHolder(w.sink + "/.emu/lock")
         let refused = try w.emu("push")
         #expect(refused.status == 5)
         #expect(refused.stderr.contains("locked"))
-        let waited = try w.emu("push", "--lock-wait", "20")
-        #expect(waited.status == 0, "\(waited.stderr)")
-        holder.waitUntilExit()
+        let waiting = Process()
+        waiting.executableURL = URL(fileURLWithPath: EmuBinary.path)
+        waiting.arguments = ["push", "--lock-wait", "600", "-q"]
+        waiting.currentDirectoryURL = URL(fileURLWithPath: w.source)
+        try waiting.run()
+        usleep(500_000)
+        // Still there while the lock is held: it waits rather than refusing at once (no success is possible before the release).
+        #expect(waiting.isRunning, "push --lock-wait ended (status \(waiting.terminationStatus)) while the lock was held")
+        holder.release()
+        waiting.waitUntilExit()
+        #expect(waiting.terminationStatus == 0)
         #expect(try w.emu("log", "--short").stdout.split(separator: "\n").count == 2)
     }
 
     @Test("a file with more names than the sink's link limit is copied, not failed (EMLINK)",
-          .enabled(if: isRoot, "needs root to mount an ext4 image"))
+          Skips.needsRoot("needs root to mount an ext4 image"))
     func linkLimit() throws {
         let w = try Workspace()
         let image = w.root + "/ext4.img", mountPoint = w.root + "/ext4"
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
         guard sh("truncate -s 64M '\(image)' && mkfs.ext4 -q -N 100000 '\(image)' && mount -o loop '\(image)' '\(mountPoint)'", mayFail: true) == 0 else {
-            print("skipped: cannot mount an ext4 image here")
-            return
+            try Skips.skip("cannot mount an ext4 image here")
         }
         defer { sh("umount -l '\(mountPoint)'", mayFail: true) }
         // The source on tmpfs, whose files may have more than ext4's 65,000 links.
