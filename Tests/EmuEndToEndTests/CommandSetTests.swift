@@ -238,7 +238,7 @@ struct CommandSetTests {
         #expect(lines(try w.emu("diff", "HEAD~1", "HEAD").stdout) == ["M\ta"])
         sh("echo three > '\(w.source)/new'")
         try w.expectSuccess(w.emu("push"))
-        let trees = try w.trees(sinkPath: old)
+        let trees = try w.trees(of: "old", at: old)
         try #require(trees.count == 3)
         #expect(inode(trees[1] + "/d/b") == inode(trees[2] + "/d/b"), "the next push links unchanged files")
         let latest = URL(fileURLWithPath: old + "/Most Recent Backup").resolvingSymlinksInPath().path

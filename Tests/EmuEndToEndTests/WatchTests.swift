@@ -90,7 +90,7 @@ struct WatchTests {
         try w.expectSuccess(w.emu("push", "origin"))
         let watch = try Watching(w, ["--settle", "1s"])
         defer { _ = watch.stop() }
-        #expect(try watch.wait { try w.trees(sinkPath: w.root + "/second").count == 1 }, "\(watch.log)")
+        #expect(try watch.wait { try w.trees(of: "second", at: w.root + "/second").count == 1 }, "\(watch.log)")
         #expect(watch.stop() == 0)
         #expect(try w.trees().count == 1, "origin was up to date: \(watch.log)")
         #expect(try w.emu("diff", "second:HEAD").stdout.isEmpty)

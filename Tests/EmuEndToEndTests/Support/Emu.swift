@@ -115,6 +115,10 @@ final class Workspace {
 
     /// The snapshots `emu log --json ARGS` lists, newest first.
     func loggedSnapshots(_ arguments: String...) throws -> [[String: Any]] {
+        try loggedSnapshots(arguments: arguments)
+    }
+
+    func loggedSnapshots(arguments: [String]) throws -> [[String: Any]] {
         let run = try emu(arguments: ["log", "--json"] + arguments)
         try expectSuccess(run)
         let document = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
@@ -126,14 +130,14 @@ final class Workspace {
         if run.status != 0 { throw WorkspaceError.commandFailed(run.stderr) }
     }
 
-    /// The snapshot trees of the default sink (at `sinkPath`, the workspace's
-    /// own sink unless given), oldest first.
-    func trees(sinkPath: String? = nil) throws -> [String] {
-        let path = sinkPath ?? sink
-        let log = try emu("log", "--short", "--color", "never")
-        let prefixes = log.stdout.split(separator: "\n").map { String($0.prefix(8)) }.reversed()
-        let all = (try? FileManager.default.contentsOfDirectory(atPath: path + "/.emu/trees")) ?? []
-        return prefixes.compactMap { prefix in all.first { $0.hasPrefix(prefix) }.map { path + "/.emu/trees/" + $0 } }
+    /// The snapshot trees of sink `name` (the default sink unless given),
+    /// oldest first, as its own log lists them; `path` is where the sink
+    /// lies (the workspace's own sink unless given).
+    func trees(of name: String? = nil, at path: String? = nil) throws -> [String] {
+        let snapshots = try loggedSnapshots(arguments: name.map { [$0] } ?? [])
+        let ids = snapshots.compactMap { $0["id"] as? String }
+        #expect(ids.count == snapshots.count, "log --json: a snapshot without an id")
+        return ids.reversed().map { (path ?? sink) + "/.emu/trees/" + $0 }
     }
 }
 
