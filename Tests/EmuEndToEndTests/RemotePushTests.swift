@@ -5,7 +5,7 @@ import Testing
 
 /// Pushes over ssh to a real sshd on 127.0.0.1: the server builds the
 /// snapshot as a local push would, and a cut channel loses nothing.
-@Suite("push over ssh", .enabled(if: SSHServer.isAvailable, "needs openssh-server (make test-deps installs it)"))
+@Suite("push over ssh", Skips.needs(SSHServer.isAvailable, "needs openssh-server (make test-deps installs it)"))
 struct RemotePushTests {
     func setUp() throws -> (Workspace, SSHServer) {
         let w = try Workspace("emu-rpush")
@@ -43,29 +43,35 @@ struct RemotePushTests {
         #expect(log.stdout.split(separator: "\n").count == 2)
     }
 
-    /// Twenty moments from a seeded generator (SplitMix64, seed 20261127), spread over the push's run.
-    static let cuts: [Double] = {
+    /// Twenty byte offsets from a seeded generator (SplitMix64, seed
+    /// 20261127), spread over the 20 MB a push of the tree sends: the link
+    /// is cut there, whatever the machine's speed.
+    static let cuts: [Int] = {
         var state: UInt64 = 20_261_127
         return (0..<20).map { _ in
             state &+= 0x9E37_79B9_7F4A_7C15
             var z = state
             z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) % 400) / 1000
+            return 10_000 + Int((z ^ (z >> 31)) % 19_500_000)
         }
     }()
 
-    @Test("a push cut at seeded moments (the ssh client killed) leaves the sink as it was; the next push completes", arguments: cuts)
-    func cutPush(after delay: Double) throws {
+    @Test("a push whose link is cut at seeded bytes leaves the sink as it was; the next push completes", arguments: cuts)
+    func cutPush(afterBytes cut: Int) throws {
         let (w, server) = try setUp()
         defer { withExtendedLifetime(server) {} }
         #expect(try w.emu("push", "nas", "-q").status == 0)
         #expect(sh("head -c 20000000 /dev/urandom > '\(w.source)/large'") == 0)
         let before = try w.emu("log", "nas", "--oneline").stdout
-        let cut = try w.bash("\"$EMU\" push nas -q & pid=$!; sleep \(delay); pkill -KILL -P $pid ; wait $pid; echo status=$?")
-        #expect(cut.stdout.contains("status="), "\(cut.stderr)")
+        let count = w.root + "/wire"
+        #expect(try w.emu("config", "sink.nas.ssh-command", try server.sshCommand(delay: 0, count: count, cutAfter: cut)).status == 0)
+        let cutPush = try w.emu("push", "nas", "-q")
+        #expect(SSHServer.wasCut(count), "the link was cut after \(cut) bytes: \((try? String(contentsOfFile: count, encoding: .utf8)) ?? "")")
+        #expect(cutPush.status == 1 && !cutPush.killed, "a push whose link is cut fails: \(cutPush.status) \(cutPush.stderr)")
         let after = try w.emu("log", "nas", "--oneline").stdout
-        #expect(after == before || after.split(separator: "\n").count == 2, "a cut push publishes whole or not at all")
+        #expect(after == before, "a cut push publishes nothing")
+        #expect(try w.emu("config", "sink.nas.ssh-command", server.sshCommand).status == 0)
         let next = try w.emu("push", "nas", "-q")
         #expect(next.status == 0, "\(next.stderr)")
         #expect(try w.emu("verify", "nas").status == 0)
@@ -162,11 +168,11 @@ struct RemotePushTests {
     }
 
     @Test("a records cache on a full disk costs a push nothing: it goes on without the cache",
-          .enabled(if: geteuid() == 0, "needs root to mount a small tmpfs"))
+          Skips.needsRoot("needs root to mount a small tmpfs"))
     func fullCacheDisk() throws {
         let (w, server) = try setUp()
         defer { withExtendedLifetime(server) {} }
-        guard let cache = ScratchFilesystem("tmpfs", megabytes: 1, in: w, name: "cache") else { return print("skipped: no tmpfs here") }
+        let cache = try ScratchFilesystem.required("tmpfs", megabytes: 1, in: w, name: "cache")
         // Room for the cache's directories, not for 2,000 records.
         #expect(sh("head -c 1000k /dev/zero > '\(cache.mountPoint)/filler'; cd '\(w.source)' && mkdir many && for f in $(seq 2000); do echo $f > many/file-$f; done") == 0)
         let full = ["XDG_CACHE_HOME": cache.mountPoint]

@@ -68,14 +68,21 @@ final class SSHServer {
 
     /// The ssh command through `scripts/slow-link.py`, which holds every
     /// chunk `delay` seconds each way and appends the bytes that crossed
-    /// each way ("SENT RECEIVED") to `count`.
-    func sshCommand(delay: Double, count: String) throws -> String {
+    /// each way ("SENT RECEIVED", then " cut" if it cut the link) to
+    /// `count`; with `cutAfter`, the link is cut once that many bytes crossed.
+    func sshCommand(delay: Double, count: String, cutAfter: Int? = nil) throws -> String {
         let relay = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../scripts/slow-link.py").standardized.path
         let wrapper = directory + "/slow-link"
-        try "#!/bin/sh\nexec python3 '\(relay)' --delay \(delay) --count '\(count)' 127.0.0.1 \(port)\n"
+        let cut = cutAfter.map { " --cut-after \($0)" } ?? ""
+        try "#!/bin/sh\nexec python3 '\(relay)' --delay \(delay) --count '\(count)'\(cut) 127.0.0.1 \(port)\n"
             .write(toFile: wrapper, atomically: true, encoding: .utf8)
         chmod(wrapper, 0o755)
         return sshCommand + " -o ProxyCommand=\(wrapper)"
+    }
+
+    /// Whether a connection through the counting link of `count` was cut by it.
+    static func wasCut(_ count: String) -> Bool {
+        ((try? String(contentsOfFile: count, encoding: .utf8)) ?? "").split(separator: "\n").contains { $0.hasSuffix(" cut") }
     }
 
     /// The address of `path` on this server.
@@ -94,9 +101,10 @@ final class SSHServer {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// Waits until the port takes connections.
+    /// Waits until the port takes connections (a minute at most: a bound
+    /// against a hang, where sshd takes milliseconds).
     func waitUntilListening() {
-        for _ in 0..<100 {
+        for _ in 0..<1200 {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
