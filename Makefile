@@ -48,7 +48,7 @@ test: test-deps
 torture: test-deps
 	$(SWIFT) build -c release --product emu
 	$(SWIFT) build --build-tests
-	EMU_FUZZ_ITERATIONS=200000 $(SWIFT) test --skip-build --filter FuzzTests
+	EMU_FUZZ_ITERATIONS=200000 $(SWIFT) test --skip-build --filter "FuzzTests|WireTests/fuzzedFrames"
 	python3 torture/run.py $(RELEASE_BIN) --trials 200
 
 install: build

@@ -155,19 +155,21 @@ public struct Snapshot: Sendable, Equatable {
         source = d["Stack", "source"] ?? ""
         sinkName = d["Stack", "stack"] ?? ""
         sinkPath = d["Stack", "path"] ?? ""
-        func int(_ section: String, _ key: String) -> Int { Int(d[section, key] ?? "") ?? 0 }
+        // A count that is not a number of zero or more (a damaged or forged record) reads as unknown, 0.
+        func int(_ section: String, _ key: String) -> Int { Int(d[section, key] ?? "").flatMap { $0 >= 0 ? $0 : nil } ?? 0 }
+        func int64(_ text: String?) -> Int64 { Int64(text ?? "").flatMap { $0 >= 0 ? $0 : nil } ?? 0 }
         counts.files = int("Tree", "files")
         counts.directories = int("Tree", "directories")
         counts.symlinks = int("Tree", "symlinks")
         counts.specials = int("Tree", "specials")
-        counts.bytes = Int64(d["Tree", "bytes"] ?? d["Snapshot", "size"] ?? "") ?? 0
+        counts.bytes = int64(d["Tree", "bytes"] ?? d["Snapshot", "size"])
         counts.filesCopied = int("Tree", "files-copied")
         counts.filesLinked = int("Tree", "files-linked")
-        counts.bytesCopied = Int64(d["Tree", "bytes-copied"] ?? "") ?? 0
+        counts.bytesCopied = int64(d["Tree", "bytes-copied"])
         counts.skipped = int("Tree", "skipped")
         pushedBy = d["Emu", "uid"].flatMap { UInt32($0) }
         verification = d["Tree", "Status"]
-        uniqueBytes = d["Tree", "unique-size"].flatMap { Int64($0) }
+        uniqueBytes = d["Tree", "unique-size"].flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil }
         lastVerified = d["Tree", "Last-Verified"]
     }
 }

@@ -78,13 +78,29 @@ struct FuzzTests {
         }
     }
 
-    @Test("the INI reader and the settings read from it reject or read every mutation")
+    /// `parse`'s result, or nil where it refused: a refusal must be an
+    /// `EmuError` (a message and a fix for the user), never another error.
+    static func readOrRefused<T>(_ what: String, _ input: String, _ parse: () throws -> T) -> T? {
+        do { return try parse() } catch is EmuError { return nil } catch {
+            Issue.record("\(what) refused \(input.debugDescription) with \(error), not an EmuError")
+            return nil
+        }
+    }
+
+    @Test("the INI reader and the settings read from it reject or read every mutation, and what they read holds together")
     func records() {
         var g = Generator(state: Self.seed &+ 1)
         let valid = Array("""
             [Snapshot]
-            date = 2026-11-21 09:15:00
+            name = 2026-11-21 09.15.00
+            timestamp = 1795779444.863109803
             parent = 6b0969dc0123456789abcdef0123456789abcdef
+            size = 3400
+            [Tree]
+            files = 12
+            bytes = 3400
+            skipped = 1
+            unique-size = 3400
             [Retention]
             keep-daily = 14
             keep-within = 36h
@@ -94,16 +110,28 @@ struct FuzzTests {
             max-number = 7
 
             """.utf8)
-        let tokens = ["[", "]", "=", "\n", "#", ";", "all", "-1", "99999999999999999999", "1e308", "mo"].map { Array($0.utf8) }
+        let tokens = ["[", "]", "=", "\n", "#", ";", "all", "-1", "99999999999999999999", "1e308", "mo", "-"].map { Array($0.utf8) }
+        let id = "6b0969dc0123456789abcdef0123456789abcdef"
         for _ in 0..<Self.iterations {
             let text = String(decoding: Self.mutate(valid, tokens: tokens, &g), as: UTF8.self)
-            guard let document = try? INIDocument(parsing: text) else { continue }
-            _ = try? RetentionPolicy(config: document)
-            _ = try? Snapshot(id: "6b0969dc0123456789abcdef0123456789abcdef", node: document)
+            guard let document = Self.readOrRefused("the INI reader", text, { try INIDocument(parsing: text) }) else { continue }
+            #expect((try? INIDocument(parsing: document.text)) == document, "written back, \(text.debugDescription) reads back the same")
+            if let policy = Self.readOrRefused("the retention policy", text, { try RetentionPolicy(config: document) }) {
+                let counts = [policy.keepLast, policy.keepHourly, policy.keepDaily, policy.keepWeekly, policy.keepMonthly, policy.keepYearly,
+                              policy.maxNumber].compactMap { $0 }
+                #expect(counts.allSatisfy { $0 >= 0 } && (policy.keepWithin ?? 0) >= 0 && policy.minKeep >= 1, "\(text.debugDescription)")
+                #expect((policy.minFreePercent ?? 0) >= 0 && (policy.minFreePercent ?? 0) <= 100, "\(text.debugDescription)")
+            }
+            if let snapshot = Self.readOrRefused("a snapshot's record", text, { try Snapshot(id: id, node: document) }) {
+                let c = snapshot.counts
+                #expect(snapshot.id == id && snapshot.parent.map { !$0.isEmpty } != false)
+                #expect([c.files, c.directories, c.symlinks, c.specials, c.filesCopied, c.filesLinked, c.skipped].allSatisfy { $0 >= 0 }
+                        && c.bytes >= 0 && c.bytesCopied >= 0 && (snapshot.uniqueBytes ?? 0) >= 0, "a count below zero from \(text.debugDescription)")
+            }
         }
     }
 
-    @Test("references and exclude rules reject or parse every mutation, and the rules match without crashing")
+    @Test("references and exclude rules reject or parse every mutation; a reference names one of the snapshots; the first rule wins")
     func referencesAndExcludes() {
         var g = Generator(state: Self.seed &+ 2)
         let references = ["origin:HEAD~2", "HEAD^", "TAIL", "@2026-11-01T12:00", "6b09", "2026-11-21 09.15.00", "usb:@2026-11-01"]
@@ -112,14 +140,21 @@ struct FuzzTests {
         let snapshots = (0..<3).map { Snapshot(id: "6b0969d\($0)0123456789abcdef0123456789abcdef", parent: nil, date: Timestamp(seconds: 1_795_779_444 + Int64($0), nanoseconds: 0)) }
         for _ in 0..<Self.iterations {
             let text = String(decoding: Self.mutate(Array(references.randomElement(using: &g)!.utf8), tokens: tokens, &g), as: UTF8.self)
-            if let reference = try? SnapshotReference(parsing: text, sinkNames: ["origin", "usb"]) {
-                _ = try? reference.resolve(in: snapshots, sinkName: "origin")
+            if let reference = Self.readOrRefused("the reference parser", text, { try SnapshotReference(parsing: text, sinkNames: ["origin", "usb"]) }),
+               let found = Self.readOrRefused("resolving a reference", text, { try reference.resolve(in: snapshots, sinkName: "origin") }) {
+                #expect(snapshots.contains { $0.id == found.id }, "\(text.debugDescription) resolved to a snapshot that is not there")
             }
             let ruleText = String(decoding: Self.mutate(rules, tokens: tokens, &g), as: UTF8.self)
-            if let parsed = try? ExcludeRules(parsing: ruleText, origin: "fuzz") {
-                let path = RelativePath(Self.mutate(Array("keep/a/cache/x.tmp".utf8), tokens: tokens, &g).filter { $0 != 0 })
-                _ = parsed.isExcluded(path, isDirectory: Bool.random(using: &g))
-            }
+            guard Self.readOrRefused("the excludes parser", ruleText, { try ExcludeRules(parsing: ruleText, origin: "fuzz") }) != nil else { continue }
+            let bytes = Self.mutate(Array("keep/a/cache/x.tmp".utf8), tokens: tokens, &g).filter { $0 != 0 }
+            let path = RelativePath(bytes)
+            let isDirectory = Bool.random(using: &g)
+            // Whatever the fuzzed rules say, a rule in front of them that matches every name decides.
+            guard !bytes.isEmpty, !bytes.split(separator: 0x2F, omittingEmptySubsequences: false).contains(where: \.isEmpty) else { continue }
+            let excludeAll = try? ExcludeRules(parsing: "- *\n" + ruleText, origin: "fuzz")
+            let includeAll = try? ExcludeRules(parsing: "+ *\n" + ruleText, origin: "fuzz")
+            #expect(excludeAll?.isExcluded(path, isDirectory: isDirectory) == true, "- * first: \(ruleText.debugDescription) kept \(bytes)")
+            #expect(includeAll?.isExcluded(path, isDirectory: isDirectory) == false, "+ * first: \(ruleText.debugDescription) left out \(bytes)")
         }
     }
 
