@@ -7,7 +7,9 @@ import Testing
 /// emu reads from it must never make it read, write or delete outside the
 /// sink and the checkout target (issue 10). Each attack edits a real sink,
 /// then every command runs against it; the directory beside the sink must
-/// come through unchanged, and no command may crash.
+/// come through unchanged, no command may crash, and what lies in it must
+/// never be read: its contents appear in no command's output and in no
+/// file the commands write (restores, archives, the sink itself).
 @Suite("hostile sinks")
 struct HostileSinkTests {
     /// One way to tamper with a sink: a shell command run in it, with
@@ -35,9 +37,14 @@ struct HostileSinkTests {
 
     static let commands: [[String]] = [
         ["checkout", "HEAD", "--to", "restored"], ["checkout", "TAIL", "--to", "restored2"], ["diff", "TAIL", "HEAD"], ["diff"],
-        ["log"], ["log", "--short"], ["verify"], ["status"], ["show", "HEAD:b"], ["prune", "TAIL"], ["clean"], ["clean", "--repair"],
-        ["push"], ["checkout", "HEAD", "-f"],
+        ["log"], ["log", "--short"], ["log", "--json", "--", "d/c"], ["verify"], ["status"], ["show", "HEAD:b"], ["show", "HEAD:d"],
+        ["export", "HEAD", "--to", "../export.tar"], ["export", "TAIL", "--to", "../export2.tar"], ["find", "*"], ["find", "*", "--json"],
+        ["timeline"], ["timeline", "--path", "d/c"], ["prune", "TAIL"], ["clean"], ["clean", "--repair"], ["import", "dirs", "../incoming"],
+        ["push"], ["squash", "HEAD"], ["checkout", "HEAD", "-f"],
     ]
+
+    /// What the files outside hold: a command that prints or writes either has read outside the sink.
+    static let secrets = ["SECRET-7f3a9c-never-read", "SECRET-51be02-nor-this"]
 
     @Test("no command reads, writes or deletes outside the sink and the target", arguments: attacks.map(\.0))
     func attack(_ name: String) throws {
@@ -51,7 +58,9 @@ struct HostileSinkTests {
         let trees = try w.trees().map { URL(fileURLWithPath: $0).lastPathComponent }
         let outside = w.root + "/outside"
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: false)
-        try Fixture.create(["secret": .file("do not touch"), "sub": .directory(["file": .file("nor this")])], at: outside)
+        try Fixture.create(["secret": .file(Self.secrets[0]), "sub": .directory(["file": .file(Self.secrets[1])])], at: outside)
+        try FileManager.default.createDirectory(atPath: w.root + "/incoming", withIntermediateDirectories: false)
+        try Fixture.create(["imported": .file("a folder another tool backed up")], at: w.root + "/incoming")
         let before = try describeTree(outside)
         let env = "OLDER=\(trees[0]) NEWER=\(trees[1]) OUTSIDE='\(outside)'"
         #expect(sh(manifestShell + "cd '\(w.sink)' && export \(env) && \(command)") == 0, "the attack could not be set up")
@@ -62,6 +71,12 @@ struct HostileSinkTests {
             expectSameTrees(before, try describeTree(outside))
             var st = stat()
             #expect(lstat(outside + "/secret", &st) == 0 && st.st_nlink == 1, "after emu \(arguments.joined(separator: " ")): a link to the outside file")
+            for secret in Self.secrets {
+                #expect(!(run.stdout + run.stderr).contains(secret), "emu \(arguments.joined(separator: " ")) printed what lies outside the sink")
+                // grep -r follows no symlink below the root: only bytes a command wrote count.
+                #expect(sh("grep -rlF --exclude-dir=outside '\(secret)' '\(w.root)'", mayFail: true) == 1,
+                        "after emu \(arguments.joined(separator: " ")): a file holds what lies outside the sink")
+            }
         }
     }
 }

@@ -141,6 +141,26 @@ struct PushCheckoutTests {
         #expect(names == ["keep.txt", "notes", "notes/keep.tmp"])
     }
 
+    @Test("-x and --one-file-system keep a mount point as an empty directory and leave out what is mounted on it; without, it is kept",
+          Skips.needsRoot("needs root to mount tmpfs"))
+    func oneFileSystem() throws {
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("a"), "mnt": .directory([:])], at: w.source)
+        let mounted = try ScratchFilesystem.required("tmpfs", megabytes: 4, in: w, name: "source/mnt")
+        try Fixture.create(["inside": .file("another filesystem"), "d": .directory(["f": .file("deeper")])], at: mounted.mountPoint)
+        try w.expectSuccess(w.emu("push", "-x"))
+        try w.expectSuccess(w.emu("push", "--one-file-system"))
+        try w.expectSuccess(w.emu("push"))
+        let trees = try w.trees()
+        try #require(trees.count == 3)
+        for tree in trees[0...1] {
+            #expect(try describeTree(tree).keys.map(\.description).sorted() == ["a", "mnt"], "\(tree)")
+        }
+        #expect(try describeTree(trees[2]).keys.map(\.description).sorted() == ["a", "mnt", "mnt/d", "mnt/d/f", "mnt/inside"])
+        try w.expectSuccess(w.emu("checkout", "TAIL", "--to", w.root + "/out"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.root + "/out/mnt").isEmpty)
+    }
+
     @Test("a source inside its own sink is refused")
     func sourceInsideSink() throws {
         let w = try Workspace()
