@@ -108,7 +108,7 @@ struct RemotePushTests {
     /// connections (each relay writes its line as ssh hangs it up, which may
     /// be after emu exits: the relays are waited for).
     static func sent(_ count: String) -> Int {
-        sh("for i in $(seq 100); do pgrep -f '[s]low-link.py.*\(count)' >/dev/null || exit 0; sleep 0.05; done; exit 1")
+        sh("for i in $(seq 6000); do pgrep -f '[s]low-link.py.*\(count)' >/dev/null || exit 0; sleep 0.05; done; exit 1")
         return ((try? String(contentsOfFile: count, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0.split(separator: " ")[0]) }.reduce(0, +)
     }
 

@@ -51,10 +51,14 @@ struct SafetyTests {
         sh("head -c 64000000 /dev/zero > '\(w.source)/busy' && echo steady > '\(w.source)/calm'")
         let toucher = Process()
         toucher.executableURL = URL(fileURLWithPath: "/bin/sh")
-        toucher.arguments = ["-c", "end=$(($(date +%s) + 8)); while [ $(date +%s) -lt $end ]; do touch '\(w.source)/busy'; done"]
+        // It touches until the push has ended, however long that takes: no deadline to miss on a slow machine.
+        toucher.arguments = ["-c", "while :; do touch '\(w.source)/busy'; done"]
+        var before = stat(), now = stat()
+        stat(w.source + "/busy", &before)
         try toucher.run()
         defer { toucher.terminate() }
-        usleep(200_000)
+        // Pushed only once the toucher has touched: its start takes what it takes.
+        repeat { usleep(10_000); stat(w.source + "/busy", &now) } while now.st_mtim.tv_nsec == before.st_mtim.tv_nsec && now.st_mtim.tv_sec == before.st_mtim.tv_sec
         let run = try w.emu("push")
         toucher.terminate()
         toucher.waitUntilExit()

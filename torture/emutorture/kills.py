@@ -17,7 +17,7 @@ class Scenario:
     command = []
     changes_source = False  # the command writes into the source (a checkout without --to)
     target = None  # the directory a checkout --to writes, below the workspace's root
-    new_snapshots = 0  # how many snapshots a finished run adds
+    new_snapshots = 0  # how many snapshots a finished run adds (a killed run may have finished too)
 
     def prepare(self, ws, rng):
         make_tree(ws.source, rng)
@@ -26,8 +26,10 @@ class Scenario:
     def arguments(self, ws):
         return self.command
 
-    def deletes(self, ws, before, arguments):
-        """The snapshots (ids) the command deletes: a killed run may or may not have, a finished one must have."""
+    def deletes(self, history, arguments, added):
+        """The snapshots (ids) of `history` (what existed, oldest first) the
+        command deletes once its runs have added `added` snapshots: a killed
+        run may or may not have deleted them, a finished one must have."""
         return set()
 
     def rerun(self, ws, arguments):
@@ -82,9 +84,10 @@ class PushWithRotation(Scenario):
             mutate(ws.source, rng, count=30)
         ws.ok(["config", "--sink", "origin", "retention.keep-last", "2"])
 
-    def deletes(self, ws, before, arguments):
-        # keep-last 2 keeps the new snapshot and the newest before it: the three oldest expire.
-        return set(ordered(ws, before)[:-1])
+    def deletes(self, history, arguments, added):
+        # Retention runs after a push published: keep-last 2 keeps the newest two, the new ones first.
+        keep = max(0, 2 - added) if added else len(history)
+        return set(history[:len(history) - keep])
 
     after = FirstPush.after
 
@@ -104,7 +107,7 @@ class Prune(Scenario):
         oldest, middle, _ = ordered(ws, listed(ws.emu, ws.source))
         return ["prune", oldest, middle]
 
-    def deletes(self, ws, before, arguments):
+    def deletes(self, history, arguments, added):
         return set(arguments[1:])
 
     def rerun(self, ws, arguments):
@@ -118,8 +121,8 @@ class Squash(Scenario):
     command = ["squash", "HEAD"]
     prepare = Prune.prepare
 
-    def deletes(self, ws, before, arguments):
-        return set(ordered(ws, before)[:-1])
+    def deletes(self, history, arguments, added):
+        return set(history[:-1])
 
 
 class CleanRepair(Scenario):
@@ -236,7 +239,7 @@ def trial(emu, scenario, base, seed, index, duration, scratch, link=Local()):
         source_before = fingerprint(ws.source)
         target_before = expected_target(ws, scenario)
         arguments = scenario.arguments(ws)
-        deleted = scenario.deletes(ws, before, arguments)
+        history = ordered(ws, before)
         rng = seeded(seed, scenario.name, index)
         landed = link.cut(emu, arguments, ws.source, rng.uniform(0, duration * 1.1), ws.sink, index)
         if scenario.changes_source:
@@ -247,13 +250,17 @@ def trial(emu, scenario, base, seed, index, duration, scratch, link=Local()):
             files_are_old_or_new(os.path.join(root, scenario.target), {}, target_before, "a killed checkout --to")
         if scenario.command[:1] != ["clean"]:
             # clean --repair's own work (a missing manifest) is what verify would miss before the rerun.
-            check_sink(emu, ws.source, ws.sink, before, may_go=deleted, max_new=scenario.new_snapshots)
+            added = len(set(listed(emu, ws.source)) - set(before))  # the killed run may have published before the kill
+            check_sink(emu, ws.source, ws.sink, before, may_go=scenario.deletes(history, arguments, added),
+                       max_new=scenario.new_snapshots)
         again, exits = scenario.rerun(ws, arguments)
         done = emu.run(again, ws.source)
         if done.returncode not in exits:
             raise Failure(f"the rerun (emu {' '.join(again)}) exited {done.returncode}, not {' or '.join(map(str, exits))}: "
                           f"{done.stderr.decode(errors='replace')[-1500:]}")
-        check_sink(emu, ws.source, ws.sink, before, must_go=deleted, max_new=scenario.new_snapshots)
+        added = len(set(listed(emu, ws.source)) - set(before))
+        check_sink(emu, ws.source, ws.sink, before, must_go=scenario.deletes(history, arguments, added),
+                   max_new=2 * scenario.new_snapshots)
         if not scenario.changes_source:
             expect_equal(source_before, fingerprint(ws.source), "the source after the rerun")
         scenario.after(ws, before, source_before, target_before)
