@@ -105,7 +105,7 @@ public final class SinkServer {
     }
 
     func openExisting(_ path: String) throws -> Sink {
-        guard let sink = try Sink.open(SinkRegistration(name: "served", path: path)) else {
+        guard let sink = try Sink.open(SinkRegistration(name: "served", path: path), writable: mode != .readOnly) else {
             throw EmuError.failed("there is no sink at \(path) on this server", fix: "add it with `emu sink add NAME ADDRESS`, which makes it")
         }
         return sink

@@ -48,7 +48,7 @@ extension SinkServer {
         switch command {
         case "recover":
             try refuse(words, unless: mode != .readOnly)
-            try sink.recover()
+            try sink.recover(finishingDeletions: mode == .full)
         case "delete":
             try refuse(words, unless: mode == .full)
             try sink.delete(try snapshot(argument))

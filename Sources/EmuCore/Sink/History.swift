@@ -77,8 +77,11 @@ extension Sink {
         withExtendedLifetime(held) { try? updateRecord(of: snapshot, change) }
     }
 
-    /// Rewrites a snapshot's record in place (replaced whole, by rename).
+    /// Rewrites a snapshot's record in place (replaced whole, by rename). A
+    /// sink opened read-only keeps its records as they are: what is written
+    /// here (a cached size, a verify's result) a reader can do without.
     func updateRecord(of snapshot: Snapshot, _ change: (inout INIDocument) -> Void) throws {
+        guard writable else { return }
         let nodes = try metadata.openDirectory(SinkLayout.nodes)
         guard let text = try MetadataFile.read(in: nodes, snapshot.id) else { return }
         var node = try INIDocument(parsing: text)

@@ -11,15 +11,19 @@ public final class Sink {
     let root: DirectoryHandle
     let metadata: DirectoryHandle
     var lock: FileLock?
+    /// False for a sink served to a read-only key: nothing is written to it,
+    /// not even a cache (a missing directory stays missing, a computed value
+    /// stays out of the record).
+    let writable: Bool
 
     /// Opens a sink; a missing directory or one without `.emu/` (an unmounted
-    /// disk, say) is offline: `nil`.
-    public static func open(_ registration: SinkRegistration) throws -> Sink? {
+    /// disk, say) is offline: `nil`. `writable: false` opens it to read only.
+    public static func open(_ registration: SinkRegistration, writable: Bool = true) throws -> Sink? {
         guard isDirectory(registration.path + "/.emu") else { return nil }
         let root = try DirectoryHandle.open(registration.path, origin: .sink)
         let metadata = try root.openDirectory(SinkLayout.metadata)
-        try makeRequiredDirectories(in: metadata)
-        return Sink(name: registration.name, path: registration.path, root: root, metadata: metadata)
+        if writable { try makeRequiredDirectories(in: metadata) }
+        return Sink(name: registration.name, path: registration.path, root: root, metadata: metadata, writable: writable)
     }
 
     /// The directories every sink has, made where missing (a sink emu 0.2.5 made lacks some).
@@ -38,11 +42,12 @@ public final class Sink {
         return sink
     }
 
-    init(name: String, path: String, root: DirectoryHandle, metadata: DirectoryHandle) {
+    init(name: String, path: String, root: DirectoryHandle, metadata: DirectoryHandle, writable: Bool = true) {
         self.name = name
         self.path = path
         self.root = root
         self.metadata = metadata
+        self.writable = writable
     }
 
     /// What making a sink at a path would do: attach to the sink already
@@ -220,8 +225,13 @@ public final class Sink {
 
     /// Finishes what an interrupted command left: deletions in trash are
     /// completed, a killed push's staging becomes the resume area, and links
-    /// and HEAD are made to agree with the records.
-    public func recover() throws {
+    /// and HEAD are made to agree with the records. Without
+    /// `finishingDeletions` (an append-only key, which never deletes) what
+    /// a push needs is still done, but trash and the content index keep
+    /// everything: what was moved aside waits there for a key that may delete.
+    public func recover() throws { try recover(finishingDeletions: true) }
+
+    public func recover(finishingDeletions: Bool) throws {
         let trash = try metadataDirectory(SinkLayout.trash, create: true)
         let nodes = try metadata.openDirectory(SinkLayout.nodes)
         let trees = try metadata.openDirectory(SinkLayout.trees)
@@ -256,10 +266,12 @@ public final class Sink {
             }
             try metadata.rename(SinkLayout.staging, to: metadata, as: SinkLayout.resume)
         }
-        let interrupted = try !trash.entries().isEmpty || hasMetadataDirectory(SinkLayout.resume)
-        for entry in try trash.entries() { try trash.removeTree(entry.name) }
-        // An interrupted deletion did not drop its index entries: sweep them.
-        if interrupted { try ContentIndex.open(in: self).sweep() }
+        if finishingDeletions {
+            let interrupted = try !trash.entries().isEmpty || hasMetadataDirectory(SinkLayout.resume)
+            for entry in try trash.entries() { try trash.removeTree(entry.name) }
+            // An interrupted deletion did not drop its index entries: sweep them.
+            if interrupted { try ContentIndex.open(in: self).sweep() }
+        }
         try refreshLinks(try snapshots())
     }
 
