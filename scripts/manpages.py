@@ -316,7 +316,10 @@ command="emu serve \-\-root /srv/emu \-\-append\-only",no\-pty ssh\-ed25519 AAAA
 .fi
 .PP
 An append-only key may add snapshots and read, but not prune, squash or clean: retention then runs on the server, from its own cron
-or timer (\fBemu prune\fR \fISINK\fR there). A read-only key may only read.
+or timer (\fBemu prune\fR \fISINK\fR there). Its push deletes nothing either: it expires no snapshot, and what a command cut short
+left to delete (a pruned snapshot's tree, a killed push's old resume area, the content index's unused entries) waits for a key that
+may delete. A read-only key may only read, and writes nothing at all: not even a cached size or a verify's result goes into a
+record.
 .PP
 A push names the records it compared the source with by their digest; when they are not the server's (a client's cached copy of a
 manifest that \fBemu clean \-\-repair\fR has rebuilt since) the server says so and the client reads them anew. Unchanged files
