@@ -229,8 +229,6 @@ public final class Sink {
     /// `finishingDeletions` (an append-only key, which never deletes) what
     /// a push needs is still done, but trash and the content index keep
     /// everything: what was moved aside waits there for a key that may delete.
-    public func recover() throws { try recover(finishingDeletions: true) }
-
     public func recover(finishingDeletions: Bool) throws {
         let trash = try metadataDirectory(SinkLayout.trash, create: true)
         let nodes = try metadata.openDirectory(SinkLayout.nodes)
@@ -274,6 +272,9 @@ public final class Sink {
         }
         try refreshLinks(try snapshots())
     }
+
+    /// Recovery that finishes deletions: what every command but an append-only key's runs.
+    public func recover() throws { try recover(finishingDeletions: true) }
 
     func moveIfPresent(_ name: FileName, from: DirectoryHandle, to: DirectoryHandle, as newName: FileName) throws {
         do { try from.rename(name, to: to, as: newName) } catch let error as FileSystemError where error.isMissing {}
