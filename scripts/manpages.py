@@ -298,21 +298,25 @@ Remove KEY.
 .BR \-l ", " \-\-list
 List every effective setting and where it comes from.
 """, "emu config --sink usb retention.keep-daily 14\nemu config emu.default-sink\nemu config --sink usb --list", True, True)
-P["emu-serve"] = ("serve a sink to emu on another machine, over ssh", r"""\fBemu serve\fR \fB\-\-sink\fR \fIPATH\fR|\fB\-\-root\fR \fIDIR\fR [\fB\-\-append\-only\fR|\fB\-\-read\-only\fR]
+P["emu-serve"] = ("serve a sink to emu on another machine, over ssh", r"""\fBemu serve\fR \fB\-\-sink\fR \fIPATH\fR|\fB\-\-root\fR \fIDIR\fR [\fB\-\-client\fR \fINAME\fR] [\fB\-\-append\-only\fR|\fB\-\-read\-only\fR]
 .br
 \fBemu serve\fR \fB\-\-root\fR \fIDIR\fR \fB\-\-report\fR""",
 r"""Not run by hand: emu on a client starts it through ssh for a sink added as an ssh address, and speaks emu's framed protocol with it
 on the channel's stdin and stdout. Both sides check the protocol's version first; a server whose emu speaks another version answers
 with an error naming both, and garbage, truncated or oversized frames are refused without reading them whole.
 \fB\-\-sink\fR \fIPATH\fR serves that sink only; \fB\-\-root\fR \fIDIR\fR serves any sink below DIR and refuses a path outside it,
-through symlinks or \fB..\fR. The sinks \fB\-\-root\fR serves on DIR's filesystem share one content index,
+through symlinks or \fB..\fR; with \fB\-\-client\fR \fINAME\fR only the sinks at \fIDIR\fB/\fINAME\fR and below (one machine's key),
+while without it a \fB\-\-root\fR key is an administrator's, reaching every sink below DIR. A sink below a root is a plain path of its
+own: a path with a name starting with \fB.\fR (a \fB.emu\fR directory, a snapshot tree, the shared index) or inside another sink (a
+fake sink a client pushed as data) is refused before anything is opened or made. The sinks \fB\-\-root\fR serves on DIR's filesystem share one content index,
 \fIDIR\fB/.emu\-shared/index\fR (each names it in its \fB.emu/shared\-index\fR): a file that many machines hold is stored once, and
 freed when no snapshot of any of them holds it. A client that knows a file's SHA-256 and metadata can link it into its own
-snapshot: share a root only between machines that may read each other's files. In \fBauthorized_keys\fR, a forced command limits
-what a key may do:
+snapshot: that is the one thing sharing a root reveals, and a sink's \fB.emu/shared\-index\fR may name no index but the root's. Share
+a root only between machines that may learn which files the others hold; a key with \fB\-\-sink\fR \fIPATH\fR (an index of its own)
+reveals nothing. In \fBauthorized_keys\fR, a forced command limits what a key may do:
 .PP
 .nf
-command="emu serve \-\-root /srv/emu \-\-append\-only",no\-pty ssh\-ed25519 AAAA... laptop
+command="emu serve \-\-root /srv/emu \-\-client laptop \-\-append\-only",no\-pty ssh\-ed25519 AAAA... laptop
 .fi
 .PP
 An append-only key may add snapshots and read, but not prune, squash or clean: retention then runs on the server, from its own cron
@@ -330,6 +334,10 @@ Serve the sink at PATH only.
 .TP
 .BR \-\-root " \fIDIR\fR"
 Serve any sink below DIR.
+.TP
+.BR \-\-client " \fINAME\fR"
+With \fB\-\-root\fR: reach only the sinks at \fIDIR\fB/\fINAME\fR and below; the content index stays shared across DIR. NAME is one plain
+name (no \fB/\fR, not starting with \fB.\fR).
 .TP
 .B \-\-append\-only
 Refuse what deletes snapshots.

@@ -14,8 +14,12 @@ extension Emu {
                 DIR/.emu-shared/index: a file many machines hold is stored once, and freed when no \
                 snapshot of any of them holds it (a client that knows a file's hash and metadata can \
                 link it into its own snapshot: share a root only between machines that may read each \
-                other's files). In authorized_keys, `command="emu serve --root /srv/emu --append-only"` \
-                limits a key to adding snapshots; `--read-only` to reading them.
+                other's files). A sink below DIR is a plain path of its own: never a name starting \
+                with '.', never inside another sink. `--client NAME` confines a key to DIR/NAME and \
+                below, the index still shared; without it a --root key is an administrator's, \
+                reaching every sink. In authorized_keys, \
+                `command="emu serve --root /srv/emu --client laptop --append-only"` limits a key to \
+                adding snapshots to laptop's sinks; `--read-only` to reading them.
 
                 \(ExitStatus.help)
                 """)
@@ -25,6 +29,10 @@ extension Emu {
 
         @Option(help: ArgumentHelp("Serve any sink below DIR.", valueName: "DIR"))
         var root: String?
+
+        @Option(help: ArgumentHelp("With --root: reach only the sinks at DIR/NAME and below (one machine's key); the content index stays shared across DIR.",
+                                   valueName: "NAME"))
+        var client: String?
 
         @Flag(help: "Allow adding snapshots only: no prune, squash, clean or retention.")
         var appendOnly = false
@@ -39,13 +47,19 @@ extension Emu {
             if (sink == nil) == (root == nil) { throw ValidationError("emu serve takes one of --sink PATH and --root DIR") }
             if appendOnly && readOnly { throw ValidationError("--append-only and --read-only exclude each other") }
             if report && root == nil { throw ValidationError("--report goes with --root DIR: it reports the sinks under DIR") }
+            if let client {
+                if root == nil { throw ValidationError("--client NAME goes with --root DIR: the key then reaches DIR/NAME and below") }
+                if !SinkServer.isClientName(client) {
+                    throw ValidationError("--client takes one plain name (no '/', not starting with '.'), not '\(client)'")
+                }
+            }
         }
 
         func run() throws {
             if report, let root { return try printReport(root: absolutePath(root)) }
             let mode: ServeMode = readOnly ? .readOnly : appendOnly ? .appendOnly : .full
             let server = SinkServer(input: .standardInput, output: .standardOutput,
-                                    sink: sink.map(absolutePath), root: root.map(absolutePath), mode: mode)
+                                    sink: sink.map(absolutePath), root: root.map(absolutePath), client: client, mode: mode)
             try server.run()
         }
     }

@@ -19,18 +19,24 @@ public final class SinkServer {
     let writer: FrameWriter
     let servedSink: String?
     let root: String?
+    /// With `root`: the client whose area (`root/client`) this key reaches; nil for an administrator's key.
+    let client: String?
     let mode: ServeMode
     var sink: Sink? = nil
     /// The tree a checkout is reading (see `answerRestore`).
     var restoring: (id: String, tree: DirectoryCursor)? = nil
 
-    public init(input: OpenFile, output: OpenFile, sink: String?, root: String?, mode: ServeMode) {
+    public init(input: OpenFile, output: OpenFile, sink: String?, root: String?, client: String? = nil, mode: ServeMode) {
         reader = FrameReader(input, peer: "the client")
         writer = FrameWriter(output)
         servedSink = sink
         self.root = root
+        self.client = client
         self.mode = mode
     }
+
+    /// Whether `name` can follow `--client`: one plain path component.
+    public static func isClientName(_ name: String) -> Bool { ServedArea.isClientName(name) }
 
     /// Serves until the client closes the channel; throws only when the
     /// channel itself fails (a refused hello has been answered already).
@@ -82,15 +88,7 @@ public final class SinkServer {
             }
             path = servedSink
         } else if let root {
-            let full = requested.hasPrefix("/") ? requested : root + "/" + requested
-            // What does not exist yet resolves through its parent: a new client's sink.
-            let resolved = resolvedPath(full) ?? resolvedPath(parentPath(full)).map { $0 + "/" + full.split(separator: "/").last! }
-            guard let resolvedRoot = resolvedPath(root), let resolved, isPath(resolved, within: resolvedRoot), resolved != resolvedRoot,
-                  !full.split(separator: "/").contains("..") else {
-                throw EmuError.usage("\(requested) is not a sink below this server's root \(root)",
-                                     fix: "register a path below \(root) (symlinks and .. may not leave it)")
-            }
-            path = resolved
+            path = try ServedArea(root: root, client: client).sinkPath(requested)
         } else {
             throw EmuError.usage("emu serve needs --sink PATH or --root DIR", fix: "name what it serves")
         }
@@ -100,7 +98,11 @@ public final class SinkServer {
             _ = try Sink.create(at: path)
         }
         let sink = try openExisting(path)
-        if let root, mode != .readOnly, let resolvedRoot = resolvedPath(root) { try sink.shareIndex(under: resolvedRoot) }
+        if let root, let resolvedRoot = resolvedPath(root) {
+            // The root's shared index or the sink's own: never an index a sink's own file names elsewhere.
+            sink.permittedSharedIndex = SinkLayout.sharedIndexLocation(under: resolvedRoot)
+            if mode != .readOnly { try sink.shareIndex(under: resolvedRoot) }
+        }
         return sink
     }
 

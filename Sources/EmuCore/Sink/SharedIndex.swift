@@ -12,6 +12,10 @@ extension Sink {
     func indexDirectory() throws -> DirectoryHandle {
         if let text = try MetadataFile.read(in: metadata, SinkLayout.sharedIndex),
            case let shared = String(text.split(separator: "\n").first ?? ""), !shared.isEmpty {
+            if let permitted = permittedSharedIndex, shared != permitted {
+                throw EmuError.failed("the sink \(path) names \(shared) as its shared index, which is not this server's (\(permitted))",
+                                      fix: "remove \(path)/.emu/shared-index on the server; the next push shares the root's index again")
+            }
             let directory: DirectoryHandle
             do { directory = try DirectoryHandle.open(shared, origin: .sink) } catch let error as FileSystemError {
                 throw EmuError(error, fix: "the sink's .emu/shared-index names the index of the root it was served from; restore that directory")
@@ -37,7 +41,7 @@ extension Sink {
         if (try? rootHandle.status(SinkLayout.sharedRoot)) == nil { try rootHandle.makeDirectory(SinkLayout.sharedRoot, permissions: 0o700) }
         let shared = try rootHandle.openDirectory(SinkLayout.sharedRoot)
         if (try? shared.status(SinkLayout.index)) == nil { try shared.makeDirectory(SinkLayout.index, permissions: 0o755) }
-        let location = root + "/" + String(decoding: SinkLayout.sharedRoot.bytes, as: UTF8.self) + "/index"
+        let location = SinkLayout.sharedIndexLocation(under: root)
         guard try MetadataFile.read(in: metadata, SinkLayout.sharedIndex) != location + "\n" else { return }
         try MetadataFile.write(in: metadata, SinkLayout.sharedIndex, location + "\n")
     }

@@ -15,6 +15,9 @@ public final class Sink {
     /// not even a cache (a missing directory stays missing, a computed value
     /// stays out of the record).
     let writable: Bool
+    /// For a sink served below a root: the only shared index it may use
+    /// (the root's); its own `.emu/shared-index` naming another is refused.
+    var permittedSharedIndex: String? = nil
 
     /// Opens a sink; a missing directory or one without `.emu/` (an unmounted
     /// disk, say) is offline: `nil`. `writable: false` opens it to read only.

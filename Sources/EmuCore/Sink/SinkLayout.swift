@@ -39,6 +39,11 @@ enum SinkLayout {
     /// The directories every sink has below `.emu/`.
     static let required = [nodes, trees, manifests]
 
+    /// The path of the index the sinks below a served root share (`root` resolved).
+    static func sharedIndexLocation(under root: String) -> String {
+        root + "/" + String(decoding: sharedRoot.bytes, as: UTF8.self) + "/index"
+    }
+
     /// A snapshot's tree, below `.emu/`.
     static func tree(_ id: String) -> RelativePath { RelativePath("trees/\(id)") }
 

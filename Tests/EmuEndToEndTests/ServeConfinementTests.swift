@@ -1,0 +1,87 @@
+import EmuPOSIX
+import Foundation
+import Glibc
+import Testing
+
+/// `emu serve --root` attacked through its protocol (a client on pipes):
+/// a sink below the root is a plain path of its own, a `--client` key
+/// reaches its own area only, and a sink's own file cannot point the server
+/// at an index outside the root. After each refused hello nothing was made
+/// and the other sinks are as they were.
+@Suite("serve --root confines every key")
+struct ServeConfinementTests {
+    /// A root with two machines' sinks, `a` and `b`, each holding one snapshot.
+    static func root() throws -> (Workspace, String, [String: String]) {
+        let w = try Workspace("emu-confine")
+        let root = w.root + "/served"
+        try w.expectSuccess(w.emu("init", "-q"))
+        try Fixture.create(["doc": .file("a document"), "fake": .directory([".emu": .directory(["nodes": .directory([:]),
+                                                                                               "trees": .directory([:])])])], at: w.source)
+        var ids: [String: String] = [:]
+        for name in ["a", "b"] {
+            try w.expectSuccess(w.emu("sink", "add", name, root + "/" + name, "-q"))
+            try w.expectSuccess(w.emu("push", name, "-q"))
+            ids[name] = try String(contentsOfFile: root + "/\(name)/.emu/HEAD", encoding: .utf8).trimmingCharacters(in: .newlines)
+        }
+        return (w, root, ids)
+    }
+
+    @Test("no hello reaches inside a sink, a snapshot tree, a fake sink pushed as data, or a hidden name; nothing is made for it")
+    func plainPathsOnly() throws {
+        let (w, root, ids) = try Self.root()
+        let b = ids["b"]!, a = ids["a"]!
+        let dateLink = try #require(try FileManager.default.contentsOfDirectory(atPath: root + "/a").first { $0.hasPrefix("20") })
+        let attacks = ["b/.emu/nodes/" + String(repeating: "e", count: 40), "b/.emu/trees/\(b)/newsink", "b/Latest/newsink",
+                       "a/.emu/trees/\(a)/fake", "a/\(dateLink)/fake", "b/sub", "b/sub/deeper", ".hidden", ".emu-shared/index", "a/.emu"]
+        let before = ServeModesTests.state(of: root)
+        for attack in attacks {
+            for create in [true, false] {
+                let session = try ServeSession(["--root", root], in: w.root)
+                let answer = session.hello(sink: root + "/" + attack, create: create)
+                #expect(answer?.kind == .error, "hello for \(attack) (create: \(create)) was answered \(String(describing: answer))")
+                #expect(session.close() == 0)
+            }
+        }
+        let after = ServeModesTests.state(of: root)
+        let changed = Set(after.split(separator: "\n")).symmetricDifference(before.split(separator: "\n")).sorted()
+        #expect(changed.isEmpty, "a refused hello changed the root: \(changed.joined(separator: "\n"))")
+        for name in ["a", "b"] { #expect(try w.emu("verify", name).status == 0) }
+    }
+
+    @Test("--client NAME reaches ROOT/NAME and below only; other clients' sinks are refused, the index stays shared")
+    func clientArea() throws {
+        let (w, root, _) = try Self.root()
+        // c's area is a directory the administrator made for its sinks; d's area is to be its one sink.
+        #expect(sh("mkdir -m 700 '\(root)/c'") == 0)
+        for (client, path, allowed) in [("c", "c/laptop", true), ("c", "laptop2", true), ("c", "a", false), ("c", "b/x", false),
+                                        ("c", "c/../b", false), ("c", "../served/b", false), ("d", "d", true), ("d", "c/laptop", false)] {
+            let session = try ServeSession(["--root", root, "--client", client], in: w.root)
+            let full = path.contains("/") || path.count == 1 ? root + "/" + path : path
+            let answer = session.hello(sink: full, create: true)
+            #expect((answer?.kind == .hello) == allowed, "\(client): \(path): \(String(describing: answer))")
+            if allowed { #expect(session.request("snapshots")?.kind != .error) }
+            #expect(session.close() == 0)
+        }
+        for sink in ["c/laptop", "c/laptop2", "d"] {
+            #expect(isDirectory(root + "/\(sink)/.emu"), "\(sink) is made in its client's area")
+            let index = try? String(contentsOfFile: root + "/\(sink)/.emu/shared-index", encoding: .utf8)
+            #expect(index?.hasSuffix("/served/.emu-shared/index\n") == true, "\(sink) shares the root's index: \(String(describing: index))")
+        }
+        #expect(!entryExists(root + "/laptop2") && !entryExists(root + "/b/x"))
+        let invalid = try w.emu("serve", "--root", root, "--client", "../b")
+        #expect(invalid.status == 2 && invalid.stderr.contains("one plain name"), "\(invalid.stderr)")
+    }
+
+    @Test("a sink's own .emu/shared-index naming a directory outside the root is refused, not used")
+    func plantedIndex() throws {
+        let (w, root, ids) = try Self.root()
+        #expect(sh("mkdir -p '\(w.root)/elsewhere/ab' && : > '\(w.root)/elsewhere/ab/planted' && echo '\(w.root)/elsewhere' > '\(root)/a/.emu/shared-index'") == 0)
+        // Not cached: the unique size is worked out from the index.
+        #expect(sh("sed -i '/unique-size/d' '\(root)/a/.emu/nodes/\(ids["a"]!)'") == 0)
+        let session = try ServeSession(["--root", root, "--read-only"], in: w.root)
+        #expect(session.hello(sink: root + "/a")?.kind == .hello)
+        let answer = session.request("unique-bytes \(ids["a"]!)")
+        #expect(answer?.kind == .error && answer?.text.contains("not this server's") == true, "\(String(describing: answer))")
+        #expect(session.close() == 0)
+    }
+}
