@@ -32,6 +32,9 @@ struct HostileSinkTests {
          #"rm -f .emu/chunks/*/$(sed -n 2p .emu/manifests/$NEWER | cut -c1-64); c=$(sed -n 2p .emu/manifests/$OLDER | cut -c1-64); f=.emu/chunks/$(printf %.2s $c)/$c; chmod u+w $f; printf '\0\377garbage' > $f"#),
         ("a manifest listing a chunk by a path instead of a hash", #"chmod u+w .emu/manifests/$NEWER; printf 'emu-chunks 1\n../../../outside/secret 3\n' > .emu/manifests/$NEWER"#),
         ("HEAD naming a missing snapshot", #"echo 0123456789abcdef0123456789abcdef01234567 > .emu/HEAD"#),
+        ("a record whose date link's name climbs out of the sink",
+         #"sed -i 's|^name = .*|name = ../outside/planted|' .emu/nodes/$OLDER"#),
+        ("a record whose date link's name is an absolute path", #"sed -i "s|^name = .*|name = $OUTSIDE/planted|" .emu/nodes/$NEWER"#),
         ("a manifest replaced by a symlink to a file outside", #"rm .emu/manifests/$NEWER && ln -s "$OUTSIDE/secret" .emu/manifests/$NEWER"#),
     ]
 
@@ -45,6 +48,24 @@ struct HostileSinkTests {
 
     /// What the files outside hold: a command that prints or writes either has read outside the sink.
     static let secrets = ["SECRET-7f3a9c-never-read", "SECRET-51be02-nor-this"]
+
+    @Test("a record's date link name that is a path is damage: verify names it, clean --repair names the link from the date")
+    func pathAsDateLinkName() throws {
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("one")], at: w.source)
+        try w.expectSuccess(w.emu("push"))
+        let id = try String(contentsOfFile: w.sink + "/.emu/HEAD", encoding: .utf8).trimmingCharacters(in: .newlines)
+        let dateName = try #require(try FileManager.default.contentsOfDirectory(atPath: w.sink).first { $0.hasPrefix("20") })
+        #expect(sh("sed -i 's|^name = .*|name = ../escape_link|' '\(w.sink)/.emu/nodes/\(id)' && echo keep > '\(w.root)/escape_link'") == 0)
+        let verify = try w.emu("verify", "--json")
+        #expect(verify.status == 4 && verify.stdout.contains(#""kind":"record""#), "\(verify.stdout)\(verify.stderr)")
+        try w.expectSuccess(w.emu("clean", "--repair"))
+        #expect(try String(contentsOfFile: w.root + "/escape_link", encoding: .utf8) == "keep\n", "nothing outside the sink is written")
+        #expect(try String(contentsOfFile: w.sink + "/.emu/nodes/\(id)", encoding: .utf8).contains("name = \(dateName)\n"))
+        try w.expectSuccess(w.emu("verify"))
+        try w.expectSuccess(w.emu("prune", "HEAD"))
+        #expect(try String(contentsOfFile: w.root + "/escape_link", encoding: .utf8) == "keep\n", "prune deleted nothing outside")
+    }
 
     @Test("no command reads, writes or deletes outside the sink and the target", arguments: attacks.map(\.0))
     func attack(_ name: String) throws {

@@ -4,7 +4,7 @@ import Glibc
 /// One thing wrong in a snapshot.
 public struct Damage: Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
-        case missing, extra, type, size, content, mode, owner, mtime, attributes, target, device, hardlink, manifest, index, head
+        case missing, extra, type, size, content, mode, owner, mtime, attributes, target, device, hardlink, manifest, index, head, record
     }
 
     public var kind: Kind
@@ -46,6 +46,9 @@ public final class Verifier {
             let damage = Damage(kind: kind, path: path, detail: detail)
             damages.append(damage)
             observer.found(damage, in: snapshot)
+        }
+        if snapshot.nameIsDamaged {
+            report(.record, .root, "its record names a date link that is not a date; `emu clean --repair` names it \(snapshot.name)")
         }
         let tree: DirectoryHandle
         do { tree = try sink.openTree(snapshot) } catch let error as FileSystemError where error.isMissing {

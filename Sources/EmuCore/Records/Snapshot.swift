@@ -15,7 +15,12 @@ public struct Snapshot: Sendable, Equatable {
     public var id: String
     public var parent: String?
     public var date: Timestamp
+    /// Its date link's name: one component of the date format (a record
+    /// naming anything else is damaged, and the name comes from its date).
     public var name: String
+    /// The record named a date link that is not one date-shaped component
+    /// (`x/../../escape`, an absolute path): `verify` reports it, `clean --repair` rewrites it.
+    public var nameIsDamaged = false
     public var status: Status = .complete
     public var message: String = ""
     public var source: String = ""
@@ -149,7 +154,10 @@ public struct Snapshot: Sendable, Equatable {
             throw EmuError.failed("the record of snapshot \(id) has no readable date", fix: "run `emu verify` on this sink")
         }
         self.date = date
-        name = d["Snapshot", "name"] ?? date.snapshotName
+        // The name becomes a link in the sink's root: never a path, whatever the record says.
+        let recordedName = d["Snapshot", "name"]
+        name = recordedName.flatMap { Timestamp.isSnapshotName($0) ? $0 : nil } ?? date.snapshotName
+        nameIsDamaged = recordedName != nil && recordedName != name
         status = Status(rawValue: d["Snapshot", "status"] ?? "") ?? .complete
         message = d["Snapshot", "message"] ?? ""
         source = d["Stack", "source"] ?? ""

@@ -70,8 +70,15 @@ extension Sink {
         // A dry run left the damaged records in place: what follows would stumble on them.
         if dryRun && !damaged.isEmpty { return }
         if repair {
-            for snapshot in try snapshots() where !manifestIsWhole(snapshot) {
-                try act(.rebuildManifest, ".emu/manifests/\(snapshot.id)") { try rebuildManifest(for: snapshot) }
+            for snapshot in try snapshots() {
+                if !manifestIsWhole(snapshot) {
+                    try act(.rebuildManifest, ".emu/manifests/\(snapshot.id)") { try rebuildManifest(for: snapshot) }
+                }
+                if snapshot.nameIsDamaged {
+                    try act(.rebuildRecord, ".emu/nodes/\(snapshot.id) (its date link's name, from its date)") {
+                        try updateRecord(of: snapshot) { $0["Snapshot", "name"] = snapshot.name }
+                    }
+                }
             }
         }
         try cleanStores(repair: repair, dryRun: dryRun, each: each, act: act)
