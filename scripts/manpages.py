@@ -53,7 +53,7 @@ and restored files are found in its content index by hash; the server builds and
 .PP
 \fBemu sink rm\fR forgets a sink; its snapshots stay on disk. \fBemu sink default\fR sets the sink commands use when none is named.""",
 "", "emu sink add usb /media/usb/backup\nemu sink\nemu sink default nas", True, False)
-P["emu-push"] = ("make a new snapshot", r"\fBemu push\fR [\fISINK\fR...] [\fB\-m\fR \fIMSG\fR] [\fB\-\-exclude\fR \fIPATTERN\fR] [\fB\-\-exclude\-from\fR \fIFILE\fR] [\fB\-\-files\-from\fR \fIFILE\fR] [\fB\-\-exclude\-caches\fR] [\fB\-x\fR] [\fB\-\-checksum\fR] [\fB\-\-date\fR \fIDATE\fR] [\fB\-n\fR]",
+P["emu-push"] = ("make a new snapshot", r"\fBemu push\fR [\fISINK\fR...] [\fB\-m\fR \fIMSG\fR] [\fB\-\-exclude\fR \fIPATTERN\fR] [\fB\-\-exclude\-from\fR \fIFILE\fR] [\fB\-\-files\-from\fR \fIFILE\fR] [\fB\-\-exclude\-caches\fR] [\fB\-x\fR] [\fB\-\-checksum\fR] [\fB\-\-date\fR \fIDATE\fR [\fB\-f\fR]] [\fB\-n\fR]",
 r"""Makes a new snapshot of the source in each named sink, or in every online sink. A regular file whose size, mtime, ctime and inode
 match the newest snapshot's record is a hardlink to that snapshot's copy and is not read; any other file is copied (holes kept) and
 its SHA-256 recorded in the same read. When the sink already holds a file with that content and the same inode metadata (mode, owner,
@@ -111,7 +111,12 @@ Read every file and link it only when its content and metadata match the last sn
 .TP
 .BR \-\-date " \fIDATE\fR"
 Record DATE instead of now: \fIYYYY\-MM\-DD HH:MM[:SS]\fR, \fIYYYY\-MM\-DD\fR, \fI@SECONDS\fR, \fIyesterday\fR or
-\fI"N days ago"\fR, local time.
+\fI"N days ago"\fR, local time. A date more than 5 minutes after the clock of the machine that keeps the sink is refused (a typo
+such as 2062 would otherwise stay HEAD for decades); over ssh the server's clock decides, and an append-only key may only add a
+snapshot newer than the sink's newest complete one.
+.TP
+.BR \-f ", " \-\-force
+With \fB\-\-date\fR, on a local sink: record a date after this machine's clock.
 .TP
 .B \-\-progress
 Show the progress line even when stderr is not a terminal.
@@ -253,7 +258,10 @@ A policy keeps the newest \fIN\fR (\fBkeep\-last\fR); the newest snapshot of eac
 months and years that have one (calendar buckets in local time, the year included; \fBall\fR for every bucket); everything within
 \fIDUR\fR of the newest snapshot (\fB36h\fR, \fB7d\fR, \fB2w\fR, \fB6mo\fR, \fB1y\fR); and then removes the oldest while the sink's
 filesystem has less than \fIPCT\fR percent free, but only when removing can reach that (not when other data fills the disk: a
-warning says so), and never below \fBretention.min\-keep\fR snapshots (3 unless set). The newest snapshot is always kept. emu 0.2.5's \fB[Snapshots] max\-number\fR still
+warning says so), and never below \fBretention.min\-keep\fR snapshots (3 unless set). The newest snapshot is always kept. The rules
+measure from the newest snapshot that is not dated in the future (after this machine's clock plus 5 minutes), never from now, so
+backups that stopped for a month keep their history; a snapshot dated in the future is kept and counts for no rule, so a forged or
+mistyped date expires nothing. emu 0.2.5's \fB[Snapshots] max\-number\fR still
 works: alone it keeps the newest N, with other rules it caps them. A sink that sets nothing gets emu 0.3's rotation: everything within
 24 hours, the newest of each of 31 days, the newest of every week before that, min-free 5%; \fBretention.keep\-all = yes\fR turns
 rotation off. With \fB\-n \-v\fR, each snapshot is listed with the rules that keep it, or none.

@@ -38,6 +38,9 @@ extension Emu {
         @Option(help: ArgumentHelp("Record DATE instead of now: 'YYYY-MM-DD HH:MM[:SS]', 'YYYY-MM-DD' or @SECONDS (local time).", valueName: "DATE"))
         var date: String?
 
+        @Flag(name: .shortAndLong, help: "With --date: record a date after this machine's clock (a local sink only: a server's clock decides there).")
+        var force = false
+
         @Flag(help: "Show the progress line even when stderr is not a terminal.")
         var progress = false
 
@@ -54,6 +57,7 @@ extension Emu {
             if let date, Timestamp.parse(date) == nil {
                 throw ValidationError("--date '\(date)' is not a date: use 'YYYY-MM-DD HH:MM[:SS]', 'YYYY-MM-DD' or @SECONDS")
             }
+            if force && date == nil { throw ValidationError("--force goes with --date: it allows a date after this machine's clock") }
         }
 
         func run() throws { try run(adjusting: { _ in }) }
@@ -113,6 +117,7 @@ extension Emu {
             options.oneFileSystem = oneFileSystem
             options.checksum = checksum
             options.date = date.flatMap { Timestamp.parse($0) }
+            options.allowsFutureDate = force
             options.dryRun = change.dryRun
             options.lockWait = change.lockWait
             return options

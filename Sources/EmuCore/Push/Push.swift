@@ -14,6 +14,8 @@ public struct PushOptions: Sendable {
     public var checksum = false
     /// The date to record instead of now (imports, tests).
     public var date: Timestamp? = nil
+    /// `push --force`: `date` may be after this machine's clock (a local sink only).
+    public var allowsFutureDate = false
     public var dryRun = false
     public var lockWait: Double = 0
     /// Apply the sink's retention policy after the push.
@@ -101,7 +103,7 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
     if let changed = options.changedDirectories, let head, head.status == .complete {
         settings.quiet = try QuietDirectories(changed: changed, newest: try sink.openRecords(head))
     }
-    let date = try uniqueDate(options.date, among: snapshots)
+    let date = try uniqueDate(options.date, among: snapshots, allowingFuture: options.allowsFutureDate)
 
     let sourceRoot = try DirectoryHandle.open(options.importing ?? source.path, origin: .source)
     let bases = sink.earlierTrees(head: head, resumes: !options.dryRun)
@@ -141,12 +143,26 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
     }
 }
 
-/// The date of the new snapshot: `requested`, which must not name an
-/// existing snapshot, or now, waiting for the next second when this one
+/// The date of the new snapshot: `requested`, which must be a plausible
+/// date, not after this machine's clock (plus `Timestamp.futureSkew`)
+/// unless `allowingFuture`, after `notBefore` when given, and not name an
+/// existing snapshot; or now, waiting for the next second when this one
 /// already names one.
-func uniqueDate(_ requested: Timestamp?, among snapshots: [Snapshot]) throws -> Timestamp {
+func uniqueDate(_ requested: Timestamp?, among snapshots: [Snapshot], allowingFuture: Bool = false,
+                notBefore: Timestamp? = nil) throws -> Timestamp {
     let names = Set(snapshots.map(\.name))
     if let requested {
+        guard requested.isPlausible else {
+            throw EmuError.usage("\(requested) is not a date a snapshot can have", fix: "give a date between 1970 and 9999")
+        }
+        guard allowingFuture || requested.seconds <= Timestamp.now().seconds + Timestamp.futureSkew else {
+            throw EmuError.usage("the date \(requested.displayText) is after this machine's clock (\(Timestamp.now().displayText))",
+                                 fix: "check the date; a snapshot dated in the future needs --force, on the machine that keeps the sink")
+        }
+        if let notBefore, requested <= notBefore {
+            throw EmuError.usage("the date \(requested.displayText) is not after the sink's newest complete snapshot (\(notBefore.displayText)), "
+                                 + "and this key may only add newer ones", fix: "push without --date, or with an administrator's key")
+        }
         guard !names.contains(requested.snapshotName) else {
             throw EmuError.usage("a snapshot named '\(requested.snapshotName)' already exists", fix: "choose another --date")
         }

@@ -20,8 +20,16 @@ extension SinkServer {
             throw EmuError.failed("the client compared its source with snapshot \(words[4].prefix(8)), which is not this sink's newest",
                                   fix: "push again")
         }
-        let requested = words[1] == "now" ? nil : Self.timestamp(words[1])
-        let date = try uniqueDate(requested, among: snapshots)
+        var requested: Timestamp? = nil
+        if words[1] != "now" {
+            guard let parsed = Self.timestamp(words[1]) else {
+                throw EmuError.usage("the client's date \(words[1].prefix(40)) is not SECONDS.NANOSECONDS", fix: "install the same version of emu on both machines")
+            }
+            requested = parsed
+        }
+        // The server's clock decides; an append-only key adds only what is newer than the history it cannot erase.
+        let newestComplete = snapshots.last { $0.status == .complete }?.date
+        let date = try uniqueDate(requested, among: snapshots, notBefore: mode == .appendOnly ? newestComplete : nil)
         // The client names unchanged files by their place in the records it read: they must be these.
         if let head = snapshots.last, ContentHash(hex: Array(words[5].utf8)) != (try sink.recordsDigest(of: head)) {
             return try writer.send(Frame(.reply, text: Wire.recordsDiffer))

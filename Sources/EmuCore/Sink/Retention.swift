@@ -129,8 +129,18 @@ public struct RetentionDecision: Sendable {
 }
 
 extension RetentionPolicy {
-    /// Decides every snapshot (oldest first in, newest first out).
-    public func decide(_ snapshots: [Snapshot]) -> [RetentionDecision] {
+    /// Decides every snapshot (oldest first in, newest first out). A
+    /// snapshot dated after `now` (plus the clocks' skew) is kept and counts
+    /// for nothing: the rules measure from the newest snapshot that is not
+    /// in the future, so a forged or mistyped date cannot expire real history.
+    public func decide(_ snapshots: [Snapshot], now: Timestamp = .now()) -> [RetentionDecision] {
+        let latest = now.seconds + Timestamp.futureSkew
+        let future = snapshots.filter { $0.date.seconds > latest }.sorted { ($0.date, $0.id) > ($1.date, $1.id) }
+        return future.map { RetentionDecision(snapshot: $0, reasons: ["dated in the future"]) }
+            + decidePresent(snapshots.filter { $0.date.seconds <= latest })
+    }
+
+    func decidePresent(_ snapshots: [Snapshot]) -> [RetentionDecision] {
         let newestFirst = snapshots.sorted { ($0.date, $0.id) > ($1.date, $1.id) }
         var decisions = newestFirst.map { RetentionDecision(snapshot: $0, reasons: []) }
         guard !decisions.isEmpty else { return [] }

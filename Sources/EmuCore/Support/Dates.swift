@@ -12,6 +12,18 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         self.nanoseconds = nanoseconds
     }
 
+    /// How far after the clock of the machine that keeps a sink a snapshot
+    /// may be dated (seconds): two machines' clocks differ a little.
+    public static let futureSkew: Int64 = 300
+
+    /// The latest date a snapshot may have: 9999-12-31 23:59:59 UTC.
+    static let latestPlausible: Int64 = 253_402_300_799
+
+    /// Whether this is a date a snapshot can have: nanoseconds within a
+    /// second, seconds from 1970 to the year 9999 (what arrives from a
+    /// client or a record is checked with this before it is used).
+    public var isPlausible: Bool { nanoseconds >= 0 && nanoseconds < 1_000_000_000 && seconds >= 0 && seconds <= Self.latestPlausible }
+
     public static func now() -> Timestamp {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
@@ -25,7 +37,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// `1763716500.123456789`: the exact form kept in records.
     public var description: String {
         let nanos = String(nanoseconds)
-        return "\(seconds)." + String(repeating: "0", count: 9 - nanos.count) + nanos
+        return "\(seconds)." + String(repeating: "0", count: max(0, 9 - nanos.count)) + nanos
     }
 
     /// Parses the exact form (`seconds.nanoseconds`, nanoseconds optional).
