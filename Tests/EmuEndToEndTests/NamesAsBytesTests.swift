@@ -66,6 +66,25 @@ struct NamesAsBytesTests {
         #expect(list.stdout.contains("\"\(w.root)/s\\351nk\""), "\(list.stdout)")
     }
 
+    @Test("a source whose path holds newlines and a [section] adds nothing to a snapshot's record: every value is one line")
+    func newlinesInRecordValues() throws {
+        let w = try Workspace()
+        let source = w.root + "/src\n[Emu]\nuid = 4242\r\nx"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: false)
+        try "data".write(toFile: source + "/f", atomically: false, encoding: .utf8)
+        for arguments in [["init", "-q"], ["sink", "add", "origin", w.sink, "-q"], ["push", "-q", "-m", "two\nlines\r\n[Tree]\nfiles = 9"]] {
+            #expect(try EmuBinary.run(arguments, in: source).status == 0, "\(arguments)")
+        }
+        let id = try String(contentsOfFile: w.sink + "/.emu/HEAD", encoding: .utf8).trimmingCharacters(in: .newlines)
+        let record = try String(contentsOfFile: w.sink + "/.emu/nodes/" + id, encoding: .utf8)
+        let lines = record.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.filter { $0.hasPrefix("[") }.map(String.init) == ["[Snapshot]", "[Tree]", "[Stack]", "[Emu]"], "\(record)")
+        #expect(!record.contains("4242") || lines.contains { $0.hasPrefix("source = ") && $0.contains("4242") }, "\(record)")
+        #expect(lines.filter { $0.hasPrefix("files = ") } == ["files = 1"] && !record.contains("\r"), "\(record)")
+        let log = try EmuBinary.run(["log", "--json"], in: source)
+        #expect(log.status == 0 && log.stdout.contains(#""files":1"#), "\(log.stdout)\(log.stderr)")
+    }
+
     @Test("diff --json carries the name itself, and its bytes in base64 when they are not UTF-8")
     func diffJSONNames() throws {
         let w = try Self.latin1Workspace()

@@ -23,7 +23,8 @@ public struct INIDocument: Sendable, Equatable {
     public init(parsing text: String) throws(EmuError) {
         var current: Int? = nil
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingWhitespace()
+            // A carriage return inside a line reads as the space it is written as (see `text`).
+            let line = rawLine.trimmingWhitespace().replacingNewlines()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") && line.hasSuffix("]") {
                 let name = String(line.dropFirst().dropLast()).trimmingWhitespace()
@@ -67,9 +68,12 @@ public struct INIDocument: Sendable, Equatable {
         sections.removeAll { $0.name.lowercased() == name.lowercased() }
     }
 
+    /// The document as text. Every name and value is written as one line
+    /// (see `replacingNewlines`): a value that came from a client or a user
+    /// (a source path, a message) can add no line, key or section.
     public var text: String {
         sections.map { section in
-            "[\(section.name)]\n" + section.entries.map { "\($0.key) = \($0.value)\n" }.joined()
+            "[\(section.name.replacingNewlines())]\n" + section.entries.map { "\($0.key.replacingNewlines()) = \($0.value.replacingNewlines())\n" }.joined()
         }.joined(separator: "\n")
     }
 }

@@ -123,7 +123,7 @@ public struct Snapshot: Sendable, Equatable {
         d["Snapshot", "checksum"] = "sha256"
         d["Snapshot", "size"] = String(counts.bytes)
         d["Snapshot", "status"] = status.rawValue
-        d["Snapshot", "message"] = message.replacingNewlines()
+        d["Snapshot", "message"] = message
         d["Tree", "files"] = String(counts.files)
         d["Tree", "directories"] = String(counts.directories)
         d["Tree", "symlinks"] = String(counts.symlinks)
@@ -185,7 +185,8 @@ public struct Snapshot: Sendable, Equatable {
 public let emuVersion = "0.3.0"
 
 extension String {
+    /// One line: every line feed and carriage return (a CRLF is one Character, so scalars are mapped) becomes a space.
     func replacingNewlines() -> String {
-        String(map { $0 == "\n" || $0 == "\r" ? " " : $0 })
+        String(String.UnicodeScalarView(unicodeScalars.map { $0 == "\n" || $0 == "\r" ? " " : $0 }))
     }
 }
