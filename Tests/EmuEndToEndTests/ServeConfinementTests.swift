@@ -72,6 +72,30 @@ struct ServeConfinementTests {
         #expect(invalid.status == 2 && invalid.stderr.contains("one plain name"), "\(invalid.stderr)")
     }
 
+    @Test("every request that changes a sink needs the exclusive lock; record-verification is no request at all")
+    func changesNeedTheLock() throws {
+        let (w, root, ids) = try Self.root()
+        let a = ids["a"]!
+        let session = try ServeSession(["--root", root], in: w.root)
+        #expect(session.hello(sink: root + "/a")?.kind == .hello)
+        let changes = ["recover", "delete \(a)", "finish-deleting", "clean - -", "free-space 99 0 1 - \(a)"]
+        for lock in ["", "lock shared 0"] {
+            if !lock.isEmpty { #expect(session.request(lock)?.kind == .reply) }
+            for change in changes {
+                let answer = session.request(change)
+                #expect(answer?.kind == .error && answer?.text.contains("needs its exclusive lock") == true, "\(change) (\(lock)): \(String(describing: answer))")
+            }
+        }
+        let forged = session.request("record-verification \(a) clean 0")
+        #expect(forged?.kind == .error && forged?.text.contains("does not know the request") == true, "\(String(describing: forged))")
+        #expect(session.request("unlock")?.kind == .reply)
+        #expect(session.request("lock exclusive 0")?.kind == .reply)
+        #expect(session.request("recover")?.kind == .reply)
+        #expect(session.close() == 0)
+        #expect(try w.loggedSnapshots("a").compactMap { $0["id"] as? String } == [a])
+        #expect(try w.emu("verify", "a").status == 0)
+    }
+
     @Test("a sink's own .emu/shared-index naming a directory outside the root is refused, not used")
     func plantedIndex() throws {
         let (w, root, ids) = try Self.root()

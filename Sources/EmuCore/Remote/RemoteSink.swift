@@ -120,10 +120,6 @@ public final class RemoteSink: SinkStore {
         }
     }
 
-    public func recordVerification(of snapshot: Snapshot, clean: Bool, problems: Int) throws {
-        try ask("record-verification \(snapshot.id) \(clean ? "clean" : "dirty") \(problems)")
-    }
-
     /// Runs on the server, where the disk's free space can be measured;
     /// only what it removed, and its warnings, come back.
     public func freeSpace(percent: Double, bytes needed: Int64, policy: RetentionPolicy, among snapshots: [Snapshot],

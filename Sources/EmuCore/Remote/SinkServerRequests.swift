@@ -43,23 +43,29 @@ extension SinkServer {
         }
     }
 
-    /// The requests that change the sink, as far as this key's mode allows.
+    /// The requests that change the sink, as far as this key's mode allows,
+    /// each under the exclusive lock the client took: two clients' changes never mix.
     func answerChange(_ command: String, _ words: [String], _ argument: String, _ sink: Sink) throws {
         switch command {
         case "recover":
             try refuse(words, unless: mode != .readOnly)
+            try requireExclusiveLock(words, sink)
             try sink.recover(finishingDeletions: mode == .full)
         case "delete":
             try refuse(words, unless: mode == .full)
+            try requireExclusiveLock(words, sink)
             try sink.delete(try snapshot(argument))
         case "free-space":
             try refuse(words, unless: mode == .full)
+            try requireExclusiveLock(words, sink)
             return try answerFreeSpace(words, sink)
         case "finish-deleting":
             try refuse(words, unless: mode == .full)
+            try requireExclusiveLock(words, sink)
             try sink.finishDeleting()
         case "clean":
             try refuse(words, unless: mode == .full)
+            try requireExclusiveLock(words, sink)
             try sink.clean(repair: argument == "repair", dryRun: words.count > 2 && words[2] == "dry-run") {
                 try? writer.send(Frame(.data, text: "\($0.kind.rawValue)\t\($0.what)"))
             }
@@ -70,10 +76,6 @@ extension SinkServer {
         case "verify":
             guard words.count >= 2 else { throw EmuError.usage("verify names a snapshot, or sink", fix: "run emu on both sides") }
             return try answerVerify(words)
-        case "record-verification":
-            try refuse(words, unless: mode != .readOnly)
-            let problems = Int(words.count > 3 ? words[3] : "") ?? 0
-            try sink.recordVerification(of: try snapshot(argument), clean: words.count > 2 && words[2] == "clean", problems: problems)
         default:
             throw EmuError.usage("this server does not know the request `\(command)`", fix: "install the same version of emu on both machines")
         }
@@ -94,6 +96,13 @@ extension SinkServer {
                                warn: { try? writer.send(Frame(.data, text: "warn\t\($0.replacingTabsAndNewlines())")) },
                                each: { try? writer.send(Frame(.data, text: "removed\t\($0.id)\t\($1.joined(separator: "; "))")) })
         try writer.send(Frame(.end))
+    }
+
+    func requireExclusiveLock(_ words: [String], _ sink: Sink) throws {
+        guard sink.lock?.mode == .exclusive else {
+            throw EmuError.failed("`\(words[0])` changes the sink and needs its exclusive lock (request `lock exclusive` first)",
+                                  fix: "install the same version of emu on both machines")
+        }
     }
 
     func snapshot(_ id: String) throws -> Snapshot {

@@ -49,8 +49,6 @@ public protocol SinkStore: AnyObject {
     /// Removes what interrupted commands left, and with `repair` rebuilds
     /// damaged manifests and records (exclusive lock held; see `Sink.clean`).
     func clean(repair: Bool, dryRun: Bool, each: (CleanAction) -> Void) throws
-    /// Keeps a verification's result in the snapshot's record.
-    func recordVerification(of snapshot: Snapshot, clean: Bool, problems: Int) throws
 }
 
 extension Sink: SinkStore {
