@@ -55,12 +55,12 @@ public final class FrameReader {
         guard try fill(4, endIsClean: true) else { return nil }
         let length = buffer[start..<start + 4].reduce(0) { $0 << 8 | Int($1) }
         guard length >= 1, length - 1 <= Frame.maximumPayload else {
-            throw EmuError.failed("\(peer) sent a frame of \(length) bytes, which is not one emu speaks",
+            throw EmuError.channel("\(peer) sent a frame of \(length) bytes, which is not one emu speaks",
                                   fix: "check that both sides run emu, of versions that speak the same protocol")
         }
         guard try fill(4 + length, endIsClean: false) else { return nil }
         guard let kind = Frame.Kind(rawValue: buffer[start + 4]) else {
-            throw EmuError.failed("\(peer) sent a frame of unknown kind \(buffer[start + 4])",
+            throw EmuError.channel("\(peer) sent a frame of unknown kind \(buffer[start + 4])",
                                   fix: "check that both sides run emu, of versions that speak the same protocol")
         }
         let frame = Frame(kind, Array(buffer[start + 5..<start + 4 + length]))
@@ -90,7 +90,7 @@ public final class FrameReader {
             buffer.append(contentsOf: chunk[..<n])
             guard n > 0 else {
                 if endIsClean && buffer.count == start { return false }
-                throw EmuError.failed("\(peer) closed the connection in the middle of a frame", fix: "run the command again")
+                throw EmuError.channel("\(peer) closed the connection in the middle of a frame", fix: "run the command again")
             }
         }
         return true

@@ -67,7 +67,7 @@ final class PushReceiver {
                 if frame.payload.starts(with: Array("query\n".utf8)) { try writer.send(Wire.frame(for: failure!)); try writer.flush() }
                 continue
             }
-            do { try take(frame) } catch let error as EmuError where error.message.hasPrefix("the client closed") {
+            do { try take(frame) } catch let error as EmuError where error.brokeTheChannel {
                 return nil
             } catch {
                 failure = error

@@ -15,7 +15,12 @@ extension PushReceiver {
             throw EmuError.failed("the client linked files the newest snapshot does not list in that order", fix: "push again")
         }
         defer { earlierRecords = records }
-        while records.taken < first { _ = try records.take() }
+        // A run that starts past the records' end is refused when they end: skipping to it never spins.
+        while records.taken < first {
+            guard try records.take() != nil else {
+                throw EmuError.failed("the client linked unchanged files past the end of the newest snapshot's records", fix: "push again")
+            }
+        }
         for _ in 0..<count {
             guard var record = try records.take(), record.kind == .regular, !record.path.isRoot else {
                 throw EmuError.failed("the client linked an entry of the newest snapshot that is not a file", fix: "push again")

@@ -54,7 +54,7 @@ public final class SinkServer {
             guard frame.kind == .request else {
                 throw EmuError.failed("the client sent a \(frame.kind) frame where a request belongs", fix: "run the command again")
             }
-            do { try answer(Wire.words(of: frame), frame) } catch let error as EmuError where error.message.hasPrefix("the client ") {
+            do { try answer(Wire.words(of: frame), frame) } catch let error as EmuError where error.brokeTheChannel {
                 throw error
             } catch {
                 try writer.send(Wire.frame(for: error))

@@ -20,12 +20,23 @@ public struct EmuError: Error, CustomStringConvertible, Sendable {
     /// The system call that failed, when one did: its operation, path and
     /// errno, for whoever needs more than the message.
     public let cause: FileSystemError?
+    /// The channel to the other side broke (a cut, a frame no emu sends):
+    /// nothing more can be said on it, so a server ends the session rather
+    /// than answer (an error about what was said is answered instead).
+    public var brokeTheChannel = false
 
     public init(_ kind: Kind, _ message: String, fix: String? = nil, cause: FileSystemError? = nil) {
         self.kind = kind
         self.message = message
         self.fix = fix
         self.cause = cause
+    }
+
+    /// A failure of the channel itself (see `brokeTheChannel`).
+    static func channel(_ message: String, fix: String) -> EmuError {
+        var error = EmuError.failed(message, fix: fix)
+        error.brokeTheChannel = true
+        return error
     }
 
     public static func failed(_ message: String, fix: String? = nil) -> EmuError { EmuError(.failed, message, fix: fix) }

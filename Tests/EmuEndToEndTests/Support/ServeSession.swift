@@ -54,6 +54,20 @@ final class ServeSession {
         return receive()
     }
 
+    /// Hangs up and waits up to `seconds` for the server to end: its exit
+    /// status, or nil when it had to be killed (a server spinning on what a
+    /// client sent, holding the lock).
+    func close(within seconds: Int) -> Int32? {
+        try? toServer.fileHandleForWriting.close()
+        for _ in 0..<(seconds * 20) where process.isRunning { usleep(50_000) }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
     /// Ends the session (the client hangs up) and returns the server's exit status.
     func close() -> Int32 {
         try? toServer.fileHandleForWriting.close()

@@ -1,0 +1,57 @@
+import EmuPOSIX
+import Foundation
+import Glibc
+import Testing
+
+/// A push's entries, sent by a hostile client straight to `emu serve`: each
+/// malformed or out-of-range entry is answered with an error frame, the
+/// server ends cleanly when the client hangs up (no spin, no trap), the sink
+/// keeps what it had, and the next real push succeeds.
+@Suite("a hostile client's push entries")
+struct ServePushAttackTests {
+    /// An entry's record: a directory (or file) line as a manifest holds it.
+    static func directory(_ path: String, inode: Int, mtime: String = "1795779444.5") -> String {
+        "dir\nd\t755\t0\t0\t0\t\(mtime)\t\(mtime)\t\(inode)\t-\t-\t-\t\(path)"
+    }
+
+    static let attacks: [(String, [String])] = [
+        ("a run of unchanged files past the end of the records", ["links\n1000000000 1"]),
+        ("entries out of path order", [directory("", inode: 1), directory("zz", inode: 2), directory("aa", inode: 3)]),
+        ("the same path twice", [directory("", inode: 1), directory("d", inode: 2), directory("d", inode: 3)]),
+        ("a child before the root", [directory("d", inode: 2)]),
+        ("nanoseconds past a second", [directory("", inode: 1), directory("d", inode: 2, mtime: "1795779444.9999999999")]),
+        ("a date past the year 9999", [directory("", inode: 1), directory("d", inode: 2, mtime: "99999999999999999.0")]),
+        ("a negative date", [directory("", inode: 1), directory("d", inode: 2, mtime: "-5.0")]),
+    ]
+
+    @Test("each is an error frame; the server ends when the client hangs up; the sink is as it was", arguments: attacks.map(\.0))
+    func attack(_ name: String) throws {
+        let entries = try #require(Self.attacks.first { $0.0 == name }?.1)
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("one"), "d": .directory(["b": .file("two")])], at: w.source)
+        try w.expectSuccess(w.emu("push"))
+        let head = try String(contentsOfFile: w.sink + "/.emu/HEAD", encoding: .utf8).trimmingCharacters(in: .newlines)
+        let digestFile = w.root + "/digest"
+        #expect(sh(manifestShell + "manifest_text '\(w.sink)/.emu/manifests/\(head)' | sha256sum | cut -c1-64 > '\(digestFile)'") == 0)
+        let digest = try String(contentsOfFile: digestFile, encoding: .utf8).trimmingCharacters(in: .newlines)
+        let before = ServeModesTests.state(of: w.sink)
+        let session = try ServeSession(["--sink", w.sink, "--append-only"], in: w.root)
+        #expect(session.hello(sink: w.sink)?.kind == .hello)
+        #expect(session.request("lock exclusive 0")?.kind == .reply)
+        let begun = session.request("push-begin now 6d 2f \(head) \(digest)")
+        #expect(begun?.kind == .reply && begun?.text.isEmpty == true, "\(String(describing: begun))")
+        for entry in entries { session.send(.data, entry) }
+        let answer = session.request("push-end")
+        #expect(answer?.kind == .error, "\(name): \(String(describing: answer))")
+        let status = session.close(within: 60)
+        #expect(status == 0, "\(name): the server ended with \(String(describing: status)) (nil: it did not end, holding the lock)")
+        // What a cut push leaves (staging) is the next command's to recover; nothing else changed.
+        let after = ServeModesTests.state(of: w.sink).split(separator: "\n").filter { !$0.contains("/.emu/staging") && !$0.hasPrefix("./.emu ") }
+        let expected = before.split(separator: "\n").filter { !$0.hasPrefix("./.emu ") }
+        #expect(Set(after).symmetricDifference(expected).isEmpty, "\(name) changed the sink: \(Set(after).symmetricDifference(expected).sorted())")
+        sh("echo three > '\(w.source)/c'")
+        try w.expectSuccess(w.emu("push"))
+        try w.expectSuccess(w.emu("verify"))
+        #expect(try w.loggedSnapshots().count == 2)
+    }
+}
