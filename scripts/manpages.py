@@ -311,7 +311,10 @@ P["emu-serve"] = ("serve a sink to emu on another machine, over ssh", r"""\fBemu
 \fBemu serve\fR \fB\-\-root\fR \fIDIR\fR \fB\-\-report\fR""",
 r"""Not run by hand: emu on a client starts it through ssh for a sink added as an ssh address, and speaks emu's framed protocol with it
 on the channel's stdin and stdout. Both sides check the protocol's version first; a server whose emu speaks another version answers
-with an error naming both, and garbage, truncated or oversized frames are refused without reading them whole.
+with an error naming both, and garbage, truncated or oversized frames are refused without reading them whole. A malformed or
+out-of-range request or push entry (a date that is no date or lies after the server's clock, entries out of path order, a run of
+unchanged files past the records' end) is answered with an error and the session ends when the client hangs up; every request that
+changes a sink needs the exclusive lock the client takes first, so two clients' changes never mix.
 \fB\-\-sink\fR \fIPATH\fR serves that sink only; \fB\-\-root\fR \fIDIR\fR serves any sink below DIR and refuses a path outside it,
 through symlinks or \fB..\fR; with \fB\-\-client\fR \fINAME\fR only the sinks at \fIDIR\fB/\fINAME\fR and below (one machine's key),
 while without it a \fB\-\-root\fR key is an administrator's, reaching every sink below DIR. A sink below a root is a plain path of its
