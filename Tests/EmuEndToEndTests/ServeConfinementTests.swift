@@ -33,7 +33,7 @@ struct ServeConfinementTests {
         let dateLink = try #require(try FileManager.default.contentsOfDirectory(atPath: root + "/a").first { $0.hasPrefix("20") })
         let attacks = ["b/.emu/nodes/" + String(repeating: "e", count: 40), "b/.emu/trees/\(b)/newsink", "b/Latest/newsink",
                        "a/.emu/trees/\(a)/fake", "a/\(dateLink)/fake", "b/sub", "b/sub/deeper", ".hidden", ".emu-shared/index", "a/.emu"]
-        let before = ServeModesTests.state(of: root)
+        let before = DirectoryState(of: root)
         for attack in attacks {
             for create in [true, false] {
                 let session = try ServeSession(["--root", root], in: w.root)
@@ -42,8 +42,7 @@ struct ServeConfinementTests {
                 #expect(session.close() == 0)
             }
         }
-        let after = ServeModesTests.state(of: root)
-        let changed = Set(after.split(separator: "\n")).symmetricDifference(before.split(separator: "\n")).sorted()
+        let changed = DirectoryState(of: root).changes(since: before)
         #expect(changed.isEmpty, "a refused hello changed the root: \(changed.joined(separator: "\n"))")
         for name in ["a", "b"] { #expect(try w.emu("verify", name).status == 0) }
     }

@@ -34,7 +34,7 @@ struct ServePushAttackTests {
         let digestFile = w.root + "/digest"
         #expect(sh(manifestShell + "manifest_text '\(w.sink)/.emu/manifests/\(head)' | sha256sum | cut -c1-64 > '\(digestFile)'") == 0)
         let digest = try String(contentsOfFile: digestFile, encoding: .utf8).trimmingCharacters(in: .newlines)
-        let before = ServeModesTests.state(of: w.sink)
+        let before = DirectoryState(of: w.sink)
         let session = try ServeSession(["--sink", w.sink, "--append-only"], in: w.root)
         #expect(session.hello(sink: w.sink)?.kind == .hello)
         #expect(session.request("lock exclusive 0")?.kind == .reply)
@@ -46,9 +46,8 @@ struct ServePushAttackTests {
         let status = session.close(within: 60)
         #expect(status == 0, "\(name): the server ended with \(String(describing: status)) (nil: it did not end, holding the lock)")
         // What a cut push leaves (staging) is the next command's to recover; nothing else changed.
-        let after = ServeModesTests.state(of: w.sink).split(separator: "\n").filter { !$0.contains("/.emu/staging") && !$0.hasPrefix("./.emu ") }
-        let expected = before.split(separator: "\n").filter { !$0.hasPrefix("./.emu ") }
-        #expect(Set(after).symmetricDifference(expected).isEmpty, "\(name) changed the sink: \(Set(after).symmetricDifference(expected).sorted())")
+        let changed = DirectoryState(of: w.sink).changes(since: before) { $0.contains("/.emu/staging") || $0.hasPrefix("./.emu ") }
+        #expect(changed.isEmpty, "\(name) changed the sink: \(changed)")
         sh("echo three > '\(w.source)/c'")
         try w.expectSuccess(w.emu("push"))
         try w.expectSuccess(w.emu("verify"))

@@ -11,7 +11,7 @@ import Testing
 final class LockHolder {
     private var pid: pid_t = 0
 
-    init(_ lockFile: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    init(_ lockFile: String) throws {
         let held = NSTemporaryDirectory() + "emu-lock-held-\(getpid())-\(UUID().uuidString)"
         let arguments = ["/usr/bin/python3", "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
                             + "open(sys.argv[2], 'w').close(); time.sleep(3600)", lockFile, held]
