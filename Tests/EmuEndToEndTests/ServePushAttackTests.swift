@@ -24,22 +24,34 @@ struct ServePushAttackTests {
         ("a negative date", [directory("", inode: 1), directory("d", inode: 2, mtime: "-5.0")]),
     ]
 
+    /// The sink's HEAD and its manifest's text lines, whose digest `push-begin` names.
+    static func headManifest(_ w: Workspace) throws -> (head: String, lines: [String], digest: String) {
+        let head = try String(contentsOfFile: w.sink + "/.emu/HEAD", encoding: .utf8).trimmingCharacters(in: .newlines)
+        let text = w.root + "/manifest", digest = w.root + "/digest"
+        #expect(sh(manifestShell + "manifest_text '\(w.sink)/.emu/manifests/\(head)' > '\(text)'; sha256sum < '\(text)' | cut -c1-64 > '\(digest)'") == 0)
+        return (head, try String(contentsOfFile: text, encoding: .utf8).split(separator: "\n").map(String.init),
+                try String(contentsOfFile: digest, encoding: .utf8).trimmingCharacters(in: .newlines))
+    }
+
+    /// A session of an append-only key that holds the lock and has begun a push on top of HEAD.
+    static func beginPush(_ w: Workspace) throws -> (ServeSession, manifest: [String]) {
+        let (head, lines, digest) = try headManifest(w)
+        let session = try ServeSession(["--sink", w.sink, "--append-only"], in: w.root)
+        #expect(session.hello(sink: w.sink)?.kind == .hello)
+        #expect(session.request("lock exclusive 0")?.kind == .reply)
+        let begun = session.request("push-begin now 6d 2f \(head) \(digest)")
+        #expect(begun?.kind == .reply && begun?.text.isEmpty == true, "\(String(describing: begun))")
+        return (session, lines)
+    }
+
     @Test("each is an error frame; the server ends when the client hangs up; the sink is as it was", arguments: attacks.map(\.0))
     func attack(_ name: String) throws {
         let entries = try #require(Self.attacks.first { $0.0 == name }?.1)
         let w = try Workspace().initialize()
         try Fixture.create(["a": .file("one"), "d": .directory(["b": .file("two")])], at: w.source)
         try w.expectSuccess(w.emu("push"))
-        let head = try String(contentsOfFile: w.sink + "/.emu/HEAD", encoding: .utf8).trimmingCharacters(in: .newlines)
-        let digestFile = w.root + "/digest"
-        #expect(sh(manifestShell + "manifest_text '\(w.sink)/.emu/manifests/\(head)' | sha256sum | cut -c1-64 > '\(digestFile)'") == 0)
-        let digest = try String(contentsOfFile: digestFile, encoding: .utf8).trimmingCharacters(in: .newlines)
         let before = DirectoryState(of: w.sink)
-        let session = try ServeSession(["--sink", w.sink, "--append-only"], in: w.root)
-        #expect(session.hello(sink: w.sink)?.kind == .hello)
-        #expect(session.request("lock exclusive 0")?.kind == .reply)
-        let begun = session.request("push-begin now 6d 2f \(head) \(digest)")
-        #expect(begun?.kind == .reply && begun?.text.isEmpty == true, "\(String(describing: begun))")
+        let (session, _) = try Self.beginPush(w)
         for entry in entries { session.send(.data, entry) }
         let answer = session.request("push-end")
         #expect(answer?.kind == .error, "\(name): \(String(describing: answer))")
@@ -52,5 +64,48 @@ struct ServePushAttackTests {
         try w.expectSuccess(w.emu("push"))
         try w.expectSuccess(w.emu("verify"))
         #expect(try w.loggedSnapshots().count == 2)
+    }
+
+    /// A client links its own file under the hash of content it wants to
+    /// catch (as long): were that hash recorded, the content index would
+    /// hand the client's inode to any push of that content, on any client's
+    /// sink of the root.
+    @Test("a linked file's record is the sink's own, whatever hash the client names")
+    func forgedLinkHash() throws {
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("one")], at: w.source)
+        try w.expectSuccess(w.emu("push"))
+        let (session, lines) = try Self.beginPush(w)
+        let root = try #require(lines.first { $0.hasSuffix("\t") && $0.hasPrefix("d\t") })
+        var file = try #require(lines.first { $0.hasSuffix("\ta") }).split(separator: "\t", omittingEmptySubsequences: false)
+        let real = String(file[8]), forged = String(repeating: "7", count: 64)
+        file[8] = Substring(forged)
+        session.send(.data, "dir\n" + root)
+        session.send(.data, "link\n" + file.joined(separator: "\t"))
+        let answer = session.request("push-end")
+        #expect(answer?.kind == .reply, "\(String(describing: answer))")
+        #expect(session.close(within: 60) == 0)
+        let published = try Self.headManifest(w).lines.joined(separator: "\n")
+        #expect(published.contains(real) && !published.contains(forged), "the client's hash was recorded: \(published)")
+        try w.expectSuccess(w.emu("verify"))
+    }
+
+    /// A manifest that names other bytes than its file holds (written by an
+    /// older server, or by hand) must not reach the index through a repair.
+    @Test("clean --repair indexes a file only under the hash of its bytes")
+    func repairHashesBeforeIndexing() throws {
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("one")], at: w.source)
+        try w.expectSuccess(w.emu("push"))
+        let head = try Self.headManifest(w).head
+        let forged = String(repeating: "7", count: 64)
+        sh(manifestShell + """
+            cd '\(w.sink)/.emu' && unchunk manifests/\(head) && chmod u+w manifests/\(head) \
+              && sed -i 's/\\t[0-9a-f]\\{64\\}\\t\\(-\\t-\\ta\\)$/\\t\(forged)\\t\\1/' manifests/\(head) \
+              && grep -q \(forged) manifests/\(head) && rm -r index/*
+            """)
+        _ = try w.emu("clean", "--repair")
+        let index = try FileManager.default.subpathsOfDirectory(atPath: w.sink + "/.emu/index")
+        #expect(!index.contains { $0.contains(forged) }, "the index took the manifest's word: \(index)")
     }
 }

@@ -38,6 +38,10 @@ final class PushReceiver {
     /// once a run of unchanged files names them (see `linkUnchanged`).
     let head: Snapshot?
     var earlierRecords: ManifestCursor? = nil
+    /// What a cut push left: its records (the server wrote them) and its
+    /// tree, read on this thread to check a copy the client links.
+    var resumeRecords: ManifestCursor?
+    let resumeTree: DirectoryCursor?
 
     init(sink: Sink, head: Snapshot?, reader: FrameReader, writer: FrameWriter) throws {
         self.sink = sink
@@ -45,9 +49,12 @@ final class PushReceiver {
         self.writer = writer
         self.head = head
         staged = try sink.beginSnapshot()
+        let resume = sink.earlierTrees(head: nil, resumes: true).first
+        resumeRecords = resume?.records
+        resumeTree = resume.map { DirectoryCursor(root: $0.tree) }
         let linker = ReceiverLinker(tree: staged.tree, manifest: staged.manifest,
                                     earlier: head.flatMap { try? sink.openTree($0) }.map(DirectoryCursor.init),
-                                    resume: sink.earlierTrees(head: nil, resumes: true).first.map { DirectoryCursor(root: $0.tree) })
+                                    resume: resume.map { DirectoryCursor(root: $0.tree) })
         self.linker = linker
         // A queued step keeps its directory open: at most 64 of them a batch.
         work = StepThread(threaded: true, stepsPerBatch: 256, weightPerBatch: 64, take: linker.take, release: { _ in })
@@ -96,6 +103,9 @@ final class PushReceiver {
             directories = [(.root, staged.tree, metadata, nil)]
             return try submit(.record(record))
         }
+        // A linked file's record is the sink's own: a client never names the content of an inode it did not send.
+        if tag == "link" { record = try earlierRecord(at: record.path) }
+        if tag == "resume" { record = try resumedRecord(at: record.path) }
         let parent = try directory(for: record.path)
         let name = record.path.lastName!
         switch tag {

@@ -30,6 +30,33 @@ extension PushReceiver {
         }
     }
 
+    /// The newest snapshot's record of an unchanged file the client links
+    /// by path (`link`), in place of the one it sent: a hash a client chose
+    /// for an inode would reach the content index, which hands that inode
+    /// to every push of the root that holds the hash.
+    func earlierRecord(at path: RelativePath) throws -> ManifestRecord {
+        guard var records = try openEarlierRecords() else {
+            throw EmuError.failed("the client linked \(path) to a snapshot the sink does not hold", fix: "push again")
+        }
+        defer { earlierRecords = records }
+        guard var record = try records.record(at: path), record.kind == .regular else {
+            throw EmuError.failed("the client linked \(path), which the newest snapshot holds as no file, or not in path order", fix: "push again")
+        }
+        record.hardlinkLeader = nil  // a name of its own here: the source's other names come as `hardlink`
+        return record
+    }
+
+    /// The cut push's record of a copy the client links (`resume`), once
+    /// its bytes are checked against it, as those offered to the client were.
+    func resumedRecord(at path: RelativePath) throws -> ManifestRecord {
+        guard let tree = resumeTree, let record = try resumeRecords?.record(at: path), record.kind == .regular,
+              record.hardlinkLeader == nil, let (directory, name) = try? tree.parentAndName(of: path),
+              resumedCopyIsIntact(name, in: directory, record: record, copier: DataCopier()) else {
+            throw EmuError.failed("the client linked \(path) to a copy the cut push did not leave whole", fix: "push again")
+        }
+        return record
+    }
+
     /// The newest snapshot's records (those the client read: `push-begin`
     /// checks their digest), opened at the first run.
     func openEarlierRecords() throws -> ManifestCursor? {
