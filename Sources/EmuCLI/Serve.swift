@@ -40,12 +40,17 @@ extension Emu {
         @Flag(help: "Allow reading only.")
         var readOnly = false
 
+        @Option(help: ArgumentHelp("End a session whose client sends nothing for SECONDS, releasing its lock (0: never).",
+                                   valueName: "SECONDS"))
+        var idleTimeout = SinkServer.defaultIdleTimeout
+
         @Flag(help: "With --root: print each client's sink, its newest snapshot and age, and the bytes only it holds; then exit.")
         var report = false
 
         func validate() throws {
             if (sink == nil) == (root == nil) { throw ValidationError("emu serve takes one of --sink PATH and --root DIR") }
             if appendOnly && readOnly { throw ValidationError("--append-only and --read-only exclude each other") }
+            if idleTimeout < 0 { throw ValidationError("--idle-timeout takes a number of seconds, 0 or more, not \(idleTimeout)") }
             if report && root == nil { throw ValidationError("--report goes with --root DIR: it reports the sinks under DIR") }
             if let client {
                 if root == nil { throw ValidationError("--client NAME goes with --root DIR: the key then reaches DIR/NAME and below") }
@@ -59,7 +64,8 @@ extension Emu {
             if report, let root { return try printReport(root: absolutePath(root)) }
             let mode: ServeMode = readOnly ? .readOnly : appendOnly ? .appendOnly : .full
             let server = SinkServer(input: .standardInput, output: .standardOutput,
-                                    sink: sink.map(absolutePath), root: root.map(absolutePath), client: client, mode: mode)
+                                    sink: sink.map(absolutePath), root: root.map(absolutePath), client: client, mode: mode,
+                                    idleTimeout: idleTimeout == 0 ? nil : idleTimeout)
             try server.run()
         }
     }

@@ -119,6 +119,14 @@ public struct OpenFile: @unchecked Sendable {
         try call("read") { Glibc.read(fd, buffer.baseAddress!, buffer.count) }.get()
     }
 
+    /// Waits up to `milliseconds` for input (or the end of it, or an error
+    /// the next read reports); false when none came in that time.
+    public func waitForInput(milliseconds: Int) throws -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = try call("poll") { Glibc.poll(&poller, 1, Int32(clamping: milliseconds)) }.get()
+        return ready > 0
+    }
+
     public func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64? = nil) throws -> Int {
         var done = 0
         while done < buffer.count {

@@ -10,7 +10,7 @@ import Testing
 @Suite("a hostile client's push entries")
 struct ServePushAttackTests {
     /// An entry's record: a directory (or file) line as a manifest holds it.
-    static func directory(_ path: String, inode: Int, mtime: String = "1795779444.5") -> String {
+    static func directory(_ path: String, inode: Int, mtime: String = "1795779444.500000000") -> String {
         "dir\nd\t755\t0\t0\t0\t\(mtime)\t\(mtime)\t\(inode)\t-\t-\t-\t\(path)"
     }
 
@@ -19,9 +19,8 @@ struct ServePushAttackTests {
         ("entries out of path order", [directory("", inode: 1), directory("zz", inode: 2), directory("aa", inode: 3)]),
         ("the same path twice", [directory("", inode: 1), directory("d", inode: 2), directory("d", inode: 3)]),
         ("a child before the root", [directory("d", inode: 2)]),
-        ("nanoseconds past a second", [directory("", inode: 1), directory("d", inode: 2, mtime: "1795779444.9999999999")]),
-        ("a date past the year 9999", [directory("", inode: 1), directory("d", inode: 2, mtime: "99999999999999999.0")]),
-        ("a negative date", [directory("", inode: 1), directory("d", inode: 2, mtime: "-5.0")]),
+        ("nanoseconds past a second", [directory("", inode: 1), directory("d", inode: 2, mtime: "1795779444.-00000001")]),
+        ("a run of unchanged files before an entry sent", [directory("", inode: 1), directory("zz", inode: 2), "links\n1 1"]),
     ]
 
     /// The sink's HEAD and its manifest's text lines, whose digest `push-begin` names.
@@ -54,7 +53,7 @@ struct ServePushAttackTests {
         let (session, _) = try Self.beginPush(w)
         for entry in entries { session.send(.data, entry) }
         let answer = session.request("push-end")
-        #expect(answer?.kind == .error, "\(name): \(String(describing: answer))")
+        #expect(answer?.kind == .error && answer?.text.contains("damaged record") == false, "\(name): \(String(describing: answer))")
         let status = session.close(within: 60)
         #expect(status == 0, "\(name): the server ended with \(String(describing: status)) (nil: it did not end, holding the lock)")
         // What a cut push leaves (staging) is the next command's to recover; nothing else changed.
@@ -107,5 +106,42 @@ struct ServePushAttackTests {
         _ = try w.emu("clean", "--repair")
         let index = try FileManager.default.subpathsOfDirectory(atPath: w.sink + "/.emu/index")
         #expect(!index.contains { $0.contains(forged) }, "the index took the manifest's word: \(index)")
+    }
+}
+
+/// What one session may cost the server: bounded memory, and a lock that a
+/// silent client does not hold for the life of its connection.
+@Suite("what a session may hold")
+struct ServeSessionBoundsTests {
+    @Test("a client that calls every entry a first name of several is refused at the budget, not kept without bound")
+    func leadersAreBounded() throws {
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("one")], at: w.source)
+        try w.expectSuccess(w.emu("push"))
+        let (head, _, digest) = try ServePushAttackTests.headManifest(w)
+        let session = try ServeSession(["--sink", w.sink], in: w.root, environment: ["EMU_LEADER_BUDGET": "100000"])
+        #expect(session.hello(sink: w.sink)?.kind == .hello)
+        #expect(session.request("lock exclusive 0")?.kind == .reply)
+        #expect(session.request("push-begin now 6d 2f \(head) \(digest)")?.kind == .reply)
+        session.send(.data, ServePushAttackTests.directory("", inode: 1))
+        for n in 0..<1000 { session.send(.data, ServePushAttackTests.directory(String(format: "d%04d", n), inode: n + 2) + "\nleader") }
+        let answer = session.request("push-end")
+        #expect(answer?.kind == .error && answer?.text.contains("several names") == true, "\(String(describing: answer))")
+        #expect(session.close(within: 60) == 0)
+        try w.expectSuccess(w.emu("push"))
+    }
+
+    @Test("a session whose client goes silent ends at --idle-timeout and releases the lock")
+    func silentSessionEnds() throws {
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("one")], at: w.source)
+        try w.expectSuccess(w.emu("push"))
+        let session = try ServeSession(["--sink", w.sink, "--idle-timeout", "2"], in: w.root)
+        #expect(session.hello(sink: w.sink)?.kind == .hello)
+        #expect(session.request("lock exclusive 0")?.kind == .reply)
+        let status = session.end(within: 60)
+        #expect(status != nil && status != 0, "the silent session did not end: \(String(describing: status))")
+        sh("echo two > '\(w.source)/b'")
+        try w.expectSuccess(w.emu("push", "--lock-wait", "0"))
     }
 }

@@ -44,10 +44,15 @@ public final class FrameReader {
     private var chunk = [UInt8](repeating: 0, count: 1 << 20)
     /// What the other side is called in messages ("the server", "the client").
     let peer: String
+    /// How long a read waits for the other side before the channel counts
+    /// as dead (nil: as long as it lives). A server whose client went
+    /// silent must not hold the sink's lock for the life of the connection.
+    public var idleTimeout: Int?
 
-    public init(_ input: OpenFile, peer: String) {
+    public init(_ input: OpenFile, peer: String, idleTimeout: Int? = nil) {
         self.input = input
         self.peer = peer
+        self.idleTimeout = idleTimeout
     }
 
     /// The next frame; nil when the other side closed the channel between frames.
@@ -86,6 +91,7 @@ public final class FrameReader {
         // at a time: a length that lies costs no more memory than the bytes that came.
         while buffer.count - start < count {
             let want = min(count - (buffer.count - start), chunk.count)
+            try awaitInput()
             let n = try chunk.withUnsafeMutableBytes { try input.readSome(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<max(want, 4096)])) }
             buffer.append(contentsOf: chunk[..<n])
             guard n > 0 else {
@@ -94,6 +100,18 @@ public final class FrameReader {
             }
         }
         return true
+    }
+}
+
+extension FrameReader {
+    /// Returns once input waits (or the channel ended); throws when the
+    /// idle timeout passes first.
+    func awaitInput() throws {
+        guard let idleTimeout else { return }
+        guard try input.waitForInput(milliseconds: idleTimeout * 1000) else {
+            throw EmuError.channel("\(peer) sent nothing for \(idleTimeout) seconds; the session ended",
+                                  fix: "check the network and run the command again")
+        }
     }
 }
 

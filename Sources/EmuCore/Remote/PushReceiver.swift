@@ -1,4 +1,5 @@
 import EmuPOSIX
+import Glibc
 
 /// The server's half of a push over ssh: the client walks its source and
 /// sends, in path order, one `data` frame per entry; the receiver makes each
@@ -31,9 +32,16 @@ final class PushReceiver {
     var bytesOwned: Int64 = 0
     var reusedFromIndex = false
     let createsAsSelf: Bool
-    /// The records of inodes with several names, for their later names.
+    /// The records of inodes with several names, for their later names, and
+    /// about the memory they take: a client that calls every file a leader
+    /// may not grow the server without bound (see `remember(leader:)`).
     var leaders: [RelativePath: ManifestRecord] = [:]
+    var leaderBytes = 0
+    /// 256 MiB; EMU_LEADER_BUDGET (bytes) lets the tests reach it with a few thousand entries.
+    static let leaderBudget = getenv("EMU_LEADER_BUDGET").flatMap { Int(String(cString: $0)) } ?? 256 << 20
     var resumed = false
+    /// The last path an entry named: the manifest lists each once, in order.
+    var lastPath: RelativePath? = nil
     /// The snapshot the client compared its source with, and its records
     /// once a run of unchanged files names them (see `linkUnchanged`).
     let head: Snapshot?
@@ -94,6 +102,7 @@ final class PushReceiver {
         guard var record = ManifestFormat.decode(lines[1]), record.path.isSafe else {
             throw EmuError.failed("the client sent a damaged record", fix: "push again")
         }
+        try admit(record.path)
         let attributes = lines.dropFirst(2).compactMap(Wire.attribute)
         let metadata = EntryMetadata(record, attributes: attributes)
         // The walk's records name no xattrs; an entry made here keeps the digest of those it came with.
@@ -134,8 +143,17 @@ final class PushReceiver {
         default:
             throw EmuError.failed("the client sent a push entry `\(tag)` emu does not know", fix: "install the same version of emu on both machines")
         }
-        if lines.contains(where: { $0.elementsEqual("leader".utf8) }) { leaders[record.path] = record }
+        if lines.contains(where: { $0.elementsEqual("leader".utf8) }) { try remember(leader: record) }
         if !["link", "resume", "hardlink"].contains(tag) { try submit(.record(record)) }
+    }
+
+    /// Takes the next entry's path, which must follow the last in the
+    /// manifest's order (a walk's order: each path once, a parent first).
+    func admit(_ path: RelativePath) throws {
+        if let lastPath, !(lastPath < path) {
+            throw EmuError.failed("the client sent \(path) out of path order, or twice", fix: "push again")
+        }
+        lastPath = path
     }
 
     func submit(_ step: ReceiverLinker.Step, into target: DirectoryHandle? = nil) throws {
@@ -145,6 +163,22 @@ final class PushReceiver {
             weight = 1
         }
         try work.submit(step, weight: weight)
+    }
+
+    /// A first name whose inode has others: its record, for theirs. About a
+    /// million of them fit the budget, more than a source holds unless it
+    /// is itself a tree of hardlinked snapshots.
+    func remember(leader record: ManifestRecord) throws {
+        leaderBytes += Self.approximateSize(of: record)
+        guard leaderBytes <= Self.leaderBudget else {
+            throw EmuError.failed("the client sent more files with several names than one push keeps in memory (\(Self.leaderBudget >> 20) MiB of records)",
+                                  fix: "exclude the trees of hardlinked copies (older backups, for instance) from the source, or push them from a sink of their own")
+        }
+        leaders[record.path] = record
+    }
+
+    static func approximateSize(of record: ManifestRecord) -> Int {
+        256 + record.path.bytes.count + (record.symlinkTarget?.count ?? 0)
     }
 
     /// Another name of an inode whose first name is made: it shares that

@@ -26,6 +26,7 @@ extension PushReceiver {
                 throw EmuError.failed("the client linked an entry of the newest snapshot that is not a file", fix: "push again")
             }
             record.hardlinkLeader = nil  // a name of its own here: the source's other names came as `hardlink`
+            try admit(record.path)
             try linkEarlier(record, in: try directory(for: record.path), fromResume: false)
         }
     }

@@ -26,8 +26,13 @@ public final class SinkServer {
     /// The tree a checkout is reading (see `answerRestore`).
     var restoring: (id: String, tree: DirectoryCursor)? = nil
 
-    public init(input: OpenFile, output: OpenFile, sink: String?, root: String?, client: String? = nil, mode: ServeMode) {
-        reader = FrameReader(input, peer: "the client")
+    /// How long a session may wait for its client: 10 minutes, past any
+    /// pause a working client makes (it hashes a large file before sending).
+    public static let defaultIdleTimeout = 600
+
+    public init(input: OpenFile, output: OpenFile, sink: String?, root: String?, client: String? = nil, mode: ServeMode,
+                idleTimeout: Int? = SinkServer.defaultIdleTimeout) {
+        reader = FrameReader(input, peer: "the client", idleTimeout: idleTimeout)
         writer = FrameWriter(output)
         servedSink = sink
         self.root = root

@@ -12,12 +12,13 @@ final class ServeSession {
     private let process = Process()
     private let toServer = Pipe(), fromServer = Pipe()
 
-    init(_ arguments: [String], in directory: String) throws {
+    init(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws {
         // A server that hung up must fail the test, not kill the test runner with SIGPIPE on the next write.
         signal(SIGPIPE, SIG_IGN)
         process.executableURL = URL(fileURLWithPath: EmuBinary.path)
         process.arguments = ["serve"] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardInput = toServer
         process.standardOutput = fromServer
         process.standardError = FileHandle.nullDevice
@@ -59,6 +60,12 @@ final class ServeSession {
     /// client sent, holding the lock).
     func close(within seconds: Int) -> Int32? {
         try? toServer.fileHandleForWriting.close()
+        return end(within: seconds)
+    }
+
+    /// Waits up to `seconds` for the server to end with the channel still
+    /// open: its exit status, or nil when it had to be killed.
+    func end(within seconds: Int) -> Int32? {
         for _ in 0..<(seconds * 20) where process.isRunning { usleep(50_000) }
         guard !process.isRunning else {
             kill(process.processIdentifier, SIGKILL)
