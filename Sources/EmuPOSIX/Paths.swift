@@ -62,11 +62,11 @@ public func makeDirectory(_ path: String, permissions: UInt32 = 0o755) throws {
 }
 
 /// mkdir -p: `path` and every missing directory above it.
-public func makeDirectories(_ path: String) throws {
+public func makeDirectories(_ path: String, permissions: UInt32 = 0o755) throws {
     if isDirectory(path) { return }
     let parent = parentPath(path)
-    if parent != path { try makeDirectories(parent) }
-    do { try makeDirectory(path) } catch let error as FileSystemError where error.alreadyExists && isDirectory(path) {}
+    if parent != path { try makeDirectories(parent, permissions: permissions) }
+    do { try makeDirectory(path, permissions: permissions) } catch let error as FileSystemError where error.alreadyExists && isDirectory(path) {}
 }
 
 /// The bytes of a file the user names (`-`: standard input).

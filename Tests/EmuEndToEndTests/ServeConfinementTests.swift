@@ -65,7 +65,10 @@ struct ServeConfinementTests {
             #expect(isDirectory(root + "/\(sink)/.emu"), "\(sink) is made in its client's area")
             let index = try? String(contentsOfFile: root + "/\(sink)/.emu/shared-index", encoding: .utf8)
             #expect(index?.hasSuffix("/served/.emu-shared/index\n") == true, "\(sink) shares the root's index: \(String(describing: index))")
+            // A client's device nodes and setuid files are no local user's to reach.
+            for made in [sink, sink + "/.emu"] { #expect(permissions(root + "/" + made) == 0o700, "\(made) is open to others") }
         }
+        #expect(permissions(root) == 0o700 && permissions(root + "/.emu-shared") == 0o700)
         #expect(!entryExists(root + "/laptop2") && !entryExists(root + "/b/x"))
         let invalid = try w.emu("serve", "--root", root, "--client", "../b")
         #expect(invalid.status == 2 && invalid.stderr.contains("one plain name"), "\(invalid.stderr)")
@@ -107,4 +110,25 @@ struct ServeConfinementTests {
         #expect(answer?.kind == .error && answer?.text.contains("not this server's") == true, "\(String(describing: answer))")
         #expect(session.close() == 0)
     }
+}
+
+extension ServeConfinementTests {
+    @Test("an error frame names paths as the client does, never where the server's symlinks lead")
+    func errorsNameTheClientsPaths() throws {
+        let (w, root, _) = try Self.root()
+        let link = w.root + "/door"
+        #expect(symlink(root, link) == 0)
+        for (path, create) in [("missing", false), ("a/sub", true), ("a/.emu", false)] {
+            let session = try ServeSession(["--root", link], in: w.root)
+            let answer = session.hello(sink: link + "/" + path, create: create)
+            #expect(answer?.kind == .error && answer?.text.contains("/served") == false, "\(path): \(String(describing: answer))")
+            #expect(session.close() == 0)
+        }
+    }
+}
+
+/// An entry's permission bits (nil when it is missing).
+func permissions(_ path: String) -> UInt32? {
+    var st = stat()
+    return lstat(path, &st) == 0 ? UInt32(st.st_mode) & 0o7777 : nil
 }

@@ -23,6 +23,8 @@ public final class SinkServer {
     let client: String?
     let mode: ServeMode
     var sink: Sink? = nil
+    /// The sink's path as the client's hello names it.
+    var requested = ""
     /// The tree a checkout is reading (see `answerRestore`).
     var restoring: (id: String, tree: DirectoryCursor)? = nil
 
@@ -48,11 +50,12 @@ public final class SinkServer {
     public func run() throws {
         guard let hello = try reader.next() else { return }
         do {
-            sink = try open(try requestedPath(hello), creating: hello.text.split(separator: "\n").contains("create"))
+            requested = try requestedPath(hello)
+            sink = try open(requested, creating: hello.text.split(separator: "\n").contains("create"))
             try writer.send(Frame(.hello, text: "\(Wire.greeting) \(Wire.protocolVersion)\nemu \(emuVersion)\nmode \(mode.rawValue)\n"))
             try writer.flush()
         } catch {
-            try writer.send(Wire.frame(for: error))
+            try writer.send(errorFrame(for: error))
             return try writer.flush()
         }
         while let frame = try reader.next() {
@@ -62,11 +65,34 @@ public final class SinkServer {
             do { try answer(Wire.words(of: frame), frame) } catch let error as EmuError where error.brokeTheChannel {
                 throw error
             } catch {
-                try writer.send(Wire.frame(for: error))
+                try writer.send(errorFrame(for: error))
             }
             // Answers go out together while more requests wait here: ssh pays per packet.
             if !reader.holdsAFrame { try writer.flush() }
         }
+    }
+
+    /// An error frame that names paths as the client does: the sink by the
+    /// path the client asked for, the root as the forced command names it,
+    /// never where symlinks lead on the server.
+    func errorFrame(for error: Error) -> Frame {
+        var text = Wire.frame(for: error).text
+        if let path = sink?.path, !requested.isEmpty { text = Self.replacing(path: path, with: requested, in: text) }
+        if let root, let resolvedRoot = resolvedPath(root), resolvedRoot != root { text = Self.replacing(path: resolvedRoot, with: root, in: text) }
+        return Frame(.error, text: text)
+    }
+
+    /// `text` with each mention of `path` or a path below it (not a longer
+    /// name that starts the same) said as `replacement`.
+    static func replacing(path: String, with replacement: String, in text: String) -> String {
+        var result = "", rest = text[...]
+        while let found = rest.firstRange(of: path) {
+            let next = rest[found.upperBound...].first
+            let whole = next == nil || next == "/" || !(next!.isLetter || next!.isNumber || "-_.".contains(next!))
+            result += rest[..<found.lowerBound] + (whole ? replacement : path)
+            rest = rest[found.upperBound...]
+        }
+        return result + rest
     }
 
     /// The sink path the client's hello names, after checking its version.
