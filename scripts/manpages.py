@@ -11,7 +11,11 @@ P = {}
 P["emu-init"] = ("make or repair a source's settings", r"\fBemu init\fR [\fB\-\-template\-dir\fR \fIDIR\fR] [\fB\-f\fR] [\fB\-n\fR]",
 r"""Makes \fBSOURCE/.emu/\fR (the working directory, or \fB\-S\fR \fIDIR\fR) from the templates: \fBconfig\fR, \fBexcludes\fR,
 \fBsinks/\fR and \fBhooks/\fR (with sample hooks that do nothing until renamed). It is idempotent: missing files are copied, present
-ones kept, so running it again repairs a damaged \fB.emu/\fR. Registered sinks are never touched.""",
+ones kept, so running it again repairs a damaged \fB.emu/\fR. Registered sinks are never touched.
+.PP
+The first \fBinit\fR also gives the source its identity, 32 hex digits in \fB.emu/identity\fR, which \fB\-f\fR keeps: every
+snapshot records it, and a sink belongs to the identity that first pushed to it (see \fBemu\-sink\fR(1)), wherever the source moves.
+A source made by an older emu gets one at its next command that needs it.""",
 r""".TP
 .BR \-\-template\-dir " \fIDIR\fR"
 Copy templates from DIR (default: \fB$EMU_TEMPLATE_DIR\fR, else an installed \fIPREFIX\fB/share/emu/templates\fR, else the
@@ -25,7 +29,7 @@ Print the files that would be written.
 """, "emu init\nemu init -S ~/work", False, False)
 P["emu-sink"] = ("list, add, remove sinks and choose the default", r"""\fBemu sink\fR [\fB\-\-json\fR]
 .br
-\fBemu sink add\fR \fINAME\fR \fIPATH\fR|\fIADDRESS\fR [\fB\-f\fR] [\fB\-\-ssh\-command\fR \fICMD\fR] [\fB\-\-remote\-emu\fR \fIPATH\fR] [\fB\-n\fR]
+\fBemu sink add\fR \fINAME\fR \fIPATH\fR|\fIADDRESS\fR [\fB\-f\fR] [\fB\-\-adopt\fR] [\fB\-\-ssh\-command\fR \fICMD\fR] [\fB\-\-remote\-emu\fR \fIPATH\fR] [\fB\-n\fR]
 .br
 \fBemu sink rm\fR \fINAME\fR [\fB\-n\fR]
 .br
@@ -39,6 +43,12 @@ An existing emu sink at \fIPATH\fR, also one made by emu 0.2.5, is attached, not
 some network mounts) is refused with the reason, and so is a path that holds the source. It says which missing directories it
 creates; a directory that is not empty and is not a sink (a mistyped mount point) is refused unless \fB\-f\fR. The first sink added
 becomes the default.
+.PP
+A sink belongs to one source: \fBSINK/.emu/owner\fR names the identity (see \fBemu\-init\fR(1)) of the source whose first push
+claimed it, and only that source pushes to it (two sources in one sink would expire, follow and restore each other's snapshots).
+\fBsink add\fR of a sink that belongs to another source is refused with status 2, and changes nothing: give each machine a sink of
+its own, such as \fB/media/usb/\fIHOSTNAME\fR. \fB\-\-adopt\fR takes such a sink over on purpose (this machine before a reinstall,
+whose \fB.emu/\fR was lost): its snapshots become this source's history and the earlier identity may no longer push to it.
 .PP
 An \fIADDRESS\fR \fBssh://\fR[\fIuser\fB@\fR]\fIhost\fR[\fB:\fIport\fR]\fB/\fIpath\fR or [\fIuser\fB@\fR]\fIhost\fB:\fIpath\fR
 names a sink on another machine: emu runs \fBssh\fR (\fB\-\-ssh\-command\fR, kept as \fBsink.\fINAME\fB.ssh\-command\fR; default

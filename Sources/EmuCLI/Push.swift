@@ -69,7 +69,7 @@ extension Emu {
             let chosen: [SinkRegistration]
             let options: PushOptions
             do {
-                chosen = try chosenSinks(of: source)
+                chosen = try chosenSinks(of: source, terminal: terminal)
                 var adjusted = try pushOptions(source: source)
                 adjust(&adjusted)
                 options = adjusted
@@ -95,12 +95,18 @@ extension Emu {
             if outcomes.contains(where: { $0.snapshot?.status == Snapshot.Status.incomplete.rawValue }) { throw ExitStatus.partial }
         }
 
-        func chosenSinks(of source: Source) throws -> [SinkRegistration] {
+        func chosenSinks(of source: Source, terminal: Terminal) throws -> [SinkRegistration] {
             let all = try source.sinks()
             guard !all.isEmpty else {
                 throw EmuError.usage("this source has no sinks to push to", fix: "add one with `emu sink add NAME PATH`")
             }
-            return try sinks.isEmpty ? all : sinks.map { try source.sink(named: $0) }
+            guard sinks.isEmpty else { return try sinks.map { try source.sink(named: $0) } }
+            // A sink whose key may only read is no push's: said once, not failed every hour.
+            let readOnly = all.filter(source.isReadOnly)
+            if !readOnly.isEmpty {
+                terminal.info("skipped \(readOnly.map { "'\($0.name)'" }.joined(separator: ", ")): read-only (the server's key may only read)")
+            }
+            return all.filter { !source.isReadOnly($0) }
         }
 
         func pushOptions(source: Source) throws -> PushOptions {
@@ -137,6 +143,12 @@ extension Emu {
                     return (json, nil)
                 }
                 json.online = true
+                if let remote = store as? RemoteSink, remote.mode == .readOnly {
+                    // Not a failed push, and not remembered as one: this key may only read.
+                    terminal.info("sink '\(registration.name)' is read-only (the server's key may only read); skipped")
+                    json.error = "read-only"
+                    return (json, sinks.isEmpty ? nil : .usage)
+                }
                 // The newest snapshot's size estimates the total, for the ETA.
                 let estimate = try? store.snapshots().last?.counts.bytes
                 let observer = PushReporter(terminal: terminal, dryRun: change.dryRun, listsPlans: change.dryRun && !report.json,

@@ -20,12 +20,22 @@ extension Emu.SinkCommand.Add {
         try source.writeConfig(document)
         do {
             guard let sink = try source.openSink(registration, creating: true) else { throw ExitStatus.failure }
+            let adopted = try admit(sink, source: source)
             let count = try sink.snapshots().count
             try source.register(registration)
-            terminal.info("Registered the sink '\(name)' at \(address.text)" + (count > 0 ? ", which holds \(plural(count, "snapshot"))" : ""))
+            terminal.info("Registered the sink '\(name)' at \(address.text)" + (count > 0 ? ", which holds \(plural(count, "snapshot"))" : "")
+                          + (adopted ? ", taken over from another source: they are this source's history now" : "")
+                          + ((sink as? RemoteSink)?.mode == .readOnly ? "; its key may only read, so `emu push` skips it" : ""))
         } catch {
             try source.writeConfig(before)
             throw error
         }
+    }
+}
+
+extension Emu.SinkCommand.Add {
+    /// Whether this source may register `sink` (see `SinkStore.admit`); true when it took another source's over.
+    func admit(_ sink: any SinkStore, source: Source) throws -> Bool {
+        try sink.admit(try source.identity(), adopting: adopt, dryRun: change.dryRun)
     }
 }

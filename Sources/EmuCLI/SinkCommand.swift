@@ -102,6 +102,9 @@ extension Emu.SinkCommand {
         @Flag(name: .shortAndLong, help: "Make a sink in a directory that is not empty.")
         var force = false
 
+        @Flag(help: "Take over a sink that holds another source's snapshots (this machine before a reinstall): they become this source's history.")
+        var adopt = false
+
         func validate() throws {
             guard SinkName.isValid(name) else {
                 throw ValidationError("'\(name)' is not a valid sink name: use letters, digits, '.', '_' and '-', starting with a letter or digit (not HEAD or TAIL)")
@@ -142,9 +145,10 @@ extension Emu.SinkCommand {
             }
             let plan = try Sink.plannedCreation(at: absolute, force: force)
             let shown = absolute.quotedForDisplay
+            let adopted = try plan == .attach && admit(try Sink.openOnline(SinkRegistration(name: name, path: absolute)), source: source)
             if change.dryRun {
                 switch plan {
-                case .attach: terminal.output("would attach the existing sink at \(shown) as '\(name)'")
+                case .attach: terminal.output("would \(adopted ? "take over" : "attach") the existing sink at \(shown) as '\(name)'")
                 case .create(let directories):
                     for directory in directories { terminal.output("would create directory \(directory.quotedForDisplay)") }
                     terminal.output("would make a sink at \(shown) and register it as '\(name)'")
@@ -154,7 +158,8 @@ extension Emu.SinkCommand {
             _ = try Sink.create(at: absolute)
             try source.register(SinkRegistration(name: name, path: absolute))
             switch plan {
-            case .attach: terminal.info("Attached existing sink '\(name)' at \(shown)")
+            case .attach: terminal.info(adopted ? "Took over the sink '\(name)' at \(shown): its snapshots are this source's history now"
+                                                : "Attached existing sink '\(name)' at \(shown)")
             case .create(let directories):
                 for directory in directories { terminal.info("Created directory \(directory.quotedForDisplay)") }
                 terminal.info("Created sink '\(name)' at \(shown)")

@@ -84,6 +84,28 @@ struct RemoteSinkTests {
         #expect(try w.emu("log", "here", "--oneline").stdout.split(separator: "\n").count == 1)
     }
 
+    @Test("a read-only key's sink is learned on contact: plain push skips it and says so, naming it is refused, neither is a failed push")
+    func readOnlySinkIsSkipped() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(try addRemote(w, server, path: w.root + "/remote").status == 0)
+        try w.expectSuccess(w.emu("push", "nas"))
+        try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(w.root) --read-only")
+        sh("echo three > '\(w.source)/c'")
+        let learned = try w.emu("push")
+        #expect(learned.status == 0 && learned.stderr.contains("'nas' is read-only"), "\(learned.stderr)")
+        #expect(try w.emu("config", "--list").stdout.contains("sink.nas.read-only=true"))
+        let skipped = try w.emu("push")
+        #expect(skipped.status == 0 && skipped.stderr.contains("skipped 'nas': read-only"), "\(skipped.stderr)")
+        let named = try w.emu("push", "nas")
+        #expect(named.status == 2, "\(named.stderr)")
+        let check = try w.emu("status", "--check")
+        #expect(check.status == 0, "a read-only sink is no failed push: \(check.stdout)\(check.stderr)")
+        try server.authorize(forcedCommand: nil)
+        try w.expectSuccess(w.emu("push", "nas"))
+        #expect(try w.emu("config", "--list").stdout.contains("sink.nas.read-only=true") == false, "the server's new key is learned too")
+    }
+
     @Test("a server without emu and a path outside the served root: each a clear error")
     func clearErrors() throws {
         let (w, server) = try setUp()
@@ -112,7 +134,7 @@ struct RemoteSinkTests {
             """
         let answer = try w.bash(script)
         #expect(answer.stdout.hasPrefix("failed\nthis server's emu"), "\(answer.stdout)\(answer.stderr)")
-        #expect(answer.stdout.contains("speaks protocol 2, the client's speaks 99"))
+        #expect(answer.stdout.contains("speaks protocol 3, the client's speaks 99"))
         let garbage = try w.bash("printf 'GET / HTTP/1.1\\r\\n\\r\\n' | \"$EMU\" serve --sink '\(w.sink)'")
         #expect(garbage.status == 1)
         #expect(garbage.stderr.contains("the client sent a frame of"), "\(garbage.stderr)")

@@ -32,13 +32,18 @@ struct ServePushAttackTests {
                 try String(contentsOfFile: digest, encoding: .utf8).trimmingCharacters(in: .newlines))
     }
 
+    /// The workspace source's identity, which owns its sink.
+    static func identity(_ w: Workspace) throws -> String {
+        try String(contentsOfFile: w.source + "/.emu/identity", encoding: .utf8).trimmingCharacters(in: .newlines)
+    }
+
     /// A session of an append-only key that holds the lock and has begun a push on top of HEAD.
     static func beginPush(_ w: Workspace) throws -> (ServeSession, manifest: [String]) {
         let (head, lines, digest) = try headManifest(w)
         let session = try ServeSession(["--sink", w.sink, "--append-only"], in: w.root)
         #expect(session.hello(sink: w.sink)?.kind == .hello)
         #expect(session.request("lock exclusive 0")?.kind == .reply)
-        let begun = session.request("push-begin now 6d 2f \(head) \(digest)")
+        let begun = session.request("push-begin now 6d 2f \(head) \(digest) \(try identity(w))")
         #expect(begun?.kind == .reply && begun?.text.isEmpty == true, "\(String(describing: begun))")
         return (session, lines)
     }
@@ -122,7 +127,7 @@ struct ServeSessionBoundsTests {
         let session = try ServeSession(["--sink", w.sink], in: w.root, environment: ["EMU_LEADER_BUDGET": "100000"])
         #expect(session.hello(sink: w.sink)?.kind == .hello)
         #expect(session.request("lock exclusive 0")?.kind == .reply)
-        #expect(session.request("push-begin now 6d 2f \(head) \(digest)")?.kind == .reply)
+        #expect(session.request("push-begin now 6d 2f \(head) \(digest) \(try ServePushAttackTests.identity(w))")?.kind == .reply)
         session.send(.data, ServePushAttackTests.directory("", inode: 1))
         for n in 0..<1000 { session.send(.data, ServePushAttackTests.directory(String(format: "d%04d", n), inode: n + 2) + "\nleader") }
         let answer = session.request("push-end")

@@ -53,7 +53,7 @@ struct SnapshotDateTests {
             let session = try ServeSession(["--sink", w.sink] + (mode.isEmpty ? [] : [mode]), in: w.root)
             #expect(session.hello(sink: w.sink)?.kind == .hello)
             #expect(session.request("lock exclusive 0")?.kind == .reply)
-            let answer = session.request("push-begin \(date) 6d 2f \(head) -")
+            let answer = session.request("push-begin \(date) 6d 2f \(head) - \(try ServePushAttackTests.identity(w))")
             #expect(answer?.kind == .error && answer?.text.contains(words) == true, "\(mode) \(date): \(String(describing: answer))")
             #expect(session.close() == 0)
         }

@@ -11,9 +11,9 @@ from .lib import (Failure, Workspace, check_sink, differences, fingerprint, list
 
 
 def concurrency(emu, scratch, log):
-    """Two pushes, push during prune, verify and log during a push, two
-    sources into one sink, a lock a killed emu held: one waits or exits 5,
-    nothing mixes, log never blocks."""
+    """Two pushes, push during prune, verify and log during a push, a second
+    source refused by the first one's sink and pushing beside it, a lock a
+    killed emu held: one waits or exits 5, nothing mixes, log never blocks."""
     ws = Workspace(emu, parent=scratch).initialize()
     try:
         make_tree(ws.source, seeded(1, "conc"), files=400, max_size=256 * 1024)
@@ -38,21 +38,22 @@ def concurrency(emu, scratch, log):
         other = emu.spawn(["push", "--lock-wait", "60"], ws.source)
         if waiter.wait() != 0 or other.wait() != 0:
             raise Failure("two pushes with --lock-wait did not both succeed")
-        # A second source pushing into the same sink: each snapshot is its own source's.
+        # A second source may not add the first one's sink: it gets a sink of its own beside it, pushed at the same time.
         second = Workspace(emu, parent=scratch)
         make_tree(second.source, seeded(3, "conc"), files=100)
         second.ok(["init"])
-        second.ok(["sink", "add", "shared", ws.sink])
+        before = listed(emu, ws.source)
+        refused = second.run(["sink", "add", "shared", ws.sink])
+        if refused.returncode != 2 or b"another source" not in refused.stderr:
+            raise Failure(f"sink add of another source's sink must exit 2 naming it (got {refused.returncode}: "
+                          f"{refused.stderr.decode(errors='replace')[-300:]})")
+        if listed(emu, ws.source) != before:
+            raise Failure("the refused source changed the first source's sink")
+        second.ok(["sink", "add", "own", os.path.join(ws.root, "second-sink")])
         a, b = emu.spawn(["push", "--lock-wait", "60"], ws.source), emu.spawn(["push", "--lock-wait", "60"], second.source)
         if a.wait() != 0 or b.wait() != 0:
-            raise Failure("two sources pushing into one sink did not both succeed")
-        records = listed(emu, ws.source)
-        by_source = {}
-        for ident, record in records.items():
-            node = open(os.path.join(ws.sink, ".emu", "nodes", ident)).read()
-            by_source.setdefault(second.source in node, []).append(ident)
-        newest_second = max(by_source.get(True, []), key=lambda i: records[i]["date"])
-        if fingerprint(os.path.join(ws.sink, ".emu", "trees", newest_second)) != fingerprint(second.source):
+            raise Failure("two sources pushing into sinks side by side did not both succeed")
+        if fingerprint(newest_tree(os.path.join(ws.root, "second-sink"))) != fingerprint(second.source):
             raise Failure("the second source's snapshot holds something else")
         # A lock held by an emu that was killed holds nothing.
         held = os.path.join(ws.root, "held")
@@ -73,7 +74,7 @@ def concurrency(emu, scratch, log):
         check_sink(emu, ws.source, ws.sink, None)
         second.remove()
         log("concurrency: " + ", ".join(f"{k} exit {v}" for k, v in outcomes.items())
-            + "; two waiting pushes, two sources into one sink, a killed holder's lock: right")
+            + "; two waiting pushes, a second source refused and beside it, a killed holder's lock: right")
     finally:
         ws.remove()
 

@@ -65,6 +65,11 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
     try sink.lock(options.dryRun ? .shared : .exclusive, wait: options.lockWait)
     defer { sink.unlock() }
     if !options.dryRun { try sink.recover() }
+    if options.dryRun {
+        try SinkOwner.requirePushing(try source.identity(), into: try sink.owner(), at: sink.path)
+    } else {
+        try sink.claim(for: try source.identity())
+    }
     let policy = try sink.retentionPolicy()
     var expired: [Snapshot] = []
     while true {
@@ -131,6 +136,7 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
         snapshot.status = archiver.counts.skipped > 0 ? .incomplete : .complete
         snapshot.message = options.message
         snapshot.source = source.path
+        snapshot.sourceID = try source.identity()
         snapshot.sinkName = sink.name
         snapshot.sinkPath = sink.path
         try staged.publish(snapshot, after: snapshots)

@@ -24,6 +24,8 @@ public struct Snapshot: Sendable, Equatable {
     public var status: Status = .complete
     public var message: String = ""
     public var source: String = ""
+    /// The identity of the source pushed (see `SourceIdentity`); empty in a record of an older emu.
+    public var sourceID: String = ""
     public var sinkName: String = ""
     public var sinkPath: String = ""
     public var counts = Counts()
@@ -134,6 +136,7 @@ public struct Snapshot: Sendable, Equatable {
         d["Tree", "bytes-copied"] = String(counts.bytesCopied)
         d["Tree", "skipped"] = String(counts.skipped)
         d["Stack", "source"] = source
+        if !sourceID.isEmpty { d["Stack", "source-id"] = sourceID }
         d["Stack", "stack"] = sinkName
         d["Stack", "path"] = sinkPath
         if let uniqueBytes { d["Tree", "unique-size"] = String(uniqueBytes) }
@@ -161,6 +164,7 @@ public struct Snapshot: Sendable, Equatable {
         status = Status(rawValue: d["Snapshot", "status"] ?? "") ?? .complete
         message = d["Snapshot", "message"] ?? ""
         source = d["Stack", "source"] ?? ""
+        sourceID = d["Stack", "source-id"].flatMap { SourceIdentity.isValid($0) ? $0 : nil } ?? ""
         sinkName = d["Stack", "stack"] ?? ""
         sinkPath = d["Stack", "path"] ?? ""
         // A count that is not a number of zero or more (a damaged or forged record) reads as unknown, 0.

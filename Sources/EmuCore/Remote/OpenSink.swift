@@ -12,8 +12,23 @@ extension Source {
     public func openSink(_ registration: SinkRegistration, creating: Bool = false) throws -> (any SinkStore)? {
         guard let address = registration.remote else { return try Sink.open(registration) }
         let command = try connectionSetting("ssh-command", of: registration.name).split(separator: " ").map(String.init)
-        return try RemoteSink(name: registration.name, address: address, sshCommand: command,
-                              remoteEmu: try connectionSetting("remote-emu", of: registration.name), creating: creating)
+        let sink = try RemoteSink(name: registration.name, address: address, sshCommand: command,
+                                  remoteEmu: try connectionSetting("remote-emu", of: registration.name), creating: creating)
+        // Learned on contact: the server's forced command may change, and says what it is.
+        if (sink.mode == .readOnly) != isReadOnly(registration) { try? noteReadOnly(registration.name, sink.mode == .readOnly) }
+        return sink
+    }
+
+    /// Whether the sink's key may only read, as emu last learned from its server.
+    public func isReadOnly(_ registration: SinkRegistration) -> Bool {
+        guard registration.remote != nil, let value = try? connectionSetting("read-only", of: registration.name) else { return false }
+        return ["true", "yes", "1"].contains(value.lowercased())
+    }
+
+    func noteReadOnly(_ name: String, _ readOnly: Bool) throws {
+        var document = try config()
+        document["sink.\(name)", "read-only"] = readOnly ? "true" : nil
+        try writeConfig(document)
     }
 
     /// Like `openSink`, but an offline sink is an error that says so.

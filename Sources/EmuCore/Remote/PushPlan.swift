@@ -9,6 +9,7 @@ extension RemoteSink {
     func plan(_ source: Source, filter: SourceFilter, options: PushOptions, observer: PushObserver) throws -> PushResult {
         try lock(.shared, wait: options.lockWait)
         defer { unlock() }
+        try SinkOwner.requirePushing(try source.identity(), into: try owner(), at: location)
         let earlier = try self.snapshots().last.map { ManifestCursor(try openRecords($0)) }
         let started = monotonicSeconds()
         let sender = PushSender(batches: PushBatches(self, observer: observer), earlier: earlier, resume: nil, observer: observer)

@@ -35,7 +35,7 @@ extension PushReceiver {
 
     /// Finishes the manifest and every open directory, makes it all durable
     /// and publishes the snapshot the client described.
-    func publish(date: Timestamp, message: String, sourcePath: String, head: Snapshot?, earlier snapshots: [Snapshot]) throws -> Snapshot {
+    func publish(date: Timestamp, message: String, source: (path: String, identity: String), head: Snapshot?, earlier snapshots: [Snapshot]) throws -> Snapshot {
         while !directories.isEmpty { try finishDirectory() }
         try work.finish()
         let digest = try staged.manifest.finish()
@@ -45,7 +45,8 @@ extension PushReceiver {
         snapshot.uniqueBytes = bytesOwned
         snapshot.status = counts.skipped > 0 ? .incomplete : .complete
         snapshot.message = message
-        snapshot.source = sourcePath
+        snapshot.source = source.path
+        snapshot.sourceID = source.identity
         snapshot.sinkName = sink.name
         snapshot.sinkPath = sink.path
         try staged.publish(snapshot, after: snapshots)

@@ -58,7 +58,7 @@ extension RemoteSink {
         var compared = try head.map { try comparedRecords(of: $0, cache: cache) }
         for attempt in 1...2 {
             let answer = try ask("push-begin \(date) \(Self.hex(Array(options.message.utf8))) \(Self.hex(source.path.fileSystemBytes)) "
-                                 + "\(head?.id ?? "-") \(compared?.digest.description ?? "-")")
+                                 + "\(head?.id ?? "-") \(compared?.digest.description ?? "-") \(try source.identity())")
             guard answer.text == Wire.recordsDiffer, let head else { return compared }
             guard attempt == 1 else { break }
             cache?.forget(FileName(head.id))

@@ -1,20 +1,22 @@
 import EmuPOSIX
 
 extension SinkServer {
-    /// `push-begin NOW|SECONDS.NANOS MESSAGE-HEX SOURCE-HEX HEAD|- DIGEST|-`:
+    /// `push-begin NOW|SECONDS.NANOS MESSAGE-HEX SOURCE-HEX HEAD|- DIGEST|- IDENTITY`:
     /// receives a push (see `PushReceiver`) under the client's exclusive lock
     /// and answers `push-end` with the new snapshot's record. HEAD is the
     /// snapshot the client compared its source with, which must be the
     /// newest here, and DIGEST that of the records it read, which name the
     /// unchanged files it links: when they are not this sink's, the answer is
-    /// `Wire.recordsDiffer` and no push begins.
+    /// `Wire.recordsDiffer` and no push begins. IDENTITY is the source's,
+    /// which must be the sink's owner (or claims a sink without one).
     func answerPush(_ words: [String]) throws {
         guard let sink, sink.lock?.mode == .exclusive else {
             throw EmuError.failed("a push needs the sink's exclusive lock", fix: "install the same version of emu on both machines")
         }
-        guard words.count == 6 else {
-            throw EmuError.usage("push-begin takes a date, a message, a source, a snapshot and a digest", fix: "run emu on both sides")
+        guard words.count == 7 else {
+            throw EmuError.usage("push-begin takes a date, a message, a source, a snapshot, a digest and an identity", fix: "run emu on both sides")
         }
+        try sink.claim(for: words[6])
         let snapshots = try sink.snapshots()
         guard words[4] == (snapshots.last?.id ?? "-") else {
             throw EmuError.failed("the client compared its source with snapshot \(words[4].prefix(8)), which is not this sink's newest",
@@ -42,7 +44,7 @@ extension SinkServer {
             let end = try ended.get()
             guard Wire.words(of: end) == ["push-end"] else { throw EmuError.failed("the push ended without push-end", fix: "push again") }
             let snapshot = try receiver.publish(date: date, message: String(decoding: RemoteSink.bytes(hex: words[2]), as: UTF8.self),
-                                                sourcePath: String(decoding: RemoteSink.bytes(hex: words[3]), as: UTF8.self),
+                                                source: (String(decoding: RemoteSink.bytes(hex: words[3]), as: UTF8.self), words[6]),
                                                 head: snapshots.last, earlier: snapshots)
             try writer.send(Frame(.reply, text: "\(snapshot.id)\n\(snapshot.node.text)"))
         } catch {

@@ -103,6 +103,17 @@ public final class RemoteSink: SinkStore {
         try RetentionPolicy(config: try INIDocument(parsing: try ask("config").text))
     }
 
+    public func owner() throws -> SinkOwner? {
+        let text = try ask("owner").text
+        guard !text.isEmpty else { return nil }
+        guard let owner = SinkOwner(text: text) else {
+            throw EmuError.failed("\(server) names the sink's owner as no source identity", fix: "run `emu verify` on the server")
+        }
+        return owner
+    }
+
+    public func adopt(for identity: String) throws { try ask("adopt \(identity)") }
+
     public func space() -> (free: Int64, total: Int64)? {
         guard let numbers = try? ask("space").text.split(separator: " ").compactMap({ Int64($0) }), numbers.count == 2 else { return nil }
         return (numbers[0], numbers[1])

@@ -30,6 +30,8 @@ extension SinkServer {
             try writer.send(Frame(.reply, text: try sink.config().text))
         case "space":
             try writer.send(Frame(.reply, text: sink.space().map { "\($0.free) \($0.total)" } ?? ""))
+        case "owner":
+            try writer.send(Frame(.reply, text: try sink.owner()?.text ?? ""))
         case "lock":
             let exclusive = argument == "exclusive"
             try refuse(words, unless: !exclusive || mode != .readOnly)
@@ -70,6 +72,11 @@ extension SinkServer {
                 try? writer.send(Frame(.data, text: "\($0.kind.rawValue)\t\($0.what)"))
             }
             return try writer.send(Frame(.end))
+        case "adopt":
+            // Adopting deletes nothing: an append-only key may take back its machine's history.
+            try refuse(words, unless: mode != .readOnly)
+            try requireExclusiveLock(words, sink)
+            try sink.adopt(for: argument)
         case "push-begin":
             try refuse(words, unless: mode != .readOnly)
             return try answerPush(words)

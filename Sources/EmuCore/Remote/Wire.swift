@@ -9,7 +9,7 @@ import EmuPOSIX
 /// `end`, or an `error`; a request that fails leaves the session usable.
 public enum Wire {
     /// Raised whenever the frames or their meaning change incompatibly.
-    public static let protocolVersion = 2
+    public static let protocolVersion = 3
     /// The first line of each side's hello.
     static let greeting = "emu-serve"
     /// `push-begin`'s answer when the client compared its source with

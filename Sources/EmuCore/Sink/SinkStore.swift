@@ -33,6 +33,10 @@ public protocol SinkStore: AnyObject {
     /// The bytes only this snapshot holds, when known or cheap to learn.
     func uniqueBytes(of snapshot: Snapshot) throws -> Int64?
     func retentionPolicy() throws -> RetentionPolicy
+    /// The source it belongs to (see `SinkOwner`); nil before a push claims it.
+    func owner() throws -> SinkOwner?
+    /// Makes `identity` its owner, the earlier one adopted (exclusive lock held).
+    func adopt(for identity: String) throws
     /// Free and total bytes where the sink lives.
     func space() -> (free: Int64, total: Int64)?
 

@@ -78,6 +78,7 @@ public func initializeSource(at directory: String, templates: [TemplateFile], fo
         }
     }
     let destination = try DirectoryHandle.open(metadataPath)
+    _ = try SourceIdentity.ensure(in: destination, sourcePath: root)
     for file in wanted {
         var directory = destination
         let components = file.path.split(separator: "/").map(String.init)
