@@ -316,39 +316,74 @@ Remove KEY.
 .BR \-l ", " \-\-list
 List every effective setting and where it comes from.
 """, "emu config --sink usb retention.keep-daily 14\nemu config emu.default-sink\nemu config --sink usb --list", True, True)
-P["emu-serve"] = ("serve a sink to emu on another machine, over ssh", r"""\fBemu serve\fR \fB\-\-sink\fR \fIPATH\fR|\fB\-\-root\fR \fIDIR\fR [\fB\-\-client\fR \fINAME\fR] [\fB\-\-append\-only\fR|\fB\-\-read\-only\fR]
+P["emu-serve"] = ("serve a sink to emu on another machine, over ssh", r"""\fBemu serve\fR \fB\-\-sink\fR \fIPATH\fR|\fB\-\-root\fR \fIDIR\fR [\fB\-\-client\fR \fINAME\fR] [\fB\-\-append\-only\fR|\fB\-\-read\-only\fR] [\fB\-\-idle\-timeout\fR \fISECONDS\fR]
 .br
 \fBemu serve\fR \fB\-\-root\fR \fIDIR\fR \fB\-\-report\fR""",
 r"""Not run by hand: emu on a client starts it through ssh for a sink added as an ssh address, and speaks emu's framed protocol with it
 on the channel's stdin and stdout. Both sides check the protocol's version first; a server whose emu speaks another version answers
-with an error naming both, and garbage, truncated or oversized frames are refused without reading them whole. A malformed or
-out-of-range request or push entry (a date that is no date or lies after the server's clock, entries out of path order, a run of
-unchanged files past the records' end) is answered with an error and the session ends when the client hangs up; every request that
-changes a sink needs the exclusive lock the client takes first, so two clients' changes never mix.
-\fB\-\-sink\fR \fIPATH\fR serves that sink only; \fB\-\-root\fR \fIDIR\fR serves any sink below DIR and refuses a path outside it,
-through symlinks or \fB..\fR; with \fB\-\-client\fR \fINAME\fR only the sinks at \fIDIR\fB/\fINAME\fR and below (one machine's key),
-while without it a \fB\-\-root\fR key is an administrator's, reaching every sink below DIR. A sink below a root is a plain path of its
-own: a path with a name starting with \fB.\fR (a \fB.emu\fR directory, a snapshot tree, the shared index) or inside another sink (a
-fake sink a client pushed as data) is refused before anything is opened or made. The sinks \fB\-\-root\fR serves on DIR's filesystem share one content index,
-\fIDIR\fB/.emu\-shared/index\fR (each names it in its \fB.emu/shared\-index\fR): a file that many machines hold is stored once, and
-freed when no snapshot of any of them holds it. A client that knows a file's SHA-256 and metadata can link it into its own
-snapshot: that is the one thing sharing a root reveals, and a sink's \fB.emu/shared\-index\fR may name no index but the root's. Share
-a root only between machines that may learn which files the others hold; a key with \fB\-\-sink\fR \fIPATH\fR (an index of its own)
-reveals nothing. In \fBauthorized_keys\fR, a forced command limits what a key may do:
-.PP
-.nf
-command="emu serve \-\-root /srv/emu \-\-client laptop \-\-append\-only",no\-pty ssh\-ed25519 AAAA... laptop
-.fi
-.PP
-An append-only key may add snapshots and read, but not prune, squash or clean: retention then runs on the server, from its own cron
-or timer (\fBemu prune\fR \fISINK\fR there). Its push deletes nothing either: it expires no snapshot, and what a command cut short
-left to delete (a pruned snapshot's tree, a killed push's old resume area, the content index's unused entries) waits for a key that
-may delete. A read-only key may only read, and writes nothing at all: not even a cached size or a verify's result goes into a
-record.
+with an error naming both, and garbage, truncated or oversized frames are refused without reading them whole.
+\fB\-\-sink\fR \fIPATH\fR serves that sink only; \fB\-\-root\fR \fIDIR\fR serves the sinks below DIR, and with \fB\-\-client\fR
+\fINAME\fR only those at \fIDIR\fB/\fINAME\fR and below. The sinks \fB\-\-root\fR serves on DIR's filesystem share one content
+index, \fIDIR\fB/.emu\-shared/index\fR (each names it in its \fB.emu/shared\-index\fR): a file that many machines hold is stored
+once, and freed when no snapshot of any of them holds it.
 .PP
 A push names the records it compared the source with by their digest; when they are not the server's (a client's cached copy of a
 manifest that \fBemu clean \-\-repair\fR has rebuilt since) the server says so and the client reads them anew. Unchanged files
-cross as runs of their places in those records; the server links them on a second thread while it reads what follows.""",
+cross as runs of their places in those records; the server links them on a second thread while it reads what follows.
+.SS "Security model"
+Every byte a client sends is checked before it is used: paths, dates, hashes, counts and lengths. What a key may do is set by the
+forced command in the server's \fBauthorized_keys\fR, one line a machine:
+.PP
+.nf
+command="emu serve \-\-root /srv/emu \-\-client laptop \-\-append\-only",no\-pty,no\-port\-forwarding ssh\-ed25519 AAAA... laptop
+command="emu serve \-\-root /srv/emu \-\-client desktop \-\-append\-only",no\-pty,no\-port\-forwarding ssh\-ed25519 AAAA... desktop
+command="emu serve \-\-root /srv/emu",no\-pty ssh\-ed25519 AAAA... admin
+.fi
+.TP
+.B What a key reaches
+\fB\-\-sink\fR \fIPATH\fR: that sink. \fB\-\-root\fR \fIDIR\fR \fB\-\-client\fR \fINAME\fR: the sinks at \fIDIR\fB/\fINAME\fR and
+below, no other client's. \fB\-\-root\fR without \fB\-\-client\fR: every sink below DIR (an administrator's key). Never a path
+outside that area, through symlinks or \fB..\fR; never a sink that is not a plain path of its own (a name starting with \fB.\fR: a
+\fB.emu\fR directory, a snapshot tree, the shared index; a path inside another sink, such as a fake sink a client pushed as data),
+refused before anything is opened or made. An error names paths as the client gave them, never where the server's symlinks lead.
+.TP
+.B A full key
+(no mode flag) reads, pushes, and deletes: prune, squash, clean and the retention a push applies.
+.TP
+.B An append-only key
+(\fB\-\-append\-only\fR) reads and adds snapshots, and deletes nothing: no prune, squash or clean, no retention (run \fBemu
+prune\fR \fISINK\fR on the server, from its cron or timer), and what a command cut short left to delete waits for a key that may.
+Its snapshot is dated by the server's clock (a date after it is refused), never older than the sink's newest complete snapshot, so
+the server's own retention, which counts from the newest snapshot not in the future, keeps the history it cannot erase. A linked
+file's record (its hash) is the sink's own, never the client's, so no key can plant content under another file's hash in the
+shared index.
+.TP
+.B A read-only key
+(\fB\-\-read\-only\fR) reads, and writes nothing at all: no lock file, no cached size, no verify result in a record, no directory.
+A client learns it on contact, and a plain \fBemu push\fR skips such a sink and says so.
+.TP
+.B What sharing a root reveals
+A client that knows a file's SHA-256 and metadata can link it into its own snapshot, so it can learn whether another client holds
+that file. Share a root only between machines that may learn that; a \fB\-\-sink\fR \fIPATH\fR key (an index of its own) reveals
+nothing. A sink's \fB.emu/shared\-index\fR may name no index but its root's.
+.TP
+.B One source a sink
+A sink belongs to the source that first pushed to it (\fB.emu/owner\fR names its identity); another source's push is refused, and
+\fBemu sink add \-\-adopt\fR takes a sink over on purpose (see \fBemu\-sink\fR(1)).
+.TP
+.B Sessions
+Each request that changes a sink needs the exclusive lock the client takes first, so two clients' changes never mix. A malformed
+or out-of-range request or push entry (a date that is no date, entries out of path order, a run of unchanged files past the
+records' end) is answered with an error and the session ends when the client hangs up. A session keeps at most
+256 MiB of records of files with several names, and one whose client sends nothing for \fB\-\-idle\-timeout\fR seconds (600)
+ends and releases its lock.
+.TP
+.B Modes and mounts
+A sink emu makes, every directory it makes on the way and its \fB.emu\fR are mode 0700, as the shared index is: a client may push
+device nodes, setuid files and capabilities, which no local user of the server may reach through a sink. Make the root mode 0700
+yourself (\fBchmod 700 /srv/emu\fR, and the same for sinks made by an older emu), and mount the filesystem that holds it
+\fBnosuid,nodev\fR.
+""",
 r""".TP
 .BR \-\-sink " \fIPATH\fR"
 Serve the sink at PATH only.
@@ -365,6 +400,9 @@ Refuse what deletes snapshots.
 .TP
 .B \-\-read\-only
 Refuse what writes.
+.TP
+.BR \-\-idle\-timeout " \fISECONDS\fR"
+End a session whose client sends nothing for SECONDS (default 600; 0: never), releasing its lock.
 .TP
 .B \-\-report
 With \fB\-\-root\fR: print a line for each client's sink under DIR (its name, how many snapshots, the newest one's date and

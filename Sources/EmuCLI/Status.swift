@@ -29,14 +29,22 @@ extension Emu {
             let source = try global.source()
             let maxAge = try source.statusMaxAge()
             let now = Timestamp.now()
-            var rows = try source.sinks().map { try status(of: $0, source: source, maxAge: maxAge, now: now) }
-            let dates = rows.map { row in (row.sink, row.ageSeconds.map { Timestamp(seconds: now.seconds - $0) } ?? PushedRecord.newest(of: row.sink, in: source)) }
+            // Each row is printed as its sink answers (a slow server delays its own row only), compared with
+            // what the source noted of the sinks not asked yet; the JSON document, printed last, compares them all.
+            let registrations = try source.sinks()
+            var dates = registrations.map { ($0.name, PushedRecord.newest(of: $0.name, in: source)) }
+            var rows: [SinkStatusJSON] = []
+            for (i, registration) in registrations.enumerated() {
+                let row = try status(of: registration, source: source, maxAge: maxAge, now: now)
+                if let age = row.ageSeconds { dates[i].1 = Timestamp(seconds: now.seconds - age) }
+                rows.append(row)
+                if !report.json { print(row, newest: dates[i].1, terminal: terminal, now: now, freshness: SinkFreshness(dates).describe(dates[i].1)) }
+            }
             let freshness = SinkFreshness(dates)
             for (i, (_, date)) in dates.enumerated() {
                 rows[i].behindSeconds = freshness.behind(date)
                 rows[i].holdsNewest = rows[i].behindSeconds.map { $0 <= 0 }
                 if !rows[i].online { rows[i].lastPushed = date?.iso8601 }
-                if !report.json { print(rows[i], newest: date, terminal: terminal, now: now, freshness: freshness.describe(date)) }
             }
             var problems = rows.compactMap { row in row.reason.map { "\(row.sink): \($0)" } }
             if !rows.isEmpty && rows.allSatisfy({ !$0.online }) { problems.append("no sink is online") }

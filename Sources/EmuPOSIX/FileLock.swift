@@ -25,12 +25,26 @@ public final class FileLock {
         var opened = mode == .shared ? open(O_RDONLY) : open(O_RDWR | O_CREAT)
         if mode == .shared, case .failure(let error) = opened, error.isMissing { opened = open(O_RDWR | O_CREAT) }
         if mode == .shared, case .failure(let error) = opened, error.isReadOnlyFileSystem { return FileLock(nil, mode: mode) }
-        let fd = try opened.get()
+        return try take(try opened.get(), mode: mode, wait: wait, path: directory.childPath(name), origin: directory.origin)
+    }
+
+    /// Takes the lock of a directory that exists (its own open, so that the
+    /// lock is this object's alone): nothing is created, so it needs no
+    /// write access and works on a read-only filesystem.
+    public static func acquire(directory name: FileName, in parent: DirectoryHandle, mode: Mode, wait: Double) throws -> FileLock? {
+        let fd = try systemCall("open lock", parent.childPath(name), parent.origin) {
+            name.withCString { emu_openat(parent.fd, $0, O_RDONLY | EMU_O_DIRECTORY | EMU_O_NOFOLLOW | EMU_O_CLOEXEC, 0) }
+        }.get()
+        return try take(fd, mode: mode, wait: wait, path: parent.childPath(name), origin: parent.origin)
+    }
+
+    /// flock(2) on `fd`, which it owns, retried until `wait` seconds pass.
+    static func take(_ fd: Int32, mode: Mode, wait: Double, path: [UInt8], origin: Origin) throws -> FileLock? {
         let descriptor = FileDescriptor(rawValue: fd)
         let operation = (mode == .shared ? LOCK_SH : LOCK_EX) | LOCK_NB
         let deadline = monotonicSeconds() + wait
         while true {
-            switch systemCall("lock", directory.childPath(name), directory.origin, { flock(fd, operation) }) {
+            switch systemCall("lock", path, origin, { flock(fd, operation) }) {
             case .success:
                 return FileLock(descriptor, mode: mode)
             case .failure(let error) where error.errno == .wouldBlock && monotonicSeconds() < deadline:

@@ -111,4 +111,27 @@ struct ReadingTests {
         }
         #expect(try String(contentsOfFile: w.sink + "/Latest/a", encoding: .utf8) == "two\n")
     }
+
+    @Test("reading commands run while a push holds the sink; a deletion waits for readers, and a push's retention for the next push")
+    func readersAndWriters() throws {
+        let (w, older, _) = try Self.twoSnapshots()
+        let writer = try LockHolder(w.sink + "/.emu/lock")
+        for command in [["diff"], ["diff", "HEAD~1", "HEAD"], ["show", "HEAD:a"], ["verify"], ["checkout", "-n", "HEAD"], ["log"]] {
+            let run = try w.emu(arguments: command)
+            #expect(run.status == 0, "\(command) during a push: \(run.status) \(run.stderr)")
+        }
+        #expect(try w.emu("prune", "TAIL").status == 5, "a second writer waits")
+        writer.release()
+        let reader = try LockHolder(w.sink + "/.emu/nodes", shared: true)
+        let prune = try w.emu("prune", "TAIL")
+        #expect(prune.status == 5 && prune.stderr.contains("being read"), "\(prune.stderr)")
+        try w.expectSuccess(w.emu("config", "--sink", "origin", "retention.keep-last", "1"))
+        sh("echo three > '\(w.source)/a'")
+        let push = try w.emu("push")
+        #expect(push.status == 0 && push.stderr.contains("waits for the next push"), "\(push.stderr)")
+        #expect(try w.trees().contains { $0.hasSuffix(older) }, "nothing was deleted under the reader")
+        reader.release()
+        try w.expectSuccess(w.emu("push"))
+        #expect(try w.trees().count == 1)
+    }
 }

@@ -106,6 +106,26 @@ struct RemoteSinkTests {
         #expect(try w.emu("config", "--list").stdout.contains("sink.nas.read-only=true") == false, "the server's new key is learned too")
     }
 
+    @Test("a host that never answers (a ProxyCommand that hangs) costs connect-timeout, not a hang: status shows the other sinks and why")
+    func silentHost() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        let silent = w.root + "/silent-proxy"
+        // Reads and never answers; it ends when ssh does (its input closes).
+        try "#!/bin/sh\nwhile read -r line; do :; done\n".write(toFile: silent, atomically: true, encoding: .utf8)
+        #expect(chmod(silent, 0o755) == 0)
+        try "ssh://nobody@192.0.2.1/srv/emu\n".write(toFile: w.source + "/.emu/sinks/far", atomically: true, encoding: .utf8)
+        let config = try String(contentsOfFile: w.source + "/.emu/config", encoding: .utf8)
+        try (config + "\n[sink.far]\nssh-command = ssh -o BatchMode=yes -o ProxyCommand=\(silent)\nconnect-timeout = 2\n")
+            .write(toFile: w.source + "/.emu/config", atomically: true, encoding: .utf8)
+        // A bound against a hang only (exit 124): the sink's timeout is 2 seconds.
+        let status = try w.bash("timeout 300 \"$EMU\" status")
+        #expect(status.status != 124, "status hung on the silent host")
+        #expect(status.stdout.contains("here\tonline"), "\(status.stdout)")
+        #expect(status.stdout.contains("far\toffline") && status.stderr.contains("did not answer within 2 seconds"), "\(status.stdout)\(status.stderr)")
+        #expect(sh("pgrep -f '[P]roxyCommand=\(silent)'", mayFail: true) != 0, "the hanging ssh was ended")
+    }
+
     @Test("a server without emu and a path outside the served root: each a clear error")
     func clearErrors() throws {
         let (w, server) = try setUp()

@@ -76,8 +76,7 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
         do {
             var result = try pushLocked(source, to: sink, settings: settings, options: options, observer: observer)
             if let snapshot = result.snapshot, options.rotate {
-                result.expired = expired + (try applyRetention(policy, to: sink, protecting: snapshot.id, dryRun: false,
-                                                               warn: observer.warned) { observer.expired($0, $1) })
+                result.expired = expired + (try rotateAfterPush(policy, sink, protecting: snapshot.id, observer: observer))
             }
             return result
         } catch let error as FileSystemError where error.isOutOfSpace && policy.minFreePercent != nil && !options.dryRun {

@@ -48,6 +48,8 @@ public final class FrameReader {
     /// as dead (nil: as long as it lives). A server whose client went
     /// silent must not hold the sink's lock for the life of the connection.
     public var idleTimeout: Int?
+    /// Whether the last read failed because `idleTimeout` passed.
+    public private(set) var timedOut = false
 
     public init(_ input: OpenFile, peer: String, idleTimeout: Int? = nil) {
         self.input = input
@@ -109,6 +111,7 @@ extension FrameReader {
     func awaitInput() throws {
         guard let idleTimeout else { return }
         guard try input.waitForInput(milliseconds: idleTimeout * 1000) else {
+            timedOut = true
             throw EmuError.channel("\(peer) sent nothing for \(idleTimeout) seconds; the session ended",
                                   fix: "check the network and run the command again")
         }

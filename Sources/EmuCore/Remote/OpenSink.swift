@@ -12,8 +12,10 @@ extension Source {
     public func openSink(_ registration: SinkRegistration, creating: Bool = false) throws -> (any SinkStore)? {
         guard let address = registration.remote else { return try Sink.open(registration) }
         let command = try connectionSetting("ssh-command", of: registration.name).split(separator: " ").map(String.init)
+        let timeout = Int(try connectionSetting("connect-timeout", of: registration.name)) ?? 30
         let sink = try RemoteSink(name: registration.name, address: address, sshCommand: command,
-                                  remoteEmu: try connectionSetting("remote-emu", of: registration.name), creating: creating)
+                                  remoteEmu: try connectionSetting("remote-emu", of: registration.name), creating: creating,
+                                  helloTimeout: timeout)
         // Learned on contact: the server's forced command may change, and says what it is.
         if (sink.mode == .readOnly) != isReadOnly(registration) { try? noteReadOnly(registration.name, sink.mode == .readOnly) }
         return sink

@@ -43,8 +43,7 @@ extension RemoteSink {
         var result = PushResult(snapshot: snapshot, counts: snapshot.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
         // An append-only key may not delete: retention runs on the server, from its own timer.
         if options.rotate && mode == .full {
-            result.expired = try applyRetention(try retentionPolicy(), to: self, protecting: snapshot.id, dryRun: false,
-                                                warn: observer.warned) { observer.expired($0, $1) }
+            result.expired = try rotateAfterPush(try retentionPolicy(), self, protecting: snapshot.id, observer: observer)
         }
         return result
     }

@@ -14,7 +14,11 @@ public final class RemoteSink: SinkStore {
     var server: String { "the server \(address.host)" }
 
     /// Connects and checks that both sides speak the same protocol.
-    public init(name: String, address: RemoteAddress, sshCommand: [String], remoteEmu: String, creating: Bool = false) throws {
+    /// `helloTimeout`: seconds to wait for the server's hello (a host that
+    /// never answers, or a ProxyCommand that hangs, must not hang every
+    /// command that touches the sink).
+    public init(name: String, address: RemoteAddress, sshCommand: [String], remoteEmu: String, creating: Bool = false,
+                helloTimeout: Int = 30) throws {
         self.name = name
         self.address = address
         channel = try SSHChannel(address: address, sshCommand: sshCommand, remoteEmu: remoteEmu)
@@ -23,9 +27,11 @@ public final class RemoteSink: SinkStore {
         do {
             try channel.writer.send(Frame(.hello, text: hello))
             try channel.writer.flush()
+            channel.reader.idleTimeout = helloTimeout > 0 ? helloTimeout : nil
             answer = try channel.reader.next()
+            channel.reader.idleTimeout = nil  // then the server may work as long as it needs (a verify)
         } catch {
-            throw channel.silence(sinkName: name)
+            throw channel.reader.timedOut ? channel.abandon(sinkName: name, after: helloTimeout) : channel.silence(sinkName: name)
         }
         guard let answer else { throw channel.silence(sinkName: name) }
         let server = "the server \(address.host)"

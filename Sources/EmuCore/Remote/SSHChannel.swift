@@ -70,6 +70,25 @@ final class SSHChannel {
         }
     }
 
+    /// A server that did not answer in time: ssh is ended, not waited for
+    /// (it blocks SIGTERM while its ProxyCommand connects: then SIGKILL).
+    func abandon(sinkName: String, after seconds: Int) -> EmuError {
+        kill(pid, SIGTERM)
+        var ended = false
+        for _ in 0..<20 where !ended {
+            if waitpid(pid, nil, WNOHANG) == pid { ended = true } else { usleep(50_000) }
+        }
+        if !ended {
+            kill(pid, SIGKILL)
+            _ = emu_wait(pid)
+        }
+        output.close()
+        input.close()
+        status = -1
+        return EmuError.failed("\(address.destination) did not answer within \(seconds) seconds",
+                               fix: "check that the host is up and `ssh \(address.destination)` works; a slow link may need `emu config sink.\(sinkName).connect-timeout SECONDS`")
+    }
+
     /// Quotes a word for the remote shell, which runs the command ssh sends.
     static func shellQuoted(_ word: String) -> String {
         "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"

@@ -57,6 +57,8 @@ public struct Setting: Sendable {
                 summary: "the ssh command that reaches the sink's server, split at spaces", defaultValue: "ssh -o BatchMode=yes"),
         Setting(key: "sink.*.remote-emu", scope: .source, kind: .text,
                 summary: "the emu to run on the sink's server (as rsync's --rsync-path)", defaultValue: "emu"),
+        Setting(key: "sink.*.connect-timeout", scope: .source, kind: .count,
+                summary: "seconds to wait for the sink's server to answer emu's hello (ssh connects in that time too)", defaultValue: "30"),
         Setting(key: "sink.*.read-only", scope: .source, kind: .flag,
                 summary: "the sink's key may only read (learned when emu reaches it): a plain `emu push` skips it", defaultValue: "false"),
     ]

@@ -265,6 +265,18 @@ public func applyRetention(_ policy: RetentionPolicy, to sink: any SinkStore, pr
     return deleted
 }
 
+/// Retention after a push. A command reading the sink (diff, verify, a
+/// checkout) postpones it to the next push: the new snapshot is safe, and
+/// deleting a tree under a reader is not.
+func rotateAfterPush(_ policy: RetentionPolicy, _ sink: any SinkStore, protecting protected: String, observer: PushObserver) throws -> [Snapshot] {
+    do {
+        return try applyRetention(policy, to: sink, protecting: protected, dryRun: false, warn: observer.warned) { observer.expired($0, $1) }
+    } catch let error as EmuError where error.kind == .locked {
+        observer.warned("the retention policy waits for the next push: \(error.message)")
+        return []
+    }
+}
+
 extension Sink {
     /// Removes the oldest snapshots until the filesystem has `percent` free
     /// and `bytes` more, but only when that can work: never below the

@@ -11,6 +11,9 @@ public final class Sink {
     let root: DirectoryHandle
     let metadata: DirectoryHandle
     var lock: FileLock?
+    /// Held while snapshots are deleted (see `excludeReaders`), with the wait the command allows.
+    var readersLock: FileLock?
+    var lockWait = 0.0
     /// False for a sink served to a read-only key: nothing is written to it,
     /// not even a cache (a missing directory stays missing, a computed value
     /// stays out of the record).
@@ -55,17 +58,38 @@ public final class Sink {
 
     // MARK: Locking
 
-    /// Takes the sink lock (exclusive to change the sink, shared to read a
-    /// tree), waiting up to `wait` seconds; exit status 5 when it stays taken.
+    /// Takes the sink lock, waiting up to `wait` seconds; exit status 5 when
+    /// it stays taken. Exclusive, to change the sink: `.emu/lock`, which one
+    /// writer holds. Shared, to read trees: the lock of `.emu/nodes`, which
+    /// only a deletion takes exclusively (see `excludeReaders`), so a diff,
+    /// show, verify or checkout runs while a push adds a snapshot (which
+    /// changes nothing a reader reads), and writes nothing, not even a file to lock.
     public func lock(_ mode: FileLock.Mode, wait: Double) throws {
-        guard let lock = try FileLock.acquire(in: metadata, name: SinkLayout.lock, mode: mode, wait: wait) else {
+        let lock = mode == .exclusive ? try FileLock.acquire(in: metadata, name: SinkLayout.lock, mode: .exclusive, wait: wait)
+                                      : try FileLock.acquire(directory: SinkLayout.nodes, in: metadata, mode: .shared, wait: wait)
+        guard let lock else {
             throw EmuError(.locked, "the sink '\(name)' at \(path) is locked by another running emu",
                            fix: "wait for it to finish, or pass --lock-wait SECONDS")
         }
         self.lock = lock
+        lockWait = wait
     }
 
-    public func unlock() { lock = nil }
+    public func unlock() {
+        lock = nil
+        readersLock = nil
+    }
+
+    /// Before a snapshot is deleted (the writer's lock held): no command
+    /// may be reading a tree, which would vanish under it. Held until `unlock`.
+    func excludeReaders() throws {
+        guard readersLock == nil else { return }
+        guard let taken = try FileLock.acquire(directory: SinkLayout.nodes, in: metadata, mode: .exclusive, wait: lockWait) else {
+            throw EmuError(.locked, "the sink '\(name)' at \(path) is being read by another running emu (diff, show, verify, checkout), so no snapshot can be deleted now",
+                           fix: "wait for it to finish, or pass --lock-wait SECONDS")
+        }
+        readersLock = taken
+    }
 
     // MARK: Snapshots
 
@@ -265,6 +289,7 @@ public final class Sink {
     /// manifest follow, then trash is emptied. A kill at any point is
     /// finished by the next `recover()`.
     public func delete(_ snapshot: Snapshot) throws {
+        try excludeReaders()
         let trash = try metadataDirectory(SinkLayout.trash, create: true)
         let nodes = try metadata.openDirectory(SinkLayout.nodes)
         let id = FileName(snapshot.id)

@@ -11,10 +11,13 @@ import Testing
 final class LockHolder {
     private var pid: pid_t = 0
 
-    init(_ lockFile: String) throws {
+    /// `shared`: a reader's lock, as `emu diff` holds on `.emu/nodes` (a
+    /// directory: opened read-only, as anything is).
+    init(_ lockFile: String, shared: Bool = false) throws {
         let held = NSTemporaryDirectory() + "emu-lock-held-\(getpid())-\(UUID().uuidString)"
-        let arguments = ["/usr/bin/python3", "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
-                            + "open(sys.argv[2], 'w').close(); time.sleep(3600)", lockFile, held]
+        let opening = shared ? "os.open(sys.argv[1], os.O_RDONLY)" : "open(sys.argv[1], 'a')"
+        let arguments = ["/usr/bin/python3", "-c", "import fcntl, os, sys, time; f = \(opening); "
+                            + "fcntl.flock(f, fcntl.LOCK_\(shared ? "SH" : "EX")); open(sys.argv[2], 'w').close(); time.sleep(3600)", lockFile, held]
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         guard posix_spawn(&pid, arguments[0], nil, nil, argv, environ) == 0 else { throw HolderFailed(lockFile: lockFile) }
