@@ -77,6 +77,25 @@ struct RemotePushTests {
         #expect(try w.emu("verify", "nas").status == 0)
     }
 
+    @Test("a first push over ssh cut halfway resumes: the next push sends again only what had not arrived whole")
+    func firstPushCutResumes() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(sh("mkdir '\(w.source)/many' && for i in $(seq 10 49); do head -c 500000 /dev/urandom > '\(w.source)'/many/$i; done") == 0)
+        let count = w.root + "/wire"
+        #expect(try w.emu("config", "sink.nas.ssh-command", try server.sshCommand(delay: 0, count: count, cutAfter: 14_000_000)).status == 0)
+        #expect(try w.emu("push", "nas", "-q").status == 1)
+        #expect(SSHServer.wasCut(count))
+        #expect(try w.emu("config", "sink.nas.ssh-command", server.sshCommand).status == 0)
+        let resumed = try w.emu("push", "nas", "--json")
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let copied = try #require(try JSONSerialization.jsonObject(with: Data(resumed.stdout.utf8)) as? [String: Any])
+        let pushed = try #require((copied["pushes"] as? [[String: Any]])?.first)
+        let bytes = try #require(pushed["bytes_copied"] as? Int)
+        #expect(bytes < 12_000_000, "the resumed push sent \(bytes) bytes of 23 MB; about 14 MB had arrived")
+        #expect(try w.emu("verify", "nas").status == 0)
+    }
+
     @Test("a push over ssh killed on the server after its files arrived resumes: the next push sends none of them again")
     func resumeAfterServerKilled() throws {
         let (w, server) = try setUp()

@@ -147,6 +147,13 @@ final class PushReceiver {
         if !["link", "resume", "hardlink"].contains(tag) { try submit(.record(record)) }
     }
 
+    /// After a cut: every entry taken so far linked and recorded, so that
+    /// the next push links what arrived whole instead of receiving it again.
+    func keepForResume() {
+        try? work.drain()
+        try? staged.manifest.waitUntilWritten()
+    }
+
     /// Takes the next entry's path, which must follow the last in the
     /// manifest's order (a walk's order: each path once, a parent first).
     func admit(_ path: RelativePath) throws {

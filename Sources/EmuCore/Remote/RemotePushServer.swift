@@ -39,7 +39,10 @@ extension SinkServer {
         let receiver = try PushReceiver(sink: sink, head: snapshots.last, reader: reader, writer: writer)
         try writer.send(Frame(.reply))
         try writer.flush()
-        guard let ended = try receiver.receive() else { return }  // cut: the staging stays, as a killed push's does
+        guard let ended = try receiver.receive() else {
+            // Cut: the staging stays, as a killed push's does, its records written for the next push to resume from.
+            return receiver.keepForResume()
+        }
         do {
             let end = try ended.get()
             guard Wire.words(of: end) == ["push-end"] else { throw EmuError.failed("the push ended without push-end", fix: "push again") }
