@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """emu's torture suite: kills, power cuts, full disks, a sink that goes away,
 concurrency, a source changing under the walk, clocks and names, and kills
-of the client or the server of a sink reached over ssh.
+of the client or the server of a sink reached over ssh, and a hostile client
+speaking the protocol to `emu serve` directly.
 
     torture/run.py EMU_BINARY [--trials N] [--seed S] [--only PART,...]
 
@@ -19,7 +20,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from emutorture import kills, faults, edges, remote, selftest  # noqa: E402
+from emutorture import kills, faults, edges, hostile, remote, selftest  # noqa: E402
 from emutorture.lib import Emu, Failure, Skipped  # noqa: E402
 
 PARTS = {
@@ -32,6 +33,7 @@ PARTS = {
     "concurrency": lambda emu, a, scratch, log: edges.concurrency(emu, scratch, log),
     "changing-source": lambda emu, a, scratch, log: edges.changing_source(emu, max(2, a.trials // 10), a.seed, scratch, log),
     "clock-and-names": lambda emu, a, scratch, log: edges.clock_and_names(emu, a.trials >= 100, scratch, log),
+    "hostile-client": lambda emu, a, scratch, log: hostile.run(emu, a.trials * 2, a.seed, scratch, log),
     "remote-kills": lambda emu, a, scratch, log: remote.run(emu, a.trials if a.trials >= 100 else max(3, a.trials // 7), a.seed,
                                                             scratch, log),
 }

@@ -150,3 +150,21 @@ struct ServeSessionBoundsTests {
         try w.expectSuccess(w.emu("push", "--lock-wait", "0"))
     }
 }
+
+extension ServeSessionBoundsTests {
+    @Test("a refused request's error reaches a client that kept sending, before the session ends on a frame out of place")
+    func answersBeforeTheEnd() throws {
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("one")], at: w.source)
+        try w.expectSuccess(w.emu("push"))
+        let session = try ServeSession(["--sink", w.sink, "--read-only"], in: w.root)
+        #expect(session.hello(sink: w.sink)?.kind == .hello)
+        session.send(.request, "lock exclusive 0")
+        session.send(.data, "dir\nd")
+        let refused = session.receive()
+        #expect(refused?.kind == .error && refused?.text.contains("read-only") == true, "\(String(describing: refused))")
+        let ended = session.receive()
+        #expect(ended?.kind == .error && ended?.text.contains("where a request belongs") == true, "\(String(describing: ended))")
+        #expect(session.close(within: 60) == 1)
+    }
+}

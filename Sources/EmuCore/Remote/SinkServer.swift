@@ -58,9 +58,13 @@ public final class SinkServer {
             try writer.send(errorFrame(for: error))
             return try writer.flush()
         }
+        // What is answered goes out before the session ends, however it ends: a client that kept sending still hears why.
+        defer { try? writer.flush() }
         while let frame = try reader.next() {
             guard frame.kind == .request else {
-                throw EmuError.failed("the client sent a \(frame.kind) frame where a request belongs", fix: "run the command again")
+                let error = EmuError.failed("the client sent a \(frame.kind) frame where a request belongs", fix: "run the command again")
+                try writer.send(errorFrame(for: error))
+                throw error
             }
             do { try answer(Wire.words(of: frame), frame) } catch let error as EmuError where error.brokeTheChannel {
                 throw error
