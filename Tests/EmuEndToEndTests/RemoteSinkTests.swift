@@ -133,6 +133,8 @@ struct RemoteSinkTests {
         let missing = try w.emu("sink", "add", "nas", server.address(w.sink), "--ssh-command", server.sshCommand, "--remote-emu", "/nonexistent/emu")
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("emu is not installed on 127.0.0.1"), "\(missing.stderr)")
+        // The sink is not registered, so the fix is sink add's own option, not `emu config`, which would refuse it.
+        #expect(missing.stderr.contains("--remote-emu PATH") && !missing.stderr.contains("emu config"), "\(missing.stderr)")
         #expect(!(try w.emu("sink").stdout.contains("nas")), "an unreachable sink is not registered")
         try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(w.root)/served")
         #expect(sh("mkdir -p '\(w.root)/served' && ln -s '\(w.sink)' '\(w.root)/served/escape'") == 0)

@@ -22,6 +22,7 @@ public final class RemoteSink: SinkStore {
         self.name = name
         self.address = address
         channel = try SSHChannel(address: address, sshCommand: sshCommand, remoteEmu: remoteEmu)
+        channel.registering = creating
         let hello = "\(Wire.greeting) \(Wire.protocolVersion)\nemu \(emuVersion)\nsink \(address.path)\n" + (creating ? "create\n" : "")
         let answer: Frame?
         do {

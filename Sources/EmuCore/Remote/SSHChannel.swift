@@ -13,6 +13,8 @@ final class SSHChannel {
     let input: OpenFile
     let output: OpenFile
     let address: RemoteAddress
+    /// For `emu sink add`: the sink is not registered yet, so a fix names the command's options, not `emu config`.
+    var registering = false
     private var status: Int32? = nil
 
     /// Starts `sshCommand DESTINATION REMOTE-EMU serve --sink PATH` (with
@@ -60,10 +62,12 @@ final class SSHChannel {
         switch code {
         case 127:
             return EmuError.failed("emu is not installed on \(host) (the remote shell found no `emu`)",
-                                   fix: "install emu there, or name its path with `emu config sink.\(sinkName).remote-emu PATH`")
+                                   fix: "install emu there, or name its path with " + (registering ? "`emu sink add \(sinkName) \(address.text) --remote-emu PATH`"
+                                                                                      : "`emu config sink.\(sinkName).remote-emu PATH`"))
         case 255:
             return EmuError.failed("ssh could not reach \(address.destination) (its message is above)",
-                                   fix: "check that `ssh \(address.destination)` works without a password prompt, or set sink.ssh-command")
+                                   fix: "check that `ssh \(address.destination)` works without a password prompt, or name another ssh command with "
+                                       + (registering ? "`emu sink add ... --ssh-command CMD`" : "`emu config sink.\(sinkName).ssh-command CMD`"))
         default:
             return EmuError.failed("the connection to \(host) closed before emu serve answered (ssh exited with status \(code))",
                                    fix: "check that `ssh \(address.destination) emu --version` works")
@@ -86,7 +90,8 @@ final class SSHChannel {
         input.close()
         status = -1
         return EmuError.failed("\(address.destination) did not answer within \(seconds) seconds",
-                               fix: "check that the host is up and `ssh \(address.destination)` works; a slow link may need `emu config sink.\(sinkName).connect-timeout SECONDS`")
+                               fix: "check that the host is up and `ssh \(address.destination)` works"
+                                   + (registering ? "" : "; a slow link may need `emu config sink.\(sinkName).connect-timeout SECONDS`"))
     }
 
     /// Quotes a word for the remote shell, which runs the command ssh sends.
