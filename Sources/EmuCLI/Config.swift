@@ -46,7 +46,7 @@ extension Emu {
             let terminal = global.terminal
             let source = try global.source()
             let scope: Setting.Scope = sink == nil ? .source : .sink
-            let target = try sink.map { try Sink.openOnline(try source.sink(named: $0)) }
+            let target = try sink.map { try source.openOnlineSink(try source.sink(named: $0)) }
             guard let key, !list else {
                 return try printList(try target?.effectiveSettings() ?? source.effectiveSettings(), terminal: terminal)
             }
@@ -77,7 +77,7 @@ extension Emu {
 
         /// The policy a changed sink config sets, and how many snapshots the
         /// current policy keeps that it would expire.
-        func retentionEffect(of document: INIDocument, in sink: Sink) throws -> (policy: RetentionPolicy, expires: Int) {
+        func retentionEffect(of document: INIDocument, in sink: any SinkStore) throws -> (policy: RetentionPolicy, expires: Int) {
             let policy = try RetentionPolicy(config: document)
             let current = try sink.retentionPolicy()
             return (policy, current.keptHere(butExpiredBy: policy, among: try sink.snapshots()))

@@ -126,6 +126,29 @@ struct RemoteSinkTests {
         #expect(sh("pgrep -f '[P]roxyCommand=\(silent)'", mayFail: true) != 0, "the hanging ssh was ended")
     }
 
+    @Test("config --sink reads and sets a remote sink's settings on the server; an append-only key may not, nor may any key change emu's own keys")
+    func remoteSinkSettings() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(try addRemote(w, server).status == 0)
+        let listed = try w.emu("config", "--sink", "nas", "--list")
+        #expect(listed.status == 0 && listed.stdout.contains("retention.keep-daily"), "\(listed.stdout)\(listed.stderr)")
+        try w.expectSuccess(w.emu("config", "--sink", "nas", "retention.keep-last", "5"))
+        let config = try String(contentsOfFile: w.sink + "/.emu/config", encoding: .utf8)
+        #expect(config.contains("keep-last = 5") && config.contains("checksum = sha256"), "\(config)")
+        #expect(try w.emu("config", "--sink", "nas", "retention.keep-last").stdout == "5\n")
+        try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(w.root) --append-only")
+        let refused = try w.emu("config", "--sink", "nas", "retention.keep-last", "1")
+        #expect(refused.status == 1 && refused.stderr.contains("append-only"), "\(refused.stderr)")
+        let session = try ServeSession(["--sink", w.sink], in: w.root)
+        #expect(session.hello(sink: w.sink)?.kind == .hello)
+        #expect(session.request("lock exclusive 0")?.kind == .reply)
+        let forged = Array("[Snapshots]\nchecksum = md5\n".utf8).map { String(format: "%02x", $0) }.joined()
+        #expect(session.request("write-config \(forged)")?.kind == .error)
+        #expect(session.close() == 0)
+        #expect(try String(contentsOfFile: w.sink + "/.emu/config", encoding: .utf8) == config)
+    }
+
     @Test("a server without emu and a path outside the served root: each a clear error")
     func clearErrors() throws {
         let (w, server) = try setUp()

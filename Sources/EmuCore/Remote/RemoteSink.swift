@@ -107,8 +107,13 @@ public final class RemoteSink: SinkStore {
     }
 
     public func retentionPolicy() throws -> RetentionPolicy {
-        try RetentionPolicy(config: try INIDocument(parsing: try ask("config").text))
+        try RetentionPolicy(config: try config())
     }
+
+    public func config() throws -> INIDocument { try INIDocument(parsing: try ask("config").text) }
+
+    /// Sets the sink's settings on the server, which checks every key (a full key only: retention decides what is deleted).
+    public func writeConfig(_ document: INIDocument) throws { try ask("write-config \(Self.hex(Array(document.text.utf8)))") }
 
     public func owner() throws -> SinkOwner? {
         let text = try ask("owner").text

@@ -72,6 +72,11 @@ extension SinkServer {
                 try? writer.send(Frame(.data, text: "\($0.kind.rawValue)\t\($0.what)"))
             }
             return try writer.send(Frame(.end))
+        case "write-config":
+            // Retention decides what is deleted: an append-only key may not set it.
+            try refuse(words, unless: mode == .full)
+            try requireExclusiveLock(words, sink)
+            try sink.writeConfig(try checkedSinkConfig(RemoteSink.bytes(hex: argument)))
         case "adopt":
             // Adopting deletes nothing: an append-only key may take back its machine's history.
             try refuse(words, unless: mode != .readOnly)
@@ -212,3 +217,30 @@ extension Sink {
         return hasher.finalize()
     }
 }
+
+extension SinkServer {
+    /// The sink's config as a client wants it: only its settings (retention
+    /// and the like) may change, each checked; what emu keeps there for
+    /// itself (`[Snapshots]`) stays the server's.
+    func checkedSinkConfig(_ text: [UInt8]) throws -> INIDocument {
+        guard let sink else { throw EmuError.usage("no sink is open", fix: "run emu on both sides") }
+        let wanted = try INIDocument(parsing: String(decoding: text, as: UTF8.self))
+        var result = try sink.config()
+        let settings = Setting.all.filter { $0.scope == .sink }
+        for section in wanted.sections {
+            for entry in section.entries where !settings.contains(where: { $0.sectionInFile.lowercased() == section.name.lowercased()
+                                                                          && $0.name.lowercased() == entry.key.lowercased() }) {
+                guard result[section.name, entry.key] == entry.value else {
+                    throw EmuError.usage("`\(section.name).\(entry.key)` is no setting a client may change", fix: "change it on the server")
+                }
+            }
+        }
+        for setting in settings {
+            let value = wanted[setting.sectionInFile, setting.name]
+            if let value { try setting.validate(value, sinkNames: []) }
+            result[setting.sectionInFile, setting.name] = value
+        }
+        return result
+    }
+}
+

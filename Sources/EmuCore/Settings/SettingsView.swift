@@ -43,7 +43,7 @@ extension Source {
     }
 }
 
-extension Sink {
+extension SinkStore {
     /// The sink's settings. Rotation's defaults apply only while the sink
     /// sets no retention key: setting one replaces the whole default policy.
     public func effectiveSettings() throws -> [EffectiveSetting] {

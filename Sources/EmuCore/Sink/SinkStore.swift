@@ -33,6 +33,9 @@ public protocol SinkStore: AnyObject {
     /// The bytes only this snapshot holds, when known or cheap to learn.
     func uniqueBytes(of snapshot: Snapshot) throws -> Int64?
     func retentionPolicy() throws -> RetentionPolicy
+    /// Its settings (`.emu/config`: retention and the like), and their change (exclusive lock held).
+    func config() throws -> INIDocument
+    func writeConfig(_ document: INIDocument) throws
     /// The source it belongs to (see `SinkOwner`); nil before a push claims it.
     func owner() throws -> SinkOwner?
     /// Makes `identity` its owner, the earlier one adopted (exclusive lock held).
