@@ -302,10 +302,13 @@ are refused with status 2 and the valid keys; \fBemu.default\-sink\fR must name 
 error for every command, never a reason to use another sink). Setting any retention key replaces the whole default rotation: emu
 prints the policy that results and warns how many existing snapshots it would expire that the policy before kept. Without \fB\-\-sink\fR the source's \fB.emu/config\fR: \fBemu.default\-sink\fR,
 \fBstatus.max\-age\fR, and for each remote sink how it is reached, \fBsink.\fINAME\fB.ssh\-command\fR (split at spaces; default
-\fBssh \-o BatchMode=yes\fR) and \fBsink.\fINAME\fB.remote\-emu\fR (default \fBemu\fR). With \fB\-\-sink\fR \fINAME\fR that sink's \fB.emu/config\fR: \fBretention.keep\-last\fR,
+\fBssh \-o BatchMode=yes\fR), \fBsink.\fINAME\fB.remote\-emu\fR (default \fBemu\fR), \fBsink.\fINAME\fB.connect\-timeout\fR
+(seconds to wait for the server's hello, default 30) and \fBsink.\fINAME\fB.read\-only\fR (learned from the server on contact; a
+plain \fBemu push\fR skips such a sink). With \fB\-\-sink\fR \fINAME\fR that sink's \fB.emu/config\fR: \fBretention.keep\-last\fR,
 \fBretention.keep\-hourly\fR, \fBretention.keep\-daily\fR, \fBretention.keep\-weekly\fR, \fBretention.keep\-monthly\fR,
 \fBretention.keep\-yearly\fR, \fBretention.keep\-within\fR, \fBretention.min\-free\fR, \fBretention.min\-keep\fR, \fBretention.keep\-all\fR,
-\fBsnapshots.max\-number\fR.""",
+\fBsnapshots.max\-number\fR. A remote sink's settings are read and set on its server, which checks each key; setting them needs a
+key without \fB\-\-append\-only\fR (retention decides what is deleted).""",
 r""".TP
 .BR \-\-sink " \fINAME\fR"
 Read or set the settings of sink NAME.
