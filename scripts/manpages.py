@@ -355,7 +355,8 @@ refused before anything is opened or made. An error names paths as the client ga
 .TP
 .B An append-only key
 (\fB\-\-append\-only\fR) reads and adds snapshots, and deletes nothing: no prune, squash or clean, no retention (run \fBemu
-prune\fR \fISINK\fR on the server, from its cron or timer), and what a command cut short left to delete waits for a key that may.
+prune /srv/emu/laptop\fR on the server, from its cron or timer: where there is no source, \fBlog\fR, \fBshow\fR, \fBverify\fR,
+\fBprune\fR, \fBsquash\fR and \fBclean\fR take a sink's path, or \fIPATH\fB:\fIREF\fR), and what a command cut short left to delete waits for a key that may.
 Its snapshot is dated by the server's clock (a date after it is refused), never older than the sink's newest complete snapshot, so
 the server's own retention, which counts from the newest snapshot not in the future, keeps the history it cannot erase. A linked
 file's record (its hash) is the sink's own, never the client's, so no key can plant content under another file's hash in the

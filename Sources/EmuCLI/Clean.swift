@@ -28,7 +28,7 @@ extension Emu {
 
         func run() throws {
             let terminal = global.terminal
-            let source = try global.source()
+            let source = try global.source(orSinkIn: sinks)
             let chosen = try sinks.isEmpty ? source.sinks() : sinks.map { try source.sink(named: $0) }
             var document = CleanJSON(sinks: [])
             for registration in chosen {

@@ -69,7 +69,7 @@ extension Emu {
 
         func run() throws {
             let terminal = global.terminal
-            let source = try global.source()
+            let source = try global.source(orSinkIn: arguments)
             var (references, pathTexts) = split
             if allSinks {
                 guard references.isEmpty else {

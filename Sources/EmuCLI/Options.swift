@@ -24,6 +24,15 @@ struct GlobalOptions: ParsableArguments {
 
     func source() throws -> Source { try Source.locate(explicit: sourceDirectory) }
 
+    /// The source; where there is none, the sink one of `arguments` names by
+    /// its path, alone (an administrator on the server: `emu prune /srv/emu/laptop`).
+    func source(orSinkIn arguments: [String]) throws -> Source {
+        do { return try source() } catch let error as EmuError where error.kind == .usage && sourceDirectory == nil {
+            guard let alone = try Source.alone(sinkIn: arguments) else { throw error }
+            return alone
+        }
+    }
+
     /// The terminal, the source and its hooks for `command`, made once.
     func context(for command: String) throws -> CommandContext {
         let source = try source()

@@ -63,7 +63,7 @@ extension Emu {
 
         func run() throws {
             let terminal = global.terminal
-            let source = try global.source()
+            let source = try global.source(orSinkIn: references)
             let names = try source.sinks().map(\.name)
             let policy = try givenPolicy
             if references.count == 1, names.contains(references[0]) {

@@ -22,7 +22,7 @@ extension Emu {
 
         func run() throws {
             let terminal = global.terminal
-            let source = try global.source()
+            let source = try global.source(orSinkIn: [reference])
             try source.checkSinkPart(of: reference)
             let (parsed, path) = try splitReferenceAndPath(reference, sinkNames: try source.sinks().map(\.name))
             let resolved = try source.resolve(parsed.text)

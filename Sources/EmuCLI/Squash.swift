@@ -21,7 +21,7 @@ extension Emu {
 
         func run() throws {
             let terminal = global.terminal
-            let source = try global.source()
+            let source = try global.source(orSinkIn: references)
             let kept = try references.map { try source.resolve($0) }
             var removed: [SnapshotJSON] = []
             for (_, group) in Dictionary(grouping: kept, by: \.registration.name).sorted(by: { $0.key < $1.key }) {

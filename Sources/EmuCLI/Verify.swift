@@ -41,7 +41,7 @@ extension Emu {
 
         func run() throws {
             let terminal = global.terminal
-            let source = try global.source()
+            let source = try global.source(orSinkIn: references)
             if let redundancy { return try checkRedundancy(redundancy, source: source, terminal: terminal) }
             var targets: [ResolvedSnapshot] = []
             if references.isEmpty {

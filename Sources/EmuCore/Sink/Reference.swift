@@ -28,7 +28,8 @@ public struct SnapshotReference: Sendable, Equatable, CustomStringConvertible {
         var rest = Substring(text)
         if !text.hasPrefix("@"), let colon = text.firstIndex(of: ":") {
             let sinkName = String(text[..<colon])
-            guard SinkName.isValid(sinkName) else {
+            // A sink named by its path where no source is (`Source.alone`) is a known name too.
+            guard SinkName.isValid(sinkName) || sinkNames.contains(sinkName) else {
                 throw Self.malformed(text, why: "'\(sinkName)' is not a sink name")
             }
             sink = sinkName
@@ -136,7 +137,7 @@ public func splitReferenceAndPath(_ text: String, sinkNames: [String]) throws ->
         referenceText = rest[..<colon]
         pathText = rest[rest.index(after: colon)...]
     }
-    let reference = try SnapshotReference(parsing: sinkPrefix + referenceText, sinkNames: sinkPrefix.isEmpty ? sinkNames : [])
+    let reference = try SnapshotReference(parsing: sinkPrefix + referenceText, sinkNames: sinkPrefix.isEmpty ? sinkNames : [String(sinkPrefix.dropLast())])
     let path = pathText.map { RelativePath(normalized("/" + $0).dropFirst().description) }
     return (reference, path)
 }

@@ -20,11 +20,15 @@ public final class Source {
     /// Absolute and symlink-free.
     public let path: String
     let metadata: DirectoryHandle
+    /// A sink an administrator names by its path where no source is (on a
+    /// server): the one sink the reading and pruning commands see; nothing
+    /// of a source is read or written (see `alone(sinkAt:)`).
+    public internal(set) var sinkAlone: SinkRegistration? = nil
 
-    init(path: String) throws {
+    init(path: String, sinkMetadata: String? = nil) throws {
         self.path = path
         do {
-            metadata = try DirectoryHandle.open(path + "/" + Self.metadataName)
+            metadata = try DirectoryHandle.open(sinkMetadata ?? path + "/" + Self.metadataName)
         } catch let error as FileSystemError {
             throw EmuError.failed("cannot open the source's settings: \(error)", fix: "run `emu init` in \(path)")
         }
@@ -58,6 +62,7 @@ public final class Source {
     // MARK: Settings
 
     public func config() throws -> INIDocument {
+        if sinkAlone != nil { return INIDocument() }
         guard let text = try MetadataFile.read(in: metadata, "config") else { return INIDocument() }
         do { return try INIDocument(parsing: text) } catch {
             throw EmuError.failed("\(path)/.emu/config: \(error.message)", fix: "correct the file, or run `emu init -f` to restore defaults")
@@ -65,11 +70,13 @@ public final class Source {
     }
 
     public func writeConfig(_ document: INIDocument) throws {
+        try requireSource()
         try MetadataFile.write(in: metadata, "config", document.text)
     }
 
     /// The rules of `.emu/excludes` (none when the file is missing).
     public func excludes() throws -> ExcludeRules {
+        try requireSource()
         guard let text = try MetadataFile.read(in: metadata, "excludes") else { return ExcludeRules() }
         return try ExcludeRules(parsing: text, origin: "\(path)/.emu/excludes")
     }
@@ -77,6 +84,7 @@ public final class Source {
     // MARK: Sinks
 
     func sinksDirectory() throws -> DirectoryHandle {
+        try requireSource()
         do { return try metadata.openDirectory(FileName("sinks")) } catch let error as FileSystemError where error.isMissing {
             try metadata.makeDirectory(FileName("sinks"), permissions: 0o755)
             return try metadata.openDirectory(FileName("sinks"))
@@ -85,6 +93,7 @@ public final class Source {
 
     /// Every registered sink, sorted by name.
     public func sinks() throws -> [SinkRegistration] {
+        if let sinkAlone { return [sinkAlone] }
         let directory = try sinksDirectory()
         var result: [SinkRegistration] = []
         for entry in try directory.entries() {
@@ -156,6 +165,7 @@ public final class Source {
     /// Locks the source: shared while a push reads it, exclusive while a
     /// checkout writes it.
     public func lock(_ mode: FileLock.Mode, wait: Double) throws -> FileLock {
+        try requireSource()
         guard let lock = try FileLock.acquire(in: metadata, name: FileName("lock"), mode: mode, wait: wait) else {
             throw EmuError(.locked, "the source \(path) is locked by another running emu",
                            fix: "wait for it to finish, or pass --lock-wait SECONDS")

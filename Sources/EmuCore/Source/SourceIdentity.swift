@@ -42,6 +42,7 @@ public enum SourceIdentity {
 extension Source {
     /// This source's identity (see `SourceIdentity`).
     public func identity() throws -> String {
-        try SourceIdentity.ensure(in: metadata, sourcePath: path)
+        try requireSource()
+        return try SourceIdentity.ensure(in: metadata, sourcePath: path)
     }
 }
