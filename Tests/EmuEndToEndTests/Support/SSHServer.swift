@@ -61,6 +61,20 @@ final class SSHServer {
         chmod(authorizedKeys, 0o600)
     }
 
+    /// A key of its own for one client, added to authorized_keys with its
+    /// forced command, as an administrator sets up each machine; the ssh
+    /// command that uses it.
+    func clientKey(_ name: String, forcedCommand: String) throws -> String {
+        let key = directory + "/key-" + name
+        #expect(sh("ssh-keygen -q -t ed25519 -N '' -C '\(name)' -f '\(key)'") == 0)
+        let line = "command=\"\(forcedCommand)\",no-pty,no-port-forwarding " + (try String(contentsOfFile: key + ".pub", encoding: .utf8))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: authorizedKeys))
+        handle.seekToEndOfFile()
+        handle.write(Data(line.utf8))
+        try handle.close()
+        return sshCommand.replacingOccurrences(of: "-i \(userKey)", with: "-o IdentitiesOnly=yes -i \(key)")
+    }
+
     /// The ssh command a sink uses to reach this server.
     var sshCommand: String {
         "ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i \(userKey)"
