@@ -37,12 +37,27 @@ struct ServePushAttackTests {
         try String(contentsOfFile: w.source + "/.emu/identity", encoding: .utf8).trimmingCharacters(in: .newlines)
     }
 
-    /// A session of an append-only key that holds the lock and has begun a push on top of HEAD.
-    static func beginPush(_ w: Workspace) throws -> (ServeSession, manifest: [String]) {
-        let (head, lines, digest) = try headManifest(w)
-        let session = try ServeSession(["--sink", w.sink, "--append-only"], in: w.root)
+    /// A workspace whose sink holds one snapshot of one file.
+    static func pushedOnce() throws -> Workspace {
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("one")], at: w.source)
+        try w.expectSuccess(w.emu("push"))
+        return w
+    }
+
+    /// A session of a key of `mode` on `w`'s sink that said hello and holds the exclusive lock.
+    static func lockedSession(_ w: Workspace, _ mode: [String] = ["--append-only"], environment: [String: String] = [:]) throws -> ServeSession {
+        let session = try ServeSession(["--sink", w.sink] + mode, in: w.root, environment: environment)
         #expect(session.hello(sink: w.sink)?.kind == .hello)
         #expect(session.request("lock exclusive 0")?.kind == .reply)
+        return session
+    }
+
+    /// A session that holds the lock and has begun a push on top of HEAD.
+    static func beginPush(_ w: Workspace, _ mode: [String] = ["--append-only"], environment: [String: String] = [:]) throws
+        -> (ServeSession, manifest: [String]) {
+        let (head, lines, digest) = try headManifest(w)
+        let session = try lockedSession(w, mode, environment: environment)
         let begun = session.request("push-begin now 6d 2f \(head) \(digest) \(try identity(w))")
         #expect(begun?.kind == .reply && begun?.text.isEmpty == true, "\(String(describing: begun))")
         return (session, lines)
@@ -76,9 +91,7 @@ struct ServePushAttackTests {
     /// sink of the root.
     @Test("a linked file's record is the sink's own, whatever hash the client names")
     func forgedLinkHash() throws {
-        let w = try Workspace().initialize()
-        try Fixture.create(["a": .file("one")], at: w.source)
-        try w.expectSuccess(w.emu("push"))
+        let w = try Self.pushedOnce()
         let (session, lines) = try Self.beginPush(w)
         let root = try #require(lines.first { $0.hasSuffix("\t") && $0.hasPrefix("d\t") })
         var file = try #require(lines.first { $0.hasSuffix("\ta") }).split(separator: "\t", omittingEmptySubsequences: false)
@@ -98,9 +111,7 @@ struct ServePushAttackTests {
     /// older server, or by hand) must not reach the index through a repair.
     @Test("clean --repair indexes a file only under the hash of its bytes")
     func repairHashesBeforeIndexing() throws {
-        let w = try Workspace().initialize()
-        try Fixture.create(["a": .file("one")], at: w.source)
-        try w.expectSuccess(w.emu("push"))
+        let w = try Self.pushedOnce()
         let head = try Self.headManifest(w).head
         let forged = String(repeating: "7", count: 64)
         sh(manifestShell + """
@@ -120,14 +131,8 @@ struct ServePushAttackTests {
 struct ServeSessionBoundsTests {
     @Test("a client that calls every entry a first name of several is refused at the budget, not kept without bound")
     func leadersAreBounded() throws {
-        let w = try Workspace().initialize()
-        try Fixture.create(["a": .file("one")], at: w.source)
-        try w.expectSuccess(w.emu("push"))
-        let (head, _, digest) = try ServePushAttackTests.headManifest(w)
-        let session = try ServeSession(["--sink", w.sink], in: w.root, environment: ["EMU_LEADER_BUDGET": "100000"])
-        #expect(session.hello(sink: w.sink)?.kind == .hello)
-        #expect(session.request("lock exclusive 0")?.kind == .reply)
-        #expect(session.request("push-begin now 6d 2f \(head) \(digest) \(try ServePushAttackTests.identity(w))")?.kind == .reply)
+        let w = try ServePushAttackTests.pushedOnce()
+        let (session, _) = try ServePushAttackTests.beginPush(w, [], environment: ["EMU_LEADER_BUDGET": "100000"])
         session.send(.data, ServePushAttackTests.directory("", inode: 1))
         for n in 0..<1000 { session.send(.data, ServePushAttackTests.directory(String(format: "d%04d", n), inode: n + 2) + "\nleader") }
         let answer = session.request("push-end")
@@ -138,12 +143,8 @@ struct ServeSessionBoundsTests {
 
     @Test("a session whose client goes silent ends at --idle-timeout and releases the lock")
     func silentSessionEnds() throws {
-        let w = try Workspace().initialize()
-        try Fixture.create(["a": .file("one")], at: w.source)
-        try w.expectSuccess(w.emu("push"))
-        let session = try ServeSession(["--sink", w.sink, "--idle-timeout", "2"], in: w.root)
-        #expect(session.hello(sink: w.sink)?.kind == .hello)
-        #expect(session.request("lock exclusive 0")?.kind == .reply)
+        let w = try ServePushAttackTests.pushedOnce()
+        let session = try ServePushAttackTests.lockedSession(w, ["--idle-timeout", "2"])
         let status = session.end(within: 60)
         #expect(status != nil && status != 0, "the silent session did not end: \(String(describing: status))")
         sh("echo two > '\(w.source)/b'")
@@ -154,9 +155,7 @@ struct ServeSessionBoundsTests {
 extension ServeSessionBoundsTests {
     @Test("a refused request's error reaches a client that kept sending, before the session ends on a frame out of place")
     func answersBeforeTheEnd() throws {
-        let w = try Workspace().initialize()
-        try Fixture.create(["a": .file("one")], at: w.source)
-        try w.expectSuccess(w.emu("push"))
+        let w = try ServePushAttackTests.pushedOnce()
         let session = try ServeSession(["--sink", w.sink, "--read-only"], in: w.root)
         #expect(session.hello(sink: w.sink)?.kind == .hello)
         session.send(.request, "lock exclusive 0")

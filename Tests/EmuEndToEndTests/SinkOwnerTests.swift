@@ -58,15 +58,11 @@ struct SinkOwnerTests {
 
     @Test("over the protocol: a push of another identity, or of none, is refused and changes nothing")
     func foreignIdentityOverTheWire() throws {
-        let w = try Workspace().initialize()
-        try Fixture.create(["a": .file("one")], at: w.source)
-        try w.expectSuccess(w.emu("push"))
+        let w = try ServePushAttackTests.pushedOnce()
         let (head, _, digest) = try ServePushAttackTests.headManifest(w)
         let before = DirectoryState(of: w.sink)
         for identity in [String(repeating: "a", count: 32), "../../x", ""] {
-            let session = try ServeSession(["--sink", w.sink, "--append-only"], in: w.root)
-            #expect(session.hello(sink: w.sink)?.kind == .hello)
-            #expect(session.request("lock exclusive 0")?.kind == .reply)
+            let session = try ServePushAttackTests.lockedSession(w)
             let answer = session.request("push-begin now 6d 2f \(head) \(digest) \(identity)".trimmingCharacters(in: .whitespaces))
             #expect(answer?.kind == .error, "\(identity): \(String(describing: answer))")
             #expect(session.close() == 0)

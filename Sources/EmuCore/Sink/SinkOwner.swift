@@ -61,7 +61,7 @@ extension Sink {
     /// Checks that `identity` may push here, and claims a sink no source
     /// has (exclusive lock held).
     public func claim(for identity: String) throws {
-        guard SourceIdentity.isValid(identity) else { throw EmuError.usage("a source identity is 32 hex digits, not \(identity.prefix(40))", fix: "run emu on both sides") }
+        try SourceIdentity.check(identity)
         let owner = try owner()
         try SinkOwner.requirePushing(identity, into: owner, at: path)
         if owner == nil { try MetadataFile.write(in: metadata, Self.ownerFile, SinkOwner(identity: identity).text) }
@@ -69,7 +69,7 @@ extension Sink {
 
     /// Makes `identity` the owner, the earlier owner adopted (exclusive lock held).
     public func adopt(for identity: String) throws {
-        guard SourceIdentity.isValid(identity) else { throw EmuError.usage("a source identity is 32 hex digits, not \(identity.prefix(40))", fix: "run emu on both sides") }
+        try SourceIdentity.check(identity)
         let owner = try owner().map { $0.adopted(by: identity) } ?? SinkOwner(identity: identity)
         try MetadataFile.write(in: metadata, Self.ownerFile, owner.text)
     }

@@ -23,6 +23,11 @@ public enum SourceIdentity {
         text.utf8.count == 32 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
+    /// Refuses what a client or a file calls an identity and is none.
+    static func check(_ text: String) throws {
+        guard isValid(text) else { throw EmuError.usage("a source identity is 32 hex digits, not \(text.prefix(40))", fix: "run emu on both sides") }
+    }
+
     /// The identity in a source's `.emu/`, made there when missing.
     static func ensure(in metadata: DirectoryHandle, sourcePath: String) throws -> String {
         if let text = try MetadataFile.read(in: metadata, fileName) {
