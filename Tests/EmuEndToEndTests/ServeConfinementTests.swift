@@ -124,6 +124,13 @@ extension ServeConfinementTests {
             #expect(answer?.kind == .error && answer?.text.contains("/served") == false, "\(path): \(String(describing: answer))")
             #expect(session.close() == 0)
         }
+        // A client's key learns nothing of other areas: another client's sink and a missing path get one answer.
+        let answers = try ["b", "nosuch"].map { name in
+            let session = try ServeSession(["--root", root, "--client", "c"], in: w.root)
+            defer { _ = session.close() }
+            return session.hello(sink: root + "/" + name, create: true)?.text.replacingOccurrences(of: "/" + name + " ", with: "/NAME ")
+        }
+        #expect(answers[0] != nil && answers[0] == answers[1], "\(answers)")
     }
 }
 
