@@ -143,7 +143,7 @@ extension Emu {
                     return (json, nil)
                 }
                 json.online = true
-                if let remote = store as? RemoteSink, remote.mode == .readOnly {
+                if store.mode == .readOnly {
                     // Not a failed push, and not remembered as one: this key may only read.
                     terminal.info("sink '\(registration.name)' is read-only (the server's key may only read); skipped")
                     json.error = "read-only"

@@ -25,7 +25,7 @@ extension Emu.SinkCommand.Add {
             try source.register(registration)
             terminal.info("Registered the sink '\(name)' at \(address.text)" + (count > 0 ? ", which holds \(plural(count, "snapshot"))" : "")
                           + (adopted ? ", taken over from another source: they are this source's history now" : "")
-                          + ((sink as? RemoteSink)?.mode == .readOnly ? "; its key may only read, so `emu push` skips it" : ""))
+                          + (sink.mode == .readOnly ? "; its key may only read, so `emu push` skips it" : ""))
         } catch {
             try source.writeConfig(before)
             throw error

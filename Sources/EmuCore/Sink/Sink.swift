@@ -56,6 +56,9 @@ public final class Sink {
         self.writable = writable
     }
 
+    /// A sink this machine opens itself: nothing but the filesystem limits it.
+    public var mode: ServeMode { .full }
+
     // MARK: Locking
 
     /// Takes the sink lock, waiting up to `wait` seconds; exit status 5 when

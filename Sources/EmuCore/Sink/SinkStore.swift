@@ -36,6 +36,9 @@ public protocol SinkStore: AnyObject {
     /// Its settings (`.emu/config`: retention and the like), and their change (exclusive lock held).
     func config() throws -> INIDocument
     func writeConfig(_ document: INIDocument) throws
+    /// What this machine may do there: a local sink, everything; a remote
+    /// one, what its server's forced command allows.
+    var mode: ServeMode { get }
     /// The source it belongs to (see `SinkOwner`); nil before a push claims it.
     func owner() throws -> SinkOwner?
     /// Makes `identity` its owner, the earlier one adopted (exclusive lock held).
