@@ -380,7 +380,8 @@ Each request that changes a sink needs the exclusive lock the client takes first
 or out-of-range request or push entry (a date that is no date, entries out of path order, a run of unchanged files past the
 records' end) is answered with an error and the session ends when the client hangs up. A session keeps at most
 256 MiB of records of files with several names, and one whose client sends nothing for \fB\-\-idle\-timeout\fR seconds (600)
-ends and releases its lock.
+ends and releases its lock. The hello tells the client the timeout, and a push says what it holds at least four times in it,
+however long a walk of unchanged files runs.
 .TP
 .B Modes and mounts
 A sink emu makes, every directory it makes on the way and its \fB.emu\fR are mode 0700, as the shared index is: a client may push

@@ -96,6 +96,19 @@ struct RemotePushTests {
         #expect(try w.emu("verify", "nas").status == 0)
     }
 
+    @Test("a long walk of unchanged files keeps the session alive: the server's idle timeout ends silent clients only")
+    func longQuietWalk() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        // One directory of 150,000 files: a single run of unchanged files, nothing to send until the walk ends.
+        #expect(sh("mkdir '\(w.source)/flat' && python3 -c 'import os, sys\nfor i in range(150000): open(os.path.join(sys.argv[1], str(i)), \"w\").close()' '\(w.source)/flat'") == 0)
+        try w.expectSuccess(w.emu("push", "nas", "-q"))
+        try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(w.root) --idle-timeout 2")
+        let again = try w.emu("push", "nas", "--json")
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains(#""files_copied":0"#), "\(again.stdout)")
+    }
+
     @Test("a push over ssh killed on the server after its files arrived resumes: the next push sends none of them again")
     func resumeAfterServerKilled() throws {
         let (w, server) = try setUp()

@@ -10,6 +10,8 @@ public final class RemoteSink: SinkStore {
     let channel: SSHChannel
     /// What the server lets this key do.
     public let mode: ServeMode
+    /// Seconds the server waits for this client before it ends the session; nil for as long as it lives.
+    let idleTimeout: Int?
     public var location: String { address.text }
     var server: String { "the server \(address.host)" }
 
@@ -43,6 +45,7 @@ public final class RemoteSink: SinkStore {
                                   fix: "check that the remote command is emu serve (sink.remote-emu)")
         }
         mode = lines.first { $0.hasPrefix("mode ") }.flatMap { ServeMode(rawValue: String($0.dropFirst(5))) } ?? .full
+        idleTimeout = lines.first { $0.hasPrefix("idle ") }.flatMap { Int($0.dropFirst(5)) }.flatMap { $0 > 0 ? $0 : nil }
     }
 
     /// Sends a request and returns its one-frame reply.

@@ -52,7 +52,9 @@ public final class SinkServer {
         do {
             requested = try requestedPath(hello)
             sink = try open(requested, creating: hello.text.split(separator: "\n").contains("create"))
-            try writer.send(Frame(.hello, text: "\(Wire.greeting) \(Wire.protocolVersion)\nemu \(emuVersion)\nmode \(mode.rawValue)\n"))
+            // The idle timeout is said, so that a client with a long quiet stretch (a walk of unchanged files) speaks in time.
+            try writer.send(Frame(.hello, text: "\(Wire.greeting) \(Wire.protocolVersion)\nemu \(emuVersion)\nmode \(mode.rawValue)\n"
+                                  + "idle \(reader.idleTimeout ?? 0)\n"))
             try writer.flush()
         } catch {
             try writer.send(errorFrame(for: error))
