@@ -82,7 +82,12 @@ extension Emu {
             if policy != nil {
                 throw EmuError.usage("retention flags apply to a sink, not to named snapshots", fix: "run `emu prune SINK --keep-...`")
             }
-            let resolved = try references.map { try source.resolve($0) }
+            let resolved: [ResolvedSnapshot]
+            do { resolved = try references.map { try source.resolve($0) } } catch let error as EmuError where error.kind == .usage && !change.dryRun {
+                // A prune cut short after a record left its tree half gone: finish that before saying nothing named is left.
+                try finishCutDeletions(named: references, in: source)
+                throw error
+            }
             let bySink = Dictionary(grouping: resolved, by: \.registration.name)
             var removed: [SnapshotJSON] = []
             for (_, group) in bySink.sorted(by: { $0.key < $1.key }) {
@@ -97,6 +102,20 @@ extension Emu {
                 }
             }
             if report.json { try terminal.json(SnapshotListJSON(snapshots: removed, dryRun: change.dryRun)) }
+        }
+
+        /// Recovers the sinks `references` name (the default one for a bare
+        /// snapshot), as every command that takes a sink's exclusive lock does.
+        func finishCutDeletions(named references: [String], in source: Source) throws {
+            let names = try source.sinks().map(\.name)
+            let registrations = try Set(references.compactMap { try? SnapshotReference(parsing: $0, sinkNames: names) }
+                .map { try source.sinkRegistration(for: $0).name })
+            for name in registrations.sorted() {
+                guard let sink = try? source.openOnlineSink(try source.sink(named: name)) else { continue }
+                try sink.lock(.exclusive, wait: change.lockWait)
+                defer { sink.unlock() }
+                try sink.recover()
+            }
         }
 
         /// Applies a policy (the given one, else the sink's) and returns what it removed (or would).

@@ -88,6 +88,23 @@ struct SafetyTests {
         #expect(try w.emu("log", "--short").stdout.split(separator: "\n").count == 2)
     }
 
+    @Test("a killed prune rerun on the snapshot it had unlisted exits 2 and finishes the deletion: no tree, manifest or date link is left")
+    func killedPruneRerun() throws {
+        let w = try Workspace().initialize()
+        try Fixture.create(["a": .file("one")], at: w.source)
+        try w.expectSuccess(w.emu("push"))
+        sh("echo two > '\(w.source)/a'")
+        try w.expectSuccess(w.emu("push"))
+        let oldest = try #require(try w.trees().first)
+        let id = URL(fileURLWithPath: oldest).lastPathComponent
+        #expect(try w.emu("prune", id, environment: ["EMU_CRASH_AT": "prune.after-record"]).killed)
+        let rerun = try w.emu("prune", id)
+        #expect(rerun.status == 2, "\(rerun.stderr)")
+        for part in ["trees", "manifests", "nodes"] { #expect(!entryExists(w.sink + "/.emu/\(part)/" + id), "\(part) of \(id) is left") }
+        let links = try FileManager.default.contentsOfDirectory(atPath: w.sink).filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: w.sink + "/" + $0))?.hasSuffix(id) == true }
+        #expect(links.isEmpty, "date link left: \(links)")
+    }
+
     @Test("prune of HEAD moves HEAD to the newest that remains; shared files stay")
     func pruneHead() throws {
         let w = try Workspace().initialize()
