@@ -70,14 +70,19 @@ struct SafetyTests {
         #expect(!next.stderr.contains("copied (new) calm") && !next.stderr.contains("calm\n"))
     }
 
-    @Test("a prune killed after removing the record is finished by the next command that locks the sink")
-    func killedPrune() throws {
+    /// A sink with two snapshots of one file, and the older one's tree.
+    static func twoPushes() throws -> (Workspace, oldest: String) {
         let w = try Workspace().initialize()
         try Fixture.create(["a": .file("one")], at: w.source)
         try w.expectSuccess(w.emu("push"))
         sh("echo two > '\(w.source)/a'")
         try w.expectSuccess(w.emu("push"))
-        let oldest = try #require(try w.trees().first)
+        return (w, try #require(try w.trees().first))
+    }
+
+    @Test("a prune killed after removing the record is finished by the next command that locks the sink")
+    func killedPrune() throws {
+        let (w, oldest) = try Self.twoPushes()
         let killed = try w.emu("prune", "TAIL", environment: ["EMU_CRASH_AT": "prune.after-record"])
         #expect(killed.killed)
         #expect(try w.emu("log", "--short").stdout.split(separator: "\n").count == 1)
@@ -90,12 +95,7 @@ struct SafetyTests {
 
     @Test("a killed prune rerun on the snapshot it had unlisted exits 2 and finishes the deletion: no tree, manifest or date link is left")
     func killedPruneRerun() throws {
-        let w = try Workspace().initialize()
-        try Fixture.create(["a": .file("one")], at: w.source)
-        try w.expectSuccess(w.emu("push"))
-        sh("echo two > '\(w.source)/a'")
-        try w.expectSuccess(w.emu("push"))
-        let oldest = try #require(try w.trees().first)
+        let (w, oldest) = try Self.twoPushes()
         let id = URL(fileURLWithPath: oldest).lastPathComponent
         #expect(try w.emu("prune", id, environment: ["EMU_CRASH_AT": "prune.after-record"]).killed)
         let rerun = try w.emu("prune", id)

@@ -50,6 +50,7 @@ final class PushReceiver {
     /// tree, read on this thread to check a copy the client links.
     var resumeRecords: ManifestCursor?
     let resumeTree: DirectoryCursor?
+    lazy var resumeCopier = DataCopier()
 
     init(sink: Sink, head: Snapshot?, reader: FrameReader, writer: FrameWriter) throws {
         self.sink = sink

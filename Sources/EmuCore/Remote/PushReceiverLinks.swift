@@ -52,7 +52,7 @@ extension PushReceiver {
     func resumedRecord(at path: RelativePath) throws -> ManifestRecord {
         guard let tree = resumeTree, let record = try resumeRecords?.record(at: path), record.kind == .regular,
               record.hardlinkLeader == nil, let (directory, name) = try? tree.parentAndName(of: path),
-              resumedCopyIsIntact(name, in: directory, record: record, copier: DataCopier()) else {
+              resumedCopyIsIntact(name, in: directory, record: record, copier: resumeCopier) else {
             throw EmuError.failed("the client linked \(path) to a copy the cut push did not leave whole", fix: "push again")
         }
         return record

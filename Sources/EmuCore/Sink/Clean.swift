@@ -129,13 +129,14 @@ extension Sink {
     /// and metadata have none), so that later pushes can link to it.
     func rebuildIndex(_ index: ContentIndex) throws -> Int {
         var added = 0
+        let copier = DataCopier()  // one buffer for every file hashed
         for snapshot in try snapshots() where hasManifest(snapshot) {
             let tree = DirectoryCursor(root: try openTree(snapshot))
             let reader = try openManifest(snapshot)
             while let record = try reader.next() {
                 guard record.kind == .regular, record.hardlinkLeader == nil, record.content != nil else { continue }
                 let (directory, name) = try tree.parentAndName(of: record.path)
-                if try index.ensure(record, name: name, in: directory) { added += 1 }
+                if try index.ensure(record, name: name, in: directory, copier: copier) { added += 1 }
             }
         }
         return added

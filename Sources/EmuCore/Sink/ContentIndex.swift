@@ -253,11 +253,11 @@ final class ContentIndex {
 
     /// Makes sure a snapshot's file is findable: an entry for its content
     /// and metadata, linked to it when there is none (for repairs).
-    func ensure(_ record: ManifestRecord, name: FileName, in directory: DirectoryHandle) throws -> Bool {
+    func ensure(_ record: ManifestRecord, name: FileName, in directory: DirectoryHandle, copier: DataCopier) throws -> Bool {
         guard let (bucketName, entry) = Self.location(of: record), let bucket = try bucket(bucketName, create: true) else { return false }
         if let existing = try? bucket.status(entry), Self.matches(existing, record) { return false }
         guard let status = try? directory.status(name), Self.matches(status, record),
-              Self.holdsWhatItSays(name, in: directory, record: record) else { return false }
+              Self.holdsWhatItSays(name, in: directory, record: record, copier: copier) else { return false }
         try? bucket.remove(entry)
         do { try directory.link(name, to: bucket, as: entry) } catch let error as FileSystemError where error.isAtLinkLimit { return false }
         return true
@@ -268,8 +268,8 @@ extension ContentIndex {
     /// Whether a file's bytes and xattrs are those its record names: a
     /// manifest may carry what a client claimed, and an index entry hands
     /// its inode to every later push of that content.
-    static func holdsWhatItSays(_ name: FileName, in directory: DirectoryHandle, record: ManifestRecord) -> Bool {
-        guard let (hash, length) = try? hashFile(name, in: directory, copier: DataCopier()) else { return false }
+    static func holdsWhatItSays(_ name: FileName, in directory: DirectoryHandle, record: ManifestRecord, copier: DataCopier) -> Bool {
+        guard let (hash, length) = try? hashFile(name, in: directory, copier: copier) else { return false }
         let attributes = (try? ExtendedAttributes.read(.entry(directory, name))) ?? []  // none where unsupported
         return hash == record.content && length == record.size && attributesDigest(attributes) == record.attributes
     }
