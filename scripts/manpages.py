@@ -408,6 +408,9 @@ Refuse what writes.
 .TP
 .BR \-\-idle\-timeout " \fISECONDS\fR"
 End a session whose client sends nothing for SECONDS (default 600; 0: never), releasing its lock.
+The server's hello says SECONDS; an emu client then sends a keep-alive whenever it has been quiet for a quarter of
+them, so a client that works for long between requests (a huge directory read and sorted) keeps its session, and a
+client that hangs or vanishes loses it.
 .TP
 .B \-\-report
 With \fB\-\-root\fR: print a line for each client's sink under DIR (its name, how many snapshots, the newest one's date and

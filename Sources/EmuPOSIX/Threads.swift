@@ -85,13 +85,75 @@ public final class WorkerThread {
         precondition(result == 0, "cannot start a thread: \(String(cString: strerror(result)))")
     }
 
+    /// Waits for the thread to return; from the thread itself (its body
+    /// released the last reference), lets it end on its own instead.
     public func join() {
         guard !isJoined else { return }
         isJoined = true
-        pthread_join(thread, nil)
+        if pthread_equal(thread, pthread_self()) != 0 { pthread_detach(thread) } else { pthread_join(thread, nil) }
     }
 
     deinit { join() }
+}
+
+/// Calls `tick` every `interval` seconds on a thread of its own until
+/// `stop` (which wakes it at once: it does not wait out an interval).
+public final class Ticker {
+    private final class State: @unchecked Sendable {
+        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+        var stopped = false  // guarded by `lock`
+
+        init() {
+            pthread_mutex_init(lock, nil)
+            var attributes = pthread_condattr_t()
+            pthread_condattr_init(&attributes)
+            pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+            pthread_cond_init(wake, &attributes)
+            pthread_condattr_destroy(&attributes)
+        }
+
+        deinit {
+            pthread_cond_destroy(wake)
+            pthread_mutex_destroy(lock)
+            wake.deallocate()
+            lock.deallocate()
+        }
+    }
+
+    private let state = State()
+    private var worker: WorkerThread?
+
+    public init(every interval: Double, _ tick: @escaping @Sendable () -> Void) {
+        let state = state
+        worker = WorkerThread {
+            pthread_mutex_lock(state.lock)
+            while !state.stopped {
+                var deadline = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &deadline)
+                let nanoseconds = Int(deadline.tv_nsec) + Int(interval * 1e9)
+                deadline.tv_sec += nanoseconds / 1_000_000_000
+                deadline.tv_nsec = nanoseconds % 1_000_000_000
+                guard pthread_cond_timedwait(state.wake, state.lock, &deadline) == ETIMEDOUT, !state.stopped else { continue }
+                pthread_mutex_unlock(state.lock)
+                tick()
+                pthread_mutex_lock(state.lock)
+            }
+            pthread_mutex_unlock(state.lock)
+        }
+    }
+
+    /// Ends the ticks; returns once the last one has.
+    public func stop() {
+        pthread_mutex_lock(state.lock)
+        state.stopped = true
+        pthread_cond_broadcast(state.wake)
+        pthread_mutex_unlock(state.lock)
+        worker?.join()
+        worker = nil
+    }
+
+    deinit { stop() }
 }
 
 /// Hands a value that is not Sendable to one other thread, which from then

@@ -150,6 +150,20 @@ struct ServeSessionBoundsTests {
         sh("echo two > '\(w.source)/b'")
         try w.expectSuccess(w.emu("push", "--lock-wait", "0"))
     }
+
+    @Test("a client that sends only keep-alives for longer than --idle-timeout keeps its session and its lock")
+    func keepAlivesKeepTheSession() throws {
+        let w = try ServePushAttackTests.pushedOnce()
+        let session = try ServePushAttackTests.lockedSession(w, ["--idle-timeout", "2"])
+        for _ in 0..<10 {
+            session.send(.keepAlive, "")
+            usleep(500_000)
+        }
+        let head = session.request("head")
+        #expect(head?.kind == .reply && head?.text.count == 40, "\(String(describing: head))")
+        #expect(try w.emu("push", "--lock-wait", "0").status == 5, "the session still holds the lock")
+        #expect(session.close(within: 60) == 0)
+    }
 }
 
 extension ServeSessionBoundsTests {

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import Synchronization
 
 /// The unit of `emu serve`'s protocol on the ssh channel: a 4-byte
 /// big-endian length, then a kind byte and the payload the length counts.
@@ -17,6 +18,10 @@ public struct Frame: Equatable, Sendable {
         case end = 5
         /// A refusal or failure: the message, a newline, the fix.
         case error = 6
+        /// Says only that the sender is alive: a client that computes for
+        /// long between frames sends it so that the server's idle timeout
+        /// does not end the session. Readers drop it wherever it comes.
+        case keepAlive = 7
     }
 
     public var kind: Kind
@@ -57,8 +62,16 @@ public final class FrameReader {
         self.idleTimeout = idleTimeout
     }
 
-    /// The next frame; nil when the other side closed the channel between frames.
+    /// The next frame other than a keep-alive; nil when the other side
+    /// closed the channel between frames.
     public func next() throws -> Frame? {
+        while let frame = try nextOfAnyKind() {
+            if frame.kind != .keepAlive { return frame }
+        }
+        return nil
+    }
+
+    private func nextOfAnyKind() throws -> Frame? {
         guard try fill(4, endIsClean: true) else { return nil }
         let length = buffer[start..<start + 4].reduce(0) { $0 << 8 | Int($1) }
         guard length >= 1, length - 1 <= Frame.maximumPayload else {
@@ -78,9 +91,13 @@ public final class FrameReader {
     /// Whether a whole frame has arrived and waits to be read: its reader
     /// need not wait for the other side.
     public var holdsAFrame: Bool {
-        guard buffer.count - start >= 4 else { return false }
-        let length = buffer[start..<start + 4].reduce(0) { $0 << 8 | Int($1) }
-        return buffer.count - start >= 4 + length
+        while buffer.count - start >= 5 {
+            let length = buffer[start..<start + 4].reduce(0) { $0 << 8 | Int($1) }
+            guard buffer.count - start >= 4 + length else { return false }
+            guard length == 1 && buffer[start + 4] == Frame.Kind.keepAlive.rawValue else { return true }
+            start += 5
+        }
+        return false
     }
 
     /// Makes `count` bytes available from `start`; false at a clean end.
@@ -120,26 +137,68 @@ extension FrameReader {
 
 /// Writes frames to a pipe or socket, gathered into writes of up to
 /// 256 KiB: ssh pays per packet, and a push sends a small frame per file.
-/// Whoever waits for an answer calls `flush()` first.
-public final class FrameWriter {
+/// Whoever waits for an answer calls `flush()` first. Locked, because the
+/// keep-alive thread writes too.
+public final class FrameWriter: @unchecked Sendable {
+    private struct Gathered {
+        var bytes: [UInt8] = []
+        var lastWrite = monotonicSeconds()
+        var closed = false
+    }
+
     let output: OpenFile
-    var buffer: [UInt8] = []
+    private let gathered = Mutex(Gathered())
+    private var keepAlive: Ticker?
     static let flushSize = 256 * 1024
 
     public init(_ output: OpenFile) { self.output = output }
 
     public func send(_ frame: Frame) throws {
         precondition(frame.payload.count <= Frame.maximumPayload, "a frame over the protocol's limit")
-        let length = UInt32(frame.payload.count + 1)
-        buffer += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF), frame.kind.rawValue]
-        buffer += frame.payload
-        if buffer.count >= Self.flushSize { try flush() }
+        try gathered.withLock { gathered in
+            Self.append(frame, to: &gathered.bytes)
+            if gathered.bytes.count >= Self.flushSize { try write(&gathered) }
+        }
     }
 
     /// Writes out what is gathered.
     public func flush() throws {
-        guard !buffer.isEmpty else { return }
-        defer { buffer.removeAll(keepingCapacity: true) }
-        try output.writeAll(buffer)
+        try gathered.withLock { try write(&$0) }
+    }
+
+    /// From now until `close`, whenever nothing went out for `seconds`, a
+    /// keep-alive frame does (with whatever is gathered): the server ends a
+    /// session whose client is silent for its idle timeout, and a client may
+    /// compute for long between frames (one huge directory read and sorted).
+    /// A write that fails here fails again, and is reported, on the
+    /// writer's next frame.
+    public func keepAlive(every seconds: Double) {
+        keepAlive = Ticker(every: seconds) { [weak self] in
+            self?.gathered.withLock { gathered in
+                guard !gathered.closed, monotonicSeconds() - gathered.lastWrite >= seconds else { return }
+                Self.append(Frame(.keepAlive), to: &gathered.bytes)
+                try? self?.write(&gathered)
+            }
+        }
+    }
+
+    /// Ends the keep-alives; the output is then the caller's to close.
+    public func close() {
+        gathered.withLock { $0.closed = true }
+        keepAlive?.stop()
+        keepAlive = nil
+    }
+
+    private func write(_ gathered: inout Gathered) throws {
+        guard !gathered.bytes.isEmpty else { return }
+        defer { gathered.bytes.removeAll(keepingCapacity: true) }
+        gathered.lastWrite = monotonicSeconds()
+        try output.writeAll(gathered.bytes)
+    }
+
+    private static func append(_ frame: Frame, to bytes: inout [UInt8]) {
+        let length = UInt32(frame.payload.count + 1)
+        bytes += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF), frame.kind.rawValue]
+        bytes += frame.payload
     }
 }

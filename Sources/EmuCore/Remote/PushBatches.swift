@@ -54,30 +54,12 @@ final class PushBatches {
     /// Unchanged files one after another in the newest snapshot's manifest,
     /// not sent yet: they cross as one `links FIRST COUNT` entry.
     var unchangedRun: (first: Int, count: Int)? = nil
-    var entriesSinceCheck = 0
-    var lastSpoke = monotonicSeconds()
 
     /// An unchanged file, the `ordinal`th record of the newest snapshot's manifest.
     func addUnchanged(ordinal: Int) throws {
-        try keepAlive()
         if let run = unchangedRun, run.first + run.count == ordinal { return unchangedRun = (run.first, run.count + 1) }
         try endUnchangedRun()
         unchangedRun = (ordinal, 1)
-    }
-
-    /// The server ends a session whose client says nothing for its idle
-    /// timeout, and a walk of unchanged files may send nothing for long (a
-    /// run grows, nothing fills a frame): what is held goes out at least
-    /// four times a timeout. The clock is read once every 1,024 entries.
-    func keepAlive() throws {
-        entriesSinceCheck += 1
-        guard entriesSinceCheck >= 1024, let idle = sink.idleTimeout else { return }
-        entriesSinceCheck = 0
-        let now = monotonicSeconds()
-        guard now - lastSpoke >= Double(idle) / 4 else { return }
-        try endUnchangedRun()
-        try channel.writer.flush()
-        lastSpoke = now
     }
 
     func endUnchangedRun() throws {
@@ -87,7 +69,6 @@ final class PushBatches {
     }
 
     func add(_ item: Item) throws {
-        try keepAlive()
         try endUnchangedRun()
         if waiting.isEmpty && current.items.isEmpty {
             switch item {

@@ -46,6 +46,8 @@ public final class RemoteSink: SinkStore {
         }
         mode = lines.first { $0.hasPrefix("mode ") }.flatMap { ServeMode(rawValue: String($0.dropFirst(5))) } ?? .full
         idleTimeout = lines.first { $0.hasPrefix("idle ") }.flatMap { Int($0.dropFirst(5)) }.flatMap { $0 > 0 ? $0 : nil }
+        // Whatever this machine computes between frames, the server hears from it four times a timeout.
+        if let idleTimeout { channel.writer.keepAlive(every: Double(idleTimeout) / 4) }
     }
 
     /// Sends a request and returns its one-frame reply.

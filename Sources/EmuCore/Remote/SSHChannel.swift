@@ -47,6 +47,7 @@ final class SSHChannel {
     @discardableResult
     func close() -> Int32 {
         if let status { return status }
+        writer.close()
         output.close()
         input.close()
         let raw = emu_wait(pid)
@@ -86,6 +87,7 @@ final class SSHChannel {
             kill(pid, SIGKILL)
             _ = emu_wait(pid)
         }
+        writer.close()
         output.close()
         input.close()
         status = -1

@@ -61,6 +61,30 @@ struct WireTests {
         #expect(throws: EmuError.self) { try Self.decode([0, 0, 0, 0]) }
     }
 
+    @Test("keep-alive frames are dropped wherever they come; a quiet writer sends them until it is closed")
+    func keepAlives() throws {
+        let sent = [Frame(.request, text: "head"), Frame(.data, text: "x")]
+        let bytes = try Self.encode([Frame(.keepAlive)] + [sent[0], Frame(.keepAlive), Frame(.keepAlive), sent[1], Frame(.keepAlive)])
+        #expect(try Self.decode(bytes) == sent)
+
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        let input = OpenFile(FileDescriptor(rawValue: ends[0]), path: [])
+        let output = OpenFile(FileDescriptor(rawValue: ends[1]), path: [])
+        defer { input.close() }
+        let writer = FrameWriter(output)
+        writer.keepAlive(every: 0.05)
+        let reader = FrameReader(input, peer: "the test", idleTimeout: 10)
+        try reader.awaitInput()
+        #expect(!reader.holdsAFrame, "a keep-alive is not a frame to read")
+        try writer.send(Frame(.reply, text: "after"))
+        try writer.flush()
+        #expect(try reader.next() == Frame(.reply, text: "after"))
+        writer.close()
+        output.close()
+        #expect(try reader.next() == nil, "nothing but keep-alives, then the end")
+    }
+
     @Test("fuzzed frame streams are read or refused, never a crash, a hang or a frame beyond the limit")
     func fuzzedFrames() throws {
         var g = FuzzTests.Generator(state: FuzzTests.seed)

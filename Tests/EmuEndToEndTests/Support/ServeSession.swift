@@ -7,7 +7,7 @@ import Testing
 /// client to tidy what is sent), frames written and read byte by byte.
 /// A frame: 4 bytes of big-endian length (kind and payload), 1 byte of kind, the payload.
 final class ServeSession {
-    enum Kind: UInt8 { case hello = 1, request, reply, data, end, error }
+    enum Kind: UInt8 { case hello = 1, request, reply, data, end, error, keepAlive }
 
     private let process = Process()
     private let toServer = Pipe(), fromServer = Pipe()
