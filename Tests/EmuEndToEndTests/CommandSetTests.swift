@@ -218,19 +218,11 @@ struct CommandSetTests {
     func legacySink() throws {
         let w = try Workspace()
         let old = w.root + "/old"
-        func legacySnapshot(_ id: String, _ name: String, parent: String) {
-            sh("""
-                mkdir -p '\(old)/.emu/trees/\(id)' '\(old)/.emu/nodes' && cp -a '\(w.source)/.' '\(old)/.emu/trees/\(id)/' \
-                && rm -rf '\(old)/.emu/trees/\(id)/.emu' \
-                && printf '[Snapshot]\\nsnapshot = \(id)\\nparent = \(parent)\\nname = \(name)\\ndate = Monday January 05 10:00:00 2026\\nchecksum = sha1sum\\nsize = 10\\n\\n[Tree]\\n\\n[Stack]\\nsource = x\\nstack = old\\npath = \(old)\\n' > '\(old)/.emu/nodes/\(id)' \
-                && ln -sfn '.emu/trees/\(id)' '\(old)/\(name)' && ln -sfn '\(name)' '\(old)/Most Recent Backup' && echo \(id) > '\(old)/.emu/HEAD'
-                """)
-        }
         try Fixture.create(["a": .file("one"), "d": .directory(["b": .file("two")])], at: w.source)
-        legacySnapshot("695b8f00" + String(repeating: "a", count: 40), "2026-01-05 10.00.00", parent: "")
+        LegacySink.snapshot(of: w.source, in: old, id: LegacySink.firstID, name: "2026-01-05 10.00.00", parent: "")
         sh("echo one-changed > '\(w.source)/a'")
-        legacySnapshot("695ce080" + String(repeating: "b", count: 40), "2026-01-06 10.00.00", parent: "695b8f00" + String(repeating: "a", count: 40))
-        sh("printf '[Snapshots]\\nmax-number = 10\\nchecksum = sha1sum\\n' > '\(old)/.emu/config'")
+        LegacySink.snapshot(of: w.source, in: old, id: LegacySink.secondID, name: "2026-01-06 10.00.00", parent: LegacySink.firstID)
+        LegacySink.configure(old)
         try w.expectSuccess(w.emu("init"))
         try w.expectSuccess(w.emu("sink", "add", "old", old))
         #expect(lines(try w.emu("log", "--short").stdout).count == 2)

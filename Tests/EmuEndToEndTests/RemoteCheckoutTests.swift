@@ -40,6 +40,20 @@ struct RemoteCheckoutTests {
         #expect(again.status == 0 && again.stdout.contains("0 files written"), "\(again.stdout)\(again.stderr)")
     }
 
+    @Test("a snapshot whose root has xattrs restores them over ssh (the root's question is sent before its answer is awaited)")
+    func rootAttributes() throws {
+        let (w, server, _) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(sh("setfattr -n user.root -v here '\(w.source)'") == 0)
+        try w.expectSuccess(w.emu("push", "nas", "-q"))
+        let out = w.root + "/restored"
+        // A question left unsent would hold the checkout until a keep-alive (a minute here) flushed it.
+        try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(w.root) --idle-timeout 240")
+        let restored = try w.bash("timeout 30 \"$EMU\" checkout nas:HEAD --to '\(out)'")
+        #expect(restored.status == 0, "\(restored.status) \(restored.stderr)")
+        #expect(try w.bash("getfattr --only-values -n user.root '\(out)'").stdout == "here")
+    }
+
     @Test("checkout into the source over ssh refuses to lose edits, then with --force restores, mends and removes")
     func checkoutIntoSource() throws {
         let (w, server, original) = try setUp()

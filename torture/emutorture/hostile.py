@@ -67,7 +67,7 @@ class Served:
     def head_records(self):
         """HEAD's ID, its manifest's lines and their digest, as a client reads them."""
         head = open(os.path.join(self.a.sink, ".emu", "HEAD")).read().strip()
-        answer, _ = self.serve(frame(HELLO, f"emu-serve 3\nemu torture\nsink {self.a.sink}\n") + frame(REQUEST, f"records {head}"),
+        answer, _ = self.serve(frame(HELLO, f"emu-serve 4\nemu torture\nsink {self.a.sink}\n") + frame(REQUEST, f"records {head}"),
                                ["--sink", self.a.sink])
         text = b"".join(payload for kind, payload in answer if kind == DATA)
         return head, text.split(b"\n"), hashlib.sha256(text).hexdigest()
@@ -146,7 +146,7 @@ def session(served, lines, head, digest, rng):
         begin = " ".join(words)
     sink = served.a.sink if rng.random() < 0.85 else rng.choice([served.b.sink, served.outside, served.a.sink + "/.emu/trees",
                                                                  served.root + "/.emu-shared/index", served.a.sink + "/../b"])
-    payload = (frame(HELLO, f"emu-serve 3\nemu torture\nsink {sink}\n" + ("create\n" if rng.random() < 0.2 else ""))
+    payload = (frame(HELLO, f"emu-serve 4\nemu torture\nsink {sink}\n" + ("create\n" if rng.random() < 0.2 else ""))
                + frame(REQUEST, "lock exclusive 0") + frame(REQUEST, begin) + b"".join(b"".join(e) for e in entries)
                + frame(REQUEST, "push-end"))
     if rng.random() < 0.2:  # bytes: flipped, or the stream cut short

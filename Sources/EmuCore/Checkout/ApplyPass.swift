@@ -81,10 +81,13 @@ final class ApplyPass: CheckoutVisitor {
     }
 
     /// Sets a directory's metadata after its entries: on the filler thread
-    /// when it made them, else now.
+    /// when it made them, else now (the root, once the filler is done: its
+    /// question goes out first, or a server's answer is waited for forever).
     func finish(_ directory: FinishedDirectory, onFiller: Bool) throws {
         if directory.readsAttributes { try directory.source.askAhead(nil) }
-        if let filler, onFiller { try filler.add(.directory(directory)) } else { try directory.apply() }
+        if let filler, onFiller { return try filler.add(.directory(directory)) }
+        try directory.source.sendQuestions()
+        try directory.apply()
     }
 
     /// Runs `body` with an entry's xattrs: at once from a local tree; from a

@@ -58,7 +58,7 @@ final class CheckoutWalk {
     init(snapshot: RecordReader, scopes: [RelativePath], targetRoot: DirectoryHandle?,
          leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver, reportsPlans: Bool) {
         self.snapshot = ManifestCursor(snapshot)
-        recordsKnowAttributes = !(snapshot is TreeScanner)
+        recordsKnowAttributes = snapshot.origin.knowsAttributes
         self.scopes = scopes
         self.targetRoot = targetRoot
         self.leavesAlone = leavesAlone

@@ -16,25 +16,18 @@ final class Archiver {
         var records: ManifestCursor
         /// A killed push's leftovers, which no snapshot holds.
         let isResume: Bool
-        /// Records scanned from the tree (a snapshot of emu 0.2.5): they hold
-        /// the tree's ctimes and inodes, not the source's, so a file counts as
-        /// unchanged by rsync's quick check (type, size, mtime, mode, owner).
-        /// So are an import's: linking a backup's file into the sink moves
-        /// its ctime, and the tools that made the backups judge so too.
-        var usesQuickCheck: Bool
+        /// As the records' origin says, or the quick check for an import.
+        var changeTest: ChangeTest
 
         init(tree: DirectoryHandle, reader: RecordReader, isResume: Bool = false) {
             self.tree = tree
             records = ManifestCursor(reader)
             self.isResume = isResume
-            usesQuickCheck = reader is TreeScanner
+            changeTest = reader.origin.changeTest
         }
 
         func isUnchanged(_ record: ManifestRecord, comparedTo status: FileStatus) -> Bool {
-            guard usesQuickCheck else { return record.isUnchanged(comparedTo: status) }
-            return record.kind == status.kind && record.size == status.size && record.modified == status.modified
-                && record.permissions == status.permissions
-                && (!EntryMetadata.isPrivileged || (record.owner == status.owner && record.group == status.group))
+            changeTest.isUnchanged(record, comparedTo: status)
         }
     }
 
@@ -80,7 +73,7 @@ final class Archiver {
         self.settings = settings
         self.staging = staging
         self.bases = bases
-        if settings.adoptsFiles { for i in self.bases.indices { self.bases[i].usesQuickCheck = true } }
+        if settings.adoptsFiles { for i in self.bases.indices { self.bases[i].changeTest = .quickCheck } }
         // Directories are made without setgid or ACLs (those come last), so only the root's matter.
         createsAsSelf = staging.map(EntryMetadata.Created.handsDownNothing) ?? false
         finisher = PushFinisher(

@@ -5,6 +5,12 @@ import SystemPackage
 /// A stream of records in path order: a manifest, or a live tree scanned.
 public protocol RecordReader: AnyObject {
     func next() throws -> ManifestRecord?
+    /// What the records can vouch for (see `RecordOrigin`).
+    var origin: RecordOrigin { get }
+}
+
+extension RecordReader {
+    public var origin: RecordOrigin { .manifest }
 }
 
 /// Where a manifest's bytes come from: a file in a sink, or the frames a
@@ -40,6 +46,9 @@ public final class ManifestReader: RecordReader {
     var previous: RelativePath? = nil
     public private(set) var isComplete = false
     public private(set) var count = 0
+    /// A manifest's text carries no origin: records scanned on a server and
+    /// sent as text say so through this (see `RemoteSink.openRecords`).
+    public var origin = RecordOrigin.manifest
 
     public init(file: any ManifestBytes, allowsTruncation: Bool = false) throws {
         self.file = file

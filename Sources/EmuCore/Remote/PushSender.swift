@@ -76,6 +76,12 @@ extension RemoteSink {
     /// server checks it against its own): the cached copy, else the server's,
     /// cached as they arrive.
     func comparedRecords(of head: Snapshot, cache: RecordsCache?) throws -> (reader: ManifestReader, digest: ContentHash) {
+        let (reader, digest) = try fetchedRecords(of: head, cache: cache)
+        reader.origin = head.recordOrigin
+        return (reader, digest)
+    }
+
+    private func fetchedRecords(of head: Snapshot, cache: RecordsCache?) throws -> (reader: ManifestReader, digest: ContentHash) {
         if let cached = cache?.records(of: head) { return cached }
         if let cache, let file = try? cache.directory.createFile(cache.downloadName, readable: true) {
             do {
@@ -153,10 +159,13 @@ final class PushSender {
     var leaders: [FileIdentity: RelativePath] = [:]
     var files = 0
     var bytes: Int64 = 0
+    /// As the newest snapshot's records' origin says.
+    let changeTest: ChangeTest
 
     init(batches: PushBatches, earlier: ManifestCursor?, resume: ManifestCursor?, observer: PushObserver) {
         self.batches = batches
         self.earlier = earlier
+        changeTest = earlier?.reader.origin.changeTest ?? .exact
         self.resume = resume
         self.observer = observer
     }
@@ -205,7 +214,7 @@ final class PushSender {
         observer.progressed(files: files, bytes: bytes)
         // A damaged earlier manifest vouches for nothing past its damage: what follows is sent.
         let previous = (try? earlier?.record(at: record.path)) ?? nil
-        if !checksum, let status, let previous, previous.kind == .regular, previous.isUnchanged(comparedTo: status) {
+        if !checksum, let status, let previous, previous.kind == .regular, changeTest.isUnchanged(previous, comparedTo: status) {
             // Named by its place in the manifest both sides hold: the server has its record.
             if !leads, let ordinal = earlier?.taken, planned == nil {
                 try predict("link", previous, attributes: [], leads: false)

@@ -75,10 +75,7 @@ public final class RemoteSink: SinkStore {
         let pieces = try stream("snapshots")
         var result: [Snapshot] = []
         while let piece = try pieces.nextPiece() {
-            let text = String(decoding: piece, as: UTF8.self)
-            guard let newline = text.firstIndex(of: "\n") else { continue }
-            let id = String(text[..<newline])
-            result.append(try Snapshot(id: id, node: try INIDocument(parsing: String(text[text.index(after: newline)...]))))
+            if let snapshot = try Wire.snapshot(listed: String(decoding: piece, as: UTF8.self)) { result.append(snapshot) }
         }
         return result
     }
@@ -98,8 +95,10 @@ public final class RemoteSink: SinkStore {
     /// requests while they are read (a checkout reads two manifests at once
     /// and asks for files as it goes).
     public func openRecords(_ snapshot: Snapshot) throws -> RecordReader {
-        if let (cached, _) = RecordsCache.open(sinkLocation: location)?.records(of: snapshot) { return cached }
-        return try ManifestReader(file: try spoolRecords("records \(snapshot.id)").bytes)
+        let reader = try RecordsCache.open(sinkLocation: location)?.records(of: snapshot)?.0
+            ?? ManifestReader(file: try spoolRecords("records \(snapshot.id)").bytes)
+        reader.origin = snapshot.recordOrigin
+        return reader
     }
 
     public func openSnapshotTree(_ snapshot: Snapshot) throws -> SnapshotTree {

@@ -7,7 +7,7 @@ extension SinkServer {
         let argument = words.count > 1 ? words[1] : ""
         switch command {
         case "snapshots":
-            for snapshot in try sink.snapshots() { try writer.send(Frame(.data, text: "\(snapshot.id)\n\(snapshot.node.text)")) }
+            for snapshot in try sink.snapshots() { try writer.send(Frame(.data, text: Wire.listing(snapshot))) }
             try writer.send(Frame(.end))
         case "head":
             try writer.send(Frame(.reply, text: try sink.headID() ?? ""))

@@ -9,7 +9,7 @@ import EmuPOSIX
 /// `end`, or an `error`; a request that fails leaves the session usable.
 public enum Wire {
     /// Raised whenever the frames or their meaning change incompatibly.
-    public static let protocolVersion = 3
+    public static let protocolVersion = 4
     /// The first line of each side's hello.
     static let greeting = "emu-serve"
     /// `push-begin`'s answer when the client compared its source with
@@ -48,6 +48,23 @@ public enum Wire {
     /// other lines are its arguments that may hold spaces.
     static func words(of frame: Frame) -> [String] {
         frame.text.split(separator: "\n", omittingEmptySubsequences: false).first.map { $0.split(separator: " ").map(String.init) } ?? []
+    }
+}
+
+/// A snapshot in the `snapshots` listing: a line with its ID (and
+/// `scanned` when its sink holds no manifest for it), then its record.
+extension Wire {
+    static func listing(_ snapshot: Snapshot) -> String {
+        "\(snapshot.id)\(snapshot.recordOrigin == .scannedTree ? " scanned" : "")\n\(snapshot.node.text)"
+    }
+
+    /// The snapshot a listing's piece names; nil for a piece without a record.
+    static func snapshot(listed text: String) throws -> Snapshot? {
+        guard let newline = text.firstIndex(of: "\n") else { return nil }
+        let words = text[..<newline].split(separator: " ")
+        var snapshot = try Snapshot(id: words.first.map(String.init) ?? "", node: try INIDocument(parsing: String(text[text.index(after: newline)...])))
+        if words.dropFirst() == ["scanned"] { snapshot.recordOrigin = .scannedTree }
+        return snapshot
     }
 }
 

@@ -6,6 +6,7 @@ import Glibc
 /// Records carry the entry's own metadata; content hashes are computed only
 /// when asked for.
 final class TreeScanner: RecordReader {
+    var origin: RecordOrigin { .scannedTree }
     struct Level {
         let handle: DirectoryHandle
         let entries: [DirectoryEntry]

@@ -17,8 +17,10 @@ public final class PrefetchingReader: RecordReader {
     private var failure: Error? = nil
     private var isFinished = false
     static let batchSize = 256
+    public let origin: RecordOrigin
 
     public init(_ reader: RecordReader) {
+        origin = reader.origin
         let source = Transfer(reader)
         let handoff = handoff
         worker = WorkerThread {

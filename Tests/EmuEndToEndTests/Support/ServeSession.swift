@@ -45,7 +45,7 @@ final class ServeSession {
 
     /// The hello a client sends for the sink at `path` (made if `create`), and the server's answer.
     func hello(sink path: String, create: Bool = false) -> (kind: Kind?, text: String)? {
-        send(.hello, "emu-serve 3\nemu test\nsink \(path)\n" + (create ? "create\n" : ""))
+        send(.hello, "emu-serve 4\nemu test\nsink \(path)\n" + (create ? "create\n" : ""))
         return receive()
     }
 
