@@ -70,7 +70,8 @@ snapshot_root; \fBhourly.0\fR, \fBdaily.3\fR, ... are dated by their mtimes (rsn
 \fBYYYY\-MM\-DD\fR[\fB\-HHMMSS\fR] name, else by its mtime.
 .PP
 Nothing is copied where the sink is on the folders' filesystem: a file new to the sink is the backup's own inode, given a name in
-the snapshot (deleting the old folders afterwards frees only what the snapshots do not hold); elsewhere it is copied. A file the
+the snapshot (deleting the old folders afterwards frees only what the snapshots do not hold); elsewhere (another filesystem, a sink
+over ssh) it is copied, once per content: the sink's content index links every other copy. A file the
 previous folder held unchanged (same size, mtime, mode and owner, the test rsync and rsnapshot use) links to it. A folder whose date
 a snapshot has already is taken as imported, so an import can be run again; one older than the sink's newest snapshot is refused
 (import into a sink of its own). The retention policy is not applied; push hooks do not run.""",

@@ -19,7 +19,8 @@ extension Emu {
                 so the next push links against it. A file new to the sink is the backup's own \
                 inode, given a name in the snapshot, when the sink is on the same filesystem: \
                 nothing is copied, and deleting the old folders afterwards frees nothing the \
-                snapshots need; elsewhere it is copied. A file the previous folder held \
+                snapshots need; elsewhere (another filesystem, a sink over ssh) it is copied, \
+                once per content. A file the previous folder held \
                 unchanged (same size, mtime, mode and owner, as rsync judges) links to it. A \
                 folder whose date a snapshot already has is taken as imported and skipped; one \
                 older than the sink's newest snapshot is refused. The retention policy is not \
@@ -48,7 +49,7 @@ extension Emu {
             let context = try global.context(for: "import")
             let (terminal, source) = (context.terminal, context.source)
             let registration = try sink.map { try source.sink(named: $0) } ?? source.defaultSink()
-            let store = try local(try source.openOnlineSink(registration), registration)
+            let store = try source.openOnlineSink(registration)
             var skipped: [String] = []
             let backups = try findBackups(kind, in: directories, skipped: &skipped)
             for path in skipped { terminal.warning("\(path) is unfinished (backup.inprogress names it); not imported") }
@@ -73,7 +74,7 @@ extension Emu {
             }
         }
 
-        func importOne(_ backup: Backup, into store: Sink, registration: SinkRegistration, source: Source, terminal: Terminal) throws {
+        func importOne(_ backup: Backup, into store: any SinkStore, registration: SinkRegistration, source: Source, terminal: Terminal) throws {
             var options = PushOptions()
             options.importing = backup.path
             options.date = backup.date

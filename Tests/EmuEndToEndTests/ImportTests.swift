@@ -85,3 +85,34 @@ struct ImportTests {
         try w.expectSuccess(w.emu("verify"))
     }
 }
+
+/// `emu import` into a sink over ssh: the folders cross as pushes do, dated
+/// and linked as an import into a local sink is.
+@Suite("import over ssh", Skips.needs(SSHServer.isAvailable, "needs openssh-server (make test-deps installs it)"))
+struct RemoteImportTests {
+    @Test("rsync --link-dest folders imported into an ssh sink become dated snapshots; unchanged files are linked, not sent again")
+    func intoSSHSink() throws {
+        let w = try Workspace("emu-rimport")
+        let server = try SSHServer(in: w.root)
+        defer { withExtendedLifetime(server) {} }
+        let root = w.root + "/tm"
+        #expect(sh("""
+            mkdir -p '\(w.root)/data' '\(root)' && touch '\(root)/backup.marker' && cd '\(w.root)' && echo one > data/a \
+            && head -c 300000 /dev/urandom > data/big && rsync -a data/ '\(root)/2025-03-01-120000/' && echo again > data/b \
+            && rsync -a --link-dest='\(root)/2025-03-01-120000' data/ '\(root)/2025-03-02-120000/'
+            """) == 0)
+        try w.expectSuccess(w.emu("init", "-q"))
+        try w.expectSuccess(w.emu("sink", "add", "nas", server.address(w.sink), "--ssh-command", server.sshCommand,
+                                  "--remote-emu", EmuBinary.path))
+        let run = try w.emu("import", "rsync-time-backup", root, "--sink", "nas")
+        try w.expectSuccess(run)
+        #expect(run.stderr.contains("1 copied") && run.stderr.contains("2 linked"), "the second folder links a and big: \(run.stderr)")
+        let snapshots = try w.loggedSnapshots("nas")
+        #expect(snapshots.map { $0["name"] as? String } == ["2025-03-02 12.00.00", "2025-03-01 12.00.00"], "newest first")
+        let trees = try w.trees(of: "nas", at: w.sink)
+        try #require(trees.count == 2)
+        #expect(inode(trees[0] + "/big") == inode(trees[1] + "/big"), "an unchanged file is linked on the server")
+        expectSameTrees(try describeTree(root + "/2025-03-02-120000", ignoring: [.root]), try describeTree(trees[1], ignoring: [.root]))
+        try w.expectSuccess(w.emu("verify", "nas"))
+    }
+}

@@ -31,6 +31,17 @@ public struct PushOptions: Sendable {
     public var changedDirectories: Set<RelativePath>? = nil
 
     public init() {}
+
+    /// What the walk leaves out: the source's excludes and this run's; nothing of a backup being imported.
+    func filter(for source: Source) throws -> SourceFilter {
+        guard importing == nil else { return SourceFilter() }
+        return try SourceFilter(source: source, extraExcludes: excludes, onlyPaths: onlyPaths, excludeCaches: excludeCaches)
+    }
+
+    /// The directory walked: the source, or the backup being imported.
+    func walkedRoot(of source: Source) throws -> DirectoryHandle {
+        try DirectoryHandle.open(importing ?? source.path, origin: .source)
+    }
 }
 
 public struct PushResult: Sendable {
@@ -56,8 +67,7 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
                              fix: "put the sink outside the source, or back up another directory")
     }
     var settings = Archiver.Settings()
-    settings.filter = options.importing != nil ? SourceFilter() :
-        try SourceFilter(source: source, extraExcludes: options.excludes, onlyPaths: options.onlyPaths, excludeCaches: options.excludeCaches)
+    settings.filter = try options.filter(for: source)
     settings.adoptsFiles = options.importing != nil
     settings.oneFileSystem = options.oneFileSystem
     settings.checksum = options.checksum
@@ -109,7 +119,7 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
     }
     let date = try uniqueDate(options.date, among: snapshots, allowingFuture: options.allowsFutureDate)
 
-    let sourceRoot = try DirectoryHandle.open(options.importing ?? source.path, origin: .source)
+    let sourceRoot = try options.walkedRoot(of: source)
     let bases = sink.earlierTrees(head: head, resumes: !options.dryRun)
 
     let started = monotonicSeconds()

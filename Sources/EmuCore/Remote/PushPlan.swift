@@ -14,9 +14,9 @@ extension RemoteSink {
         let started = monotonicSeconds()
         let sender = PushSender(batches: PushBatches(self, observer: observer), earlier: earlier, resume: nil, observer: observer)
         sender.checksum = options.checksum
+        if options.importing != nil { sender.changeTest = .quickCheck }
         sender.planned = Snapshot.Counts()
-        try sender.send(TreeScanner(root: try DirectoryHandle.open(source.path, origin: .source), filter: filter,
-                                    oneFileSystem: options.oneFileSystem))
+        try sender.send(TreeScanner(root: try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem))
         return PushResult(snapshot: nil, counts: sender.planned!, walkSeconds: monotonicSeconds() - started, publishSeconds: 0)
     }
 }

@@ -9,8 +9,7 @@ extension RemoteSink {
     /// records, a new or changed one with its bytes unless the server holds
     /// them (see `PushReceiver`); the server publishes on `push-end`.
     public func push(_ source: Source, options: PushOptions, observer: PushObserver) throws -> PushResult {
-        let filter = try SourceFilter(source: source, extraExcludes: options.excludes, onlyPaths: options.onlyPaths,
-                                      excludeCaches: options.excludeCaches)
+        let filter = try options.filter(for: source)
         if options.dryRun { return try plan(source, filter: filter, options: options, observer: observer) }
         try lock(.exclusive, wait: options.lockWait)
         defer { unlock() }
@@ -25,12 +24,12 @@ extension RemoteSink {
         let sender = PushSender(batches: PushBatches(self, observer: observer), earlier: compared.map { ManifestCursor($0.reader) },
                                 resume: resume, observer: observer)
         sender.checksum = options.checksum
+        if options.importing != nil { (sender.changeTest, sender.resumeTest) = (.quickCheck, .quickCheck) }
         sender.prediction = cache.flatMap { try? ManifestWriter(file: $0.directory.createFile($0.predictionName)) }
         let snapshot: Snapshot
         var walked = started
         do {
-            try sender.send(TreeScanner(root: try DirectoryHandle.open(source.path, origin: .source), filter: filter,
-                                        oneFileSystem: options.oneFileSystem))
+            try sender.send(TreeScanner(root: try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem))
             walked = monotonicSeconds()
             snapshot = try published(try ask("push-end").text)
         } catch {
@@ -159,8 +158,11 @@ final class PushSender {
     var leaders: [FileIdentity: RelativePath] = [:]
     var files = 0
     var bytes: Int64 = 0
-    /// As the newest snapshot's records' origin says.
-    let changeTest: ChangeTest
+    /// How a file is judged unchanged against the newest snapshot's records
+    /// (as their origin says) and against a killed push's leftovers (records
+    /// of this source's own statuses); an import judges both by the quick check.
+    var changeTest: ChangeTest
+    var resumeTest = ChangeTest.exact
 
     init(batches: PushBatches, earlier: ManifestCursor?, resume: ManifestCursor?, observer: PushObserver) {
         self.batches = batches
@@ -225,7 +227,7 @@ final class PushSender {
             linked.hardlinkLeader = nil
             return try entry("link", linked, attributes: [], leads: leads)
         }
-        if !checksum, let status, let left = (try? resume?.record(at: record.path)) ?? nil, left.isUnchanged(comparedTo: status) {
+        if !checksum, let status, let left = (try? resume?.record(at: record.path)) ?? nil, resumeTest.isUnchanged(left, comparedTo: status) {
             var linked = left
             linked.path = record.path
             return try entry("resume", linked, attributes: [], leads: leads)
