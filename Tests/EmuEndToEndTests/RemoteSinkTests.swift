@@ -179,7 +179,7 @@ struct RemoteSinkTests {
             """
         let answer = try w.bash(script)
         #expect(answer.stdout.hasPrefix("failed\nthis server's emu"), "\(answer.stdout)\(answer.stderr)")
-        #expect(answer.stdout.contains("speaks protocol 3, the client's speaks 99"))
+        #expect(answer.stdout.contains("speaks protocol 4, the client's speaks 99"))
         let garbage = try w.bash("printf 'GET / HTTP/1.1\\r\\n\\r\\n' | \"$EMU\" serve --sink '\(w.sink)'")
         #expect(garbage.status == 1)
         #expect(garbage.stderr.contains("the client sent a frame of"), "\(garbage.stderr)")

@@ -71,6 +71,27 @@ struct WatchTests {
         #expect(watch.stop() == 0 && watch.log.contains("stopped; no push was cut short"))
     }
 
+    @Test("watch pushes to a sink over ssh as to a local one: only the directories with events are read, and the snapshot equals the source",
+          Skips.needs(SSHServer.isAvailable, "needs openssh-server (make test-deps installs it)"))
+    func pushesOverSSH() throws {
+        let w = try Workspace("emu-rwatch")
+        let server = try SSHServer(in: w.root)
+        defer { withExtendedLifetime(server) {} }
+        try w.expectSuccess(w.emu("init", "-q"))
+        try w.expectSuccess(w.emu("sink", "add", "nas", server.address(w.sink), "--ssh-command", server.sshCommand, "--remote-emu", EmuBinary.path))
+        try Self.tree(w)
+        let watch = try Watching(w, ["--settle", "1s", "--max-interval", "20s"])
+        defer { _ = watch.stop() }
+        #expect(try watch.wait { try w.loggedSnapshots("nas").count == 1 }, "the first push: \(watch.log)")
+        #expect(sh("cd '\(w.source)' && echo changed > a/b/h3 && echo new > c/new && echo through-c >> c/linked") == 0)
+        #expect(try watch.wait { try w.loggedSnapshots("nas").count == 2 }, "the second push: \(watch.log)")
+        #expect(watch.log.contains("directories to read"), "\(watch.log)")
+        #expect(try w.emu("diff", "nas:HEAD").stdout.isEmpty, "the snapshot is the source")
+        let changes = try w.emu("diff", "nas:HEAD~1", "nas:HEAD", "--name-status")
+        #expect(changes.stdout == "M\ta/b/h3\nM\ta/linked\nM\tc/linked\nA\tc/new\n", "\(changes.stdout)")
+        #expect(watch.stop() == 0)
+    }
+
     @Test("durations without a unit, a zero settle time, a max-interval below it, and misused --redundancy are refused")
     func refusals() throws {
         let w = try Workspace().initialize()

@@ -22,40 +22,19 @@ public struct QuietDirectories: Sendable {
         }
         self.hardlinked = hardlinked
     }
-}
 
-extension Archiver {
-    /// Archives the entries of a directory no event touched from the newest
-    /// snapshot's records; false when it must be read instead.
-    func archiveQuietChildren(of source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws -> Bool {
-        guard let quiet = settings.quiet, !quiet.changed.contains(path), bases.count == 1, !bases[0].isResume,
-              let previous = try bases[0].records.record(at: path), previous.kind == .directory, previous.isUnchanged(comparedTo: status)
-        else { return false }
-        while let child = try nextRecordedChild(of: path) {
-            let name = child.path.lastName!
-            if child.kind == .directory || quiet.hardlinked.contains(child.path) {
-                do {
-                    try archiveEntry(name, in: source, into: target, path: child.path, status: try source.status(name))
-                } catch let error as FileSystemError where error.isMissing {
-                } catch let error where isSourceError(error) {
-                    try skip(child.path, error)
-                }
-            } else {
-                try archiveEntry(name, in: source, into: target, path: child.path, status: Self.status(recordedIn: child, device: rootDevice))
-            }
-            try bases[0].records.skip(within: child.path)
-        }
-        return true
+    /// Whether the entries of the directory at `path` may be taken from
+    /// `record`'s snapshot: no event touched it and its own status is what
+    /// the record says.
+    func trusts(_ path: RelativePath, record: ManifestRecord?, status: FileStatus) -> Bool {
+        guard !changed.contains(path), let record else { return false }
+        return record.kind == .directory && record.isUnchanged(comparedTo: status)
     }
 
-    /// The next record of the newest snapshot naming an entry of `path`,
-    /// left in place; what is left of earlier entries' subtrees is passed over.
-    func nextRecordedChild(of path: RelativePath) throws -> ManifestRecord? {
-        while let next = try bases[0].records.peek(), next.path.isWithin(path) {
-            if next.path != path && next.path.parent == path { return next }
-            _ = try bases[0].records.take()
-        }
-        return nil
+    /// Whether an entry of a trusted directory is still looked at: a
+    /// subdirectory, or a name of a file with others.
+    func looksAt(_ child: ManifestRecord) -> Bool {
+        child.kind == .directory || hardlinked.contains(child.path)
     }
 
     /// What the record says of an entry nothing touched: its link count is
@@ -65,5 +44,43 @@ extension Archiver {
         FileStatus(kind: record.kind, permissions: record.permissions, owner: record.owner, group: record.group, size: record.size,
                    modified: record.modified, changed: record.changed, inode: record.inode, device: device, linkCount: 1,
                    deviceNumber: record.device?.raw ?? 0, blocks: 0)
+    }
+}
+
+extension ManifestCursor {
+    /// The next record naming an entry of `path`, left in place; what is
+    /// left of earlier entries' subtrees is passed over.
+    mutating func nextChild(of path: RelativePath) throws -> ManifestRecord? {
+        while let next = try peek(), next.path.isWithin(path) {
+            if next.path != path && next.path.parent == path { return next }
+            _ = try take()
+        }
+        return nil
+    }
+}
+
+extension Archiver {
+    /// Archives the entries of a directory no event touched from the newest
+    /// snapshot's records; false when it must be read instead.
+    func archiveQuietChildren(of source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws -> Bool {
+        guard let quiet = settings.quiet, bases.count == 1, !bases[0].isResume,
+              quiet.trusts(path, record: try bases[0].records.record(at: path), status: status)
+        else { return false }
+        while let child = try bases[0].records.nextChild(of: path) {
+            let name = child.path.lastName!
+            if quiet.looksAt(child) {
+                do {
+                    try archiveEntry(name, in: source, into: target, path: child.path, status: try source.status(name))
+                } catch let error as FileSystemError where error.isMissing {
+                } catch let error where isSourceError(error) {
+                    try skip(child.path, error)
+                }
+            } else {
+                try archiveEntry(name, in: source, into: target, path: child.path,
+                                 status: QuietDirectories.status(recordedIn: child, device: rootDevice))
+            }
+            try bases[0].records.skip(within: child.path)
+        }
+        return true
     }
 }

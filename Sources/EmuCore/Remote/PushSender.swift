@@ -21,7 +21,7 @@ extension RemoteSink {
         let resume = resumed.isEmpty ? nil : ManifestCursor(try ManifestReader(file: resumed))
         let compared = try begin(source, options: options, head: snapshots.last, cache: cache)
         let started = monotonicSeconds()
-        let sender = PushSender(batches: PushBatches(self, observer: observer), earlier: compared.map { ManifestCursor($0.reader) },
+        let sender = PushSender(batches: PushBatches(self, observer: observer), earlier: try compared.map { ManifestCursor(try $0.reader()) },
                                 resume: resume, observer: observer)
         sender.checksum = options.checksum
         if options.importing != nil { (sender.changeTest, sender.resumeTest) = (.quickCheck, .quickCheck) }
@@ -29,7 +29,11 @@ extension RemoteSink {
         let snapshot: Snapshot
         var walked = started
         do {
-            try sender.send(TreeScanner(root: try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem))
+            let scanner = TreeScanner(root: try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem)
+            if let changed = options.changedDirectories, let compared, snapshots.last?.status == .complete {
+                scanner.quiet = (try QuietDirectories(changed: changed, newest: try compared.reader()), ManifestCursor(try compared.reader()))
+            }
+            try sender.send(scanner)
             walked = monotonicSeconds()
             snapshot = try published(try ask("push-end").text)
         } catch {
@@ -51,7 +55,7 @@ extension RemoteSink {
     /// compared with, which it returns. The server refuses records other
     /// than its own (a cached copy of a manifest rebuilt there since): they
     /// are then read from it.
-    func begin(_ source: Source, options: PushOptions, head: Snapshot?, cache: RecordsCache?) throws -> (reader: ManifestReader, digest: ContentHash)? {
+    func begin(_ source: Source, options: PushOptions, head: Snapshot?, cache: RecordsCache?) throws -> ComparedRecords? {
         let date = options.date.map { "\($0.seconds).\($0.nanoseconds)" } ?? "now"
         var compared = try head.map { try comparedRecords(of: $0, cache: cache) }
         for attempt in 1...2 {
@@ -74,26 +78,24 @@ extension RemoteSink {
     /// The records a push compares the source with, and their digest (the
     /// server checks it against its own): the cached copy, else the server's,
     /// cached as they arrive.
-    func comparedRecords(of head: Snapshot, cache: RecordsCache?) throws -> (reader: ManifestReader, digest: ContentHash) {
-        let (reader, digest) = try fetchedRecords(of: head, cache: cache)
-        reader.origin = head.recordOrigin
-        return (reader, digest)
+    func comparedRecords(of head: Snapshot, cache: RecordsCache?) throws -> ComparedRecords {
+        let (bytes, digest) = try fetchedRecords(of: head, cache: cache)
+        return ComparedRecords(bytes.file, length: bytes.length, digest: digest, origin: head.recordOrigin)
     }
 
-    private func fetchedRecords(of head: Snapshot, cache: RecordsCache?) throws -> (reader: ManifestReader, digest: ContentHash) {
+    private func fetchedRecords(of head: Snapshot, cache: RecordsCache?) throws -> (bytes: SpooledBytes, digest: ContentHash) {
         if let cached = cache?.records(of: head) { return cached }
         if let cache, let file = try? cache.directory.createFile(cache.downloadName, readable: true) {
             do {
                 let (bytes, digest) = try spoolRecords("records \(head.id)", into: file)
                 cache.keep(cache.downloadName, digest: digest, as: head)
-                return (try ManifestReader(file: bytes), digest)
+                return (bytes, digest)
             } catch let error as FileSystemError where error.origin != .source {
                 // The cache's disk is full or failing: a cache is not worth a push.
                 cache.forget(cache.downloadName)
             }
         }
-        let (bytes, digest) = try spoolRecords("records \(head.id)")
-        return (try ManifestReader(file: bytes), digest)
+        return try spoolRecords("records \(head.id)")
     }
 
     /// Records a request streams, received whole into `file` (by default a
@@ -115,6 +117,28 @@ extension RemoteSink {
             throw failure
         }
         return (SpooledBytes(file, length: length), hasher.finalize())
+    }
+}
+
+/// The records a push compares the source with, spooled whole, and their
+/// digest: read as often as needed, each reader from the start through a
+/// descriptor of its own (a watch's push reads them three times in step).
+final class ComparedRecords {
+    let file: OpenFile
+    let length: Int64
+    let digest: ContentHash
+    let origin: RecordOrigin
+
+    init(_ file: OpenFile, length: Int64, digest: ContentHash, origin: RecordOrigin) {
+        (self.file, self.length, self.digest, self.origin) = (file, length, digest, origin)
+    }
+
+    deinit { file.close() }
+
+    func reader() throws -> ManifestReader {
+        let reader = try ManifestReader(file: SpooledBytes(OpenFile(try file.descriptor.duplicate(), path: file.path), length: length))
+        reader.origin = origin
+        return reader
     }
 }
 

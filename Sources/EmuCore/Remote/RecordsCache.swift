@@ -42,15 +42,14 @@ final class RecordsCache {
     }
 
     /// The cached records of `snapshot` and their digest, when the digest still makes its ID.
-    func records(of snapshot: Snapshot) -> (ManifestReader, ContentHash)? {
+    func records(of snapshot: Snapshot) -> (SpooledBytes, ContentHash)? {
         let name = FileName(snapshot.id)
-        guard let (digest, _) = try? hashFile(name, in: directory, copier: DataCopier()) else { return nil }
-        guard Self.digest(digest, makes: snapshot), let file = try? directory.openForReading(name),
-              let reader = try? ManifestReader(file: file) else {
+        guard let (digest, length) = try? hashFile(name, in: directory, copier: DataCopier()) else { return nil }
+        guard Self.digest(digest, makes: snapshot), let file = try? directory.openForReading(name) else {
             try? directory.remove(name)
             return nil
         }
-        return (reader, digest)
+        return (SpooledBytes(file, length: length), digest)
     }
 
     static func digest(_ digest: ContentHash, makes snapshot: Snapshot) -> Bool {

@@ -95,8 +95,8 @@ public final class RemoteSink: SinkStore {
     /// requests while they are read (a checkout reads two manifests at once
     /// and asks for files as it goes).
     public func openRecords(_ snapshot: Snapshot) throws -> RecordReader {
-        let reader = try RecordsCache.open(sinkLocation: location)?.records(of: snapshot)?.0
-            ?? ManifestReader(file: try spoolRecords("records \(snapshot.id)").bytes)
+        let bytes = try RecordsCache.open(sinkLocation: location)?.records(of: snapshot)?.0 ?? spoolRecords("records \(snapshot.id)").bytes
+        let reader = try ManifestReader(file: bytes)
         reader.origin = snapshot.recordOrigin
         return reader
     }

@@ -9,9 +9,14 @@ final class TreeScanner: RecordReader {
     var origin: RecordOrigin { .scannedTree }
     struct Level {
         let handle: DirectoryHandle
+        /// Empty for a directory whose entries come from records.
         let entries: [DirectoryEntry]
         var index: Int
         let path: RelativePath
+        /// Its entries are the newest snapshot's records, not read (see `quiet`).
+        let isRecorded: Bool
+        /// The recorded entry taken last, whose subtree (walked by now) the records pass over next.
+        var lastChild: RelativePath? = nil
     }
 
     let root: DirectoryHandle
@@ -27,6 +32,10 @@ final class TreeScanner: RecordReader {
     /// The status of the entry `next()` returned last (its link count, which records do not keep).
     private(set) var lastStatus: FileStatus? = nil
     let copier = DataCopier()
+    /// `emu watch`'s knowledge of where nothing changed, and the newest
+    /// snapshot's records read in step: a trusted directory's entries are
+    /// taken from them (see `QuietDirectories`).
+    var quiet: (directories: QuietDirectories, records: ManifestCursor)? = nil
 
     init(root: DirectoryHandle, filter: SourceFilter?, oneFileSystem: Bool = false) {
         self.root = root
@@ -39,18 +48,28 @@ final class TreeScanner: RecordReader {
             startedRoot = true
             let status = try root.status()
             rootDevice = status.device
-            try enter(root, path: .root)
+            try enter(root, path: .root, status: status)
             lastDirectory = nil
             return ManifestRecord(path: .root, status: status)
         }
         while var level = stack.popLast() {
-            guard level.index < level.entries.count else { continue }
-            let entry = level.entries[level.index]
-            level.index += 1
+            let name: FileName
+            var recorded: FileStatus? = nil
+            if level.isRecorded {
+                if let last = level.lastChild { try quiet!.records.skip(within: last) }
+                guard let child = try quiet!.records.nextChild(of: level.path), let childName = child.path.lastName else { continue }
+                level.lastChild = child.path
+                name = childName
+                if !quiet!.directories.looksAt(child) { recorded = QuietDirectories.status(recordedIn: child, device: rootDevice) }
+            } else {
+                guard level.index < level.entries.count else { continue }
+                name = level.entries[level.index].name
+                level.index += 1
+            }
             stack.append(level)
-            let path = level.path.appending(entry.name)
+            let path = level.path.appending(name)
             let status: FileStatus
-            do { status = try level.handle.status(entry.name) } catch let error as FileSystemError where error.isMissing {
+            do { status = try recorded ?? level.handle.status(name) } catch let error as FileSystemError where error.isMissing {
                 continue
             } catch {
                 unreadable.append((path, error))
@@ -62,11 +81,11 @@ final class TreeScanner: RecordReader {
             var record = ManifestRecord(path: path, status: status)
             switch status.kind {
             case .symlink:
-                record.symlinkTarget = try? level.handle.readSymlink(entry.name)
+                record.symlinkTarget = try? level.handle.readSymlink(name)
             case .characterDevice, .blockDevice:
                 record.device = DeviceNumber(status.deviceNumber)
             case .directory where !(oneFileSystem && status.device != rootDevice):
-                do { try enter(try level.handle.openDirectory(entry.name), path: path) } catch { unreadable.append((path, error)) }
+                do { try enter(try level.handle.openDirectory(name), path: path, status: status) } catch { unreadable.append((path, error)) }
             default:
                 break
             }
@@ -75,9 +94,12 @@ final class TreeScanner: RecordReader {
         return nil
     }
 
-    private func enter(_ handle: DirectoryHandle, path: RelativePath) throws {
+    private func enter(_ handle: DirectoryHandle, path: RelativePath, status: FileStatus) throws {
+        if quiet != nil, quiet!.directories.trusts(path, record: try quiet!.records.record(at: path), status: status) {
+            return stack.append(Level(handle: handle, entries: [], index: 0, path: path, isRecorded: true))
+        }
         let entries = try handle.entries().sorted { $0.name < $1.name }
-        stack.append(Level(handle: handle, entries: entries, index: 0, path: path))
+        stack.append(Level(handle: handle, entries: entries, index: 0, path: path, isRecorded: false))
     }
 
     /// The SHA-256 of a regular file of this tree, read now.

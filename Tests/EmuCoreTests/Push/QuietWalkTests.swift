@@ -1,0 +1,42 @@
+@testable import EmuCore
+import EmuPOSIX
+import Foundation
+import Testing
+
+/// The walk a push over ssh makes for `emu watch`: a directory no event
+/// touched is not read, its entries come from the newest snapshot's records
+/// (but for subdirectories and names of files with others).
+@Suite("quiet directories in the walk")
+struct QuietWalkTests {
+    /// Every record the scanner yields, by path, with its size.
+    static func sizes(_ scanner: TreeScanner) throws -> [String: Int64] {
+        var sizes: [String: Int64] = [:]
+        while let record = try scanner.next() {
+            if record.kind == .regular { sizes[String(decoding: record.path.bytes, as: UTF8.self)] = record.size }
+        }
+        return sizes
+    }
+
+    @Test("a directory without events is taken from the records; one with events and a name of a file with others are read")
+    func recordedEntries() throws {
+        let bench = try Workbench()
+        for path in ["a/x", "b/y", "b/deep/z"] { try bench.write(path, "1") }
+        #expect(link(bench.sourcePath + "/a/x", bench.sourcePath + "/b/shared") == 0)
+        try bench.push()
+        let head = try #require(try bench.sink.snapshots().last)
+        // Written in place: no directory's own status moves, only events would tell.
+        for path in ["a/x", "b/y", "b/deep/z"] { try bench.write(path, "longer") }
+
+        let root = try DirectoryHandle.open(bench.sourcePath, origin: .source)
+        let filter = try SourceFilter(source: bench.source, extraExcludes: [], onlyPaths: nil, excludeCaches: false)
+        let quiet = TreeScanner(root: root, filter: filter)
+        quiet.quiet = (try QuietDirectories(changed: [RelativePath("a")], newest: try bench.sink.openRecords(head)),
+                       ManifestCursor(try bench.sink.openRecords(head)))
+        let walked = try Self.sizes(quiet)
+        #expect(walked["a/x"] == 6, "a had events: read")
+        #expect(walked["b/y"] == 1, "b had none: its record stands")
+        #expect(walked["b/shared"] == 6, "a name of a file with others is looked at")
+        #expect(walked["b/deep/z"] == 1, "b/deep is looked at; no event touched it either: its record stands")
+        #expect(try Self.sizes(TreeScanner(root: root, filter: filter))["b/y"] == 6, "without events everything is read")
+    }
+}
