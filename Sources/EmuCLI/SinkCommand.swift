@@ -109,22 +109,13 @@ extension Emu.SinkCommand {
             guard SinkName.isValid(name) else {
                 throw ValidationError("'\(name)' is not a valid sink name: use letters, digits, '.', '_' and '-', starting with a letter or digit (not HEAD or TAIL)")
             }
-            if Self.looksRemote(path) && RemoteAddress(parsing: path) == nil {
+            let location = SinkLocation(path)
+            if case .unreachable = location {
                 throw ValidationError("'\(path)' looks like a remote address, but emu reaches remote sinks over ssh only, as ssh://user@host[:port]/path or user@host:path; for a local name with a colon, write it as ./\(path)")
             }
-            if (sshCommand != nil || remoteEmu != nil) && RemoteAddress(parsing: path) == nil {
+            if (sshCommand != nil || remoteEmu != nil) && location.remote == nil {
                 throw ValidationError("--ssh-command and --remote-emu are for a remote sink (ssh://user@host/path or user@host:path)")
             }
-        }
-
-        /// `scheme://...`, `user@host:path` or `host:path` (a colon before any slash), as scp and git read them.
-        static func looksRemote(_ path: String) -> Bool {
-            if path.hasPrefix("/") || path.hasPrefix(".") { return false }
-            if let scheme = path.range(of: "://"), path[..<scheme.lowerBound].allSatisfy({ $0.isLetter || $0.isNumber || "+.-".contains($0) }) {
-                return true
-            }
-            guard let colon = path.firstIndex(of: ":") else { return false }
-            return !path[..<colon].contains("/")
         }
 
         func run() throws {
@@ -134,7 +125,7 @@ extension Emu.SinkCommand {
             if existing.contains(where: { $0.name == name }) {
                 throw EmuError.usage("a sink named '\(name)' already exists", fix: "choose another name, or remove it first with `emu sink rm \(name)`")
             }
-            if let address = RemoteAddress(parsing: path) { return try addRemote(address, source: source, existing: existing, terminal: terminal) }
+            if let address = SinkLocation(path).remote { return try addRemote(address, source: source, existing: existing, terminal: terminal) }
             let absolute = absolutePath(path)
             if let other = existing.first(where: { $0.path == absolute }) {
                 throw EmuError.usage("\(absolute) is already the sink '\(other.name)'", fix: "use that sink's name")

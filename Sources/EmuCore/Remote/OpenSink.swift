@@ -2,7 +2,7 @@ import EmuPOSIX
 
 extension SinkRegistration {
     /// Where the sink lives when it is on another machine; nil for a local path.
-    public var remote: RemoteAddress? { path.hasPrefix("/") ? nil : RemoteAddress(parsing: path) }
+    public var remote: RemoteAddress? { SinkLocation(path).remote }
 }
 
 extension Source {

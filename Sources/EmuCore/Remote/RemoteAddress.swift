@@ -1,3 +1,36 @@
+/// What a sink's path names, decided in this one place: a directory on
+/// this machine, a sink over ssh, or text that reads as a remote address
+/// emu cannot reach (another scheme, a host without a path), which is
+/// refused rather than taken for a local directory named so.
+public enum SinkLocation: Sendable, Equatable {
+    case local(String)
+    case ssh(RemoteAddress)
+    case unreachable(String)
+
+    public init(_ text: String) {
+        if let address = RemoteAddress(parsing: text) {
+            self = .ssh(address)
+        } else {
+            self = Self.looksRemote(text) ? .unreachable(text) : .local(text)
+        }
+    }
+
+    /// `scheme://...`, `user@host:path` or `host:path` (a colon before any
+    /// slash), as scp and git read them; a local name with a colon is written `./a:b`.
+    static func looksRemote(_ text: String) -> Bool {
+        if text.hasPrefix("/") || text.hasPrefix(".") { return false }
+        if let scheme = text.firstRange(of: "://"), text[..<scheme.lowerBound].allSatisfy({ $0.isLetter || $0.isNumber || "+.-".contains($0) }) {
+            return true
+        }
+        guard let colon = text.firstIndex(of: ":") else { return false }
+        return !text[..<colon].contains("/")
+    }
+
+    public var remote: RemoteAddress? {
+        if case .ssh(let address) = self { address } else { nil }
+    }
+}
+
 /// Where a remote sink lives: a machine reached with OpenSSH and a path
 /// there. Written `ssh://[user@]host[:port]/path` (the path absolute) or
 /// scp's `[user@]host:path` (a relative path is below the remote home).

@@ -25,6 +25,16 @@ struct WireTests {
         #expect(RemoteAddress(parsing: text) == nil)
     }
 
+    @Test("one place says what a sink's path names: here, over ssh, or a remote-looking text emu cannot reach")
+    func locations() {
+        #expect(SinkLocation("/srv/emu") == .local("/srv/emu"))
+        #expect(SinkLocation("./a:b") == .local("./a:b"))
+        #expect(SinkLocation("backups") == .local("backups"))
+        #expect(SinkLocation("nas:backups").remote == RemoteAddress(parsing: "nas:backups"))
+        #expect(SinkLocation("ssh://alice@nas:2222/srv").remote?.port == 2222)
+        for text in ["rsync://host/x", "ssh://host", "nas:", "@nas:/x"] { #expect(SinkLocation(text) == .unreachable(text), "\(text)") }
+    }
+
     /// The bytes of frames as a peer would send them.
     static func encode(_ frames: [Frame]) throws -> [UInt8] {
         let file = NSTemporaryDirectory() + "frames-\(UUID().uuidString)"
