@@ -58,22 +58,24 @@ extension Emu {
             let total = targets.reduce(Int64(0)) { $0 + $1.snapshot.counts.bytes }
             let observer = VerifyReporter(terminal: terminal, json: report.json,
                                           progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: progress)), total: total)
-            let verifier = Verifier(samplePercent: sample, observer: observer)
             var damaged = 0
             var locked: Set<String> = []
-            var remoteRead = (files: 0, bytes: Int64(0))
+            var read = (files: 0, bytes: Int64(0))
+            var verifiers: [String: SinkVerifier] = [:]
+            func verifier(of target: ResolvedSnapshot) -> SinkVerifier {
+                if let made = verifiers[target.registration.name] { return made }
+                let made = target.store.verifier(samplePercent: sample, observer: observer)
+                verifiers[target.registration.name] = made
+                return made
+            }
             var document = VerifyJSON(snapshots: [], indexes: [], filesRead: 0, bytesRead: 0, clean: true)
             for target in targets {
                 if locked.insert(target.registration.name).inserted { try target.store.lock(.shared, wait: 0) }
                 observer.begin(target)
-                let damages: [Damage]
-                if let remote = target.store as? RemoteSink {
-                    // Read where the data is; only the findings cross the channel.
-                    let found = try remote.verifyOnServer(target.snapshot, samplePercent: sample, observer: observer, reportingAs: target.snapshot)
-                    (damages, remoteRead.files, remoteRead.bytes) = (found.damages, remoteRead.files + found.filesRead, remoteRead.bytes + found.bytesRead)
-                } else {
-                    damages = try verifier.verify(target.snapshot, in: target.sink)
-                }
+                // Read where the data is: over ssh, only the findings cross the channel.
+                let found = try verifier(of: target).verify(target.snapshot, reportingAs: target.snapshot)
+                let damages = found.damages
+                read = (read.files + found.filesRead, read.bytes + found.bytesRead)
                 ProgressLine.clear()
                 if !damages.isEmpty { damaged += 1 }
                 document.snapshots.append(VerifiedSnapshotJSON(snapshot: SnapshotJSON(target.snapshot, sink: target.registration.name),
@@ -87,7 +89,7 @@ extension Emu {
             if references.isEmpty || references.allSatisfy({ (try? source.sink(named: $0)) != nil }) {
                 damaged += try verifySinkMetadata(of: targets, verifier: verifier, observer: observer, into: &document, terminal: terminal)
             }
-            let (filesRead, bytesRead) = (verifier.filesRead + remoteRead.files, verifier.bytesRead + remoteRead.bytes)
+            let (filesRead, bytesRead) = read
             if report.json {
                 document.filesRead = filesRead
                 document.bytesRead = bytesRead
@@ -100,24 +102,13 @@ extension Emu {
         }
 
         /// Each sink's HEAD and content index; returns how many sinks have problems there.
-        func verifySinkMetadata(of targets: [ResolvedSnapshot], verifier: Verifier, observer: VerifyReporter,
+        func verifySinkMetadata(of targets: [ResolvedSnapshot], verifier: (ResolvedSnapshot) -> SinkVerifier, observer: VerifyReporter,
                                 into document: inout VerifyJSON, terminal: Terminal) throws -> Int {
             var damaged = 0
             for target in Dictionary(grouping: targets, by: \.registration.name).values.compactMap(\.first) {
                 observer.begin(target)
-                var problems = 0
-                let unheld: Int
-                if let remote = target.store as? RemoteSink {
-                    let found = try remote.verifyOnServer(nil, samplePercent: sample, observer: observer, reportingAs: target.snapshot)
-                    (problems, unheld) = (found.damages.count, found.unheld)
-                } else {
-                    if let damage = try verifier.verifyHead(of: target.sink) {
-                        problems += 1
-                        observer.found(damage, in: target.snapshot)
-                    }
-                    let index = try verifier.verifyIndex(of: target.sink) { observer.found($0, in: target.snapshot) }
-                    (problems, unheld) = (problems + index.problems, index.unheld)
-                }
+                let found = try verifier(target).verify(nil, reportingAs: target.snapshot)
+                let (problems, unheld) = (found.damages.count, found.unheld)
                 document.indexes.append(VerifiedIndexJSON(sink: target.registration.name, problems: problems, unheld: unheld,
                                                          damage: observer.damages.map(DamageJSON.init)))
                 if unheld > 0 && !report.json {

@@ -36,6 +36,15 @@ struct LegacyRemoteTests {
         }
     }
 
+    @Test("a diff of the source with a 0.2.5 snapshot over ssh shows only what changed, as with the sink read here")
+    func diffOverSSH() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(sh("echo edited > '\(w.source)/a'") == 0)
+        let diff = try w.emu("diff", "nas:HEAD", "--name-status")
+        #expect(diff.stdout == "M\ta\n", "\(diff.stdout)\(diff.stderr)")
+    }
+
     @Test("a checkout over ssh of a 0.2.5 snapshot restores its xattrs")
     func checkoutRestoresAttributes() throws {
         let (w, server) = try setUp()

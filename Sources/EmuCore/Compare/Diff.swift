@@ -53,6 +53,9 @@ public final class DiffSide {
     var reader: RecordReader? = nil
     /// The chunks a local snapshot's manifest lists (see `ChunkedManifest`).
     var chunks: Set<ContentHash>? = nil
+    /// Where a file's hash and xattrs digest are read when its records do
+    /// not hold them: a server's snapshot scanned from its tree (emu 0.2.5).
+    var readsMissing: (content: (RelativePath) throws -> ContentHash, attributes: (RelativePath) throws -> ContentHash?)? = nil
     /// Chunks the other side lists too: the same records on both sides, left unread.
     var skipping: Set<ContentHash> = []
 
@@ -66,17 +69,9 @@ public final class DiffSide {
         DiffSide(.tree(try DirectoryHandle.open(source.path), try SourceFilter(source: source)), recordsSourceIdentity: true)
     }
 
-    /// A snapshot: its records, or, for a local snapshot without a manifest
-    /// (emu 0.2.5), its tree, whose files are hashed when compared. A remote
-    /// sink sends records either way.
+    /// A snapshot, as its sink offers it (see `SinkStore.diffSide`).
     public static func snapshot(_ snapshot: Snapshot, in sink: any SinkStore) throws -> DiffSide {
-        if let local = sink as? Sink, !local.hasManifest(snapshot) {
-            return DiffSide(.tree(try local.openTree(snapshot), nil), recordsSourceIdentity: false)
-        }
-        guard let local = sink as? Sink else { return DiffSide(.manifest({ _ in try sink.openRecords(snapshot) }), recordsSourceIdentity: true) }
-        let side = DiffSide(.manifest({ try local.openRecords(snapshot, skipping: $0) }), recordsSourceIdentity: true)
-        side.chunks = local.listedChunks(of: snapshot)
-        return side
+        try sink.diffSide(of: snapshot)
     }
 
     /// Two snapshots leave out the chunks both list: a chunk is named by
@@ -104,10 +99,12 @@ public final class DiffSide {
 
     func contentHash(_ record: ManifestRecord) throws -> ContentHash? {
         if let content = record.content { return content }
+        if let readsMissing { return try readsMissing.content(record.path) }
         return try scanner?.contentHash(of: record.path)
     }
 
     func attributes(_ record: ManifestRecord) throws -> ContentHash? {
+        if let readsMissing { return try readsMissing.attributes(record.path) }
         if reader != nil { return record.attributes }
         return try scanner?.attributesDigestOf(record.path, kind: record.kind)
     }

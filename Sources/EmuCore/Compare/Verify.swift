@@ -14,6 +14,17 @@ public struct Damage: Sendable, CustomStringConvertible {
     public var description: String { "\(kind.rawValue): \(path.isRoot ? "." : path.description)\(detail.isEmpty ? "" : " (\(detail))")" }
 }
 
+/// What a verify found and read.
+public struct Verification: Sendable {
+    public var damages: [Damage] = []
+    public var filesRead = 0
+    public var bytesRead: Int64 = 0
+    /// Content index entries no snapshot holds (a whole sink's verify).
+    public var unheld = 0
+
+    public init() {}
+}
+
 public protocol VerifyObserver: AnyObject {
     func found(_ damage: Damage, in snapshot: Snapshot)
     func skipped(_ snapshot: Snapshot, because reason: String)

@@ -91,6 +91,29 @@ public final class RemoteSink: SinkStore {
         while let piece = try pieces.nextPiece() { try output.writeAll(piece) }
     }
 
+    /// Its records as the server sends them. A scanned tree's (emu 0.2.5)
+    /// hold the tree's ctimes and inodes and no digests: files are then
+    /// hashed on the server's stream when compared, as a local tree's are.
+    public func diffSide(of snapshot: Snapshot) throws -> DiffSide {
+        let side = DiffSide(.manifest({ _ in try self.openRecords(snapshot) }), recordsSourceIdentity: snapshot.recordOrigin == .manifest)
+        if snapshot.recordOrigin == .scannedTree {
+            side.readsMissing = (content: { try self.contentHash(of: $0, in: snapshot) }, attributes: { path in
+                let tree = RemoteTree(self, snapshot: snapshot)
+                try tree.ask(path, content: false)
+                try self.channel.writer.flush()
+                return attributesDigest(try tree.receive(into: nil))
+            })
+        }
+        return side
+    }
+
+    func contentHash(of path: RelativePath, in snapshot: Snapshot) throws -> ContentHash {
+        let pieces = try stream("file \(snapshot.id) \(Self.hex(path.bytes))")
+        var hasher = ContentHasher()
+        while let piece = try pieces.nextPiece() { hasher.update(piece) }
+        return hasher.finalize()
+    }
+
     /// Received whole first, so that the channel is free for other
     /// requests while they are read (a checkout reads two manifests at once
     /// and asks for files as it goes).

@@ -11,17 +11,11 @@ extension SinkServer {
     func answerVerify(_ words: [String]) throws {
         let sample = Double(words.count > 2 ? words[2] : "") ?? 100
         let relay = FindingRelay(writer)
-        let verifier = Verifier(samplePercent: sample, observer: relay)
-        var unheld = 0
-        if words[1] == "sink" {
-            let anySnapshot = try sink!.snapshots().last ?? Snapshot(id: "", parent: nil, date: .now())
-            if let damage = try verifier.verifyHead(of: sink!) { relay.found(damage, in: anySnapshot) }
-            unheld = try verifier.verifyIndex(of: sink!) { relay.found($0, in: anySnapshot) }.unheld
-        } else {
-            _ = try verifier.verify(try snapshot(words[1]), in: sink!)
-        }
+        let snapshot = words[1] == "sink" ? nil : try snapshot(words[1])
+        let shown = try snapshot ?? sink!.snapshots().last ?? Snapshot(id: "", parent: nil, date: .now())
+        let found = try sink!.verifier(samplePercent: sample, observer: relay).verify(snapshot, reportingAs: shown)
         try relay.failure.map { throw $0 }
-        try writer.send(Frame(.data, text: "read\t\(verifier.filesRead)\t\(verifier.bytesRead)\t\(unheld)"))
+        try writer.send(Frame(.data, text: "read\t\(found.filesRead)\t\(found.bytesRead)\t\(found.unheld)"))
         try writer.send(Frame(.end))
     }
 }
@@ -53,27 +47,27 @@ final class FindingRelay: VerifyObserver {
     }
 }
 
-/// What a verify on the server found and read.
-public struct RemoteVerification: Sendable {
-    public var damages: [Damage] = []
-    public var filesRead = 0
-    public var bytesRead: Int64 = 0
-    /// Content index entries no snapshot holds (a whole sink's verify).
-    public var unheld = 0
+extension RemoteSink {
+    public func verifier(samplePercent: Double, observer: VerifyObserver) -> SinkVerifier {
+        RemoteVerifier(sink: self, samplePercent: samplePercent, observer: observer)
+    }
 }
 
-extension RemoteSink {
-    /// Verifies `snapshot` (nil: the sink's HEAD and content index) on the
-    /// server, telling `observer` each finding as it arrives.
-    public func verifyOnServer(_ snapshot: Snapshot?, samplePercent: Double, observer: VerifyObserver, reportingAs shown: Snapshot)
-        throws -> RemoteVerification {
-        let stream = try self.stream("verify \(snapshot?.id ?? "sink") \(samplePercent)")
-        var result = RemoteVerification()
+/// A verify on the server, where the data is: only the findings cross the
+/// channel, each told to the observer as it arrives.
+struct RemoteVerifier: SinkVerifier {
+    let sink: RemoteSink
+    let samplePercent: Double
+    let observer: VerifyObserver
+
+    func verify(_ snapshot: Snapshot?, reportingAs shown: Snapshot) throws -> Verification {
+        let stream = try sink.stream("verify \(snapshot?.id ?? "sink") \(samplePercent)")
+        var result = Verification()
         while let piece = try stream.nextPiece() {
             let fields = String(decoding: piece, as: UTF8.self).split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             switch fields.first {
             case "found" where fields.count == 4:
-                let damage = Damage(kind: Damage.Kind(rawValue: fields[1]) ?? .manifest, path: RelativePath(Self.bytes(hex: fields[2])),
+                let damage = Damage(kind: Damage.Kind(rawValue: fields[1]) ?? .manifest, path: RelativePath(RemoteSink.bytes(hex: fields[2])),
                                     detail: fields[3])
                 result.damages.append(damage)
                 observer.found(damage, in: shown)
@@ -82,7 +76,7 @@ extension RemoteSink {
             case "read" where fields.count == 4:
                 (result.filesRead, result.bytesRead, result.unheld) = (Int(fields[1]) ?? 0, Int64(fields[2]) ?? 0, Int(fields[3]) ?? 0)
             default:
-                throw EmuError.failed("\(server) sent a finding emu does not know: \(fields.first ?? "")",
+                throw EmuError.failed("\(sink.server) sent a finding emu does not know: \(fields.first ?? "")",
                                       fix: "install the same version of emu on both machines")
             }
         }

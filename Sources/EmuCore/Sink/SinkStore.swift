@@ -4,9 +4,7 @@ import EmuPOSIX
 /// holds, their records and files, their removal, and the lock and recovery
 /// around every change. `Sink`, a directory this machine can open,
 /// implements it, and so does `RemoteSink`, a sink on another machine
-/// reached through `emu serve` over ssh. Verify is not a request of the
-/// interface yet: the CLI asks for a `RemoteSink` to verify on the server.
-/// (`StagedSnapshot`, `ContentIndex` and `openTree` are the local halves the
+/// reached through `emu serve` over ssh. (`StagedSnapshot`, `ContentIndex` and `openTree` are the local halves the
 /// server uses for a remote push.)
 public protocol SinkStore: AnyObject {
     /// The name the source registered it under.
@@ -59,6 +57,18 @@ public protocol SinkStore: AnyObject {
     /// Removes what interrupted commands left, and with `repair` rebuilds
     /// damaged manifests and records (exclusive lock held; see `Sink.clean`).
     func clean(repair: Bool, dryRun: Bool, each: (CleanAction) -> Void) throws
+    /// A snapshot as a diff reads it.
+    func diffSide(of snapshot: Snapshot) throws -> DiffSide
+    /// What checks its snapshots where they live; one for a whole verify run.
+    func verifier(samplePercent: Double, observer: VerifyObserver) -> SinkVerifier
+}
+
+/// Checks a sink's snapshots against their records where the data is; one
+/// for a whole run, so that a file many snapshots share is read once.
+public protocol SinkVerifier {
+    /// Reads `snapshot` (nil: the sink's HEAD and content index), telling
+    /// the observer each finding under `shown`.
+    func verify(_ snapshot: Snapshot?, reportingAs shown: Snapshot) throws -> Verification
 }
 
 extension Sink: SinkStore {
@@ -70,6 +80,45 @@ extension Sink: SinkStore {
 
     public func push(_ source: Source, options: PushOptions, observer: PushObserver) throws -> PushResult {
         try EmuCore.push(source, to: self, options: options, observer: observer)
+    }
+
+    /// Its records, their chunks listed so that two snapshots skip the ones
+    /// both hold; for a snapshot without a manifest (emu 0.2.5), its tree,
+    /// whose files are hashed when compared.
+    public func diffSide(of snapshot: Snapshot) throws -> DiffSide {
+        guard hasManifest(snapshot) else { return DiffSide(.tree(try openTree(snapshot), nil), recordsSourceIdentity: false) }
+        let side = DiffSide(.manifest({ try self.openRecords(snapshot, skipping: $0) }), recordsSourceIdentity: true)
+        side.chunks = listedChunks(of: snapshot)
+        return side
+    }
+
+    public func verifier(samplePercent: Double, observer: VerifyObserver) -> SinkVerifier {
+        LocalVerifier(sink: self, verifier: Verifier(samplePercent: samplePercent, observer: observer), observer: observer)
+    }
+}
+
+/// A verify of a sink on this machine: one `Verifier`, whose memory of
+/// hashed inodes spans the run.
+struct LocalVerifier: SinkVerifier {
+    let sink: Sink
+    let verifier: Verifier
+    let observer: VerifyObserver
+
+    func verify(_ snapshot: Snapshot?, reportingAs shown: Snapshot) throws -> Verification {
+        let before = (verifier.filesRead, verifier.bytesRead)
+        var result = Verification()
+        if let snapshot {
+            result.damages = try verifier.verify(snapshot, in: sink)
+        } else {
+            let report = { (damage: Damage) in
+                result.damages.append(damage)
+                observer.found(damage, in: shown)
+            }
+            if let damage = try verifier.verifyHead(of: sink) { report(damage) }
+            result.unheld = try verifier.verifyIndex(of: sink, report: report).unheld
+        }
+        (result.filesRead, result.bytesRead) = (verifier.filesRead - before.0, verifier.bytesRead - before.1)
+        return result
     }
 }
 
