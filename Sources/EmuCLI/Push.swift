@@ -60,39 +60,22 @@ extension Emu {
             if force && date == nil { throw ValidationError("--force goes with --date: it allows a date after this machine's clock") }
         }
 
-        func run() throws { try run(adjusting: { _ in }) }
-
-        /// The push, with its options adjusted by the caller (`emu watch` names the directories that changed).
-        func run(adjusting adjust: (inout PushOptions) -> Void) throws {
+        func run() throws {
             let context = try global.context(for: "push")
             let (terminal, source) = (context.terminal, context.source)
             let chosen: [SinkRegistration]
             let options: PushOptions
             do {
                 chosen = try chosenSinks(of: source, terminal: terminal)
-                var adjusted = try pushOptions(source: source)
-                adjust(&adjusted)
-                options = adjusted
+                options = try pushOptions(source: source)
             } catch {
                 // The push failed before it began: its .error hooks still hear of it.
                 if !change.dryRun { context.runErrorHooks(sink: sinks.joined(separator: " "), path: "", failure: error) }
                 throw error
             }
-            let sourceLock = try source.lock(.shared, wait: change.lockWait)
-            defer { _ = sourceLock }
-            var outcomes: [PushJSON] = []
-            var failures: [EmuError.Kind] = []
-            for registration in chosen {
-                let outcome = pushOne(registration, options: options, context: context)
-                if let kind = outcome.failure { failures.append(kind) }
-                outcomes.append(outcome.json)
-            }
-            if report.json { try terminal.json(PushListJSON(pushes: outcomes)) }
-            if let kind = failures.first { throw ExitStatus(failures.allSatisfy { $0 == kind } ? kind : .failed) }
-            if !outcomes.contains(where: \.online) {
-                throw EmuError.failed("no sink was online; nothing was pushed", fix: "mount a sink, or check the paths with `emu sink`")
-            }
-            if outcomes.contains(where: { $0.snapshot?.status == Snapshot.Status.incomplete.rawValue }) { throw ExitStatus.partial }
+            let run = PushRun(context: context, dryRun: change.dryRun, printsJSON: report.json, forcesProgress: progress,
+                              quiet: global.quiet, namedSinks: !sinks.isEmpty)
+            _ = try run.run(chosen, options: options, lockWait: change.lockWait)
         }
 
         func chosenSinks(of source: Source, terminal: Terminal) throws -> [SinkRegistration] {
@@ -127,86 +110,6 @@ extension Emu {
             options.dryRun = change.dryRun
             options.lockWait = change.lockWait
             return options
-        }
-
-        /// One sink's push, its hooks, and what it reports.
-        func pushOne(_ registration: SinkRegistration, options: PushOptions, context: CommandContext) -> (json: PushJSON, failure: EmuError.Kind?) {
-            let (terminal, source, hooks) = (context.terminal, context.source, context.hooks)
-            var json = PushJSON(sink: registration.name, online: false, dryRun: change.dryRun)
-            do {
-                guard let store = try source.openSink(registration) else {
-                    terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; skipped")
-                    if !change.dryRun {
-                        context.runErrorHooks(sink: registration.name, path: registration.path, status: "offline",
-                                              message: "the sink is offline")
-                    }
-                    return (json, nil)
-                }
-                json.online = true
-                if store.mode == .readOnly {
-                    // Not a failed push, and not remembered as one: this key may only read.
-                    terminal.info("sink '\(registration.name)' is read-only (the server's key may only read); skipped")
-                    json.error = "read-only"
-                    return (json, sinks.isEmpty ? nil : .usage)
-                }
-                // The newest snapshot's size estimates the total, for the ETA.
-                let estimate = try? store.snapshots().last?.counts.bytes
-                let observer = PushReporter(terminal: terminal, dryRun: change.dryRun, listsPlans: change.dryRun && !report.json,
-                                            progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: progress)),
-                                            total: estimate ?? nil)
-                var environment = ["EMU_SINK": registration.name, "EMU_SINK_PATH": registration.path, "EMU_SOURCE": source.path,
-                                   "EMU_SNAPSHOT": "", "EMU_STATUS": "starting"]
-                if !change.dryRun { try hooks.run(.pre, environment: environment) }
-                let result = try store.push(source, options: options, observer: observer)
-                ProgressLine.clear()
-                if let snapshot = result.snapshot {
-                    try? PushRecord.clearFailure(of: registration.name, in: source)
-                    try? PushedRecord.record(snapshot, to: registration.name, in: source)
-                    environment["EMU_SNAPSHOT"] = snapshot.id
-                    environment["EMU_STATUS"] = snapshot.status.rawValue
-                    for warning in try hooks.run(.post, environment: environment) { terminal.warning(warning) }
-                }
-                describe(result, sink: registration, into: &json)
-                if !report.json && !global.quiet { summarize(result, sink: registration, terminal: terminal) }
-                return (json, nil)
-            } catch {
-                let failure = (error as? EmuError) ?? (error as? FileSystemError).map { EmuError($0) } ?? EmuError.failed("\(error)")
-                ProgressLine.clear()
-                terminal.error("sink '\(registration.name)': \(failure.message)", fix: failure.fix)
-                json.error = failure.message
-                // A push another emu's lock turned away did not fail: it did not run.
-                if !change.dryRun && failure.kind != .locked {
-                    try? PushRecord.recordFailure(of: registration.name, in: source, message: failure.message)
-                    context.runErrorHooks(sink: registration.name, path: registration.path, status: "failed", message: failure.message)
-                }
-                return (json, failure.kind)
-            }
-        }
-
-        func describe(_ result: PushResult, sink: SinkRegistration, into json: inout PushJSON) {
-            let c = result.counts
-            json.snapshot = result.snapshot.map { SnapshotJSON($0, sink: sink.name, uniqueBytes: $0.uniqueBytes, head: true) }
-            json.files = c.files
-            json.directories = c.directories
-            json.bytes = c.bytes
-            json.filesCopied = c.filesCopied
-            json.filesLinked = c.filesLinked
-            json.bytesCopied = c.bytesCopied
-            json.skipped = c.skipped
-            json.expired = result.expired.map { SnapshotJSON($0, sink: sink.name) }
-        }
-
-        /// The result line, on stdout as restic prints its summary.
-        func summarize(_ result: PushResult, sink: SinkRegistration, terminal: Terminal) {
-            let c = result.counts
-            let held = "\(plural(c.files, "file")), \(formatBytes(c.bytes))"
-            if let snapshot = result.snapshot {
-                let status = snapshot.status == .incomplete ? terminal.paint(" INCOMPLETE: \(c.skipped) skipped", .red, forOutput: true) : ""
-                terminal.output("\(sink.name): snapshot \(terminal.paint(snapshot.name, .yellow, forOutput: true)) (\(snapshot.shortID)): \(held); copied \(c.filesCopied) (\(formatBytes(c.bytesCopied))), linked \(c.filesLinked)\(status)")
-            } else {
-                terminal.output("\(sink.name): dry run, nothing written: the snapshot would hold \(held); would copy \(c.filesCopied) (\(formatBytes(c.bytesCopied))), link \(c.filesLinked)")
-            }
-            terminal.detail(String(format: "%@: walk and copy %.3fs, sync and publish %.3fs", sink.name, result.walkSeconds, result.publishSeconds))
         }
     }
 }

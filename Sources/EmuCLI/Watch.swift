@@ -84,18 +84,17 @@ extension Emu {
         /// One push to one sink, as `emu push SINK` makes it, told which
         /// directories changed; false when the sink is offline.
         func push(_ registration: SinkRegistration, changes: Set<RelativePath>?) throws -> Bool {
-            let source = try global.source()
+            let context = try global.context(for: "push")
+            let source = context.source
             guard try source.openSink(registration) != nil else { return false }
             // Walking everything (lost events, the watch limit) may find nothing changed: no snapshot then.
             if changes == nil, Self.isUpToDate(registration, source: source) {
                 global.terminal.detail("\(registration.name): the source is as its newest snapshot; nothing to push")
                 return true
             }
-            var arguments = [registration.name, "--source-dir", source.path]
-            if global.quiet { arguments.append("--quiet") }
-            if global.verbose { arguments.append("--verbose") }
-            let command = try Emu.Push.parse(arguments)
-            try command.run { $0.changedDirectories = changes }
+            var options = PushOptions()
+            options.changedDirectories = changes
+            _ = try PushRun(context: context, quiet: global.quiet, namedSinks: true).run([registration], options: options, lockWait: 0)
             return true
         }
 
