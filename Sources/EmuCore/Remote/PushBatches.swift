@@ -22,14 +22,13 @@ final class PushBatches {
     }
 
     enum Item {
-        case entry([UInt8])
+        case entry(PushEntry)
         case file(PendingFile)
     }
 
     struct Batch {
         var items: [Item] = []
-        var questions: [UInt8] = Array("query\n".utf8)
-        var asked = 0
+        var questions: [ManifestRecord] = []
     }
 
     static let questionsPerBatch = 64
@@ -65,31 +64,28 @@ final class PushBatches {
     func endUnchangedRun() throws {
         guard let run = unchangedRun else { return }
         unchangedRun = nil
-        try add(.entry(Array("links\n\(run.first) \(run.count)".utf8)))
+        try add(.entry(.unchanged(first: run.first, count: run.count)))
     }
 
     func add(_ item: Item) throws {
         try endUnchangedRun()
         if waiting.isEmpty && current.items.isEmpty {
             switch item {
-            case .entry(let payload): return try channel.writer.send(Frame(.data, payload))
+            case .entry(let entry): return try channel.writer.send(Frame(.data, entry.payload))
             case .file(let file) where !file.asks: return try send(file, answer: .nothing)
             case .file: break
             }
         }
         current.items.append(item)
-        if case .file(let file) = item, file.asks {
-            ManifestFormat.encode(file.record, into: &current.questions)
-            current.asked += 1
-        }
-        if current.asked >= Self.questionsPerBatch || current.items.count >= Self.itemsPerBatch { try close() }
+        if case .file(let file) = item, file.asks { current.questions.append(file.record) }
+        if current.questions.count >= Self.questionsPerBatch || current.items.count >= Self.itemsPerBatch { try close() }
     }
 
     /// Asks about the current batch and, when one was waiting, sends that.
     func close() throws {
         guard !current.items.isEmpty else { return }
-        if current.asked > 0 {
-            try channel.writer.send(Frame(.data, current.questions))
+        if !current.questions.isEmpty {
+            try channel.writer.send(Frame(.data, PushEntry.query(current.questions).payload))
             try channel.writer.flush()
         }
         waiting.append(current)
@@ -106,10 +102,10 @@ final class PushBatches {
 
     func sendOldest() throws {
         let batch = waiting.removeFirst()
-        var answers = try batch.asked > 0 ? answer(count: batch.asked).makeIterator() : [].makeIterator()
+        var answers = try batch.questions.isEmpty ? [].makeIterator() : answer(count: batch.questions.count).makeIterator()
         for item in batch.items {
             switch item {
-            case .entry(let payload): try channel.writer.send(Frame(.data, payload))
+            case .entry(let entry): try channel.writer.send(Frame(.data, entry.payload))
             case .file(let file): try send(file, answer: file.asks ? answers.next().flatMap(ContentIndex.Holding.init) ?? .nothing : .nothing)
             }
         }
@@ -126,12 +122,12 @@ final class PushBatches {
 
     /// A file the server holds goes as a record; one it lacks with its bytes.
     func send(_ file: PendingFile, answer: ContentIndex.Holding) throws {
-        let tag = switch answer {
-        case .inode: "indexed"
-        case .content: "copy"
-        case .nothing: "file"
+        let kind: PushEntry.Kind = switch answer {
+        case .inode: .indexed
+        case .content: .copy
+        case .nothing: .file
         }
-        try channel.writer.send(Frame(.data, PushSender.entryPayload(tag, file.record, attributes: file.attributes, leads: file.leads)))
+        try channel.writer.send(Frame(.data, PushEntry.entry(kind, file.record, attributes: file.attributes, leads: file.leads).payload))
         guard answer == .nothing else { return }
         do {
             let input = try file.directory.openForReading(file.name)
@@ -144,7 +140,7 @@ final class PushBatches {
             // The server keeps what arrived, under its own hash; the snapshot is marked incomplete.
             try channel.writer.send(Frame(.end))
             observer.skipped(file.record.path, because: error)
-            return try channel.writer.send(Frame(.data, text: "skipped\n\(file.record.path)"))
+            return try channel.writer.send(Frame(.data, PushEntry.skipped(file.record.path).payload))
         }
         try channel.writer.send(Frame(.end))
         observer.copied(file.record.path, reason: file.isNew ? .new : .content, bytes: file.record.size)

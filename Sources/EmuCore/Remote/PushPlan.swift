@@ -23,16 +23,16 @@ extension RemoteSink {
 
 extension PushSender {
     /// An entry a dry run would send, counted as the server would count it.
-    func count(_ tag: String, _ record: ManifestRecord) {
-        switch tag {
-        case "dir": planned!.directories += 1
-        case "symlink": planned!.symlinks += 1
-        case "special": planned!.specials += 1
-        case "link", "resume", "hardlink":
+    func count(_ kind: PushEntry.Kind, _ record: ManifestRecord) {
+        switch kind {
+        case .directory: planned!.directories += 1
+        case .symlink: planned!.symlinks += 1
+        case .special: planned!.specials += 1
+        case .link, .resume, .hardlink:
             planned!.files += 1
             planned!.bytes += record.size
-            if tag != "hardlink" { planned!.filesLinked += 1 }
-        default: break
+            if kind != .hardlink { planned!.filesLinked += 1 }
+        case .file, .indexed, .copy: break
         }
     }
 
@@ -46,7 +46,7 @@ extension PushSender {
             var hasher = ContentHasher()
             _ = try copier.copy(from: input, to: nil) { hasher.update($0) }
             if hasher.finalize() == content, attributesDigest(try ExtendedAttributes.read(.file(input))) == previous.attributes {
-                return count("link", record)
+                return count(.link, record)
             }
         }
         planned!.files += 1
@@ -60,6 +60,6 @@ extension PushSender {
     func skip(_ path: RelativePath, because error: Error) throws {
         observer.skipped(path, because: error)
         if planned != nil { return planned!.skipped += 1 }
-        try batches.add(.entry(Array("skipped\n\(path)".utf8)))
+        try batches.add(.entry(.skipped(path)))
     }
 }

@@ -9,12 +9,7 @@ import Glibc
 /// `push-end`. A channel cut before that leaves the staging as a killed
 /// push leaves it: the next command's recovery keeps it to resume from.
 ///
-/// An entry frame: a tag line (`dir`, `file`, `link`, `hardlink`, `symlink`,
-/// `special`, `skipped`), the record as a manifest line, then one
-/// `xattr NAME-HEX VALUE-HEX` line per attribute. A `file` entry's bytes
-/// follow as `data` frames closed by `end`. Two entries carry no record:
-/// `links FIRST COUNT`, unchanged files the newest snapshot lists one after
-/// another, and `query`, records whose content the client asks about.
+/// Each entry frame is a `PushEntry`.
 final class PushReceiver {
     let sink: Sink
     let staged: StagedSnapshot
@@ -80,7 +75,7 @@ final class PushReceiver {
             if frame.kind == .request { return failure.map { .failure($0) } ?? .success(frame) }
             guard failure == nil else {
                 // The client waits for the answer to a question: it hears of the failure now.
-                if frame.payload.starts(with: Array("query\n".utf8)) { try writer.send(Wire.frame(for: failure!)); try writer.flush() }
+                if PushEntry.isQuery(frame.payload) { try writer.send(Wire.frame(for: failure!)); try writer.flush() }
                 continue
             }
             do { try take(frame) } catch let error as EmuError where error.brokeTheChannel {
@@ -93,47 +88,48 @@ final class PushReceiver {
     }
 
     func take(_ frame: Frame) throws {
-        let lines = frame.payload.split(separator: ManifestFormat.newline, omittingEmptySubsequences: false)
-        guard frame.kind == .data, lines.count >= 2, let tag = String(validating: lines[0], as: UTF8.self) else {
-            throw EmuError.failed("the client sent a push entry emu does not know", fix: "install the same version of emu on both machines")
+        guard frame.kind == .data else { throw PushEntry.unknown("") }
+        switch try PushEntry(decoding: frame.payload) {
+        case .skipped: counts.skipped += 1
+        case .query(let records): try answerQuery(records)
+        case .unchanged(let first, let count): try linkUnchanged(first: first, count: count)
+        case .entry(let kind, let record, let attributes, let leads): try make(kind, record, attributes: attributes, leads: leads)
         }
-        if tag == "skipped" { return counts.skipped += 1 }
-        if tag == "query" { return try answerQuery(lines.dropFirst()) }
-        if tag == "links" { return try linkUnchanged(lines[1]) }
-        guard var record = ManifestFormat.decode(lines[1]), record.path.isSafe else {
-            throw EmuError.failed("the client sent a damaged record", fix: "push again")
-        }
+    }
+
+    /// Makes an entry in the staging tree as a local push would.
+    func make(_ kind: PushEntry.Kind, _ sent: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool) throws {
+        var record = sent
         try admit(record.path)
-        let attributes = lines.dropFirst(2).compactMap(Wire.attribute)
         let metadata = EntryMetadata(record, attributes: attributes)
         // The walk's records name no xattrs; an entry made here keeps the digest of those it came with.
-        if ["dir", "file", "indexed", "copy", "symlink", "special"].contains(tag) { record.attributes = attributesDigest(attributes) }
+        if kind.recordsWhatWasSent { record.attributes = attributesDigest(attributes) }
         if record.path.isRoot {
             counts.directories += 1
             directories = [(.root, staged.tree, metadata, nil)]
             return try submit(.record(record))
         }
         // A linked file's record is the sink's own: a client never names the content of an inode it did not send.
-        if tag == "link" { record = try earlierRecord(at: record.path) }
-        if tag == "resume" { record = try resumedRecord(at: record.path) }
+        if kind == .link { record = try earlierRecord(at: record.path) }
+        if kind == .resume { record = try resumedRecord(at: record.path) }
         let parent = try directory(for: record.path)
         let name = record.path.lastName!
-        switch tag {
-        case "dir": try makeDirectory(name, record, metadata, in: parent)
-        case "file": try fill(name, &record, metadata, in: parent)
-        case "indexed", "copy": try takeHeld(name, record, metadata, in: parent, linking: tag == "indexed")
-        case "link": try linkEarlier(record, in: parent, fromResume: false)
-        case "resume":
+        switch kind {
+        case .directory: try makeDirectory(name, record, metadata, in: parent)
+        case .file: try fill(name, &record, metadata, in: parent)
+        case .indexed, .copy: try takeHeld(name, record, metadata, in: parent, linking: kind == .indexed)
+        case .link: try linkEarlier(record, in: parent, fromResume: false)
+        case .resume:
             // The cut push's copy is no snapshot's yet: it becomes this one's own.
             try linkEarlier(record, in: parent, fromResume: true)
             bytesOwned += record.size
             resumed = true
-        case "hardlink": try linkLeader(of: record, in: parent)
-        case "symlink":
+        case .hardlink: try linkLeader(of: record, in: parent)
+        case .symlink:
             try parent.makeSymlink(name, target: record.symlinkTarget ?? [])
             try metadata.apply(to: .entry(parent, name, .symlink), aclSource: nil)
             counts.symlinks += 1
-        case "special":
+        case .special:
             do {
                 try parent.makeNode(name, kind: record.kind, permissions: 0o600, device: record.device?.raw ?? 0)
             } catch let error as FileSystemError where error.isNotPermitted && record.kind != .fifo {
@@ -141,11 +137,9 @@ final class PushReceiver {
             }
             try metadata.apply(to: .entry(parent, name, record.kind), aclSource: nil)
             counts.specials += 1
-        default:
-            throw EmuError.failed("the client sent a push entry `\(tag)` emu does not know", fix: "install the same version of emu on both machines")
         }
-        if lines.contains(where: { $0.elementsEqual("leader".utf8) }) { try remember(leader: record) }
-        if !["link", "resume", "hardlink"].contains(tag) { try submit(.record(record)) }
+        if leads { try remember(leader: record) }
+        if kind.recordsWhatWasSent { try submit(.record(record)) }
     }
 
     /// After a cut: every entry taken so far linked and recorded, so that

@@ -7,14 +7,9 @@ import EmuPOSIX
 /// under other metadata, `S` nothing. The client then sends `indexed`,
 /// `copy` or `file` entries for them, in path order with the rest.
 extension PushReceiver {
-    func answerQuery(_ lines: ArraySlice<ArraySlice<UInt8>>) throws {
+    func answerQuery(_ records: [ManifestRecord]) throws {
         var answers: [UInt8] = []
-        for line in lines where !line.isEmpty {
-            guard let record = ManifestFormat.decode(line), record.kind == .regular, record.content != nil else {
-                throw EmuError.failed("the client asked about a damaged record", fix: "push again")
-            }
-            answers.append(try staged.index.holding(record).rawValue)
-        }
+        for record in records { answers.append(try staged.index.holding(record).rawValue) }
         try writer.send(Frame(.data, answers))
         try writer.flush()
     }

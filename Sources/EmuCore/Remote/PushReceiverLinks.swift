@@ -6,11 +6,7 @@ extension PushReceiver {
     /// ordinal FIRST (both sides read that manifest, which names them). The
     /// records come from the server's copy, so an unchanged file costs the
     /// wire a few bytes a run rather than its record.
-    func linkUnchanged(_ words: ArraySlice<UInt8>) throws {
-        let numbers = words.split(separator: UInt8(ascii: " ")).map { Int(String(decoding: $0, as: UTF8.self)) }
-        guard numbers.count == 2, let first = numbers[0], let count = numbers[1], first >= 0, count > 0 else {
-            throw EmuError.failed("the client sent a damaged run of unchanged files", fix: "push again")
-        }
+    func linkUnchanged(first: Int, count: Int) throws {
         guard var records = try openEarlierRecords(), first >= records.taken else {
             throw EmuError.failed("the client linked files the newest snapshot does not list in that order", fix: "push again")
         }

@@ -17,7 +17,7 @@ extension RemoteSink {
         let snapshots = try self.snapshots()
         let cache = RecordsCache.open(sinkLocation: location)
         // What a cut push left and the server holds whole: linked, not sent again.
-        let resumed = try spoolRecords("resume-records").bytes
+        let resumed = try spoolRecords(.resumeRecords).bytes
         let resume = resumed.isEmpty ? nil : ManifestCursor(try ManifestReader(file: resumed))
         let compared = try begin(source, options: options, head: snapshots.last, cache: cache)
         let started = monotonicSeconds()
@@ -35,7 +35,7 @@ extension RemoteSink {
             }
             try sender.send(scanner)
             walked = monotonicSeconds()
-            snapshot = try published(try ask("push-end").text)
+            snapshot = try published(try ask(.pushEnd).text)
         } catch {
             cache?.forget(cache!.predictionName)
             throw error
@@ -56,11 +56,10 @@ extension RemoteSink {
     /// than its own (a cached copy of a manifest rebuilt there since): they
     /// are then read from it.
     func begin(_ source: Source, options: PushOptions, head: Snapshot?, cache: RecordsCache?) throws -> ComparedRecords? {
-        let date = options.date.map { "\($0.seconds).\($0.nanoseconds)" } ?? "now"
         var compared = try head.map { try comparedRecords(of: $0, cache: cache) }
         for attempt in 1...2 {
-            let answer = try ask("push-begin \(date) \(Self.hex(Array(options.message.utf8))) \(Self.hex(source.path.fileSystemBytes)) "
-                                 + "\(head?.id ?? "-") \(compared?.digest.description ?? "-") \(try source.identity())")
+            let answer = try ask(.pushBegin(.init(date: options.date, message: Array(options.message.utf8), sourcePath: source.path.fileSystemBytes,
+                                                  head: head?.id, digest: compared?.digest.description, identity: try source.identity())))
             guard answer.text == Wire.recordsDiffer, let head else { return compared }
             guard attempt == 1 else { break }
             cache?.forget(FileName(head.id))
@@ -87,7 +86,7 @@ extension RemoteSink {
         if let cached = cache?.records(of: head) { return cached }
         if let cache, let file = try? cache.directory.createFile(cache.downloadName, readable: true) {
             do {
-                let (bytes, digest) = try spoolRecords("records \(head.id)", into: file)
+                let (bytes, digest) = try spoolRecords(.records(snapshot: head.id), into: file)
                 cache.keep(cache.downloadName, digest: digest, as: head)
                 return (bytes, digest)
             } catch let error as FileSystemError where error.origin != .source {
@@ -95,12 +94,12 @@ extension RemoteSink {
                 cache.forget(cache.downloadName)
             }
         }
-        return try spoolRecords("records \(head.id)")
+        return try spoolRecords(.records(snapshot: head.id))
     }
 
     /// Records a request streams, received whole into `file` (by default a
     /// scratch file that goes when closed), and their digest.
-    func spoolRecords(_ request: String, into file: OpenFile? = nil) throws -> (bytes: SpooledBytes, digest: ContentHash) {
+    func spoolRecords(_ request: Request, into file: OpenFile? = nil) throws -> (bytes: SpooledBytes, digest: ContentHash) {
         let file = try file ?? DirectoryHandle.open(scratchDirectory()).createScratchFile()
         let pieces = try stream(request)
         var length: Int64 = 0
@@ -211,13 +210,13 @@ final class PushSender {
 
     func send(_ record: ManifestRecord, in directory: DirectoryHandle?, status: FileStatus?, root: DirectoryHandle) throws {
         guard let directory, let name = record.path.lastName else {
-            return try entry("dir", record, attributes: try ExtendedAttributes.read(.file(root.file)))
+            return try entry(.directory, record, attributes: try ExtendedAttributes.read(.file(root.file)))
         }
         switch record.kind {
         case .regular: try sendFile(record, name, in: directory, status: status)
-        case .directory: try entry("dir", record, attributes: try ExtendedAttributes.read(.entry(directory, name)))
-        case .symlink: try entry("symlink", record, attributes: try attributesByName(name, in: directory))
-        case .fifo, .characterDevice, .blockDevice: try entry("special", record, attributes: try attributesByName(name, in: directory))
+        case .directory: try entry(.directory, record, attributes: try ExtendedAttributes.read(.entry(directory, name)))
+        case .symlink: try entry(.symlink, record, attributes: try attributesByName(name, in: directory))
+        case .fifo, .characterDevice, .blockDevice: try entry(.special, record, attributes: try attributesByName(name, in: directory))
         default: observer.noted(record.path, "\(record.kind == .socket ? "socket" : "unknown file type") skipped")
         }
     }
@@ -231,7 +230,7 @@ final class PushSender {
         if let identity, let leader = leaders[identity] {
             var linked = record
             linked.hardlinkLeader = leader
-            return try entry("hardlink", linked, attributes: [])
+            return try entry(.hardlink, linked, attributes: [])
         }
         if let identity { leaders[identity] = record.path }
         let leads = identity != nil
@@ -243,18 +242,18 @@ final class PushSender {
         if !checksum, let status, let previous, previous.kind == .regular, changeTest.isUnchanged(previous, comparedTo: status) {
             // Named by its place in the manifest both sides hold: the server has its record.
             if !leads, let ordinal = earlier?.taken, planned == nil {
-                try predict("link", previous, attributes: [], leads: false)
+                try predict(.link, previous, attributes: [], leads: false)
                 return try batches.addUnchanged(ordinal: ordinal)
             }
             var linked = previous
             linked.path = record.path
             linked.hardlinkLeader = nil
-            return try entry("link", linked, attributes: [], leads: leads)
+            return try entry(.link, linked, attributes: [], leads: leads)
         }
         if !checksum, let status, let left = (try? resume?.record(at: record.path)) ?? nil, resumeTest.isUnchanged(left, comparedTo: status) {
             var linked = left
             linked.path = record.path
-            return try entry("resume", linked, attributes: [], leads: leads)
+            return try entry(.resume, linked, attributes: [], leads: leads)
         }
         if planned != nil { return try plan(record, previous: previous, name, in: directory) }
         var file = PushBatches.PendingFile(record: record, directory: directory, name: name, attributes: [], leads: leads,
@@ -270,30 +269,30 @@ final class PushSender {
             file.record.attributes = attributesDigest(file.attributes)
             file.asks = true
         }
-        try predict("file", file.record, attributes: file.attributes, leads: leads)
+        try predict(.file, file.record, attributes: file.attributes, leads: leads)
         try batches.add(.file(file))
     }
 
     /// `leads`: the first name of an inode with others, whose record the later names share.
-    func entry(_ tag: String, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool = false) throws {
-        if planned != nil { return count(tag, record) }
-        try predict(tag, record, attributes: attributes, leads: leads)
-        try batches.add(.entry(Self.entryPayload(tag, record, attributes: attributes, leads: leads)))
+    func entry(_ kind: PushEntry.Kind, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool = false) throws {
+        if planned != nil { return count(kind, record) }
+        try predict(kind, record, attributes: attributes, leads: leads)
+        try batches.add(.entry(.entry(kind, record, attributes: attributes, leads: leads)))
     }
 
     /// Writes the record the server makes of an entry sent with `tag` (see
     /// `PushReceiver.take`) to the prediction. A file that changes while it
     /// is sent, or a device the server may not make, makes the prediction
     /// wrong: its digest then fails the check and it is not kept.
-    func predict(_ tag: String, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool) throws {
+    func predict(_ kind: PushEntry.Kind, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool) throws {
         guard let prediction else { return }
         var written = record
-        switch tag {
-        case "link":
+        switch kind {
+        case .link:
             written.hardlinkLeader = nil  // as the server does for a run's records
-        case "resume":
+        case .resume:
             break
-        case "hardlink":
+        case .hardlink:
             guard let leader = record.hardlinkLeader, let shared = predictedLeaders[leader] else { return }
             written = shared
             written.path = record.path
@@ -301,20 +300,12 @@ final class PushSender {
         default:
             written.attributes = attributesDigest(attributes)
             // The server hashes every file it receives; an empty one is not asked about.
-            if tag == "file" && written.content == nil { written.content = ContentHasher().finalize() }
+            if kind == .file && written.content == nil { written.content = ContentHasher().finalize() }
         }
         if leads { predictedLeaders[record.path] = written }
         do { try prediction.append(written) } catch {
             // The cache's disk is full or failing: the push goes on without a prediction.
             self.prediction = nil
         }
-    }
-
-    static func entryPayload(_ tag: String, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool) -> [UInt8] {
-        var payload = Array("\(tag)\n".utf8)
-        ManifestFormat.encode(record, into: &payload)
-        if leads { payload += Array("leader\n".utf8) }
-        payload += Wire.lines(of: attributes)
-        return payload
     }
 }

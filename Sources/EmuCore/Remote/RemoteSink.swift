@@ -52,8 +52,8 @@ public final class RemoteSink: SinkStore {
 
     /// Sends a request and returns its one-frame reply.
     @discardableResult
-    func ask(_ words: String) throws -> Frame {
-        try channel.writer.send(Frame(.request, text: words))
+    func ask(_ request: Request) throws -> Frame {
+        try channel.writer.send(request.frame)
         try channel.writer.flush()
         guard let frame = try channel.reader.next() else { throw channel.silence(sinkName: name) }
         if frame.kind == .error { throw Wire.error(from: frame, server: server) }
@@ -61,18 +61,18 @@ public final class RemoteSink: SinkStore {
     }
 
     /// Sends a request whose answer is a stream of `data` frames.
-    func stream(_ words: String) throws -> FrameStream {
-        try channel.writer.send(Frame(.request, text: words))
+    func stream(_ request: Request) throws -> FrameStream {
+        try channel.writer.send(request.frame)
         try channel.writer.flush()
         return FrameStream(self)
     }
 
-    public func lock(_ mode: FileLock.Mode, wait: Double) throws { try ask("lock \(mode == .shared ? "shared" : "exclusive") \(wait)") }
-    public func unlock() { _ = try? ask("unlock") }
-    public func recover() throws { try ask("recover") }
+    public func lock(_ mode: FileLock.Mode, wait: Double) throws { try ask(.lock(exclusive: mode == .exclusive, wait: wait)) }
+    public func unlock() { _ = try? ask(.unlock) }
+    public func recover() throws { try ask(.recover) }
 
     public func snapshots() throws -> [Snapshot] {
-        let pieces = try stream("snapshots")
+        let pieces = try stream(.snapshots)
         var result: [Snapshot] = []
         while let piece = try pieces.nextPiece() {
             if let snapshot = try Wire.snapshot(listed: String(decoding: piece, as: UTF8.self)) { result.append(snapshot) }
@@ -81,13 +81,13 @@ public final class RemoteSink: SinkStore {
     }
 
     public func headID() throws -> String? {
-        let text = try ask("head").text
+        let text = try ask(.head).text
         return text.isEmpty ? nil : text
     }
 
     /// Writes the bytes of a regular file of `snapshot` to `output`, as the server reads them.
     public func copyFile(_ path: RelativePath, of snapshot: Snapshot, to output: OpenFile) throws {
-        let pieces = try stream("file \(snapshot.id) \(Self.hex(path.bytes))")
+        let pieces = try stream(.file(snapshot: snapshot.id, path))
         while let piece = try pieces.nextPiece() { try output.writeAll(piece) }
     }
 
@@ -108,7 +108,7 @@ public final class RemoteSink: SinkStore {
     }
 
     func contentHash(of path: RelativePath, in snapshot: Snapshot) throws -> ContentHash {
-        let pieces = try stream("file \(snapshot.id) \(Self.hex(path.bytes))")
+        let pieces = try stream(.file(snapshot: snapshot.id, path))
         var hasher = ContentHasher()
         while let piece = try pieces.nextPiece() { hasher.update(piece) }
         return hasher.finalize()
@@ -118,7 +118,7 @@ public final class RemoteSink: SinkStore {
     /// requests while they are read (a checkout reads two manifests at once
     /// and asks for files as it goes).
     public func openRecords(_ snapshot: Snapshot) throws -> RecordReader {
-        let bytes = try RecordsCache.open(sinkLocation: location)?.records(of: snapshot)?.0 ?? spoolRecords("records \(snapshot.id)").bytes
+        let bytes = try RecordsCache.open(sinkLocation: location)?.records(of: snapshot)?.0 ?? spoolRecords(.records(snapshot: snapshot.id)).bytes
         let reader = try ManifestReader(file: bytes)
         reader.origin = snapshot.recordOrigin
         return reader
@@ -130,20 +130,20 @@ public final class RemoteSink: SinkStore {
 
     public func uniqueBytes(of snapshot: Snapshot) throws -> Int64? {
         if let known = snapshot.uniqueBytes { return known }
-        return Int64(try ask("unique-bytes \(snapshot.id)").text)
+        return Int64(try ask(.uniqueBytes(snapshot: snapshot.id)).text)
     }
 
     public func retentionPolicy() throws -> RetentionPolicy {
         try RetentionPolicy(config: try config())
     }
 
-    public func config() throws -> INIDocument { try INIDocument(parsing: try ask("config").text) }
+    public func config() throws -> INIDocument { try INIDocument(parsing: try ask(.config).text) }
 
     /// Sets the sink's settings on the server, which checks every key (a full key only: retention decides what is deleted).
-    public func writeConfig(_ document: INIDocument) throws { try ask("write-config \(Self.hex(Array(document.text.utf8)))") }
+    public func writeConfig(_ document: INIDocument) throws { try ask(.writeConfig(text: Array(document.text.utf8))) }
 
     public func owner() throws -> SinkOwner? {
-        let text = try ask("owner").text
+        let text = try ask(.owner).text
         guard !text.isEmpty else { return nil }
         guard let owner = SinkOwner(text: text) else {
             throw EmuError.failed("\(server) names the sink's owner as no source identity", fix: "run `emu verify` on the server")
@@ -151,19 +151,19 @@ public final class RemoteSink: SinkStore {
         return owner
     }
 
-    public func adopt(for identity: String) throws { try ask("adopt \(identity)") }
+    public func adopt(for identity: String) throws { try ask(.adopt(identity: identity)) }
 
     public func space() -> (free: Int64, total: Int64)? {
-        guard let numbers = try? ask("space").text.split(separator: " ").compactMap({ Int64($0) }), numbers.count == 2 else { return nil }
+        guard let numbers = try? ask(.space).text.split(separator: " ").compactMap({ Int64($0) }), numbers.count == 2 else { return nil }
         return (numbers[0], numbers[1])
     }
 
-    public func delete(_ snapshot: Snapshot) throws { try ask("delete \(snapshot.id)") }
-    public func finishDeleting() throws { try ask("finish-deleting") }
+    public func delete(_ snapshot: Snapshot) throws { try ask(.delete(snapshot: snapshot.id)) }
+    public func finishDeleting() throws { try ask(.finishDeleting) }
 
     /// Runs on the server; each action comes back as `KIND<TAB>WHAT`.
     public func clean(repair: Bool, dryRun: Bool, each: (CleanAction) -> Void) throws {
-        let pieces = try stream("clean \(repair ? "repair" : "-") \(dryRun ? "dry-run" : "-")")
+        let pieces = try stream(.clean(repair: repair, dryRun: dryRun))
         while let piece = try pieces.nextPiece() {
             let fields = String(decoding: piece, as: UTF8.self).split(separator: "\t", maxSplits: 1).map(String.init)
             if fields.count == 2, let kind = CleanAction.Kind(rawValue: fields[0]) { each(CleanAction(kind: kind, what: fields[1])) }
@@ -174,8 +174,8 @@ public final class RemoteSink: SinkStore {
     /// only what it removed, and its warnings, come back.
     public func freeSpace(percent: Double, bytes needed: Int64, policy: RetentionPolicy, among snapshots: [Snapshot],
                           protecting protected: String?, warn: (String) -> Void, each: (Snapshot, [String]) -> Void) throws -> [Snapshot] {
-        let among = snapshots.map(\.id).joined(separator: ",")
-        let pieces = try stream("free-space \(percent) \(needed) \(policy.minKeep) \(protected ?? "-") \(among.isEmpty ? "-" : among)")
+        let pieces = try stream(.freeSpace(percent: percent, needed: needed, minKeep: policy.minKeep, protecting: protected,
+                                           among: snapshots.map(\.id)))
         var removed: [Snapshot] = []
         while let piece = try pieces.nextPiece() {
             let fields = String(decoding: piece, as: UTF8.self).split(separator: "\t", maxSplits: 2).map(String.init)

@@ -22,8 +22,7 @@ final class RemoteTree {
     /// its bytes; the question is sent with others, before anyone waits for
     /// its answer (see `TreeDirectory.sendQuestions`).
     func ask(_ path: RelativePath, content: Bool) throws {
-        let request = "restore \(snapshot.id) \(RemoteSink.hex(path.bytes)) \(content ? "content" : "attributes")"
-        try sink.channel.writer.send(Frame(.request, text: request))
+        try sink.channel.writer.send(Request.restore(snapshot: snapshot.id, path, content: content).frame)
     }
 
     /// The answer to the oldest question not yet received: the entry's
@@ -50,12 +49,10 @@ extension SinkServer {
     /// `restore ID PATH-HEX content|attributes` (see `RemoteTree`). The
     /// path is resolved as every path read from a sink is (no symlink
     /// followed, no `..`), one directory open per directory met.
-    func answerRestore(_ words: [String]) throws {
-        guard words.count == 4 else { throw EmuError.usage("restore takes a snapshot, a path and what to send", fix: "run emu on both sides") }
-        let path = RelativePath(RemoteSink.bytes(hex: words[2]))
+    func answerRestore(_ id: String, _ path: RelativePath, content: Bool) throws {
         // One snapshot is read from many times: its tree stays open (listing the snapshots per file would cost more than the file).
-        if restoring?.id != words[1] {
-            let snapshot = try snapshot(words[1])
+        if restoring?.id != id {
+            let snapshot = try snapshot(id)
             restoring = (snapshot.id, DirectoryCursor(root: try sink!.openTree(snapshot)))
         }
         let tree = restoring!.tree
@@ -64,11 +61,11 @@ extension SinkServer {
             return try writer.send(Frame(.end))
         }
         let (directory, name) = try tree.parentAndName(of: path)
-        guard words[3] == "content" else {
+        guard content else {
             try writer.send(Frame(.data, Wire.lines(of: try ExtendedAttributes.read(.entry(directory, name)))))
             return try writer.send(Frame(.end))
         }
-        let input = try Self.openRegular(name, in: directory, path: path, snapshotID: words[1])
+        let input = try Self.openRegular(name, in: directory, path: path, snapshotID: id)
         defer { input.close() }
         try writer.send(Frame(.data, Wire.lines(of: try ExtendedAttributes.read(.file(input)))))
         try sendBytes(of: input)

@@ -8,10 +8,9 @@ import EmuPOSIX
 /// `found KIND PATH-HEX DETAIL`, `skipped REASON`, `progress FILES BYTES`,
 /// and last `read FILES BYTES UNHELD`.
 extension SinkServer {
-    func answerVerify(_ words: [String]) throws {
-        let sample = Double(words.count > 2 ? words[2] : "") ?? 100
+    func answerVerify(_ id: String?, samplePercent sample: Double) throws {
         let relay = FindingRelay(writer)
-        let snapshot = words[1] == "sink" ? nil : try snapshot(words[1])
+        let snapshot = try id.map(snapshot)
         let shown = try snapshot ?? sink!.snapshots().last ?? Snapshot(id: "", parent: nil, date: .now())
         let found = try sink!.verifier(samplePercent: sample, observer: relay).verify(snapshot, reportingAs: shown)
         try relay.failure.map { throw $0 }
@@ -61,7 +60,7 @@ struct RemoteVerifier: SinkVerifier {
     let observer: VerifyObserver
 
     func verify(_ snapshot: Snapshot?, reportingAs shown: Snapshot) throws -> Verification {
-        let stream = try sink.stream("verify \(snapshot?.id ?? "sink") \(samplePercent)")
+        let stream = try sink.stream(.verify(snapshot: snapshot?.id, samplePercent: samplePercent))
         var result = Verification()
         while let piece = try stream.nextPiece() {
             let fields = String(decoding: piece, as: UTF8.self).split(separator: "\t", omittingEmptySubsequences: false).map(String.init)

@@ -68,7 +68,7 @@ public final class SinkServer {
                 try writer.send(errorFrame(for: error))
                 throw error
             }
-            do { try answer(Wire.words(of: frame), frame) } catch let error as EmuError where error.brokeTheChannel {
+            do { try answer(try Request(decoding: frame)) } catch let error as EmuError where error.brokeTheChannel {
                 throw error
             } catch {
                 try writer.send(errorFrame(for: error))
@@ -150,9 +150,9 @@ public final class SinkServer {
         return sink
     }
 
-    func refuse(_ words: [String], unless allowed: Bool) throws {
+    func refuse(_ request: Request, unless allowed: Bool) throws {
         guard !allowed else { return }
-        throw EmuError.failed("this key is \(mode.rawValue): `\(words.joined(separator: " "))` is refused",
+        throw EmuError.failed("this key is \(mode.rawValue): `\(request.line)` is refused",
                              fix: mode == .appendOnly ? "run prune, squash and clean on the server" : "use a key that may write")
     }
 }

@@ -2,117 +2,102 @@ import EmuPOSIX
 
 /// The requests `emu serve` answers, each with what the local sink says.
 extension SinkServer {
-    func answer(_ words: [String], _ frame: Frame) throws {
-        guard let sink, let command = words.first else { throw EmuError.usage("an empty request", fix: "run emu on both sides") }
-        let argument = words.count > 1 ? words[1] : ""
-        switch command {
-        case "snapshots":
+    func answer(_ request: Request) throws {
+        guard let sink else { throw EmuError.usage("a request before the hello", fix: "run emu on both sides") }
+        switch request {
+        case .snapshots:
             for snapshot in try sink.snapshots() { try writer.send(Frame(.data, text: Wire.listing(snapshot))) }
             try writer.send(Frame(.end))
-        case "head":
+        case .head:
             try writer.send(Frame(.reply, text: try sink.headID() ?? ""))
-        case "records":
-            try streamRecords(of: try snapshot(argument))
-        case "resume-records":
+        case .records(let id):
+            try streamRecords(of: try snapshot(id))
+        case .resumeRecords:
             // What a cut push left (after recovery): an empty stream when nothing.
             if let base = sink.earlierTrees(head: nil, resumes: true).first {
                 try stream(IntactCopies(base))
             } else {
                 try writer.send(Frame(.end))
             }
-        case "file":
-            try streamFile(RelativePath(RemoteSink.bytes(hex: words.count > 2 ? words[2] : "")), of: try snapshot(argument))
-        case "restore":
-            try answerRestore(words)
-        case "unique-bytes":
-            try writer.send(Frame(.reply, text: try sink.uniqueBytes(of: try snapshot(argument)).map { String($0) } ?? ""))
-        case "config":
+        case .file(let id, let path):
+            try streamFile(path, of: try snapshot(id))
+        case .restore(let id, let path, let content):
+            try answerRestore(id, path, content: content)
+        case .uniqueBytes(let id):
+            try writer.send(Frame(.reply, text: try sink.uniqueBytes(of: try snapshot(id)).map { String($0) } ?? ""))
+        case .config:
             try writer.send(Frame(.reply, text: try sink.config().text))
-        case "space":
+        case .space:
             try writer.send(Frame(.reply, text: sink.space().map { "\($0.free) \($0.total)" } ?? ""))
-        case "owner":
+        case .owner:
             try writer.send(Frame(.reply, text: try sink.owner()?.text ?? ""))
-        case "lock":
-            let exclusive = argument == "exclusive"
-            try refuse(words, unless: !exclusive || mode != .readOnly)
-            try sink.lock(exclusive ? .exclusive : .shared, wait: Double(words.count > 2 ? words[2] : "") ?? 0)
+        case .lock(let exclusive, let wait):
+            try refuse(request, unless: !exclusive || mode != .readOnly)
+            try sink.lock(exclusive ? .exclusive : .shared, wait: wait)
             try writer.send(Frame(.reply))
-        case "unlock":
+        case .unlock:
             sink.unlock()
             try writer.send(Frame(.reply))
+        case .verify(let id, let sample):
+            try answerVerify(id, samplePercent: sample)
+        case .pushEnd:
+            throw EmuError.failed("push-end without push-begin", fix: "run emu on both sides")
         default:
-            try answerChange(command, words, argument, sink)
+            try answerChange(request, sink)
         }
     }
 
     /// The requests that change the sink, as far as this key's mode allows,
     /// each under the exclusive lock the client took: two clients' changes never mix.
-    func answerChange(_ command: String, _ words: [String], _ argument: String, _ sink: Sink) throws {
-        switch command {
-        case "recover":
-            try refuse(words, unless: mode != .readOnly)
-            try requireExclusiveLock(words, sink)
+    func answerChange(_ request: Request, _ sink: Sink) throws {
+        let needs: ServeMode = switch request {
+        // Adopting deletes nothing: an append-only key may take back its machine's history.
+        case .recover, .adopt, .pushBegin: .appendOnly
+        default: .full
+        }
+        try refuse(request, unless: mode == .full || mode == needs)
+        if case .pushBegin(let begin) = request { return try answerPush(begin) }
+        try requireExclusiveLock(request, sink)
+        switch request {
+        case .recover:
             try sink.recover(finishingDeletions: mode == .full)
-        case "delete":
-            try refuse(words, unless: mode == .full)
-            try requireExclusiveLock(words, sink)
-            try sink.delete(try snapshot(argument))
-        case "free-space":
-            try refuse(words, unless: mode == .full)
-            try requireExclusiveLock(words, sink)
-            return try answerFreeSpace(words, sink)
-        case "finish-deleting":
-            try refuse(words, unless: mode == .full)
-            try requireExclusiveLock(words, sink)
+        case .delete(let id):
+            try sink.delete(try snapshot(id))
+        case .freeSpace(let percent, let needed, let minKeep, let protecting, let among):
+            return try answerFreeSpace(percent: percent, needed: needed, minKeep: minKeep, protecting: protecting, among: among, sink)
+        case .finishDeleting:
             try sink.finishDeleting()
-        case "clean":
-            try refuse(words, unless: mode == .full)
-            try requireExclusiveLock(words, sink)
-            try sink.clean(repair: argument == "repair", dryRun: words.count > 2 && words[2] == "dry-run") {
+        case .clean(let repair, let dryRun):
+            try sink.clean(repair: repair, dryRun: dryRun) {
                 try? writer.send(Frame(.data, text: "\($0.kind.rawValue)\t\($0.what)"))
             }
             return try writer.send(Frame(.end))
-        case "write-config":
+        case .writeConfig(let text):
             // Retention decides what is deleted: an append-only key may not set it.
-            try refuse(words, unless: mode == .full)
-            try requireExclusiveLock(words, sink)
-            try sink.writeConfig(try checkedSinkConfig(RemoteSink.bytes(hex: argument)))
-        case "adopt":
-            // Adopting deletes nothing: an append-only key may take back its machine's history.
-            try refuse(words, unless: mode != .readOnly)
-            try requireExclusiveLock(words, sink)
-            try sink.adopt(for: argument)
-        case "push-begin":
-            try refuse(words, unless: mode != .readOnly)
-            return try answerPush(words)
-        case "verify":
-            guard words.count >= 2 else { throw EmuError.usage("verify names a snapshot, or sink", fix: "run emu on both sides") }
-            return try answerVerify(words)
+            try sink.writeConfig(try checkedSinkConfig(text))
+        case .adopt(let identity):
+            try sink.adopt(for: identity)
         default:
-            throw EmuError.usage("this server does not know the request `\(command)`", fix: "install the same version of emu on both machines")
+            throw EmuError.usage("`\(request.verb)` is not a request that changes a sink", fix: "install the same version of emu on both machines")
         }
         try writer.send(Frame(.reply))
     }
 
-    /// `free-space PERCENT NEEDED MIN-KEEP PROTECTED|- IDS|-`: the oldest of
-    /// those snapshots go until the disk has room (see `Sink.freeSpace`).
-    func answerFreeSpace(_ words: [String], _ sink: Sink) throws {
-        guard words.count == 6, let percent = Double(words[1]), let needed = Int64(words[2]), let minKeep = Int(words[3]) else {
-            throw EmuError.usage("free-space takes a percentage, bytes, a count, a snapshot and snapshots", fix: "run emu on both sides")
-        }
+    /// `free-space`: the oldest of those snapshots go until the disk has
+    /// room (see `Sink.freeSpace`).
+    func answerFreeSpace(percent: Double, needed: Int64, minKeep: Int, protecting: String?, among ids: [String], _ sink: Sink) throws {
         var policy = RetentionPolicy()
         policy.minKeep = minKeep
-        let ids = Set(words[5].split(separator: ",").map(String.init))
         let among = try sink.snapshots().filter { ids.contains($0.id) }
-        _ = try sink.freeSpace(percent: percent, bytes: needed, policy: policy, among: among, protecting: words[4] == "-" ? nil : words[4],
+        _ = try sink.freeSpace(percent: percent, bytes: needed, policy: policy, among: among, protecting: protecting,
                                warn: { try? writer.send(Frame(.data, text: "warn\t\($0.replacingTabsAndNewlines())")) },
                                each: { try? writer.send(Frame(.data, text: "removed\t\($0.id)\t\($1.joined(separator: "; "))")) })
         try writer.send(Frame(.end))
     }
 
-    func requireExclusiveLock(_ words: [String], _ sink: Sink) throws {
+    func requireExclusiveLock(_ request: Request, _ sink: Sink) throws {
         guard sink.lock?.mode == .exclusive else {
-            throw EmuError.failed("`\(words[0])` changes the sink and needs its exclusive lock (request `lock exclusive` first)",
+            throw EmuError.failed("`\(request.verb)` changes the sink and needs its exclusive lock (request `lock exclusive` first)",
                                   fix: "install the same version of emu on both machines")
         }
     }
