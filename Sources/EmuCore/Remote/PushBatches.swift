@@ -7,7 +7,7 @@ import EmuPOSIX
 /// walk and the hashing go on while questions cross: a push over a link
 /// with a long round trip pays it about once per `batchesInFlight` batches,
 /// not once per file.
-final class PushBatches {
+final class PushBatches: PushWriter {
     /// A new or changed file: the server decides whether its bytes cross.
     struct PendingFile {
         var record: ManifestRecord
@@ -54,8 +54,14 @@ final class PushBatches {
     /// not sent yet: they cross as one `links FIRST COUNT` entry.
     var unchangedRun: (first: Int, count: Int)? = nil
 
-    /// An unchanged file, the `ordinal`th record of the newest snapshot's manifest.
-    func addUnchanged(ordinal: Int) throws {
+    var readsNewFiles: Bool { true }
+
+    func add(_ entry: PushEntry) throws { try add(.entry(entry)) }
+
+    func add(_ file: PendingFile, previous: ManifestRecord?) throws { try add(.file(file)) }
+
+    /// Named by its place in the manifest both sides hold: the server has its record.
+    func addUnchanged(ordinal: Int, record: ManifestRecord) throws {
         if let run = unchangedRun, run.first + run.count == ordinal { return unchangedRun = (run.first, run.count + 1) }
         try endUnchangedRun()
         unchangedRun = (ordinal, 1)

@@ -1,5 +1,23 @@
 import EmuPOSIX
 
+/// Where the ssh push's decisions go: the wire (`PushBatches`, which asks
+/// the server about new files' content before their bytes cross) or a dry
+/// run's count (`PushCount`). `PushSender` decides each entry once; a
+/// writer carries the entries out, and needs nothing but them.
+protocol PushWriter: AnyObject {
+    /// Whether a new or changed file is read (hashed, its xattrs) before it
+    /// is handed over: the wire asks about its content; a count reads
+    /// nothing it does not need.
+    var readsNewFiles: Bool { get }
+    func add(_ entry: PushEntry) throws
+    /// An unchanged file, the `ordinal`th record of the newest snapshot's manifest.
+    func addUnchanged(ordinal: Int, record: ManifestRecord) throws
+    /// A new or changed file; `previous` is the newest snapshot's record of its path.
+    func add(_ file: PushBatches.PendingFile, previous: ManifestRecord?) throws
+    /// Everything handed over is carried out.
+    func finish() throws
+}
+
 /// `push --dry-run` over ssh: the client walks and compares with the
 /// newest snapshot's records as a real push does, and counts what it would
 /// send; nothing crosses but the records it reads, and the server changes
@@ -12,54 +30,80 @@ extension RemoteSink {
         try SinkOwner.requirePushing(try source.identity(), into: try owner(), at: location)
         let earlier = try self.snapshots().last.map { ManifestCursor(try openRecords($0)) }
         let started = monotonicSeconds()
-        let sender = PushSender(batches: PushBatches(self, observer: observer), earlier: earlier, resume: nil, observer: observer)
+        let count = PushCount(observer: observer, checksum: options.checksum)
+        let sender = PushSender(writer: count, earlier: earlier, resume: nil, observer: observer)
         sender.checksum = options.checksum
         if options.importing != nil { sender.changeTest = .quickCheck }
-        sender.planned = Snapshot.Counts()
         try sender.send(TreeScanner(root: try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem))
-        return PushResult(snapshot: nil, counts: sender.planned!, walkSeconds: monotonicSeconds() - started, publishSeconds: 0)
+        return PushResult(snapshot: nil, counts: count.counts, walkSeconds: monotonicSeconds() - started, publishSeconds: 0)
+    }
+}
+
+/// A dry run's writer: counts each entry as the server would.
+final class PushCount: PushWriter {
+    unowned let observer: PushObserver
+    /// --checksum: a changed file whose bytes and xattrs match the newest snapshot's counts as linked.
+    let checksum: Bool
+    let copier = DataCopier()
+    var counts = Snapshot.Counts()
+
+    init(observer: PushObserver, checksum: Bool) {
+        self.observer = observer
+        self.checksum = checksum
+    }
+
+    var readsNewFiles: Bool { false }
+
+    func add(_ entry: PushEntry) throws {
+        switch entry {
+        case .entry(.directory, _, _, _): counts.directories += 1
+        case .entry(.symlink, _, _, _): counts.symlinks += 1
+        case .entry(.special, _, _, _): counts.specials += 1
+        case .entry(let kind, let record, _, _):
+            counts.files += 1
+            counts.bytes += record.size
+            if kind != .hardlink { counts.filesLinked += 1 }
+        case .skipped: counts.skipped += 1
+        case .unchanged, .query: break
+        }
+    }
+
+    func addUnchanged(ordinal: Int, record: ManifestRecord) throws {
+        try add(.entry(.link, record, attributes: [], leads: false))
+    }
+
+    func add(_ file: PushBatches.PendingFile, previous: ManifestRecord?) throws {
+        let record = file.record
+        if checksum, let previous, try holdsSame(file, as: previous) {
+            return try add(.entry(.link, record, attributes: [], leads: false))
+        }
+        counts.files += 1
+        counts.bytes += record.size
+        counts.filesCopied += 1
+        counts.bytesCopied += record.size
+        observer.copied(record.path, reason: previous == nil ? .new : .content, bytes: record.size)
+    }
+
+    func finish() throws {}
+
+    /// Whether the file's bytes, xattrs and inode metadata are the previous record's.
+    func holdsSame(_ file: PushBatches.PendingFile, as previous: ManifestRecord) throws -> Bool {
+        let record = file.record
+        guard previous.kind == .regular, let content = previous.content, previous.permissions == record.permissions,
+              previous.owner == record.owner, previous.group == record.group, previous.modified == record.modified else { return false }
+        let input = try file.directory.openForReading(file.name)
+        defer { input.close() }
+        var hasher = ContentHasher()
+        _ = try copier.copy(from: input, to: nil) { hasher.update($0) }
+        guard hasher.finalize() == content else { return false }
+        return try attributesDigest(ExtendedAttributes.read(.file(input))) == previous.attributes
     }
 }
 
 extension PushSender {
-    /// An entry a dry run would send, counted as the server would count it.
-    func count(_ kind: PushEntry.Kind, _ record: ManifestRecord) {
-        switch kind {
-        case .directory: planned!.directories += 1
-        case .symlink: planned!.symlinks += 1
-        case .special: planned!.specials += 1
-        case .link, .resume, .hardlink:
-            planned!.files += 1
-            planned!.bytes += record.size
-            if kind != .hardlink { planned!.filesLinked += 1 }
-        case .file, .indexed, .copy: break
-        }
-    }
-
-    /// A new or changed file a dry run would send; with --checksum, one
-    /// whose bytes and xattrs match the newest snapshot's is linked instead.
-    func plan(_ record: ManifestRecord, previous: ManifestRecord?, _ name: FileName, in directory: DirectoryHandle) throws {
-        if checksum, let previous, previous.kind == .regular, let content = previous.content, previous.permissions == record.permissions,
-           previous.owner == record.owner, previous.group == record.group, previous.modified == record.modified {
-            let input = try directory.openForReading(name)
-            defer { input.close() }
-            var hasher = ContentHasher()
-            _ = try copier.copy(from: input, to: nil) { hasher.update($0) }
-            if hasher.finalize() == content, attributesDigest(try ExtendedAttributes.read(.file(input))) == previous.attributes {
-                return count(.link, record)
-            }
-        }
-        planned!.files += 1
-        planned!.bytes += record.size
-        planned!.filesCopied += 1
-        planned!.bytesCopied += record.size
-        observer.copied(record.path, reason: previous == nil ? .new : .content, bytes: record.size)
-    }
-
     /// An entry the walk could not read: the snapshot will be incomplete.
     func skip(_ path: RelativePath, because error: Error) throws {
         observer.skipped(path, because: error)
-        if planned != nil { return planned!.skipped += 1 }
-        try batches.add(.entry(.skipped(path)))
+        try writer.add(.skipped(path))
     }
 }

@@ -21,7 +21,7 @@ extension RemoteSink {
         let resume = resumed.isEmpty ? nil : ManifestCursor(try ManifestReader(file: resumed))
         let compared = try begin(source, options: options, head: snapshots.last, cache: cache)
         let started = monotonicSeconds()
-        let sender = PushSender(batches: PushBatches(self, observer: observer), earlier: try compared.map { ManifestCursor(try $0.reader()) },
+        let sender = PushSender(writer: PushBatches(self, observer: observer), earlier: try compared.map { ManifestCursor(try $0.reader()) },
                                 resume: resume, observer: observer)
         sender.checksum = options.checksum
         if options.importing != nil { (sender.changeTest, sender.resumeTest) = (.quickCheck, .quickCheck) }
@@ -164,7 +164,7 @@ final class SpooledBytes: ManifestBytes {
 /// frames), through batches that ask the server about new files' content
 /// before their bytes go (`PushBatches`).
 final class PushSender {
-    let batches: PushBatches
+    let writer: PushWriter
     var earlier: ManifestCursor?
     var resume: ManifestCursor?
     unowned let observer: PushObserver
@@ -175,8 +175,6 @@ final class PushSender {
     var prediction: ManifestWriter? = nil
     /// The expected records of first names of inodes with several, for the later names.
     var predictedLeaders: [RelativePath: ManifestRecord] = [:]
-    /// A dry run's counts: nothing is sent (see `plan`).
-    var planned: Snapshot.Counts? = nil
     /// The first name of each inode with several, for the later names.
     var leaders: [FileIdentity: RelativePath] = [:]
     var files = 0
@@ -187,8 +185,8 @@ final class PushSender {
     var changeTest: ChangeTest
     var resumeTest = ChangeTest.exact
 
-    init(batches: PushBatches, earlier: ManifestCursor?, resume: ManifestCursor?, observer: PushObserver) {
-        self.batches = batches
+    init(writer: PushWriter, earlier: ManifestCursor?, resume: ManifestCursor?, observer: PushObserver) {
+        self.writer = writer
         self.earlier = earlier
         changeTest = earlier?.reader.origin.changeTest ?? .exact
         self.resume = resume
@@ -205,7 +203,7 @@ final class PushSender {
             }
         }
         for (path, error) in scanner.unreadable { try skip(path, because: error) }
-        try batches.finish()
+        try writer.finish()
     }
 
     func send(_ record: ManifestRecord, in directory: DirectoryHandle?, status: FileStatus?, root: DirectoryHandle) throws {
@@ -241,9 +239,9 @@ final class PushSender {
         let previous = (try? earlier?.record(at: record.path)) ?? nil
         if !checksum, let status, let previous, previous.kind == .regular, changeTest.isUnchanged(previous, comparedTo: status) {
             // Named by its place in the manifest both sides hold: the server has its record.
-            if !leads, let ordinal = earlier?.taken, planned == nil {
+            if !leads, let ordinal = earlier?.taken {
                 try predict(.link, previous, attributes: [], leads: false)
-                return try batches.addUnchanged(ordinal: ordinal)
+                return try writer.addUnchanged(ordinal: ordinal, record: previous)
             }
             var linked = previous
             linked.path = record.path
@@ -255,9 +253,9 @@ final class PushSender {
             linked.path = record.path
             return try entry(.resume, linked, attributes: [], leads: leads)
         }
-        if planned != nil { return try plan(record, previous: previous, name, in: directory) }
         var file = PushBatches.PendingFile(record: record, directory: directory, name: name, attributes: [], leads: leads,
                                            isNew: previous == nil, asks: false)
+        guard writer.readsNewFiles else { return try writer.add(file, previous: previous) }
         let input = try directory.openForReading(name)
         defer { input.close() }
         file.attributes = try ExtendedAttributes.read(.file(input))
@@ -270,14 +268,13 @@ final class PushSender {
             file.asks = true
         }
         try predict(.file, file.record, attributes: file.attributes, leads: leads)
-        try batches.add(.file(file))
+        try writer.add(file, previous: previous)
     }
 
     /// `leads`: the first name of an inode with others, whose record the later names share.
     func entry(_ kind: PushEntry.Kind, _ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool = false) throws {
-        if planned != nil { return count(kind, record) }
         try predict(kind, record, attributes: attributes, leads: leads)
-        try batches.add(.entry(.entry(kind, record, attributes: attributes, leads: leads)))
+        try writer.add(.entry(kind, record, attributes: attributes, leads: leads))
     }
 
     /// Writes the record the server makes of an entry sent with `tag` (see
