@@ -19,11 +19,17 @@ public final class RemoteSink: SinkStore {
     /// `helloTimeout`: seconds to wait for the server's hello (a host that
     /// never answers, or a ProxyCommand that hangs, must not hang every
     /// command that touches the sink).
-    public init(name: String, address: RemoteAddress, sshCommand: [String], remoteEmu: String, creating: Bool = false,
-                helloTimeout: Int = 30) throws {
+    public convenience init(name: String, address: RemoteAddress, sshCommand: [String], remoteEmu: String, creating: Bool = false,
+                            helloTimeout: Int = 30) throws {
+        try self.init(name: name, channel: try SSHChannel(address: address, sshCommand: sshCommand, remoteEmu: remoteEmu),
+                      creating: creating, helloTimeout: helloTimeout)
+    }
+
+    /// Says hello on `channel`, whatever carries it.
+    init(name: String, channel: SSHChannel, creating: Bool = false, helloTimeout: Int = 30) throws {
         self.name = name
-        self.address = address
-        channel = try SSHChannel(address: address, sshCommand: sshCommand, remoteEmu: remoteEmu)
+        address = channel.address
+        self.channel = channel
         channel.registering = creating
         let hello = "\(Wire.greeting) \(Wire.protocolVersion)\nemu \(emuVersion)\nsink \(address.path)\n" + (creating ? "create\n" : "")
         let answer: Frame?

@@ -41,6 +41,17 @@ final class SSHChannel {
         writer = FrameWriter(output)
     }
 
+    /// A channel over descriptors already open (an `emu serve` this process
+    /// runs on a pair of pipes): no ssh to start, wait for or end.
+    init(input: OpenFile, output: OpenFile, address: RemoteAddress) {
+        pid = 0
+        self.address = address
+        self.input = input
+        self.output = output
+        reader = FrameReader(input, peer: "the server")
+        writer = FrameWriter(output)
+    }
+
     deinit { close() }
 
     /// Closes the channel (the server sees its end) and waits for ssh.
@@ -50,6 +61,7 @@ final class SSHChannel {
         writer.close()
         output.close()
         input.close()
+        guard pid > 0 else { status = 0; return 0 }
         let raw = emu_wait(pid)
         let code = raw < 0 ? -1 : (raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F))
         status = code

@@ -1,0 +1,74 @@
+@testable import EmuCore
+import EmuPOSIX
+import Foundation
+import Glibc
+import SystemPackage
+import Testing
+
+/// The push over ssh without ssh: the client's sender and wire writer and
+/// the server's receiver, in this process, joined by two pipes.
+@Suite("the wire writer and the receiver, joined by a pipe")
+struct WirePushTests {
+    /// A `SinkServer` for the bench's sink on a thread of its own, and a `RemoteSink` talking to it.
+    final class Joined {
+        let remote: RemoteSink
+        let server: WorkerThread
+
+        init(_ bench: Workbench) throws {
+            signal(SIGPIPE, SIG_IGN)
+            // The records cache of this process: under the bench, not the user's home (no other unit test reads it).
+            setenv("XDG_CACHE_HOME", bench.root + "/cache", 1)
+            var toServer: [Int32] = [0, 0], toClient: [Int32] = [0, 0]
+            #expect(pipe(&toServer) == 0 && pipe(&toClient) == 0)
+            let served = SinkServer(input: OpenFile(FileDescriptor(rawValue: toServer[0]), path: []),
+                                    output: OpenFile(FileDescriptor(rawValue: toClient[1]), path: []),
+                                    sink: bench.sinkPath, root: nil, mode: .full, idleTimeout: nil)
+            let handed = Transfer(served)
+            server = WorkerThread {
+                try? handed.value.run()
+                handed.value.reader.input.close()
+                handed.value.writer.output.close()
+            }
+            let channel = SSHChannel(input: OpenFile(FileDescriptor(rawValue: toClient[0]), path: []),
+                                     output: OpenFile(FileDescriptor(rawValue: toServer[1]), path: []),
+                                     address: try #require(RemoteAddress(parsing: "ssh://in-process" + bench.sinkPath)))
+            remote = try RemoteSink(name: "wire", channel: channel)
+        }
+
+        func close() {
+            remote.channel.close()
+            server.join()
+        }
+    }
+
+    static func push(_ bench: Workbench, through joined: Joined) throws -> PushResult {
+        var options = PushOptions()
+        options.rotate = false
+        let observer = RecordingObserver()
+        return try withExtendedLifetime(observer) { try joined.remote.push(bench.source, options: options, observer: observer) }
+    }
+
+    @Test("a push crosses the pipe and the server builds the snapshot a local push builds; the next links what did not change")
+    func pushThroughPipe() throws {
+        let bench = try Workbench()
+        for path in ["a", "d/b", "d/c"] { try bench.write(path, "one \(path)") }
+        #expect(link(bench.sourcePath + "/a", bench.sourcePath + "/d/again") == 0)
+        let joined = try Joined(bench)
+        defer { joined.close() }
+        let first = try Self.push(bench, through: joined)
+        #expect(first.counts.files == 4 && first.counts.filesCopied == 3, "\(first.counts)")
+        let snapshot = try #require(first.snapshot)
+        #expect(try bench.read(bench.inSnapshot(snapshot, "d/b")) == "one d/b")
+        #expect(try bench.inode(bench.inSnapshot(snapshot, "a")) == bench.inode(bench.inSnapshot(snapshot, "d/again")), "hardlinks stay")
+
+        try bench.write("d/b", "two")
+        let second = try Self.push(bench, through: joined)
+        #expect(second.counts.filesCopied == 1 && second.counts.filesLinked == 2, "a and d/c linked, d/again their other name: \(second.counts)")
+        let next = try #require(second.snapshot)
+        #expect(try bench.inode(bench.inSnapshot(next, "d/c")) == bench.inode(bench.inSnapshot(snapshot, "d/c")))
+        #expect(try bench.read(bench.inSnapshot(next, "d/b")) == "two")
+        let observer = RecordingObserver()  // the verifier holds it unowned
+        let damages = try withExtendedLifetime(observer) { try Verifier(observer: observer).verify(next, in: bench.sink) }
+        #expect(damages.isEmpty, "\(damages)")
+    }
+}
