@@ -134,22 +134,11 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
         let archiver = Archiver(settings: settings, observer: observer, staging: staged.tree, writer: staged.manifest, bases: bases,
                                 index: staged.index)
         try archiver.archive(sourceRoot)
-        let manifestDigest = try staged.manifest.finish()
         let walked = monotonicSeconds()
-        try staged.makeDurable()
-
-        var snapshot = Snapshot(id: Snapshot.makeID(date: date, manifest: manifestDigest, parent: head?.id), parent: head?.id, date: date)
-        snapshot.counts = archiver.counts
-        // Nothing links to the new inodes yet: they are the new snapshot's alone.
-        snapshot.uniqueBytes = archiver.bytesOwned
-        snapshot.status = archiver.counts.skipped > 0 ? .incomplete : .complete
-        snapshot.message = options.message
-        snapshot.source = source.path
-        snapshot.sourceID = try source.identity()
-        snapshot.sinkName = sink.name
-        snapshot.sinkPath = sink.path
-        try staged.publish(snapshot, after: snapshots)
-        try sink.settleAfterPush(reusedFromIndex: archiver.reusedFromIndex, resumed: bases.contains(where: \.isResume), earlier: snapshots)
+        let outcome = StagedSnapshot.Outcome(counts: archiver.counts, bytesOwned: archiver.bytesOwned, reusedFromIndex: archiver.reusedFromIndex,
+                                             resumed: bases.contains(where: \.isResume))
+        let origin = StagedSnapshot.Origin(date: date, message: options.message, sourcePath: source.path, sourceID: try source.identity())
+        let snapshot = try staged.finish(outcome, from: origin, after: snapshots)
         return PushResult(snapshot: snapshot, counts: archiver.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
     } catch {
         // A failed push leaves no trace; a killed one leaves staging for the next to reuse.

@@ -35,23 +35,11 @@ extension PushReceiver {
 
     /// Finishes the manifest and every open directory, makes it all durable
     /// and publishes the snapshot the client described.
-    func publish(date: Timestamp, message: String, source: (path: String, identity: String), head: Snapshot?, earlier snapshots: [Snapshot]) throws -> Snapshot {
+    func publish(_ origin: StagedSnapshot.Origin, earlier snapshots: [Snapshot]) throws -> Snapshot {
         while !directories.isEmpty { try finishDirectory() }
         try work.finish()
-        let digest = try staged.manifest.finish()
-        try staged.makeDurable()
-        var snapshot = Snapshot(id: Snapshot.makeID(date: date, manifest: digest, parent: head?.id), parent: head?.id, date: date)
-        snapshot.counts = counts
-        snapshot.uniqueBytes = bytesOwned
-        snapshot.status = counts.skipped > 0 ? .incomplete : .complete
-        snapshot.message = message
-        snapshot.source = source.path
-        snapshot.sourceID = source.identity
-        snapshot.sinkName = sink.name
-        snapshot.sinkPath = sink.path
-        try staged.publish(snapshot, after: snapshots)
-        try sink.settleAfterPush(reusedFromIndex: reusedFromIndex, resumed: resumed, earlier: snapshots)
-        return snapshot
+        let outcome = StagedSnapshot.Outcome(counts: counts, bytesOwned: bytesOwned, reusedFromIndex: reusedFromIndex, resumed: resumed)
+        return try staged.finish(outcome, from: origin, after: snapshots)
     }
 }
 

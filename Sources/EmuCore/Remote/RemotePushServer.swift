@@ -36,9 +36,9 @@ extension SinkServer {
         do {
             let end = try ended.get()
             guard (try? Request(decoding: end)) == .pushEnd else { throw EmuError.failed("the push ended without push-end", fix: "push again") }
-            let snapshot = try receiver.publish(date: date, message: String(decoding: begin.message, as: UTF8.self),
-                                                source: (String(decoding: begin.sourcePath, as: UTF8.self), begin.identity),
-                                                head: snapshots.last, earlier: snapshots)
+            let origin = StagedSnapshot.Origin(date: date, message: String(decoding: begin.message, as: UTF8.self),
+                                               sourcePath: String(decoding: begin.sourcePath, as: UTF8.self), sourceID: begin.identity)
+            let snapshot = try receiver.publish(origin, earlier: snapshots)
             try writer.send(Frame(.reply, text: "\(snapshot.id)\n\(snapshot.node.text)"))
         } catch {
             receiver.staged.abandon()

@@ -78,6 +78,48 @@ final class StagedSnapshot {
         if let parent = earlier.first(where: { $0.id == snapshot.parent }) { try sink.forgetUniqueBytes(of: [parent]) }
     }
 
+    /// What a push made, as its writer counted it.
+    struct Outcome {
+        var counts = Snapshot.Counts()
+        /// Allocated bytes of inodes no snapshot held before.
+        var bytesOwned: Int64 = 0
+        /// A file was linked to an inode of the content index (any snapshot's, whose unique bytes change).
+        var reusedFromIndex = false
+        /// A killed push's leftovers were taken over.
+        var resumed = false
+    }
+
+    /// Where a snapshot comes from, as its record says.
+    struct Origin {
+        var date: Timestamp
+        var message: String
+        var sourcePath: String
+        var sourceID: String
+    }
+
+    /// The one way a push ends, wherever its entries came from (this
+    /// machine's walk or a client's frames): the manifest finished, every
+    /// byte durable, the record written and published after `earlier`
+    /// (whose newest is its parent), and the sink settled.
+    func finish(_ outcome: Outcome, from origin: Origin, after earlier: [Snapshot]) throws -> Snapshot {
+        let digest = try manifest.finish()
+        try makeDurable()
+        let parent = earlier.last?.id
+        var snapshot = Snapshot(id: Snapshot.makeID(date: origin.date, manifest: digest, parent: parent), parent: parent, date: origin.date)
+        snapshot.counts = outcome.counts
+        // Nothing links to the new inodes yet: they are the new snapshot's alone.
+        snapshot.uniqueBytes = outcome.bytesOwned
+        snapshot.status = outcome.counts.skipped > 0 ? .incomplete : .complete
+        snapshot.message = origin.message
+        snapshot.source = origin.sourcePath
+        snapshot.sourceID = origin.sourceID
+        snapshot.sinkName = sink.name
+        snapshot.sinkPath = sink.path
+        try publish(snapshot, after: earlier)
+        try sink.settleAfterPush(reusedFromIndex: outcome.reusedFromIndex, resumed: outcome.resumed, earlier: earlier)
+        return snapshot
+    }
+
     /// Removes the staging: a failed push leaves no trace.
     func abandon() {
         try? sink.metadata.removeTree(SinkLayout.staging)
