@@ -32,7 +32,7 @@ final class ApplyPass: CheckoutVisitor {
     init(_ walk: CheckoutWalk, staged: StagedCheckout?, tree: TreeDirectory) {
         self.walk = walk
         self.staged = staged
-        readsAhead = tree.isRemote
+        readsAhead = tree.asksAhead
         filler = staged != nil || readsAhead ? FileFiller(stepsPerBatch: readsAhead ? 128 : 16, beforeHandoff: tree.sendQuestions) : nil
         createsAsSelf = walk.targetRoot.map(EntryMetadata.Created.handsDownNothing) ?? false
     }
@@ -196,10 +196,7 @@ final class ApplyPass: CheckoutVisitor {
             }
             let output = try target.openForReading(name)
             defer { output.close() }
-            guard case .local(let directory) = tree else { return try metadata.apply(to: .open(output), aclSource: nil, mendsExisting: true) }
-            let input = try directory.openForReading(name)
-            defer { input.close() }
-            try metadata.apply(to: .open(output), aclSource: .open(input), mendsExisting: true)
+            try tree.withACLSource(of: name) { try metadata.apply(to: .open(output), aclSource: $0, mendsExisting: true) }
         }
     }
 

@@ -86,17 +86,10 @@ final class FileFiller {
     static func fill(_ output: OpenFile, _ job: FileJob, copier: DataCopier) throws {
         var metadata = job.metadata
         let created = EntryMetadata.Created.made(with: job.permissions, handsDownNothing: job.handsDownNothing)
-        switch job.tree {
-        case .local(let tree):
-            let input = try tree.openForReading(job.name)
-            defer { input.close() }
-            if !job.isEmpty { _ = try copier.copyInKernel(from: input, to: output) }
-            if job.readsAttributes { metadata.attributes = try ExtendedAttributes.read(.file(input)) }
-            try metadata.apply(to: .open(output), aclSource: .open(input), created: created)
-        case .remote(let tree, _):
-            let attributes = try tree.receive(into: output)
-            if job.readsAttributes { metadata.attributes = attributes }
-            try metadata.apply(to: .open(output), aclSource: nil, created: created)
+        try job.tree.restoreFile(job.name, into: output, copyingBytes: !job.isEmpty, readsAttributes: job.readsAttributes,
+                                 copier: copier) { attributes, aclSource in
+            if let attributes { metadata.attributes = attributes }
+            try metadata.apply(to: .open(output), aclSource: aclSource, created: created)
         }
     }
 

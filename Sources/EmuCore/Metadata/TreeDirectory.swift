@@ -1,51 +1,72 @@
 import EmuPOSIX
 
 /// A directory of a tree being copied from, where its entries' bytes and
-/// xattrs are read: one this machine opens (a local sink's snapshot, a
-/// push's source), or a snapshot on a server (`RemoteTree`), which answers
-/// in the order it was asked. A checkout reading a server's tree asks ahead
-/// as it walks and receives every answer on its filler thread.
-enum TreeDirectory {
-    case local(DirectoryHandle)
-    case remote(RemoteTree, RelativePath)
-
-    func child(_ name: FileName) throws -> TreeDirectory {
-        switch self {
-        case .local(let directory): .local(try directory.openDirectory(name))
-        case .remote(let tree, let path): .remote(tree, path.appending(name))
-        }
-    }
-
-    var isRemote: Bool {
-        if case .remote = self { true } else { false }
-    }
-
-    /// Asks a server ahead for an entry's xattrs (the directory's own when
-    /// `name` is nil), and with `content` for a file's bytes; a local tree
-    /// is read when needed.
-    func askAhead(_ name: FileName?, content: Bool = false) throws {
-        guard case .remote(let tree, let path) = self else { return }
-        try tree.ask(name.map { path.appending($0) } ?? path, content: content)
-    }
-
+/// xattrs are read: one this machine opens (`LocalTreeDirectory`: a local
+/// sink's snapshot, a push's source), or a snapshot on a server
+/// (`RemoteTreeDirectory`), which answers in the order it was asked. A
+/// checkout reading a server's tree asks ahead as it walks and receives
+/// every answer on its filler thread. A new kind of sink implements this
+/// beside its `SinkStore`.
+protocol TreeDirectory {
+    func child(_ name: FileName) throws -> TreeDirectory
+    /// Whether reads are asked ahead and answered in that order (a server's
+    /// tree): a checkout then hands every read to its filler thread.
+    var asksAhead: Bool { get }
+    /// Asks ahead for an entry's xattrs (the directory's own when `name` is
+    /// nil), and with `content` for a file's bytes; a local tree is read
+    /// when needed.
+    func askAhead(_ name: FileName?, content: Bool) throws
     /// Sends the questions asked ahead and not sent yet (they are gathered:
     /// ssh pays per packet).
-    func sendQuestions() throws {
-        if case .remote(let tree, _) = self { try tree.sink.channel.writer.flush() }
-    }
+    func sendQuestions() throws
+    /// The xattrs of an entry (the directory's own when `name` is nil): for
+    /// a server's tree, the answer to the matching `askAhead`.
+    func attributes(_ name: FileName?) throws -> [ExtendedAttribute]
+    /// Writes the regular file `name`'s bytes (unless `copyingBytes` is
+    /// false) to `output`, then calls `apply` with its xattrs (when
+    /// `readsAttributes`) and what its ACLs are copied from through libacl
+    /// (a local file; a server's come as raw xattrs instead).
+    func restoreFile(_ name: FileName, into output: OpenFile, copyingBytes: Bool, readsAttributes: Bool, copier: DataCopier,
+                     apply: ([ExtendedAttribute]?, EntryMetadata.Target?) throws -> Void) throws
+    /// What a directory's own ACLs are copied from (nil: from raw xattrs).
+    var aclSource: OpenFile? { get }
+    /// Calls `body` with what the ACLs of an entry already restored are
+    /// mended from (nil: from raw xattrs).
+    func withACLSource(of name: FileName, _ body: (EntryMetadata.Target?) throws -> Void) throws
+}
 
-    /// The xattrs of an entry (the directory's own when `name` is nil): a
-    /// server's answer to the matching `askAhead`.
+extension TreeDirectory {
+    func askAhead(_ name: FileName?) throws { try askAhead(name, content: false) }
+}
+
+/// A tree this machine opens.
+struct LocalTreeDirectory: TreeDirectory {
+    let directory: DirectoryHandle
+
+    init(_ directory: DirectoryHandle) { self.directory = directory }
+
+    func child(_ name: FileName) throws -> TreeDirectory { LocalTreeDirectory(try directory.openDirectory(name)) }
+    var asksAhead: Bool { false }
+    func askAhead(_ name: FileName?, content: Bool) throws {}
+    func sendQuestions() throws {}
+
     func attributes(_ name: FileName?) throws -> [ExtendedAttribute] {
-        switch self {
-        case .local(let directory): try ExtendedAttributes.read(name.map { .entry(directory, $0) } ?? .file(directory.file))
-        case .remote(let tree, _): try tree.receive(into: nil)
-        }
+        try ExtendedAttributes.read(name.map { .entry(directory, $0) } ?? .file(directory.file))
     }
 
-    /// What a restored entry's ACLs are copied from through libacl: a local
-    /// tree's entry; a server's come as raw xattrs instead.
-    var aclSource: OpenFile? {
-        if case .local(let directory) = self { directory.file } else { nil }
+    func restoreFile(_ name: FileName, into output: OpenFile, copyingBytes: Bool, readsAttributes: Bool, copier: DataCopier,
+                     apply: ([ExtendedAttribute]?, EntryMetadata.Target?) throws -> Void) throws {
+        let input = try directory.openForReading(name)
+        defer { input.close() }
+        if copyingBytes { _ = try copier.copyInKernel(from: input, to: output) }
+        try apply(readsAttributes ? try ExtendedAttributes.read(.file(input)) : nil, .open(input))
+    }
+
+    var aclSource: OpenFile? { directory.file }
+
+    func withACLSource(of name: FileName, _ body: (EntryMetadata.Target?) throws -> Void) throws {
+        let input = try directory.openForReading(name)
+        defer { input.close() }
+        try body(.open(input))
     }
 }

@@ -89,7 +89,7 @@ final class Archiver {
         earlier = bases.map { EarlierDirectory(root: $0.tree) }
         try archiveChildren(of: root, into: staging, path: .root, status: status)
         if let staging {
-            try finisher.submit(.directory(.root, FinishedDirectory(target: staging, source: .local(root),
+            try finisher.submit(.directory(.root, FinishedDirectory(target: staging, source: LocalTreeDirectory(root),
                                                                     metadata: EntryMetadata(record, attributes: attributes))))
         }
         try finisher.finish()
@@ -195,7 +195,7 @@ final class Archiver {
             try archiveChildren(of: child, into: childTarget, path: path, status: status)
         }
         if let childTarget {
-            try finisher.submit(.directory(path, FinishedDirectory(target: childTarget, source: .local(child),
+            try finisher.submit(.directory(path, FinishedDirectory(target: childTarget, source: LocalTreeDirectory(child),
                                                                    metadata: EntryMetadata(record, attributes: attributes),
                                                                    created: .made(with: initialPermissions, handsDownNothing: createsAsSelf))))
         }

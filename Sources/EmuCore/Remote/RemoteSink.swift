@@ -131,7 +131,7 @@ public final class RemoteSink: SinkStore {
     }
 
     public func openSnapshotTree(_ snapshot: Snapshot) throws -> SnapshotTree {
-        SnapshotTree(.remote(RemoteTree(self, snapshot: snapshot), .root))
+        SnapshotTree(RemoteTreeDirectory(tree: RemoteTree(self, snapshot: snapshot), path: .root))
     }
 
     public func uniqueBytes(of snapshot: Snapshot) throws -> Int64? {

@@ -71,3 +71,31 @@ extension SinkServer {
         try sendBytes(of: input)
     }
 }
+
+/// A directory of a server's snapshot: every read is asked ahead and
+/// received in the order asked (see `RemoteTree`).
+struct RemoteTreeDirectory: TreeDirectory {
+    let tree: RemoteTree
+    let path: RelativePath
+
+    func child(_ name: FileName) throws -> TreeDirectory { RemoteTreeDirectory(tree: tree, path: path.appending(name)) }
+    var asksAhead: Bool { true }
+
+    func askAhead(_ name: FileName?, content: Bool) throws {
+        try tree.ask(name.map { path.appending($0) } ?? path, content: content)
+    }
+
+    func sendQuestions() throws { try tree.sink.channel.writer.flush() }
+
+    func attributes(_ name: FileName?) throws -> [ExtendedAttribute] { try tree.receive(into: nil) }
+
+    func restoreFile(_ name: FileName, into output: OpenFile, copyingBytes: Bool, readsAttributes: Bool, copier: DataCopier,
+                     apply: ([ExtendedAttribute]?, EntryMetadata.Target?) throws -> Void) throws {
+        let attributes = try tree.receive(into: output)
+        try apply(readsAttributes ? attributes : nil, nil)
+    }
+
+    var aclSource: OpenFile? { nil }
+
+    func withACLSource(of name: FileName, _ body: (EntryMetadata.Target?) throws -> Void) throws { try body(nil) }
+}

@@ -75,7 +75,7 @@ extension Sink: SinkStore {
     public var location: String { path }
 
     public func openSnapshotTree(_ snapshot: Snapshot) throws -> SnapshotTree {
-        SnapshotTree(.local(try openTree(snapshot)))
+        SnapshotTree(LocalTreeDirectory(try openTree(snapshot)))
     }
 
     public func push(_ source: Source, options: PushOptions, observer: PushObserver) throws -> PushResult {
