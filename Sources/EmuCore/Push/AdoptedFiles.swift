@@ -23,14 +23,14 @@ extension PushFinisher {
     /// An adopted file's record; the index takes its inode, or swaps it for
     /// one the sink already holds with the same content and metadata.
     static func adopted(_ name: FileName, in target: DirectoryHandle, record: ManifestRecord, _ state: State) throws {
-        if let index = state.index, try index.adopt(name, in: target, record: record) == .linkedExisting {
+        if try state.index.adopt(name, in: target, record: record) == .linkedExisting {
             state.reusedFromIndex = true
             state.observer.reused(record.path, bytes: record.size)
         } else {
             state.bytesOwned += record.size
         }
         state.counts.filesLinked += 1
-        try state.writer?.append(record)
+        try state.writer.append(record)
         counted(record, state)
     }
 }

@@ -2,33 +2,29 @@ import EmuPOSIX
 
 /// Symlinks, FIFOs and devices: made in the staging tree as records say.
 extension Archiver {
-    func archiveSymlink(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
+    func archiveSymlink(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath, status: FileStatus) throws {
         var record = ManifestRecord(path: path, status: status)
         record.symlinkTarget = try source.readSymlink(name)
         let attributes = try attributesByName(name, in: source, path: path, status: status)
         record.attributes = attributesDigest(attributes)
-        if let target {
-            try target.makeSymlink(name, target: record.symlinkTarget!)
-            try EntryMetadata(record, attributes: attributes).apply(to: .entry(target, name, .symlink), aclSource: nil)
-        }
+        try target.makeSymlink(name, target: record.symlinkTarget!)
+        try EntryMetadata(record, attributes: attributes).apply(to: .entry(target, name, .symlink), aclSource: nil)
         try finisher.submit(.record(record, isFile: false))
         counts.symlinks += 1
     }
 
-    func archiveSpecial(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
+    func archiveSpecial(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath, status: FileStatus) throws {
         var record = ManifestRecord(path: path, status: status)
         if status.kind != .fifo { record.device = DeviceNumber(status.deviceNumber) }
         let attributes = try attributesByName(name, in: source, path: path, status: status)
         record.attributes = attributesDigest(attributes)
-        if let target {
-            do {
-                try target.makeNode(name, kind: status.kind, permissions: 0o600, device: status.deviceNumber)
-            } catch let error as FileSystemError where error.isNotPermitted && status.kind != .fifo {
-                try finisher.submit(.noted(path, "device skipped (only root can make device files)"))
-                return
-            }
-            try EntryMetadata(record, attributes: attributes).apply(to: .entry(target, name, status.kind), aclSource: nil)
+        do {
+            try target.makeNode(name, kind: status.kind, permissions: 0o600, device: status.deviceNumber)
+        } catch let error as FileSystemError where error.isNotPermitted && status.kind != .fifo {
+            try finisher.submit(.noted(path, "device skipped (only root can make device files)"))
+            return
         }
+        try EntryMetadata(record, attributes: attributes).apply(to: .entry(target, name, status.kind), aclSource: nil)
         try finisher.submit(.record(record, isFile: false))
         counts.specials += 1
     }

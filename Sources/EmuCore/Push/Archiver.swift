@@ -8,7 +8,6 @@ import SystemPackage
 /// being read; any other is created here and copied and hashed in one read
 /// by the `PushFinisher`, on the second core, which also writes the records.
 ///
-/// With no staging tree (a dry run) it decides and reports, and writes nothing.
 final class Archiver {
     /// An earlier tree and its manifest, read in step with the walk.
     struct Base {
@@ -43,7 +42,7 @@ final class Archiver {
     }
 
     let settings: Settings
-    let staging: DirectoryHandle?
+    let staging: DirectoryHandle
     var bases: [Base]
     /// Each base's directory at the walk's current path.
     var earlier: [EarlierDirectory] = []
@@ -69,16 +68,14 @@ final class Archiver {
     /// needed only for entries owned by others.
     let createsAsSelf: Bool
 
-    init(settings: Settings, observer: PushObserver, staging: DirectoryHandle?, writer: ManifestWriter?, bases: [Base], index: ContentIndex? = nil) {
+    init(settings: Settings, observer: PushObserver, staging: DirectoryHandle, writer: ManifestWriter, bases: [Base], index: ContentIndex) {
         self.settings = settings
         self.staging = staging
         self.bases = bases
         if settings.adoptsFiles { for i in self.bases.indices { self.bases[i].changeTest = .quickCheck } }
         // Directories are made without setgid or ACLs (those come last), so only the root's matter.
-        createsAsSelf = staging.map(EntryMetadata.Created.handsDownNothing) ?? false
-        finisher = PushFinisher(
-            PushFinisher.State(writer: writer, index: index, observer: observer, createsAsSelf: createsAsSelf),
-            threaded: staging != nil)
+        createsAsSelf = EntryMetadata.Created.handsDownNothing(staging)
+        finisher = PushFinisher(PushFinisher.State(writer: writer, index: index, observer: observer, createsAsSelf: createsAsSelf))
     }
 
     func archive(_ root: DirectoryHandle) throws {
@@ -88,10 +85,8 @@ final class Archiver {
         try finisher.submit(.record(record, isFile: false))
         earlier = bases.map { EarlierDirectory(root: $0.tree) }
         try archiveChildren(of: root, into: staging, path: .root, status: status)
-        if let staging {
-            try finisher.submit(.directory(.root, FinishedDirectory(target: staging, source: LocalTreeDirectory(root),
-                                                                    metadata: EntryMetadata(record, attributes: attributes))))
-        }
+        try finisher.submit(.directory(.root, FinishedDirectory(target: staging, source: LocalTreeDirectory(root),
+                                                                metadata: EntryMetadata(record, attributes: attributes))))
         try finisher.finish()
         let finished = finisher.state
         counts += finished.counts
@@ -101,7 +96,7 @@ final class Archiver {
 
     // MARK: Walking
 
-    func archiveChildren(of source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
+    func archiveChildren(of source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath, status: FileStatus) throws {
         if try archiveQuietChildren(of: source, into: target, path: path, status: status) { return }
         let entries: [DirectoryEntry]
         do { entries = try source.entries().sorted { $0.name < $1.name } } catch let error where isSourceError(error) {
@@ -127,7 +122,7 @@ final class Archiver {
     }
 
     /// One entry of a directory, by its kind; the filter may leave it out.
-    func archiveEntry(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
+    func archiveEntry(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath, status: FileStatus) throws {
         if settings.filter.leavesOut(path, status) { return }
         do {
             switch status.kind {
@@ -141,7 +136,7 @@ final class Archiver {
             }
         } catch let error where isSourceError(error) {
             // A half-copied file goes; a directory stays, with what its records say it holds.
-            if let target, status.kind != .directory { try? target.remove(name) }
+            if status.kind != .directory { try? target.remove(name) }
             try skip(path, error)
         }
     }
@@ -178,52 +173,42 @@ final class Archiver {
         return (record, attributes)
     }
 
-    func archiveDirectory(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
+    func archiveDirectory(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath, status: FileStatus) throws {
         let child = try source.openDirectory(name)
         let (record, attributes) = try directoryRecord(child, path: path, status: status)
         try finisher.submit(.record(record, isFile: false))
-        var childTarget: DirectoryHandle? = nil
         let initialPermissions = EntryMetadata.Created.initialPermissions(for: status.permissions, isDirectory: true)
-        if let target {
-            try target.makeDirectory(name, permissions: initialPermissions)
-            childTarget = try target.openDirectory(name)
-        }
+        try target.makeDirectory(name, permissions: initialPermissions)
+        let childTarget = try target.openDirectory(name)
         if !(settings.oneFileSystem && status.device != rootDevice) {
             let parents = earlier
             earlier = parents.map { EarlierDirectory(parent: $0, name: name) }
             defer { earlier = parents }
             try archiveChildren(of: child, into: childTarget, path: path, status: status)
         }
-        if let childTarget {
-            try finisher.submit(.directory(path, FinishedDirectory(target: childTarget, source: LocalTreeDirectory(child),
-                                                                   metadata: EntryMetadata(record, attributes: attributes),
-                                                                   created: .made(with: initialPermissions, handsDownNothing: createsAsSelf))))
-        }
+        try finisher.submit(.directory(path, FinishedDirectory(target: childTarget, source: LocalTreeDirectory(child),
+                                                               metadata: EntryMetadata(record, attributes: attributes),
+                                                               created: .made(with: initialPermissions, handsDownNothing: createsAsSelf))))
     }
 
     // MARK: Regular files
 
-    func archiveFile(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws {
+    func archiveFile(_ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath, status: FileStatus) throws {
         // Only a file with other names can be met again: only those are remembered.
         let identity = status.linkCount > 1 ? FileIdentity(status) : nil
         if let identity, try linkToEarlierName(name, into: target, path: path, identity: identity) { return }
         let previous = previousRecords(at: path)
         if try reuse(previous, name, in: source, into: target, path: path, status: status, identity: identity) { return }
-        guard let target else {
-            // A dry run: what would be copied, without reading it.
-            try finisher.submit(.wouldCopy(ManifestRecord(path: path, status: status), previous.isEmpty ? .new : .content))
-            return
-        }
         if settings.adoptsFiles, try adopt(name, from: source, into: target, path: path, identity: identity) { return }
         try copy(name, from: source, into: target, path: path, status: status, identity: identity, previous: previous)
     }
 
     /// Another name of a file already archived in this push: one more link.
     /// False at the sink's link limit: this name then gets its own inode.
-    func linkToEarlierName(_ name: FileName, into target: DirectoryHandle?, path: RelativePath, identity: FileIdentity) throws -> Bool {
+    func linkToEarlierName(_ name: FileName, into target: DirectoryHandle, path: RelativePath, identity: FileIdentity) throws -> Bool {
         guard let leader = leaders[identity] else { return false }
         do {
-            try target.map { try staging!.link(path: leader.path, to: $0, as: name) }
+            try staging.link(path: leader.path, to: target, as: name)
         } catch let error as FileSystemError where error.isAtLinkLimit {
             return false
         }
@@ -236,9 +221,9 @@ final class Archiver {
 
     /// Links the file to an earlier snapshot's copy when that copy is
     /// still what the source holds; true when it is handled so.
-    func reuse(_ previous: [(base: Int, record: ManifestRecord)], _ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle?,
+    func reuse(_ previous: [(base: Int, record: ManifestRecord)], _ name: FileName, in source: DirectoryHandle, into target: DirectoryHandle,
                path: RelativePath, status: FileStatus, identity: FileIdentity?) throws -> Bool {
-        if !settings.checksum, identity == nil, let target {
+        if !settings.checksum, identity == nil {
             // The finisher links it (the second core makes the links), or copies it if no earlier tree still holds it.
             let candidates = previous.compactMap { base, record in
                 record.kind == .regular && bases[base].isUnchanged(record, comparedTo: status)
@@ -248,7 +233,7 @@ final class Archiver {
             try finisher.submit(.link(.init(name: name, path: path, source: source, target: target, status: status, candidates: candidates)))
             return true
         } else if !settings.checksum {
-            // A dry run, or a file with other names (later names must find its inode in place): linked now.
+            // A file with other names (later names must find its inode in place): linked now.
             for (base, record) in previous where record.kind == .regular && bases[base].isUnchanged(record, comparedTo: status) {
                 if bases[base].isResume, let directory = earlier[base].handle(),
                    !resumedCopyIsIntact(name, in: directory, record: record, copier: copier) { continue }
@@ -323,8 +308,7 @@ final class Archiver {
 
     /// Links an earlier snapshot's file (at the walk's current path) into the staging tree; false when
     /// that file is gone or has reached the link limit (then it is copied).
-    func link(_ record: ManifestRecord, from base: Int, into target: DirectoryHandle?, as name: FileName) throws -> Bool {
-        guard let target else { return true }
+    func link(_ record: ManifestRecord, from base: Int, into target: DirectoryHandle, as name: FileName) throws -> Bool {
         guard let directory = earlier[base].handle() else { return false }
         do {
             try directory.link(name, to: target, as: name)

@@ -91,7 +91,7 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
             return result
         } catch let error as FileSystemError where error.isOutOfSpace && policy.minFreePercent != nil && !options.dryRun {
             // Rotation may free room first, the oldest first, when the push can fit at all.
-            let needed = try bytesToCopy(source, to: sink, settings: settings)
+            let needed = try bytesToCopy(source, to: sink, settings: settings, options: options)
             let removed = try sink.freeSpace(percent: 0, bytes: needed, policy: policy, among: try sink.snapshots(), protecting: nil,
                                              warn: observer.warned) { observer.expired($0, $1) }
             guard !removed.isEmpty else { throw error }
@@ -103,8 +103,8 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
 
 /// What a push would copy (a dry run's count, without the content index's
 /// savings): the room it needs, at most.
-func bytesToCopy(_ source: Source, to sink: Sink, settings: Archiver.Settings) throws -> Int64 {
-    var options = PushOptions()
+func bytesToCopy(_ source: Source, to sink: Sink, settings: Archiver.Settings, options: PushOptions) throws -> Int64 {
+    var options = options
     options.dryRun = true
     return try pushLocked(source, to: sink, settings: settings, options: options, observer: SilentPushObserver()).counts.bytesCopied
 }
@@ -120,14 +120,12 @@ func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, op
     let date = try uniqueDate(options.date, among: snapshots, allowingFuture: options.allowsFutureDate)
 
     let sourceRoot = try options.walkedRoot(of: source)
-    let bases = sink.earlierTrees(head: head, resumes: !options.dryRun)
-
-    let started = monotonicSeconds()
     if options.dryRun {
-        let archiver = Archiver(settings: settings, observer: observer, staging: nil, writer: nil, bases: bases)
-        try archiver.archive(sourceRoot)
-        return PushResult(snapshot: nil, counts: archiver.counts, walkSeconds: monotonicSeconds() - started, publishSeconds: 0)
+        return try countedPush(sourceRoot, filter: settings.filter, oneFileSystem: settings.oneFileSystem, checksum: settings.checksum,
+                               importing: settings.adoptsFiles, newest: try head.map(sink.openRecords), observer: observer)
     }
+    let bases = sink.earlierTrees(head: head, resumes: true)
+    let started = monotonicSeconds()
 
     let staged = try sink.beginSnapshot()
     do {

@@ -12,14 +12,11 @@ import SystemPackage
 /// for an inode the sink holds is the exception, and it precedes the
 /// directory's own step), so a directory's mtime, set by its step, is final.
 ///
-/// Without a thread (a dry run) each step is taken as it is submitted. A
-/// sink-side error stops the thread (see `StepThread`).
+/// A sink-side error stops the thread (see `StepThread`).
 final class PushFinisher {
     enum Step {
         /// A record to write as it is; `isFile` counts it as a file.
         case record(ManifestRecord, isFile: Bool)
-        /// A dry run's file that would be copied.
-        case wouldCopy(ManifestRecord, CopyReason)
         case fill(FillJob)
         case link(LinkJob)
         /// An import's file, linked from the backup into the staging tree (see `Archiver.adopt`).
@@ -93,8 +90,8 @@ final class PushFinisher {
 
     /// What the finishing side owns; only one thread touches it at a time.
     final class State: @unchecked Sendable {
-        let writer: ManifestWriter?
-        let index: ContentIndex?
+        let writer: ManifestWriter
+        let index: ContentIndex
         unowned let observer: PushObserver
         let createsAsSelf: Bool
         let copier = DataCopier()
@@ -107,7 +104,7 @@ final class PushFinisher {
         /// walk's measure of whether this side is behind.
         let largeHashesPending = Backlog()
 
-        init(writer: ManifestWriter?, index: ContentIndex?, observer: PushObserver, createsAsSelf: Bool) {
+        init(writer: ManifestWriter, index: ContentIndex, observer: PushObserver, createsAsSelf: Bool) {
             self.writer = writer
             self.index = index
             self.observer = observer
@@ -123,11 +120,11 @@ final class PushFinisher {
     /// Files from this size on are much work to fill.
     static let largeFile: Int64 = 1 << 20
 
-    init(_ state: State, threaded: Bool) {
+    init(_ state: State) {
         self.state = state
         // Batches hold few enough descriptors to stay far from the limit:
         // two a file being filled, three (source, target, earlier tree) a directory.
-        steps = StepThread(threaded: threaded, stepsPerBatch: 256, weightPerBatch: 64,
+        steps = StepThread(threaded: true, stepsPerBatch: 256, weightPerBatch: 64,
                            take: { try Self.take($0, state) },
                            release: { if case .fill(let job) = $0 { job.close() } })
     }
@@ -178,13 +175,8 @@ final class PushFinisher {
     static func take(_ step: Step, _ state: State) throws {
         switch step {
         case .record(let record, let isFile):
-            try state.writer?.append(record)
+            try state.writer.append(record)
             if isFile { counted(record, state) }
-        case .wouldCopy(let record, let reason):
-            state.observer.copied(record.path, reason: reason, bytes: record.size)
-            state.counts.filesCopied += 1
-            state.counts.bytesCopied += record.size
-            counted(record, state)
         case .fill(let job):
             defer { if job.hashesLargeFile { state.largeHashesPending.count.subtract(1, ordering: .relaxed) } }
             _ = try fill(job, state)
@@ -227,7 +219,7 @@ final class PushFinisher {
             var linked = record
             linked.path = job.path
             linked.hardlinkLeader = nil
-            try state.writer?.append(linked)
+            try state.writer.append(linked)
             counted(linked, state)
             return
         }
@@ -257,7 +249,7 @@ final class PushFinisher {
             skip(job.path, error, state)
             return nil
         }
-        if let index = state.index, try index.adopt(job.name, in: job.target, record: record) == .linkedExisting {
+        if try state.index.adopt(job.name, in: job.target, record: record) == .linkedExisting {
             state.reusedFromIndex = true
             state.counts.filesLinked += 1
             state.observer.reused(job.path, bytes: record.size)
@@ -272,7 +264,7 @@ final class PushFinisher {
             state.counts.bytesCopied += added
             state.bytesOwned += added
         }
-        try state.writer?.append(record)
+        try state.writer.append(record)
         counted(record, state)
         // A copy is worth keeping if the push is killed: its record must reach
         // the disk for the next push to reuse it. Records go out twice a
@@ -281,9 +273,9 @@ final class PushFinisher {
         let now = monotonicSeconds()
         if now - state.lastFlush >= 0.5 {
             state.lastFlush = now
-            try state.writer?.flush()
+            try state.writer.flush()
         }
-        CrashPoint.reach("push.after-copy") { try? state.writer?.waitUntilWritten() }
+        CrashPoint.reach("push.after-copy") { try? state.writer.waitUntilWritten() }
         return record
     }
 

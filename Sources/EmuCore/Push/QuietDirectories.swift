@@ -62,7 +62,7 @@ extension ManifestCursor {
 extension Archiver {
     /// Archives the entries of a directory no event touched from the newest
     /// snapshot's records; false when it must be read instead.
-    func archiveQuietChildren(of source: DirectoryHandle, into target: DirectoryHandle?, path: RelativePath, status: FileStatus) throws -> Bool {
+    func archiveQuietChildren(of source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath, status: FileStatus) throws -> Bool {
         guard let quiet = settings.quiet, bases.count == 1, !bases[0].isResume,
               quiet.trusts(path, record: try bases[0].records.record(at: path), status: status)
         else { return false }

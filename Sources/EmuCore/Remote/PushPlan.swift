@@ -18,24 +18,28 @@ protocol PushWriter: AnyObject {
     func finish() throws
 }
 
-/// `push --dry-run` over ssh: the client walks and compares with the
-/// newest snapshot's records as a real push does, and counts what it would
-/// send; nothing crosses but the records it reads, and the server changes
-/// nothing (a shared lock, no recovery). As a local dry run, it counts what
-/// would be copied without the content index's savings.
+/// `push --dry-run`, here or over ssh: the walk compares the source with
+/// the newest snapshot's records as a push does and counts what it would
+/// copy, without the content index's savings; nothing is written, and a
+/// server changes nothing (a shared lock, no recovery).
+func countedPush(_ root: DirectoryHandle, filter: SourceFilter, oneFileSystem: Bool, checksum: Bool, importing: Bool,
+                 newest: RecordReader?, observer: PushObserver) throws -> PushResult {
+    let started = monotonicSeconds()
+    let count = PushCount(observer: observer, checksum: checksum)
+    let sender = PushSender(writer: count, earlier: newest.map(ManifestCursor.init), resume: nil, observer: observer)
+    sender.checksum = checksum
+    if importing { sender.changeTest = .quickCheck }
+    try sender.send(TreeScanner(root: root, filter: filter, oneFileSystem: oneFileSystem))
+    return PushResult(snapshot: nil, counts: count.counts, walkSeconds: monotonicSeconds() - started, publishSeconds: 0)
+}
+
 extension RemoteSink {
     func plan(_ source: Source, filter: SourceFilter, options: PushOptions, observer: PushObserver) throws -> PushResult {
         try lock(.shared, wait: options.lockWait)
         defer { unlock() }
         try SinkOwner.requirePushing(try source.identity(), into: try owner(), at: location)
-        let earlier = try self.snapshots().last.map { ManifestCursor(try openRecords($0)) }
-        let started = monotonicSeconds()
-        let count = PushCount(observer: observer, checksum: options.checksum)
-        let sender = PushSender(writer: count, earlier: earlier, resume: nil, observer: observer)
-        sender.checksum = options.checksum
-        if options.importing != nil { sender.changeTest = .quickCheck }
-        try sender.send(TreeScanner(root: try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem))
-        return PushResult(snapshot: nil, counts: count.counts, walkSeconds: monotonicSeconds() - started, publishSeconds: 0)
+        return try countedPush(try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem, checksum: options.checksum,
+                               importing: options.importing != nil, newest: try self.snapshots().last.map(openRecords), observer: observer)
     }
 }
 
