@@ -7,7 +7,7 @@ import SystemPackage
 /// an earlier snapshot's record is linked to that snapshot's inode without
 /// being read; any other is created here and copied and hashed in one read
 /// by the `PushFinisher`, on the second core, which also writes the records.
-///
+/// (A dry run is `countedPush`: it walks as the push over ssh does and counts.)
 final class Archiver {
     /// An earlier tree and its manifest, read in step with the walk.
     struct Base {

@@ -160,9 +160,11 @@ final class SpooledBytes: ManifestBytes {
     func close() { file.close() }
 }
 
-/// Walks the source and sends each entry (see `PushReceiver` for the
-/// frames), through batches that ask the server about new files' content
-/// before their bytes go (`PushBatches`).
+/// Walks the source and decides each entry once (unchanged, another name
+/// of an inode, a cut push's copy, new or changed content, a directory,
+/// symlink or special), handing it to its `PushWriter`: the wire
+/// (`PushBatches`, which asks the server about new content before the
+/// bytes go) or a dry run's count (`PushCount`).
 final class PushSender {
     let writer: PushWriter
     var earlier: ManifestCursor?
