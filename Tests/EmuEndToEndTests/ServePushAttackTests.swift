@@ -151,6 +151,21 @@ struct ServeSessionBoundsTests {
         try w.expectSuccess(w.emu("push", "--lock-wait", "0"))
     }
 
+    @Test("requests no emu sends are refused each with its reason, and the session stays usable", arguments: [
+        ("head now", "other words"), ("records", "other words"), ("verify", "a snapshot, or sink"),
+        ("free-space lots 0 1 - -", "a percentage"), ("push-begin soon 6d 2f - - b", "SECONDS.NANOSECONDS"),
+        ("push-begin now", "a date, a message"), ("push-end", "without push-begin"), ("restore x 2f everything", "no snapshot"),
+        ("file 0000 2e2e2f6574632f706173737764", "no snapshot"), ("", "an empty request"),
+    ])
+    func malformedRequests(line: String, reason: String) throws {
+        let w = try ServePushAttackTests.pushedOnce()
+        let session = try ServePushAttackTests.lockedSession(w, ["--idle-timeout", "60"])
+        let answer = session.request(line)
+        #expect(answer?.kind == .error && answer?.text.contains(reason) == true, "\(line): \(String(describing: answer))")
+        #expect(session.request("head")?.kind == .reply, "the session answers the next request")
+        #expect(session.close(within: 60) == 0)
+    }
+
     @Test("a client that sends only keep-alives for longer than --idle-timeout keeps its session and its lock")
     func keepAlivesKeepTheSession() throws {
         let w = try ServePushAttackTests.pushedOnce()

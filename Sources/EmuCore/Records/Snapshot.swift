@@ -36,9 +36,10 @@ public struct Snapshot: Sendable, Equatable {
     public var lastVerified: String? = nil
     /// Bytes only this snapshot holds (what pruning it frees), when known.
     public var uniqueBytes: Int64? = nil
-    /// Where its records come from, as the sink that listed it says: a
-    /// manifest, or its tree scanned (emu 0.2.5 wrote no manifests). Not
-    /// part of the record; a server's listing carries it.
+    /// Where its records come from, as a server's listing says: a manifest,
+    /// or its tree scanned (emu 0.2.5 wrote no manifests). Not part of the
+    /// record; a local sink's readers carry their origin themselves, so its
+    /// listing does not stat every manifest to fill this.
     public var recordOrigin = RecordOrigin.manifest
 
     public var madeByRoot: Bool { pushedBy == 0 }

@@ -63,12 +63,13 @@ final class PushCount: PushWriter {
         case .entry(.directory, _, _, _): counts.directories += 1
         case .entry(.symlink, _, _, _): counts.symlinks += 1
         case .entry(.special, _, _, _): counts.specials += 1
-        case .entry(let kind, let record, _, _):
+        case .entry(let kind, let record, _, _) where [.link, .resume, .hardlink].contains(kind):
             counts.files += 1
             counts.bytes += record.size
             if kind != .hardlink { counts.filesLinked += 1 }
         case .skipped: counts.skipped += 1
-        case .unchanged, .query: break
+        // New content reaches a count through `add(_:previous:)`; runs and questions are the wire's.
+        case .entry, .unchanged, .query: break
         }
     }
 

@@ -6,7 +6,10 @@ extension SinkServer {
         guard let sink else { throw EmuError.usage("a request before the hello", fix: "run emu on both sides") }
         switch request {
         case .snapshots:
-            for snapshot in try sink.snapshots() { try writer.send(Frame(.data, text: Wire.listing(snapshot))) }
+            for var snapshot in try sink.snapshots() {
+                if !sink.hasManifest(snapshot) { snapshot.recordOrigin = .scannedTree }
+                try writer.send(Frame(.data, text: Wire.listing(snapshot)))
+            }
             try writer.send(Frame(.end))
         case .head:
             try writer.send(Frame(.reply, text: try sink.headID() ?? ""))

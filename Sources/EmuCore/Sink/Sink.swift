@@ -105,9 +105,7 @@ public final class Sink {
                   let text = try MetadataFile.read(in: nodes, id)
             else { continue }
             do {
-                var snapshot = try Snapshot(id: id, node: try INIDocument(parsing: text))
-                if !hasManifest(snapshot) { snapshot.recordOrigin = .scannedTree }
-                result.append(snapshot)
+                result.append(try Snapshot(id: id, node: try INIDocument(parsing: text)))
             } catch let error as EmuError {
                 throw EmuError.failed("the record of snapshot \(id) in sink '\(name)' is damaged: \(error.message)",
                                       fix: "rebuild it from the snapshot's tree with `emu clean --repair \(name)`")

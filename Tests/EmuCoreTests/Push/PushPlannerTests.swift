@@ -34,6 +34,18 @@ struct PushPlannerTests {
         func finish() throws { entries.append("finish") }
     }
 
+    /// A pushed source with a file of two names and a symlink, then one file changed and one added.
+    static func pushedThenChanged() throws -> Workbench {
+        let bench = try Workbench()
+        for path in ["a", "d/b", "d/c"] { try bench.write(path, "1") }
+        #expect(link(bench.sourcePath + "/a", bench.sourcePath + "/d/again") == 0)
+        #expect(symlink("a", bench.sourcePath + "/d/to-a") == 0)
+        try bench.push()
+        try bench.write("d/b", "changed")
+        try bench.write("e", "new")
+        return bench
+    }
+
     static func sent(_ bench: Workbench, to writer: PushWriter) throws {
         let head = try #require(try bench.sink.snapshots().last)
         let observer = RecordingObserver()  // the sender holds it unowned
@@ -46,13 +58,7 @@ struct PushPlannerTests {
 
     @Test("each entry is decided once: unchanged by its place, changed and new read when the writer asks, other names as hardlinks")
     func entriesInPathOrder() throws {
-        let bench = try Workbench()
-        for path in ["a", "d/b", "d/c"] { try bench.write(path, "1") }
-        #expect(link(bench.sourcePath + "/a", bench.sourcePath + "/d/again") == 0)
-        #expect(symlink("a", bench.sourcePath + "/d/to-a") == 0)
-        try bench.push()
-        try bench.write("d/b", "changed")
-        try bench.write("e", "new")
+        let bench = try Self.pushedThenChanged()
 
         let wire = RecordingWriter(readsNewFiles: true)
         try Self.sent(bench, to: wire)
@@ -65,12 +71,7 @@ struct PushPlannerTests {
 
     @Test("the dry run's count over ssh is the local dry run's")
     func countMatchesLocalDryRun() throws {
-        let bench = try Workbench()
-        for path in ["a", "d/b", "d/c"] { try bench.write(path, "1") }
-        #expect(link(bench.sourcePath + "/a", bench.sourcePath + "/d/again") == 0)
-        try bench.push()
-        try bench.write("d/b", "changed")
-        try bench.write("e", "new")
+        let bench = try Self.pushedThenChanged()
         let observer = RecordingObserver()
         let count = PushCount(observer: observer, checksum: false)
         try withExtendedLifetime(observer) { try Self.sent(bench, to: count) }
