@@ -84,9 +84,9 @@ final class ApplyPass: CheckoutVisitor {
     /// when it made them, else now (the root, once the filler is done: its
     /// question goes out first, or a server's answer is waited for forever).
     func finish(_ directory: FinishedDirectory, onFiller: Bool) throws {
-        if directory.readsAttributes { try directory.source.askAhead(nil) }
+        if directory.readsAttributes { try directory.source?.askAhead(nil) }
         if let filler, onFiller { return try filler.add(.directory(directory)) }
-        try directory.source.sendQuestions()
+        try directory.source?.sendQuestions()
         try directory.apply()
     }
 

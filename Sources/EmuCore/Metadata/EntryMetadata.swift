@@ -6,8 +6,10 @@ import SystemPackage
 /// (after them, since each entry made moves its mtime).
 struct FinishedDirectory {
     var target: DirectoryHandle
-    /// Where its ACLs come from, and its xattrs when `readsAttributes`.
-    var source: TreeDirectory
+    /// Where its ACLs come from, and its xattrs when `readsAttributes`
+    /// (nil: a source directory that could not be opened, whose ACLs come
+    /// from the raw xattrs read by name).
+    var source: TreeDirectory?
     var metadata: EntryMetadata
     var readsAttributes = false
     var created: EntryMetadata.Created?
@@ -16,8 +18,8 @@ struct FinishedDirectory {
 
     func apply() throws {
         var metadata = metadata
-        if readsAttributes { metadata.attributes = try source.attributes(nil) }
-        try metadata.apply(to: .open(target.file), aclSource: source.aclSource.map { .open($0) }, created: created,
+        if readsAttributes, let source { metadata.attributes = try source.attributes(nil) }
+        try metadata.apply(to: .open(target.file), aclSource: source?.aclSource.map { .open($0) }, created: created,
                            mendsExisting: mendsExisting)
     }
 }

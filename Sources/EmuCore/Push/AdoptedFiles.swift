@@ -1,20 +1,25 @@
 import EmuPOSIX
 
-extension Archiver {
+extension StagingWriter {
     /// An import's new file: the backup's own inode takes a name in the
     /// staging tree and is read once for its hash, so a backup moves into
     /// the sink without a copy. False where that cannot be (another
     /// filesystem, the link limit): the file is copied then.
-    func adopt(_ name: FileName, from source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath,
-               identity: FileIdentity?) throws -> Bool {
+    func adopt(_ file: PlannedFile, into target: DirectoryHandle) throws -> Bool {
         do {
-            try source.link(name, to: target, as: name)
+            try file.directory.link(file.name, to: target, as: file.name)
         } catch let error as FileSystemError where error.isAtLinkLimit || error.errno == .improperLink {
             return false
         }
-        let record = try hashed(name, in: source, path: path)
-        try finisher.submit(.adopted(name, target, record))
-        if let identity { leaders[identity] = record }
+        let (content, length) = try hashFile(file.name, in: file.directory, copier: copier)
+        let input = try file.directory.openForReading(file.name)
+        defer { input.close() }
+        var record = ManifestRecord(path: file.record.path, status: try input.status())
+        record.size = length
+        record.content = content
+        record.attributes = attributesDigest(try ExtendedAttributes.read(.file(input)))
+        try finisher.submit(.adopted(file.name, target, record))
+        if file.leads { leaders[record.path] = record }
         return true
     }
 }

@@ -22,7 +22,7 @@ public struct PushOptions: Sendable {
     public var rotate = true
     /// An import: walk this directory (another tool's backup) instead of the
     /// source, without the source's excludes, and adopt its files (see
-    /// `Archiver.Settings.adoptsFiles`).
+    /// `StagingWriter.adopt`).
     public var importing: String? = nil
     /// `emu watch`: the directories whose entries may have changed since the
     /// newest snapshot; the others are taken from its records (see
@@ -66,12 +66,7 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
         throw EmuError.usage("the source \(source.path) lies inside its sink '\(sink.name)' at \(sinkPath)",
                              fix: "put the sink outside the source, or back up another directory")
     }
-    var settings = Archiver.Settings()
-    settings.filter = try options.filter(for: source)
-    settings.adoptsFiles = options.importing != nil
-    settings.oneFileSystem = options.oneFileSystem
-    settings.checksum = options.checksum
-
+    let filter = try options.filter(for: source)
     try sink.lock(options.dryRun ? .shared : .exclusive, wait: options.lockWait)
     defer { sink.unlock() }
     if !options.dryRun { try sink.recover() }
@@ -84,14 +79,14 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
     var expired: [Snapshot] = []
     while true {
         do {
-            var result = try pushLocked(source, to: sink, settings: settings, options: options, observer: observer)
+            var result = try pushLocked(source, to: sink, filter: filter, options: options, observer: observer)
             if let snapshot = result.snapshot, options.rotate {
                 result.expired = expired + (try rotateAfterPush(policy, sink, protecting: snapshot.id, observer: observer))
             }
             return result
         } catch let error as FileSystemError where error.isOutOfSpace && policy.minFreePercent != nil && !options.dryRun {
             // Rotation may free room first, the oldest first, when the push can fit at all.
-            let needed = try bytesToCopy(source, to: sink, settings: settings, options: options)
+            let needed = try bytesToCopy(source, to: sink, filter: filter, options: options)
             let removed = try sink.freeSpace(percent: 0, bytes: needed, policy: policy, among: try sink.snapshots(), protecting: nil,
                                              warn: observer.warned) { observer.expired($0, $1) }
             guard !removed.isEmpty else { throw error }
@@ -103,46 +98,58 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
 
 /// What a push would copy (a dry run's count, without the content index's
 /// savings): the room it needs, at most.
-func bytesToCopy(_ source: Source, to sink: Sink, settings: Archiver.Settings, options: PushOptions) throws -> Int64 {
+func bytesToCopy(_ source: Source, to sink: Sink, filter: SourceFilter, options: PushOptions) throws -> Int64 {
     var options = options
     options.dryRun = true
-    return try pushLocked(source, to: sink, settings: settings, options: options, observer: SilentPushObserver()).counts.bytesCopied
+    return try pushLocked(source, to: sink, filter: filter, options: options, observer: SilentPushObserver()).counts.bytesCopied
 }
 
-/// One attempt at a push, the sink locked and recovered.
-func pushLocked(_ source: Source, to sink: Sink, settings: Archiver.Settings, options: PushOptions, observer: PushObserver) throws -> PushResult {
+/// One attempt at a push, the sink locked and recovered: the planner walks
+/// the source beside the newest snapshot's records and a killed push's, and
+/// the staging writer carries its decisions out (a dry run's count instead).
+func pushLocked(_ source: Source, to sink: Sink, filter: SourceFilter, options: PushOptions, observer: PushObserver) throws -> PushResult {
     let snapshots = try sink.snapshots()
     let head = snapshots.last
-    var settings = settings
-    if let changed = options.changedDirectories, let head, head.status == .complete {
-        settings.quiet = try QuietDirectories(changed: changed, newest: try sink.openRecords(head))
-    }
     let date = try uniqueDate(options.date, among: snapshots, allowingFuture: options.allowsFutureDate)
-
     let sourceRoot = try options.walkedRoot(of: source)
     if options.dryRun {
-        return try countedPush(sourceRoot, filter: settings.filter, oneFileSystem: settings.oneFileSystem, checksum: settings.checksum,
-                               importing: settings.adoptsFiles, newest: try head.map(sink.openRecords), observer: observer)
+        return try countedPush(sourceRoot, filter: filter, oneFileSystem: options.oneFileSystem, checksum: options.checksum,
+                               importing: options.importing != nil, newest: try head.map(sink.openRecords), observer: observer)
     }
-    let bases = sink.earlierTrees(head: head, resumes: true)
+    let newest = head.flatMap { head in (try? sink.openTree(head)).flatMap { tree in (try? sink.openRecords(head)).map { (tree, $0) } } }
+    let leftovers = sink.resumeLeftovers()
     let started = monotonicSeconds()
 
     let staged = try sink.beginSnapshot()
     do {
-        let archiver = Archiver(settings: settings, observer: observer, staging: staged.tree, writer: staged.manifest, bases: bases,
-                                index: staged.index)
-        try archiver.archive(sourceRoot)
+        let settings = StagingWriter.Settings(checksum: options.checksum, adoptsFiles: options.importing != nil)
+        let writer = StagingWriter(settings: settings, observer: observer, staged: staged, earlierTree: newest?.0, resumeTree: leftovers?.tree)
+        let planner = PushPlanner(writer: writer, earlier: newest.map { ManifestCursor($0.1) }, resume: leftovers.map { ManifestCursor($0.records) })
+        planner.checksum = options.checksum
+        if options.importing != nil { (planner.changeTest, planner.resumeTest) = (.quickCheck, .quickCheck) }
+        try planner.plan(try scanner(of: sourceRoot, in: sink, head: head, filter: filter, options: options))
         let walked = monotonicSeconds()
-        let outcome = StagedSnapshot.Outcome(counts: archiver.counts, bytesOwned: archiver.bytesOwned, reusedFromIndex: archiver.reusedFromIndex,
-                                             resumed: bases.contains(where: \.isResume))
+        let outcome = StagedSnapshot.Outcome(counts: writer.counts, bytesOwned: writer.bytesOwned, reusedFromIndex: writer.reusedFromIndex,
+                                             resumed: leftovers != nil)
         let origin = StagedSnapshot.Origin(date: date, message: options.message, sourcePath: source.path, sourceID: try source.identity())
         let snapshot = try staged.finish(outcome, from: origin, after: snapshots)
-        return PushResult(snapshot: snapshot, counts: archiver.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
+        return PushResult(snapshot: snapshot, counts: writer.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
     } catch {
         // A failed push leaves no trace; a killed one leaves staging for the next to reuse.
         staged.abandon()
         throw error
     }
+}
+
+/// The walk of a push's source; `emu watch`'s takes the entries of
+/// directories no event touched from the newest snapshot's records, when
+/// that snapshot is complete (see `QuietDirectories`).
+func scanner(of root: DirectoryHandle, in sink: Sink, head: Snapshot?, filter: SourceFilter, options: PushOptions) throws -> TreeScanner {
+    let scanner = TreeScanner(root: root, filter: filter, oneFileSystem: options.oneFileSystem)
+    if let changed = options.changedDirectories, let head, head.status == .complete {
+        scanner.quiet = (try QuietDirectories(changed: changed, newest: try sink.openRecords(head)), ManifestCursor(try sink.openRecords(head)))
+    }
+    return scanner
 }
 
 /// The date of the new snapshot: `requested`, which must be a plausible

@@ -58,29 +58,3 @@ extension ManifestCursor {
         return nil
     }
 }
-
-extension Archiver {
-    /// Archives the entries of a directory no event touched from the newest
-    /// snapshot's records; false when it must be read instead.
-    func archiveQuietChildren(of source: DirectoryHandle, into target: DirectoryHandle, path: RelativePath, status: FileStatus) throws -> Bool {
-        guard let quiet = settings.quiet, bases.count == 1, !bases[0].isResume,
-              quiet.trusts(path, record: try bases[0].records.record(at: path), status: status)
-        else { return false }
-        while let child = try bases[0].records.nextChild(of: path) {
-            let name = child.path.lastName!
-            if quiet.looksAt(child) {
-                do {
-                    try archiveEntry(name, in: source, into: target, path: child.path, status: try source.status(name))
-                } catch let error as FileSystemError where error.isMissing {
-                } catch let error where isSourceError(error) {
-                    try skip(child.path, error)
-                }
-            } else {
-                try archiveEntry(name, in: source, into: target, path: child.path,
-                                 status: QuietDirectories.status(recordedIn: child, device: rootDevice))
-            }
-            try bases[0].records.skip(within: child.path)
-        }
-        return true
-    }
-}

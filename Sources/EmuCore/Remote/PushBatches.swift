@@ -8,22 +8,11 @@ import EmuPOSIX
 /// with a long round trip pays it about once per `batchesInFlight` batches,
 /// not once per file.
 final class PushBatches: PushWriter {
-    /// A new or changed file: the server decides whether its bytes cross.
-    struct PendingFile {
-        var record: ManifestRecord
-        /// Reopened to send its bytes: a descriptor per waiting file would be too many.
-        var directory: DirectoryHandle
-        var name: FileName
-        var attributes: [ExtendedAttribute]
-        var leads: Bool
-        var isNew: Bool
-        /// Hashed and asked about (an empty file is sent without asking).
-        var asks: Bool
-    }
-
     enum Item {
         case entry(PushEntry)
-        case file(PendingFile)
+        /// A new or changed file: the server decides whether its bytes
+        /// cross; a hashed one is asked about (an empty one is sent without asking).
+        case file(PlannedFile)
     }
 
     struct Batch {
@@ -34,8 +23,6 @@ final class PushBatches: PushWriter {
     static let questionsPerBatch = 64
     static let batchesInFlight = 8
     static let itemsPerBatch = 4096
-    /// Empty files are sent without asking: there is nothing to find.
-    static let smallestAsked: Int64 = 1
 
     let sink: RemoteSink
     var channel: SSHChannel { sink.channel }
@@ -44,6 +31,10 @@ final class PushBatches: PushWriter {
     var current = Batch()
     /// Asked about, answer not read yet: at most `batchesInFlight` once `add` returns.
     var waiting: [Batch] = []
+    /// The records the server will write, for the records cache.
+    var prediction: PushPrediction? = nil
+    var files = 0
+    var bytes: Int64 = 0
 
     init(_ sink: RemoteSink, observer: PushObserver) {
         self.sink = sink
@@ -56,12 +47,37 @@ final class PushBatches: PushWriter {
 
     var readsNewFiles: Bool { true }
 
-    func add(_ entry: PushEntry) throws { try add(.entry(entry)) }
+    func add(_ entry: PushEntry, from source: SourceEntry) throws {
+        if case .entry(let kind, let record, let attributes, let leads) = entry {
+            prediction?.add(kind, record, attributes: attributes, leads: leads)
+            if record.kind == .regular { progressed(record) }
+        }
+        try add(.entry(entry))
+    }
 
-    func add(_ file: PendingFile, previous: ManifestRecord?) throws { try add(.file(file)) }
+    func add(_ file: PlannedFile, previous: ManifestRecord?) throws {
+        prediction?.add(.file, file.record, attributes: file.attributes, leads: file.leads)
+        progressed(file.record)
+        try add(.file(file))
+    }
+
+    func skip(_ path: RelativePath, because error: Error) throws {
+        observer.skipped(path, because: error)
+        try add(.entry(.skipped(path)))
+    }
+
+    func note(_ path: RelativePath, _ message: String) throws { observer.noted(path, message) }
+
+    func progressed(_ record: ManifestRecord) {
+        files += 1
+        bytes += record.size
+        observer.progressed(files: files, bytes: bytes)
+    }
 
     /// Named by its place in the manifest both sides hold: the server has its record.
-    func addUnchanged(ordinal: Int, record: ManifestRecord) throws {
+    func addUnchanged(ordinal: Int, record: ManifestRecord, from source: SourceEntry) throws {
+        prediction?.add(.link, record, attributes: [], leads: false)
+        progressed(record)
         if let run = unchangedRun, run.first + run.count == ordinal { return unchangedRun = (run.first, run.count + 1) }
         try endUnchangedRun()
         unchangedRun = (ordinal, 1)
@@ -78,12 +94,12 @@ final class PushBatches: PushWriter {
         if waiting.isEmpty && current.items.isEmpty {
             switch item {
             case .entry(let entry): return try channel.writer.send(Frame(.data, entry.payload))
-            case .file(let file) where !file.asks: return try send(file, answer: .nothing)
+            case .file(let file) where !file.isHashed: return try send(file, answer: .nothing)
             case .file: break
             }
         }
         current.items.append(item)
-        if case .file(let file) = item, file.asks { current.questions.append(file.record) }
+        if case .file(let file) = item, file.isHashed { current.questions.append(file.record) }
         if current.questions.count >= Self.questionsPerBatch || current.items.count >= Self.itemsPerBatch { try close() }
     }
 
@@ -112,7 +128,7 @@ final class PushBatches: PushWriter {
         for item in batch.items {
             switch item {
             case .entry(let entry): try channel.writer.send(Frame(.data, entry.payload))
-            case .file(let file): try send(file, answer: file.asks ? answers.next().flatMap(ContentIndex.Holding.init) ?? .nothing : .nothing)
+            case .file(let file): try send(file, answer: file.isHashed ? answers.next().flatMap(ContentIndex.Holding.init) ?? .nothing : .nothing)
             }
         }
     }
@@ -127,7 +143,7 @@ final class PushBatches: PushWriter {
     }
 
     /// A file the server holds goes as a record; one it lacks with its bytes.
-    func send(_ file: PendingFile, answer: ContentIndex.Holding) throws {
+    func send(_ file: PlannedFile, answer: ContentIndex.Holding) throws {
         let kind: PushEntry.Kind = switch answer {
         case .inode: .indexed
         case .content: .copy

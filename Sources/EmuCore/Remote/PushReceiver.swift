@@ -53,8 +53,8 @@ final class PushReceiver {
         self.writer = writer
         self.head = head
         staged = try sink.beginSnapshot()
-        let resume = sink.earlierTrees(head: nil, resumes: true).first
-        resumeRecords = resume?.records
+        let resume = sink.resumeLeftovers()
+        resumeRecords = resume.map { ManifestCursor($0.records) }
         resumeTree = resume.map { DirectoryCursor(root: $0.tree) }
         let linker = ReceiverLinker(tree: staged.tree, manifest: staged.manifest,
                                     earlier: head.flatMap { try? sink.openTree($0) }.map(DirectoryCursor.init),

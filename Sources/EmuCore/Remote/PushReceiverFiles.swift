@@ -46,15 +46,13 @@ extension PushReceiver {
 /// The files of a cut push's leftovers whose bytes are whole (checked
 /// against their records), the only ones a resumed push may link.
 final class IntactCopies: RecordReader {
-    let base: Archiver.Base
     let tree: DirectoryCursor
     var records: ManifestCursor
     let copier = DataCopier()
 
-    init(_ base: Archiver.Base) {
-        self.base = base
-        tree = DirectoryCursor(root: base.tree)
-        records = base.records
+    init(tree: DirectoryHandle, records: RecordReader) {
+        self.tree = DirectoryCursor(root: tree)
+        self.records = ManifestCursor(records)
     }
 
     func next() throws -> ManifestRecord? {

@@ -17,8 +17,8 @@ extension SinkServer {
             try streamRecords(of: try snapshot(id))
         case .resumeRecords:
             // What a cut push left (after recovery): an empty stream when nothing.
-            if let base = sink.earlierTrees(head: nil, resumes: true).first {
-                try stream(IntactCopies(base))
+            if let leftovers = sink.resumeLeftovers() {
+                try stream(IntactCopies(tree: leftovers.tree, records: leftovers.records))
             } else {
                 try writer.send(Frame(.end))
             }

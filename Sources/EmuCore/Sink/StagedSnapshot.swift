@@ -130,19 +130,15 @@ extension Sink {
     /// Starts a snapshot in a fresh staging directory (the exclusive lock held, the sink recovered).
     func beginSnapshot() throws -> StagedSnapshot { try StagedSnapshot(in: self) }
 
-    /// What a push may link to: what a killed push copied (its resume area),
-    /// and the newest snapshot.
-    func earlierTrees(head: Snapshot?, resumes: Bool) -> [Archiver.Base] {
-        var bases: [Archiver.Base] = []
-        if resumes, let resume = try? metadata.openDirectory(SinkLayout.resume),
-           let tree = try? resume.openDirectory(StagedSnapshot.treeName),
-           let reader = try? openManifest(in: resume, name: StagedSnapshot.manifestName, pending: resume, allowsTruncation: true) {
-            bases.append(Archiver.Base(tree: tree, reader: reader, isResume: true))
-        }
-        if let head, let tree = try? openTree(head), let reader = try? openRecords(head) {
-            bases.append(Archiver.Base(tree: tree, reader: reader))
-        }
-        return bases
+    /// What a killed push copied (its resume area), which the next push may
+    /// link to once each copy is checked: its tree and its records, which
+    /// end where the kill cut them.
+    func resumeLeftovers() -> (tree: DirectoryHandle, records: RecordReader)? {
+        guard let resume = try? metadata.openDirectory(SinkLayout.resume),
+              let tree = try? resume.openDirectory(StagedSnapshot.treeName),
+              let reader = try? openManifest(in: resume, name: StagedSnapshot.manifestName, pending: resume, allowsTruncation: true)
+        else { return nil }
+        return (tree, reader)
     }
 
     /// After a push that linked through the index or took over a killed

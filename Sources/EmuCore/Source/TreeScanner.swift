@@ -27,10 +27,16 @@ final class TreeScanner: RecordReader {
     var rootDevice: UInt64 = 0
     /// Entries that could not be read, with why.
     var unreadable: [(RelativePath, Error)] = []
+    /// Entries a source walk leaves out without being asked to, with why,
+    /// until taken (see `takeNotes`).
+    private var notes: [(RelativePath, String)] = []
     /// The directory holding the entry `next()` returned last (nil for the root).
     private(set) var lastDirectory: DirectoryHandle? = nil
     /// The status of the entry `next()` returned last (its link count, which records do not keep).
     private(set) var lastStatus: FileStatus? = nil
+    /// The directory `next()` returned last, when the walk entered it (nil
+    /// for a directory it could not list or that lies on another filesystem).
+    private(set) var lastEntered: DirectoryHandle? = nil
     let copier = DataCopier()
     /// `emu watch`'s knowledge of where nothing changed, and the newest
     /// snapshot's records read in step: a trusted directory's entries are
@@ -49,7 +55,7 @@ final class TreeScanner: RecordReader {
             let status = try root.status()
             rootDevice = status.device
             try enter(root, path: .root, status: status)
-            lastDirectory = nil
+            (lastDirectory, lastStatus, lastEntered) = (nil, status, root)
             return ManifestRecord(path: .root, status: status)
         }
         while var level = stack.popLast() {
@@ -68,6 +74,11 @@ final class TreeScanner: RecordReader {
             }
             stack.append(level)
             let path = level.path.appending(name)
+            if filter != nil, name.bytes.starts(with: CheckoutWalk.temporaryPrefix) {
+                // Only a checkout makes these names, and a killed one leaves them: never the user's data.
+                notes.append((path, "left out: a killed checkout's temporary file (the next checkout removes it)"))
+                continue
+            }
             let status: FileStatus
             do { status = try recorded ?? level.handle.status(name) } catch let error as FileSystemError where error.isMissing {
                 continue
@@ -78,6 +89,7 @@ final class TreeScanner: RecordReader {
             if let filter, filter.leavesOut(path, status) { continue }
             lastDirectory = level.handle
             lastStatus = status
+            lastEntered = nil
             var record = ManifestRecord(path: path, status: status)
             switch status.kind {
             case .symlink:
@@ -85,7 +97,11 @@ final class TreeScanner: RecordReader {
             case .characterDevice, .blockDevice:
                 record.device = DeviceNumber(status.deviceNumber)
             case .directory where !(oneFileSystem && status.device != rootDevice):
-                do { try enter(try level.handle.openDirectory(name), path: path, status: status) } catch { unreadable.append((path, error)) }
+                do {
+                    let child = try level.handle.openDirectory(name)
+                    try enter(child, path: path, status: status)
+                    lastEntered = child
+                } catch { unreadable.append((path, error)) }
             default:
                 break
             }
@@ -100,6 +116,12 @@ final class TreeScanner: RecordReader {
         }
         let entries = try handle.entries().sorted { $0.name < $1.name }
         stack.append(Level(handle: handle, entries: entries, index: 0, path: path, isRecorded: false))
+    }
+
+    /// What the walk left out since last asked, and why.
+    func takeNotes() -> [(RelativePath, String)] {
+        defer { notes = [] }
+        return notes
     }
 
     /// The SHA-256 of a regular file of this tree, read now.

@@ -1,0 +1,177 @@
+import EmuPOSIX
+
+/// Where the source holds an entry the planner hands over: what a writer
+/// that copies from the source itself needs (the wire needs only records).
+struct SourceEntry {
+    /// The directory holding the entry; for the root, the root itself.
+    let directory: DirectoryHandle
+    /// nil for the root.
+    let name: FileName?
+    let status: FileStatus
+    /// A directory's own handle, when the walk entered it.
+    let opened: DirectoryHandle?
+}
+
+/// A new or changed file, as the planner hands it over: the writer decides
+/// how its bytes reach the sink.
+struct PlannedFile {
+    var record: ManifestRecord
+    /// Reopened when its bytes are needed: a descriptor per waiting file would be too many.
+    var directory: DirectoryHandle
+    var name: FileName
+    var status: FileStatus
+    /// Read (with the hash) only for a writer that `readsNewFiles`.
+    var attributes: [ExtendedAttribute]
+    /// The first name of an inode with others, whose record the later names share.
+    var leads: Bool
+    var isNew: Bool
+    /// Hashed (an empty file never is: there is nothing to find).
+    var isHashed: Bool
+}
+
+/// Where the push's decisions go. `PushPlanner` decides each entry once; a
+/// writer carries the entries out, in path order, and needs nothing but
+/// them: the local staging tree (`StagingWriter`), the wire
+/// (`PushBatches`, whose entries the server's `PushReceiver` makes), or a
+/// dry run's count (`PushCount`).
+protocol PushWriter: AnyObject {
+    /// Whether a new or changed file is read (hashed, its xattrs) before it
+    /// is handed over: the wire asks about its content; a local copy hashes
+    /// as it copies, and a count reads nothing it does not need.
+    var readsNewFiles: Bool { get }
+    /// A directory, symlink or special; an unchanged file (`.link`), a cut
+    /// push's copy (`.resume`), or another name of a file handed over before (`.hardlink`).
+    func add(_ entry: PushEntry, from source: SourceEntry) throws
+    /// An unchanged file with no other names, the `ordinal`th record of the newest snapshot's manifest.
+    func addUnchanged(ordinal: Int, record: ManifestRecord, from source: SourceEntry) throws
+    /// A new or changed file; `previous` is the newest snapshot's record of its path.
+    func add(_ file: PlannedFile, previous: ManifestRecord?) throws
+    /// An entry that could not be read: the snapshot will be incomplete.
+    func skip(_ path: RelativePath, because error: Error) throws
+    /// An entry left out, and why (a socket, a killed checkout's file).
+    func note(_ path: RelativePath, _ message: String) throws
+    /// Everything handed over is carried out.
+    func finish() throws
+}
+
+/// The push's one decider: walks a source (a live directory, the changed
+/// directories of `watch`, a backup being imported) in path order beside
+/// the newest snapshot's records and a cut push's, and decides every entry
+/// once: unchanged, a cut push's copy, another name of an inode already
+/// planned, new or changed content, directory, symlink, special, left out.
+/// The content index's savings are the writer's to find (see `PushWriter`).
+final class PushPlanner {
+    let writer: PushWriter
+    var earlier: ManifestCursor?
+    var resume: ManifestCursor?
+    let copier = DataCopier()
+    /// --checksum: every file's bytes are compared, none linked for its metadata alone.
+    var checksum = false
+    /// The first name of each inode with several, for the later names.
+    var leaders: [FileIdentity: RelativePath] = [:]
+    /// How a file is judged unchanged against the newest snapshot's records
+    /// (as their origin says) and against a killed push's leftovers (records
+    /// of this source's own statuses); an import judges both by the quick check.
+    var changeTest: ChangeTest
+    var resumeTest = ChangeTest.exact
+
+    init(writer: PushWriter, earlier: ManifestCursor?, resume: ManifestCursor?) {
+        self.writer = writer
+        self.earlier = earlier
+        changeTest = earlier?.reader.origin.changeTest ?? .exact
+        self.resume = resume
+    }
+
+    func plan(_ scanner: TreeScanner) throws {
+        while let record = try scanner.next() {
+            for (path, why) in scanner.takeNotes() { try writer.note(path, why) }
+            let source = SourceEntry(directory: scanner.lastDirectory ?? scanner.root, name: record.path.lastName,
+                                     status: scanner.lastStatus!, opened: scanner.lastEntered)
+            do { try plan(record, from: source) } catch where isSourceError(error) {
+                try writer.skip(record.path, because: error)
+            }
+        }
+        for (path, why) in scanner.takeNotes() { try writer.note(path, why) }
+        for (path, error) in scanner.unreadable { try writer.skip(path, because: error) }
+        try writer.finish()
+    }
+
+    func plan(_ record: ManifestRecord, from source: SourceEntry) throws {
+        let kind: PushEntry.Kind
+        switch record.kind {
+        case .regular: return try planFile(record, from: source)
+        case .directory: kind = .directory
+        case .symlink: kind = .symlink
+        case .fifo, .characterDevice, .blockDevice: kind = .special
+        case .socket: return try writer.note(record.path, "socket skipped (a socket cannot be restored)")
+        case .unknown: return try writer.note(record.path, "skipped: unknown file type")
+        }
+        try writer.add(.entry(kind, record, attributes: try attributes(of: record, from: source), leads: false), from: source)
+    }
+
+    /// An entry's xattrs and ACLs, read only when its ctime moved or the
+    /// newest snapshot's record says it had some.
+    func attributes(of record: ManifestRecord, from source: SourceEntry) throws -> [ExtendedAttribute] {
+        if let previous = try previous(at: record.path), previous.kind == record.kind,
+           previous.isUnchanged(comparedTo: source.status), previous.attributes == nil {
+            return []
+        }
+        guard let name = source.name else { return try ExtendedAttributes.read(.file(source.directory.file)) }
+        if record.kind == .directory { return try ExtendedAttributes.read(.entry(source.directory, name)) }
+        do { return try ExtendedAttributes.read(.entry(source.directory, name)) } catch let error as FileSystemError where error.isUnsupported {
+            return []
+        }
+    }
+
+    /// The newest snapshot's record of `path`. A damaged earlier manifest
+    /// vouches for nothing past its damage: what follows is new.
+    func previous(at path: RelativePath) throws -> ManifestRecord? {
+        (try? earlier?.record(at: path)) ?? nil
+    }
+
+    func planFile(_ record: ManifestRecord, from source: SourceEntry) throws {
+        let status = source.status
+        let identity = status.linkCount > 1 ? FileIdentity(status) : nil
+        if let identity, let leader = leaders[identity] {
+            var linked = record
+            linked.hardlinkLeader = leader
+            return try writer.add(.entry(.hardlink, linked, attributes: [], leads: false), from: source)
+        }
+        if let identity { leaders[identity] = record.path }
+        let leads = identity != nil
+        let previous = try previous(at: record.path)
+        if !checksum, let previous, previous.kind == .regular, changeTest.isUnchanged(previous, comparedTo: status) {
+            // Named by its place in the manifest both sides hold: the server has its record.
+            if !leads, let ordinal = earlier?.taken { return try writer.addUnchanged(ordinal: ordinal, record: previous, from: source) }
+            return try writer.add(.entry(.link, relinked(previous, at: record.path), attributes: [], leads: leads), from: source)
+        }
+        if !checksum, let left = (try? resume?.record(at: record.path)) ?? nil, left.kind == .regular, resumeTest.isUnchanged(left, comparedTo: status) {
+            return try writer.add(.entry(.resume, relinked(left, at: record.path), attributes: [], leads: leads), from: source)
+        }
+        var file = PlannedFile(record: record, directory: source.directory, name: source.name!, status: status, attributes: [],
+                               leads: leads, isNew: previous == nil, isHashed: false)
+        if writer.readsNewFiles { try read(&file) }
+        try writer.add(file, previous: previous)
+    }
+
+    /// Reads a file's xattrs and, unless it is empty, its hash (so that a
+    /// server can say it holds the content: a rename, a copy, a restore).
+    func read(_ file: inout PlannedFile) throws {
+        let input = try file.directory.openForReading(file.name)
+        defer { input.close() }
+        file.attributes = try ExtendedAttributes.read(.file(input))
+        guard file.record.size > 0 else { return }
+        var hasher = ContentHasher()
+        file.record.size = try copier.copy(from: input, to: nil) { hasher.update($0) }
+        file.record.content = hasher.finalize()
+        file.record.attributes = attributesDigest(file.attributes)
+        file.isHashed = true
+    }
+
+    func relinked(_ record: ManifestRecord, at path: RelativePath) -> ManifestRecord {
+        var record = record
+        record.path = path
+        record.hardlinkLeader = nil
+        return record
+    }
+}

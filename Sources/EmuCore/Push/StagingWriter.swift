@@ -1,0 +1,224 @@
+import EmuPOSIX
+import Glibc
+
+/// The local push's writer: makes each entry the planner decided in a
+/// `StagedSnapshot`'s tree, in path order. An unchanged file becomes one
+/// more name of the newest snapshot's inode (or of a killed push's copy),
+/// linked on the second core; a new or changed one is created here and
+/// copied in the kernel, then hashed by the `PushFinisher` on the second
+/// core, which also sets metadata, asks the content index, writes the
+/// records and finishes each directory once its entries are made.
+final class StagingWriter: PushWriter {
+    struct Settings {
+        /// --checksum: a changed file whose bytes and xattrs are the newest snapshot's is linked.
+        var checksum = false
+        /// An import: a new file is the backup's own inode, linked into the
+        /// staging tree and read once for its hash, not copied (see `adopt`).
+        var adoptsFiles = false
+    }
+
+    /// A staged directory whose entries come next in path order.
+    struct OpenDirectory {
+        let path: RelativePath
+        let target: DirectoryHandle
+        let finished: FinishedDirectory
+        /// The newest snapshot's directory at this path, and the killed push's.
+        let earlier: EarlierDirectory?
+        let resume: EarlierDirectory?
+    }
+
+    let settings: Settings
+    let staging: DirectoryHandle
+    let earlierTree: DirectoryHandle?
+    let resumeTree: DirectoryHandle?
+    /// The root and the directories down to the last entry's parent.
+    var open: [OpenDirectory] = []
+    let copier = DataCopier()
+    /// Fills files, finishes directories and writes records on the second core.
+    let finisher: PushFinisher
+    /// For each first name of an inode with several, the record of the inode
+    /// its later names link to (another, once one reaches the link limit).
+    var leaders: [RelativePath: ManifestRecord] = [:]
+    /// This side's counts (directories, symlinks, specials, links made here);
+    /// the finisher's are added when the walk ends.
+    var counts = Snapshot.Counts()
+    /// Allocated bytes of the inodes no snapshot held before: copied files,
+    /// and files taken over from a killed push's leftovers.
+    var bytesOwned: Int64 = 0
+    /// Whether a file was linked to an inode found through the index (which
+    /// may belong to any snapshot, whose unique bytes then change).
+    var reusedFromIndex = false
+    /// Whether the sink shares extents (see `reflinkedCopy`); nil until tried.
+    var sharesExtents: Bool? = nil
+    /// Whether entries made in the staging tree take this process's owner
+    /// and group (not a setgid staging root's group): then a chown is
+    /// needed only for entries owned by others.
+    let createsAsSelf: Bool
+
+    init(settings: Settings, observer: PushObserver, staged: StagedSnapshot, earlierTree: DirectoryHandle?, resumeTree: DirectoryHandle?) {
+        self.settings = settings
+        staging = staged.tree
+        self.earlierTree = earlierTree
+        self.resumeTree = resumeTree
+        // Directories are made without setgid or ACLs (those come last), so only the root's matter.
+        createsAsSelf = EntryMetadata.Created.handsDownNothing(staging)
+        finisher = PushFinisher(PushFinisher.State(writer: staged.manifest, index: staged.index, observer: observer, createsAsSelf: createsAsSelf))
+    }
+
+    var readsNewFiles: Bool { false }
+
+    func add(_ entry: PushEntry, from source: SourceEntry) throws {
+        guard case .entry(let kind, var record, let attributes, let leads) = entry else { return }
+        if kind.recordsWhatWasSent { record.attributes = attributesDigest(attributes) }
+        if record.path.isRoot { return try begin(record, attributes: attributes, from: source) }
+        let parent = try directory(for: record.path)
+        let name = record.path.lastName!
+        do {
+            switch kind {
+            case .directory: try makeDirectory(name, record, attributes: attributes, in: parent, from: source)
+            case .symlink: try makeSymlink(name, record, attributes: attributes, in: parent)
+            case .special: try makeSpecial(name, record, attributes: attributes, in: parent)
+            case .link, .resume: try linkEarlier(record, in: parent, from: source, isResume: kind == .resume, leads: leads)
+            case .hardlink: try linkLeader(of: record, in: parent, from: source)
+            case .file, .indexed, .copy: preconditionFailure("the planner hands new content over as a PlannedFile")
+            }
+        } catch let error where isSourceError(error) && kind != .directory {
+            try? parent.target.remove(name)  // a half-made entry goes; the planner reports the skip
+            throw error
+        }
+    }
+
+    func addUnchanged(ordinal: Int, record: ManifestRecord, from source: SourceEntry) throws {
+        try linkEarlier(record, in: try directory(for: record.path), from: source, isResume: false, leads: false)
+    }
+
+    func add(_ file: PlannedFile, previous: ManifestRecord?) throws {
+        let parent = try directory(for: file.record.path)
+        do {
+            if settings.checksum, let previous, let read = try file.holdsSame(as: previous, copier: copier),
+               let holder = parent.earlier?.handle(), try link(file.name, from: holder, into: parent.target) {
+                return try linked(read, leads: file.leads)
+            }
+            if settings.adoptsFiles, try adopt(file, into: parent.target) { return }
+            try copy(file, into: parent, previous: previous)
+        } catch let error where isSourceError(error) {
+            try? parent.target.remove(file.name)
+            throw error
+        }
+    }
+
+    func skip(_ path: RelativePath, because error: Error) throws { try finisher.submit(.skipped(path, error)) }
+
+    func note(_ path: RelativePath, _ message: String) throws { try finisher.submit(.noted(path, message)) }
+
+    func finish() throws {
+        while let done = open.popLast() { try finisher.submit(.directory(done.path, done.finished)) }
+        try finisher.finish()
+        let finished = finisher.state
+        counts += finished.counts
+        bytesOwned += finished.bytesOwned
+        reusedFromIndex = finished.reusedFromIndex
+    }
+
+    // MARK: Directories
+
+    func begin(_ record: ManifestRecord, attributes: [ExtendedAttribute], from source: SourceEntry) throws {
+        counts.directories += 1
+        try finisher.submit(.record(record, isFile: false))
+        let finished = FinishedDirectory(target: staging, source: LocalTreeDirectory(source.directory),
+                                         metadata: EntryMetadata(record, attributes: attributes))
+        open = [OpenDirectory(path: .root, target: staging, finished: finished, earlier: earlierTree.map(EarlierDirectory.init(root:)),
+                              resume: resumeTree.map(EarlierDirectory.init(root:)))]
+    }
+
+    /// The staged directory that holds `path`, finishing those the walk has
+    /// left (each entry made in one moved its mtime: its metadata comes last).
+    func directory(for path: RelativePath) throws -> OpenDirectory {
+        while let top = open.last, top.path != path.parent {
+            open.removeLast()
+            try finisher.submit(.directory(top.path, top.finished))
+        }
+        return open.last!  // the planner hands entries over in path order, each parent first
+    }
+
+    func makeDirectory(_ name: FileName, _ record: ManifestRecord, attributes: [ExtendedAttribute], in parent: OpenDirectory,
+                       from source: SourceEntry) throws {
+        counts.directories += 1
+        try finisher.submit(.record(record, isFile: false))
+        let permissions = EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: true)
+        try parent.target.makeDirectory(name, permissions: permissions)
+        let target = try parent.target.openDirectory(name)
+        // ACLs are copied from the source directory; one that cannot be opened gives them as raw xattrs.
+        let aclSource = source.opened ?? (try? source.directory.openDirectory(name))
+        let finished = FinishedDirectory(target: target, source: aclSource.map(LocalTreeDirectory.init),
+                                         metadata: EntryMetadata(record, attributes: attributes),
+                                         created: .made(with: permissions, handsDownNothing: createsAsSelf))
+        open.append(OpenDirectory(path: record.path, target: target, finished: finished,
+                                  earlier: parent.earlier.map { EarlierDirectory(parent: $0, name: name) },
+                                  resume: parent.resume.map { EarlierDirectory(parent: $0, name: name) }))
+    }
+
+    // MARK: Links
+
+    /// An unchanged file: one more name of the earlier inode, linked on the
+    /// second core, or here for a file with other names (later names must
+    /// find its inode in place); copied where that inode is gone, at the link
+    /// limit, or (a killed push's copy) not whole.
+    func linkEarlier(_ record: ManifestRecord, in parent: OpenDirectory, from source: SourceEntry, isResume: Bool, leads: Bool) throws {
+        let name = record.path.lastName!
+        let holder = isResume ? parent.resume?.handle() : parent.earlier?.handle()
+        guard leads else {
+            let candidates = holder.map { [($0, record, isResume)] } ?? []
+            return try finisher.submit(.link(.init(name: name, path: record.path, source: source.directory, target: parent.target,
+                                                   status: source.status, candidates: candidates)))
+        }
+        if let holder, !isResume || resumedCopyIsIntact(name, in: holder, record: record, copier: copier),
+           try link(name, from: holder, into: parent.target) {
+            if isResume { bytesOwned += record.size }
+            return try linked(record, leads: true)
+        }
+        try copy(planned(record, from: source, leads: true), into: parent, previous: isResume ? nil : record)
+    }
+
+    /// Another name of a file made in this push: one more link to its inode;
+    /// at the sink's link limit, or when the first name was left out
+    /// (unreadable), a copy whose inode takes the later names.
+    func linkLeader(of record: ManifestRecord, in parent: OpenDirectory, from source: SourceEntry) throws {
+        let firstName = record.hardlinkLeader!
+        if var shared = leaders[firstName] {
+            do {
+                try staging.link(path: shared.path, to: parent.target, as: record.path.lastName!)
+                shared.hardlinkLeader = shared.path
+                shared.path = record.path
+                return try finisher.submit(.record(shared, isFile: true))
+            } catch let error as FileSystemError where error.isAtLinkLimit {}
+        }
+        if let copied = try copy(planned(record, from: source, leads: true), into: parent, previous: nil) { leaders[firstName] = copied }
+    }
+
+    /// Links `name` from an earlier tree's directory; false when it is gone
+    /// there or has reached the link limit (then it is copied).
+    func link(_ name: FileName, from holder: DirectoryHandle, into target: DirectoryHandle) throws -> Bool {
+        do {
+            try holder.link(name, to: target, as: name)
+            return true
+        } catch let error as FileSystemError where error.isAtLinkLimit || error.isMissing {
+            return false
+        }
+    }
+
+    /// A file linked here: its record; `leads` for the first name of an
+    /// inode with others, whose record the later names share.
+    func linked(_ record: ManifestRecord, leads: Bool) throws {
+        counts.filesLinked += 1
+        try finisher.submit(.record(record, isFile: true))
+        if leads { leaders[record.path] = record }
+    }
+
+    func planned(_ record: ManifestRecord, from source: SourceEntry, leads: Bool) -> PlannedFile {
+        var record = record
+        record.hardlinkLeader = nil
+        return PlannedFile(record: record, directory: source.directory, name: source.name!, status: source.status, attributes: [],
+                           leads: leads, isNew: false, isHashed: false)
+    }
+}
