@@ -129,10 +129,8 @@ func pushLocked(_ source: Source, to sink: Sink, filter: SourceFilter, options: 
         if options.importing != nil { (planner.changeTest, planner.resumeTest) = (.quickCheck, .quickCheck) }
         try planner.plan(try scanner(of: sourceRoot, in: sink, head: head, filter: filter, options: options))
         let walked = monotonicSeconds()
-        let outcome = StagedSnapshot.Outcome(counts: writer.counts, bytesOwned: writer.bytesOwned, reusedFromIndex: writer.reusedFromIndex,
-                                             resumed: leftovers != nil)
         let origin = StagedSnapshot.Origin(date: date, message: options.message, sourcePath: source.path, sourceID: try source.identity())
-        let snapshot = try staged.finish(outcome, from: origin, after: snapshots)
+        let snapshot = try staged.finish(writer.outcome, from: origin, after: snapshots)
         return PushResult(snapshot: snapshot, counts: writer.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
     } catch {
         // A failed push leaves no trace; a killed one leaves staging for the next to reuse.

@@ -77,15 +77,16 @@ final class PushFinisher {
     }
 
     /// An unchanged file: linked from the first earlier tree that still
-    /// holds it, else copied like a new file.
+    /// holds it, else copied from the source like a new file; a server,
+    /// which has no source, then fails the push.
     struct LinkJob {
         var name: FileName
         var path: RelativePath
-        var source: DirectoryHandle
         var target: DirectoryHandle
-        var status: FileStatus
         /// The earlier directories holding the file, with their records, in order of preference.
         var candidates: [(directory: DirectoryHandle, record: ManifestRecord, isResume: Bool)]
+        /// The source's directory holding the file, and its status.
+        var source: (directory: DirectoryHandle, status: FileStatus)?
     }
 
     /// What the finishing side owns; only one thread touches it at a time.
@@ -160,6 +161,9 @@ final class PushFinisher {
         return try Self.fill(job, state)
     }
 
+    /// Returns once every step submitted is taken.
+    func drain() throws { try steps.drain() }
+
     /// Takes the remaining steps and stops the thread.
     func finish() throws { try steps.finish() }
 
@@ -224,9 +228,10 @@ final class PushFinisher {
             return
         }
         // No earlier copy could take another name: the file is copied as a new one is.
+        guard let source = job.source else { throw StagingWriter.cannotLink(job.path) }
         let fill: FillJob
         do {
-            fill = try .begin(job.name, path: job.path, source: job.source, target: job.target, status: job.status,
+            fill = try .begin(job.name, path: job.path, source: source.directory, target: job.target, status: source.status,
                               previousContent: job.candidates.first.map { $0.record.content })
         } catch let error where isSourceError(error) {
             skip(job.path, error, state)

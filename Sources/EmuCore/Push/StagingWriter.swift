@@ -1,13 +1,16 @@
 import EmuPOSIX
 import Glibc
 
-/// The local push's writer: makes each entry the planner decided in a
-/// `StagedSnapshot`'s tree, in path order. An unchanged file becomes one
-/// more name of the newest snapshot's inode (or of a killed push's copy),
-/// linked on the second core; a new or changed one is created here and
-/// copied in the kernel, then hashed by the `PushFinisher` on the second
-/// core, which also sets metadata, asks the content index, writes the
-/// records and finishes each directory once its entries are made.
+/// The one writer of a snapshot: makes each entry a push decided in a
+/// `StagedSnapshot`'s tree, in path order, for a local push (fed by the
+/// `PushPlanner`, with the source beside it) and on a server (fed by the
+/// `PushReceiver`, with no source: a new file's bytes come over the wire).
+/// An unchanged file becomes one more name of the newest snapshot's inode
+/// (or of a killed push's copy), linked on the second core; a new or
+/// changed one from the source is created here and copied in the kernel,
+/// then hashed by the `PushFinisher` on the second core, which also sets
+/// metadata, asks the content index, writes the records and finishes each
+/// directory once its entries are made.
 final class StagingWriter: PushWriter {
     struct Settings {
         /// --checksum: a changed file whose bytes and xattrs are the newest snapshot's is linked.
@@ -67,10 +70,13 @@ final class StagingWriter: PushWriter {
 
     var readsNewFiles: Bool { false }
 
-    func add(_ entry: PushEntry, from source: SourceEntry) throws {
+    func add(_ entry: PushEntry, from source: SourceEntry) throws { try make(entry, from: source) }
+
+    /// Makes an entry; `source` is where the source holds it, nil on a server.
+    func make(_ entry: PushEntry, from source: SourceEntry?) throws {
         guard case .entry(let kind, var record, let attributes, let leads) = entry else { return }
         if kind.recordsWhatWasSent { record.attributes = attributesDigest(attributes) }
-        if record.path.isRoot { return try begin(record, attributes: attributes, from: source) }
+        if record.path.isRoot { return try begin(kind, record, attributes: attributes, from: source) }
         let parent = try directory(for: record.path)
         let name = record.path.lastName!
         do {
@@ -80,7 +86,7 @@ final class StagingWriter: PushWriter {
             case .special: try makeSpecial(name, record, attributes: attributes, in: parent)
             case .link, .resume: try linkEarlier(record, in: parent, from: source, isResume: kind == .resume, leads: leads)
             case .hardlink: try linkLeader(of: record, in: parent, from: source)
-            case .file, .indexed, .copy: preconditionFailure("the planner hands new content over as a PlannedFile")
+            case .file, .indexed, .copy: preconditionFailure("new content comes as a PlannedFile, or the receiver's bytes")
             }
         } catch let error where isSourceError(error) && kind != .directory {
             try? parent.target.remove(name)  // a half-made entry goes; the planner reports the skip
@@ -117,15 +123,21 @@ final class StagingWriter: PushWriter {
         let finished = finisher.state
         counts += finished.counts
         bytesOwned += finished.bytesOwned
-        reusedFromIndex = finished.reusedFromIndex
+        reusedFromIndex = reusedFromIndex || finished.reusedFromIndex
+    }
+
+    /// What the snapshot's publication needs to know, once `finish` returned.
+    var outcome: StagedSnapshot.Outcome {
+        StagedSnapshot.Outcome(counts: counts, bytesOwned: bytesOwned, reusedFromIndex: reusedFromIndex, resumed: resumeTree != nil)
     }
 
     // MARK: Directories
 
-    func begin(_ record: ManifestRecord, attributes: [ExtendedAttribute], from source: SourceEntry) throws {
+    func begin(_ kind: PushEntry.Kind, _ record: ManifestRecord, attributes: [ExtendedAttribute], from source: SourceEntry?) throws {
+        guard open.isEmpty, kind == .directory else { throw EmuError.failed("the push named its root twice, or as no directory", fix: "push again") }
         counts.directories += 1
         try finisher.submit(.record(record, isFile: false))
-        let finished = FinishedDirectory(target: staging, source: LocalTreeDirectory(source.directory),
+        let finished = FinishedDirectory(target: staging, source: source.map { LocalTreeDirectory($0.directory) },
                                          metadata: EntryMetadata(record, attributes: attributes))
         open = [OpenDirectory(path: .root, target: staging, finished: finished, earlier: earlierTree.map(EarlierDirectory.init(root:)),
                               resume: resumeTree.map(EarlierDirectory.init(root:)))]
@@ -138,18 +150,20 @@ final class StagingWriter: PushWriter {
             open.removeLast()
             try finisher.submit(.directory(top.path, top.finished))
         }
-        return open.last!  // the planner hands entries over in path order, each parent first
+        // The planner hands entries over in path order, each parent first; a client over ssh may not.
+        guard let parent = open.last else { throw EmuError.failed("the push named \(path) before its directory", fix: "push again") }
+        return parent
     }
 
     func makeDirectory(_ name: FileName, _ record: ManifestRecord, attributes: [ExtendedAttribute], in parent: OpenDirectory,
-                       from source: SourceEntry) throws {
+                       from source: SourceEntry?) throws {
         counts.directories += 1
         try finisher.submit(.record(record, isFile: false))
         let permissions = EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: true)
         try parent.target.makeDirectory(name, permissions: permissions)
         let target = try parent.target.openDirectory(name)
-        // ACLs are copied from the source directory; one that cannot be opened gives them as raw xattrs.
-        let aclSource = source.opened ?? (try? source.directory.openDirectory(name))
+        // ACLs are copied from the source directory; one that cannot be opened, or a client's, gives them as raw xattrs.
+        let aclSource = source.flatMap { $0.opened ?? (try? $0.directory.openDirectory(name)) }
         let finished = FinishedDirectory(target: target, source: aclSource.map(LocalTreeDirectory.init),
                                          metadata: EntryMetadata(record, attributes: attributes),
                                          created: .made(with: permissions, handsDownNothing: createsAsSelf))
@@ -164,26 +178,26 @@ final class StagingWriter: PushWriter {
     /// second core, or here for a file with other names (later names must
     /// find its inode in place); copied where that inode is gone, at the link
     /// limit, or (a killed push's copy) not whole.
-    func linkEarlier(_ record: ManifestRecord, in parent: OpenDirectory, from source: SourceEntry, isResume: Bool, leads: Bool) throws {
+    func linkEarlier(_ record: ManifestRecord, in parent: OpenDirectory, from source: SourceEntry?, isResume: Bool, leads: Bool) throws {
         let name = record.path.lastName!
         let holder = isResume ? parent.resume?.handle() : parent.earlier?.handle()
         guard leads else {
             let candidates = holder.map { [($0, record, isResume)] } ?? []
-            return try finisher.submit(.link(.init(name: name, path: record.path, source: source.directory, target: parent.target,
-                                                   status: source.status, candidates: candidates)))
+            return try finisher.submit(.link(.init(name: name, path: record.path, target: parent.target, candidates: candidates,
+                                                   source: source.map { ($0.directory, $0.status) })))
         }
         if let holder, !isResume || resumedCopyIsIntact(name, in: holder, record: record, copier: copier),
            try link(name, from: holder, into: parent.target) {
             if isResume { bytesOwned += record.size }
             return try linked(record, leads: true)
         }
-        try copy(planned(record, from: source, leads: true), into: parent, previous: isResume ? nil : record)
+        try copy(try planned(record, from: source, leads: true), into: parent, previous: isResume ? nil : record)
     }
 
     /// Another name of a file made in this push: one more link to its inode;
     /// at the sink's link limit, or when the first name was left out
     /// (unreadable), a copy whose inode takes the later names.
-    func linkLeader(of record: ManifestRecord, in parent: OpenDirectory, from source: SourceEntry) throws {
+    func linkLeader(of record: ManifestRecord, in parent: OpenDirectory, from source: SourceEntry?) throws {
         let firstName = record.hardlinkLeader!
         if var shared = leaders[firstName] {
             do {
@@ -193,7 +207,7 @@ final class StagingWriter: PushWriter {
                 return try finisher.submit(.record(shared, isFile: true))
             } catch let error as FileSystemError where error.isAtLinkLimit {}
         }
-        if let copied = try copy(planned(record, from: source, leads: true), into: parent, previous: nil) { leaders[firstName] = copied }
+        if let copied = try copy(try planned(record, from: source, leads: true), into: parent, previous: nil) { leaders[firstName] = copied }
     }
 
     /// Links `name` from an earlier tree's directory; false when it is gone
@@ -211,14 +225,29 @@ final class StagingWriter: PushWriter {
     /// inode with others, whose record the later names share.
     func linked(_ record: ManifestRecord, leads: Bool) throws {
         counts.filesLinked += 1
+        try recorded(record, leads: leads)
+    }
+
+    /// A file made (linked here, or filled from bytes a server received): its record, in path order.
+    func recorded(_ record: ManifestRecord, leads: Bool) throws {
         try finisher.submit(.record(record, isFile: true))
         if leads { leaders[record.path] = record }
     }
 
-    func planned(_ record: ManifestRecord, from source: SourceEntry, leads: Bool) -> PlannedFile {
+    /// A file to copy where no link can be made; a server has no source to
+    /// copy from: the push fails there, and nothing is published.
+    func planned(_ record: ManifestRecord, from source: SourceEntry?, leads: Bool) throws -> PlannedFile {
+        guard let source else { throw Self.cannotLink(record.path) }
         var record = record
         record.hardlinkLeader = nil
         return PlannedFile(record: record, directory: source.directory, name: source.name!, status: source.status, attributes: [],
                            leads: leads, isNew: false, isHashed: false)
+    }
+}
+
+extension StagingWriter {
+    static func cannotLink(_ path: RelativePath) -> EmuError {
+        EmuError.failed("the sink holds no copy of \(path) that can take another name (gone, at the link limit, or not whole); nothing was published",
+                        fix: "push again; if it fails the same way, run `emu verify` on the sink")
     }
 }

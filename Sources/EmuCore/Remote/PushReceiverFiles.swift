@@ -20,26 +20,28 @@ extension PushReceiver {
         record.size = length
         record.content = hasher.finalize()
         record.attributes = attributesDigest(metadata.attributes)
-        try metadata.apply(to: .open(output), aclSource: nil, created: .made(with: 0o600, handsDownNothing: createsAsSelf))
-        counts.files += 1
-        counts.bytes += length
+        try metadata.apply(to: .open(output), aclSource: nil, created: .made(with: 0o600, handsDownNothing: staging.createsAsSelf))
+        try offerToIndex(name, record, in: parent)
+    }
+
+    /// A file made here: the index keeps it, or swaps it for an inode the
+    /// sink holds with the same content and metadata.
+    func offerToIndex(_ name: FileName, _ record: ManifestRecord, in parent: DirectoryHandle) throws {
         if try staged.index.adopt(name, in: parent, record: record) == .linkedExisting {
-            reusedFromIndex = true
-            counts.filesLinked += 1
+            staging.reusedFromIndex = true
+            staging.counts.filesLinked += 1
         } else {
-            counts.filesCopied += 1
-            counts.bytesCopied += length
-            bytesOwned += length
+            staging.counts.filesCopied += 1
+            staging.counts.bytesCopied += record.size
+            staging.bytesOwned += record.size
         }
     }
 
     /// Finishes the manifest and every open directory, makes it all durable
     /// and publishes the snapshot the client described.
     func publish(_ origin: StagedSnapshot.Origin, earlier snapshots: [Snapshot]) throws -> Snapshot {
-        while !directories.isEmpty { try finishDirectory() }
-        try work.finish()
-        let outcome = StagedSnapshot.Outcome(counts: counts, bytesOwned: bytesOwned, reusedFromIndex: reusedFromIndex, resumed: resumed)
-        return try staged.finish(outcome, from: origin, after: snapshots)
+        try staging.finish()
+        return try staged.finish(staging.outcome, from: origin, after: snapshots)
     }
 }
 

@@ -19,11 +19,9 @@ extension PushReceiver {
     /// an inode with the same bytes (`copy`), given its metadata and offered
     /// to the index.
     func takeHeld(_ name: FileName, _ record: ManifestRecord, _ metadata: EntryMetadata, in parent: DirectoryHandle, linking: Bool) throws {
-        counts.files += 1
-        counts.bytes += record.size
         if linking, try staged.index.linkHeld(record, as: name, in: parent) {
-            counts.filesLinked += 1
-            reusedFromIndex = true
+            staging.counts.filesLinked += 1
+            staging.reusedFromIndex = true
             return
         }
         guard let (bucket, entry) = try staged.index.entry(withContentOf: record) else {
@@ -34,14 +32,7 @@ extension PushReceiver {
         let output = try parent.createFile(name, permissions: 0o600)
         defer { output.close() }
         _ = try DataCopier().copyInKernel(from: input, to: output)
-        try metadata.apply(to: .open(output), aclSource: nil, created: .made(with: 0o600, handsDownNothing: createsAsSelf))
-        if try staged.index.adopt(name, in: parent, record: record) == .linkedExisting {
-            counts.filesLinked += 1
-            reusedFromIndex = true
-        } else {
-            counts.filesCopied += 1
-            counts.bytesCopied += record.size
-            bytesOwned += record.size
-        }
+        try metadata.apply(to: .open(output), aclSource: nil, created: .made(with: 0o600, handsDownNothing: staging.createsAsSelf))
+        try offerToIndex(name, record, in: parent)
     }
 }

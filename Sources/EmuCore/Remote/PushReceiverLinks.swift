@@ -23,7 +23,7 @@ extension PushReceiver {
             }
             record.hardlinkLeader = nil  // a name of its own here: the source's other names came as `hardlink`
             try admit(record.path)
-            try linkEarlier(record, in: try directory(for: record.path), fromResume: false)
+            try staging.linkEarlier(record, in: try staging.directory(for: record.path), from: nil, isResume: false, leads: false)
         }
     }
 
@@ -43,13 +43,12 @@ extension PushReceiver {
         return record
     }
 
-    /// The cut push's record of a copy the client links (`resume`), once
-    /// its bytes are checked against it, as those offered to the client were.
+    /// The cut push's record of a copy the client links (`resume`); the
+    /// staging writer checks the copy's bytes against it before linking, as
+    /// those offered to the client were.
     func resumedRecord(at path: RelativePath) throws -> ManifestRecord {
-        guard let tree = resumeTree, let record = try resumeRecords?.record(at: path), record.kind == .regular,
-              record.hardlinkLeader == nil, let (directory, name) = try? tree.parentAndName(of: path),
-              resumedCopyIsIntact(name, in: directory, record: record, copier: resumeCopier) else {
-            throw EmuError.failed("the client linked \(path) to a copy the cut push did not leave whole", fix: "push again")
+        guard let record = try resumeRecords?.record(at: path), record.kind == .regular, record.hardlinkLeader == nil else {
+            throw EmuError.failed("the client linked \(path) to a copy the cut push did not leave", fix: "push again")
         }
         return record
     }
@@ -59,59 +58,5 @@ extension PushReceiver {
     func openEarlierRecords() throws -> ManifestCursor? {
         if earlierRecords == nil, let head { earlierRecords = ManifestCursor(try sink.openRecords(head)) }
         return earlierRecords
-    }
-}
-
-/// What the receiver's second thread owns and does, in the order entries
-/// arrived: links to inodes the sink holds, a finished directory's metadata
-/// (after every entry made in it, so its mtime is final), and every record,
-/// so that the manifest keeps path order.
-final class ReceiverLinker: @unchecked Sendable {
-    enum Step {
-        /// An unchanged file: one more name of the newest snapshot's inode, or of a cut push's copy.
-        case earlier(ManifestRecord, into: DirectoryHandle, fromResume: Bool)
-        /// Another name of a file this push made: its record names the first.
-        case leader(ManifestRecord, into: DirectoryHandle)
-        case record(ManifestRecord)
-        case directory(DirectoryHandle, EntryMetadata, EntryMetadata.Created?)
-    }
-
-    let tree: DirectoryHandle
-    let manifest: ManifestWriter
-    /// The newest snapshot's tree and what a cut push left, reached through
-    /// the last directory opened (one open a directory).
-    let earlier: DirectoryCursor?
-    let resume: DirectoryCursor?
-
-    init(tree: DirectoryHandle, manifest: ManifestWriter, earlier: DirectoryCursor?, resume: DirectoryCursor?) {
-        self.tree = tree
-        self.manifest = manifest
-        self.earlier = earlier
-        self.resume = resume
-    }
-
-    func take(_ step: Step) throws {
-        switch step {
-        case .earlier(let record, let parent, let fromResume):
-            try link(record, into: parent, from: fromResume ? resume! : earlier!)
-            try manifest.append(record)
-        case .leader(let record, let parent):
-            try tree.link(path: record.hardlinkLeader!, to: parent, as: record.path.lastName!)
-            try manifest.append(record)
-        case .record(let record):
-            try manifest.append(record)
-        case .directory(let handle, let metadata, let created):
-            try metadata.apply(to: .open(handle.file), aclSource: nil, created: created)
-        }
-    }
-
-    func link(_ record: ManifestRecord, into parent: DirectoryHandle, from earlier: DirectoryCursor) throws {
-        do {
-            let (directory, name) = try earlier.parentAndName(of: record.path)
-            try directory.link(name, to: parent, as: name)
-        } catch let error as FileSystemError where error.isMissing || error.isAtLinkLimit {
-            throw EmuError.failed("the newest snapshot's copy of \(record.path) cannot take another name (\(error)); nothing was published",
-                                  fix: "push again: the file is then sent whole")
-        }
     }
 }

@@ -41,10 +41,9 @@ struct WirePushTests {
         }
     }
 
-    static func push(_ bench: Workbench, through joined: Joined) throws -> PushResult {
+    static func push(_ bench: Workbench, through joined: Joined, observer: RecordingObserver = RecordingObserver()) throws -> PushResult {
         var options = PushOptions()
         options.rotate = false
-        let observer = RecordingObserver()
         return try withExtendedLifetime(observer) { try joined.remote.push(bench.source, options: options, observer: observer) }
     }
 
@@ -70,5 +69,20 @@ struct WirePushTests {
         let observer = RecordingObserver()  // the verifier holds it unowned
         let damages = try withExtendedLifetime(observer) { try Verifier(observer: observer).verify(next, in: bench.sink) }
         #expect(damages.isEmpty, "\(damages)")
+    }
+
+    @Test("found: over ssh a killed checkout's temporary file in the source went into the snapshot; now it is left out and said, as here")
+    func killedCheckoutFileLeftOut() throws {
+        let bench = try Workbench()
+        try bench.write("d/kept", "k")
+        try bench.write("d/.emu-checkout.4242.1", "half")
+        let joined = try Joined(bench)
+        defer { joined.close() }
+        let observer = RecordingObserver()
+        let snapshot = try #require(try Self.push(bench, through: joined, observer: observer).snapshot)
+        #expect(!FileManager.default.fileExists(atPath: bench.inSnapshot(snapshot, "d/.emu-checkout.4242.1")))
+        #expect(try bench.read(bench.inSnapshot(snapshot, "d/kept")) == "k")
+        #expect(observer.notes.contains { $0.hasPrefix("d/.emu-checkout.4242.1: left out") }, "\(observer.notes)")
+        #expect(snapshot.status == .complete)
     }
 }
