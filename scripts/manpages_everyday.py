@@ -87,7 +87,7 @@ notes and reads as bytes), mtimes to the nanosecond, owners by number, xattrs an
 \fBtar \-\-xattrs \-\-xattrs\-include='*' \-\-acls \-xpf\fR or \fBbsdtar \-\-xattrs \-\-acls \-xpf\fR), files hardlinked in the
 snapshot as links, holes kept (GNU sparse format 1.0), FIFOs and devices. Paths are relative to the snapshot's root. The archive
 goes to stdout, never a terminal, or to \fIFILE\fR, written under a temporary name and renamed when whole (an existing FILE only
-with \fB\-f\fR). The sink must be on this machine.""",
+with \fB\-f\fR). A sink over ssh writes the archive on its server (\fBemu serve\fR), which sends it as it goes.""",
 r""".TP
 .B \-\-tar
 The archive's format: pax tar, the only one and the default.

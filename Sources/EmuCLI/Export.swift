@@ -16,7 +16,8 @@ extension Emu {
                 links, and holes kept (GNU sparse format 1.0). Paths are relative to the \
                 snapshot's root; PATH exports that file or directory with its path. The archive \
                 goes to stdout (never a terminal), or to FILE with --to, where it is written \
-                under a temporary name and renamed when whole. The sink must be on this machine.
+                under a temporary name and renamed when whole. A sink over ssh writes the archive \
+                on its server (`emu serve`), which sends it as it goes.
 
                 \(ExitStatus.help)
                 """)
@@ -42,20 +43,20 @@ extension Emu {
             let terminal = global.terminal
             let source = try global.source()
             let resolved = try source.resolve(reference)
-            let sink = try resolved.sink
+            let sink = resolved.store
             let scope = try path.map { try source.snapshotPath($0) } ?? .root
             try sink.lock(.shared, wait: 0)
             defer { sink.unlock() }
             let counts: ExportCounts
             if let to, to != "-" {
-                counts = try exportToFile(to) { try exportTar(resolved.snapshot, from: sink, scope: scope, to: $0) }
+                counts = try exportToFile(to) { try sink.export(resolved.snapshot, scope: scope, to: $0) }
             } else {
                 guard isatty(STDOUT_FILENO) != 1 else {
                     throw EmuError.usage("standard output is a terminal; a tar archive would be garbage there",
                                          fix: "redirect it (`emu export \(reference) > snapshot.tar`), pipe it to tar, or use --to FILE")
                 }
                 let output = OpenFile(FileDescriptor(rawValue: STDOUT_FILENO), path: Array("standard output".utf8))
-                counts = try exportTar(resolved.snapshot, from: sink, scope: scope, to: output)
+                counts = try sink.export(resolved.snapshot, scope: scope, to: output)
             }
             terminal.detail("exported \(plural(counts.entries, "entry", "entries")), \(formatBytes(counts.bytes)) of data, from \(resolved.registration.name):\(resolved.snapshot.name)")
         }

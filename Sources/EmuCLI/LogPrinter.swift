@@ -17,7 +17,7 @@ struct LogPrinter {
         self.entries = entries
         var heads: [String: String] = [:]
         for entry in entries where heads[entry.registration.name] == nil {
-            heads[entry.registration.name] = (try? entry.sink.headID()).flatMap { $0 } ?? ""
+            heads[entry.registration.name] = (try? entry.store.headID()).flatMap { $0 } ?? ""
         }
         self.heads = heads
         manySinks = Set(entries.map(\.registration.name)).count > 1

@@ -6,20 +6,6 @@ struct ResolvedSnapshot {
     var registration: SinkRegistration
     var store: any SinkStore
     var snapshot: Snapshot
-
-    /// The sink as a directory here, which a verify on this machine reads.
-    var sink: Sink {
-        get throws { try local(store, registration) }
-    }
-}
-
-/// `store` as a local sink; a clear refusal for a remote one.
-func local(_ store: any SinkStore, _ registration: SinkRegistration) throws -> Sink {
-    guard let sink = store as? Sink else {
-        throw EmuError.failed("the sink '\(registration.name)' is on another machine (\(registration.path)): it is read there, not here",
-                              fix: "run the command on the server against the sink's local path")
-    }
-    return sink
 }
 
 extension Source {

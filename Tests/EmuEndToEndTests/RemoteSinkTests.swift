@@ -29,6 +29,9 @@ struct RemoteSinkTests {
         let local = try w.emu("log", "here", "--oneline"), remote = try w.emu("log", "nas", "--oneline")
         #expect(remote.status == 0, "\(remote.stderr)")
         #expect(remote.stdout == local.stdout)
+        // Found: the log asked a remote sink for its HEAD as if it were a directory here, and marked none.
+        let json = try w.emu("log", "nas", "--json")
+        #expect(json.stdout.contains(#""head":true"#) && json.stdout.contains(#""sink":"nas""#), "\(json.stdout)")
         let show = try w.emu("show", "nas:HEAD")
         #expect(show.status == 0, "\(show.stderr)")
         #expect(show.stdout == (try w.emu("show", "here:HEAD")).stdout)
@@ -40,6 +43,23 @@ struct RemoteSinkTests {
         #expect(settings.stdout.contains("sink.nas.remote-emu=\(EmuBinary.path)\t(source)"))
         #expect(try w.emu("sink", "rm", "nas").status == 0)
         #expect(!(try w.emu("config", "--list")).stdout.contains("sink.nas"), "forgetting a sink forgets how it was reached")
+    }
+
+    @Test("export over ssh writes on the server the archive the same sink gives here, byte for byte; a path it lacks is the same usage error")
+    func exportOverSSH() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        #expect(try addRemote(w, server).status == 0)
+        try w.expectSuccess(w.emu("export", "here:HEAD", "--to", w.root + "/here.tar"))
+        let remote = try w.emu("export", "nas:HEAD", "--to", w.root + "/nas.tar", "-v")
+        #expect(remote.status == 0, "\(remote.stderr)")
+        #expect(remote.stderr.contains("exported 2 entries, ") && remote.stderr.contains(" of data, from nas:"), "\(remote.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: w.root + "/nas.tar")) == Data(contentsOf: URL(fileURLWithPath: w.root + "/here.tar")))
+        let piped = try w.bash("\"$EMU\" export nas:HEAD~1 | tar -xOf - a")
+        #expect(piped.status == 0 && piped.stdout == "one\n", "\(piped.stdout)\(piped.stderr)")
+        let missing = try w.emu("export", "nas:HEAD", "nope", "--to", w.root + "/y.tar")
+        #expect(missing.status == 2 && missing.stderr.contains("holds nothing at nope"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: w.root + "/y.tar"))
     }
 
     @Test("verify runs on the server and reports what it finds there; diff and squash read and change the server's sink")

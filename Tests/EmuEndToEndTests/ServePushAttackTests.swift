@@ -155,7 +155,8 @@ struct ServeSessionBoundsTests {
         ("head now", "other words"), ("records", "other words"), ("verify", "a snapshot, or sink"),
         ("free-space lots 0 1 - -", "a percentage"), ("push-begin soon 6d 2f - - b", "SECONDS.NANOSECONDS"),
         ("push-begin now", "a date, a message"), ("push-end", "without push-begin"), ("restore x 2f everything", "no snapshot"),
-        ("file 0000 2e2e2f6574632f706173737764", "no snapshot"), ("", "an empty request"),
+        ("file 0000 2e2e2f6574632f706173737764", "no snapshot"), ("", "an empty request"), ("export 0000 -", "no snapshot"),
+        ("export", "other words"),
     ])
     func malformedRequests(line: String, reason: String) throws {
         let w = try ServePushAttackTests.pushedOnce()
@@ -182,6 +183,31 @@ struct ServeSessionBoundsTests {
 }
 
 extension ServeSessionBoundsTests {
+    @Test("export streams a snapshot's archive, then its counts; a path that climbs out or that the snapshot lacks is refused, and the session goes on")
+    func exportPaths() throws {
+        let w = try ServePushAttackTests.pushedOnce()
+        let head = try ServePushAttackTests.headManifest(w).head
+        let session = try ServeSession(["--sink", w.sink, "--read-only"], in: w.root)
+        #expect(session.hello(sink: w.sink)?.kind == .hello)
+        for (path, reason) in [("2e2e2f6574632f706173737764", "no path inside a snapshot"), ("6e6f7065", "holds nothing at nope")] {
+            let answer = session.request("export \(head) \(path)")
+            #expect(answer?.kind == .error && answer?.text.contains(reason) == true, "\(path): \(String(describing: answer))")
+        }
+        session.send(.request, "export \(head) -")
+        var archive = ""
+        var frame = session.receive()
+        while let data = frame, data.kind == .data {
+            archive += data.text
+            frame = session.receive()
+        }
+        #expect(frame?.kind == .end, "\(String(describing: frame))")
+        #expect(archive.contains("ustar") && archive.contains("one"), "the archive holds a: \(archive.prefix(100))")
+        let counts = session.receive()
+        #expect(counts?.kind == .reply && counts?.text == "1 3", "\(String(describing: counts))")
+        #expect(session.request("head")?.kind == .reply, "the session answers the next request")
+        #expect(session.close(within: 60) == 0)
+    }
+
     @Test("a refused request's error reaches a client that kept sending, before the session ends on a frame out of place")
     func answersBeforeTheEnd() throws {
         let w = try ServePushAttackTests.pushedOnce()

@@ -12,7 +12,9 @@ public struct ExportCounts: Sendable {
 /// and ACLs from its tree, so `tar` alone restores it. Paths are relative to
 /// the snapshot's root; a hardlink inside the snapshot is a link entry to
 /// the first name exported; holes stay holes (GNU sparse format 1.0).
-public func exportTar(_ snapshot: Snapshot, from sink: Sink, scope: RelativePath, to output: OpenFile) throws -> ExportCounts {
+/// The archive's bytes go to `output`, a megabyte at a time. Runs where the
+/// sink is: over ssh, on the server (see `RemoteSink.export`).
+func exportTar(_ snapshot: Snapshot, from sink: Sink, scope: RelativePath, to output: @escaping ([UInt8]) throws -> Void) throws -> ExportCounts {
     let tree = try sink.openTree(snapshot)
     if !scope.isRoot {
         do { _ = try tree.status(path: scope) } catch let error as FileSystemError where error.isMissing {

@@ -28,10 +28,11 @@ final class TarWriter {
     }
 
     static let block = 512
-    let output: OpenFile
+    /// Where the archive's bytes go, a megabyte at a time: a file, or a server's stream.
+    let output: ([UInt8]) throws -> Void
     private var buffer: [UInt8] = []
 
-    init(output: OpenFile) {
+    init(output: @escaping ([UInt8]) throws -> Void) {
         self.output = output
         buffer.reserveCapacity(1 << 20)
     }
@@ -81,7 +82,7 @@ final class TarWriter {
     }
 
     private func flush() throws {
-        try output.writeAll(buffer)
+        try output(buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 

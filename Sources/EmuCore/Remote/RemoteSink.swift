@@ -61,6 +61,11 @@ public final class RemoteSink: SinkStore {
     func ask(_ request: Request) throws -> Frame {
         try channel.writer.send(request.frame)
         try channel.writer.flush()
+        return try answer()
+    }
+
+    /// The server's next answer; its error, thrown.
+    func answer() throws -> Frame {
         guard let frame = try channel.reader.next() else { throw channel.silence(sinkName: name) }
         if frame.kind == .error { throw Wire.error(from: frame, server: server) }
         return frame
@@ -95,6 +100,22 @@ public final class RemoteSink: SinkStore {
     public func copyFile(_ path: RelativePath, of snapshot: Snapshot, to output: OpenFile) throws {
         let pieces = try stream(.file(snapshot: snapshot.id, path))
         while let piece = try pieces.nextPiece() { try output.writeAll(piece) }
+    }
+
+    /// The tar archive the server writes of the snapshot, as it arrives, and what it holds.
+    public func export(_ snapshot: Snapshot, scope: RelativePath, to output: OpenFile) throws -> ExportCounts {
+        let pieces = try stream(.export(snapshot: snapshot.id, scope))
+        do {
+            while let piece = try pieces.nextPiece() { try output.writeAll(piece) }
+        } catch let error as FileSystemError {
+            pieces.close()  // the local write failed: the channel stays ready
+            throw error
+        }
+        let words = try answer().text.split(separator: " ").compactMap { Int64($0) }
+        guard words.count == 2, words[0] >= 0, words[1] >= 0 else {
+            throw EmuError.failed("\(server) did not say what the archive holds", fix: "check the archive with `tar -tvf`")
+        }
+        return ExportCounts(entries: Int(words[0]), bytes: words[1])
     }
 
     /// Its records as the server sends them. A scanned tree's (emu 0.2.5)

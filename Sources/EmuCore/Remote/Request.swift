@@ -11,6 +11,8 @@ enum Request: Equatable {
     /// What a cut push left, which the next push may link.
     case resumeRecords
     case file(snapshot: String, RelativePath)
+    /// A snapshot, or its part at and below the path, as a tar archive (see `exportTar`).
+    case export(snapshot: String, RelativePath)
     /// An entry's xattrs, and with `content` a regular file's bytes (see `RemoteTree`).
     case restore(snapshot: String, RelativePath, content: Bool)
     case uniqueBytes(snapshot: String)
@@ -53,6 +55,7 @@ enum Request: Equatable {
         case .records(let id): "records \(id)"
         case .resumeRecords: "resume-records"
         case .file(let id, let path): "file \(id) \(RemoteSink.hex(path.bytes))"
+        case .export(let id, let scope): "export \(id) \(scope.isRoot ? "-" : RemoteSink.hex(scope.bytes))"
         case .restore(let id, let path, let content): "restore \(id) \(RemoteSink.hex(path.bytes)) \(content ? "content" : "attributes")"
         case .uniqueBytes(let id): "unique-bytes \(id)"
         case .config: "config"
@@ -90,6 +93,7 @@ extension Request {
         switch (verb, arguments.count) {
         case ("records", 1): self = .records(snapshot: arguments[0])
         case ("file", 2): self = .file(snapshot: arguments[0], RelativePath(RemoteSink.bytes(hex: arguments[1])))
+        case ("export", 2): self = .export(snapshot: arguments[0], arguments[1] == "-" ? .root : RelativePath(RemoteSink.bytes(hex: arguments[1])))
         case ("restore", 3): self = .restore(snapshot: arguments[0], RelativePath(RemoteSink.bytes(hex: arguments[1])), content: arguments[2] == "content")
         case ("unique-bytes", 1): self = .uniqueBytes(snapshot: arguments[0])
         case ("lock", 1...2): self = .lock(exclusive: arguments[0] == "exclusive", wait: Double(arguments.dropFirst().first ?? "") ?? 0)
@@ -117,7 +121,7 @@ extension Request {
         "snapshots": .snapshots, "head": .head, "resume-records": .resumeRecords, "config": .config, "space": .space, "owner": .owner,
         "unlock": .unlock, "recover": .recover, "finish-deleting": .finishDeleting, "push-end": .pushEnd,
     ]
-    static let known: Set<String> = Set(withoutArguments.keys).union(["records", "file", "restore", "unique-bytes", "lock", "delete",
+    static let known: Set<String> = Set(withoutArguments.keys).union(["records", "file", "export", "restore", "unique-bytes", "lock", "delete",
                                                                       "free-space", "clean", "write-config", "adopt", "push-begin", "verify"])
 
     static func pushBegin(_ words: [String]) throws -> PushBegin {

@@ -24,6 +24,8 @@ extension SinkServer {
             }
         case .file(let id, let path):
             try streamFile(path, of: try snapshot(id))
+        case .export(let id, let scope):
+            try answerExport(try snapshot(id), scope: scope)
         case .restore(let id, let path, let content):
             try answerRestore(id, path, content: content)
         case .uniqueBytes(let id):
@@ -120,6 +122,21 @@ extension SinkServer {
         let input = try Self.openRegular(name, in: directory, path: path, snapshotID: snapshot.id)
         defer { input.close() }
         try sendBytes(of: input)
+    }
+
+    /// A snapshot, or its part at and below `scope`, as a tar archive in
+    /// pieces, closed by `end`; then what it holds, as a reply: `ENTRIES BYTES`.
+    func answerExport(_ snapshot: Snapshot, scope: RelativePath) throws {
+        guard scope.isRoot || scope.isSafe else {
+            throw EmuError.usage("\(scope.quotedForMessage) is no path inside a snapshot", fix: "name a path the snapshot holds")
+        }
+        let counts = try exportTar(snapshot, from: sink!, scope: scope) { bytes in
+            for start in stride(from: 0, to: bytes.count, by: Wire.pieceSize) {
+                try self.writer.send(Frame(.data, Array(bytes[start..<min(start + Wire.pieceSize, bytes.count)])))
+            }
+        }
+        try writer.send(Frame(.end))
+        try writer.send(Frame(.reply, text: "\(counts.entries) \(counts.bytes)"))
     }
 
     /// A snapshot's regular file, opened to send; a usage error for anything else.

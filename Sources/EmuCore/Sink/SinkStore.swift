@@ -59,6 +59,9 @@ public protocol SinkStore: AnyObject {
     func clean(repair: Bool, dryRun: Bool, each: (CleanAction) -> Void) throws
     /// A snapshot as a diff reads it.
     func diffSide(of snapshot: Snapshot) throws -> DiffSide
+    /// Writes a snapshot, or its part at and below `scope`, to `output` as a
+    /// tar archive (see `exportTar`), read where the sink is.
+    func export(_ snapshot: Snapshot, scope: RelativePath, to output: OpenFile) throws -> ExportCounts
     /// What checks its snapshots where they live; one for a whole verify run.
     func verifier(samplePercent: Double, observer: VerifyObserver) -> SinkVerifier
 }
@@ -90,6 +93,10 @@ extension Sink: SinkStore {
         let side = DiffSide(.manifest({ try self.openRecords(snapshot, skipping: $0) }), recordsSourceIdentity: true)
         side.chunks = listedChunks(of: snapshot)
         return side
+    }
+
+    public func export(_ snapshot: Snapshot, scope: RelativePath, to output: OpenFile) throws -> ExportCounts {
+        try exportTar(snapshot, from: self, scope: scope) { try output.writeAll($0) }
     }
 
     public func verifier(samplePercent: Double, observer: VerifyObserver) -> SinkVerifier {
