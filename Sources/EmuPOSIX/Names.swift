@@ -87,6 +87,15 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     /// Whether `self` is `other` or lies below it.
+    /// Whether `parent` is this path's parent, without making that path (a
+    /// writer asks it of every entry a push hands over).
+    public func isChild(of parent: RelativePath) -> Bool {
+        guard !isRoot else { return false }
+        guard !parent.isRoot else { return !bytes.contains(0x2F) }
+        return bytes.count > parent.bytes.count + 1 && bytes[parent.bytes.count] == 0x2F && bytes.starts(with: parent.bytes)
+            && !bytes[(parent.bytes.count + 1)...].contains(0x2F)
+    }
+
     public func isWithin(_ other: RelativePath) -> Bool {
         if other.isRoot || self == other { return true }
         return bytes.count > other.bytes.count && bytes[other.bytes.count] == 0x2F

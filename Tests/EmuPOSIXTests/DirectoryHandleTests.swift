@@ -95,6 +95,16 @@ struct DirectoryHandleTests {
         #expect(RelativePath("a/b").isSafe)
     }
 
+    @Test("a path's parent is known without making it: a child, not a grandchild, a sibling or a longer name")
+    func children() {
+        let cases: [(String, String, Bool)] = [("a", "", true), ("a/b", "", false), ("", "", false), ("a/b", "a", true), ("a/b/c", "a", false),
+                                               ("ab/c", "a", false), ("a/bc", "a/b", false), ("a/b/c", "a/b", true), ("a", "a", false)]
+        for (path, parent, expected) in cases {
+            #expect(RelativePath(path).isChild(of: RelativePath(parent)) == expected, "\(path) in \(parent)")
+            #expect(RelativePath(path).isChild(of: RelativePath(parent)) == (!RelativePath(path).isRoot && RelativePath(path).parent == RelativePath(parent)))
+        }
+    }
+
     @Test("flock: a second exclusive lock is refused until the first is dropped")
     func locking() throws {
         let dir = TemporaryDirectory()

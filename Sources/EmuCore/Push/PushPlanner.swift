@@ -85,7 +85,7 @@ final class PushPlanner {
     func plan(_ scanner: TreeScanner) throws {
         while let record = try scanner.next() {
             for (path, why) in scanner.takeNotes() { try writer.note(path, why) }
-            let source = SourceEntry(directory: scanner.lastDirectory ?? scanner.root, name: record.path.lastName,
+            let source = SourceEntry(directory: scanner.lastDirectory ?? scanner.root, name: scanner.lastName,
                                      status: scanner.lastStatus!, opened: scanner.lastEntered)
             do { try plan(record, from: source) } catch where isSourceError(error) {
                 try writer.skip(record.path, because: error)

@@ -78,7 +78,7 @@ final class StagingWriter: PushWriter {
         if kind.recordsWhatWasSent { record.attributes = attributesDigest(attributes) }
         if record.path.isRoot { return try begin(kind, record, attributes: attributes, from: source) }
         let parent = try directory(for: record.path)
-        let name = record.path.lastName!
+        let name = source?.name ?? record.path.lastName!
         do {
             switch kind {
             case .directory: try makeDirectory(name, record, attributes: attributes, in: parent, from: source)
@@ -146,7 +146,7 @@ final class StagingWriter: PushWriter {
     /// The staged directory that holds `path`, finishing those the walk has
     /// left (each entry made in one moved its mtime: its metadata comes last).
     func directory(for path: RelativePath) throws -> OpenDirectory {
-        while let top = open.last, top.path != path.parent {
+        while let top = open.last, !path.isChild(of: top.path) {
             open.removeLast()
             try finisher.submit(.directory(top.path, top.finished))
         }
@@ -179,7 +179,7 @@ final class StagingWriter: PushWriter {
     /// find its inode in place); copied where that inode is gone, at the link
     /// limit, or (a killed push's copy) not whole.
     func linkEarlier(_ record: ManifestRecord, in parent: OpenDirectory, from source: SourceEntry?, isResume: Bool, leads: Bool) throws {
-        let name = record.path.lastName!
+        let name = source?.name ?? record.path.lastName!
         let holder = isResume ? parent.resume?.handle() : parent.earlier?.handle()
         guard leads else {
             let candidates = holder.map { [($0, record, isResume)] } ?? []

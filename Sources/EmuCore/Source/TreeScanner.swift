@@ -34,6 +34,8 @@ final class TreeScanner: RecordReader {
     private(set) var lastDirectory: DirectoryHandle? = nil
     /// The status of the entry `next()` returned last (its link count, which records do not keep).
     private(set) var lastStatus: FileStatus? = nil
+    /// The name of the entry `next()` returned last (nil for the root).
+    private(set) var lastName: FileName? = nil
     /// The directory `next()` returned last, when the walk entered it (nil
     /// for a directory it could not list or that lies on another filesystem).
     private(set) var lastEntered: DirectoryHandle? = nil
@@ -55,7 +57,7 @@ final class TreeScanner: RecordReader {
             let status = try root.status()
             rootDevice = status.device
             try enter(root, path: .root, status: status)
-            (lastDirectory, lastStatus, lastEntered) = (nil, status, root)
+            (lastDirectory, lastStatus, lastEntered, lastName) = (nil, status, root, nil)
             return ManifestRecord(path: .root, status: status)
         }
         while var level = stack.popLast() {
@@ -90,6 +92,7 @@ final class TreeScanner: RecordReader {
             lastDirectory = level.handle
             lastStatus = status
             lastEntered = nil
+            lastName = name
             var record = ManifestRecord(path: path, status: status)
             switch status.kind {
             case .symlink:
@@ -120,6 +123,7 @@ final class TreeScanner: RecordReader {
 
     /// What the walk left out since last asked, and why.
     func takeNotes() -> [(RelativePath, String)] {
+        guard !notes.isEmpty else { return [] }
         defer { notes = [] }
         return notes
     }
