@@ -14,14 +14,26 @@ let package = Package(
     ],
     targets: [
         .executableTarget(name: "emu", dependencies: ["EmuCLI"]),
+        // The layers, each seeing only those below it:
+        // EmuPOSIX → EmuRecords → EmuCore → EmuRemote → EmuCLI.
         .target(
             name: "EmuCLI",
             dependencies: [
-                "EmuCore", "EmuPOSIX", "CEmuShims",
+                "EmuRemote", "EmuCore", "EmuRecords", "EmuPOSIX", "CEmuShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // The protocol, the ssh channel, RemoteSink (a SinkStore over it) and emu serve.
+        .target(name: "EmuRemote", dependencies: ["EmuCore", "EmuRecords", "EmuPOSIX"]),
+        // Sinks and sources, and what commands do with them: push, checkout, compare, export, import, watch.
         .target(
             name: "EmuCore",
+            dependencies: [
+                "EmuRecords", "EmuPOSIX", "CZstd",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        // Records and manifests, snapshots' records, an inode's metadata, and the support they share.
+        .target(
+            name: "EmuRecords",
             dependencies: [
                 "EmuPOSIX", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -37,8 +49,8 @@ let package = Package(
             name: "CEmuShims",
             linkerSettings: [.linkedLibrary("acl"), .linkedLibrary("attr")]),
         .testTarget(name: "EmuPOSIXTests", dependencies: ["EmuPOSIX"]),
-        .testTarget(name: "EmuCoreTests", dependencies: ["EmuCore", "EmuPOSIX"]),
+        .testTarget(name: "EmuCoreTests", dependencies: ["EmuRemote", "EmuCore", "EmuRecords", "EmuPOSIX"]),
         .testTarget(name: "EmuEndToEndTests", dependencies: ["emu", "EmuPOSIX"]),
-        .testTarget(name: "EmuCLITests", dependencies: ["EmuCLI"]),
+        .testTarget(name: "EmuCLITests", dependencies: ["EmuCLI", "EmuCore", "EmuRecords"]),
     ]
 )

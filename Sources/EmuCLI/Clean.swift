@@ -1,5 +1,7 @@
 import ArgumentParser
 import EmuCore
+import EmuRecords
+import EmuRemote
 
 extension Emu {
     struct Clean: ParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import EmuCore
 import EmuPOSIX
+import EmuRecords
+import EmuRemote
 
 /// What people type from git's habits, made into what emu's parser takes,
 /// and the words for a command name that is not one.

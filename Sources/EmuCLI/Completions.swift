@@ -1,5 +1,7 @@
 import ArgumentParser
 import EmuCore
+import EmuRecords
+import EmuRemote
 
 /// Shell completion of the names only the source knows: its sinks, and
 /// references to their snapshots. The shell runs emu in the working

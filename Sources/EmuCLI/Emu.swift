@@ -1,5 +1,7 @@
 import ArgumentParser
 import EmuCore
+import EmuRecords
+import EmuRemote
 
 /// The root command: git-like subcommands, options after the command.
 struct Emu: ParsableCommand {

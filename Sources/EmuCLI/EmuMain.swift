@@ -2,6 +2,8 @@ import ArgumentParser
 import EmuCore
 import EmuPOSIX
 import Glibc
+import EmuRecords
+import EmuRemote
 
 /// Runs the command line and exits with a status from `ExitStatus`.
 public enum EmuMain {

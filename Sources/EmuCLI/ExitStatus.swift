@@ -1,4 +1,6 @@
 import EmuCore
+import EmuRecords
+import EmuRemote
 
 /// The exit statuses of every emu command: the one table, repeated in each
 /// command's help and in the man pages.

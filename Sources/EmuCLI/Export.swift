@@ -3,6 +3,8 @@ import EmuCore
 import EmuPOSIX
 import SystemPackage
 import Glibc
+import EmuRecords
+import EmuRemote
 
 extension Emu {
     struct Export: ParsableCommand {

@@ -1,5 +1,7 @@
 import EmuCore
 import EmuPOSIX
+import EmuRecords
+import EmuRemote
 
 /// Prints `emu log`'s entries (already chosen and ordered): long, short or JSON.
 struct LogPrinter {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import EmuCore
+import EmuRecords
+import EmuRemote
 
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
     case auto, always, never

@@ -1,5 +1,7 @@
 import EmuCore
 import EmuPOSIX
+import EmuRecords
+import EmuRemote
 
 /// One run of pushes and how it reports, whoever started it (`emu push`,
 /// `emu watch`): each sink's push under the source's shared lock, its

@@ -1,5 +1,7 @@
 import EmuCore
 import EmuPOSIX
+import EmuRecords
+import EmuRemote
 
 /// A snapshot found from a reference, with the sink it lives in.
 struct ResolvedSnapshot {

@@ -2,6 +2,8 @@ import ArgumentParser
 import EmuCore
 import EmuPOSIX
 import Foundation
+import EmuRecords
+import EmuRemote
 
 extension Emu {
     struct Schedule: ParsableCommand {

@@ -2,6 +2,8 @@ import ArgumentParser
 import EmuCore
 import EmuPOSIX
 import Glibc
+import EmuRecords
+import EmuRemote
 
 extension Emu {
     struct Show: ParsableCommand {

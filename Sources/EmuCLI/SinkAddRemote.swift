@@ -1,4 +1,6 @@
 import EmuCore
+import EmuRecords
+import EmuRemote
 
 extension Emu.SinkCommand.Add {
     /// Registers a sink on another machine: the connection settings go into

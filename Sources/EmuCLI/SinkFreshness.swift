@@ -1,4 +1,6 @@
 import EmuCore
+import EmuRecords
+import EmuRemote
 
 /// How far each sink lags the sink with this source's newest snapshot:
 /// two USB disks swapped weekly, a NAS that is sometimes off. An offline

@@ -3,6 +3,8 @@ import EmuCore
 import EmuPOSIX
 import Foundation
 import Glibc
+import EmuRecords
+import EmuRemote
 
 /// Where a command's words go: data to stdout, messages to stderr, each
 /// with colour when it is a terminal (or --color always).

@@ -1,5 +1,7 @@
 import EmuCore
 import EmuPOSIX
+import EmuRecords
+import EmuRemote
 
 /// The timeline as one HTML page with inline SVG and CSS: no script, no
 /// network, so a browser draws it as it is, offline, years from now.

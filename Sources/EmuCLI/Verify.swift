@@ -1,6 +1,8 @@
 import ArgumentParser
 import EmuCore
 import EmuPOSIX
+import EmuRecords
+import EmuRemote
 
 extension Emu {
     struct Verify: ParsableCommand {

@@ -2,6 +2,8 @@ import ArgumentParser
 import EmuCore
 import EmuPOSIX
 import Glibc
+import EmuRecords
+import EmuRemote
 
 /// Set by SIGTERM and SIGINT: `emu watch` finishes its push, then stops.
 nonisolated(unsafe) var watchStopRequested: sig_atomic_t = 0

@@ -1,5 +1,7 @@
 import EmuCore
 import EmuPOSIX
+import EmuRecords
+import EmuRemote
 
 /// When `emu watch` pushes: after `settle` seconds without events, never
 /// sooner than `settle` after the last push began, and no later than

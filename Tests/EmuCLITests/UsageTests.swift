@@ -1,6 +1,7 @@
 import ArgumentParser
 @testable import EmuCLI
 import EmuCore
+import EmuRecords
 import Testing
 
 /// Usage errors, parsed in-process with their exact text, as

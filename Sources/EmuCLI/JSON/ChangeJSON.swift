@@ -1,5 +1,7 @@
 import EmuPOSIX
 import EmuCore
+import EmuRecords
+import EmuRemote
 
 /// One line of `diff --json` (JSON Lines: one object per change).
 struct ChangeJSON: Encodable {

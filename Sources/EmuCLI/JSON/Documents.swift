@@ -1,5 +1,7 @@
 import EmuCore
 import EmuPOSIX
+import EmuRecords
+import EmuRemote
 
 // The documents `--json` prints, one type per command (schema: emu(1),
 // JSON OUTPUT). A key whose value is unknown or does not apply is left out.

@@ -2,6 +2,8 @@ import CEmuShims
 import EmuCore
 import EmuPOSIX
 import Foundation
+import EmuRecords
+import EmuRemote
 
 /// The one place `--json` output is made: Codable documents, keys in
 /// snake_case and sorted, so that an encoding failure is an error (not an

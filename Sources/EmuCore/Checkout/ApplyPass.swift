@@ -1,5 +1,6 @@
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 /// The checkout's second pass: carries out the walk's decisions. Every
 /// entry is written under a temporary name and renamed into place. Into a
@@ -9,27 +10,27 @@ import Glibc
 /// place at the end (a kill leaves only the staging directory). From a
 /// server's tree every read is asked ahead and the filler takes every file
 /// and directory, receiving the answers in the order they were asked.
-final class ApplyPass: CheckoutVisitor {
-    let walk: CheckoutWalk
+package final class ApplyPass: CheckoutVisitor {
+    package let walk: CheckoutWalk
     /// When the walk's target root is a staging directory made just now.
-    let staged: StagedCheckout?
+    package let staged: StagedCheckout?
     /// Restores the files of some of a staged tree's directories on the second core.
-    let filler: FileFiller?
+    package let filler: FileFiller?
     /// Whether the files of the directory being walked go to `filler`.
-    var fillerFills = false
+    package var fillerFills = false
     /// Whether new entries take this process's owner and group (the target
     /// root has no setgid bit or default ACL to hand down): then a chown is
     /// needed only for entries owned by others.
-    let createsAsSelf: Bool
-    var filesWritten = 0
-    var bytesWritten: Int64 = 0
-    var temporaryCounter = 0
-    let processID = getpid()
+    package let createsAsSelf: Bool
+    package var filesWritten = 0
+    package var bytesWritten: Int64 = 0
+    package var temporaryCounter = 0
+    package let processID = getpid()
 
     /// The snapshot's tree is a server's: reads are asked ahead, answered on the filler thread.
-    let readsAhead: Bool
+    package let readsAhead: Bool
 
-    init(_ walk: CheckoutWalk, staged: StagedCheckout?, tree: TreeDirectory) {
+    package init(_ walk: CheckoutWalk, staged: StagedCheckout?, tree: TreeDirectory) {
         self.walk = walk
         self.staged = staged
         readsAhead = tree.asksAhead
@@ -38,7 +39,7 @@ final class ApplyPass: CheckoutVisitor {
     }
 
     /// Restores the snapshot from `tree`, then places a staged tree and sets the root's metadata.
-    func run(tree: TreeDirectory) throws {
+    package func run(tree: TreeDirectory) throws {
         fillerFills = filler != nil
         let rootRecord = try walk.run(self, tree: tree, isEmpty: staged != nil)
         try filler?.finish()
@@ -51,13 +52,13 @@ final class ApplyPass: CheckoutVisitor {
         try staged?.finish()
     }
 
-    func willReplace(_ status: FileStatus, in target: DirectoryHandle, name: FileName, path: RelativePath) throws {}
+    package func willReplace(_ status: FileStatus, in target: DirectoryHandle, name: FileName, path: RelativePath) throws {}
 
-    func remove(_ name: FileName, in target: DirectoryHandle, path: RelativePath) throws {
+    package func remove(_ name: FileName, in target: DirectoryHandle, path: RelativePath) throws {
         try target.removeTree(name)
     }
 
-    func makeDirectory(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle,
+    package func makeDirectory(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle,
                        path: RelativePath) throws -> (DirectoryHandle, EntryMetadata.Created?)? {
         if current != nil { try target.remove(name) }
         let permissions = EntryMetadata.Created.initialPermissions(for: record.permissions, isDirectory: true)
@@ -66,13 +67,13 @@ final class ApplyPass: CheckoutVisitor {
     }
 
     /// The filler makes a directory's files unless it is behind; then the walk does.
-    func enterDirectory() -> Bool {
+    package func enterDirectory() -> Bool {
         let outer = fillerFills
         fillerFills = filler.map { readsAhead || !$0.isBehind } ?? false
         return outer
     }
 
-    func leaveDirectory(_ outer: Bool, record: ManifestRecord, target: DirectoryHandle?, tree: TreeDirectory?,
+    package func leaveDirectory(_ outer: Bool, record: ManifestRecord, target: DirectoryHandle?, tree: TreeDirectory?,
                         created: EntryMetadata.Created?, existed: Bool, inScope: Bool) throws {
         let fillerFilledThis = fillerFills
         fillerFills = outer
@@ -83,7 +84,7 @@ final class ApplyPass: CheckoutVisitor {
     /// Sets a directory's metadata after its entries: on the filler thread
     /// when it made them, else now (the root, once the filler is done: its
     /// question goes out first, or a server's answer is waited for forever).
-    func finish(_ directory: FinishedDirectory, onFiller: Bool) throws {
+    package func finish(_ directory: FinishedDirectory, onFiller: Bool) throws {
         if directory.readsAttributes { try directory.source?.askAhead(nil) }
         if let filler, onFiller { return try filler.add(.directory(directory)) }
         try directory.source?.sendQuestions()
@@ -92,18 +93,18 @@ final class ApplyPass: CheckoutVisitor {
 
     /// Runs `body` with an entry's xattrs: at once from a local tree; from a
     /// server's on the filler thread, once the answer to what is asked now arrives.
-    func withAttributes(of name: FileName, in tree: TreeDirectory, _ body: @escaping ([ExtendedAttribute]) throws -> Void) throws {
+    package func withAttributes(of name: FileName, in tree: TreeDirectory, _ body: @escaping ([ExtendedAttribute]) throws -> Void) throws {
         guard readsAhead, let filler else { return try body(try tree.attributes(name)) }
         try tree.askAhead(name)
         try filler.add(.task { try body(try tree.attributes(name)) })
     }
 
-    func temporaryName() -> FileName {
+    package func temporaryName() -> FileName {
         temporaryCounter += 1
         return FileName(CheckoutWalk.temporaryPrefix + Array("\(processID).\(temporaryCounter)".utf8))
     }
 
-    func write(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: TreeDirectory?,
+    package func write(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: TreeDirectory?,
                path: RelativePath) throws {
         guard let target, let tree else { return }
         if let current, current.kind == .directory { try target.removeTree(name) }
@@ -118,7 +119,7 @@ final class ApplyPass: CheckoutVisitor {
         }
     }
 
-    func place(_ temporary: FileName, as name: FileName, in target: DirectoryHandle, isLink: Bool = false) throws {
+    package func place(_ temporary: FileName, as name: FileName, in target: DirectoryHandle, isLink: Bool = false) throws {
         guard temporary != name else { return }
         try target.rename(temporary, to: target, as: name)
         // rename(2) between two names of one inode succeeds and does nothing.
@@ -127,7 +128,7 @@ final class ApplyPass: CheckoutVisitor {
 
     /// Makes the entry under `temporary`; false when it is left out (a
     /// device only root can make) or the work that places it is queued.
-    func make(_ temporary: FileName, as name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: TreeDirectory,
+    package func make(_ temporary: FileName, as name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: TreeDirectory,
               path: RelativePath) throws -> Bool {
         switch record.kind {
         case .regular:
@@ -170,7 +171,7 @@ final class ApplyPass: CheckoutVisitor {
     /// Restores a file under `temporary` and renames it to `finalName` when
     /// whole (in a staged tree it is made under its final name at once); the
     /// filler does it when it makes this directory's files.
-    func copyFile(_ name: FileName, record: ManifestRecord, from tree: TreeDirectory, to target: DirectoryHandle, as temporary: FileName,
+    package func copyFile(_ name: FileName, record: ManifestRecord, from tree: TreeDirectory, to target: DirectoryHandle, as temporary: FileName,
                   finalName: FileName) throws {
         let job = FileFiller.FileJob(
             tree: tree, name: name, target: target, outputName: temporary, finalName: temporary == name ? nil : finalName,
@@ -187,7 +188,7 @@ final class ApplyPass: CheckoutVisitor {
 
     /// Gives an entry whose content is right the snapshot's mode, owner,
     /// xattrs, ACLs and mtime, in place: its bytes are not written again.
-    func mend(_ name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: TreeDirectory?, path: RelativePath) throws {
+    package func mend(_ name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: TreeDirectory?, path: RelativePath) throws {
         guard let tree else { return }
         try withAttributes(of: name, in: tree) { attributes in
             let metadata = EntryMetadata(record, attributes: attributes)
@@ -200,7 +201,7 @@ final class ApplyPass: CheckoutVisitor {
         }
     }
 
-    func finishedDirectory(_ record: ManifestRecord, target: DirectoryHandle, tree: TreeDirectory,
+    package func finishedDirectory(_ record: ManifestRecord, target: DirectoryHandle, tree: TreeDirectory,
                            created: EntryMetadata.Created? = nil, existed: Bool = true) -> FinishedDirectory {
         FinishedDirectory(target: target, source: tree, metadata: EntryMetadata(record, attributes: []),
                           readsAttributes: record.attributes != nil || !walk.recordsKnowAttributes, created: created,

@@ -1,28 +1,29 @@
 import EmuPOSIX
+import EmuRecords
 
 /// The checkout's first pass: changes nothing, and finds the target entries
 /// the apply pass would overwrite or remove that differ from the sink's
 /// newest snapshot (`guardRecords`) — data that no snapshot holds. The walk
 /// counts what it would write, mend and remove, for a dry run's report.
-final class CheckPass: CheckoutVisitor {
-    let walk: CheckoutWalk
+package final class CheckPass: CheckoutVisitor {
+    package let walk: CheckoutWalk
     /// The newest snapshot's records; nil when nothing is guarded (`--force`, `--to DIR`).
-    var guardRecords: ManifestCursor?
-    var conflicts: [RelativePath] = []
-    var conflictCount = 0
+    package var guardRecords: ManifestCursor?
+    package var conflicts: [RelativePath] = []
+    package var conflictCount = 0
 
-    init(_ walk: CheckoutWalk, guardRecords: ManifestCursor?) {
+    package init(_ walk: CheckoutWalk, guardRecords: ManifestCursor?) {
         self.walk = walk
         self.guardRecords = guardRecords
     }
 
-    func run() throws {
+    package func run() throws {
         _ = try walk.run(self, tree: nil, isEmpty: false)
     }
 
     /// A target entry about to be overwritten must match the guard's record
     /// (so a snapshot holds it); a directory's entries are checked one by one.
-    func willReplace(_ status: FileStatus, in directory: DirectoryHandle, name: FileName, path: RelativePath) throws {
+    package func willReplace(_ status: FileStatus, in directory: DirectoryHandle, name: FileName, path: RelativePath) throws {
         guard guardRecords != nil else { return }
         if name.bytes.starts(with: CheckoutWalk.temporaryPrefix) { return }
         if status.kind == .directory {
@@ -39,18 +40,18 @@ final class CheckPass: CheckoutVisitor {
         if conflicts.count < 20 { conflicts.append(path) }
     }
 
-    func remove(_ name: FileName, in target: DirectoryHandle, path: RelativePath) throws {}
+    package func remove(_ name: FileName, in target: DirectoryHandle, path: RelativePath) throws {}
 
-    func write(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: TreeDirectory?,
+    package func write(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle?, tree: TreeDirectory?,
                path: RelativePath) throws {}
 
-    func mend(_ name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: TreeDirectory?, path: RelativePath) throws {}
+    package func mend(_ name: FileName, record: ManifestRecord, in target: DirectoryHandle, tree: TreeDirectory?, path: RelativePath) throws {}
 
-    func makeDirectory(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle,
+    package func makeDirectory(_ name: FileName, record: ManifestRecord, replacing current: FileStatus?, in target: DirectoryHandle,
                        path: RelativePath) throws -> (DirectoryHandle, EntryMetadata.Created?)? { nil }
 
-    func enterDirectory() -> Bool { false }
+    package func enterDirectory() -> Bool { false }
 
-    func leaveDirectory(_ entered: Bool, record: ManifestRecord, target: DirectoryHandle?, tree: TreeDirectory?,
+    package func leaveDirectory(_ entered: Bool, record: ManifestRecord, target: DirectoryHandle?, tree: TreeDirectory?,
                         created: EntryMetadata.Created?, existed: Bool, inScope: Bool) throws {}
 }

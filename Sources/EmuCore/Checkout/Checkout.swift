@@ -1,5 +1,6 @@
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 public struct CheckoutOptions: Sendable {
     /// Paths in the snapshot to restore; all of it when empty.
@@ -83,7 +84,7 @@ public func checkout(_ snapshot: Snapshot, from sink: any SinkStore, source: Sou
 /// The apply pass. Into an empty directory the tree is built in a staging
 /// directory there, every entry under its final name, and moved into place
 /// when whole; a failure removes what was staged.
-func applyPass(_ snapshot: Snapshot, from sink: any SinkStore, into targetRoot: DirectoryHandle?, isEmpty: Bool, options: CheckoutOptions,
+package func applyPass(_ snapshot: Snapshot, from sink: any SinkStore, into targetRoot: DirectoryHandle?, isEmpty: Bool, options: CheckoutOptions,
                leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver) throws -> ApplyPass {
     let staged = isEmpty ? try targetRoot.map { try StagedCheckout.begin(in: $0, snapshotID: snapshot.id) } : nil
     let walk = CheckoutWalk(snapshot: try sink.openRecords(snapshot), scopes: options.paths, targetRoot: staged?.directory ?? targetRoot,

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// How a checkout compares what the target holds with a record: whether it
 /// holds what a snapshot saved, is already restored, or needs only its
@@ -7,7 +8,7 @@ extension CheckoutWalk {
     /// Whether a target entry holds what the newest snapshot recorded: by
     /// metadata when it is untouched since, else by content (a file an
     /// earlier checkout rewrote has a new inode but the same bytes).
-    func matches(_ saved: ManifestRecord, _ status: FileStatus, in directory: DirectoryHandle, name: FileName) throws -> Bool {
+    package func matches(_ saved: ManifestRecord, _ status: FileStatus, in directory: DirectoryHandle, name: FileName) throws -> Bool {
         if saved.isUnchanged(comparedTo: status) { return true }
         guard saved.kind == status.kind else { return false }
         switch status.kind {
@@ -23,12 +24,12 @@ extension CheckoutWalk {
         }
     }
 
-    enum RestoredState { case exactly, metadataDiffers, differs }
+    package enum RestoredState { case exactly, metadataDiffers, differs }
 
     /// Whether a target entry already is what the snapshot holds (so that
     /// checking out the same snapshot twice writes nothing the second time),
     /// holds its content with other metadata (mended in place), or differs.
-    func restoredState(_ record: ManifestRecord, _ status: FileStatus, in directory: DirectoryHandle, name: FileName) throws -> RestoredState {
+    package func restoredState(_ record: ManifestRecord, _ status: FileStatus, in directory: DirectoryHandle, name: FileName) throws -> RestoredState {
         if let leader = record.hardlinkLeader { return try laterNameState(record, status, leader: leader) }
         if record.isUnchanged(comparedTo: status) { return .exactly }
         guard try matches(record, status, in: directory, name: name) else { return .differs }
@@ -43,7 +44,7 @@ extension CheckoutWalk {
     /// follow it, even if it is the inode the first name has now (the first
     /// name may be rewritten after this is decided: from a server, the
     /// filler thread writes files behind the walk).
-    func laterNameState(_ record: ManifestRecord, _ status: FileStatus, leader: RelativePath) throws -> RestoredState {
+    package func laterNameState(_ record: ManifestRecord, _ status: FileStatus, leader: RelativePath) throws -> RestoredState {
         guard scope(of: leader) == .inside, let targetRoot, let leaderStatus = try? targetRoot.status(path: leader),
               leaderStatus.inode == status.inode, leaderStatus.device == status.device,
               let (leaderDirectory, leaderName) = try? targetRoot.parentAndName(of: leader) else { return .differs }
@@ -55,7 +56,7 @@ extension CheckoutWalk {
 
     /// Whether the entry's xattrs and ACLs are the ones the record's digest
     /// names (a scanned emu 0.2.5 tree has no digests: taken as holding).
-    func attributesHold(_ record: ManifestRecord, in directory: DirectoryHandle, name: FileName) throws -> Bool {
+    package func attributesHold(_ record: ManifestRecord, in directory: DirectoryHandle, name: FileName) throws -> Bool {
         guard recordsKnowAttributes else { return true }
         let current = try ExtendedAttributes.read(.entry(directory, name))
         return attributesDigest(current) == record.attributes

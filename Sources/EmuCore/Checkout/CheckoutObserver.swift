@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// What checkout does to one path.
 public enum CheckoutAction: String, Sendable {

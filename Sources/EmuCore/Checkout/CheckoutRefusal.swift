@@ -1,8 +1,9 @@
 import EmuPOSIX
+import EmuRecords
 
 /// What the check pass found that stops a checkout, changing nothing: a
 /// named path the snapshot does not hold, or data that no snapshot holds.
-func refuseWhatTheCheckFound(_ check: CheckPass, snapshot: Snapshot, sink: any SinkStore, paths: [RelativePath]) throws {
+package func refuseWhatTheCheckFound(_ check: CheckPass, snapshot: Snapshot, sink: any SinkStore, paths: [RelativePath]) throws {
     if let missing = paths.first(where: { !check.walk.matchedScopes.contains($0) }) {
         throw EmuError.usage("\(missing.quotedForMessage) is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
                              fix: "list the snapshot with `emu show \(sink.name):\(snapshot.shortID)`")
@@ -16,7 +17,7 @@ func refuseWhatTheCheckFound(_ check: CheckPass, snapshot: Snapshot, sink: any S
 
 /// Why a checkout into a non-empty `--to DIR` needs to be told: what
 /// `--force` would overwrite, and what `--delete` would remove besides.
-func refusal(into target: DirectoryHandle, path: String, snapshot: RecordReader, scopes: [RelativePath]) throws -> EmuError {
+package func refusal(into target: DirectoryHandle, path: String, snapshot: RecordReader, scopes: [RelativePath]) throws -> EmuError {
     let plan = PlanCollector()
     let walk = CheckoutWalk(snapshot: snapshot, scopes: scopes, targetRoot: target, leavesAlone: { _, _ in false }, observer: plan,
                             reportsPlans: true)
@@ -38,17 +39,17 @@ func refusal(into target: DirectoryHandle, path: String, snapshot: RecordReader,
 }
 
 /// Counts a check pass's planned changes, with the first few paths of each.
-final class PlanCollector: CheckoutObserver {
-    var counts: [CheckoutAction: Int] = [:]
-    var examples: [CheckoutAction: [RelativePath]] = [:]
+package final class PlanCollector: CheckoutObserver {
+    package var counts: [CheckoutAction: Int] = [:]
+    package var examples: [CheckoutAction: [RelativePath]] = [:]
 
-    func count(_ action: CheckoutAction) -> Int { counts[action] ?? 0 }
+    package func count(_ action: CheckoutAction) -> Int { counts[action] ?? 0 }
 
-    func planned(_ path: RelativePath, _ action: CheckoutAction) {
+    package func planned(_ path: RelativePath, _ action: CheckoutAction) {
         counts[action, default: 0] += 1
         if examples[action, default: []].count < 10 { examples[action, default: []].append(path) }
     }
 
-    func noted(_ path: RelativePath, _ message: String) {}
-    func progressed(files: Int, bytes: Int64) {}
+    package func noted(_ path: RelativePath, _ message: String) {}
+    package func progressed(files: Int, bytes: Int64) {}
 }

@@ -1,11 +1,12 @@
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 /// Makes `--to DIR` when it is missing, deals with what a killed checkout
 /// left there, and refuses a DIR that holds anything else unless `force`.
 /// Returns its absolute path, its handle (nil in a dry run into a missing
 /// DIR) and whether it is empty.
-func prepareDestination(_ destination: String, for snapshot: Snapshot, from sink: any SinkStore,
+package func prepareDestination(_ destination: String, for snapshot: Snapshot, from sink: any SinkStore,
                         options: CheckoutOptions) throws -> (String, DirectoryHandle?, Bool) {
     let targetPath = absolutePath(destination)
     if !isDirectory(targetPath) && !options.dryRun {

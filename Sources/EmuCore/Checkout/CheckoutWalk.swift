@@ -1,11 +1,12 @@
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 /// What a checkout pass does with each decision the walk makes. The walk
 /// decides (write, overwrite, mend, remove, or leave an entry that is
 /// already restored); the check pass refuses what would lose data and
 /// changes nothing; the apply pass carries the decisions out.
-protocol CheckoutVisitor: AnyObject {
+package protocol CheckoutVisitor: AnyObject {
     /// A target entry about to be overwritten or removed (a directory: with everything in it).
     func willReplace(_ status: FileStatus, in target: DirectoryHandle, name: FileName, path: RelativePath) throws
     func remove(_ name: FileName, in target: DirectoryHandle, path: RelativePath) throws
@@ -28,34 +29,34 @@ protocol CheckoutVisitor: AnyObject {
 /// Walks the target and the snapshot's records together, in path order, as
 /// restic's restorer walks a tree, and decides for each entry what the
 /// checkout does; `CheckPass` and `ApplyPass` are its two visitors.
-final class CheckoutWalk {
-    enum Scope { case inside, ancestor, outside }
+package final class CheckoutWalk {
+    package enum Scope { case inside, ancestor, outside }
 
-    var snapshot: ManifestCursor
-    let scopes: [RelativePath]
+    package var snapshot: ManifestCursor
+    package let scopes: [RelativePath]
     /// Target entries checkout neither removes nor reports: the source's
     /// `.emu/`, its sink, its excluded paths.
-    let leavesAlone: (RelativePath, FileStatus) -> Bool
+    package let leavesAlone: (RelativePath, FileStatus) -> Bool
     /// Nil only for a dry run into a directory that does not exist yet.
-    let targetRoot: DirectoryHandle?
-    unowned let observer: CheckoutObserver
+    package let targetRoot: DirectoryHandle?
+    package unowned let observer: CheckoutObserver
     /// Whether `observer` hears each planned change (a dry run's check, an apply).
-    let reportsPlans: Bool
+    package let reportsPlans: Bool
     /// Whether a record without an attributes digest means "no xattrs": a
     /// manifest's does; a scanned tree's (emu 0.2.5) records have no digests.
-    let recordsKnowAttributes: Bool
-    let copier = DataCopier()
+    package let recordsKnowAttributes: Bool
+    package let copier = DataCopier()
     unowned(unsafe) var visitor: CheckoutVisitor! = nil
 
-    var matchedScopes: Set<RelativePath> = []
-    var mended = 0
-    var removed = 0
+    package var matchedScopes: Set<RelativePath> = []
+    package var mended = 0
+    package var removed = 0
 
     /// Names a checkout makes for a while; a target entry named so is a
     /// killed checkout's leftover, removed without asking.
-    static let temporaryPrefix = Array(".emu-checkout.".utf8)
+    package static let temporaryPrefix = Array(".emu-checkout.".utf8)
 
-    init(snapshot: RecordReader, scopes: [RelativePath], targetRoot: DirectoryHandle?,
+    package init(snapshot: RecordReader, scopes: [RelativePath], targetRoot: DirectoryHandle?,
          leavesAlone: @escaping (RelativePath, FileStatus) -> Bool, observer: CheckoutObserver, reportsPlans: Bool) {
         self.snapshot = ManifestCursor(snapshot)
         recordsKnowAttributes = snapshot.origin.knowsAttributes
@@ -66,25 +67,25 @@ final class CheckoutWalk {
         self.reportsPlans = reportsPlans
     }
 
-    func plan(_ path: RelativePath, _ action: CheckoutAction) {
+    package func plan(_ path: RelativePath, _ action: CheckoutAction) {
         if reportsPlans { observer.planned(path, action) }
     }
 
-    func scope(of path: RelativePath) -> Scope {
+    package func scope(of path: RelativePath) -> Scope {
         if scopes.isEmpty { return .inside }
         if scopes.contains(where: { path.isWithin($0) }) { return .inside }
         if scopes.contains(where: { $0.isWithin(path) }) { return .ancestor }
         return .outside
     }
 
-    func damaged(_ why: String) -> EmuError {
+    package func damaged(_ why: String) -> EmuError {
         .failed("the snapshot's manifest is damaged: \(why)", fix: "run `emu verify` on this snapshot, or check out another")
     }
 
     /// Walks the whole target with `visitor`; `tree` is the snapshot's tree
     /// (nil for the check pass), `isEmpty` says the target root is known
     /// empty. Returns the root's record.
-    func run(_ visitor: CheckoutVisitor, tree: TreeDirectory?, isEmpty: Bool) throws -> ManifestRecord {
+    package func run(_ visitor: CheckoutVisitor, tree: TreeDirectory?, isEmpty: Bool) throws -> ManifestRecord {
         self.visitor = visitor
         defer { self.visitor = nil }
         guard let rootRecord = try snapshot.take(), rootRecord.path.isRoot, rootRecord.kind == .directory else {
@@ -97,7 +98,7 @@ final class CheckoutWalk {
     // MARK: The walk
 
     /// `isEmpty`: the target directory is known to be empty (made just now), and is not listed.
-    func walkChildren(of target: DirectoryHandle?, isEmpty: Bool, tree: TreeDirectory?, path: RelativePath, inScope: Bool) throws {
+    package func walkChildren(of target: DirectoryHandle?, isEmpty: Bool, tree: TreeDirectory?, path: RelativePath, inScope: Bool) throws {
         var targetEntries: [(name: FileName, status: FileStatus)] = []
         if let target, !isEmpty {
             for entry in try target.entries().sorted(by: { $0.name < $1.name }) {
@@ -119,7 +120,7 @@ final class CheckoutWalk {
     }
 
     /// Decides what happens to one entry, and has the visitor do it.
-    func visitEntry(_ name: FileName, record: ManifestRecord?, current: FileStatus?, target: DirectoryHandle?, tree: TreeDirectory?,
+    package func visitEntry(_ name: FileName, record: ManifestRecord?, current: FileStatus?, target: DirectoryHandle?, tree: TreeDirectory?,
                     path: RelativePath, inScope: Bool) throws {
         let scope = inScope ? .inside : self.scope(of: path)
         if record != nil, scope != .outside { matchedScopes.formUnion(scopes.filter { path.isWithin($0) }) }
@@ -148,7 +149,7 @@ final class CheckoutWalk {
         try visitor.write(name, record: record, replacing: current, in: target, tree: tree, path: path)
     }
 
-    func visitDirectory(_ name: FileName, record: ManifestRecord, current: FileStatus?, target: DirectoryHandle?, tree: TreeDirectory?,
+    package func visitDirectory(_ name: FileName, record: ManifestRecord, current: FileStatus?, target: DirectoryHandle?, tree: TreeDirectory?,
                         path: RelativePath, inScope: Bool) throws {
         let existed = current?.kind == .directory
         if let current, !existed { try visitor.willReplace(current, in: target!, name: name, path: path) }

@@ -1,6 +1,7 @@
 import EmuPOSIX
 import Synchronization
 import SystemPackage
+import EmuRecords
 
 /// Restores files on a second core, for a checkout into an empty directory,
 /// whose tree is built in a staging directory (nothing in it shows until the
@@ -15,8 +16,8 @@ import SystemPackage
 ///
 /// The first error stops it; the walk hears of it at its next hand-over or
 /// at `finish`.
-final class FileFiller {
-    enum Step {
+package final class FileFiller {
+    package enum Step {
         case file(FileJob)
         case directory(FinishedDirectory)
         /// Work that reads a server's answer, which comes in the order asked.
@@ -25,23 +26,23 @@ final class FileFiller {
 
     /// A file to restore: created in the target, filled from the snapshot's
     /// tree, given its metadata, closed, and renamed into place.
-    struct FileJob {
-        var tree: TreeDirectory
-        var name: FileName
-        var target: DirectoryHandle
+    package struct FileJob {
+        package var tree: TreeDirectory
+        package var name: FileName
+        package var target: DirectoryHandle
         /// The name to create it under: a temporary one, or its own in a staged tree.
-        var outputName: FileName
+        package var outputName: FileName
         /// The name to rename it to when it is whole; nil in a staged tree.
-        var finalName: FileName?
-        var metadata: EntryMetadata
+        package var finalName: FileName?
+        package var metadata: EntryMetadata
         /// Whether the xattrs (and ACLs) must be read from the tree's file first.
-        var readsAttributes: Bool
+        package var readsAttributes: Bool
         /// The mode to create it with.
-        var permissions: UInt32
+        package var permissions: UInt32
         /// Whether the target hands down nothing (see `EntryMetadata.Created`).
-        var handsDownNothing: Bool
+        package var handsDownNothing: Bool
         /// An empty file needs no copy, nor a look at its blocks.
-        var isEmpty: Bool
+        package var isEmpty: Bool
     }
 
     private let steps: StepThread<Step>
@@ -51,7 +52,7 @@ final class FileFiller {
     /// `stepsPerBatch`: more for a server's tree, where what is queued is
     /// also what is asked ahead, the window of requests in flight;
     /// `beforeHandoff` sends those requests, gathered, before their batch goes.
-    init(stepsPerBatch: Int = 16, beforeHandoff: @escaping () throws -> Void = {}) {
+    package init(stepsPerBatch: Int = 16, beforeHandoff: @escaping () throws -> Void = {}) {
         let copier = DataCopier()
         let backlog = backlog
         steps = StepThread(threaded: true, stepsPerBatch: stepsPerBatch,
@@ -71,7 +72,7 @@ final class FileFiller {
     }
 
     /// Restores one file, on whichever thread calls it.
-    static func restore(_ job: FileJob, copier: DataCopier) throws {
+    package static func restore(_ job: FileJob, copier: DataCopier) throws {
         let output = try job.target.createFile(job.outputName, permissions: job.permissions)
         do {
             defer { output.close() }
@@ -83,7 +84,7 @@ final class FileFiller {
         if let finalName = job.finalName { try job.target.rename(job.outputName, to: job.target, as: finalName) }
     }
 
-    static func fill(_ output: OpenFile, _ job: FileJob, copier: DataCopier) throws {
+    package static func fill(_ output: OpenFile, _ job: FileJob, copier: DataCopier) throws {
         var metadata = job.metadata
         let created = EntryMetadata.Created.made(with: job.permissions, handsDownNothing: job.handsDownNothing)
         try job.tree.restoreFile(job.name, into: output, copyingBytes: !job.isEmpty, readsAttributes: job.readsAttributes,
@@ -95,18 +96,18 @@ final class FileFiller {
 
     /// Whether this thread has enough queued that the walk should make the
     /// next directory's files itself.
-    var isBehind: Bool { backlog.count.load(ordering: .relaxed) >= 32 }
+    package var isBehind: Bool { backlog.count.load(ordering: .relaxed) >= 32 }
 
     /// Queues a step.
-    func add(_ step: Step) throws {
+    package func add(_ step: Step) throws {
         if case .file = step { backlog.count.add(1, ordering: .relaxed) }
         try steps.submit(step)
     }
 
     /// Waits until every queued step is taken: for a file with other names,
     /// whose first name may be one this thread has yet to make.
-    func drain() throws { try steps.drain() }
+    package func drain() throws { try steps.drain() }
 
     /// Waits until every queued step is taken, and stops the thread.
-    func finish() throws { try steps.finish() }
+    package func finish() throws { try steps.finish() }
 }

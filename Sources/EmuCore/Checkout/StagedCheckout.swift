@@ -1,6 +1,7 @@
 import CEmuShims
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 /// A checkout into an empty directory builds its tree in a staging
 /// directory there (`DIR/.emu-checkout.PID`), every entry under its final
@@ -10,43 +11,43 @@ import Glibc
 /// So a checkout killed while moving is finished by the next one: DIR then
 /// holds that snapshot's tree, whole, and a checkout of the same snapshot
 /// takes it as its own work instead of refusing a directory that is not empty.
-struct StagedCheckout {
-    let destination: DirectoryHandle
-    let name: FileName
+package struct StagedCheckout {
+    package let destination: DirectoryHandle
+    package let name: FileName
     /// The staging directory itself, where the tree is built.
-    let directory: DirectoryHandle
-    let snapshotID: String
+    package let directory: DirectoryHandle
+    package let snapshotID: String
 
-    static let wholePrefix = CheckoutWalk.temporaryPrefix + Array("whole.".utf8)
+    package static let wholePrefix = CheckoutWalk.temporaryPrefix + Array("whole.".utf8)
 
-    var wholeName: FileName { FileName(Self.wholePrefix + Array(snapshotID.utf8)) }
+    package var wholeName: FileName { FileName(Self.wholePrefix + Array(snapshotID.utf8)) }
 
     /// Makes the staging directory in `destination`, named for this process.
-    static func begin(in destination: DirectoryHandle, snapshotID: String) throws -> StagedCheckout {
+    package static func begin(in destination: DirectoryHandle, snapshotID: String) throws -> StagedCheckout {
         let name = FileName(CheckoutWalk.temporaryPrefix + Array("\(getpid())".utf8))
         try destination.makeDirectory(name, permissions: 0o700)
         return StagedCheckout(destination: destination, name: name, directory: try destination.openDirectory(name), snapshotID: snapshotID)
     }
 
     /// Says the staged tree is whole, then moves it into place.
-    func place() throws {
+    package func place() throws {
         try destination.rename(name, to: destination, as: wholeName)
         CrashPoint.reach("checkout.before-place")
         try Self.moveAll(from: directory, to: destination)
     }
 
     /// Removes the emptied staging directory: the checkout is done.
-    func finish() throws {
+    package func finish() throws {
         try destination.remove(wholeName, isDirectory: true)
     }
 
     /// Removes what a failed checkout staged, under either of its names.
-    func discard() {
+    package func discard() {
         try? destination.removeTree(name)
         try? destination.removeTree(wholeName)
     }
 
-    static func moveAll(from staging: DirectoryHandle, to destination: DirectoryHandle) throws {
+    package static func moveAll(from staging: DirectoryHandle, to destination: DirectoryHandle) throws {
         var moved = 0
         for entry in try staging.entries() {
             try move(entry.name, from: staging, to: destination)
@@ -57,21 +58,21 @@ struct StagedCheckout {
 
     /// The snapshot whose whole tree a killed checkout's staging directory
     /// `name` holds (or held: it may be empty); nil when it was not whole.
-    static func wholeTree(_ name: FileName) -> String? {
+    package static func wholeTree(_ name: FileName) -> String? {
         guard name.bytes.starts(with: wholePrefix),
               let id = String(validating: name.bytes.dropFirst(wholePrefix.count), as: UTF8.self), Snapshot.isID(id) else { return nil }
         return id
     }
 
     /// Finishes moving a killed checkout's whole tree into place.
-    static func finish(_ name: FileName, in destination: DirectoryHandle) throws {
+    package static func finish(_ name: FileName, in destination: DirectoryHandle) throws {
         try moveAll(from: try destination.openDirectory(name), to: destination)
         try destination.remove(name, isDirectory: true)
     }
 
     /// Moves a staged entry into place, never over one that appeared in
     /// the target meanwhile.
-    static func move(_ name: FileName, from staging: DirectoryHandle, to destination: DirectoryHandle) throws {
+    package static func move(_ name: FileName, from staging: DirectoryHandle, to destination: DirectoryHandle) throws {
         do {
             try staging.rename(name, to: destination, as: name, flags: EMU_RENAME_NOREPLACE)
         } catch let error as FileSystemError where error.isInvalidArgument {
@@ -86,7 +87,7 @@ struct StagedCheckout {
     /// this checkout restores the same snapshot or `--force` says to, and
     /// returns its snapshot's ID; otherwise the checkout is refused, saying how
     /// to finish it.
-    static func recover(_ name: FileName, in target: DirectoryHandle, path: String, for snapshot: Snapshot,
+    package static func recover(_ name: FileName, in target: DirectoryHandle, path: String, for snapshot: Snapshot,
                         options: CheckoutOptions) throws -> String? {
         guard let id = wholeTree(name), (try? target.status(name))?.kind == .directory else {
             if !options.dryRun { try target.removeTree(name) }

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// How a path differs between two states.
 public enum ChangeKind: String, Sendable, CaseIterable {
@@ -39,27 +40,27 @@ public struct DiffSummary: Sendable {
 /// One side of a diff: a snapshot's manifest, or a live tree (the source, or
 /// a snapshot that has no manifest). It can be read more than once.
 public final class DiffSide {
-    enum Backing {
+    package enum Backing {
         /// Opened without the records of the chunks given.
         case manifest((Set<ContentHash>) throws -> RecordReader)
         case tree(DirectoryHandle, SourceFilter?)
     }
 
-    let backing: Backing
+    package let backing: Backing
     /// Whether records hold the source's own ctime and inode (manifests and
     /// the source itself), so that equal ones prove an entry untouched.
-    let recordsSourceIdentity: Bool
-    var scanner: TreeScanner? = nil
-    var reader: RecordReader? = nil
+    package let recordsSourceIdentity: Bool
+    package var scanner: TreeScanner? = nil
+    package var reader: RecordReader? = nil
     /// The chunks a local snapshot's manifest lists (see `ChunkedManifest`).
-    var chunks: Set<ContentHash>? = nil
+    package var chunks: Set<ContentHash>? = nil
     /// Where a file's hash and xattrs digest are read when its records do
     /// not hold them: a server's snapshot scanned from its tree (emu 0.2.5).
-    var readsMissing: (content: (RelativePath) throws -> ContentHash, attributes: (RelativePath) throws -> ContentHash?)? = nil
+    package var readsMissing: (content: (RelativePath) throws -> ContentHash, attributes: (RelativePath) throws -> ContentHash?)? = nil
     /// Chunks the other side lists too: the same records on both sides, left unread.
-    var skipping: Set<ContentHash> = []
+    package var skipping: Set<ContentHash> = []
 
-    init(_ backing: Backing, recordsSourceIdentity: Bool) {
+    package init(_ backing: Backing, recordsSourceIdentity: Bool) {
         self.backing = backing
         self.recordsSourceIdentity = recordsSourceIdentity
     }
@@ -76,7 +77,7 @@ public final class DiffSide {
 
     /// Two snapshots leave out the chunks both list: a chunk is named by
     /// the hash of its text, so both hold the same records there, in any sink.
-    static func skipShared(_ old: DiffSide, _ new: DiffSide) {
+    package static func skipShared(_ old: DiffSide, _ new: DiffSide) {
         guard let a = old.chunks, let b = new.chunks else { return }
         let shared = a.intersection(b)
         old.skipping = shared
@@ -84,7 +85,7 @@ public final class DiffSide {
     }
 
     /// Starts reading from the beginning.
-    func restart() throws {
+    package func restart() throws {
         switch backing {
         // The last reader goes first: a remote sink's stream must end before the next begins.
         case .manifest(let open): reader = nil; reader = try open(skipping); scanner = nil
@@ -92,24 +93,24 @@ public final class DiffSide {
         }
     }
 
-    func next() throws -> ManifestRecord? {
+    package func next() throws -> ManifestRecord? {
         if let reader { return try reader.next() }
         return try scanner?.next()
     }
 
-    func contentHash(_ record: ManifestRecord) throws -> ContentHash? {
+    package func contentHash(_ record: ManifestRecord) throws -> ContentHash? {
         if let content = record.content { return content }
         if let readsMissing { return try readsMissing.content(record.path) }
         return try scanner?.contentHash(of: record.path)
     }
 
-    func attributes(_ record: ManifestRecord) throws -> ContentHash? {
+    package func attributes(_ record: ManifestRecord) throws -> ContentHash? {
         if let readsMissing { return try readsMissing.attributes(record.path) }
         if reader != nil { return record.attributes }
         return try scanner?.attributesDigestOf(record.path, kind: record.kind)
     }
 
-    var unreadable: [(RelativePath, Error)] { scanner?.unreadable ?? [] }
+    package var unreadable: [(RelativePath, Error)] { scanner?.unreadable ?? [] }
 }
 
 /// Compares two states path by path, as streams: memory holds one record of
@@ -163,7 +164,7 @@ public func diff(from old: DiffSide, to new: DiffSide, within scopes: [RelativeP
 }
 
 /// Reads both sides from the start, in step, calling `visit` once per path.
-func merge(_ old: DiffSide, _ new: DiffSide, visit: (ManifestRecord?, ManifestRecord?) throws -> Void) throws {
+package func merge(_ old: DiffSide, _ new: DiffSide, visit: (ManifestRecord?, ManifestRecord?) throws -> Void) throws {
     try old.restart()
     try new.restart()
     try mergeInOrder(old.next, new.next, keyA: \.path, keyB: \.path, visit: visit)
@@ -172,7 +173,7 @@ func merge(_ old: DiffSide, _ new: DiffSide, visit: (ManifestRecord?, ManifestRe
 /// How one path changed, or nil when it did not. Directory mtimes are left
 /// out: they move whenever an entry is added or removed, which the entries'
 /// own lines already say.
-func compare(_ o: ManifestRecord, _ n: ManifestRecord, old: DiffSide, new: DiffSide) throws -> ChangeKind? {
+package func compare(_ o: ManifestRecord, _ n: ManifestRecord, old: DiffSide, new: DiffSide) throws -> ChangeKind? {
     guard o.kind == n.kind else { return .typeChanged }
     if old.recordsSourceIdentity && new.recordsSourceIdentity && o.kind != .directory
         && o.changed == n.changed && o.inode == n.inode && o.size == n.size && o.modified == n.modified {

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// A file of the newest snapshot on any sink, and the sinks that hold it.
 public struct FileCopies: Sendable {

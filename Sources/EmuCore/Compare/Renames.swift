@@ -1,6 +1,7 @@
 import EmuPOSIX
 import Glibc
 import SystemPackage
+import EmuRecords
 
 /// A diff's renames: each added file, in path order, takes the next deleted
 /// file of the same content not taken yet. Empty files take no part: they
@@ -15,7 +16,7 @@ import SystemPackage
 /// for on the old side by the caller's pass, or, when more than `budget` of
 /// them pile up, by a pass over the old side of their own. What is kept to
 /// the end is 40 bytes a rename.
-struct Renames {
+package struct Renames {
     /// Renames by their new path's hash, with where both paths wait in `paths`.
     private var byNewPath: [(hash: Int, new: Int64, old: Int64)] = []
     /// Renamed-away paths by their hash, with where each waits in `paths`.
@@ -29,18 +30,18 @@ struct Renames {
 
     /// A deleted or added file that may be one side of a rename.
     private struct Candidate {
-        var isAdded: Bool
+        package var isAdded: Bool
         /// An added file's content-index key; a deleted file's content.
-        var key: ContentIndex.Key
-        var size: Int64
-        var pathHash: Int
+        package var key: ContentIndex.Key
+        package var size: Int64
+        package var pathHash: Int
         /// Where its path waits in `paths`: offsets grow in path order.
-        var path: Int64
+        package var path: Int64
     }
 
     private init(budget: Int) { self.budget = max(budget, 1) }
 
-    static func find(from old: DiffSide, to new: DiffSide, inScope: (RelativePath) -> Bool, budget: Int) throws -> Renames {
+    package static func find(from old: DiffSide, to new: DiffSide, inScope: (RelativePath) -> Bool, budget: Int) throws -> Renames {
         var renames = Renames(budget: budget)
         var candidates: [Candidate] = []
         var spilled: ScratchSpace? = nil
@@ -121,16 +122,16 @@ struct Renames {
 
     /// For every record of the old side, in the caller's pass: whether it
     /// holds what an added file that is no rename holds.
-    mutating func lookForHeldContent(_ record: ManifestRecord, on old: DiffSide) throws {
+    package mutating func lookForHeldContent(_ record: ManifestRecord, on old: DiffSide) throws {
         try unpaired.look(at: record, on: old)
     }
 
     /// Bytes of added files (not renames) that the old side already stores,
     /// once the caller's pass has shown them all to `lookForHeldContent`.
-    var bytesHeld: Int64 { bytesHeldEarlier + unpaired.bytesFound }
+    package var bytesHeld: Int64 { bytesHeldEarlier + unpaired.bytesFound }
 
     /// Where the file now at `path` was, when it is a rename.
-    func oldPath(of path: RelativePath) throws -> RelativePath? {
+    package func oldPath(of path: RelativePath) throws -> RelativePath? {
         let hash = Self.hash(path)
         var i = lowerBound(byNewPath.count) { byNewPath[$0].hash < hash }
         while i < byNewPath.count, byNewPath[i].hash == hash {
@@ -141,7 +142,7 @@ struct Renames {
     }
 
     /// Whether the file that was at `path` was renamed (and so is not deleted).
-    func isRenamedAway(_ path: RelativePath) throws -> Bool {
+    package func isRenamedAway(_ path: RelativePath) throws -> Bool {
         let hash = Self.hash(path)
         var i = lowerBound(byOldPath.count) { byOldPath[$0].hash < hash }
         while i < byOldPath.count, byOldPath[i].hash == hash {
@@ -177,20 +178,20 @@ private struct HeldContent {
     /// The files' sizes: a record of another size needs no hash.
     private var sizes: [Int64] = []
 
-    var count: Int { files.count }
+    package var count: Int { files.count }
 
-    mutating func add(_ key: ContentIndex.Key, size: Int64) {
+    package mutating func add(_ key: ContentIndex.Key, size: Int64) {
         files.append((key, size, false))
         sizes.append(size)
     }
 
     /// Sorts for `look`; after the last `add`.
-    mutating func seal() {
+    package mutating func seal() {
         files.sort { $0.key.content < $1.key.content }
         sizes.sort()
     }
 
-    mutating func look(at record: ManifestRecord, on side: DiffSide) throws {
+    package mutating func look(at record: ManifestRecord, on side: DiffSide) throws {
         guard record.kind == .regular, !files.isEmpty else { return }
         let size = record.size
         guard sizes[lowerBound(sizes.count) { sizes[$0] < size }...].first == size,
@@ -207,15 +208,15 @@ private struct HeldContent {
         }
     }
 
-    var bytesFound: Int64 { files.reduce(0) { $0 + ($1.found ? $1.size : 0) } }
+    package var bytesFound: Int64 { files.reduce(0) { $0 + ($1.found ? $1.size : 0) } }
 }
 
 /// Bytes set aside to be read back by offset: in memory up to a limit, then
 /// in a scratch file in $TMPDIR (else /tmp), so that holding many costs no
 /// memory. It holds paths (each its length in 4 bytes, then its bytes) or
 /// fixed-size values.
-final class ScratchSpace {
-    let memoryLimit: Int
+package final class ScratchSpace {
+    package let memoryLimit: Int
     /// The bytes from `bytesInFile` on, not written yet.
     private var buffer: [UInt8] = []
     private var file: OpenFile? = nil
@@ -223,9 +224,9 @@ final class ScratchSpace {
 
     /// Where the scratch file goes ($TMPDIR, else /tmp, unless given):
     /// asked once, for it names the file in errors too.
-    let directory: [UInt8]
+    package let directory: [UInt8]
 
-    init(memoryLimit: Int = 1 << 20, directory: String? = nil) {
+    package init(memoryLimit: Int = 1 << 20, directory: String? = nil) {
         self.memoryLimit = memoryLimit
         if let directory {
             self.directory = directory.fileSystemBytes
@@ -238,9 +239,9 @@ final class ScratchSpace {
 
     deinit { file?.close() }
 
-    var count: Int64 { bytesInFile + Int64(buffer.count) }
+    package var count: Int64 { bytesInFile + Int64(buffer.count) }
 
-    func append(_ bytes: UnsafeRawBufferPointer) throws {
+    package func append(_ bytes: UnsafeRawBufferPointer) throws {
         buffer.append(contentsOf: bytes)
         try writeOutWhenFull()
     }
@@ -255,7 +256,7 @@ final class ScratchSpace {
     }
 
     /// Fills `out` with the bytes from `offset`, all of which were appended.
-    func read(into out: UnsafeMutableRawBufferPointer, at offset: Int64) throws {
+    package func read(into out: UnsafeMutableRawBufferPointer, at offset: Int64) throws {
         var done = 0
         if offset < bytesInFile {
             done = min(out.count, Int(bytesInFile - offset))
@@ -269,14 +270,14 @@ final class ScratchSpace {
     }
 
     /// Sets a path aside; returns where it waits.
-    func append(path: RelativePath) throws -> Int64 {
+    package func append(path: RelativePath) throws -> Int64 {
         let offset = count
         try withUnsafeBytes(of: UInt32(path.bytes.count).littleEndian) { try append($0) }
         try path.bytes.withUnsafeBytes { try append($0) }
         return offset
     }
 
-    func path(at offset: Int64) throws -> RelativePath {
+    package func path(at offset: Int64) throws -> RelativePath {
         var length: UInt32 = 0
         try withUnsafeMutableBytes(of: &length) { try read(into: $0, at: offset) }
         return RelativePath(try [UInt8](unsafeUninitializedCapacity: Int(UInt32(littleEndian: length))) { out, count in
@@ -286,7 +287,7 @@ final class ScratchSpace {
     }
 
     /// Sets aside a value of a type with no references, such as a struct of numbers.
-    func append<Value>(value: Value) throws {
+    package func append<Value>(value: Value) throws {
         withUnsafeBytes(of: value) { buffer.append(contentsOf: $0) }
         // Read back a stride at a time: the padding after the value too.
         buffer.append(contentsOf: repeatElement(0, count: MemoryLayout<Value>.stride - MemoryLayout<Value>.size))
@@ -295,7 +296,7 @@ final class ScratchSpace {
 
     /// The values set aside (all of one type, nothing else) that `isIncluded`
     /// keeps, read back in order a few at a time.
-    func values<Value>(where isIncluded: (Value) -> Bool) throws -> [Value] {
+    package func values<Value>(where isIncluded: (Value) -> Bool) throws -> [Value] {
         var kept: [Value] = []
         var offset: Int64 = 0
         while offset < count {

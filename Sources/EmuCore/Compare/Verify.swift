@@ -1,5 +1,6 @@
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 /// One thing wrong in a snapshot.
 public struct Damage: Sendable, CustomStringConvertible {
@@ -10,6 +11,8 @@ public struct Damage: Sendable, CustomStringConvertible {
     public var kind: Kind
     public var path: RelativePath
     public var detail: String
+
+    package init(kind: Kind, path: RelativePath, detail: String) { (self.kind, self.path, self.detail) = (kind, path, detail) }
 
     public var description: String { "\(kind.rawValue): \(path.isRoot ? "." : path.description)\(detail.isEmpty ? "" : " (\(detail))")" }
 }
@@ -37,12 +40,12 @@ public protocol VerifyObserver: AnyObject {
 /// hardlink groups. An inode shared by many snapshots is hashed once a run
 /// (of the first 65,536 inodes read; later ones once a snapshot).
 public final class Verifier {
-    let samplePercent: Double
-    unowned let observer: VerifyObserver
-    var hashes: [FileIdentity: ContentHash] = [:]
+    package let samplePercent: Double
+    package unowned let observer: VerifyObserver
+    package var hashes: [FileIdentity: ContentHash] = [:]
     public private(set) var filesRead = 0
     public private(set) var bytesRead: Int64 = 0
-    var files = 0
+    package var files = 0
 
     public init(samplePercent: Double = 100, observer: VerifyObserver) {
         self.samplePercent = samplePercent
@@ -91,7 +94,7 @@ public final class Verifier {
         return damages
     }
 
-    func check(_ r: ManifestRecord, _ a: ManifestRecord, in scanner: TreeScanner, device: UInt64, snapshot: Snapshot,
+    package func check(_ r: ManifestRecord, _ a: ManifestRecord, in scanner: TreeScanner, device: UInt64, snapshot: Snapshot,
                report: (Damage.Kind, RelativePath, String) -> Void) throws {
         let path = r.path
         let directory = scanner.lastDirectory ?? scanner.root
@@ -183,13 +186,13 @@ public final class Verifier {
     /// Keeps an inode's hash for the other snapshots of this run that share
     /// it, up to a fixed number of inodes: memory stays flat however many
     /// files a sink holds (past the limit, a shared inode is read again).
-    func remember(_ hash: ContentHash, for identity: FileIdentity) {
+    package func remember(_ hash: ContentHash, for identity: FileIdentity) {
         if hashes.count < Self.rememberedInodes { hashes[identity] = hash }
     }
 
-    static let rememberedInodes = 65_536
+    package static let rememberedInodes = 65_536
 
-    func sampled(_ path: RelativePath) -> Bool {
+    package func sampled(_ path: RelativePath) -> Bool {
         samplePercent >= 100 || Double.random(in: 0..<100) < samplePercent
     }
 }

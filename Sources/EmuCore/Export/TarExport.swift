@@ -1,10 +1,13 @@
 import EmuPOSIX
+import EmuRecords
 
 /// What `export` wrote.
 public struct ExportCounts: Sendable {
     public var entries = 0
     /// Bytes of file data archived (holes not counted).
     public var bytes: Int64 = 0
+
+    package init(entries: Int = 0, bytes: Int64 = 0) { (self.entries, self.bytes) = (entries, bytes) }
 }
 
 /// Writes a snapshot, or the part of it at and below `scope`, to `output`
@@ -14,7 +17,7 @@ public struct ExportCounts: Sendable {
 /// the first name exported; holes stay holes (GNU sparse format 1.0).
 /// The archive's bytes go to `output`, a megabyte at a time. Runs where the
 /// sink is: over ssh, on the server (see `RemoteSink.export`).
-func exportTar(_ snapshot: Snapshot, from sink: Sink, scope: RelativePath, to output: @escaping ([UInt8]) throws -> Void) throws -> ExportCounts {
+package func exportTar(_ snapshot: Snapshot, from sink: Sink, scope: RelativePath, to output: @escaping ([UInt8]) throws -> Void) throws -> ExportCounts {
     let tree = try sink.openTree(snapshot)
     if !scope.isRoot {
         do { _ = try tree.status(path: scope) } catch let error as FileSystemError where error.isMissing {
@@ -33,24 +36,24 @@ func exportTar(_ snapshot: Snapshot, from sink: Sink, scope: RelativePath, to ou
 }
 
 /// Turns records into archive entries, reading the tree for what records do not hold.
-final class TarExporter {
-    let tree: DirectoryHandle
-    let writer: TarWriter
-    let copier = DataCopier()
-    var counts = ExportCounts()
-    let scope: RelativePath
+package final class TarExporter {
+    package let tree: DirectoryHandle
+    package let writer: TarWriter
+    package let copier = DataCopier()
+    package var counts = ExportCounts()
+    package let scope: RelativePath
     /// A hardlinked file's first name in the snapshot, outside the scope,
     /// and the name it was archived under.
-    var linkNames: [RelativePath: RelativePath] = [:]
+    package var linkNames: [RelativePath: RelativePath] = [:]
     private var parent: (path: RelativePath, handle: DirectoryHandle)?
 
-    init(tree: DirectoryHandle, scope: RelativePath, writer: TarWriter) {
+    package init(tree: DirectoryHandle, scope: RelativePath, writer: TarWriter) {
         self.tree = tree
         self.scope = scope
         self.writer = writer
     }
 
-    func add(_ record: ManifestRecord) throws {
+    package func add(_ record: ManifestRecord) throws {
         counts.entries += 1
         let directory = try parentDirectory(of: record.path)
         let name = record.path.lastName!
@@ -92,7 +95,7 @@ final class TarExporter {
     }
 
     /// A regular file's header and bytes; one with holes in GNU's sparse form.
-    func addFile(_ record: ManifestRecord, name: FileName, in directory: DirectoryHandle, header: TarWriter.Header) throws {
+    package func addFile(_ record: ManifestRecord, name: FileName, in directory: DirectoryHandle, header: TarWriter.Header) throws {
         var header = header
         let input = try directory.openForReading(name)
         defer { input.close() }
@@ -113,7 +116,7 @@ final class TarExporter {
     }
 
     /// `header` as GNU sparse 1.0 names it, and the map that starts its data.
-    static func sparse(_ header: TarWriter.Header, ranges: [(offset: Int64, length: Int64)],
+    package static func sparse(_ header: TarWriter.Header, ranges: [(offset: Int64, length: Int64)],
                        size: Int64) -> (TarWriter.Header, [UInt8]) {
         var header = header
         let path = RelativePath(header.name)
@@ -129,7 +132,7 @@ final class TarExporter {
         return (header, Array(text.utf8))
     }
 
-    func copyRange(_ input: OpenFile, _ range: (offset: Int64, length: Int64)) throws {
+    package func copyRange(_ input: OpenFile, _ range: (offset: Int64, length: Int64)) throws {
         var offset = range.offset
         let end = range.offset + range.length
         while offset < end {
@@ -146,7 +149,7 @@ final class TarExporter {
 
     /// xattrs as SCHILY.xattr records, ACLs as SCHILY.acl ones (GNU tar's
     /// and bsdtar's keys).
-    func attributeRecords(_ target: AttributeTarget, acls file: OpenFile, isDirectory: Bool) throws -> [(key: String, value: [UInt8])] {
+    package func attributeRecords(_ target: AttributeTarget, acls file: OpenFile, isDirectory: Bool) throws -> [(key: String, value: [UInt8])] {
         var records: [(key: String, value: [UInt8])] = []
         for attribute in try ExtendedAttributes.read(target) {
             if attribute.name == ExtendedAttribute.accessACL {
@@ -162,11 +165,11 @@ final class TarExporter {
         return records
     }
 
-    static func xattrRecord(_ attribute: ExtendedAttribute) -> (key: String, value: [UInt8]) {
+    package static func xattrRecord(_ attribute: ExtendedAttribute) -> (key: String, value: [UInt8]) {
         ("SCHILY.xattr." + String(decoding: attribute.name, as: UTF8.self), attribute.value)
     }
 
-    func parentDirectory(of path: RelativePath) throws -> DirectoryHandle {
+    package func parentDirectory(of path: RelativePath) throws -> DirectoryHandle {
         let wanted = path.parent
         if let parent, parent.path == wanted { return parent.handle }
         let handle = wanted.isRoot ? tree : try tree.openDirectory(path: wanted)

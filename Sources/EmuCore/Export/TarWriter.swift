@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// Writes a POSIX pax archive (IEEE 1003.1-2008 `pax` interchange format):
 /// a ustar header per entry, after an extended header whenever ustar cannot
@@ -6,39 +7,39 @@ import EmuPOSIX
 /// large numbers, xattrs and ACLs in the SCHILY keys GNU tar and bsdtar
 /// read, GNU's sparse format 1.0). Output is buffered and written in
 /// large blocks.
-final class TarWriter {
-    enum TypeFlag: UInt8 {
+package final class TarWriter {
+    package enum TypeFlag: UInt8 {
         case regular = 0x30, hardlink = 0x31, symlink = 0x32, character = 0x33, block = 0x34, directory = 0x35, fifo = 0x36
         case extended = 0x78
     }
 
-    struct Header {
-        var name: [UInt8]
-        var type: TypeFlag
-        var permissions: UInt32 = 0o644
-        var owner: UInt32 = 0
-        var group: UInt32 = 0
+    package struct Header {
+        package var name: [UInt8]
+        package var type: TypeFlag
+        package var permissions: UInt32 = 0o644
+        package var owner: UInt32 = 0
+        package var group: UInt32 = 0
         /// The bytes of data that follow the header.
-        var size: Int64 = 0
-        var modified = FileTime(seconds: 0, nanoseconds: 0)
-        var linkTarget: [UInt8] = []
-        var device = DeviceNumber(major: 0, minor: 0)
+        package var size: Int64 = 0
+        package var modified = FileTime(seconds: 0, nanoseconds: 0)
+        package var linkTarget: [UInt8] = []
+        package var device = DeviceNumber(major: 0, minor: 0)
         /// Extended records beyond those the fields need (xattrs, ACLs, sparse).
-        var records: [(key: String, value: [UInt8])] = []
+        package var records: [(key: String, value: [UInt8])] = []
     }
 
-    static let block = 512
+    package static let block = 512
     /// Where the archive's bytes go, a megabyte at a time: a file, or a server's stream.
-    let output: ([UInt8]) throws -> Void
+    package let output: ([UInt8]) throws -> Void
     private var buffer: [UInt8] = []
 
-    init(output: @escaping ([UInt8]) throws -> Void) {
+    package init(output: @escaping ([UInt8]) throws -> Void) {
         self.output = output
         buffer.reserveCapacity(1 << 20)
     }
 
     /// The entry's header, after an extended header when it needs one.
-    func write(_ header: Header) throws {
+    package func write(_ header: Header) throws {
         var header = header
         let records = Self.extendedRecords(for: &header)
         if !records.isEmpty {
@@ -52,25 +53,25 @@ final class TarWriter {
         try flushIfFull()
     }
 
-    func writeData(_ bytes: some Collection<UInt8>) throws {
+    package func writeData(_ bytes: some Collection<UInt8>) throws {
         buffer.append(contentsOf: bytes)
         try flushIfFull()
     }
 
-    func writeData(_ bytes: UnsafeRawBufferPointer) throws {
+    package func writeData(_ bytes: UnsafeRawBufferPointer) throws {
         buffer.append(contentsOf: bytes)
         try flushIfFull()
     }
 
     /// Zeros after `size` bytes of data, to the end of the block.
-    func pad(_ size: Int64) throws {
+    package func pad(_ size: Int64) throws {
         let rest = Int(size % Int64(Self.block))
         if rest != 0 { buffer.append(contentsOf: repeatElement(0, count: Self.block - rest)) }
         try flushIfFull()
     }
 
     /// The end-of-archive marker (two zero blocks), and every byte out.
-    func finish() throws {
+    package func finish() throws {
         buffer.append(contentsOf: repeatElement(0, count: 2 * Self.block))
         try flush()
     }
@@ -89,7 +90,7 @@ final class TarWriter {
     // MARK: Headers
 
     /// The extended records `header` needs, its ustar fields emptied where a record stands for them.
-    static func extendedRecords(for header: inout Header) -> [(key: String, value: [UInt8])] {
+    package static func extendedRecords(for header: inout Header) -> [(key: String, value: [UInt8])] {
         var records: [(key: String, value: [UInt8])] = []
         let isText = String(validating: header.name, as: UTF8.self) != nil
             && String(validating: header.linkTarget, as: UTF8.self) != nil
@@ -113,7 +114,7 @@ final class TarWriter {
     }
 
     /// One `LENGTH KEY=VALUE\n` record, LENGTH counting itself.
-    static func record(_ key: String, _ value: [UInt8]) -> [UInt8] {
+    package static func record(_ key: String, _ value: [UInt8]) -> [UInt8] {
         let rest = key.utf8.count + value.count + 3
         var length = rest + String(rest).count
         if String(length).count != String(rest).count { length = rest + String(length).count }
@@ -122,7 +123,7 @@ final class TarWriter {
 
     /// The 512-byte ustar header; numbers too large for a field are 0 there
     /// (the extended header holds them).
-    static func ustar(_ header: Header) -> [UInt8] {
+    package static func ustar(_ header: Header) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: Self.block)
         func put(_ bytes: some Collection<UInt8>, at offset: Int, width: Int) {
             for (i, byte) in bytes.prefix(width).enumerated() { block[offset + i] = byte }
@@ -154,7 +155,7 @@ final class TarWriter {
 
 extension FileTime {
     /// SECONDS.NANOSECONDS, as a pax `mtime` record holds it.
-    var paxText: String {
+    package var paxText: String {
         guard seconds < 0 && nanoseconds > 0 else { return "\(seconds).\(String(nanoseconds).leftPadded(9, with: "0"))" }
         // Before 1970 the fraction counts back from the whole second: -4.25 is (-5, 750000000).
         return "-\(-seconds - 1).\(String(1_000_000_000 - Int(nanoseconds)).leftPadded(9, with: "0"))"

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// The backup folders other tools leave, found and dated for `emu import`.
 public enum BackupLayout: String, CaseIterable, Sendable {
@@ -65,7 +66,7 @@ private func folderNames(in root: String) throws -> [String] {
 }
 
 /// interval.N: a lowercase name, a dot, a number (not rsnapshot's _delete.PID or .sync).
-func isRsnapshotInterval(_ name: String) -> Bool {
+package func isRsnapshotInterval(_ name: String) -> Bool {
     let parts = name.split(separator: ".", omittingEmptySubsequences: false)
     return parts.count == 2 && !parts[0].isEmpty && parts[0].allSatisfy { $0.isLowercase && $0.isLetter }
         && !parts[1].isEmpty && parts[1].allSatisfy(\.isNumber)
@@ -73,7 +74,7 @@ func isRsnapshotInterval(_ name: String) -> Bool {
 
 /// A date a folder's name spells: YYYY-MM-DD-HHMMSS (rsync-time-backup),
 /// YYYY-MM-DD HH.MM.SS (an emu snapshot), YYYY-MM-DD[ HH:MM[:SS]]; local time.
-func dateInName(_ name: String) -> Timestamp? {
+package func dateInName(_ name: String) -> Timestamp? {
     guard name.count >= 10, name.prefix(4).allSatisfy(\.isNumber) else { return nil }
     let digits = Array(name)
     if digits.count == 17, digits[10] == "-", let date = Timestamp.parse(

@@ -1,11 +1,12 @@
 import EmuPOSIX
+import EmuRecords
 
 extension StagingWriter {
     /// An import's new file: the backup's own inode takes a name in the
     /// staging tree and is read once for its hash, so a backup moves into
     /// the sink without a copy. False where that cannot be (another
     /// filesystem, the link limit): the file is copied then.
-    func adopt(_ file: PlannedFile, into target: DirectoryHandle) throws -> Bool {
+    package func adopt(_ file: PlannedFile, into target: DirectoryHandle) throws -> Bool {
         do {
             try file.directory.link(file.name, to: target, as: file.name)
         } catch let error as FileSystemError where error.isAtLinkLimit || error.errno == .improperLink {
@@ -27,7 +28,7 @@ extension StagingWriter {
 extension PushFinisher {
     /// An adopted file's record; the index takes its inode, or swaps it for
     /// one the sink already holds with the same content and metadata.
-    static func adopted(_ name: FileName, in target: DirectoryHandle, record: ManifestRecord, _ state: State) throws {
+    package static func adopted(_ name: FileName, in target: DirectoryHandle, record: ManifestRecord, _ state: State) throws {
         if try state.index.adopt(name, in: target, record: record) == .linkedExisting {
             state.reusedFromIndex = true
             state.observer.reused(record.path, bytes: record.size)

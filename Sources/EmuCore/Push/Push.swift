@@ -1,6 +1,7 @@
 import EmuPOSIX
 import Glibc
 import SystemPackage
+import EmuRecords
 
 public struct PushOptions: Sendable {
     public var message = ""
@@ -33,13 +34,13 @@ public struct PushOptions: Sendable {
     public init() {}
 
     /// What the walk leaves out: the source's excludes and this run's; nothing of a backup being imported.
-    func filter(for source: Source) throws -> SourceFilter {
+    package func filter(for source: Source) throws -> SourceFilter {
         guard importing == nil else { return SourceFilter() }
         return try SourceFilter(source: source, extraExcludes: excludes, onlyPaths: onlyPaths, excludeCaches: excludeCaches)
     }
 
     /// The directory walked: the source, or the backup being imported.
-    func walkedRoot(of source: Source) throws -> DirectoryHandle {
+    package func walkedRoot(of source: Source) throws -> DirectoryHandle {
         try DirectoryHandle.open(importing ?? source.path, origin: .source)
     }
 }
@@ -53,6 +54,10 @@ public struct PushResult: Sendable {
     public var publishSeconds: Double
     /// Snapshots the retention policy removed after the push, or to make room.
     public var expired: [Snapshot] = []
+
+    package init(snapshot: Snapshot?, counts: Snapshot.Counts, walkSeconds: Double, publishSeconds: Double) {
+        (self.snapshot, self.counts, self.walkSeconds, self.publishSeconds) = (snapshot, counts, walkSeconds, publishSeconds)
+    }
 }
 
 /// Makes a new snapshot of `source` in `sink`: lock the sink and finish
@@ -98,7 +103,7 @@ public func push(_ source: Source, to sink: Sink, options: PushOptions, observer
 
 /// What a push would copy (a dry run's count, without the content index's
 /// savings): the room it needs, at most.
-func bytesToCopy(_ source: Source, to sink: Sink, filter: SourceFilter, options: PushOptions) throws -> Int64 {
+package func bytesToCopy(_ source: Source, to sink: Sink, filter: SourceFilter, options: PushOptions) throws -> Int64 {
     var options = options
     options.dryRun = true
     return try pushLocked(source, to: sink, filter: filter, options: options, observer: SilentPushObserver()).counts.bytesCopied
@@ -107,7 +112,7 @@ func bytesToCopy(_ source: Source, to sink: Sink, filter: SourceFilter, options:
 /// One attempt at a push, the sink locked and recovered: the planner walks
 /// the source beside the newest snapshot's records and a killed push's, and
 /// the staging writer carries its decisions out (a dry run's count instead).
-func pushLocked(_ source: Source, to sink: Sink, filter: SourceFilter, options: PushOptions, observer: PushObserver) throws -> PushResult {
+package func pushLocked(_ source: Source, to sink: Sink, filter: SourceFilter, options: PushOptions, observer: PushObserver) throws -> PushResult {
     let snapshots = try sink.snapshots()
     let head = snapshots.last
     let date = try uniqueDate(options.date, among: snapshots, allowingFuture: options.allowsFutureDate)
@@ -142,7 +147,7 @@ func pushLocked(_ source: Source, to sink: Sink, filter: SourceFilter, options: 
 /// The walk of a push's source; `emu watch`'s takes the entries of
 /// directories no event touched from the newest snapshot's records, when
 /// that snapshot is complete (see `QuietDirectories`).
-func scanner(of root: DirectoryHandle, in sink: Sink, head: Snapshot?, filter: SourceFilter, options: PushOptions) throws -> TreeScanner {
+package func scanner(of root: DirectoryHandle, in sink: Sink, head: Snapshot?, filter: SourceFilter, options: PushOptions) throws -> TreeScanner {
     let scanner = TreeScanner(root: root, filter: filter, oneFileSystem: options.oneFileSystem)
     if let changed = options.changedDirectories, let head, head.status == .complete {
         scanner.quiet = (try QuietDirectories(changed: changed, newest: try sink.openRecords(head)), ManifestCursor(try sink.openRecords(head)))
@@ -155,7 +160,7 @@ func scanner(of root: DirectoryHandle, in sink: Sink, head: Snapshot?, filter: S
 /// unless `allowingFuture`, after `notBefore` when given, and not name an
 /// existing snapshot; or now, waiting for the next second when this one
 /// already names one.
-func uniqueDate(_ requested: Timestamp?, among snapshots: [Snapshot], allowingFuture: Bool = false,
+package func uniqueDate(_ requested: Timestamp?, among snapshots: [Snapshot], allowingFuture: Bool = false,
                 notBefore: Timestamp? = nil) throws -> Timestamp {
     let names = Set(snapshots.map(\.name))
     if let requested {

@@ -1,10 +1,11 @@
 import EmuPOSIX
+import EmuRecords
 
 /// `push --dry-run`, here or over ssh: the walk compares the source with
 /// the newest snapshot's records as a push does and counts what it would
 /// copy, without the content index's savings; nothing is written, and a
 /// server changes nothing (a shared lock, no recovery).
-func countedPush(_ root: DirectoryHandle, filter: SourceFilter, oneFileSystem: Bool, checksum: Bool, importing: Bool,
+package func countedPush(_ root: DirectoryHandle, filter: SourceFilter, oneFileSystem: Bool, checksum: Bool, importing: Bool,
                  newest: RecordReader?, observer: PushObserver) throws -> PushResult {
     let started = monotonicSeconds()
     let count = PushCount(observer: observer, checksum: checksum)
@@ -16,21 +17,21 @@ func countedPush(_ root: DirectoryHandle, filter: SourceFilter, oneFileSystem: B
 }
 
 /// A dry run's writer: counts each entry as the server would.
-final class PushCount: PushWriter {
-    unowned let observer: PushObserver
+package final class PushCount: PushWriter {
+    package unowned let observer: PushObserver
     /// --checksum: a changed file whose bytes and xattrs match the newest snapshot's counts as linked.
-    let checksum: Bool
-    let copier = DataCopier()
-    var counts = Snapshot.Counts()
+    package let checksum: Bool
+    package let copier = DataCopier()
+    package var counts = Snapshot.Counts()
 
-    init(observer: PushObserver, checksum: Bool) {
+    package init(observer: PushObserver, checksum: Bool) {
         self.observer = observer
         self.checksum = checksum
     }
 
-    var readsNewFiles: Bool { false }
+    package var readsNewFiles: Bool { false }
 
-    func add(_ entry: PushEntry, from source: SourceEntry) throws {
+    package func add(_ entry: PushEntry, from source: SourceEntry) throws {
         guard case .entry(let kind, let record, _, _) = entry else { return }  // runs, questions and skips are the wire's
         switch kind {
         case .directory: counts.directories += 1
@@ -42,11 +43,11 @@ final class PushCount: PushWriter {
         }
     }
 
-    func addUnchanged(ordinal: Int, record: ManifestRecord, from source: SourceEntry) throws {
+    package func addUnchanged(ordinal: Int, record: ManifestRecord, from source: SourceEntry) throws {
         counted(record, linked: true)
     }
 
-    func add(_ file: PlannedFile, previous: ManifestRecord?) throws {
+    package func add(_ file: PlannedFile, previous: ManifestRecord?) throws {
         let record = file.record
         if checksum, let previous, try file.holdsSame(as: previous, copier: copier) != nil { return counted(record, linked: true) }
         counted(record, linked: false)
@@ -55,16 +56,16 @@ final class PushCount: PushWriter {
         observer.copied(record.path, reason: previous == nil ? .new : .content, bytes: record.size)
     }
 
-    func skip(_ path: RelativePath, because error: Error) throws {
+    package func skip(_ path: RelativePath, because error: Error) throws {
         counts.skipped += 1
         observer.skipped(path, because: error)
     }
 
-    func note(_ path: RelativePath, _ message: String) throws { observer.noted(path, message) }
+    package func note(_ path: RelativePath, _ message: String) throws { observer.noted(path, message) }
 
-    func finish() throws {}
+    package func finish() throws {}
 
-    func counted(_ record: ManifestRecord, linked: Bool) {
+    package func counted(_ record: ManifestRecord, linked: Bool) {
         counts.files += 1
         counts.bytes += record.size
         if linked { counts.filesLinked += 1 }
@@ -75,7 +76,7 @@ final class PushCount: PushWriter {
 extension PlannedFile {
     /// --checksum: the file as read now (its hash and the digest of its
     /// xattrs) when its bytes, xattrs and inode metadata are `previous`'s; nil otherwise.
-    func holdsSame(as previous: ManifestRecord, copier: DataCopier) throws -> ManifestRecord? {
+    package func holdsSame(as previous: ManifestRecord, copier: DataCopier) throws -> ManifestRecord? {
         guard previous.kind == .regular, previous.content != nil, previous.permissions == record.permissions,
               previous.owner == record.owner, previous.group == record.group, previous.modified == record.modified,
               previous.size == record.size else { return nil }

@@ -1,5 +1,7 @@
 import EmuPOSIX
 import SystemPackage
+import EmuRecords
+import Synchronization
 
 /// The half of a push that runs on the second core. The walk decides, stats,
 /// links and creates; every other step comes here in path order: a created
@@ -13,13 +15,13 @@ import SystemPackage
 /// directory's own step), so a directory's mtime, set by its step, is final.
 ///
 /// A sink-side error stops the thread (see `StepThread`).
-final class PushFinisher {
-    enum Step {
+package final class PushFinisher {
+    package enum Step {
         /// A record to write as it is; `isFile` counts it as a file.
         case record(ManifestRecord, isFile: Bool)
         case fill(FillJob)
         case link(LinkJob)
-        /// An import's file, linked from the backup into the staging tree (see `Archiver.adopt`).
+        /// An import's file, linked from the backup into the staging tree (see `StagingWriter.adopt`).
         case adopted(FileName, DirectoryHandle, ManifestRecord)
         /// A directory's metadata, once its entries are made.
         case directory(RelativePath, FinishedDirectory)
@@ -28,36 +30,36 @@ final class PushFinisher {
     }
 
     /// A file the walk created empty, with the source open beside it.
-    struct FillJob {
-        var name: FileName
-        var path: RelativePath
-        var source: DirectoryHandle
-        var target: DirectoryHandle
-        var input: OpenFile
-        var output: OpenFile
+    package struct FillJob {
+        package var name: FileName
+        package var path: RelativePath
+        package var source: DirectoryHandle
+        package var target: DirectoryHandle
+        package var input: OpenFile
+        package var output: OpenFile
         /// The mode `output` was created with.
-        var initialPermissions: UInt32
+        package var initialPermissions: UInt32
         /// The walk's copy in the kernel, when it made one: the source's
         /// status before it, the bytes copied, and, for some large files,
         /// the hash of the source the walk read after it. The finisher hashes
         /// the source when the walk did not, and takes the copy if the
         /// source did not change meanwhile.
-        var copied: (before: FileStatus, length: Int64, content: ContentHash?)?
+        package var copied: (before: FileStatus, length: Int64, content: ContentHash?)?
         /// The earlier snapshot's content of this path, for the report.
-        var previousContent: ContentHash??
+        package var previousContent: ContentHash??
         /// For a copy that shares extents with the earlier one (a reflink),
         /// the bytes written: all it adds to the sink.
-        var bytesWritten: Int64? = nil
+        package var bytesWritten: Int64? = nil
 
         /// Whether the finisher is to hash a large file the walk copied.
-        var hashesLargeFile: Bool {
+        package var hashesLargeFile: Bool {
             guard let copied else { return false }
             return copied.length >= PushFinisher.largeFile && copied.content == nil
         }
 
         /// Opens the source and creates its copy, empty: how every copy
         /// starts, whether the walk chose it or a link that failed falls back to it.
-        static func begin(_ name: FileName, path: RelativePath, source: DirectoryHandle, target: DirectoryHandle, status: FileStatus,
+        package static func begin(_ name: FileName, path: RelativePath, source: DirectoryHandle, target: DirectoryHandle, status: FileStatus,
                           previousContent: ContentHash??) throws -> FillJob {
             let input = try source.openForReading(name)
             let initialPermissions = EntryMetadata.Created.initialPermissions(for: status.permissions, isDirectory: false)
@@ -70,7 +72,7 @@ final class PushFinisher {
                            initialPermissions: initialPermissions, previousContent: previousContent)
         }
 
-        func close() {
+        package func close() {
             input.close()
             output.close()
         }
@@ -79,33 +81,33 @@ final class PushFinisher {
     /// An unchanged file: linked from the first earlier tree that still
     /// holds it, else copied from the source like a new file; a server,
     /// which has no source, then fails the push.
-    struct LinkJob {
-        var name: FileName
-        var path: RelativePath
-        var target: DirectoryHandle
+    package struct LinkJob {
+        package var name: FileName
+        package var path: RelativePath
+        package var target: DirectoryHandle
         /// The earlier directories holding the file, with their records, in order of preference.
-        var candidates: [(directory: DirectoryHandle, record: ManifestRecord, isResume: Bool)]
+        package var candidates: [(directory: DirectoryHandle, record: ManifestRecord, isResume: Bool)]
         /// The source's directory holding the file, and its status.
-        var source: (directory: DirectoryHandle, status: FileStatus)?
+        package var source: (directory: DirectoryHandle, status: FileStatus)?
     }
 
     /// What the finishing side owns; only one thread touches it at a time.
-    final class State: @unchecked Sendable {
-        let writer: ManifestWriter
-        let index: ContentIndex
-        unowned let observer: PushObserver
-        let createsAsSelf: Bool
-        let copier = DataCopier()
+    package final class State: @unchecked Sendable {
+        package let writer: ManifestWriter
+        package let index: ContentIndex
+        package unowned let observer: PushObserver
+        package let createsAsSelf: Bool
+        package let copier = DataCopier()
         /// Files, bytes, copies, reuses through the index, and skips.
-        var counts = Snapshot.Counts()
-        var bytesOwned: Int64 = 0
-        var reusedFromIndex = false
-        var lastFlush = monotonicSeconds()
+        package var counts = Snapshot.Counts()
+        package var bytesOwned: Int64 = 0
+        package var reusedFromIndex = false
+        package var lastFlush = monotonicSeconds()
         /// Large files handed over for hashing and not hashed yet: the
         /// walk's measure of whether this side is behind.
-        let largeHashesPending = Backlog()
+        package let largeHashesPending = Backlog()
 
-        init(writer: ManifestWriter, index: ContentIndex, observer: PushObserver, createsAsSelf: Bool) {
+        package init(writer: ManifestWriter, index: ContentIndex, observer: PushObserver, createsAsSelf: Bool) {
             self.writer = writer
             self.index = index
             self.observer = observer
@@ -113,15 +115,15 @@ final class PushFinisher {
         }
     }
 
-    let state: State
+    package let state: State
     private let steps: StepThread<Step>
     /// The directory of the last step submitted: a queued step keeps its
     /// directories open, so they count when they change.
     private var lastDirectory: DirectoryHandle? = nil
     /// Files from this size on are much work to fill.
-    static let largeFile: Int64 = 1 << 20
+    package static let largeFile: Int64 = 1 << 20
 
-    init(_ state: State) {
+    package init(_ state: State) {
         self.state = state
         // Batches hold few enough descriptors to stay far from the limit:
         // two a file being filled, three (source, target, earlier tree) a directory.
@@ -130,7 +132,7 @@ final class PushFinisher {
                            release: { if case .fill(let job) = $0 { job.close() } })
     }
 
-    func submit(_ step: Step) throws {
+    package func submit(_ step: Step) throws {
         var descriptors = 0
         let directory: DirectoryHandle? = switch step {
         case .fill(let job): job.target
@@ -156,27 +158,27 @@ final class PushFinisher {
     /// Fills a file now, on the calling thread, once every step before it is
     /// taken, and returns its record: for a file with other names, whose
     /// inode later names must link to.
-    func fillNow(_ job: FillJob) throws -> ManifestRecord? {
+    package func fillNow(_ job: FillJob) throws -> ManifestRecord? {
         try steps.drain()
         return try Self.fill(job, state)
     }
 
     /// Returns once every step submitted is taken.
-    func drain() throws { try steps.drain() }
+    package func drain() throws { try steps.drain() }
 
     /// Takes the remaining steps and stops the thread.
-    func finish() throws { try steps.finish() }
+    package func finish() throws { try steps.finish() }
 
     /// Whether two large files wait to be hashed here: then the walk hashes
     /// the one it just copied itself. One file's SHA-256 cannot be split, and
     /// the copies are the walk's; this shares the hashing of large files
     /// between the cores as fast as each goes (with copies that cost nothing,
     /// on a filesystem that shares extents, the walk hashes about half).
-    var isBehindOnHashing: Bool { state.largeHashesPending.count.load(ordering: .relaxed) >= 2 }
+    package var isBehindOnHashing: Bool { state.largeHashesPending.count.load(ordering: .relaxed) >= 2 }
 
     // MARK: Steps
 
-    static func take(_ step: Step, _ state: State) throws {
+    package static func take(_ step: Step, _ state: State) throws {
         switch step {
         case .record(let record, let isFile):
             try state.writer.append(record)
@@ -199,18 +201,18 @@ final class PushFinisher {
         }
     }
 
-    static func counted(_ record: ManifestRecord, _ state: State) {
+    package static func counted(_ record: ManifestRecord, _ state: State) {
         state.counts.files += 1
         state.counts.bytes += record.size
         state.observer.progressed(files: state.counts.files, bytes: state.counts.bytes)
     }
 
-    static func skip(_ path: RelativePath, _ error: Error, _ state: State) {
+    package static func skip(_ path: RelativePath, _ error: Error, _ state: State) {
         state.counts.skipped += 1
         state.observer.skipped(path, because: error)
     }
 
-    static func link(_ job: LinkJob, _ state: State) throws {
+    package static func link(_ job: LinkJob, _ state: State) throws {
         for (directory, record, isResume) in job.candidates {
             if isResume && !resumedCopyIsIntact(job.name, in: directory, record: record, copier: state.copier) { continue }
             do {
@@ -243,7 +245,7 @@ final class PushFinisher {
     /// Copies and hashes the file, sets its metadata, lets the index swap
     /// it for an inode the sink holds, and writes its record; nil when the
     /// source could not be read (the file is then left out and reported).
-    static func fill(_ job: FillJob, _ state: State) throws -> ManifestRecord? {
+    package static func fill(_ job: FillJob, _ state: State) throws -> ManifestRecord? {
         defer { job.close() }
         let record: ManifestRecord
         let added: Int64
@@ -290,7 +292,7 @@ final class PushFinisher {
     /// Returns the record and the bytes the copy adds to the sink: what was
     /// written, for the walk's reflinked copy when it is kept; the whole file
     /// otherwise (a read again rewrites it whole).
-    static func copy(_ job: FillJob, _ state: State) throws -> (ManifestRecord, Int64) {
+    package static func copy(_ job: FillJob, _ state: State) throws -> (ManifestRecord, Int64) {
         var attempt = 0
         while true {
             attempt += 1

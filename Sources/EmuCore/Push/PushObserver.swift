@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// Why a file was copied into a snapshot rather than linked.
 public enum CopyReason: String, Sendable {
@@ -28,20 +29,22 @@ public protocol PushObserver: AnyObject {
 }
 
 /// A file's identity in the source, to find its other hardlinked names.
-struct FileIdentity: Hashable {
-    var device: UInt64
-    var inode: UInt64
-    init(_ status: FileStatus) { device = status.device; inode = status.inode }
-    init(device: UInt64, inode: UInt64) { self.device = device; self.inode = inode }
+package struct FileIdentity: Hashable {
+    package var device: UInt64
+    package var inode: UInt64
+    package init(_ status: FileStatus) { device = status.device; inode = status.inode }
+    package init(device: UInt64, inode: UInt64) { self.device = device; self.inode = inode }
 }
 
 /// Hears nothing: for the dry run that measures a push.
-final class SilentPushObserver: PushObserver {
-    func skipped(_ path: RelativePath, because error: Error) {}
-    func noted(_ path: RelativePath, _ message: String) {}
-    func copied(_ path: RelativePath, reason: CopyReason, bytes: Int64) {}
-    func progressed(files: Int, bytes: Int64) {}
-    func reused(_ path: RelativePath, bytes: Int64) {}
-    func expired(_ snapshot: Snapshot, _ reasons: [String]) {}
-    func warned(_ message: String) {}
+package final class SilentPushObserver: PushObserver {
+    package init() {}
+
+    package func skipped(_ path: RelativePath, because error: Error) {}
+    package func noted(_ path: RelativePath, _ message: String) {}
+    package func copied(_ path: RelativePath, reason: CopyReason, bytes: Int64) {}
+    package func progressed(files: Int, bytes: Int64) {}
+    package func reused(_ path: RelativePath, bytes: Int64) {}
+    package func expired(_ snapshot: Snapshot, _ reasons: [String]) {}
+    package func warned(_ message: String) {}
 }

@@ -1,32 +1,33 @@
 import EmuPOSIX
+import EmuRecords
 
 /// Where the source holds an entry the planner hands over: what a writer
 /// that copies from the source itself needs (the wire needs only records).
-struct SourceEntry {
+package struct SourceEntry {
     /// The directory holding the entry; for the root, the root itself.
-    let directory: DirectoryHandle
+    package let directory: DirectoryHandle
     /// nil for the root.
-    let name: FileName?
-    let status: FileStatus
+    package let name: FileName?
+    package let status: FileStatus
     /// A directory's own handle, when the walk entered it.
-    let opened: DirectoryHandle?
+    package let opened: DirectoryHandle?
 }
 
 /// A new or changed file, as the planner hands it over: the writer decides
 /// how its bytes reach the sink.
-struct PlannedFile {
-    var record: ManifestRecord
+package struct PlannedFile {
+    package var record: ManifestRecord
     /// Reopened when its bytes are needed: a descriptor per waiting file would be too many.
-    var directory: DirectoryHandle
-    var name: FileName
-    var status: FileStatus
+    package var directory: DirectoryHandle
+    package var name: FileName
+    package var status: FileStatus
     /// Read (with the hash) only for a writer that `readsNewFiles`.
-    var attributes: [ExtendedAttribute]
+    package var attributes: [ExtendedAttribute]
     /// The first name of an inode with others, whose record the later names share.
-    var leads: Bool
-    var isNew: Bool
+    package var leads: Bool
+    package var isNew: Bool
     /// Hashed (an empty file never is: there is nothing to find).
-    var isHashed: Bool
+    package var isHashed: Bool
 }
 
 /// Where the push's decisions go. `PushPlanner` decides each entry once; a
@@ -34,7 +35,7 @@ struct PlannedFile {
 /// them: the local staging tree (`StagingWriter`), the wire
 /// (`PushBatches`, whose entries the server's `PushReceiver` makes), or a
 /// dry run's count (`PushCount`).
-protocol PushWriter: AnyObject {
+package protocol PushWriter: AnyObject {
     /// Whether a new or changed file is read (hashed, its xattrs) before it
     /// is handed over: the wire asks about its content; a local copy hashes
     /// as it copies, and a count reads nothing it does not need.
@@ -60,29 +61,29 @@ protocol PushWriter: AnyObject {
 /// once: unchanged, a cut push's copy, another name of an inode already
 /// planned, new or changed content, directory, symlink, special, left out.
 /// The content index's savings are the writer's to find (see `PushWriter`).
-final class PushPlanner {
-    let writer: PushWriter
-    var earlier: ManifestCursor?
-    var resume: ManifestCursor?
-    let copier = DataCopier()
+package final class PushPlanner {
+    package let writer: PushWriter
+    package var earlier: ManifestCursor?
+    package var resume: ManifestCursor?
+    package let copier = DataCopier()
     /// --checksum: every file's bytes are compared, none linked for its metadata alone.
-    var checksum = false
+    package var checksum = false
     /// The first name of each inode with several, for the later names.
-    var leaders: [FileIdentity: RelativePath] = [:]
+    package var leaders: [FileIdentity: RelativePath] = [:]
     /// How a file is judged unchanged against the newest snapshot's records
     /// (as their origin says) and against a killed push's leftovers (records
     /// of this source's own statuses); an import judges both by the quick check.
-    var changeTest: ChangeTest
-    var resumeTest = ChangeTest.exact
+    package var changeTest: ChangeTest
+    package var resumeTest = ChangeTest.exact
 
-    init(writer: PushWriter, earlier: ManifestCursor?, resume: ManifestCursor?) {
+    package init(writer: PushWriter, earlier: ManifestCursor?, resume: ManifestCursor?) {
         self.writer = writer
         self.earlier = earlier
         changeTest = earlier?.reader.origin.changeTest ?? .exact
         self.resume = resume
     }
 
-    func plan(_ scanner: TreeScanner) throws {
+    package func plan(_ scanner: TreeScanner) throws {
         while let record = try scanner.next() {
             for (path, why) in scanner.takeNotes() { try writer.note(path, why) }
             let source = SourceEntry(directory: scanner.lastDirectory ?? scanner.root, name: scanner.lastName,
@@ -96,7 +97,7 @@ final class PushPlanner {
         try writer.finish()
     }
 
-    func plan(_ record: ManifestRecord, from source: SourceEntry) throws {
+    package func plan(_ record: ManifestRecord, from source: SourceEntry) throws {
         let kind: PushEntry.Kind
         switch record.kind {
         case .regular: return try planFile(record, from: source)
@@ -111,7 +112,7 @@ final class PushPlanner {
 
     /// An entry's xattrs and ACLs, read only when its ctime moved or the
     /// newest snapshot's record says it had some.
-    func attributes(of record: ManifestRecord, from source: SourceEntry) throws -> [ExtendedAttribute] {
+    package func attributes(of record: ManifestRecord, from source: SourceEntry) throws -> [ExtendedAttribute] {
         if let previous = try previous(at: record.path), previous.kind == record.kind,
            previous.isUnchanged(comparedTo: source.status), previous.attributes == nil {
             return []
@@ -125,11 +126,11 @@ final class PushPlanner {
 
     /// The newest snapshot's record of `path`. A damaged earlier manifest
     /// vouches for nothing past its damage: what follows is new.
-    func previous(at path: RelativePath) throws -> ManifestRecord? {
+    package func previous(at path: RelativePath) throws -> ManifestRecord? {
         (try? earlier?.record(at: path)) ?? nil
     }
 
-    func planFile(_ record: ManifestRecord, from source: SourceEntry) throws {
+    package func planFile(_ record: ManifestRecord, from source: SourceEntry) throws {
         let status = source.status
         let identity = status.linkCount > 1 ? FileIdentity(status) : nil
         if let identity, let leader = leaders[identity] {
@@ -156,7 +157,7 @@ final class PushPlanner {
 
     /// Reads a file's xattrs and, unless it is empty, its hash (so that a
     /// server can say it holds the content: a rename, a copy, a restore).
-    func read(_ file: inout PlannedFile) throws {
+    package func read(_ file: inout PlannedFile) throws {
         let input = try file.directory.openForReading(file.name)
         defer { input.close() }
         file.attributes = try ExtendedAttributes.read(.file(input))
@@ -168,7 +169,7 @@ final class PushPlanner {
         file.isHashed = true
     }
 
-    func relinked(_ record: ManifestRecord, at path: RelativePath) -> ManifestRecord {
+    package func relinked(_ record: ManifestRecord, at path: RelativePath) -> ManifestRecord {
         var record = record
         record.path = path
         record.hardlinkLeader = nil

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// What `emu watch` knows from inotify: the directories whose entries may
 /// have changed since the newest snapshot. Every other directory's entries
@@ -9,12 +10,12 @@ import EmuPOSIX
 /// directory only). A directory is trusted only while its own status is
 /// what its record says.
 public struct QuietDirectories: Sendable {
-    let changed: Set<RelativePath>
+    package let changed: Set<RelativePath>
     /// Paths the newest snapshot holds as names of one file (leaders and followers).
-    let hardlinked: Set<RelativePath>
+    package let hardlinked: Set<RelativePath>
 
     /// Reads the newest snapshot's records once for its hardlinked names.
-    init(changed: Set<RelativePath>, newest records: RecordReader) throws {
+    package init(changed: Set<RelativePath>, newest records: RecordReader) throws {
         self.changed = changed
         var hardlinked: Set<RelativePath> = []
         while let record = try records.next() {
@@ -26,21 +27,21 @@ public struct QuietDirectories: Sendable {
     /// Whether the entries of the directory at `path` may be taken from
     /// `record`'s snapshot: no event touched it and its own status is what
     /// the record says.
-    func trusts(_ path: RelativePath, record: ManifestRecord?, status: FileStatus) -> Bool {
+    package func trusts(_ path: RelativePath, record: ManifestRecord?, status: FileStatus) -> Bool {
         guard !changed.contains(path), let record else { return false }
         return record.kind == .directory && record.isUnchanged(comparedTo: status)
     }
 
     /// Whether an entry of a trusted directory is still looked at: a
     /// subdirectory, or a name of a file with others.
-    func looksAt(_ child: ManifestRecord) -> Bool {
+    package func looksAt(_ child: ManifestRecord) -> Bool {
         child.kind == .directory || hardlinked.contains(child.path)
     }
 
     /// What the record says of an entry nothing touched: its link count is
     /// one (hardlinked names are looked at), its blocks unknown (a copy then
     /// looks for holes).
-    static func status(recordedIn record: ManifestRecord, device: UInt64) -> FileStatus {
+    package static func status(recordedIn record: ManifestRecord, device: UInt64) -> FileStatus {
         FileStatus(kind: record.kind, permissions: record.permissions, owner: record.owner, group: record.group, size: record.size,
                    modified: record.modified, changed: record.changed, inode: record.inode, device: device, linkCount: 1,
                    deviceNumber: record.device?.raw ?? 0, blocks: 0)
@@ -50,7 +51,7 @@ public struct QuietDirectories: Sendable {
 extension ManifestCursor {
     /// The next record naming an entry of `path`, left in place; what is
     /// left of earlier entries' subtrees is passed over.
-    mutating func nextChild(of path: RelativePath) throws -> ManifestRecord? {
+    package mutating func nextChild(of path: RelativePath) throws -> ManifestRecord? {
         while let next = try peek(), next.path.isWithin(path) {
             if next.path != path && next.path.parent == path { return next }
             _ = try take()

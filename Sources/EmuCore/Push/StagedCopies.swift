@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// New and changed files in a local push: created by the walk and copied in
 /// the kernel (or, on a sink that shares extents, a reflink of the earlier
@@ -8,7 +9,7 @@ extension StagingWriter {
     /// Copies the file; one with other names is filled now, and its record
     /// returned (nil if the source could not be read): later names link to its inode.
     @discardableResult
-    func copy(_ file: PlannedFile, into parent: OpenDirectory, previous: ManifestRecord?) throws -> ManifestRecord? {
+    package func copy(_ file: PlannedFile, into parent: OpenDirectory, previous: ManifestRecord?) throws -> ManifestRecord? {
         let path = file.record.path
         var job = try PushFinisher.FillJob.begin(file.name, path: path, source: file.directory, target: parent.target, status: file.status,
                                                  previousContent: previous.map { $0.content })
@@ -26,7 +27,7 @@ extension StagingWriter {
     /// stands for the open file's: the finisher's after the copy must show
     /// the same inode, size and times, or the file is read again (so one
     /// fstat a new file is saved).
-    func copyInWalk(_ job: inout PushFinisher.FillJob, status: FileStatus, earlier: EarlierDirectory?) throws {
+    package func copyInWalk(_ job: inout PushFinisher.FillJob, status: FileStatus, earlier: EarlierDirectory?) throws {
         do {
             if let patched = try reflinkedCopy(&job, before: status, earlier: earlier) {
                 job.copied = patched
@@ -49,7 +50,7 @@ extension StagingWriter {
     /// The content of a large file the walk just copied, when the finisher is
     /// behind on hashing, read from the source; nil when fewer bytes came
     /// back (it shrank: the finisher reads it again).
-    func hash(_ input: OpenFile, length: Int64, status: FileStatus) throws -> ContentHash? {
+    package func hash(_ input: OpenFile, length: Int64, status: FileStatus) throws -> ContentHash? {
         var hasher = ContentHasher()
         let hashed = try copier.copy(from: input, to: nil, sourceStatus: status) { hasher.update($0) }
         return hashed == length ? hasher.finalize() : nil
@@ -61,7 +62,7 @@ extension StagingWriter {
     /// file costs a block, not the file. Reads the source once (hashing it)
     /// and the earlier copy once, to compare. nil where this does not apply
     /// (a small or new file, a sink that cannot): the file is then copied.
-    func reflinkedCopy(_ job: inout PushFinisher.FillJob, before: FileStatus, earlier: EarlierDirectory?)
+    package func reflinkedCopy(_ job: inout PushFinisher.FillJob, before: FileStatus, earlier: EarlierDirectory?)
         throws -> (before: FileStatus, length: Int64, content: ContentHash?)? {
         guard sharesExtents != false, before.size >= PushFinisher.largeFile,
               let directory = earlier?.handle(), let older = try? directory.openForReading(job.name) else { return nil }

@@ -1,5 +1,6 @@
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 /// The one writer of a snapshot: makes each entry a push decided in a
 /// `StagedSnapshot`'s tree, in path order, for a local push (fed by the
@@ -11,54 +12,56 @@ import Glibc
 /// then hashed by the `PushFinisher` on the second core, which also sets
 /// metadata, asks the content index, writes the records and finishes each
 /// directory once its entries are made.
-final class StagingWriter: PushWriter {
-    struct Settings {
+package final class StagingWriter: PushWriter {
+    package struct Settings {
         /// --checksum: a changed file whose bytes and xattrs are the newest snapshot's is linked.
-        var checksum = false
+        package var checksum = false
         /// An import: a new file is the backup's own inode, linked into the
         /// staging tree and read once for its hash, not copied (see `adopt`).
-        var adoptsFiles = false
+        package var adoptsFiles = false
+
+        package init(checksum: Bool = false, adoptsFiles: Bool = false) { (self.checksum, self.adoptsFiles) = (checksum, adoptsFiles) }
     }
 
     /// A staged directory whose entries come next in path order.
-    struct OpenDirectory {
-        let path: RelativePath
-        let target: DirectoryHandle
-        let finished: FinishedDirectory
+    package struct OpenDirectory {
+        package let path: RelativePath
+        package let target: DirectoryHandle
+        package let finished: FinishedDirectory
         /// The newest snapshot's directory at this path, and the killed push's.
-        let earlier: EarlierDirectory?
-        let resume: EarlierDirectory?
+        package let earlier: EarlierDirectory?
+        package let resume: EarlierDirectory?
     }
 
-    let settings: Settings
-    let staging: DirectoryHandle
-    let earlierTree: DirectoryHandle?
-    let resumeTree: DirectoryHandle?
+    package let settings: Settings
+    package let staging: DirectoryHandle
+    package let earlierTree: DirectoryHandle?
+    package let resumeTree: DirectoryHandle?
     /// The root and the directories down to the last entry's parent.
-    var open: [OpenDirectory] = []
-    let copier = DataCopier()
+    package var open: [OpenDirectory] = []
+    package let copier = DataCopier()
     /// Fills files, finishes directories and writes records on the second core.
-    let finisher: PushFinisher
+    package let finisher: PushFinisher
     /// For each first name of an inode with several, the record of the inode
     /// its later names link to (another, once one reaches the link limit).
-    var leaders: [RelativePath: ManifestRecord] = [:]
+    package var leaders: [RelativePath: ManifestRecord] = [:]
     /// This side's counts (directories, symlinks, specials, links made here);
     /// the finisher's are added when the walk ends.
-    var counts = Snapshot.Counts()
+    package var counts = Snapshot.Counts()
     /// Allocated bytes of the inodes no snapshot held before: copied files,
     /// and files taken over from a killed push's leftovers.
-    var bytesOwned: Int64 = 0
+    package var bytesOwned: Int64 = 0
     /// Whether a file was linked to an inode found through the index (which
     /// may belong to any snapshot, whose unique bytes then change).
-    var reusedFromIndex = false
+    package var reusedFromIndex = false
     /// Whether the sink shares extents (see `reflinkedCopy`); nil until tried.
-    var sharesExtents: Bool? = nil
+    package var sharesExtents: Bool? = nil
     /// Whether entries made in the staging tree take this process's owner
     /// and group (not a setgid staging root's group): then a chown is
     /// needed only for entries owned by others.
-    let createsAsSelf: Bool
+    package let createsAsSelf: Bool
 
-    init(settings: Settings, observer: PushObserver, staged: StagedSnapshot, earlierTree: DirectoryHandle?, resumeTree: DirectoryHandle?) {
+    package init(settings: Settings, observer: PushObserver, staged: StagedSnapshot, earlierTree: DirectoryHandle?, resumeTree: DirectoryHandle?) {
         self.settings = settings
         staging = staged.tree
         self.earlierTree = earlierTree
@@ -68,12 +71,12 @@ final class StagingWriter: PushWriter {
         finisher = PushFinisher(PushFinisher.State(writer: staged.manifest, index: staged.index, observer: observer, createsAsSelf: createsAsSelf))
     }
 
-    var readsNewFiles: Bool { false }
+    package var readsNewFiles: Bool { false }
 
-    func add(_ entry: PushEntry, from source: SourceEntry) throws { try make(entry, from: source) }
+    package func add(_ entry: PushEntry, from source: SourceEntry) throws { try make(entry, from: source) }
 
     /// Makes an entry; `source` is where the source holds it, nil on a server.
-    func make(_ entry: PushEntry, from source: SourceEntry?) throws {
+    package func make(_ entry: PushEntry, from source: SourceEntry?) throws {
         guard case .entry(let kind, var record, let attributes, let leads) = entry else { return }
         if kind.recordsWhatWasSent { record.attributes = attributesDigest(attributes) }
         if record.path.isRoot { return try begin(kind, record, attributes: attributes, from: source) }
@@ -94,11 +97,11 @@ final class StagingWriter: PushWriter {
         }
     }
 
-    func addUnchanged(ordinal: Int, record: ManifestRecord, from source: SourceEntry) throws {
+    package func addUnchanged(ordinal: Int, record: ManifestRecord, from source: SourceEntry) throws {
         try linkEarlier(record, in: try directory(for: record.path), from: source, isResume: false, leads: false)
     }
 
-    func add(_ file: PlannedFile, previous: ManifestRecord?) throws {
+    package func add(_ file: PlannedFile, previous: ManifestRecord?) throws {
         let parent = try directory(for: file.record.path)
         do {
             if settings.checksum, let previous, let read = try file.holdsSame(as: previous, copier: copier),
@@ -113,11 +116,11 @@ final class StagingWriter: PushWriter {
         }
     }
 
-    func skip(_ path: RelativePath, because error: Error) throws { try finisher.submit(.skipped(path, error)) }
+    package func skip(_ path: RelativePath, because error: Error) throws { try finisher.submit(.skipped(path, error)) }
 
-    func note(_ path: RelativePath, _ message: String) throws { try finisher.submit(.noted(path, message)) }
+    package func note(_ path: RelativePath, _ message: String) throws { try finisher.submit(.noted(path, message)) }
 
-    func finish() throws {
+    package func finish() throws {
         while let done = open.popLast() { try finisher.submit(.directory(done.path, done.finished)) }
         try finisher.finish()
         let finished = finisher.state
@@ -127,13 +130,13 @@ final class StagingWriter: PushWriter {
     }
 
     /// What the snapshot's publication needs to know, once `finish` returned.
-    var outcome: StagedSnapshot.Outcome {
+    package var outcome: StagedSnapshot.Outcome {
         StagedSnapshot.Outcome(counts: counts, bytesOwned: bytesOwned, reusedFromIndex: reusedFromIndex, resumed: resumeTree != nil)
     }
 
     // MARK: Directories
 
-    func begin(_ kind: PushEntry.Kind, _ record: ManifestRecord, attributes: [ExtendedAttribute], from source: SourceEntry?) throws {
+    package func begin(_ kind: PushEntry.Kind, _ record: ManifestRecord, attributes: [ExtendedAttribute], from source: SourceEntry?) throws {
         guard open.isEmpty, kind == .directory else { throw EmuError.failed("the push named its root twice, or as no directory", fix: "push again") }
         counts.directories += 1
         try finisher.submit(.record(record, isFile: false))
@@ -145,7 +148,7 @@ final class StagingWriter: PushWriter {
 
     /// The staged directory that holds `path`, finishing those the walk has
     /// left (each entry made in one moved its mtime: its metadata comes last).
-    func directory(for path: RelativePath) throws -> OpenDirectory {
+    package func directory(for path: RelativePath) throws -> OpenDirectory {
         while let top = open.last, !path.isChild(of: top.path) {
             open.removeLast()
             try finisher.submit(.directory(top.path, top.finished))
@@ -155,7 +158,7 @@ final class StagingWriter: PushWriter {
         return parent
     }
 
-    func makeDirectory(_ name: FileName, _ record: ManifestRecord, attributes: [ExtendedAttribute], in parent: OpenDirectory,
+    package func makeDirectory(_ name: FileName, _ record: ManifestRecord, attributes: [ExtendedAttribute], in parent: OpenDirectory,
                        from source: SourceEntry?) throws {
         counts.directories += 1
         try finisher.submit(.record(record, isFile: false))
@@ -178,7 +181,7 @@ final class StagingWriter: PushWriter {
     /// second core, or here for a file with other names (later names must
     /// find its inode in place); copied where that inode is gone, at the link
     /// limit, or (a killed push's copy) not whole.
-    func linkEarlier(_ record: ManifestRecord, in parent: OpenDirectory, from source: SourceEntry?, isResume: Bool, leads: Bool) throws {
+    package func linkEarlier(_ record: ManifestRecord, in parent: OpenDirectory, from source: SourceEntry?, isResume: Bool, leads: Bool) throws {
         let name = source?.name ?? record.path.lastName!
         let holder = isResume ? parent.resume?.handle() : parent.earlier?.handle()
         guard leads else {
@@ -197,7 +200,7 @@ final class StagingWriter: PushWriter {
     /// Another name of a file made in this push: one more link to its inode;
     /// at the sink's link limit, or when the first name was left out
     /// (unreadable), a copy whose inode takes the later names.
-    func linkLeader(of record: ManifestRecord, in parent: OpenDirectory, from source: SourceEntry?) throws {
+    package func linkLeader(of record: ManifestRecord, in parent: OpenDirectory, from source: SourceEntry?) throws {
         let firstName = record.hardlinkLeader!
         if var shared = leaders[firstName] {
             do {
@@ -212,7 +215,7 @@ final class StagingWriter: PushWriter {
 
     /// Links `name` from an earlier tree's directory; false when it is gone
     /// there or has reached the link limit (then it is copied).
-    func link(_ name: FileName, from holder: DirectoryHandle, into target: DirectoryHandle) throws -> Bool {
+    package func link(_ name: FileName, from holder: DirectoryHandle, into target: DirectoryHandle) throws -> Bool {
         do {
             try holder.link(name, to: target, as: name)
             return true
@@ -223,20 +226,20 @@ final class StagingWriter: PushWriter {
 
     /// A file linked here: its record; `leads` for the first name of an
     /// inode with others, whose record the later names share.
-    func linked(_ record: ManifestRecord, leads: Bool) throws {
+    package func linked(_ record: ManifestRecord, leads: Bool) throws {
         counts.filesLinked += 1
         try recorded(record, leads: leads)
     }
 
     /// A file made (linked here, or filled from bytes a server received): its record, in path order.
-    func recorded(_ record: ManifestRecord, leads: Bool) throws {
+    package func recorded(_ record: ManifestRecord, leads: Bool) throws {
         try finisher.submit(.record(record, isFile: true))
         if leads { leaders[record.path] = record }
     }
 
     /// A file to copy where no link can be made; a server has no source to
     /// copy from: the push fails there, and nothing is published.
-    func planned(_ record: ManifestRecord, from source: SourceEntry?, leads: Bool) throws -> PlannedFile {
+    package func planned(_ record: ManifestRecord, from source: SourceEntry?, leads: Bool) throws -> PlannedFile {
         guard let source else { throw Self.cannotLink(record.path) }
         var record = record
         record.hardlinkLeader = nil
@@ -246,7 +249,7 @@ final class StagingWriter: PushWriter {
 }
 
 extension StagingWriter {
-    static func cannotLink(_ path: RelativePath) -> EmuError {
+    package static func cannotLink(_ path: RelativePath) -> EmuError {
         EmuError.failed("the sink holds no copy of \(path) that can take another name (gone, at the link limit, or not whole); nothing was published",
                         fix: "push again; if it fails the same way, run `emu verify` on the sink")
     }

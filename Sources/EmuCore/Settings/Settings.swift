@@ -1,3 +1,5 @@
+import EmuRecords
+
 /// Every setting emu reads: its key, where it lives, what values it takes
 /// and its default. `emu config` refuses anything else, so that a typo
 /// (`retention.keep-dialy`) is an error and not a key the policy ignores.
@@ -118,7 +120,7 @@ public struct Setting: Sendable {
 }
 
 extension String {
-    func replacingFirstStar(with text: String) -> String {
+    package func replacingFirstStar(with text: String) -> String {
         guard let star = firstIndex(of: "*") else { return self }
         return String(self[..<star]) + text + String(self[index(after: star)...])
     }

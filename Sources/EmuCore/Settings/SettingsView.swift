@@ -1,3 +1,5 @@
+import EmuRecords
+
 /// Settings as they take effect: each key's value and where it comes from,
 /// for `emu config --list` and the words `emu config` says after a change.
 public struct EffectiveSetting: Sendable {
@@ -91,5 +93,5 @@ extension RetentionPolicy {
 
 extension Double {
     /// `5` rather than `5.0`; `2.5` as is.
-    var formatted: String { self == rounded() ? String(Int(self)) : String(self) }
+    package var formatted: String { self == rounded() ? String(Int(self)) : String(self) }
 }

@@ -1,6 +1,7 @@
 import EmuPOSIX
 import Glibc
 import SystemPackage
+import EmuRecords
 
 /// One thing `emu clean` removes or rebuilds.
 public struct CleanAction: Sendable, CustomStringConvertible {
@@ -14,6 +15,8 @@ public struct CleanAction: Sendable, CustomStringConvertible {
 
     public var kind: Kind
     public var what: String
+
+    package init(kind: Kind, what: String) { (self.kind, self.what) = (kind, what) }
 
     public var description: String { "\(kind.rawValue) \(what)" }
 }
@@ -87,7 +90,7 @@ extension Sink {
 
     /// The content index's and the chunk store's entries nothing refers to
     /// go; with `repair`, the index gets what the trees hold and it lacks.
-    func cleanStores(repair: Bool, dryRun: Bool, each: (CleanAction) -> Void,
+    package func cleanStores(repair: Bool, dryRun: Bool, each: (CleanAction) -> Void,
                      act: (CleanAction.Kind, String, () throws -> Void) throws -> Void) throws {
         let index = try ContentIndex.open(in: self)
         let orphans = try index.sweep(dryRun: true)
@@ -105,7 +108,7 @@ extension Sink {
     }
 
     /// The records in `nodes` that do not parse.
-    func damagedRecords(in nodes: DirectoryHandle) throws -> Set<FileName> {
+    package func damagedRecords(in nodes: DirectoryHandle) throws -> Set<FileName> {
         var damaged: Set<FileName> = []
         for entry in try nodes.entries() {
             guard let id = String(validating: entry.name.bytes, as: UTF8.self), Snapshot.isID(id),
@@ -117,7 +120,7 @@ extension Sink {
 
     /// A record for a tree that has none; its manifest is rebuilt from the
     /// tree first when it is not whole (a tree is never dropped by repair).
-    func rebuiltRecordAndManifest(for tree: FileName, each: (CleanAction) -> Void) throws -> Snapshot? {
+    package func rebuiltRecordAndManifest(for tree: FileName, each: (CleanAction) -> Void) throws -> Snapshot? {
         guard let id = String(validating: tree.bytes, as: UTF8.self), Snapshot.isID(id) else { return nil }
         if let snapshot = try? rebuiltRecord(for: tree) { return snapshot }
         each(CleanAction(kind: .rebuildManifest, what: ".emu/manifests/\(id)"))
@@ -127,7 +130,7 @@ extension Sink {
 
     /// Gives every file of every snapshot an index entry (when its content
     /// and metadata have none), so that later pushes can link to it.
-    func rebuildIndex(_ index: ContentIndex) throws -> Int {
+    package func rebuildIndex(_ index: ContentIndex) throws -> Int {
         var added = 0
         let copier = DataCopier()  // one buffer for every file hashed
         for snapshot in try snapshots() where hasManifest(snapshot) {
@@ -143,7 +146,7 @@ extension Sink {
     }
 
     /// Whether a snapshot's manifest reads to its end line without damage.
-    func manifestIsWhole(_ snapshot: Snapshot) -> Bool {
+    package func manifestIsWhole(_ snapshot: Snapshot) -> Bool {
         guard let reader = try? openManifest(snapshot) else { return false }
         do {
             while try reader.next() != nil {}
@@ -156,7 +159,7 @@ extension Sink {
     /// Writes a manifest made from the tree itself: every file hashed again;
     /// owners, modes and mtimes as the tree has them. The source's ctimes and
     /// inodes are unknown, so the next push reads every file once.
-    func rebuildManifest(for snapshot: Snapshot) throws {
+    package func rebuildManifest(for snapshot: Snapshot) throws {
         let manifests = try metadata.openDirectory(SinkLayout.manifests)
         let temporary = FileName(".\(snapshot.id).tmp")
         try? manifests.remove(temporary)
@@ -187,7 +190,7 @@ extension Sink {
     /// record the killed push had staged when it is there, else one dated
     /// by the date link, the date an emu ID begins with, or the tree's
     /// mtime, and never named like an existing snapshot.
-    func rebuiltRecord(for tree: FileName) throws -> Snapshot? {
+    package func rebuiltRecord(for tree: FileName) throws -> Snapshot? {
         guard let id = String(validating: tree.bytes, as: UTF8.self), Snapshot.isID(id) else { return nil }
         let reader = try openManifest(in: try metadata.openDirectory(SinkLayout.manifests), name: tree)
         var counts = Snapshot.Counts()
@@ -216,7 +219,7 @@ extension Sink {
     }
 
     /// When a tree without a record was made, as well as it can be told.
-    func rebuiltDate(of id: String) -> Timestamp? {
+    package func rebuiltDate(of id: String) -> Timestamp? {
         for entry in (try? root.entries()) ?? [] {
             if let name = String(validating: entry.name.bytes, as: UTF8.self), Timestamp.isSnapshotName(name),
                (try? root.readSymlink(entry.name)) == Array(SinkLayout.linkTarget(id).utf8), let date = Timestamp.parse(name) {

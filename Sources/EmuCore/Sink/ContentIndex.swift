@@ -1,6 +1,7 @@
 import CEmuShims
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 /// The sink-wide content index: for every distinct (content, metadata) pair
 /// the sink stores, one hardlink to an inode that holds it, named
@@ -18,23 +19,23 @@ import Glibc
 /// disk, so a power cut before the sync cannot leave an entry that later
 /// pushes link to while its data never arrived, and a failed push's
 /// entries go with its staging area.
-final class ContentIndex {
-    let root: DirectoryHandle
+package final class ContentIndex {
+    package let root: DirectoryHandle
     /// Where a push puts the entries it adds, until `commitPending()`.
-    let pending: DirectoryHandle?
+    package let pending: DirectoryHandle?
     private var buckets: [String: DirectoryHandle] = [:]
     /// Buckets found missing: none appears while a push runs (its own go to `pending`).
     private var missingBuckets: Set<String> = []
-    var pendingBuckets: [String: DirectoryHandle] = [:]
+    package var pendingBuckets: [String: DirectoryHandle] = [:]
 
-    init(root: DirectoryHandle, pending: DirectoryHandle? = nil) {
+    package init(root: DirectoryHandle, pending: DirectoryHandle? = nil) {
         self.root = root
         self.pending = pending
     }
 
     /// The sink's index, made if missing; with `staging`, new entries go to
     /// its `index/` until committed.
-    static func open(in sink: Sink, staging: DirectoryHandle? = nil) throws -> ContentIndex {
+    package static func open(in sink: Sink, staging: DirectoryHandle? = nil) throws -> ContentIndex {
         var pending: DirectoryHandle? = nil
         if let staging {
             try staging.makeDirectory(SinkLayout.index, permissions: 0o700)
@@ -45,17 +46,17 @@ final class ContentIndex {
 
     /// What makes two files one entry: their content and the digest of what
     /// lives in the inode. Two records with equal keys may share an inode.
-    struct Key: Hashable {
-        var content: ContentHash
-        var metadata: ContentHash
+    package struct Key: Hashable {
+        package var content: ContentHash
+        package var metadata: ContentHash
 
-        init(content: ContentHash, metadata: ContentHash) {
+        package init(content: ContentHash, metadata: ContentHash) {
             self.content = content
             self.metadata = metadata
         }
 
         /// A regular file's key; nil without a hash.
-        init?(_ record: ManifestRecord) {
+        package init?(_ record: ManifestRecord) {
             guard record.kind == .regular, let content = record.content else { return nil }
             var hasher = ContentHasher()
             var line: [UInt8] = []
@@ -75,21 +76,21 @@ final class ContentIndex {
     }
 
     /// The entry's bucket and name for a regular file's record; nil without a hash.
-    static func location(of record: ManifestRecord) -> (bucket: String, name: FileName)? {
+    package static func location(of record: ManifestRecord) -> (bucket: String, name: FileName)? {
         guard let key = Key(record) else { return nil }
         let hex = key.content.hex
         let name = hex + [ManifestFormat.dash] + key.metadata.hex.prefix(32)
         return (String(decoding: hex.prefix(2), as: UTF8.self), FileName(name))
     }
 
-    func bucket(_ name: String, create: Bool) throws -> DirectoryHandle? {
+    package func bucket(_ name: String, create: Bool) throws -> DirectoryHandle? {
         if !create && missingBuckets.contains(name) { return nil }
         let bucket = try Self.bucket(name, in: root, cache: &buckets, create: create)
         if bucket == nil { missingBuckets.insert(name) } else { missingBuckets.remove(name) }
         return bucket
     }
 
-    static func bucket(_ name: String, in root: DirectoryHandle, cache: inout [String: DirectoryHandle], create: Bool) throws -> DirectoryHandle? {
+    package static func bucket(_ name: String, in root: DirectoryHandle, cache: inout [String: DirectoryHandle], create: Bool) throws -> DirectoryHandle? {
         if let open = cache[name] { return open }
         do {
             let handle = try root.openDirectory(FileName(name))
@@ -102,7 +103,7 @@ final class ContentIndex {
         }
     }
 
-    enum Outcome {
+    package enum Outcome {
         /// The sink held this content already: the file now is that inode.
         case linkedExisting
         /// New to the sink: the file's inode is now the index's.
@@ -116,7 +117,7 @@ final class ContentIndex {
     /// size or metadata: a damaged or planted entry) is never adopted; the
     /// new copy replaces it when the push commits. At the link limit (EMLINK)
     /// the new copy becomes the entry instead.
-    func adopt(_ name: FileName, in directory: DirectoryHandle, record: ManifestRecord) throws -> Outcome {
+    package func adopt(_ name: FileName, in directory: DirectoryHandle, record: ManifestRecord) throws -> Outcome {
         guard let (bucketName, entry) = Self.location(of: record), let pending else { return .indexed }
         if let bucket = try bucket(bucketName, create: false),
            try Self.takeOver(entry, in: bucket, root: root, for: name, in: directory, record: record) {
@@ -144,7 +145,7 @@ final class ContentIndex {
     /// the link limit, or it does not match. The second name is made in the
     /// index root, not beside the file: no name in the source can collide
     /// with it. A kill leaves it behind; the next adoption replaces it.
-    static func takeOver(_ entry: FileName, in bucket: DirectoryHandle, root: DirectoryHandle,
+    package static func takeOver(_ entry: FileName, in bucket: DirectoryHandle, root: DirectoryHandle,
                          for name: FileName, in directory: DirectoryHandle, record: ManifestRecord) throws -> Bool {
         let temporary = scratchName
         do {
@@ -166,7 +167,7 @@ final class ContentIndex {
 
     /// Whether an entry's inode is one a file of `record` may be: a regular
     /// file of its size, mode and mtime (and owner, where emu sets owners).
-    static func matches(_ status: FileStatus, _ record: ManifestRecord) -> Bool {
+    package static func matches(_ status: FileStatus, _ record: ManifestRecord) -> Bool {
         status.kind == .regular && status.size == record.size && status.permissions == record.permissions
             && status.modified == record.modified
             && (!EntryMetadata.isPrivileged || (status.owner == record.owner && status.group == record.group))
@@ -175,7 +176,7 @@ final class ContentIndex {
     /// Moves a push's pending entries into the index, once its data is
     /// synced; an entry found unusable there is replaced. A bucket the index
     /// lacks (a first push) moves whole, in one rename.
-    func commitPending() throws {
+    package func commitPending() throws {
         guard let pending else { return }
         for bucketEntry in try pending.entries() {
             guard let bucketName = Self.bucketName(bucketEntry.name) else { continue }
@@ -192,13 +193,13 @@ final class ContentIndex {
     }
 
     /// A bucket's name as text: two hex digits; nil for anything else (the `.link` scratch name).
-    static func bucketName(_ name: FileName) -> String? {
+    package static func bucketName(_ name: FileName) -> String? {
         guard name.bytes.count == 2, name.bytes.allSatisfy({ hexValue($0) != nil }) else { return nil }
         return String(validating: name.bytes, as: UTF8.self)
     }
 
     /// Whether `inode` is the one the index holds for this record.
-    func holds(_ record: ManifestRecord, inode: UInt64) -> Bool {
+    package func holds(_ record: ManifestRecord, inode: UInt64) -> Bool {
         guard let (bucketName, entry) = Self.location(of: record),
               let bucket = try? bucket(bucketName, create: false),
               let status = try? bucket.status(entry) else { return false }
@@ -206,7 +207,7 @@ final class ContentIndex {
     }
 
     /// Drops the entries of a deleted snapshot's files that nothing else holds.
-    func forget(recordsOf reader: RecordReader) throws -> Int {
+    package func forget(recordsOf reader: RecordReader) throws -> Int {
         var dropped = 0
         while let record = try reader.next() {
             guard record.hardlinkLeader == nil, let (bucketName, entry) = Self.location(of: record),
@@ -220,13 +221,13 @@ final class ContentIndex {
 
     /// The name a second link is made under for a moment, in the index
     /// root: this process's own, since sinks that share an index push at once.
-    static let scratchName = FileName(".link.\(getpid())")
+    package static let scratchName = FileName(".link.\(getpid())")
 
     /// Removes every entry nothing else holds (or counts them, for a dry
     /// run), and the scratch links of processes that were killed; for after
     /// an interruption, and for `emu clean`.
     @discardableResult
-    func sweep(dryRun: Bool = false) throws -> Int {
+    package func sweep(dryRun: Bool = false) throws -> Int {
         for entry in try root.entries() where entry.name.bytes.starts(with: Array(".link.".utf8)) {
             let owner = Int32(String(decoding: entry.name.bytes.dropFirst(6), as: UTF8.self)) ?? 0
             if !dryRun && owner > 0 && kill(owner, 0) != 0 && errno == ESRCH { try? root.remove(entry.name) }
@@ -241,7 +242,7 @@ final class ContentIndex {
     }
 
     /// Calls `body` with every entry, its bucket and its status.
-    func forEachEntry(_ body: (DirectoryHandle, FileName, FileStatus) throws -> Void) throws {
+    package func forEachEntry(_ body: (DirectoryHandle, FileName, FileStatus) throws -> Void) throws {
         for name in try root.entries().map(\.name).sorted() {
             guard let text = Self.bucketName(name), let bucket = try bucket(text, create: false) else { continue }
             for entry in try bucket.entries().map(\.name).sorted() {
@@ -253,7 +254,7 @@ final class ContentIndex {
 
     /// Makes sure a snapshot's file is findable: an entry for its content
     /// and metadata, linked to it when there is none (for repairs).
-    func ensure(_ record: ManifestRecord, name: FileName, in directory: DirectoryHandle, copier: DataCopier) throws -> Bool {
+    package func ensure(_ record: ManifestRecord, name: FileName, in directory: DirectoryHandle, copier: DataCopier) throws -> Bool {
         guard let (bucketName, entry) = Self.location(of: record), let bucket = try bucket(bucketName, create: true) else { return false }
         if let existing = try? bucket.status(entry), Self.matches(existing, record) { return false }
         guard let status = try? directory.status(name), Self.matches(status, record),
@@ -268,7 +269,7 @@ extension ContentIndex {
     /// Whether a file's bytes and xattrs are those its record names: a
     /// manifest may carry what a client claimed, and an index entry hands
     /// its inode to every later push of that content.
-    static func holdsWhatItSays(_ name: FileName, in directory: DirectoryHandle, record: ManifestRecord, copier: DataCopier) -> Bool {
+    package static func holdsWhatItSays(_ name: FileName, in directory: DirectoryHandle, record: ManifestRecord, copier: DataCopier) -> Bool {
         guard let (hash, length) = try? hashFile(name, in: directory, copier: copier) else { return false }
         let attributes = (try? ExtendedAttributes.read(.entry(directory, name))) ?? []  // none where unsupported
         return hash == record.content && length == record.size && attributesDigest(attributes) == record.attributes
@@ -276,7 +277,7 @@ extension ContentIndex {
 
     /// The bytes the index's inodes take on disk: every distinct file the
     /// sink's snapshots hold, so at most what deleting all of them frees.
-    func storedBytes() throws -> Int64 {
+    package func storedBytes() throws -> Int64 {
         var total: Int64 = 0
         try forEachEntry { _, _, status in total += status.blocks * 512 }
         return total

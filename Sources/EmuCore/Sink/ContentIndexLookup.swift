@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// Lookups for a push over ssh, which asks the index before it sends a
 /// file's bytes (see `PushReceiver.answerQuery`): a renamed or restored
@@ -6,7 +7,7 @@ import EmuPOSIX
 /// (same bytes, another mtime or mode) by content alone, and copied on
 /// the server; only content the sink lacks crosses the wire.
 extension ContentIndex {
-    enum Holding: UInt8 {
+    package enum Holding: UInt8 {
         /// An inode with this content and metadata, which the file may share.
         case inode = 0x4C  // "L"
         /// This content under other metadata: the server copies it.
@@ -16,7 +17,7 @@ extension ContentIndex {
     }
 
     /// What the index (or this push's pending entries) holds for a record with a hash.
-    func holding(_ record: ManifestRecord) throws -> Holding {
+    package func holding(_ record: ManifestRecord) throws -> Holding {
         guard let (bucketName, entry) = Self.location(of: record) else { return .nothing }
         for (bucket, _) in try buckets(bucketName) {
             if let status = try? bucket.status(entry), Self.matches(status, record), status.linkCount < Self.sharingLimit { return .inode }
@@ -27,10 +28,10 @@ extension ContentIndex {
         return try self.entry(withContentOf: record) == nil ? .nothing : .content
     }
 
-    static let smallestCopied: Int64 = 64 * 1024
+    package static let smallestCopied: Int64 = 64 * 1024
 
     /// Links the inode the index holds for `record` as `name` in `directory`; false when it cannot be shared.
-    func linkHeld(_ record: ManifestRecord, as name: FileName, in directory: DirectoryHandle) throws -> Bool {
+    package func linkHeld(_ record: ManifestRecord, as name: FileName, in directory: DirectoryHandle) throws -> Bool {
         guard let (bucketName, entry) = Self.location(of: record) else { return false }
         for (bucket, root) in try buckets(bucketName) {
             if try Self.takeOver(entry, in: bucket, root: root, for: name, in: directory, record: record) { return true }
@@ -40,7 +41,7 @@ extension ContentIndex {
 
     /// Some entry whose bytes are `record`'s content, whatever its metadata:
     /// its bucket and name. Lists the bucket (1/256 of the index).
-    func entry(withContentOf record: ManifestRecord) throws -> (DirectoryHandle, FileName)? {
+    package func entry(withContentOf record: ManifestRecord) throws -> (DirectoryHandle, FileName)? {
         guard let (bucketName, entry) = Self.location(of: record) else { return nil }
         let prefix = Array(entry.bytes.prefix { $0 != ManifestFormat.dash }) + [ManifestFormat.dash]
         for (bucket, _) in try buckets(bucketName) {
@@ -54,7 +55,7 @@ extension ContentIndex {
 
     /// The index's bucket of this name, then this push's pending one (those
     /// that exist), each with the directory its scratch links are made in.
-    func buckets(_ name: String) throws -> [(bucket: DirectoryHandle, root: DirectoryHandle)] {
+    package func buckets(_ name: String) throws -> [(bucket: DirectoryHandle, root: DirectoryHandle)] {
         var found: [(DirectoryHandle, DirectoryHandle)] = []
         if let bucket = try bucket(name, create: false) { found.append((bucket, root)) }
         if let pending, let bucket = try Self.bucket(name, in: pending, cache: &pendingBuckets, create: false) { found.append((bucket, pending)) }
@@ -62,5 +63,5 @@ extension ContentIndex {
     }
 
     /// Below the link limit of every filesystem emu writes to (ext4's is 65,000).
-    static let sharingLimit: UInt64 = 60_000
+    package static let sharingLimit: UInt64 = 60_000
 }

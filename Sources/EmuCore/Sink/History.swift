@@ -1,5 +1,6 @@
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 extension SinkStore {
     /// A digest of everything a snapshot holds at or below `path` (content,
@@ -68,7 +69,7 @@ extension Sink {
     /// takes the lock for the moment of the write and skips it (the value is
     /// a cache) when another emu holds the lock or the sink is read-only.
     /// Under the lock a record that prune removed meanwhile stays removed.
-    func cacheInRecord(of snapshot: Snapshot, _ change: (inout INIDocument) -> Void) {
+    package func cacheInRecord(of snapshot: Snapshot, _ change: (inout INIDocument) -> Void) {
         if lock?.mode == .exclusive {
             try? updateRecord(of: snapshot, change)
             return
@@ -80,7 +81,7 @@ extension Sink {
     /// Rewrites a snapshot's record in place (replaced whole, by rename). A
     /// sink opened read-only keeps its records as they are: what is written
     /// here (a cached size, a verify's result) a reader can do without.
-    func updateRecord(of snapshot: Snapshot, _ change: (inout INIDocument) -> Void) throws {
+    package func updateRecord(of snapshot: Snapshot, _ change: (inout INIDocument) -> Void) throws {
         guard writable else { return }
         let nodes = try metadata.openDirectory(SinkLayout.nodes)
         guard let text = try MetadataFile.read(in: nodes, snapshot.id) else { return }
@@ -91,7 +92,7 @@ extension Sink {
 
     /// Forgets what these snapshots alone hold: a push linked to their files,
     /// or a neighbour that shared them was deleted.
-    func forgetUniqueBytes(of snapshots: [Snapshot]) throws {
+    package func forgetUniqueBytes(of snapshots: [Snapshot]) throws {
         for snapshot in snapshots where snapshot.uniqueBytes != nil {
             try updateRecord(of: snapshot) { $0["Tree", "unique-size"] = nil }
         }

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// Deletes snapshots from a sink: each disappears in one rename, and HEAD
 /// moves to the newest that remains. Returns what was (or would be) deleted.

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// `[SINK:]SNAPSHOT`: which snapshot of which sink a command means.
 public struct SnapshotReference: Sendable, Equatable, CustomStringConvertible {
@@ -42,7 +43,7 @@ public struct SnapshotReference: Sendable, Equatable, CustomStringConvertible {
         self.selector = selector
     }
 
-    static func malformed(_ text: String, why: String?) -> EmuError {
+    package static func malformed(_ text: String, why: String?) -> EmuError {
         .usage("malformed snapshot reference '\(text)'" + (why.map { ": \($0)" } ?? ""),
                fix: "use [SINK:]SNAPSHOT, where SNAPSHOT is HEAD, HEAD~N, HEAD^, TAIL, an ID prefix of 4+ hex digits, a date name like '2026-11-21 09.15.00', or @DATE")
     }
@@ -50,7 +51,7 @@ public struct SnapshotReference: Sendable, Equatable, CustomStringConvertible {
     /// Whether `text` is a snapshot selector (no sink part): HEAD, an ID prefix, a date...
     public static func isSelector(_ text: String) -> Bool { selector(text) != nil }
 
-    static func selector(_ text: String) -> Selector? {
+    package static func selector(_ text: String) -> Selector? {
         if text == "HEAD" || text.isEmpty { return .head(back: 0) }
         if text == "TAIL" { return .tail }
         if text.hasPrefix("HEAD~") {

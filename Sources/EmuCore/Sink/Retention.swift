@@ -1,5 +1,6 @@
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 /// Which snapshots a sink keeps, restic style: the newest `keepLast`; the
 /// newest snapshot in each of the most recent N hours, days, ISO weeks,
@@ -42,7 +43,7 @@ public struct RetentionPolicy: Sendable, Equatable {
         return p
     }()
 
-    var hasNoRuleButMaxNumber: Bool {
+    package var hasNoRuleButMaxNumber: Bool {
         keepLast == nil && keepHourly == nil && keepDaily == nil && keepWeekly == nil && keepMonthly == nil
             && keepYearly == nil && keepWithin == nil
     }
@@ -52,7 +53,7 @@ public struct RetentionPolicy: Sendable, Equatable {
             && keepYearly == nil && keepWithin == nil && maxNumber == nil
     }
 
-    static let keys = ["keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly", "keep-within", "min-free",
+    package static let keys = ["keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly", "keep-within", "min-free",
                        "min-keep"]
 
     /// The policy a sink's config sets: its `[Retention]` keys and emu
@@ -140,7 +141,7 @@ extension RetentionPolicy {
             + decidePresent(snapshots.filter { $0.date.seconds <= latest })
     }
 
-    func decidePresent(_ snapshots: [Snapshot]) -> [RetentionDecision] {
+    package func decidePresent(_ snapshots: [Snapshot]) -> [RetentionDecision] {
         let newestFirst = snapshots.sorted { ($0.date, $0.id) > ($1.date, $1.id) }
         var decisions = newestFirst.map { RetentionDecision(snapshot: $0, reasons: []) }
         guard !decisions.isEmpty else { return [] }
@@ -194,10 +195,10 @@ extension RetentionPolicy {
 }
 
 extension Timestamp {
-    enum Bucket { case hour, day, week, month, year }
+    package enum Bucket { case hour, day, week, month, year }
 
     /// The calendar bucket (local time, year included) a moment falls in.
-    func bucket(_ size: Bucket) -> String {
+    package func bucket(_ size: Bucket) -> String {
         var t = localTime
         func pad(_ v: Int32, _ w: Int = 2) -> String { String(repeating: "0", count: max(0, w - String(v).count)) + String(v) }
         switch size {
@@ -219,7 +220,7 @@ extension Timestamp {
 }
 
 extension String {
-    func replacingPercent() -> String { hasSuffix("%") ? String(dropLast()) : self }
+    package func replacingPercent() -> String { hasSuffix("%") ? String(dropLast()) : self }
 }
 
 extension Sink {
@@ -237,7 +238,7 @@ extension Sink {
     }
 
     /// The share of the sink's filesystem that is free, in percent.
-    var freePercent: Double? {
+    package var freePercent: Double? {
         guard let space = space(), space.total > 0 else { return nil }
         return Double(space.free) * 100 / Double(space.total)
     }
@@ -268,7 +269,7 @@ public func applyRetention(_ policy: RetentionPolicy, to sink: any SinkStore, pr
 /// Retention after a push. A command reading the sink (diff, verify, a
 /// checkout) postpones it to the next push: the new snapshot is safe, and
 /// deleting a tree under a reader is not.
-func rotateAfterPush(_ policy: RetentionPolicy, _ sink: any SinkStore, protecting protected: String, observer: PushObserver) throws -> [Snapshot] {
+package func rotateAfterPush(_ policy: RetentionPolicy, _ sink: any SinkStore, protecting protected: String, observer: PushObserver) throws -> [Snapshot] {
     do {
         return try applyRetention(policy, to: sink, protecting: protected, dryRun: false, warn: observer.warned) { observer.expired($0, $1) }
     } catch let error as EmuError where error.kind == .locked {

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// The sinks `emu serve --root DIR` hosts share one content index,
 /// `DIR/.emu-shared/index`, when they are on DIR's filesystem: a file that
@@ -9,7 +10,7 @@ import EmuPOSIX
 /// the server against its path (a cron prune, a clean) use the same one.
 extension Sink {
     /// The content index's directory: the shared one this sink names, else its own.
-    func indexDirectory() throws -> DirectoryHandle {
+    package func indexDirectory() throws -> DirectoryHandle {
         if let text = try MetadataFile.read(in: metadata, SinkLayout.sharedIndex),
            case let shared = String(text.split(separator: "\n").first ?? ""), !shared.isEmpty {
             if let permitted = permittedSharedIndex, shared != permitted {
@@ -35,7 +36,7 @@ extension Sink {
     /// Makes this sink use the index shared by the sinks under `root`, when
     /// it is on the same filesystem; a sink with an index of its own keeps
     /// its entries there, and its new files go to the shared one.
-    func shareIndex(under root: String) throws {
+    package func shareIndex(under root: String) throws {
         let rootHandle = try DirectoryHandle.open(root, origin: .sink)
         guard try rootHandle.status().device == (try metadata.status().device) else { return }
         if (try? rootHandle.status(SinkLayout.sharedRoot)) == nil { try rootHandle.makeDirectory(SinkLayout.sharedRoot, permissions: 0o700) }

@@ -1,6 +1,7 @@
 import EmuPOSIX
 import Glibc
 import SystemPackage
+import EmuRecords
 
 /// A directory that holds the snapshots of one source, laid out as
 /// `SinkLayout` says. A snapshot exists when its record (`nodes/ID`) does:
@@ -8,19 +9,19 @@ import SystemPackage
 public final class Sink {
     public let name: String
     public let path: String
-    let root: DirectoryHandle
-    let metadata: DirectoryHandle
-    var lock: FileLock?
+    package let root: DirectoryHandle
+    package let metadata: DirectoryHandle
+    package var lock: FileLock?
     /// Held while snapshots are deleted (see `excludeReaders`), with the wait the command allows.
-    var readersLock: FileLock?
-    var lockWait = 0.0
+    package var readersLock: FileLock?
+    package var lockWait = 0.0
     /// False for a sink served to a read-only key: nothing is written to it,
     /// not even a cache (a missing directory stays missing, a computed value
     /// stays out of the record).
-    let writable: Bool
+    package let writable: Bool
     /// For a sink served below a root: the only shared index it may use
     /// (the root's); its own `.emu/shared-index` naming another is refused.
-    var permittedSharedIndex: String? = nil
+    package var permittedSharedIndex: String? = nil
 
     /// Opens a sink; a missing directory or one without `.emu/` (an unmounted
     /// disk, say) is offline: `nil`. `writable: false` opens it to read only.
@@ -33,7 +34,7 @@ public final class Sink {
     }
 
     /// The directories every sink has, made where missing (a sink emu 0.2.5 made lacks some).
-    static func makeRequiredDirectories(in metadata: DirectoryHandle) throws {
+    package static func makeRequiredDirectories(in metadata: DirectoryHandle) throws {
         for directory in SinkLayout.required where (try? metadata.status(directory))?.kind != .directory {
             try metadata.makeDirectory(directory, permissions: 0o755)
         }
@@ -48,7 +49,7 @@ public final class Sink {
         return sink
     }
 
-    init(name: String, path: String, root: DirectoryHandle, metadata: DirectoryHandle, writable: Bool = true) {
+    package init(name: String, path: String, root: DirectoryHandle, metadata: DirectoryHandle, writable: Bool = true) {
         self.name = name
         self.path = path
         self.root = root
@@ -85,7 +86,7 @@ public final class Sink {
 
     /// Before a snapshot is deleted (the writer's lock held): no command
     /// may be reading a tree, which would vanish under it. Held until `unlock`.
-    func excludeReaders() throws {
+    package func excludeReaders() throws {
         guard readersLock == nil else { return }
         guard let taken = try FileLock.acquire(directory: SinkLayout.nodes, in: metadata, mode: .exclusive, wait: lockWait) else {
             throw EmuError(.locked, "the sink '\(name)' at \(path) is being read by another running emu (diff, show, verify, checkout), so no snapshot can be deleted now",
@@ -154,7 +155,7 @@ public final class Sink {
     /// command opened: the disk was unmounted (lazily), or the sink moved or
     /// was replaced. A push checks before it publishes, so that a snapshot
     /// never appears where the user no longer looks, nor behind their back.
-    func checkStillAtPath() throws {
+    package func checkStillAtPath() throws {
         guard let identity, let now = statusFollowingLinks(path), now.device == identity.device, now.inode == identity.inode else {
             throw EmuError.failed("the sink '\(name)' at \(path) went away during the command (unmounted, moved or replaced); nothing was published",
                                   fix: "mount or move it back, and run the command again")
@@ -229,17 +230,17 @@ public final class Sink {
     /// Recovery that finishes deletions: what every command but an append-only key's runs.
     public func recover() throws { try recover(finishingDeletions: true) }
 
-    func moveIfPresent(_ name: FileName, from: DirectoryHandle, to: DirectoryHandle, as newName: FileName) throws {
+    package func moveIfPresent(_ name: FileName, from: DirectoryHandle, to: DirectoryHandle, as newName: FileName) throws {
         do { try from.rename(name, to: to, as: newName) } catch let error as FileSystemError where error.isMissing {}
     }
 
     /// Opens a directory below the sink root, optionally making it.
     /// Whether `.emu/NAME` is a directory, asked through the open sink.
-    func hasMetadataDirectory(_ name: FileName) -> Bool {
+    package func hasMetadataDirectory(_ name: FileName) -> Bool {
         (try? metadata.status(name))?.kind == .directory
     }
 
-    func metadataDirectory(_ name: FileName, create: Bool) throws -> DirectoryHandle {
+    package func metadataDirectory(_ name: FileName, create: Bool) throws -> DirectoryHandle {
         do { return try metadata.openDirectory(name) } catch let error as FileSystemError where create && error.isMissing {
             try metadata.makeDirectory(name, permissions: 0o700)
             return try metadata.openDirectory(name)
@@ -248,7 +249,7 @@ public final class Sink {
 
     /// Makes every record's date link, removes date links to missing trees,
     /// and points HEAD and Latest at the newest snapshot.
-    func refreshLinks(_ snapshots: [Snapshot]) throws {
+    package func refreshLinks(_ snapshots: [Snapshot]) throws {
         let ids = Set(snapshots.map(\.id))
         let named = Dictionary(snapshots.map { ($0.name, $0.id) }, uniquingKeysWith: { a, b in max(a, b) })
         for entry in try root.entries() {
@@ -329,22 +330,5 @@ public final class Sink {
     public func finishDeleting() throws {
         try refreshLinks(try snapshots())
         try sweepChunks()
-    }
-}
-
-extension Timestamp {
-    /// Whether `text` has the form of a snapshot's date name.
-    static func isSnapshotName(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 19 else { return false }
-        for (i, b) in bytes.enumerated() {
-            switch i {
-            case 4, 7: if b != UInt8(ascii: "-") { return false }
-            case 10: if b != UInt8(ascii: " ") { return false }
-            case 13, 16: if b != UInt8(ascii: ".") { return false }
-            default: if !(0x30...0x39).contains(b) { return false }
-            }
-        }
-        return true
     }
 }

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// Making a sink: where it may go, its directories, the proof that its
 /// filesystem hardlinks.
@@ -65,7 +66,7 @@ extension Sink {
 
     /// Links a probe file to prove the filesystem can hardlink (FAT, exFAT
     /// and some network mounts cannot: every snapshot would be a full copy).
-    static func checkHardlinks(in root: DirectoryHandle) throws {
+    package static func checkHardlinks(in root: DirectoryHandle) throws {
         let probe = FileName(".emu-link-probe"), probeLink = FileName(".emu-link-probe.2")
         try? root.remove(probe)
         try? root.remove(probeLink)

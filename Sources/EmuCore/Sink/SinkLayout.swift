@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// Where everything lives in a sink, named once:
 ///
@@ -16,45 +17,45 @@ import EmuPOSIX
 ///     SINK/.emu/trash/            what is being deleted
 ///     SINK/YYYY-MM-DD HH.MM.SS    a date link to .emu/trees/ID
 ///     SINK/Latest                 a link to the newest date link
-enum SinkLayout {
-    static let metadata = FileName(".emu")
-    static let nodes = FileName("nodes")
-    static let trees = FileName("trees")
-    static let manifests = FileName("manifests")
-    static let chunks = FileName("chunks")
-    static let index = FileName("index")
-    static let staging = FileName("staging")
-    static let resume = FileName("resume")
-    static let trash = FileName("trash")
-    static let lock = FileName("lock")
+package enum SinkLayout {
+    package static let metadata = FileName(".emu")
+    package static let nodes = FileName("nodes")
+    package static let trees = FileName("trees")
+    package static let manifests = FileName("manifests")
+    package static let chunks = FileName("chunks")
+    package static let index = FileName("index")
+    package static let staging = FileName("staging")
+    package static let resume = FileName("resume")
+    package static let trash = FileName("trash")
+    package static let lock = FileName("lock")
     /// emu 0.2.5's lock file, a leftover `emu clean` removes.
-    static let legacyLock = FileName("LOCK")
+    package static let legacyLock = FileName("LOCK")
     /// Metadata files, by the names `MetadataFile` takes.
-    static let head = "HEAD"
-    static let config = "config"
-    static let sharedIndex = "shared-index"
+    package static let head = "HEAD"
+    package static let config = "config"
+    package static let sharedIndex = "shared-index"
     /// Under a served root: ROOT/.emu-shared/index, the index its sinks share.
-    static let sharedRoot = FileName(".emu-shared")
-    static let latest = "Latest"
+    package static let sharedRoot = FileName(".emu-shared")
+    package static let latest = "Latest"
     /// The directories every sink has below `.emu/`.
-    static let required = [nodes, trees, manifests]
+    package static let required = [nodes, trees, manifests]
 
     /// The path of the index the sinks below a served root share (`root` resolved).
-    static func sharedIndexLocation(under root: String) -> String {
+    package static func sharedIndexLocation(under root: String) -> String {
         root + "/" + String(decoding: sharedRoot.bytes, as: UTF8.self) + "/index"
     }
 
     /// A snapshot's tree, below `.emu/`.
-    static func tree(_ id: String) -> RelativePath { RelativePath("trees/\(id)") }
+    package static func tree(_ id: String) -> RelativePath { RelativePath("trees/\(id)") }
 
     /// A snapshot's manifest, below `.emu/`.
-    static func manifest(_ id: String) -> RelativePath { RelativePath("manifests/\(id)") }
+    package static func manifest(_ id: String) -> RelativePath { RelativePath("manifests/\(id)") }
 
     /// What a date link in the sink's root points at.
-    static func linkTarget(_ id: String) -> String { ".emu/trees/\(id)" }
+    package static func linkTarget(_ id: String) -> String { ".emu/trees/\(id)" }
 
     /// The ID a date link's target names, when it names a tree.
-    static func id(ofLinkTarget target: String) -> String? {
+    package static func id(ofLinkTarget target: String) -> String? {
         target.hasPrefix(".emu/trees/") ? String(target.dropFirst(".emu/trees/".count)) : nil
     }
 }

@@ -1,11 +1,12 @@
 import EmuPOSIX
+import EmuRecords
 
 /// Where a sink's manifests are read and written, whole or chunked (see
 /// `ChunkedManifest`): the one place that knows where chunks live.
 extension Sink {
     /// The sink's chunk store; with `pending` (a push's staging area, or a
     /// killed push's resume area), its own chunks are there.
-    func chunkStore(pending: DirectoryHandle? = nil) throws -> ChunkStore {
+    package func chunkStore(pending: DirectoryHandle? = nil) throws -> ChunkStore {
         var pendingChunks: DirectoryHandle? = nil
         if let pending {
             do { try pending.makeDirectory(SinkLayout.chunks, permissions: 0o700) } catch let error as FileSystemError where error.alreadyExists {}
@@ -16,7 +17,7 @@ extension Sink {
 
     /// Reads the manifest `name` in `directory`: `manifests/`, `trash/`, or
     /// with `pending`, a push's area (its own chunks, and its tail, are there).
-    func openManifest(in directory: DirectoryHandle, name: FileName, pending: DirectoryHandle? = nil,
+    package func openManifest(in directory: DirectoryHandle, name: FileName, pending: DirectoryHandle? = nil,
                       allowsTruncation: Bool = false) throws -> ManifestReader {
         // Reading makes nothing: a push area without chunks of its own just has none.
         let chunks = ChunkStore(metadata: metadata, pending: pending.flatMap { try? $0.openDirectory(SinkLayout.chunks) })
@@ -26,7 +27,7 @@ extension Sink {
     }
 
     /// A snapshot's records without those of the chunks in `skipping` (see `ChunkedManifestText`).
-    func openRecords(_ snapshot: Snapshot, skipping: Set<ContentHash>) throws -> RecordReader {
+    package func openRecords(_ snapshot: Snapshot, skipping: Set<ContentHash>) throws -> RecordReader {
         guard !skipping.isEmpty else { return try openRecords(snapshot) }
         let text = try ChunkedManifest.open(in: try metadata.openDirectory(SinkLayout.manifests), name: FileName(snapshot.id),
                                             chunks: ChunkStore(metadata: metadata), skipping: skipping)
@@ -34,7 +35,7 @@ extension Sink {
     }
 
     /// The chunks a snapshot's manifest lists; nil for one written whole, or none.
-    func listedChunks(of snapshot: Snapshot) -> Set<ContentHash>? {
+    package func listedChunks(of snapshot: Snapshot) -> Set<ContentHash>? {
         var listed = Set<ContentHash>()
         guard let manifests = try? metadata.openDirectory(SinkLayout.manifests),
               (try? ChunkedManifest.addListedChunks(in: manifests, name: FileName(snapshot.id), to: &listed)) != nil,
@@ -43,13 +44,13 @@ extension Sink {
     }
 
     /// A manifest's text as it was written, byte for byte, whichever way it is stored.
-    func openManifestText(_ snapshot: Snapshot) throws -> any ManifestBytes {
+    package func openManifestText(_ snapshot: Snapshot) throws -> any ManifestBytes {
         try ChunkedManifest.open(in: try metadata.openDirectory(SinkLayout.manifests), name: FileName(snapshot.id), chunks: ChunkStore(metadata: metadata))
     }
 
     /// Writes a manifest into `directory` as `name`, its chunks straight
     /// into the store (for repairs; a push's wait in its staging area).
-    func makeManifest(in directory: DirectoryHandle, name: FileName) throws -> ManifestWriter {
+    package func makeManifest(in directory: DirectoryHandle, name: FileName) throws -> ManifestWriter {
         try ManifestWriter(file: try directory.createFile(name, permissions: 0o644), chunks: try chunkStore())
     }
 
@@ -57,7 +58,7 @@ extension Sink {
     /// push's, and those in trash (a deletion not finished yet) count. For
     /// after deletions, and for `emu clean`; returns how many (a dry run counts them).
     @discardableResult
-    func sweepChunks(dryRun: Bool = false) throws -> Int {
+    package func sweepChunks(dryRun: Bool = false) throws -> Int {
         let store = ChunkStore(metadata: metadata)
         guard store.root != nil else { return 0 }
         var listed = Set<ContentHash>()
@@ -78,7 +79,7 @@ extension Sink {
 extension ChunkedManifest {
     /// Adds the chunks a manifest lists to `listed`; nothing for a manifest
     /// written whole, a directory, or a file that is gone.
-    static func addListedChunks(in directory: DirectoryHandle, name: FileName, to listed: inout Set<ContentHash>) throws {
+    package static func addListedChunks(in directory: DirectoryHandle, name: FileName, to listed: inout Set<ContentHash>) throws {
         guard let file = try? directory.openForReading(name) else { return }
         defer { file.close() }
         guard (try? file.status())?.kind == .regular else { return }

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// The source a sink belongs to: `.emu/owner` names the identity of the
 /// source that first pushed to it, then the identities it adopted (`sink
@@ -46,7 +47,7 @@ public struct SinkOwner: Equatable, Sendable {
 }
 
 extension Sink {
-    static let ownerFile = "owner"
+    package static let ownerFile = "owner"
 
     /// Who the sink belongs to; nil for a sink no push has claimed.
     public func owner() throws -> SinkOwner? {

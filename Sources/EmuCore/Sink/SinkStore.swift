@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// What the commands ask of a sink, wherever it is: the snapshots it
 /// holds, their records and files, their removal, and the lock and recovery
@@ -52,7 +53,7 @@ public protocol SinkStore: AnyObject {
                    protecting protected: String?, warn: (String) -> Void, each: (Snapshot, [String]) -> Void) throws -> [Snapshot]
     /// After deletions: links, Latest and HEAD follow the remaining records.
     func finishDeleting() throws
-    /// Saves `source` as a new snapshot (see `Push.swift`; over ssh, `PushSender`).
+    /// Saves `source` as a new snapshot (see `Push.swift`; over ssh, `RemotePush.swift`).
     func push(_ source: Source, options: PushOptions, observer: PushObserver) throws -> PushResult
     /// Removes what interrupted commands left, and with `repair` rebuilds
     /// damaged manifests and records (exclusive lock held; see `Sink.clean`).
@@ -106,12 +107,12 @@ extension Sink: SinkStore {
 
 /// A verify of a sink on this machine: one `Verifier`, whose memory of
 /// hashed inodes spans the run.
-struct LocalVerifier: SinkVerifier {
-    let sink: Sink
-    let verifier: Verifier
-    let observer: VerifyObserver
+package struct LocalVerifier: SinkVerifier {
+    package let sink: Sink
+    package let verifier: Verifier
+    package let observer: VerifyObserver
 
-    func verify(_ snapshot: Snapshot?, reportingAs shown: Snapshot) throws -> Verification {
+    package func verify(_ snapshot: Snapshot?, reportingAs shown: Snapshot) throws -> Verification {
         let before = (verifier.filesRead, verifier.bytesRead)
         var result = Verification()
         if let snapshot {
@@ -131,7 +132,17 @@ struct LocalVerifier: SinkVerifier {
 
 /// A snapshot's tree as a checkout reads it (see `TreeDirectory`).
 public struct SnapshotTree {
-    let root: TreeDirectory
+    package let root: TreeDirectory
 
-    init(_ root: TreeDirectory) { self.root = root }
+    package init(_ root: TreeDirectory) { self.root = root }
+}
+
+/// What a key may do through `emu serve` (set by the forced command in
+/// `authorized_keys`).
+public enum ServeMode: String, Sendable {
+    case full
+    /// Add snapshots only: nothing that deletes (prune, squash, retention, clean).
+    case appendOnly = "append-only"
+    /// Read only: log, show, diff, checkout, status.
+    case readOnly = "read-only"
 }

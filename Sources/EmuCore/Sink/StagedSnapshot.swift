@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// A snapshot being made in a sink, from the empty `.emu/staging/` to its
 /// publication or its removal: the one owner of the staging directory.
@@ -12,20 +13,20 @@ import EmuPOSIX
 ///    snapshot exist, then points the date link, HEAD and Latest at it.
 /// `abandon()` before step 4 leaves the sink as it was; a kill leaves staging
 /// for `recover()` to turn into the next push's resume area.
-final class StagedSnapshot {
-    let sink: Sink
-    let directory: DirectoryHandle
-    let tree: DirectoryHandle
-    let manifest: ManifestWriter
-    let index: ContentIndex
+package final class StagedSnapshot {
+    package let sink: Sink
+    package let directory: DirectoryHandle
+    package let tree: DirectoryHandle
+    package let manifest: ManifestWriter
+    package let index: ContentIndex
     /// Where the manifest's new chunks go, until `makeDurable()`.
-    let chunks: ChunkStore
+    package let chunks: ChunkStore
 
-    static let treeName = FileName("tree")
-    static let manifestName = FileName("manifest")
+    package static let treeName = FileName("tree")
+    package static let manifestName = FileName("manifest")
     /// The records after the manifest's last chunk, as of its last flush (see `ManifestWriter`).
-    static let manifestTailName = FileName("manifest.tail")
-    static let recordName = FileName("node")
+    package static let manifestTailName = FileName("manifest.tail")
+    package static let recordName = FileName("node")
 
     fileprivate init(in sink: Sink) throws {
         self.sink = sink
@@ -43,7 +44,7 @@ final class StagedSnapshot {
     /// Every byte of the staged snapshot on disk, and its index entries and
     /// manifest chunks with it (the chunks' renames synced too: the
     /// manifest that lists them is published next).
-    func makeDurable() throws {
+    package func makeDurable() throws {
         CrashPoint.reach("push.before-sync")
         try sink.root.file.syncFileSystem()
         try index.commitPending()
@@ -56,7 +57,7 @@ final class StagedSnapshot {
 
     /// Renames the staged snapshot into place, the record last, then points
     /// the date link, HEAD and Latest at it, and drops what a killed push left.
-    func publish(_ snapshot: Snapshot, after earlier: [Snapshot]) throws {
+    package func publish(_ snapshot: Snapshot, after earlier: [Snapshot]) throws {
         try MetadataFile.write(in: directory, Self.recordName.description, snapshot.node.text)
         try sink.checkStillAtPath()
         let id = FileName(snapshot.id)
@@ -79,29 +80,33 @@ final class StagedSnapshot {
     }
 
     /// What a push made, as its writer counted it.
-    struct Outcome {
-        var counts = Snapshot.Counts()
+    package struct Outcome {
+        package var counts = Snapshot.Counts()
         /// Allocated bytes of inodes no snapshot held before.
-        var bytesOwned: Int64 = 0
+        package var bytesOwned: Int64 = 0
         /// A file was linked to an inode of the content index (any snapshot's, whose unique bytes change).
-        var reusedFromIndex = false
+        package var reusedFromIndex = false
         /// A killed push's leftovers were taken over.
-        var resumed = false
+        package var resumed = false
     }
 
     /// Where a snapshot comes from, as its record says.
-    struct Origin {
-        var date: Timestamp
-        var message: String
-        var sourcePath: String
-        var sourceID: String
+    package struct Origin {
+        package var date: Timestamp
+        package var message: String
+        package var sourcePath: String
+        package var sourceID: String
+
+        package init(date: Timestamp, message: String, sourcePath: String, sourceID: String) {
+            (self.date, self.message, self.sourcePath, self.sourceID) = (date, message, sourcePath, sourceID)
+        }
     }
 
     /// The one way a push ends, wherever its entries came from (this
     /// machine's walk or a client's frames): the manifest finished, every
     /// byte durable, the record written and published after `earlier`
     /// (whose newest is its parent), and the sink settled.
-    func finish(_ outcome: Outcome, from origin: Origin, after earlier: [Snapshot]) throws -> Snapshot {
+    package func finish(_ outcome: Outcome, from origin: Origin, after earlier: [Snapshot]) throws -> Snapshot {
         let digest = try manifest.finish()
         try makeDurable()
         let parent = earlier.last?.id
@@ -121,19 +126,19 @@ final class StagedSnapshot {
     }
 
     /// Removes the staging: a failed push leaves no trace.
-    func abandon() {
+    package func abandon() {
         try? sink.metadata.removeTree(SinkLayout.staging)
     }
 }
 
 extension Sink {
     /// Starts a snapshot in a fresh staging directory (the exclusive lock held, the sink recovered).
-    func beginSnapshot() throws -> StagedSnapshot { try StagedSnapshot(in: self) }
+    package func beginSnapshot() throws -> StagedSnapshot { try StagedSnapshot(in: self) }
 
     /// What a killed push copied (its resume area), which the next push may
     /// link to once each copy is checked: its tree and its records, which
     /// end where the kill cut them.
-    func resumeLeftovers() -> (tree: DirectoryHandle, records: RecordReader)? {
+    package func resumeLeftovers() -> (tree: DirectoryHandle, records: RecordReader)? {
         guard let resume = try? metadata.openDirectory(SinkLayout.resume),
               let tree = try? resume.openDirectory(StagedSnapshot.treeName),
               let reader = try? openManifest(in: resume, name: StagedSnapshot.manifestName, pending: resume, allowsTruncation: true)
@@ -143,7 +148,7 @@ extension Sink {
 
     /// After a push that linked through the index or took over a killed
     /// push's leftovers: what other snapshots hold alone may have changed.
-    func settleAfterPush(reusedFromIndex: Bool, resumed: Bool, earlier: [Snapshot]) throws {
+    package func settleAfterPush(reusedFromIndex: Bool, resumed: Bool, earlier: [Snapshot]) throws {
         // Linked through the index: any snapshot may now share what was its alone.
         if reusedFromIndex { try forgetUniqueBytes(of: earlier) }
         // A killed push's leftovers are gone: drop index entries only they held.

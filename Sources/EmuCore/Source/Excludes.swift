@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// What never goes into a snapshot, as `SOURCE/.emu/excludes` and
 /// `push --exclude` say it, in rsync filter style: the first rule that
@@ -13,10 +14,10 @@ import EmuPOSIX
 public struct ExcludeRules: Sendable {
     public struct Rule: Sendable, Equatable {
         public var includes: Bool
-        var pattern: [UInt8]
-        var anchored: Bool
-        var directoriesOnly: Bool
-        var matchesName: Bool
+        package var pattern: [UInt8]
+        package var anchored: Bool
+        package var directoriesOnly: Bool
+        package var matchesName: Bool
     }
 
     public private(set) var rules: [Rule] = []
@@ -75,7 +76,7 @@ public struct ExcludeRules: Sendable {
 }
 
 extension ExcludeRules.Rule {
-    func matches(_ path: [UInt8]) -> Bool {
+    package func matches(_ path: [UInt8]) -> Bool {
         if anchored { return glob(pattern[...], path[...]) }
         if matchesName {
             let start = path.lastIndex(of: 0x2F).map { $0 + 1 } ?? 0
@@ -96,7 +97,7 @@ private func containsDoubleStar(_ pattern: [UInt8]) -> Bool {
 }
 
 /// Matches glob `p` against all of `s`, bytes for bytes.
-func glob(_ p: ArraySlice<UInt8>, _ s: ArraySlice<UInt8>) -> Bool {
+package func glob(_ p: ArraySlice<UInt8>, _ s: ArraySlice<UInt8>) -> Bool {
     var p = p, s = s
     while let c = p.first {
         switch c {

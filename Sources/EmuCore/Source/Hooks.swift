@@ -1,6 +1,7 @@
 import CEmuShims
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 /// The programs a user hangs on a command: executables in
 /// `SOURCE/.emu/hooks/COMMAND/` named `*.pre` (before; a non-zero exit
@@ -10,8 +11,8 @@ import Glibc
 public struct Hooks: Sendable {
     public enum Stage: String, Sendable { case pre, post, error }
 
-    let source: String
-    let directory: String
+    package let source: String
+    package let directory: String
 
     public init(source: Source, command: String) {
         self.source = source.path
@@ -19,7 +20,7 @@ public struct Hooks: Sendable {
     }
 
     /// The hooks of one stage, in name order.
-    func programs(_ stage: Stage) -> [String] {
+    package func programs(_ stage: Stage) -> [String] {
         guard let handle = try? DirectoryHandle.open(directory), let entries = try? handle.entries() else { return [] }
         return entries.map(\.name).sorted().compactMap { name -> String? in
             guard let text = String(validating: name.bytes, as: UTF8.self), text.hasSuffix("." + stage.rawValue),
@@ -49,7 +50,7 @@ public struct Hooks: Sendable {
         return warnings
     }
 
-    func spawn(_ program: String, environment: [String: String]) -> Int32 {
+    package func spawn(_ program: String, environment: [String: String]) -> Int32 {
         runProgram(program, [program], environment: environment, in: source)
     }
 }
@@ -57,7 +58,7 @@ public struct Hooks: Sendable {
 /// Runs `path` with `arguments` (the first is its name) in `directory` and
 /// waits: its exit status, 128 + the signal that ended it, or -1 when it
 /// could not start (errno says why).
-func runProgram(_ path: String, _ arguments: [String], environment: [String: String], in directory: String) -> Int32 {
+package func runProgram(_ path: String, _ arguments: [String], environment: [String: String], in directory: String) -> Int32 {
     let variables = environment.map { "\($0.key)=\($0.value)" }
     func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] { strings.map { $0.fileSystemBytes.withCString { strdup($0) } } + [nil] }
     let argv = cStrings(arguments), envp = cStrings(variables)
@@ -71,7 +72,7 @@ func runProgram(_ path: String, _ arguments: [String], environment: [String: Str
 }
 
 /// The process's environment as a dictionary.
-func currentEnvironment() -> [String: String] {
+package func currentEnvironment() -> [String: String] {
     var result: [String: String] = [:]
     var pointer = environ
     while let entry = pointer.pointee {

@@ -1,5 +1,6 @@
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 /// One file `emu init` writes into `SOURCE/.emu/`: its path there, mode and text.
 public struct TemplateFile: Sendable, Equatable {
@@ -32,7 +33,7 @@ public enum Templates {
     }
 
     /// The regular files below `directory`, sorted by path.
-    static func read(_ directory: String) throws -> [TemplateFile] {
+    package static func read(_ directory: String) throws -> [TemplateFile] {
         var files: [TemplateFile] = []
         func visit(_ handle: DirectoryHandle, _ relative: String) throws {
             for entry in try handle.entries() {

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 extension Source {
     /// A sink named by its path (or `PATH:REF`) where no source is: what an
@@ -17,7 +18,7 @@ extension Source {
     }
 
     /// Refuses what needs a source's settings when only a sink is named.
-    func requireSource() throws {
+    package func requireSource() throws {
         guard let sinkAlone else { return }
         throw EmuError.usage("no emu source here: \(sinkAlone.path) is named as a sink alone, which this needs a source for",
                              fix: "run it inside the source (or pass -S DIR); on the server, log, show, verify, prune, squash and clean take a sink's path")

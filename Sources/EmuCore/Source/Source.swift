@@ -1,5 +1,6 @@
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 /// A sink as the source knows it: a name and the sink's absolute path,
 /// one line in `SOURCE/.emu/sinks/NAME`.
@@ -19,13 +20,13 @@ public final class Source {
 
     /// Absolute and symlink-free.
     public let path: String
-    let metadata: DirectoryHandle
+    package let metadata: DirectoryHandle
     /// A sink an administrator names by its path where no source is (on a
     /// server): the one sink the reading and pruning commands see; nothing
     /// of a source is read or written (see `alone(sinkAt:)`).
     public internal(set) var sinkAlone: SinkRegistration? = nil
 
-    init(path: String, sinkMetadata: String? = nil) throws {
+    package init(path: String, sinkMetadata: String? = nil) throws {
         self.path = path
         do {
             metadata = try DirectoryHandle.open(sinkMetadata ?? path + "/" + Self.metadataName)
@@ -83,7 +84,7 @@ public final class Source {
 
     // MARK: Sinks
 
-    func sinksDirectory() throws -> DirectoryHandle {
+    package func sinksDirectory() throws -> DirectoryHandle {
         try requireSource()
         do { return try metadata.openDirectory(FileName("sinks")) } catch let error as FileSystemError where error.isMissing {
             try metadata.makeDirectory(FileName("sinks"), permissions: 0o755)
@@ -180,5 +181,13 @@ public enum SinkName {
         guard let first = name.unicodeScalars.first, first.properties.isAlphabetic || ("0"..."9").contains(first) else { return false }
         return !["HEAD", "TAIL"].contains(name) && name.count <= 64
             && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+}
+
+extension Source {
+    /// This source's identity (see `SourceIdentity`).
+    public func identity() throws -> String {
+        try requireSource()
+        return try SourceIdentity.ensure(in: metadata, sourcePath: path)
     }
 }

@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 /// What never belongs to a snapshot of a source: its `.emu/`, a sink inside
 /// it, and what the excludes say. Push leaves these out; checkout and diff
@@ -6,12 +7,12 @@ import EmuPOSIX
 public struct SourceFilter: @unchecked Sendable {
     public var excludes = ExcludeRules()
     /// Directories never entered (by device and inode): the sinks inside the source.
-    var skipped: Set<FileIdentity> = []
+    package var skipped: Set<FileIdentity> = []
     /// `--files-from`: when set, only these paths, what is below them, and
     /// the directories above them.
-    var onlyPaths: [RelativePath]? = nil
+    package var onlyPaths: [RelativePath]? = nil
     /// `--exclude-caches`: the source's root, to look for `CACHEDIR.TAG` in directories.
-    var cacheTagRoot: DirectoryHandle? = nil
+    package var cacheTagRoot: DirectoryHandle? = nil
 
     public init() {}
 
@@ -50,7 +51,7 @@ public struct SourceFilter: @unchecked Sendable {
 
     /// Whether the directory holds a `CACHEDIR.TAG` that begins with the
     /// signature of the Cache Directory Tagging Specification.
-    static func holdsCacheTag(_ path: RelativePath, in root: DirectoryHandle) -> Bool {
+    package static func holdsCacheTag(_ path: RelativePath, in root: DirectoryHandle) -> Bool {
         guard let directory = try? root.openDirectory(path: path),
               let tag = try? directory.openForReading(FileName("CACHEDIR.TAG")) else { return false }
         defer { tag.close() }

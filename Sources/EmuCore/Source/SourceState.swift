@@ -1,4 +1,5 @@
 import EmuPOSIX
+import EmuRecords
 
 extension Source {
     /// `status.max-age` in seconds: how old a sink's newest snapshot may be
@@ -13,7 +14,7 @@ extension Source {
 /// last failed push to each sink, in `SOURCE/.emu/failed/SINK` (a sink that
 /// is gone cannot hold the news itself), removed by the next push that works.
 public enum PushRecord {
-    static let directoryName = FileName("failed")
+    package static let directoryName = FileName("failed")
 
     public static func recordFailure(of sink: String, in source: Source, message: String) throws {
         if (try? source.metadata.status(directoryName)) == nil {
@@ -27,10 +28,10 @@ public enum PushRecord {
 
     /// Every failed push is also kept in `SOURCE/.emu/failures/SINK` (the
     /// last `historyLength`), for `emu timeline`.
-    static let historyDirectory = FileName("failures")
-    static let historyLength = 100
+    package static let historyDirectory = FileName("failures")
+    package static let historyLength = 100
 
-    static func appendHistory(of sink: String, in source: Source, _ line: String) throws {
+    package static func appendHistory(of sink: String, in source: Source, _ line: String) throws {
         if (try? source.metadata.status(historyDirectory)) == nil {
             try source.metadata.makeDirectory(historyDirectory, permissions: 0o755)
         }
@@ -66,7 +67,7 @@ public enum PushRecord {
 /// `SOURCE/.emu/pushed/SINK` (`SECONDS ID`): while a disk sits in a drawer,
 /// `status` and `sink` still say how far behind it is.
 public enum PushedRecord {
-    static let directoryName = FileName("pushed")
+    package static let directoryName = FileName("pushed")
 
     public static func record(_ snapshot: Snapshot, to sink: String, in source: Source) throws {
         if (try? source.metadata.status(directoryName)) == nil {

@@ -1,57 +1,58 @@
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 /// A live tree read as a stream of records in path order (the order of
 /// manifests), one directory's listing in memory per level of depth.
 /// Records carry the entry's own metadata; content hashes are computed only
 /// when asked for.
-final class TreeScanner: RecordReader {
-    var origin: RecordOrigin { .scannedTree }
-    struct Level {
-        let handle: DirectoryHandle
+package final class TreeScanner: RecordReader {
+    package var origin: RecordOrigin { .scannedTree }
+    package struct Level {
+        package let handle: DirectoryHandle
         /// Empty for a directory whose entries come from records.
-        let entries: [DirectoryEntry]
-        var index: Int
-        let path: RelativePath
+        package let entries: [DirectoryEntry]
+        package var index: Int
+        package let path: RelativePath
         /// Its entries are the newest snapshot's records, not read (see `quiet`).
-        let isRecorded: Bool
+        package let isRecorded: Bool
         /// The recorded entry taken last, whose subtree (walked by now) the records pass over next.
-        var lastChild: RelativePath? = nil
+        package var lastChild: RelativePath? = nil
     }
 
-    let root: DirectoryHandle
-    let filter: SourceFilter?
-    let oneFileSystem: Bool
-    var stack: [Level] = []
-    var startedRoot = false
-    var rootDevice: UInt64 = 0
+    package let root: DirectoryHandle
+    package let filter: SourceFilter?
+    package let oneFileSystem: Bool
+    package var stack: [Level] = []
+    package var startedRoot = false
+    package var rootDevice: UInt64 = 0
     /// Entries that could not be read, with why.
-    var unreadable: [(RelativePath, Error)] = []
+    package var unreadable: [(RelativePath, Error)] = []
     /// Entries a source walk leaves out without being asked to, with why,
     /// until taken (see `takeNotes`).
     private var notes: [(RelativePath, String)] = []
     /// The directory holding the entry `next()` returned last (nil for the root).
-    private(set) var lastDirectory: DirectoryHandle? = nil
+    package private(set) var lastDirectory: DirectoryHandle? = nil
     /// The status of the entry `next()` returned last (its link count, which records do not keep).
-    private(set) var lastStatus: FileStatus? = nil
+    package private(set) var lastStatus: FileStatus? = nil
     /// The name of the entry `next()` returned last (nil for the root).
-    private(set) var lastName: FileName? = nil
+    package private(set) var lastName: FileName? = nil
     /// The directory `next()` returned last, when the walk entered it (nil
     /// for a directory it could not list or that lies on another filesystem).
-    private(set) var lastEntered: DirectoryHandle? = nil
-    let copier = DataCopier()
+    package private(set) var lastEntered: DirectoryHandle? = nil
+    package let copier = DataCopier()
     /// `emu watch`'s knowledge of where nothing changed, and the newest
     /// snapshot's records read in step: a trusted directory's entries are
     /// taken from them (see `QuietDirectories`).
-    var quiet: (directories: QuietDirectories, records: ManifestCursor)? = nil
+    package var quiet: (directories: QuietDirectories, records: ManifestCursor)? = nil
 
-    init(root: DirectoryHandle, filter: SourceFilter?, oneFileSystem: Bool = false) {
+    package init(root: DirectoryHandle, filter: SourceFilter?, oneFileSystem: Bool = false) {
         self.root = root
         self.filter = filter
         self.oneFileSystem = oneFileSystem
     }
 
-    func next() throws -> ManifestRecord? {
+    package func next() throws -> ManifestRecord? {
         if !startedRoot {
             startedRoot = true
             let status = try root.status()
@@ -122,44 +123,44 @@ final class TreeScanner: RecordReader {
     }
 
     /// What the walk left out since last asked, and why.
-    func takeNotes() -> [(RelativePath, String)] {
+    package func takeNotes() -> [(RelativePath, String)] {
         guard !notes.isEmpty else { return [] }
         defer { notes = [] }
         return notes
     }
 
     /// The SHA-256 of a regular file of this tree, read now.
-    func contentHash(of path: RelativePath) throws -> ContentHash {
+    package func contentHash(of path: RelativePath) throws -> ContentHash {
         try contentHash(path.lastName!, in: try root.openDirectory(path: path.parent))
     }
 
     /// The SHA-256 of `name` in `directory`, read now.
-    func contentHash(_ name: FileName, in directory: DirectoryHandle) throws -> ContentHash {
+    package func contentHash(_ name: FileName, in directory: DirectoryHandle) throws -> ContentHash {
         try hashFile(name, in: directory, copier: copier).0
     }
 
     /// The digest of an entry's xattrs and ACLs, read now.
-    func attributesDigestOf(_ path: RelativePath, kind: FileKind) throws -> ContentHash? {
+    package func attributesDigestOf(_ path: RelativePath, kind: FileKind) throws -> ContentHash? {
         if path.isRoot { return try attributesDigest(nil, in: root, kind: .directory) }
         return try attributesDigest(path.lastName!, in: try root.openDirectory(path: path.parent), kind: kind)
     }
 
     /// The digest of the xattrs and ACLs of `name` in `directory` (of
     /// `directory` itself when `name` is nil).
-    func attributesDigest(_ name: FileName?, in directory: DirectoryHandle, kind: FileKind) throws -> ContentHash? {
+    package func attributesDigest(_ name: FileName?, in directory: DirectoryHandle, kind: FileKind) throws -> ContentHash? {
         guard let name else {
-            return EmuCore.attributesDigest(try ExtendedAttributes.read(.file(directory.file)))
+            return EmuRecords.attributesDigest(try ExtendedAttributes.read(.file(directory.file)))
         }
         switch kind {
         case .regular:
             let fd = try directory.openForReading(name)
             defer { fd.close() }
-            return EmuCore.attributesDigest(try ExtendedAttributes.read(.file(fd)))
+            return EmuRecords.attributesDigest(try ExtendedAttributes.read(.file(fd)))
         case .directory:
             let child = try directory.openDirectory(name)
-            return EmuCore.attributesDigest(try ExtendedAttributes.read(.file(child.file)))
+            return EmuRecords.attributesDigest(try ExtendedAttributes.read(.file(child.file)))
         default:
-            return EmuCore.attributesDigest((try? ExtendedAttributes.read(.entry(directory, name))) ?? [])
+            return EmuRecords.attributesDigest((try? ExtendedAttributes.read(.entry(directory, name))) ?? [])
         }
     }
 }

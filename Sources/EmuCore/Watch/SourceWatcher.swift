@@ -1,5 +1,6 @@
 import EmuPOSIX
 import Glibc
+import EmuRecords
 
 /// Keeps inotify watches on every directory of a source (what its filter
 /// keeps) and gathers, from their events, the directories whose entries
@@ -16,11 +17,11 @@ public final class SourceWatcher {
         case directoryMoved(RelativePath)
     }
 
-    let root: String
-    let rootHandle: DirectoryHandle
-    let filter: SourceFilter
-    var inotify: Inotify
-    var paths: [Int32: RelativePath] = [:]
+    package let root: String
+    package let rootHandle: DirectoryHandle
+    package let filter: SourceFilter
+    package var inotify: Inotify
+    package var paths: [Int32: RelativePath] = [:]
     /// Directories with events since the last `takeChanges`.
     public private(set) var changed: Set<RelativePath> = []
     /// Why the next push must walk everything, if it must.
@@ -58,7 +59,7 @@ public final class SourceWatcher {
         return mattered
     }
 
-    func note(_ event: Inotify.Event) throws -> Bool {
+    package func note(_ event: Inotify.Event) throws -> Bool {
         if event.has(IN_Q_OVERFLOW) {
             trouble = .overflow
             return true
@@ -83,7 +84,7 @@ public final class SourceWatcher {
     }
 
     /// Watches `path` and every directory below it that the filter keeps.
-    func watchTree(_ path: RelativePath) throws {
+    package func watchTree(_ path: RelativePath) throws {
         var pending = [path]
         while let next = pending.popLast() {
             do {

@@ -3,6 +3,8 @@
 import Foundation
 import SystemPackage
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 /// The checkout's decisions when a call fails, through the POSIX layer's
 /// fault seam: a failure while staging changes nothing the user has, and

@@ -3,6 +3,8 @@ import EmuPOSIX
 import Foundation
 import Glibc
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 @Suite("Checkout's staged tree")
 struct StagedCheckoutTests {

@@ -1,6 +1,8 @@
 @testable import EmuCore
 import EmuPOSIX
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 /// Records handed to a diff as a manifest would hand them, in path order.
 final class RecordList: RecordReader {

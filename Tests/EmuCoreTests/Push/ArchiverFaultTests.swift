@@ -4,6 +4,8 @@ import Foundation
 import Glibc
 import SystemPackage
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 /// The push's decisions when a call fails, reached through the POSIX
 /// layer's fault seam: which side failed decides between skipping one

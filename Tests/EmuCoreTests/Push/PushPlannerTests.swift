@@ -2,6 +2,8 @@
 import EmuPOSIX
 import Foundation
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 /// The push's planner, in-process: given the newest snapshot's records and
 /// a directory, the entries it hands its writer, the same whatever the

@@ -2,6 +2,8 @@
 import EmuPOSIX
 import Foundation
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 /// The walk a push over ssh makes for `emu watch`: a directory no event
 /// touched is not read, its entries come from the newest snapshot's records

@@ -1,5 +1,7 @@
 @testable import EmuCore
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 @Suite("short IDs")
 struct ShortIDTests {

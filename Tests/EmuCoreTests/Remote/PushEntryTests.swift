@@ -1,6 +1,8 @@
 @testable import EmuCore
 import EmuPOSIX
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 /// The entries of a push over ssh are values: what a writer sends is what
 /// the receiver decodes, and what no emu sends is refused with its reason.

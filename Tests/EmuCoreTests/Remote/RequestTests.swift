@@ -1,6 +1,8 @@
 @testable import EmuCore
 import EmuPOSIX
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 /// A client's requests are values: each crosses as a line and comes back
 /// the same, and a line no emu sends is refused with its reason.

@@ -4,6 +4,8 @@ import Foundation
 import Glibc
 import SystemPackage
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 /// The push over ssh without ssh: the client's sender and wire writer and
 /// the server's receiver, in this process, joined by two pipes.

@@ -4,6 +4,8 @@ import Foundation
 import Glibc
 import SystemPackage
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 @Suite("the remote protocol's pieces")
 struct WireTests {

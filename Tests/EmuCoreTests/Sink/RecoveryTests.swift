@@ -3,6 +3,8 @@
 import Foundation
 import SystemPackage
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 /// Recovery's decisions, each from the state a command stopped at one of
 /// its steps leaves (the step's call failed through the fault seam, as a

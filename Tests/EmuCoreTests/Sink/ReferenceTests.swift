@@ -1,6 +1,8 @@
 @testable import EmuCore
 import EmuPOSIX
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 @Suite("Snapshot references")
 struct ReferenceTests {

@@ -1,6 +1,8 @@
 @testable import EmuCore
 import Foundation
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 @Suite("Retention policies")
 struct RetentionTests {

@@ -1,6 +1,8 @@
 @testable import EmuCore
 import EmuPOSIX
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 @Suite("Exclude rules")
 struct ExcludeTests {

@@ -4,6 +4,8 @@ import Foundation
 import Glibc
 import SystemPackage
 import Testing
+@testable import EmuRecords
+@testable import EmuRemote
 
 /// A seeded generator over everything emu parses from a sink, a source or
 /// the command line: valid inputs mutated byte by byte (flips, inserts,

@@ -2,6 +2,8 @@
 @_spi(Testing) import EmuPOSIX
 import Foundation
 import SystemPackage
+@testable import EmuRecords
+@testable import EmuRemote
 
 /// A source and a registered sink in a fresh temporary directory, driven
 /// in-process: the unit tests of the push, the checkout and recovery run the

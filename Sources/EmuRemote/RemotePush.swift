@@ -1,0 +1,173 @@
+import EmuPOSIX
+import Glibc
+import EmuCore
+import EmuRecords
+
+extension RemoteSink {
+    /// Pushes `source` to this sink over the channel: the newest snapshot's
+    /// records come first (the cached copy, else spooled from the server:
+    /// the channel carries one stream at a time); then the source is walked
+    /// and every entry sent, unchanged files as runs of places in those
+    /// records, a new or changed one with its bytes unless the server holds
+    /// them (see `PushReceiver`); the server publishes on `push-end`.
+    public func push(_ source: Source, options: PushOptions, observer: PushObserver) throws -> PushResult {
+        let filter = try options.filter(for: source)
+        if options.dryRun { return try plan(source, filter: filter, options: options, observer: observer) }
+        try lock(.exclusive, wait: options.lockWait)
+        defer { unlock() }
+        try recover()
+        let snapshots = try self.snapshots()
+        let cache = RecordsCache.open(sinkLocation: location)
+        // What a cut push left and the server holds whole: linked, not sent again.
+        let resumed = try spoolRecords(.resumeRecords).bytes
+        let resume = resumed.isEmpty ? nil : ManifestCursor(try ManifestReader(file: resumed))
+        let compared = try begin(source, options: options, head: snapshots.last, cache: cache)
+        let started = monotonicSeconds()
+        let wire = PushBatches(self, observer: observer)
+        wire.prediction = cache.flatMap { try? ManifestWriter(file: $0.directory.createFile($0.predictionName)) }.map(PushPrediction.init)
+        let planner = PushPlanner(writer: wire, earlier: try compared.map { ManifestCursor(try $0.reader()) }, resume: resume)
+        planner.checksum = options.checksum
+        if options.importing != nil { (planner.changeTest, planner.resumeTest) = (.quickCheck, .quickCheck) }
+        let snapshot: Snapshot
+        var walked = started
+        do {
+            let scanner = TreeScanner(root: try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem)
+            if let changed = options.changedDirectories, let compared, snapshots.last?.status == .complete {
+                scanner.quiet = (try QuietDirectories(changed: changed, newest: try compared.reader()), ManifestCursor(try compared.reader()))
+            }
+            try planner.plan(scanner)
+            walked = monotonicSeconds()
+            snapshot = try published(try ask(.pushEnd).text)
+        } catch {
+            cache?.forget(cache!.predictionName)
+            throw error
+        }
+        if let cache {
+            if let digest = try? wire.prediction?.writer?.finish(sync: false) { cache.keep(cache.predictionName, digest: digest, as: snapshot) } else { cache.forget(cache.predictionName) }
+        }
+        var result = PushResult(snapshot: snapshot, counts: snapshot.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
+        // An append-only key may not delete: retention runs on the server, from its own timer.
+        if options.rotate && mode == .full {
+            result.expired = try rotateAfterPush(try retentionPolicy(), self, protecting: snapshot.id, observer: observer)
+        }
+        return result
+    }
+
+    /// Starts the push on the server, naming the records the source is
+    /// compared with, which it returns. The server refuses records other
+    /// than its own (a cached copy of a manifest rebuilt there since): they
+    /// are then read from it.
+    package func begin(_ source: Source, options: PushOptions, head: Snapshot?, cache: RecordsCache?) throws -> ComparedRecords? {
+        var compared = try head.map { try comparedRecords(of: $0, cache: cache) }
+        for attempt in 1...2 {
+            let answer = try ask(.pushBegin(.init(date: options.date, message: Array(options.message.utf8), sourcePath: source.path.fileSystemBytes,
+                                                  head: head?.id, digest: compared?.digest.description, identity: try source.identity())))
+            guard answer.text == Wire.recordsDiffer, let head else { return compared }
+            guard attempt == 1 else { break }
+            cache?.forget(FileName(head.id))
+            compared = try comparedRecords(of: head, cache: cache)
+        }
+        throw EmuError.failed("the records of snapshot \(head!.id.prefix(8)) changed on \(server) while they were read", fix: "push again")
+    }
+
+    /// The snapshot `push-end` answers with.
+    package func published(_ reply: String) throws -> Snapshot {
+        guard let newline = reply.firstIndex(of: "\n") else { throw EmuError.failed("\(server) did not say what it published", fix: "run `emu log`") }
+        return try Snapshot(id: String(reply[..<newline]), node: try INIDocument(parsing: String(reply[reply.index(after: newline)...])))
+    }
+
+    /// The records a push compares the source with, and their digest (the
+    /// server checks it against its own): the cached copy, else the server's,
+    /// cached as they arrive.
+    package func comparedRecords(of head: Snapshot, cache: RecordsCache?) throws -> ComparedRecords {
+        let (bytes, digest) = try fetchedRecords(of: head, cache: cache)
+        return ComparedRecords(bytes.file, length: bytes.length, digest: digest, origin: head.recordOrigin)
+    }
+
+    private func fetchedRecords(of head: Snapshot, cache: RecordsCache?) throws -> (bytes: SpooledBytes, digest: ContentHash) {
+        if let cached = cache?.records(of: head) { return cached }
+        if let cache, let file = try? cache.directory.createFile(cache.downloadName, readable: true) {
+            do {
+                let (bytes, digest) = try spoolRecords(.records(snapshot: head.id), into: file)
+                cache.keep(cache.downloadName, digest: digest, as: head)
+                return (bytes, digest)
+            } catch let error as FileSystemError where error.origin != .source {
+                // The cache's disk is full or failing: a cache is not worth a push.
+                cache.forget(cache.downloadName)
+            }
+        }
+        return try spoolRecords(.records(snapshot: head.id))
+    }
+
+    /// Records a request streams, received whole into `file` (by default a
+    /// scratch file that goes when closed), and their digest.
+    package func spoolRecords(_ request: Request, into file: OpenFile? = nil) throws -> (bytes: SpooledBytes, digest: ContentHash) {
+        let file = try file ?? DirectoryHandle.open(scratchDirectory()).createScratchFile()
+        let pieces = try stream(request)
+        var length: Int64 = 0
+        var hasher = ContentHasher()
+        var failure: Error? = nil
+        // A local write that fails ends the spool, not the stream: the channel stays ready for the next request.
+        while failure == nil, let piece = try pieces.nextPiece() {
+            do { try piece.withUnsafeBytes { try file.writeAll($0, at: length) } } catch { failure = error }
+            hasher.update(piece)
+            length += Int64(piece.count)
+        }
+        if let failure {
+            pieces.close()
+            throw failure
+        }
+        return (SpooledBytes(file, length: length), hasher.finalize())
+    }
+}
+
+/// The records a push compares the source with, spooled whole, and their
+/// digest: read as often as needed, each reader from the start through a
+/// descriptor of its own (a watch's push reads them three times in step).
+package final class ComparedRecords {
+    package let file: OpenFile
+    package let length: Int64
+    package let digest: ContentHash
+    package let origin: RecordOrigin
+
+    package init(_ file: OpenFile, length: Int64, digest: ContentHash, origin: RecordOrigin) {
+        (self.file, self.length, self.digest, self.origin) = (file, length, digest, origin)
+    }
+
+    deinit { file.close() }
+
+    package func reader() throws -> ManifestReader {
+        let reader = try ManifestReader(file: SpooledBytes(OpenFile(try file.descriptor.duplicate(), path: file.path), length: length))
+        reader.origin = origin
+        return reader
+    }
+}
+
+/// A spooled manifest, read from its start.
+package final class SpooledBytes: ManifestBytes {
+    package let file: OpenFile
+    package let length: Int64
+    package var offset: Int64 = 0
+    package init(_ file: OpenFile, length: Int64) {
+        self.file = file
+        self.length = length
+    }
+    package var isEmpty: Bool { length == 0 }
+    package var path: [UInt8] { file.path }
+    package func readFully(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = try file.readFully(into: buffer, at: offset)
+        offset += Int64(n)
+        return n
+    }
+    package func close() { file.close() }
+}
+
+extension RemoteSink {
+    package func plan(_ source: Source, filter: SourceFilter, options: PushOptions, observer: PushObserver) throws -> PushResult {
+        try lock(.shared, wait: options.lockWait)
+        defer { unlock() }
+        try SinkOwner.requirePushing(try source.identity(), into: try owner(), at: location)
+        return try countedPush(try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem, checksum: options.checksum,
+                               importing: options.importing != nil, newest: try self.snapshots().last.map(openRecords), observer: observer)
+    }
+}

@@ -1,0 +1,50 @@
+import EmuPOSIX
+import EmuCore
+import EmuRecords
+
+extension SinkServer {
+    /// `push-begin NOW|SECONDS.NANOS MESSAGE-HEX SOURCE-HEX HEAD|- DIGEST|- IDENTITY`:
+    /// receives a push (see `PushReceiver`) under the client's exclusive lock
+    /// and answers `push-end` with the new snapshot's record. HEAD is the
+    /// snapshot the client compared its source with, which must be the
+    /// newest here, and DIGEST that of the records it read, which name the
+    /// unchanged files it links: when they are not this sink's, the answer is
+    /// `Wire.recordsDiffer` and no push begins. IDENTITY is the source's,
+    /// which must be the sink's owner (or claims a sink without one).
+    package func answerPush(_ begin: Request.PushBegin) throws {
+        guard let sink, sink.lock?.mode == .exclusive else {
+            throw EmuError.failed("a push needs the sink's exclusive lock", fix: "install the same version of emu on both machines")
+        }
+        try sink.claim(for: begin.identity)
+        let snapshots = try sink.snapshots()
+        guard begin.head == snapshots.last?.id else {
+            throw EmuError.failed("the client compared its source with snapshot \((begin.head ?? "-").prefix(8)), which is not this sink's newest",
+                                  fix: "push again")
+        }
+        // The server's clock decides; an append-only key adds only what is newer than the history it cannot erase.
+        let newestComplete = snapshots.last { $0.status == .complete }?.date
+        let date = try uniqueDate(begin.date, among: snapshots, notBefore: mode == .appendOnly ? newestComplete : nil)
+        // The client names unchanged files by their place in the records it read: they must be these.
+        if let head = snapshots.last, ContentHash(hex: Array((begin.digest ?? "").utf8)) != (try sink.recordsDigest(of: head)) {
+            return try writer.send(Frame(.reply, text: Wire.recordsDiffer))
+        }
+        let receiver = try PushReceiver(sink: sink, head: snapshots.last, reader: reader, writer: writer)
+        try writer.send(Frame(.reply))
+        try writer.flush()
+        guard let ended = try receiver.receive() else {
+            // Cut: the staging stays, as a killed push's does, its records written for the next push to resume from.
+            return receiver.keepForResume()
+        }
+        do {
+            let end = try ended.get()
+            guard (try? Request(decoding: end)) == .pushEnd else { throw EmuError.failed("the push ended without push-end", fix: "push again") }
+            let origin = StagedSnapshot.Origin(date: date, message: String(decoding: begin.message, as: UTF8.self),
+                                               sourcePath: String(decoding: begin.sourcePath, as: UTF8.self), sourceID: begin.identity)
+            let snapshot = try receiver.publish(origin, earlier: snapshots)
+            try writer.send(Frame(.reply, text: "\(snapshot.id)\n\(snapshot.node.text)"))
+        } catch {
+            receiver.staged.abandon()
+            throw error
+        }
+    }
+}
