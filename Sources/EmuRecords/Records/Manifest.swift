@@ -152,7 +152,7 @@ package enum ManifestFormat {
 
     /// Appends the decimal digits of a non-negative or negative integer
     /// without making a String: this runs seven times per record.
-    package static func appendDecimal<T: BinaryInteger>(_ value: T, to out: inout [UInt8]) {
+    @inlinable package static func appendDecimal<T: BinaryInteger>(_ value: T, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         if magnitude == 0 { out.append(UInt8(ascii: "0")); return }

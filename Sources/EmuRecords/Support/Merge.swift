@@ -5,7 +5,8 @@
 /// records for it) all compare this way. Each stream is asked for its next
 /// element only after the visit of its current one, so a visit may consume
 /// what follows in a stream (a directory's records) before the merge goes on.
-package func mergeInOrder<A, B, Key: Comparable>(
+// Inlinable: each caller in another layer gets it specialized to its records, as before the layers were modules.
+@inlinable package func mergeInOrder<A, B, Key: Comparable>(
     _ nextA: () throws -> A?, _ nextB: () throws -> B?, keyA: (A) -> Key, keyB: (B) -> Key,
     visit: (A?, B?) throws -> Void
 ) throws {
