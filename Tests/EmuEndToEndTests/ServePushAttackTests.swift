@@ -21,6 +21,10 @@ struct ServePushAttackTests {
         ("a child before the root", [directory("d", inode: 2)]),
         ("nanoseconds past a second", [directory("", inode: 1), directory("d", inode: 2, mtime: "1795779444.-00000001")]),
         ("a run of unchanged files before an entry sent", [directory("", inode: 1), directory("zz", inode: 2), "links\n1 1"]),
+        ("the root as no directory", ["special" + directory("", inode: 1).dropFirst(3)]),
+        ("an entry whose directory was never sent", [directory("", inode: 1), directory("a/b", inode: 2)]),
+        ("another name of a file never sent", [directory("", inode: 1),
+                                               "hardlink\nf\t644\t0\t0\t3\t1795779444.500000000\t1795779444.500000000\t9\t-\t-\ta\tb"]),
     ]
 
     /// The sink's HEAD and its manifest's text lines, whose digest `push-begin` names.

@@ -37,6 +37,29 @@ struct ArchiverFaultTests {
         }
     }
 
+    @Test("another name of a file that reaches the link limit gets a copy of its own, and the names after it link to that copy")
+    func hardlinkLimitMovesTheLeader() throws {
+        let bench = try Workbench()
+        try bench.write("a", "same")
+        #expect(link(bench.sourcePath + "/a", bench.sourcePath + "/m") == 0 && link(bench.sourcePath + "/a", bench.sourcePath + "/z") == 0)
+        // a's inode is at the limit for m: the walk's link fails, and so does the index's (a's inode is its entry).
+        let result = try InjectedFaults.failing("link", under: bench.sinkPath + "/.emu/staging/tree/m", with: .tooManyLinks) {
+            try InjectedFaults.failing("link", under: bench.sinkPath + "/.emu/staging/index/.link", with: .tooManyLinks, times: 1) {
+                try bench.push()
+            }
+        }
+        let snapshot = try #require(result.snapshot)
+        #expect(snapshot.status == .complete && result.counts.files == 3, "\(result.counts)")
+        let (a, m, z) = (try bench.inode(bench.inSnapshot(snapshot, "a")), try bench.inode(bench.inSnapshot(snapshot, "m")),
+                         try bench.inode(bench.inSnapshot(snapshot, "z")))
+        #expect(a != m && z == m, "a \(a), m \(m), z \(z)")
+        var leaders: [String: String] = [:]
+        let records = try bench.sink.openRecords(snapshot)
+        while let record = try records.next() { leaders[record.path.description] = record.hardlinkLeader?.description ?? "-" }
+        #expect(leaders["m"] == "-" && leaders["z"] == "m", "z names the inode it shares: \(leaders)")
+        #expect(try bench.read(bench.inSnapshot(snapshot, "z")) == "same")
+    }
+
     @Test("a source file that cannot be opened is skipped and reported; the rest is saved and the snapshot is incomplete")
     func unreadableSourceFileIsSkipped() throws {
         let bench = try Workbench()
