@@ -43,6 +43,9 @@ extension PushEntry {
             guard let record = ManifestFormat.decode(lines[1]), record.path.isSafe else {
                 throw EmuError.failed("the client sent a damaged record", fix: "push again")
             }
+            guard kind.holds(record) else {
+                throw EmuError.failed("the client sent \(record.path.quotedForMessage) as a `\(tag)` entry whose record says otherwise", fix: "push again")
+            }
             let rest = lines.dropFirst(2)
             self = .entry(kind, record, attributes: rest.compactMap(Wire.attribute), leads: rest.contains { $0.elementsEqual("leader".utf8) })
         }

@@ -25,6 +25,10 @@ struct ServePushAttackTests {
         ("an entry whose directory was never sent", [directory("", inode: 1), directory("a/b", inode: 2)]),
         ("another name of a file never sent", [directory("", inode: 1),
                                                "hardlink\nf\t644\t0\t0\t3\t1795779444.500000000\t1795779444.500000000\t9\t-\t-\ta\tb"]),
+        ("another name that names no first name", [directory("", inode: 1),
+                                                   "hardlink\nf\t644\t0\t0\t3\t1795779444.500000000\t1795779444.500000000\t9\t-\t-\t-\tb"]),
+        ("a device entry whose record is a file", [directory("", inode: 1),
+                                                   "special\nf\t644\t0\t0\t0\t1795779444.500000000\t1795779444.500000000\t9\t-\t-\t-\tb"]),
     ]
 
     /// The sink's HEAD and its manifest's text lines, whose digest `push-begin` names.

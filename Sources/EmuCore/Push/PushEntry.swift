@@ -27,6 +27,18 @@ package enum PushEntry: Equatable {
         /// the xattrs that came with it); the others share a record the
         /// server holds (the newest snapshot's, a cut push's, the first name's).
         package var recordsWhatWasSent: Bool { ![.link, .resume, .hardlink].contains(self) }
+
+        /// Whether an entry of this kind may carry `record`: its type, and
+        /// for another name of a file, the first name it shares.
+        package func holds(_ record: ManifestRecord) -> Bool {
+            switch self {
+            case .directory: record.kind == .directory
+            case .symlink: record.kind == .symlink
+            case .special: [.fifo, .characterDevice, .blockDevice].contains(record.kind)
+            case .hardlink: record.kind == .regular && record.hardlinkLeader != nil
+            case .file, .indexed, .copy, .link, .resume: record.kind == .regular
+            }
+        }
     }
 
     case entry(Kind, ManifestRecord, attributes: [ExtendedAttribute], leads: Bool)

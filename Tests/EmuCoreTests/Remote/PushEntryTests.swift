@@ -19,9 +19,31 @@ struct PushEntryTests {
     @Test("every entry crosses and comes back the same", arguments: PushEntry.Kind.allCases)
     func roundTrip(kind: PushEntry.Kind) throws {
         let attributes = [ExtendedAttribute(name: Array("user.a b".utf8), value: [0, 10, 255])]
+        var record = Self.record("d/é\tx", kind: Self.fileKind(of: kind))
+        if kind == .hardlink { record.hardlinkLeader = RelativePath("d/first") }
+        if kind == .symlink { record.symlinkTarget = Array("../t".utf8) }
         for leads in [false, true] {
-            let entry = PushEntry.entry(kind, Self.record("d/é\tx"), attributes: attributes, leads: leads)
+            let entry = PushEntry.entry(kind, record, attributes: attributes, leads: leads)
             #expect(try PushEntry(decoding: entry.payload) == entry)
+        }
+    }
+
+    static func fileKind(of kind: PushEntry.Kind) -> FileKind {
+        switch kind {
+        case .directory: .directory
+        case .symlink: .symlink
+        case .special: .fifo
+        default: .regular
+        }
+    }
+
+    @Test("an entry whose record is of another type, or another name that names no first name, is refused", arguments: PushEntry.Kind.allCases)
+    func mismatchedRecords(kind: PushEntry.Kind) {
+        let other = PushEntry.entry(kind, Self.record("a", kind: kind == .directory ? .regular : .directory), attributes: [], leads: false)
+        #expect(throws: EmuError.self) { try PushEntry(decoding: other.payload) }
+        if kind == .hardlink {
+            let unnamed = PushEntry.entry(.hardlink, Self.record("a"), attributes: [], leads: false)
+            #expect(throws: EmuError.self) { try PushEntry(decoding: unnamed.payload) }
         }
     }
 
