@@ -87,4 +87,23 @@ struct WirePushTests {
         #expect(observer.notes.contains { $0.hasPrefix("d/.emu-checkout.4242.1: left out") }, "\(observer.notes)")
         #expect(snapshot.status == .complete)
     }
+
+    @Test("a server whose copy of an unchanged file is gone fails the push, naming it, and publishes nothing; a local push copies it instead")
+    func goneEarlierCopy() throws {
+        let bench = try Workbench()
+        try bench.write("a", "alpha")
+        try bench.write("b", "beta")
+        let joined = try Joined(bench)
+        defer { joined.close() }
+        let first = try #require(try Self.push(bench, through: joined).snapshot)
+        #expect(unlink(bench.inSnapshot(first, "a")) == 0)
+        #expect(throws: EmuError.self) { try Self.push(bench, through: joined) }
+        do { _ = try Self.push(bench, through: joined) } catch {
+            #expect("\(error)".contains("holds no copy of a"), "\(error)")
+        }
+        #expect(try bench.sink.snapshots().count == 1, "nothing was published")
+        // Here the source is at hand: the file is copied, and the snapshot is whole.
+        let local = try #require(try bench.push().snapshot)
+        #expect(try bench.read(bench.inSnapshot(local, "a")) == "alpha" && local.status == .complete)
+    }
 }
