@@ -130,7 +130,7 @@ func readListFile(_ path: String, option: String) throws -> [String] {
 
 /// Prints what a push does: skipped files always, reasons for copies with
 /// -v (or -n), and the progress line.
-final class PushReporter: PushObserver {
+class PushReporter: PushObserver {
     let terminal: Terminal
     let dryRun: Bool
     /// A dry run without --json lists each file it would copy on stdout.

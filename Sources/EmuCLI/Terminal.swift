@@ -91,12 +91,12 @@ final class ProgressLine {
         forced || (!terminal.quiet && isatty(STDERR_FILENO) == 1 && !terminal.isDumb)
     }
 
-    func update(files: Int, bytes: Int64, total: Int64? = nil) {
+    func update(files: Int, bytes: Int64, total: Int64? = nil, prefix: String = "") {
         guard enabled else { return }
         let now = monotonicSeconds()
         guard now - lastDrawn >= 0.2 else { return }
         lastDrawn = now
-        writeStandardError("\r\u{1b}[K" + Self.text(files: files, bytes: bytes, total: total, elapsed: now - started))
+        writeStandardError("\r\u{1b}[K" + prefix + Self.text(files: files, bytes: bytes, total: total, elapsed: now - started))
         Self.active = true
     }
 

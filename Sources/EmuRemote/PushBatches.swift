@@ -37,6 +37,9 @@ package final class PushBatches: PushWriter {
     package var prediction: PushPrediction? = nil
     package var files = 0
     package var bytes: Int64 = 0
+    /// Opens a new file's bytes where they are not the planned file's name
+    /// in a local directory (`emu replicate` from a server).
+    package var opensBytes: ((PlannedFile) throws -> OpenFile)? = nil
 
     package init(_ sink: RemoteSink, observer: PushObserver) {
         self.sink = sink
@@ -49,7 +52,10 @@ package final class PushBatches: PushWriter {
 
     package var readsNewFiles: Bool { true }
 
-    package func add(_ entry: PushEntry, from source: SourceEntry) throws {
+    package func add(_ entry: PushEntry, from source: SourceEntry) throws { try send(entry) }
+
+    /// An entry, in path order, whatever it was planned from.
+    package func send(_ entry: PushEntry) throws {
         if case .entry(let kind, let record, let attributes, let leads) = entry {
             prediction?.add(kind, record, attributes: attributes, leads: leads)
             if record.kind == .regular { progressed(record) }
@@ -78,6 +84,10 @@ package final class PushBatches: PushWriter {
 
     /// Named by its place in the manifest both sides hold: the server has its record.
     package func addUnchanged(ordinal: Int, record: ManifestRecord, from source: SourceEntry) throws {
+        try sendUnchanged(ordinal: ordinal, record: record)
+    }
+
+    package func sendUnchanged(ordinal: Int, record: ManifestRecord) throws {
         prediction?.add(.link, record, attributes: [], leads: false)
         progressed(record)
         if let run = unchangedRun, run.first + run.count == ordinal { return unchangedRun = (run.first, run.count + 1) }
@@ -154,7 +164,7 @@ package final class PushBatches: PushWriter {
         try channel.writer.send(Frame(.data, PushEntry.entry(kind, file.record, attributes: file.attributes, leads: file.leads).payload))
         guard answer == .nothing else { return }
         do {
-            let input = try file.directory.openForReading(file.name)
+            let input = try opensBytes?(file) ?? file.directory.openForReading(file.name)
             defer { input.close() }
             _ = try copier.copy(from: input, to: nil) { chunk in
                 // A failed write shows at the next frame or at the end: the channel is the sink's side.

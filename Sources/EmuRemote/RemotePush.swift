@@ -21,7 +21,8 @@ extension RemoteSink {
         // What a cut push left and the server holds whole: linked, not sent again.
         let resumed = try spoolRecords(.resumeRecords).bytes
         let resume = resumed.isEmpty ? nil : ManifestCursor(try ManifestReader(file: resumed))
-        let compared = try begin(source, options: options, head: snapshots.last, cache: cache)
+        let compared = try begin(.init(date: options.date, message: Array(options.message.utf8), sourcePath: source.path.fileSystemBytes,
+                                       identity: try source.identity()), head: snapshots.last, cache: cache)
         let started = monotonicSeconds()
         let wire = PushBatches(self, observer: observer)
         wire.prediction = cache.flatMap { try? ManifestWriter(file: $0.directory.createFile($0.predictionName)) }.map(PushPrediction.init)
@@ -57,11 +58,12 @@ extension RemoteSink {
     /// compared with, which it returns. The server refuses records other
     /// than its own (a cached copy of a manifest rebuilt there since): they
     /// are then read from it.
-    package func begin(_ source: Source, options: PushOptions, head: Snapshot?, cache: RecordsCache?) throws -> ComparedRecords? {
+    package func begin(_ request: Request.PushBegin, head: Snapshot?, cache: RecordsCache?) throws -> ComparedRecords? {
         var compared = try head.map { try comparedRecords(of: $0, cache: cache) }
         for attempt in 1...2 {
-            let answer = try ask(.pushBegin(.init(date: options.date, message: Array(options.message.utf8), sourcePath: source.path.fileSystemBytes,
-                                                  head: head?.id, digest: compared?.digest.description, identity: try source.identity())))
+            var request = request
+            (request.head, request.digest) = (head?.id, compared?.digest.description)
+            let answer = try ask(.pushBegin(request))
             guard answer.text == Wire.recordsDiffer, let head else { return compared }
             guard attempt == 1 else { break }
             cache?.forget(FileName(head.id))

@@ -11,6 +11,9 @@ extension SinkServer {
     /// unchanged files it links: when they are not this sink's, the answer is
     /// `Wire.recordsDiffer` and no push begins. IDENTITY is the source's,
     /// which must be the sink's owner (or claims a sink without one).
+    /// An 8th word (`emu replicate`) is the record of the snapshot being
+    /// copied from another sink: its ID, date, message and status are kept
+    /// (see `replicaOrigin`).
     package func answerPush(_ begin: Request.PushBegin) throws {
         guard let sink, sink.lock?.mode == .exclusive else {
             throw EmuError.failed("a push needs the sink's exclusive lock", fix: "install the same version of emu on both machines")
@@ -23,7 +26,8 @@ extension SinkServer {
         }
         // The server's clock decides; an append-only key adds only what is newer than the history it cannot erase.
         let newestComplete = snapshots.last { $0.status == .complete }?.date
-        let date = try uniqueDate(begin.date, among: snapshots, notBefore: mode == .appendOnly ? newestComplete : nil)
+        if let kept = begin.kept { try admitReplica(kept, identity: begin.identity, among: snapshots) }
+        let date = try uniqueDate(begin.kept?.date ?? begin.date, among: snapshots, notBefore: mode == .appendOnly ? newestComplete : nil)
         // The client names unchanged files by their place in the records it read: they must be these.
         if let head = snapshots.last, ContentHash(hex: Array((begin.digest ?? "").utf8)) != (try sink.recordsDigest(of: head)) {
             return try writer.send(Frame(.reply, text: Wire.recordsDiffer))
@@ -38,13 +42,30 @@ extension SinkServer {
         do {
             let end = try ended.get()
             guard (try? Request(decoding: end)) == .pushEnd else { throw EmuError.failed("the push ended without push-end", fix: "push again") }
-            let origin = StagedSnapshot.Origin(date: date, message: String(decoding: begin.message, as: UTF8.self),
+            var origin = StagedSnapshot.Origin(date: date, message: String(decoding: begin.message, as: UTF8.self),
                                                sourcePath: String(decoding: begin.sourcePath, as: UTF8.self), sourceID: begin.identity)
+            if let kept = begin.kept { origin = StagedSnapshot.Origin(copying: kept) }
             let snapshot = try receiver.publish(origin, earlier: snapshots)
             try writer.send(Frame(.reply, text: "\(snapshot.id)\n\(snapshot.node.text)"))
         } catch {
             receiver.staged.abandon()
             throw error
+        }
+    }
+}
+
+extension SinkServer {
+    /// A snapshot copied from another sink of the same source: a new ID
+    /// here, of a snapshot of this sink's owner (its dates checked as any
+    /// push's: never after this machine's clock, never before what an
+    /// append-only key cannot erase). Its ID is taken as the client says:
+    /// it names only this client's own history.
+    package func admitReplica(_ kept: Snapshot, identity: String, among snapshots: [Snapshot]) throws {
+        if snapshots.contains(where: { $0.id == kept.id }) {
+            throw EmuError.usage("this sink holds snapshot \(kept.id.prefix(8)) already", fix: "replicate the snapshots it lacks")
+        }
+        guard kept.sourceID.isEmpty || kept.sourceID == identity else {
+            throw EmuError.usage("snapshot \(kept.id.prefix(8)) is another source's than the one named", fix: "replicate a sink of one source")
         }
     }
 }

@@ -14,8 +14,8 @@ public final class RemoteSink: SinkStore {
     public let mode: ServeMode
     /// Seconds the server waits for this client before it ends the session; nil for as long as it lives.
     package let idleTimeout: Int?
-    public var location: String { address.text }
-    package var server: String { "the server \(address.host)" }
+    public var location: String { channel.servingThread == nil ? address.text : address.path }
+    package var server: String { channel.servingThread == nil ? "the server \(address.host)" : "the sink at \(address.path)" }
 
     /// Connects and checks that both sides speak the same protocol.
     /// `helloTimeout`: seconds to wait for the server's hello (a host that

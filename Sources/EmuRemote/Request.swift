@@ -45,6 +45,9 @@ package enum Request: Equatable {
         package var head: String?
         package var digest: String?
         package var identity: String
+        /// `emu replicate`: the record of the snapshot being copied, whose
+        /// ID, date, message and status the copy keeps (see `answerPush`).
+        package var kept: Snapshot? = nil
     }
 
     /// The request's first word, for messages.
@@ -76,6 +79,7 @@ package enum Request: Equatable {
         case .pushBegin(let begin):
             "push-begin \(begin.date.map { "\($0.seconds).\($0.nanoseconds)" } ?? "now") \(RemoteSink.hex(begin.message)) "
                 + "\(RemoteSink.hex(begin.sourcePath)) \(begin.head ?? "-") \(begin.digest ?? "-") \(begin.identity)"
+                + (begin.kept.map { " " + RemoteSink.hex(Array("\($0.id)\n\($0.node.text)".utf8)) } ?? "")
         case .pushEnd: "push-end"
         case .verify(let id, let sample): "verify \(id ?? "sink") \(sample)"
         }
@@ -109,7 +113,7 @@ extension Request {
         case ("clean", 0...2): self = .clean(repair: arguments.first == "repair", dryRun: arguments.count > 1 && arguments[1] == "dry-run")
         case ("write-config", 1): self = .writeConfig(text: RemoteSink.bytes(hex: arguments[0]))
         case ("adopt", 1): self = .adopt(identity: arguments[0])
-        case ("push-begin", 6): self = .pushBegin(try Self.pushBegin(arguments))
+        case ("push-begin", 6...7): self = .pushBegin(try Self.pushBegin(arguments))
         case ("verify", 1...2):
             self = .verify(snapshot: arguments[0] == "sink" ? nil : arguments[0], samplePercent: Double(arguments.dropFirst().first ?? "") ?? 100)
         case ("push-begin", _): throw bad("a date, a message, a source, a snapshot, a digest and an identity")
@@ -135,7 +139,17 @@ extension Request {
             date = parsed
         }
         return PushBegin(date: date, message: RemoteSink.bytes(hex: words[1]), sourcePath: RemoteSink.bytes(hex: words[2]),
-                         head: words[3] == "-" ? nil : words[3], digest: words[4] == "-" ? nil : words[4], identity: words[5])
+                         head: words[3] == "-" ? nil : words[3], digest: words[4] == "-" ? nil : words[4], identity: words[5],
+                         kept: try words.count > 6 ? keptSnapshot(words[6]) : nil)
+    }
+
+    /// A replicated snapshot's record: its ID on the first line, then the record.
+    package static func keptSnapshot(_ hex: String) throws -> Snapshot {
+        let text = String(decoding: RemoteSink.bytes(hex: hex), as: UTF8.self)
+        guard let newline = text.firstIndex(of: "\n"), Snapshot.isID(String(text[..<newline])) else {
+            throw EmuError.usage("the replicated snapshot's record does not start with its ID", fix: "install the same version of emu on both machines")
+        }
+        return try Snapshot(id: String(text[..<newline]), node: try INIDocument(parsing: String(text[text.index(after: newline)...])))
     }
 
     /// `SECONDS.NANOSECONDS`, as a client sends a date.

@@ -17,6 +17,9 @@ package final class SSHChannel {
     package let address: RemoteAddress
     /// For `emu sink add`: the sink is not registered yet, so a fix names the command's options, not `emu config`.
     package var registering = false
+    /// The `emu serve` of a local sink on a thread of this process (see
+    /// `RemoteSink.servedHere`): it ends when the channel closes.
+    package var servingThread: WorkerThread? = nil
     private var status: Int32? = nil
 
     /// Starts `sshCommand DESTINATION REMOTE-EMU serve --sink PATH` (with
@@ -63,6 +66,7 @@ package final class SSHChannel {
         writer.close()
         output.close()
         input.close()
+        servingThread?.join()
         guard pid > 0 else { status = 0; return 0 }
         let raw = emu_wait(pid)
         let code = raw < 0 ? -1 : (raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F))

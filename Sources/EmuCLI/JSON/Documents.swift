@@ -200,3 +200,39 @@ struct ConfigChangeJSON: Encodable {
     /// How many existing snapshots the new policy expires that the old one kept.
     var wouldExpire: Int?
 }
+
+/// `emu replicate --json`: the snapshots copied (or that would be), each
+/// with what its copy sent; those TO held already are counted, not listed.
+struct ReplicateJSON: Encodable {
+    struct Copied: Encodable {
+        var snapshot: SnapshotJSON
+        var files: Int?
+        var filesUnchanged: Int?
+        var filesSent: Int?
+        var bytesSent: Int64?
+    }
+
+    var from: String
+    var to: String
+    var dryRun: Bool
+    var snapshots: [Copied]
+    var alreadyHeld: Int
+    var leftToPolicy: [SnapshotJSON]
+    var expired: [SnapshotJSON]
+    /// A dry run's upper bound of what would be read and sent.
+    var filesToSend: Int?
+    var bytesToSend: Int64?
+
+    init(_ result: ReplicateResult, from: String, to: String, dryRun: Bool) {
+        (self.from, self.to, self.dryRun) = (from, to, dryRun)
+        snapshots = result.copied.enumerated().map { index, snapshot in
+            let counts = index < result.counts.count ? result.counts[index] : nil
+            return Copied(snapshot: SnapshotJSON(snapshot, sink: to), files: counts?.files, filesUnchanged: counts?.linked,
+                          filesSent: counts?.filesSent, bytesSent: counts?.bytesSent)
+        }
+        alreadyHeld = result.alreadyHeld
+        leftToPolicy = result.leftToPolicy.map { SnapshotJSON($0, sink: from) }
+        expired = result.expired.map { SnapshotJSON($0, sink: to) }
+        (filesToSend, bytesToSend) = dryRun ? (result.filesToSend, result.bytesToSend) : (nil, nil)
+    }
+}

@@ -28,6 +28,12 @@ package struct PlannedFile {
     package var isNew: Bool
     /// Hashed (an empty file never is: there is nothing to find).
     package var isHashed: Bool
+
+    package init(record: ManifestRecord, directory: DirectoryHandle, name: FileName, status: FileStatus, attributes: [ExtendedAttribute],
+                 leads: Bool, isNew: Bool, isHashed: Bool) {
+        (self.record, self.directory, self.name, self.status, self.attributes) = (record, directory, name, status, attributes)
+        (self.leads, self.isNew, self.isHashed) = (leads, isNew, isHashed)
+    }
 }
 
 /// Where the push's decisions go. `PushPlanner` decides each entry once; a

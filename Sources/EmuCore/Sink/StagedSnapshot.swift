@@ -96,9 +96,18 @@ package final class StagedSnapshot {
         package var message: String
         package var sourcePath: String
         package var sourceID: String
+        /// `emu replicate`: the snapshot this one copies, whose ID, parent,
+        /// counts, status and pusher it keeps (its date, message and source are the fields above).
+        package var kept: Snapshot? = nil
 
         package init(date: Timestamp, message: String, sourcePath: String, sourceID: String) {
             (self.date, self.message, self.sourcePath, self.sourceID) = (date, message, sourcePath, sourceID)
+        }
+
+        /// A copy of `snapshot`, as it says it was made.
+        package init(copying snapshot: Snapshot) {
+            self.init(date: snapshot.date, message: snapshot.message, sourcePath: snapshot.source, sourceID: snapshot.sourceID)
+            kept = snapshot
         }
     }
 
@@ -109,12 +118,14 @@ package final class StagedSnapshot {
     package func finish(_ outcome: Outcome, from origin: Origin, after earlier: [Snapshot]) throws -> Snapshot {
         let digest = try manifest.finish()
         try makeDurable()
-        let parent = earlier.last?.id
-        var snapshot = Snapshot(id: Snapshot.makeID(date: origin.date, manifest: digest, parent: parent), parent: parent, date: origin.date)
-        snapshot.counts = outcome.counts
+        let parent = origin.kept.map(\.parent) ?? earlier.last?.id
+        var snapshot = Snapshot(id: origin.kept?.id ?? Snapshot.makeID(date: origin.date, manifest: digest, parent: parent), parent: parent,
+                                date: origin.date)
+        snapshot.counts = origin.kept?.counts ?? outcome.counts
         // Nothing links to the new inodes yet: they are the new snapshot's alone.
         snapshot.uniqueBytes = outcome.bytesOwned
-        snapshot.status = outcome.counts.skipped > 0 ? .incomplete : .complete
+        snapshot.status = outcome.counts.skipped > 0 || origin.kept?.status == .incomplete ? .incomplete : .complete
+        if let kept = origin.kept { snapshot.pushedBy = kept.pushedBy }
         snapshot.message = origin.message
         snapshot.source = origin.sourcePath
         snapshot.sourceID = origin.sourceID
