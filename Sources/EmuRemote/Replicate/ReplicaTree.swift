@@ -7,7 +7,7 @@ import EmuRecords
 /// tree is opened here; a server's is asked (`restore`), each file's bytes
 /// spooled into a scratch file before they are sent on.
 package protocol ReplicaTree: AnyObject {
-    /// The xattrs and ACLs of the entry `record` describes.
+    /// The xattrs and ACLs of the entry `record` describes, read now.
     func attributes(of record: ManifestRecord) throws -> [ExtendedAttribute]
     /// A new or changed file of the snapshot, as the wire sends it.
     func plannedFile(_ record: ManifestRecord, attributes: [ExtendedAttribute], leads: Bool, isNew: Bool) throws -> PlannedFile
@@ -31,7 +31,6 @@ package final class LocalReplicaTree: ReplicaTree {
     package init(_ root: DirectoryHandle) { tree = DirectoryCursor(root: root) }
 
     package func attributes(of record: ManifestRecord) throws -> [ExtendedAttribute] {
-        guard record.attributes != nil else { return [] }
         if record.path.isRoot { return try ExtendedAttributes.read(.file(tree.root.file)) }
         let (directory, name) = try tree.parentAndName(of: record.path)
         return try ExtendedAttributes.read(.entry(directory, name))
@@ -59,7 +58,6 @@ package final class RemoteReplicaTree: ReplicaTree {
     }
 
     package func attributes(of record: ManifestRecord) throws -> [ExtendedAttribute] {
-        guard record.attributes != nil else { return [] }
         try tree.ask(record.path, content: false)
         try tree.sink.channel.writer.flush()
         return try tree.receive(into: nil)

@@ -30,6 +30,9 @@ package final class SnapshotCopy {
     package let records: () throws -> RecordReader
     package let observer: PushObserver
     package var counts = ReplicaCounts()
+    /// Whether the records say which entries have xattrs and hold content
+    /// hashes: a manifest's do; those scanned from an emu 0.2.5 tree do not.
+    package var recordsAreWhole = true
 
     package init(_ snapshot: Snapshot, tree: ReplicaTree, records: @escaping () throws -> RecordReader, into target: RemoteSink,
                  observer: PushObserver) {
@@ -51,6 +54,7 @@ package final class SnapshotCopy {
         wire.opensBytes = tree.opensBytes
         try withExtendedLifetime(tally) {
             let reader = try records()
+            recordsAreWhole = reader.origin.knowsAttributes
             while let record = try reader.next() {
                 try send(record, leads: leaders.contains(record.path), earlier: &earlier, resume: &resume, through: wire)
             }
@@ -90,7 +94,7 @@ package final class SnapshotCopy {
             throw EmuError(.damaged, "snapshot \(snapshot.id.prefix(8)) records \(record.path), which is no kind of entry a snapshot holds",
                                    fix: "run `emu verify` on the sink copied from")
         }
-        try wire.send(.entry(kind, record, attributes: try tree.attributes(of: record), leads: false))
+        try wire.send(.entry(kind, record, attributes: try attributes(of: record), leads: false))
     }
 
     package func sendFile(_ record: ManifestRecord, leads: Bool, earlier: inout ManifestCursor?, resume: inout ManifestCursor?,
@@ -98,7 +102,7 @@ package final class SnapshotCopy {
         counts.files += 1
         if record.hardlinkLeader != nil { return try wire.send(.entry(.hardlink, record, attributes: [], leads: false)) }
         let previous = try earlier?.record(at: record.path)
-        if previous == record {
+        if let previous, isUnchanged(record, since: previous) {
             counts.linked += 1
             // Named by its place in the manifest both sides hold: the receiver writes its own record, this one.
             if !leads, let ordinal = earlier?.taken { return try wire.sendUnchanged(ordinal: ordinal, record: record) }
@@ -108,8 +112,25 @@ package final class SnapshotCopy {
             counts.linked += 1
             return try wire.send(.entry(.resume, record, attributes: [], leads: leads))
         }
-        let file = try tree.plannedFile(record, attributes: try tree.attributes(of: record), leads: leads, isNew: previous == nil)
+        let file = try tree.plannedFile(record, attributes: try attributes(of: record), leads: leads, isNew: previous == nil)
         try wire.add(file, previous: previous)
+    }
+
+    /// Whether the receiving sink's record of a path is this one: the same
+    /// record; for a record scanned from a 0.2.5 tree, which has no hashes,
+    /// the same but for the hashes the receiver added (the tree's inode,
+    /// recorded with its ctime, says the content is the same).
+    package func isUnchanged(_ record: ManifestRecord, since previous: ManifestRecord) -> Bool {
+        guard !recordsAreWhole, record.content == nil else { return previous == record }
+        var stripped = previous
+        (stripped.content, stripped.attributes) = (nil, nil)
+        return stripped == record
+    }
+
+    /// An entry's xattrs: none when the records say so, else read where the snapshot is.
+    package func attributes(of record: ManifestRecord) throws -> [ExtendedAttribute] {
+        guard record.attributes != nil || !recordsAreWhole else { return [] }
+        return try tree.attributes(of: record)
     }
 }
 
