@@ -40,6 +40,14 @@ package final class PushBatches: PushWriter {
     /// Opens a new file's bytes where they are not the planned file's name
     /// in a local directory (`emu replicate` from a server).
     package var opensBytes: ((PlannedFile) throws -> OpenFile)? = nil
+    /// The content of large files sent whole in this push, when the bytes
+    /// read are sure to be the recorded ones (`emu replicate`: a snapshot
+    /// does not change as it is read): a later file with the same content,
+    /// asked about in the same round of questions, is then taken from the
+    /// server's pending index instead of crossing again. Bounded: forgotten
+    /// past `sentContentLimit`.
+    package var sentContent: Set<ContentHash>? = nil
+    package static let sentContentLimit = 1 << 16
 
     package init(_ sink: RemoteSink, observer: PushObserver) {
         self.sink = sink
@@ -156,6 +164,9 @@ package final class PushBatches: PushWriter {
 
     /// A file the server holds goes as a record; one it lacks with its bytes.
     package func send(_ file: PlannedFile, answer: ContentIndex.Holding) throws {
+        let isLarge = file.isHashed && file.record.size >= ContentIndex.smallestCopied
+        let sentBefore = isLarge && answer == .nothing && file.record.content.map { sentContent?.contains($0) ?? false } ?? false
+        let answer = sentBefore ? .inode : answer
         let kind: PushEntry.Kind = switch answer {
         case .inode: .indexed
         case .content: .copy
@@ -178,5 +189,9 @@ package final class PushBatches: PushWriter {
         }
         try channel.writer.send(Frame(.end))
         observer.copied(file.record.path, reason: file.isNew ? .new : .content, bytes: file.record.size)
+        if isLarge, let content = file.record.content, sentContent != nil {
+            if sentContent!.count >= Self.sentContentLimit { sentContent!.removeAll() }
+            sentContent!.insert(content)
+        }
     }
 }

@@ -52,6 +52,7 @@ package final class SnapshotCopy {
         let tally = Tally(observer) { [unowned self] bytes in counts.filesSent += 1; counts.bytesSent += bytes }
         let wire = PushBatches(target, observer: tally)
         wire.opensBytes = tree.opensBytes
+        wire.sentContent = []
         try withExtendedLifetime(tally) {
             let reader = try records()
             recordsAreWhole = reader.origin.knowsAttributes
