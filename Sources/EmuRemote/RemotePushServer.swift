@@ -64,6 +64,11 @@ extension SinkServer {
         if snapshots.contains(where: { $0.id == kept.id }) {
             throw EmuError.usage("this sink holds snapshot \(kept.id.prefix(8)) already", fix: "replicate the snapshots it lacks")
         }
+        // The copy is named by its date, as every snapshot is (whatever name the record says).
+        if let same = snapshots.first(where: { $0.name == kept.date.snapshotName }) {
+            throw EmuError.usage("this sink holds snapshot \(same.id.prefix(8)) at the same second as \(kept.id.prefix(8)) (\(same.name)): "
+                                 + "one date names one snapshot here", fix: "leave \(kept.id.prefix(8)) out, or replicate into another sink")
+        }
         guard kept.sourceID.isEmpty || kept.sourceID == identity else {
             throw EmuError.usage("snapshot \(kept.id.prefix(8)) is another source's than the one named", fix: "replicate a sink of one source")
         }

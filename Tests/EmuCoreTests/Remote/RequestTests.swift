@@ -9,6 +9,14 @@ import Testing
 @Suite("requests on the wire")
 struct RequestTests {
     static let id = "6b16406e9e27e2522996c90b5480ffb2a87fe56b"
+    /// A replicated snapshot's record, as `push-begin` carries it.
+    static let kept: Snapshot = {
+        var snapshot = Snapshot(id: "6b16406e" + String(repeating: "d", count: 32), parent: id, date: Timestamp(seconds: 1_700_000_000, nanoseconds: 7))
+        snapshot.message = "a message"
+        snapshot.status = .incomplete
+        snapshot.counts.files = 12
+        return snapshot
+    }()
 
     @Test("every request crosses and comes back the same")
     func roundTrip() throws {
@@ -25,6 +33,7 @@ struct RequestTests {
             .pushBegin(.init(date: Timestamp(seconds: 1_700_000_000, nanoseconds: 5), message: Array("a message\n".utf8),
                              sourcePath: Array("/home/é".utf8), head: Self.id, digest: String(repeating: "f", count: 64), identity: "b")),
             .pushBegin(.init(date: nil, message: [], sourcePath: [0x2F], head: nil, digest: nil, identity: "b")),
+            .pushBegin(.init(date: nil, message: [], sourcePath: [0x2F], head: Self.id, digest: nil, identity: "b", kept: Self.kept)),
             .pushEnd, .verify(snapshot: Self.id, samplePercent: 10), .verify(snapshot: nil, samplePercent: 100),
         ]
         for request in requests {
