@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """emu's torture suite: kills, power cuts, full disks, a sink that goes away,
-concurrency, a source changing under the walk, clocks and names, and kills
-of the client or the server of a sink reached over ssh, and a hostile client
-speaking the protocol to `emu serve` directly.
+concurrency, a source changing under the walk, clocks and names, kills
+of the client or the server of a sink reached over ssh, kills of `emu
+replicate` (here and over ssh), and a hostile client speaking the protocol
+to `emu serve` directly.
 
     torture/run.py EMU_BINARY [--trials N] [--seed S] [--only PART,...]
 
@@ -20,7 +21,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from emutorture import kills, faults, edges, hostile, remote, selftest  # noqa: E402
+from emutorture import kills, faults, edges, hostile, remote, replicas, selftest  # noqa: E402
 from emutorture.lib import Emu, Failure, Skipped  # noqa: E402
 
 PARTS = {
@@ -36,6 +37,9 @@ PARTS = {
     "hostile-client": lambda emu, a, scratch, log: hostile.run(emu, a.trials * 2, a.seed, scratch, log),
     "remote-kills": lambda emu, a, scratch, log: remote.run(emu, a.trials if a.trials >= 100 else max(3, a.trials // 7), a.seed,
                                                             scratch, log),
+    "replicate-kills": lambda emu, a, scratch, log: replicas.run(emu, a.trials, a.seed, scratch, log),
+    "replicate-ssh-kills": lambda emu, a, scratch, log: replicas.run(emu, a.trials if a.trials >= 100 else max(3, a.trials // 7), a.seed,
+                                                                     scratch, log, over_ssh=True),
 }
 
 
