@@ -74,14 +74,21 @@ the snapshot object; \fB{"snapshot", "entry", "entries"}\fR where an entry has \
 .TP
 .B emu sink
 \fB{"sinks": [{"sink", "path", "online", "default", "snapshots", "newest": \fIsnapshot\fB, "free_bytes", "total_bytes",
-"behind_seconds"}]}\fR; \fBbehind_seconds\fR: how much older the sink's newest snapshot of this source is than the newest on any sink
-(0 for that one; an offline sink's from the last push this source made to it).
+"behind_seconds", "lacks"}]}\fR; \fBbehind_seconds\fR: how much older the sink's newest snapshot of this source is than the newest on any sink
+(0 for that one; an offline sink's from the last push this source made to it); \fBlacks\fR, for an online sink: each other online
+sink that holds snapshots this one lacks, and how many (\fB{"usb1": 12}\fR: \fBemu replicate usb1\fR \fITHIS\fR copies them).
 .TP
 .B emu status
 \fB{"ok", "sinks": [{"sink", "path", "online", "snapshots", "newest": \fIsnapshot\fB, "age_seconds", "changes", "state",
-"reason", "behind_seconds", "holds_newest", "last_pushed"}]}\fR; \fBstate\fR is ok, offline, empty, stale, damaged or failed;
+"reason", "behind_seconds", "holds_newest", "last_pushed", "lacks"}]}\fR; \fBstate\fR is ok, offline, empty, stale, damaged or failed;
 \fBchanges\fR as \fBemu diff \-\-stat\fR; \fBlast_pushed\fR, for an offline sink, the date of the newest snapshot this source
-pushed to it.
+pushed to it; \fBlacks\fR as in \fBemu sink\fR.
+.TP
+.B emu replicate
+\fB{"from", "to", "dry_run", "snapshots": [{"snapshot": \fIsnapshot\fB, "files", "files_unchanged", "files_sent", "bytes_sent"}],
+"already_held", "same_second": [\fIsnapshot\fB...], "left_to_policy": [\fIsnapshot\fB...], "expired": [\fIsnapshot\fB...],
+"files_to_send", "bytes_to_send"}\fR: the snapshots copied (or, with \fB"dry_run": true\fR, to be copied, with at most
+\fBfiles_to_send\fR files and \fBbytes_to_send\fR bytes to read and send), those TO held, those left out.
 .TP
 .B emu push
 \fB{"pushes": [{"sink", "online", "dry_run", "snapshot": \fIsnapshot\fB, "files", "directories", "bytes", "files_copied",

@@ -6,6 +6,7 @@ import os
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "share", "man", "man1"))
 from manpage_sections import change, common, exit_status, json, json_section, refs
 from manpages_everyday import add_everyday_pages
+from manpages_history import add_history_pages
 
 P = {}
 P["emu-init"] = ("make or repair a source's settings", r"\fBemu init\fR [\fB\-\-template\-dir\fR \fIDIR\fR] [\fB\-f\fR] [\fB\-n\fR]",
@@ -418,6 +419,7 @@ age, and the bytes only its snapshots hold: what removing that client would free
 sink and sorts their links with \fBsort\fR(1), so its memory stays flat.
 """, "emu sink add nas ssh://backup@nas.local/srv/emu/laptop\nemu sink add nas backup@nas.local:/srv/emu/laptop --remote-emu /opt/emu/bin/emu\nemu serve --root /srv/emu --report", False, False)
 add_everyday_pages(P)
+add_history_pages(P)
 names = sorted(P)
 see = ", ".join(r"\fB%s\fR(1)" % n for n in ["emu"] + names)
 for name, (summary, synopsis, description, options, examples, changes, reports) in P.items():

@@ -70,6 +70,10 @@ extension Emu {
 
         func summarize(_ result: ReplicateResult, terminal: Terminal) {
             let held = result.alreadyHeld > 0 ? " (\(plural(result.alreadyHeld, "snapshot")) \(to) holds already)" : ""
+            if !result.sameSecond.isEmpty {
+                terminal.info("\(plural(result.sameSecond.count, "snapshot")) left out: \(to) holds another snapshot of the same second "
+                              + "(one push to both sinks): " + result.sameSecond.map(\.shortID).joined(separator: ", "))
+            }
             if !result.leftToPolicy.isEmpty {
                 terminal.info("\(plural(result.leftToPolicy.count, "snapshot")) not copied: \(to)'s retention policy keeps none of them")
             }

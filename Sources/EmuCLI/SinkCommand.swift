@@ -32,6 +32,7 @@ extension Emu.SinkCommand {
             let defaultName = (try? source.defaultSink())?.name
             var rows: [SinkJSON] = []
             var lines: [(sink: String, date: Timestamp?, text: String)] = []
+            var gaps = SinkGaps()
             for registration in registrations {
                 let marker = registration.name == defaultName ? "*" : " "
                 let shown = registration.path.quotedForDisplay
@@ -49,6 +50,7 @@ extension Emu.SinkCommand {
                     continue
                 }
                 let snapshots = try sink.snapshots()
+                gaps.add(registration.name, snapshots)
                 row.snapshots = snapshots.count
                 row.newest = snapshots.last.map { SnapshotJSON($0, sink: registration.name) }
                 let space = sink.space()
@@ -63,8 +65,10 @@ extension Emu.SinkCommand {
             let freshness = SinkFreshness(lines.map { ($0.sink, $0.date) })
             for (i, line) in lines.enumerated() {
                 rows[i].behindSeconds = freshness.behind(line.date)
+                rows[i].lacks = gaps.lacks(line.sink)
                 if !report.json { terminal.output(line.text + "\t" + freshness.describe(line.date)) }
             }
+            if !report.json { gaps.lines.forEach(terminal.output) }
             if report.json { try terminal.json(SinkListJSON(sinks: rows)) }
             else if registrations.isEmpty { terminal.info("no sinks; add one with `emu sink add NAME PATH`") }
         }

@@ -25,3 +25,33 @@ struct SinkFreshness {
         return "\(Timestamp.span(behind)) behind \(newest.sink)"
     }
 }
+
+/// Which snapshots each online sink holds that another sink of the source
+/// lacks (several disks, an offsite copy): what `emu replicate` would copy.
+struct SinkGaps {
+    /// Each sink's snapshots by the names their dates give: a snapshot of a
+    /// second another sink holds one of (one push to both) counts as held, as replicate skips it.
+    private var held: [(sink: String, names: Set<String>)] = []
+
+    mutating func add(_ sink: String, _ snapshots: [Snapshot]) { held.append((sink, Set(snapshots.map(\.date.snapshotName)))) }
+
+    /// For `sink`: each other online sink that holds snapshots it lacks, and how many; nil for a sink not listed.
+    func lacks(_ sink: String) -> [String: Int]? {
+        guard let own = held.first(where: { $0.sink == sink })?.names else { return nil }
+        var result: [String: Int] = [:]
+        for other in held where other.sink != sink {
+            let missing = other.names.subtracting(own).count
+            if missing > 0 { result[other.sink] = missing }
+        }
+        return result
+    }
+
+    /// "usb2 lacks 12 snapshots of usb1 (`emu replicate usb1 usb2` copies them)", a line a pair.
+    var lines: [String] {
+        held.flatMap { row in
+            (lacks(row.sink) ?? [:]).sorted { $0.key < $1.key }.map { other, count in
+                "\(row.sink) lacks \(plural(count, "snapshot")) of \(other) (`emu replicate \(other) \(row.sink)` copies them)"
+            }
+        }
+    }
+}

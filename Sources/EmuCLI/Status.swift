@@ -36,8 +36,9 @@ extension Emu {
             let registrations = try source.sinks()
             var dates = registrations.map { ($0.name, PushedRecord.newest(of: $0.name, in: source)) }
             var rows: [SinkStatusJSON] = []
+            var gaps = SinkGaps()
             for (i, registration) in registrations.enumerated() {
-                let row = try status(of: registration, source: source, maxAge: maxAge, now: now)
+                let row = try status(of: registration, source: source, maxAge: maxAge, now: now) { gaps.add(registration.name, $0) }
                 if let age = row.ageSeconds { dates[i].1 = Timestamp(seconds: now.seconds - age) }
                 rows.append(row)
                 if !report.json { print(row, newest: dates[i].1, terminal: terminal, now: now, freshness: SinkFreshness(dates).describe(dates[i].1)) }
@@ -46,12 +47,13 @@ extension Emu {
             for (i, (_, date)) in dates.enumerated() {
                 rows[i].behindSeconds = freshness.behind(date)
                 rows[i].holdsNewest = rows[i].behindSeconds.map { $0 <= 0 }
+                rows[i].lacks = gaps.lacks(rows[i].sink)
                 if !rows[i].online { rows[i].lastPushed = date?.iso8601 }
             }
             var problems = rows.compactMap { row in row.reason.map { "\(row.sink): \($0)" } }
             if !rows.isEmpty && rows.allSatisfy({ !$0.online }) { problems.append("no sink is online") }
             if rows.isEmpty { problems.append("this source has no sinks; add one with `emu sink add NAME PATH`") }
-            if report.json { try terminal.json(StatusJSON(sinks: rows, ok: problems.isEmpty)) }
+            if report.json { try terminal.json(StatusJSON(sinks: rows, ok: problems.isEmpty)) } else { gaps.lines.forEach(terminal.output) }
             for problem in problems {
                 if check { terminal.error(problem, fix: nil) } else if !report.json { terminal.warning(problem) }
             }
@@ -61,7 +63,8 @@ extension Emu {
         /// One sink's state, and its first problem. No lock (the SPEC): status
         /// never waits for, nor is refused by, a push under way; the newest
         /// snapshot is published whole, so what it reads is whole too.
-        func status(of registration: SinkRegistration, source: Source, maxAge: Int64, now: Timestamp) throws -> SinkStatusJSON {
+        func status(of registration: SinkRegistration, source: Source, maxAge: Int64, now: Timestamp,
+                    listed: ([Snapshot]) -> Void) throws -> SinkStatusJSON {
             let path = JSONName(userPath: registration.path)
             var row = SinkStatusJSON(sink: registration.name, path: path.text, pathBytes: path.bytes, online: false, state: "offline",
                                      reason: "offline: \(registration.path) is not there (mount it)")
@@ -73,6 +76,7 @@ extension Emu {
             guard let sink = opened else { return row }
             row.online = true
             let snapshots = try sink.snapshots()
+            listed(snapshots)
             row.snapshots = snapshots.count
             row.state = "ok"
             row.reason = nil

@@ -37,6 +37,8 @@ package final class PushBatches: PushWriter {
     package var prediction: PushPrediction? = nil
     package var files = 0
     package var bytes: Int64 = 0
+    /// Files linked to the newest snapshot's copy or a cut push's.
+    package var unchanged = 0
     /// Opens a new file's bytes where they are not the planned file's name
     /// in a local directory (`emu replicate` from a server).
     package var opensBytes: ((PlannedFile) throws -> OpenFile)? = nil
@@ -65,6 +67,7 @@ package final class PushBatches: PushWriter {
     /// An entry, in path order, whatever it was planned from.
     package func send(_ entry: PushEntry) throws {
         if case .entry(let kind, let record, let attributes, let leads) = entry {
+            if kind == .link || kind == .resume { unchanged += 1 }
             prediction?.add(kind, record, attributes: attributes, leads: leads)
             if record.kind == .regular { progressed(record) }
         }
@@ -96,6 +99,7 @@ package final class PushBatches: PushWriter {
     }
 
     package func sendUnchanged(ordinal: Int, record: ManifestRecord) throws {
+        unchanged += 1
         prediction?.add(.link, record, attributes: [], leads: false)
         progressed(record)
         if let run = unchangedRun, run.first + run.count == ordinal { return unchangedRun = (run.first, run.count + 1) }

@@ -29,6 +29,8 @@ struct SinkJSON: Encodable {
     var totalBytes: Int64?
     /// As in `status`: how much older its newest snapshot of this source is than the newest on any sink.
     var behindSeconds: Int64?
+    /// As in `status`: for each other online sink, how many of its snapshots this one lacks (an online sink only).
+    var lacks: [String: Int]?
 
     init(_ registration: SinkRegistration, online: Bool, isDefault: Bool) {
         sink = registration.name
@@ -58,6 +60,9 @@ struct SinkStatusJSON: Encodable {
     /// sink (0: it holds the newest); an offline sink's from `lastPushed`.
     var behindSeconds: Int64?
     var holdsNewest: Bool?
+    /// For each other online sink, how many of its snapshots this one lacks
+    /// (`emu replicate OTHER THIS` copies them); online sinks only.
+    var lacks: [String: Int]?
     /// An offline sink: the date of the newest snapshot this source pushed to it.
     var lastPushed: String?
     /// ok, offline, empty, stale, damaged or failed (the first problem found).
@@ -217,6 +222,8 @@ struct ReplicateJSON: Encodable {
     var dryRun: Bool
     var snapshots: [Copied]
     var alreadyHeld: Int
+    /// Left out: TO holds another snapshot of the same second.
+    var sameSecond: [SnapshotJSON]
     var leftToPolicy: [SnapshotJSON]
     var expired: [SnapshotJSON]
     /// A dry run's upper bound of what would be read and sent.
@@ -231,6 +238,7 @@ struct ReplicateJSON: Encodable {
                           filesSent: counts?.filesSent, bytesSent: counts?.bytesSent)
         }
         alreadyHeld = result.alreadyHeld
+        sameSecond = result.sameSecond.map { SnapshotJSON($0, sink: from) }
         leftToPolicy = result.leftToPolicy.map { SnapshotJSON($0, sink: from) }
         expired = result.expired.map { SnapshotJSON($0, sink: to) }
         (filesToSend, bytesToSend) = dryRun ? (result.filesToSend, result.bytesToSend) : (nil, nil)

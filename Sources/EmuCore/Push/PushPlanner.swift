@@ -11,6 +11,10 @@ package struct SourceEntry {
     package let status: FileStatus
     /// A directory's own handle, when the walk entered it.
     package let opened: DirectoryHandle?
+
+    package init(directory: DirectoryHandle, name: FileName?, status: FileStatus, opened: DirectoryHandle?) {
+        (self.directory, self.name, self.status, self.opened) = (directory, name, status, opened)
+    }
 }
 
 /// A new or changed file, as the planner hands it over: the writer decides
@@ -62,7 +66,8 @@ package protocol PushWriter: AnyObject {
 }
 
 /// The push's one decider: walks a source (a live directory, the changed
-/// directories of `watch`, a backup being imported) in path order beside
+/// directories of `watch`, a backup being imported, another sink's snapshot
+/// being replicated: see `PushWalk`) in path order beside
 /// the newest snapshot's records and a cut push's, and decides every entry
 /// once: unchanged, a cut push's copy, another name of an inode already
 /// planned, new or changed content, directory, symlink, special, left out.
@@ -89,17 +94,19 @@ package final class PushPlanner {
         self.resume = resume
     }
 
-    package func plan(_ scanner: TreeScanner) throws {
-        while let record = try scanner.next() {
-            for (path, why) in scanner.takeNotes() { try writer.note(path, why) }
-            let source = SourceEntry(directory: scanner.lastDirectory ?? scanner.root, name: scanner.lastName,
-                                     status: scanner.lastStatus!, opened: scanner.lastEntered)
-            do { try plan(record, from: source) } catch where isSourceError(error) {
+    /// The walk being planned.
+    package private(set) var walk: PushWalk? = nil
+
+    package func plan(_ walk: PushWalk) throws {
+        self.walk = walk
+        while let record = try walk.next() {
+            for (path, why) in walk.takeNotes() { try writer.note(path, why) }
+            do { try plan(record, from: walk.entry) } catch where isSourceError(error) {
                 try writer.skip(record.path, because: error)
             }
         }
-        for (path, why) in scanner.takeNotes() { try writer.note(path, why) }
-        for (path, error) in scanner.unreadable { try writer.skip(path, because: error) }
+        for (path, why) in walk.takeNotes() { try writer.note(path, why) }
+        for (path, error) in walk.unreadable { try writer.skip(path, because: error) }
         try writer.finish()
     }
 
@@ -123,11 +130,7 @@ package final class PushPlanner {
            previous.isUnchanged(comparedTo: source.status), previous.attributes == nil {
             return []
         }
-        guard let name = source.name else { return try ExtendedAttributes.read(.file(source.directory.file)) }
-        if record.kind == .directory { return try ExtendedAttributes.read(.entry(source.directory, name)) }
-        do { return try ExtendedAttributes.read(.entry(source.directory, name)) } catch let error as FileSystemError where error.isUnsupported {
-            return []
-        }
+        return try walk!.attributes(of: record, at: source)
     }
 
     /// The newest snapshot's record of `path`. A damaged earlier manifest
@@ -157,7 +160,11 @@ package final class PushPlanner {
         }
         var file = PlannedFile(record: record, directory: source.directory, name: source.name!, status: status, attributes: [],
                                leads: leads, isNew: previous == nil, isHashed: false)
-        if writer.readsNewFiles { try read(&file) }
+        if walk!.recordsHoldHashes {
+            (file.attributes, file.isHashed) = (try walk!.attributes(of: record, at: source), record.content != nil && record.size > 0)
+        } else if writer.readsNewFiles {
+            try read(&file)
+        }
         try writer.add(file, previous: previous)
     }
 

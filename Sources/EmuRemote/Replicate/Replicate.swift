@@ -31,6 +31,9 @@ public struct ReplicateResult: Sendable {
     public var counts: [ReplicaCounts] = []
     /// Wanted, and held by the second sink already (an ID is its content).
     public var alreadyHeld = 0
+    /// Wanted, and left out: the second sink holds another snapshot of the
+    /// same second (one `emu push` to both sinks), and one date names one snapshot.
+    public var sameSecond: [Snapshot] = []
     /// Lacked, and not copied: the receiving sink's policy would expire them (`--prune`).
     public var leftToPolicy: [Snapshot] = []
     public var expired: [Snapshot] = []
@@ -83,10 +86,12 @@ public func replicate(from source: any SinkStore, to target: RemoteSink, options
 /// policy only those it would keep among all.
 package func plan(_ offered: [Snapshot], into held: [Snapshot], options: ReplicateOptions, policy: RetentionPolicy?) throws -> ReplicateResult {
     var result = ReplicateResult()
-    let heldIDs = Set(held.map(\.id))
+    let (heldIDs, heldNames) = (Set(held.map(\.id)), Set(held.map(\.name)))
     let wanted = offered.filter { options.only?.contains($0.id) ?? true }
     result.alreadyHeld = wanted.count { heldIDs.contains($0.id) }
     var lacking = wanted.filter { !heldIDs.contains($0.id) }.sorted { ($0.date, $0.id) < ($1.date, $1.id) }
+    result.sameSecond = lacking.filter { heldNames.contains($0.date.snapshotName) }
+    lacking = lacking.filter { !heldNames.contains($0.date.snapshotName) }
     if let policy {
         let kept = Set(policy.decide(held + lacking).filter(\.keep).map(\.snapshot.id))
         result.leftToPolicy = lacking.filter { !kept.contains($0.id) }
@@ -120,20 +125,17 @@ package func records(of snapshot: Snapshot, in sink: any SinkStore) throws -> ()
     return { try spooled.reader() }
 }
 
-/// The regular files of `snapshots` (oldest first) whose records differ
-/// from the snapshot before each (the first: `newest` of `target`), and their bytes.
+/// What copying `snapshots` (oldest first) after `newest` of `target` would
+/// send at most: the files whose records differ from the snapshot before
+/// each (the first: `newest`), and their bytes.
 package func changedFiles(in snapshots: [Snapshot], of source: any SinkStore, after newest: Snapshot?,
                           in target: any SinkStore) throws -> (files: Int, bytes: Int64) {
     var files = 0, bytes: Int64 = 0
     var previous: (() throws -> RecordReader)? = newest.map { newest in { try target.openRecords(newest) } }
     for snapshot in snapshots {
         let current = try records(of: snapshot, in: source)
-        var earlier = try previous.map { ManifestCursor(try $0()) }
-        let reader = try current()
-        while let record = try reader.next() {
-            guard record.kind == .regular, record.hardlinkLeader == nil, try earlier?.record(at: record.path) != record else { continue }
-            (files, bytes) = (files + 1, bytes + record.size)
-        }
+        let counts = try SnapshotCopy.count(snapshot, tree: try replicaTree(of: snapshot, in: source), records: current, after: try previous?())
+        (files, bytes) = (files + counts.filesCopied, bytes + counts.bytesCopied)
         previous = current
     }
     return (files, bytes)
