@@ -179,6 +179,33 @@ struct ReplicateTests {
         #expect(sh("cd / && '\(EmuBinary.path)' verify '\(to)' -q") == 0)
     }
 
+    @Test("emu sink and status say which snapshots one disk lacks of the other; after replicate neither lacks any")
+    func severalDisksLack() throws {
+        let w = try Workspace("emu-replicate")
+        let (usb1, usb2) = (w.root + "/usb1", w.root + "/usb2")
+        try w.expectSuccess(w.emu("init"))
+        try w.expectSuccess(w.emu("sink", "add", "usb1", usb1))
+        try w.expectSuccess(w.emu("sink", "add", "usb2", usb2))
+        #expect(sh("echo a > '\(w.source)/a'") == 0)
+        try w.expectSuccess(w.emu("push", "--date", "2026-01-01 10:00", "-q"))
+        SeveralDisksTests.unplug(usb2)
+        for day in ["02", "03"] {
+            #expect(sh("echo \(day) > '\(w.source)/a'") == 0)
+            try w.expectSuccess(w.emu("push", "--date", "2026-01-\(day) 10:00", "-q"))
+        }
+        SeveralDisksTests.plug(usb2)
+        let lacking = "usb2 lacks 2 snapshots of usb1 (`emu replicate usb1 usb2` copies them)"
+        let sinks = try w.emu("sink")
+        #expect(sinks.stdout.contains(lacking) && !sinks.stdout.contains("usb1 lacks"), "\(sinks.stdout)")
+        #expect(try w.emu("status").stdout.contains(lacking))
+        let json = try w.emu("sink", "--json")
+        let rows = try #require((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["sinks"] as? [[String: Any]])
+        #expect(rows.map { $0["lacks"] as? [String: Int] } == [[:], ["usb1": 2]], "\(json.stdout)")
+        try w.expectSuccess(w.emu("replicate", "usb1", "usb2", "-q"))
+        let (after, status) = (try w.emu("sink").stdout, try w.emu("status").stdout)
+        #expect(!after.contains("lacks") && !status.contains("lacks"), "\(after)\(status)")
+    }
+
     @Test("what cannot be replicated says why: the same sink twice, no sink at FROM, a TO that holds something else, another source's TO")
     func refusals() throws {
         let w = try Workspace("emu-replicate")
