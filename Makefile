@@ -79,7 +79,8 @@ bench: build
 	@bench/run.sh "$(CURDIR)/$(RELEASE_BIN)"
 	@if [ -x /usr/sbin/sshd ] && command -v rsync >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	  bash bench/remote.sh home "$${BENCH_SCALE:-1}" "$${BENCH_RUNS:-3}"; \
-	else echo "bench: the remote scenario needs root, openssh-server and rsync (make test-deps); skipped"; fi
+	  bash bench/history.sh "$${BENCH_HISTORY_SCALE:-0.2}" "$${BENCH_RUNS:-3}"; \
+	else echo "bench: the remote and history scenarios need root, openssh-server and rsync (make test-deps); skipped"; fi
 
 clean:
 	rm -rf .build demo

@@ -123,7 +123,10 @@ struct ReplicaSides {
                 _ = try Sink.openOnline(registration)
                 return try RemoteSink.servedHere(name: text, path: registration.path)
             }
-            return try source.openOnlineSink(registration) as! RemoteSink
+            guard let remote = try source.openOnlineSink(registration) as? RemoteSink else {
+                throw EmuError.failed("the sink '\(text)' at \(registration.path) is neither here nor over ssh", fix: "check it with `emu sink`")
+            }
+            return remote
         }
         if let address = RemoteAddress(parsing: text) { return try remote(text, address, creating: creating) }
         let path = absolutePath(text)
