@@ -62,10 +62,7 @@ package final class PushBatches: PushWriter {
 
     package var readsNewFiles: Bool { true }
 
-    package func add(_ entry: PushEntry, from source: SourceEntry) throws { try send(entry) }
-
-    /// An entry, in path order, whatever it was planned from.
-    package func send(_ entry: PushEntry) throws {
+    package func add(_ entry: PushEntry, from source: SourceEntry) throws {
         if case .entry(let kind, let record, let attributes, let leads) = entry {
             if kind == .link || kind == .resume { unchanged += 1 }
             prediction?.add(kind, record, attributes: attributes, leads: leads)
@@ -95,10 +92,6 @@ package final class PushBatches: PushWriter {
 
     /// Named by its place in the manifest both sides hold: the server has its record.
     package func addUnchanged(ordinal: Int, record: ManifestRecord, from source: SourceEntry) throws {
-        try sendUnchanged(ordinal: ordinal, record: record)
-    }
-
-    package func sendUnchanged(ordinal: Int, record: ManifestRecord) throws {
         unchanged += 1
         prediction?.add(.link, record, attributes: [], leads: false)
         progressed(record)

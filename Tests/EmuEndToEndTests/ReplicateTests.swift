@@ -159,6 +159,22 @@ struct ReplicateTests {
         #expect(sh("cd / && '\(EmuBinary.path)' verify '\(copy)' -q") == 0)
     }
 
+    @Test("imported snapshots replicate with their trees, and the copy links what the next one did not change")
+    func importedSnapshots() throws {
+        let w = try Workspace("emu-replicate")
+        try w.expectSuccess(w.emu("init"))
+        try w.expectSuccess(w.emu("sink", "add", "usb1", w.sink))
+        let (old, older) = (w.root + "/backups/2025-01-01", w.root + "/backups/2025-02-01")
+        #expect(sh("mkdir -p '\(old)/d' && echo kept > '\(old)/d/kept' && echo one > '\(old)/f' && cp -a '\(old)' '\(older)' && echo two > '\(older)/f'") == 0)
+        try w.expectSuccess(w.emu("import", "dirs", old, older))
+        let usb2 = w.root + "/usb2"
+        try w.expectSuccess(w.emu("sink", "add", "usb2", usb2))
+        try w.expectSuccess(w.emu("replicate", "usb1", "usb2", "-q"))
+        try Self.expectSameHistory(w, ("usb1", w.sink), ("usb2", usb2))
+        let trees = try w.trees(of: "usb2", at: usb2)
+        #expect(trees.count == 2 && inode(trees[0] + "/d/kept") == inode(trees[1] + "/d/kept"))
+    }
+
     @Test("a full TO fails cleanly: exit 1, the snapshots copied before it intact, no partial one, its space given back")
     func fullTarget() throws {
         let w = try Workspace("emu-replicate")

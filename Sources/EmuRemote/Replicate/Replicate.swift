@@ -62,7 +62,8 @@ public func replicate(from source: any SinkStore, to target: RemoteSink, options
     let identity = try historyOwner(source, fallback: options.fallbackIdentity)
     if options.dryRun { try SinkOwner.requirePushing(identity, into: try target.owner(), at: target.location) }
     let policy = options.prune ? try target.retentionPolicy() : nil
-    var result = try plan(try source.snapshots(), into: try target.snapshots(), options: options, policy: policy)
+    let offered = try source.snapshots()
+    var result = try plan(offered, into: try target.snapshots(), options: options, policy: policy)
     observer.planned(result.copied)
     if options.dryRun {
         (result.filesToSend, result.bytesToSend) = try changedFiles(in: result.copied, of: source, after: try target.snapshots().last, in: target)
@@ -72,7 +73,8 @@ public func replicate(from source: any SinkStore, to target: RemoteSink, options
         observer.replicating(snapshot, number: number + 1)
         let copy = try SnapshotCopy(snapshot, tree: try replicaTree(of: snapshot, in: source), records: try records(of: snapshot, in: source),
                                     into: target, observer: observer)
-        _ = try copy.run(after: try target.snapshots().last, identity: identity)
+        let newest = try target.snapshots().last
+        _ = try copy.run(after: newest, known: try knownRecords(of: newest, in: source, among: offered), identity: identity)
         result.counts.append(copy.counts)
         observer.replicated(snapshot, counts: copy.counts)
     }
@@ -99,6 +101,17 @@ package func plan(_ offered: [Snapshot], into held: [Snapshot], options: Replica
     }
     result.copied = lacking
     return result
+}
+
+/// The records of `snapshot` (the receiving sink's newest) as the sink
+/// copied from holds them, when it is a local sink that holds that snapshot
+/// with a manifest: the receiving sink's is the same, byte for byte (an ID
+/// is its content), so it need not send them.
+package func knownRecords(of snapshot: Snapshot?, in sink: any SinkStore, among offered: [Snapshot]) throws -> SnapshotCopy.KnownRecords? {
+    guard let snapshot, let local = sink as? Sink, let held = offered.first(where: { $0.id == snapshot.id }), local.hasManifest(held) else {
+        return nil
+    }
+    return (try local.recordsDigest(of: held), { try local.openRecords(held) })
 }
 
 /// The source whose history `sink` holds: its owner, else the one named.

@@ -36,18 +36,25 @@ package final class SnapshotCopy {
         (self.snapshot, self.tree, self.records, self.target, self.observer) = (snapshot, tree, records, target, observer)
     }
 
+    /// The records of the receiving sink's newest snapshot as the copying
+    /// side holds them: a snapshot of the sink copied from, whose manifest
+    /// the receiving sink holds byte for byte (its copy), with their digest.
+    package typealias KnownRecords = (digest: ContentHash, reader: () throws -> RecordReader)
+
     /// Copies the snapshot after `newest` (the receiving sink's newest, the
-    /// exclusive lock held); returns the copy as the receiver published it.
-    package func run(after newest: Snapshot?, identity: String) throws -> Snapshot {
+    /// exclusive lock held), compared with `known` records of it when the
+    /// copying side holds them (else they are read from the receiving sink);
+    /// returns the copy as the receiver published it.
+    package func run(after newest: Snapshot?, known: KnownRecords? = nil, identity: String) throws -> Snapshot {
         let walk = try SnapshotWalk(records: records, tree: tree)
         let resumed = try target.spoolRecords(.resumeRecords).bytes
         let request = Request.PushBegin(date: snapshot.date, message: Array(snapshot.message.utf8), sourcePath: snapshot.source.fileSystemBytes,
                                         identity: identity, kept: snapshot)
-        let compared = try target.begin(request, head: newest, cache: nil)
+        let earlier = try begin(request, after: newest, known: known)
         let tally = Tally(observer) { [unowned self] bytes in (counts.filesSent, counts.bytesSent) = (counts.filesSent + 1, counts.bytesSent + bytes) }
         let wire = PushBatches(target, observer: tally)
         (wire.opensBytes, wire.sentContent) = (tree.opensBytes, [])
-        let planner = PushPlanner(writer: wire, earlier: try compared.map { ManifestCursor(try $0.reader()) },
+        let planner = PushPlanner(writer: wire, earlier: earlier,
                                   resume: resumed.isEmpty ? nil : ManifestCursor(try ManifestReader(file: resumed)))
         try withExtendedLifetime(tally) { try planner.plan(walk) }
         (counts.files, counts.linked) = (wire.files, wire.unchanged)
@@ -57,6 +64,17 @@ package final class SnapshotCopy {
                                   fix: "install the same version of emu on both machines")
         }
         return copy
+    }
+
+    /// Starts the push on the receiving sink, compared with `known` records
+    /// of its newest snapshot; when it finds them not its own, with its own.
+    package func begin(_ request: Request.PushBegin, after newest: Snapshot?, known: KnownRecords?) throws -> ManifestCursor? {
+        if let newest, let known {
+            var request = request
+            (request.head, request.digest) = (newest.id, known.digest.description)
+            if try target.ask(.pushBegin(request)).text != Wire.recordsDiffer { return ManifestCursor(try known.reader()) }
+        }
+        return try target.begin(request, head: newest, cache: nil).map { ManifestCursor(try $0.reader()) }
     }
 
     /// What the copy of `snapshot` would send, at most (a dry run: the
