@@ -55,8 +55,7 @@ package final class PushReceiver {
     }
 
     /// Takes entries until the client's `push-end` request, which it
-    /// returns; nil when the channel closed first and nothing had failed (a
-    /// cut push, kept to resume from). A failure is kept and the
+    /// returns; nil when the channel closed first. A failure is kept and the
     /// rest of the client's frames read and dropped, so that the client,
     /// which does not read while it sends, hears of it at the end.
     package func receive() throws -> Result<Frame, Error>? {
@@ -74,9 +73,7 @@ package final class PushReceiver {
                 failure = error
             }
         }
-        // A push that failed here (a full disk) and whose client left without
-        // hearing it is not resumed: its staging goes, and its space with it.
-        return failure.map { .failure($0) }
+        return nil
     }
 
     package func take(_ frame: Frame) throws {

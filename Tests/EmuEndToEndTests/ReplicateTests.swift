@@ -182,7 +182,8 @@ struct ReplicateTests {
         try w.expectSuccess(w.emu("sink", "add", "usb1", w.sink))
         writeRandomFiles(w.source + "/a", count: 4, kilobytes: 1024)
         try w.expectSuccess(w.emu("push", "-q", "--date", "2026-01-01 10:00"))
-        writeRandomFiles(w.source + "/b", count: 12, kilobytes: 1024)
+        // Many files: the disk fills while the copy still asks about later ones, so that it hears of it there and leaves.
+        writeRandomFiles(w.source + "/b", count: 800, kilobytes: 16)
         try w.expectSuccess(w.emu("push", "-q", "--date", "2026-01-02 10:00"))
         guard let fs = ScratchFilesystem("tmpfs", megabytes: 10, in: w) else { try Skips.skip("needs a tmpfs mount (root)") }
         let to = fs.mountPoint + "/sink"
