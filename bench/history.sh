@@ -29,15 +29,8 @@ cc -O2 -o "$work/floor" "$here/floor.c"
 : > "$work/times"; : > "$work/bytes"
 
 # sshd on 127.0.0.1 with keys made here; the server's emu runs under /usr/bin/time for its peak RSS.
-mkdir -p /run/sshd "$work/ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host_key"; ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/user_key"
-cp "$work/ssh/user_key.pub" "$work/ssh/authorized_keys"; chmod 600 "$work/ssh/authorized_keys"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf '%s\n' "Port $port" "ListenAddress 127.0.0.1" "HostKey $work/ssh/host_key" "AuthorizedKeysFile $work/ssh/authorized_keys" \
-  "PidFile $work/ssh/sshd.pid" "PasswordAuthentication no" "UsePAM no" "StrictModes no" "LogLevel ERROR" > "$work/ssh/sshd_config"
-/usr/sbin/sshd -f "$work/ssh/sshd_config"
-ssh="ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i $work/ssh/user_key -p $port"
-user=$(id -un)
+. "$here/sshd.sh"
+start_sshd "$work/ssh"
 printf '#!/bin/sh\nexec python3 %s --delay 0 --count %s 127.0.0.1 %s\n' "$here/../scripts/slow-link.py" "$work/wire" "$port" > "$work/ssh/link"
 chmod 755 "$work/ssh/link"
 remote() { echo "ssh://$user@127.0.0.1:$port$1"; }
@@ -104,10 +97,14 @@ done | awk '{ s += $1 } END { print s }')
 echo "wire emu-ssh $(awk '{ s += $1 } END { print s }' "$work/wire") $content $manifests" >> "$work/bytes"
 rm -rf "$work/counted"
 
-# One more push, then its replicate: it must not walk the older snapshots.
+# One more push, then its replicate: it must not walk the older snapshots. The
+# push is timed to a sink here and to one over ssh that holds the history too.
+(cd "$work/src" && "$emu" sink add sshpush "$(remote "$work/sshpush")" --ssh-command "$ssh" --remote-emu "$emu" -q \
+  && "$emu" replicate from sshpush -q)
 for run in $(seq "$runs"); do
   python3 "$here/mutate.py" "$work/src" "$((100 + run))" >/dev/null
   measure next push bash -c "cd '$work/src' && '$emu' push from -q"
+  measure next push-ssh bash -c "cd '$work/src' && '$emu' push sshpush -q"
   measure next emu bash -c "cd '$work/src' && '$emu' replicate from '$work/to$runs' -q"
   measure next emu-ssh bash -c "cd '$work/src' && '$emu' replicate from remote$runs -q"
 done

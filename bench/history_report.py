@@ -40,7 +40,7 @@ def main():
           f"rsync -aH {rsync[2] / 1024:.1f} MiB; emu serve {int(sys.argv[3] or 0) / 1024:.1f} MiB")
     nxt = lambda tool: spread(rows, "next", tool, 2)
     print(f"  one more snapshot, emu replicate / emu push of it: {verdict(nxt('emu'), nxt('push'), 1.0)}")
-    print(f"  one more snapshot over ssh, emu replicate / emu push of it: {verdict(nxt('emu-ssh'), nxt('push'), 1.0)}")
+    print(f"  one more snapshot over ssh, emu replicate / emu push of it over ssh: {verdict(nxt('emu-ssh'), nxt('push-ssh'), 1.0)}")
     for line in open(sys.argv[2]):
         words = line.split()
         if words[0] == "whole":

@@ -13,15 +13,8 @@ profile="${1:-home}" scale="${2:-0.1}" runs="${3:-3}" seed="${4:-1}"
 emu="$(realpath "$(dirname "$0")/../.build/release/emu")"
 work=$(mktemp -d /dev/shm/remote.XXXXXX)
 trap 'kill "$(cat "$work/sshd.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
-mkdir -p /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"; ssh-keygen -q -t ed25519 -N '' -f "$work/user_key"
-cp "$work/user_key.pub" "$work/authorized_keys"; chmod 600 "$work/authorized_keys"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf '%s\n' "Port $port" "ListenAddress 127.0.0.1" "HostKey $work/host_key" "AuthorizedKeysFile $work/authorized_keys" \
-  "PidFile $work/sshd.pid" "PasswordAuthentication no" "UsePAM no" "StrictModes no" "LogLevel ERROR" > "$work/sshd_config"
-/usr/sbin/sshd -f "$work/sshd_config"
-ssh="ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i $work/user_key -p $port"
-user=$(id -un)
+. "$(dirname "$0")/sshd.sh"
+start_sshd "$work"
 python3 "$(dirname "$0")/make_corpus.py" "$profile" "$work/src" "$seed" "$scale"
 link="$(realpath "$(dirname "$0")/../scripts/slow-link.py")"
 # ProxyCommand takes no spaces through emu's ssh-command: a wrapper per delay.

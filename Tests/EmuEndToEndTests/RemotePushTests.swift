@@ -46,16 +46,7 @@ struct RemotePushTests {
     /// Twenty byte offsets from a seeded generator (SplitMix64, seed
     /// 20261127), spread over the 20 MB a push of the tree sends: the link
     /// is cut there, whatever the machine's speed.
-    static let cuts: [Int] = {
-        var state: UInt64 = 20_261_127
-        return (0..<20).map { _ in
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return 10_000 + Int((z ^ (z >> 31)) % 19_500_000)
-        }
-    }()
+    static let cuts = seededOffsets(seed: 20_261_127, count: 20, in: 10_000..<19_510_000)
 
     @Test("a push whose link is cut at seeded bytes leaves the sink as it was; the next push completes", arguments: cuts)
     func cutPush(afterBytes cut: Int) throws {

@@ -66,16 +66,7 @@ struct RemoteReplicateTests {
     }
 
     /// Cut points from a seeded generator (SplitMix64, seed 20261207) across the 16 MiB a copy of the large snapshot sends.
-    static let cuts: [Int] = {
-        var state: UInt64 = 20_261_207
-        return (0..<3).map { _ in
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return 200_000 + Int((z ^ (z >> 31)) % 16_000_000)
-        }
-    }()
+    static let cuts = seededOffsets(seed: 20_261_207, count: 3, in: 200_000..<16_200_000)
 
     @Test("a copy whose link is cut at seeded bytes leaves the server's snapshots unchanged; the next run completes and sends only what had not arrived whole",
           arguments: cuts)

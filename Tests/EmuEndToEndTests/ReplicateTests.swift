@@ -27,6 +27,15 @@ struct ReplicateTests {
         try w.expectSuccess(w.emu("push", "-m", "third", "--date", "2026-01-03 10:00"))
     }
 
+    /// `history` in usb1, and an empty sink usb2 beside it (its path returned).
+    static func historyAndSecondSink() throws -> (Workspace, String) {
+        let w = try Workspace("emu-replicate")
+        try history(w)
+        let usb2 = w.root + "/usb2"
+        try w.expectSuccess(w.emu("sink", "add", "usb2", usb2))
+        return (w, usb2)
+    }
+
     /// IDs of a sink's snapshots, oldest first, with their records' dates, messages and statuses.
     static func listed(_ w: Workspace, _ sink: String) throws -> [String] {
         try w.loggedSnapshots(sink).reversed().map { "\($0["id"]!) \($0["date"]!) \($0["message"]!) \($0["status"]!)" }
@@ -66,10 +75,7 @@ struct ReplicateTests {
 
     @Test("every snapshot arrives whole and in order: records, trees, manifests, inode sharing; TO verifies clean and is as small as FROM")
     func wholeHistory() throws {
-        let w = try Workspace("emu-replicate")
-        try Self.history(w)
-        let usb2 = w.root + "/usb2"
-        try w.expectSuccess(w.emu("sink", "add", "usb2", usb2))
+        let (w, usb2) = try Self.historyAndSecondSink()
         let run = try w.emu("replicate", "usb1", "usb2", "--json")
         try w.expectSuccess(run)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
@@ -85,10 +91,7 @@ struct ReplicateTests {
 
     @Test("a run after one more push copies that snapshot alone; a run with nothing new copies nothing")
     func incremental() throws {
-        let w = try Workspace("emu-replicate")
-        try Self.history(w)
-        let usb2 = w.root + "/usb2"
-        try w.expectSuccess(w.emu("sink", "add", "usb2", usb2))
+        let (w, usb2) = try Self.historyAndSecondSink()
         try w.expectSuccess(w.emu("replicate", "usb1", "usb2", "-q"))
         #expect(sh("echo fourth > '\(w.source)/plain.txt'") == 0)
         try w.expectSuccess(w.emu("push", "usb1", "-m", "fourth"))
@@ -109,10 +112,7 @@ struct ReplicateTests {
 
     @Test("named snapshots alone, then the older ones after them: HEAD stays the newest, and the history is whole")
     func namedThenOlder() throws {
-        let w = try Workspace("emu-replicate")
-        try Self.history(w)
-        let usb2 = w.root + "/usb2"
-        try w.expectSuccess(w.emu("sink", "add", "usb2", usb2))
+        let (w, usb2) = try Self.historyAndSecondSink()
         try w.expectSuccess(w.emu("replicate", "usb1", "usb2", "HEAD", "-q"))
         #expect(try w.loggedSnapshots("usb2").map { $0["message"] as? String } == ["third"])
         try w.expectSuccess(w.emu("replicate", "usb1", "usb2", "-q"))
@@ -124,10 +124,7 @@ struct ReplicateTests {
 
     @Test("TO keeps its own retention: with --prune only what its policy keeps is copied, then the policy applies; FROM keeps all")
     func ownRetention() throws {
-        let w = try Workspace("emu-replicate")
-        try Self.history(w)
-        let usb2 = w.root + "/usb2"
-        try w.expectSuccess(w.emu("sink", "add", "usb2", usb2))
+        let (w, usb2) = try Self.historyAndSecondSink()
         try w.expectSuccess(w.emu("config", "--sink", "usb2", "retention.keep-last", "2"))
         let run = try w.emu("replicate", "usb1", "usb2", "--prune", "--json")
         try w.expectSuccess(run)

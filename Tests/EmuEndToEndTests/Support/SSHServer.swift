@@ -134,3 +134,16 @@ final class SSHServer {
         Issue.record("sshd did not start on port \(port)")
     }
 }
+
+/// `count` byte offsets in `range` from a seeded generator (SplitMix64):
+/// where a counting link cuts a connection, the same on every machine.
+func seededOffsets(seed: UInt64, count: Int, in range: Range<Int>) -> [Int] {
+    var state = seed
+    return (0..<count).map { _ in
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return range.lowerBound + Int((z ^ (z >> 31)) % UInt64(range.count))
+    }
+}
