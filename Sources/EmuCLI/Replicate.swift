@@ -131,7 +131,10 @@ struct ReplicaSides {
         if let address = RemoteAddress(parsing: text) { return try remote(text, address, creating: creating) }
         let path = absolutePath(text)
         if case .create = try Sink.plannedCreation(at: path, force: false) {
-            guard creating else { return try RemoteSink.servedHere(name: text, path: path, creating: false) }
+            guard creating else {
+                throw EmuError.usage("\(path) is not a sink yet: a dry run has nothing to compare with there",
+                                     fix: "run without -n (it makes the sink and copies every snapshot), or make it first with `emu sink add NAME \(path)`")
+            }
             _ = try Sink.create(at: path)
             terminal.info("made a new sink at \(path)")
         }

@@ -124,7 +124,7 @@ struct ReplicateTests {
 
     @Test("TO keeps its own retention: with --prune only what its policy keeps is copied, then the policy applies; FROM keeps all")
     func ownRetention() throws {
-        let (w, usb2) = try Self.historyAndSecondSink()
+        let (w, _) = try Self.historyAndSecondSink()
         try w.expectSuccess(w.emu("config", "--sink", "usb2", "retention.keep-last", "2"))
         let run = try w.emu("replicate", "usb1", "usb2", "--prune", "--json")
         try w.expectSuccess(run)
@@ -220,7 +220,7 @@ struct ReplicateTests {
         #expect(!after.contains("lacks") && !status.contains("lacks"), "\(after)\(status)")
     }
 
-    @Test("what cannot be replicated says why: the same sink twice, no sink at FROM, a TO that holds something else, another source's TO")
+    @Test("what cannot be replicated says why: the same sink twice, no sink at FROM, a dry run into no sink, a TO that holds something else, another source's TO")
     func refusals() throws {
         let w = try Workspace("emu-replicate")
         try Self.history(w)
@@ -229,6 +229,8 @@ struct ReplicateTests {
         let missing = try w.emu("replicate", w.root + "/nothing", "usb1")
         #expect(missing.status == 2 && missing.stderr.contains("there is no sink at"), "\(missing.stderr)")
         #expect(sh("mkdir '\(w.root)/busy' && echo mine > '\(w.root)/busy/file'") == 0)
+        let planned = try w.emu("replicate", "usb1", w.root + "/new", "-n")
+        #expect(planned.status == 2 && planned.stderr.contains("is not a sink yet") && sh("test ! -e '\(w.root)/new'") == 0, "\(planned.stderr)")
         let busy = try w.emu("replicate", "usb1", w.root + "/busy")
         #expect(busy.status == 2 && busy.stderr.contains("is not empty and is not an emu sink"), "\(busy.stderr)")
         let other = try Workspace("emu-replicate")

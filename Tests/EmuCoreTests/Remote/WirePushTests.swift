@@ -11,36 +11,19 @@ import Testing
 /// the server's receiver, in this process, joined by two pipes.
 @Suite("the wire writer and the receiver, joined by a pipe")
 struct WirePushTests {
-    /// A `SinkServer` for the bench's sink on a thread of its own, and a `RemoteSink` talking to it.
+    /// A `SinkServer` for the bench's sink on a thread of its own, and a
+    /// `RemoteSink` talking to it (`RemoteSink.servedHere`, as emu replicate reaches a local sink).
     final class Joined {
         let remote: RemoteSink
-        let server: WorkerThread
 
         init(_ bench: Workbench) throws {
-            signal(SIGPIPE, SIG_IGN)
             // The records cache of this process: under the bench, not the user's home (no other unit test reads it).
             setenv("XDG_CACHE_HOME", bench.root + "/cache", 1)
-            var toServer: [Int32] = [0, 0], toClient: [Int32] = [0, 0]
-            #expect(pipe(&toServer) == 0 && pipe(&toClient) == 0)
-            let served = SinkServer(input: OpenFile(FileDescriptor(rawValue: toServer[0]), path: []),
-                                    output: OpenFile(FileDescriptor(rawValue: toClient[1]), path: []),
-                                    sink: bench.sinkPath, root: nil, mode: .full, idleTimeout: nil)
-            let handed = Transfer(served)
-            server = WorkerThread {
-                try? handed.value.run()
-                handed.value.reader.input.close()
-                handed.value.writer.output.close()
-            }
-            let channel = SSHChannel(input: OpenFile(FileDescriptor(rawValue: toClient[0]), path: []),
-                                     output: OpenFile(FileDescriptor(rawValue: toServer[1]), path: []),
-                                     address: try #require(RemoteAddress(parsing: "ssh://in-process" + bench.sinkPath)))
-            remote = try RemoteSink(name: "wire", channel: channel)
+            remote = try RemoteSink.servedHere(name: "wire", path: bench.sinkPath)
         }
 
-        func close() {
-            remote.channel.close()
-            server.join()
-        }
+        /// Ends the server: closing the channel joins its thread.
+        func close() { remote.channel.close() }
     }
 
     static func push(_ bench: Workbench, through joined: Joined, observer: RecordingObserver = RecordingObserver()) throws -> PushResult {
