@@ -422,8 +422,10 @@ add_everyday_pages(P)
 add_history_pages(P)
 names = sorted(P)
 see = ", ".join(r"\fB%s\fR(1)" % n for n in ["emu"] + names)
+# emu serve reads no source and says nothing on a terminal: it takes none of the common options.
+takes_no_common = {"emu-serve"}
 for name, (summary, synopsis, description, options, examples, changes, reports) in P.items():
-    opts = options + (change if changes else "") + (json if reports else "") + common
+    opts = options + (change if changes else "") + (json if reports else "") + ("" if name in takes_no_common else common)
     text = f""".TH {name.upper()} 1 "2026-11-21" "emu 0.3.0" "emu manual"
 .SH NAME
 {name} \\- {summary}
@@ -468,7 +470,7 @@ a sink's absolute path
 the last push's failure (until a push succeeds), the last 100 failures, and the newest snapshot pushed to each sink
 .TP
 .B PREFIX/lib/systemd/system/emu\\-push@.service, emu\\-push@.timer, and the same in PREFIX/lib/systemd/user/
-the units \fBemu schedule\fR enables, hourly pushes of the source their instance names
+the units \\fBemu schedule\\fR enables, hourly pushes of the source their instance names
 .TP
 .B SOURCE/.emu/hooks/push/, SOURCE/.emu/hooks/checkout/
 executables named \\fB*.pre\\fR, \\fB*.post\\fR, \\fB*.error\\fR

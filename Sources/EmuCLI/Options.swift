@@ -13,7 +13,7 @@ struct GlobalOptions: ParsableArguments {
             help: ArgumentHelp("The source directory (default: the nearest at or above the working directory that holds .emu/).", valueName: "DIR"))
     var sourceDirectory: String?
 
-    @Flag(name: .shortAndLong, help: "Say more: why each file was copied, how long each phase took.")
+    @Flag(name: .shortAndLong, help: "Say more: what the command did and why (a push and a checkout: why each file was copied).")
     var verbose = false
 
     @Flag(name: .shortAndLong, help: "Say only what went wrong.")

@@ -57,10 +57,10 @@ extension Emu.SinkCommand {
                 row.freeBytes = space?.free
                 row.totalBytes = space?.total
                 rows.append(row)
-                let newest = snapshots.last.map { "newest \($0.date.displayText)" } ?? "no snapshots"
+                // An empty sink says so once, not "0 snapshots" and "no snapshots".
+                let held = snapshots.last.map { "\(plural(snapshots.count, "snapshot"))\tnewest \($0.date.displayText)" } ?? "no snapshots"
                 let free = space.map { "\(formatBytes($0.free)) free" } ?? ""
-                lines.append((registration.name, snapshots.last?.date,
-                              "\(marker) \(registration.name)\t\(shown)\tonline\t\(plural(snapshots.count, "snapshot"))\t\(newest)\t\(free)"))
+                lines.append((registration.name, snapshots.last?.date, "\(marker) \(registration.name)\t\(shown)\tonline\t\(held)\t\(free)"))
             }
             let freshness = SinkFreshness(lines.map { ($0.sink, $0.date) })
             for (i, line) in lines.enumerated() {

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+/// The man pages as shipped (share/man/man1, written by scripts/manpages.py):
+/// plain roff a pager shows as written, and the common options a page lists
+/// are the ones its command takes (issue 28).
+@Suite("the man pages")
+struct ManualTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../share/man/man1").standardized.path
+
+    static var pages: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".1") }.sorted()
+    }
+
+    @Test("no page holds a control character: a Python escape such as \\f in the generator becomes one, and breaks the font change")
+    func noControlCharacters() throws {
+        #expect(Self.pages.count > 20)
+        for page in Self.pages {
+            let text = try String(contentsOfFile: Self.directory + "/" + page, encoding: .utf8)
+            let controls = text.unicodeScalars.filter { $0.value < 0x20 && $0 != "\n" && $0 != "\t" }
+            #expect(controls.isEmpty, "\(page) holds \(controls.map { String(format: "U+%04X", $0.value) })")
+        }
+    }
+
+    @Test("a page lists -S, -v, -q and --color only when its command takes them (emu serve takes none)",
+          arguments: ["serve", "push", "log", "replicate", "verify"])
+    func commonOptions(command: String) throws {
+        let help = try EmuBinary.run([command, "--help"], in: "/")
+        let page = try String(contentsOfFile: Self.directory + "/emu-\(command).1", encoding: .utf8)
+        for (option, roff) in [("--source-dir", "\\-\\-source\\-dir"), ("--verbose", "\\-\\-verbose"), ("--color", "\\-\\-color")] {
+            #expect(help.stdout.contains(option) == page.contains(roff), "emu \(command): --help \(help.stdout.contains(option) ? "has" : "lacks") \(option), the page \(page.contains(roff) ? "has" : "lacks") it")
+        }
+    }
+
+    @Test("-v promises why each file was copied only where the command says which files it copies")
+    func verbosePromise() throws {
+        let help = try EmuBinary.run(["log", "--help"], in: "/")
+        #expect(help.stdout.contains("--verbose") && !help.stdout.contains("Say more: why each file was copied"), "\(help.stdout)")
+    }
+}
+
+/// Small things a new user reads (issue 28).
+@Suite("what a new user reads")
+struct FirstReadingTests {
+    @Test("emu sink says an empty sink holds no snapshots once, not \"0 snapshots\" beside \"no snapshots\"")
+    func emptySinkSaidOnce() throws {
+        let w = try Workspace().initialize()
+        let listed = try w.emu("sink")
+        try w.expectSuccess(listed)
+        #expect(listed.stdout.contains("\tonline\tno snapshots\t") && !listed.stdout.contains("0 snapshots"), "\(listed.stdout)")
+        #expect(sh("echo a > '\(w.source)/a'") == 0)
+        try w.expectSuccess(w.emu("push", "-q"))
+        #expect(try w.emu("sink").stdout.contains("\tonline\t1 snapshot\tnewest "))
+    }
+}
