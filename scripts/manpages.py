@@ -139,7 +139,8 @@ last \fBverify\fR. Without arguments: the default sink. With \fB\-\-\fR \fIPATH\
 PATH changed: a file's history, to pick a version for \fBemu checkout\fR \fIREF\fR \fB\-\-\fR \fIPATH\fR or \fBemu show\fR \fIREF\fB:\fIPATH\fR.
 .PP
 "Unique" is the bytes of file content (sizes, as every other column) that only this snapshot holds: what pruning it frees. Short
-lines over several sinks begin with the sink (\fIsink\fB:\fIid\fR). A sink without snapshots is said to have none. On a terminal the
+lines over several sinks begin with the sink (\fIsink\fB:\fIid\fR). A log of a sink without snapshots says so and exits 1, as
+\fBgit log\fR of a branch without commits does (\fB\-\-json\fR prints the empty list; \fB\-\-all\-sinks\fR passes such a sink over). On a terminal the
 listing goes through a pager: \fB$PAGER\fR, else \fBless\fR (with \fBLESS=FRX\fR unless \fBLESS\fR is set); \fBcat\fR or an empty
 \fBPAGER\fR, \fBTERM=dumb\fR and \fB\-\-no\-pager\fR print directly.""",
 r""".TP

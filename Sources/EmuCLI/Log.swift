@@ -84,13 +84,12 @@ extension Emu {
                 let registration = try source.defaultSink()
                 let sink = try source.openOnlineSink(registration)
                 entries = try sink.snapshots().map { ResolvedSnapshot(registration: registration, store: sink, snapshot: $0) }
-                if entries.isEmpty && !report.json {
-                    terminal.info("sink '\(registration.name)' holds no snapshots yet; make one with `emu push \(registration.name)`")
-                }
+                if entries.isEmpty && !report.json { throw Self.holdsNothing(registration.name) }
             } else {
                 entries = try source.resolveMany(references)
                 for name in references where entries.allSatisfy({ $0.registration.name != name }) && (try? source.sink(named: name)) != nil {
-                    if !report.json { terminal.info("sink '\(name)' holds no snapshots yet; make one with `emu push \(name)`") }
+                    // A sink named on purpose must hold something; one of --all-sinks need not.
+                    if allSinks { terminal.info("sink '\(name)' holds no snapshots yet") } else if !report.json { throw Self.holdsNothing(name) }
                 }
             }
             entries = try selected(entries, paths: try pathTexts.map { try source.snapshotPath($0) })
@@ -98,6 +97,12 @@ extension Emu {
             if report.json { return try printer.printJSON() }
             if !noPager { Pager.start(terminal: terminal) }
             short ? printer.printShort() : printer.printLong()
+        }
+
+        /// A log of a sink with no snapshot fails, as `git log` of a branch
+        /// with no commit and emu 0.2.5 do (`--json` prints the empty list).
+        static func holdsNothing(_ sink: String) -> EmuError {
+            EmuError.failed("sink '\(sink)' holds no snapshots yet", fix: "make one with `emu push \(sink)`")
         }
 
         /// The sinks `--all-sinks` reads; an offline one is named on stderr.

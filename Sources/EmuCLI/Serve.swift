@@ -80,7 +80,7 @@ extension Emu.Serve {
         let reports = try reportClients(under: root)
         guard !reports.isEmpty else { return print("no sinks under \(root)") }
         for client in reports {
-            let newest = client.newest.map { "newest \($0.date.displayText) (\($0.date.age()))" } ?? "no snapshots yet"
+            let newest = client.newest.map { "newest \($0.name) (\($0.date.age()))" } ?? "no snapshots yet"
             let count = "\(client.snapshots) snapshot\(client.snapshots == 1 ? "" : "s")"
             print("\(client.name)\t\(count)\t\(newest)\t\(formatBytes(client.onlyHere)) only here")
         }

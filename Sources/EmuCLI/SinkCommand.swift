@@ -58,7 +58,7 @@ extension Emu.SinkCommand {
                 row.totalBytes = space?.total
                 rows.append(row)
                 // An empty sink says so once, not "0 snapshots" and "no snapshots".
-                let held = snapshots.last.map { "\(plural(snapshots.count, "snapshot"))\tnewest \($0.date.displayText)" } ?? "no snapshots"
+                let held = snapshots.last.map { "\(plural(snapshots.count, "snapshot"))\tnewest \($0.name)" } ?? "no snapshots"
                 let free = space.map { "\(formatBytes($0.free)) free" } ?? ""
                 lines.append((registration.name, snapshots.last?.date, "\(marker) \(registration.name)\t\(shown)\tonline\t\(held)\t\(free)"))
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EmuCore
+import EmuPOSIX
 import EmuRecords
 import EmuRemote
 
@@ -67,7 +68,7 @@ extension Emu {
                     listed: ([Snapshot]) -> Void) throws -> SinkStatusJSON {
             let path = JSONName(userPath: registration.path)
             var row = SinkStatusJSON(sink: registration.name, path: path.text, pathBytes: path.bytes, online: false, state: "offline",
-                                     reason: "offline: \(registration.path) is not there (mount it)")
+                                     reason: "offline: \(Self.absence(of: registration.path))")
             let opened: (any SinkStore)?
             do { opened = try source.openSink(registration) } catch let error as EmuError where registration.remote != nil {
                 row.reason = "offline: \(error.message)"
@@ -105,6 +106,13 @@ extension Emu {
                 problem("stale", "holds no complete snapshot")
             }
             return row
+        }
+
+        /// Why a local sink's path holds no sink: not there, an empty directory (a disk's mount point, the disk not mounted), or other files.
+        static func absence(of path: String) -> String {
+            guard isDirectory(path) else { return "\(path) is not there (mount the disk, or check the path with `emu sink`)" }
+            let isEmpty = ((try? DirectoryHandle.open(path).entries()) ?? []).isEmpty
+            return isEmpty ? "\(path) is an empty directory (is the disk mounted there?)" : "\(path) holds no emu sink (check the path with `emu sink`)"
         }
 
         func print(_ row: SinkStatusJSON, newest date: Timestamp?, terminal: Terminal, now: Timestamp, freshness: String) {

@@ -53,4 +53,27 @@ struct FirstReadingTests {
         try w.expectSuccess(w.emu("push", "-q"))
         #expect(try w.emu("sink").stdout.contains("\tonline\t1 snapshot\tnewest "))
     }
+
+    @Test("emu sink and emu serve --report name the newest snapshot as status does, by its folder's name")
+    func newestByName() throws {
+        let w = try Workspace().initialize()
+        #expect(sh("echo a > '\(w.source)/a'") == 0)
+        try w.expectSuccess(w.emu("push", "-q", "--date", "2026-01-02 03:04:05"))
+        #expect(try w.emu("sink").stdout.contains("newest 2026-01-02 03.04.05"))
+        #expect(try w.emu("status").stdout.contains("newest 2026-01-02 03.04.05"))
+        let report = try EmuBinary.run(["serve", "--root", w.root, "--report"], in: "/")
+        #expect(report.stdout.contains("newest 2026-01-02 03.04.05"), "\(report.stdout)")
+    }
+
+    @Test("status tells an empty mount point (the disk not mounted) from a path that is not there")
+    func emptyMountPoint() throws {
+        let w = try Workspace().initialize()
+        #expect(sh("echo a > '\(w.source)/a'") == 0)
+        try w.expectSuccess(w.emu("push", "-q"))
+        #expect(sh("mv '\(w.sink)' '\(w.sink).away' && mkdir '\(w.sink)'") == 0)
+        let empty = try w.emu("status")
+        #expect(empty.stderr.contains("is an empty directory (is the disk mounted there?)"), "\(empty.stderr)")
+        #expect(sh("rmdir '\(w.sink)'") == 0)
+        #expect(try w.emu("status").stderr.contains("is not there (mount the disk"))
+    }
 }
