@@ -303,7 +303,7 @@ unset); with KEY VALUE sets it; \fB\-\-unset\fR removes it. An unknown key, a ke
 are refused with status 2 and the valid keys; \fBemu.default\-sink\fR must name a registered sink (a default that names none is an
 error for every command, never a reason to use another sink). Setting any retention key replaces the whole default rotation: emu
 prints the policy that results and warns how many existing snapshots it would expire that the policy before kept. Without \fB\-\-sink\fR the source's \fB.emu/config\fR: \fBemu.default\-sink\fR,
-\fBstatus.max\-age\fR, and for each remote sink how it is reached, \fBsink.\fINAME\fB.ssh\-command\fR (split at spaces; default
+\fBstatus.max\-age\fR, and for each remote sink how it is reached, \fBsink.\fINAME\fB.ssh\-command\fR (split into words as a shell does, so \fB\-o 'ProxyCommand=nc %h %p'\fR is one option; default
 \fBssh \-o BatchMode=yes\fR), \fBsink.\fINAME\fB.remote\-emu\fR (default \fBemu\fR), \fBsink.\fINAME\fB.connect\-timeout\fR
 (seconds to wait for the server's hello, default 30) and \fBsink.\fINAME\fB.read\-only\fR (learned from the server on contact; a
 plain \fBemu push\fR skips such a sink). With \fB\-\-sink\fR \fINAME\fR that sink's \fB.emu/config\fR: \fBretention.keep\-last\fR,

@@ -143,7 +143,7 @@ struct ReplicaSides {
 
     /// A sink over ssh that no source registered: the default ssh command and remote emu.
     static func remote(_ text: String, _ address: RemoteAddress, creating: Bool = false) throws -> RemoteSink {
-        let command = Setting.perSink.first { $0.name == "ssh-command" }!.defaultValue!.split(separator: " ").map(String.init)
+        let command = shellWords(Setting.perSink.first { $0.name == "ssh-command" }!.defaultValue!) ?? ["ssh"]
         return try RemoteSink(name: text, address: address, sshCommand: command, remoteEmu: "emu", creating: creating)
     }
 }

@@ -8,7 +8,11 @@ extension Source {
     /// that does not exist yet (`emu sink add`).
     public func openSink(_ registration: SinkRegistration, creating: Bool = false) throws -> (any SinkStore)? {
         guard let address = registration.remote else { return try Sink.open(registration) }
-        let command = try connectionSetting("ssh-command", of: registration.name).split(separator: " ").map(String.init)
+        let setting = try connectionSetting("ssh-command", of: registration.name)
+        guard let command = shellWords(setting), !command.isEmpty else {
+            throw EmuError.usage("sink.\(registration.name).ssh-command is not a command: \(setting) (a quote is not closed, or it is empty)",
+                                 fix: "quote as in a shell: `emu config sink.\(registration.name).ssh-command \"ssh -o 'ProxyCommand=nc %h %p'\"`")
+        }
         let timeout = Int(try connectionSetting("connect-timeout", of: registration.name)) ?? 30
         let sink = try RemoteSink(name: registration.name, address: address, sshCommand: command,
                                   remoteEmu: try connectionSetting("remote-emu", of: registration.name), creating: creating,

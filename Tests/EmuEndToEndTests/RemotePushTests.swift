@@ -46,6 +46,21 @@ struct RemotePushTests {
     /// Twenty byte offsets from a seeded generator (SplitMix64, seed
     /// 20261127), spread over the 20 MB a push of the tree sends: the link
     /// is cut there, whatever the machine's speed.
+    @Test("an ssh command is split as a shell splits it: a quoted ProxyCommand with spaces reaches the server")
+    func quotedSSHCommand() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        let relay = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/slow-link.py").standardized.path
+        let count = w.root + "/wire"
+        let quoted = server.sshCommand + " -o 'ProxyCommand=python3 \(relay) --delay 0 --count \(count) 127.0.0.1 \(server.port)'"
+        try w.expectSuccess(w.emu("config", "sink.nas.ssh-command", quoted))
+        try w.expectSuccess(w.emu("push", "nas", "-q"))
+        #expect(RemoteReplicateTests.sent(count) > 0, "the push went through the quoted ProxyCommand")
+        try w.expectSuccess(w.emu("config", "sink.nas.ssh-command", server.sshCommand + " -o 'ProxyCommand=unclosed"))
+        let broken = try w.emu("push", "nas")
+        #expect(broken.status == 2 && broken.stderr.contains("a quote is not closed"), "\(broken.stderr)")
+    }
+
     static let cuts = seededOffsets(seed: 20_261_127, count: 20, in: 10_000..<19_510_000)
 
     @Test("a push whose link is cut at seeded bytes leaves the sink as it was; the next push completes", arguments: cuts)

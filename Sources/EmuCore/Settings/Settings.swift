@@ -56,7 +56,7 @@ public struct Setting: Sendable {
     /// `remote.NAME.url`: `sink.NAME.ssh-command`, `sink.NAME.remote-emu`.
     public static let perSink: [Setting] = [
         Setting(key: "sink.*.ssh-command", scope: .source, kind: .text,
-                summary: "the ssh command that reaches the sink's server, split at spaces", defaultValue: "ssh -o BatchMode=yes"),
+                summary: "the ssh command that reaches the sink's server, split into words as a shell does (quotes work)", defaultValue: "ssh -o BatchMode=yes"),
         Setting(key: "sink.*.remote-emu", scope: .source, kind: .text,
                 summary: "the emu to run on the sink's server (as rsync's --rsync-path)", defaultValue: "emu"),
         Setting(key: "sink.*.connect-timeout", scope: .source, kind: .count,
