@@ -23,7 +23,8 @@ Copy templates from DIR (default: \fB$EMU_TEMPLATE_DIR\fR, else an installed \fI
 defaults built into emu, so that a binary copied anywhere works).
 .TP
 .BR \-f ", " \-\-force
-Restore every template file to its default.
+Also replace \fBconfig\fR or \fBexcludes\fR when it does not parse, saying why; a file that parses is kept (the default sink, remote
+settings and the user's rules stay). What a repair changes is named.
 .TP
 .BR \-n ", " \-\-dry\-run
 Print the files that would be written.

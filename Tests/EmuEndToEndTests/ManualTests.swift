@@ -77,3 +77,23 @@ struct FirstReadingTests {
         #expect(try w.emu("status").stderr.contains("is not there (mount the disk"))
     }
 }
+
+extension FirstReadingTests {
+    @Test("init -f repairs: it keeps settings and rules that parse, replaces a file that does not, restores a missing one, and names each")
+    func repairKeepsWhatParses() throws {
+        let w = try Workspace().initialize()
+        #expect(sh("printf '%s\\n' '- *.tmp' >> '\(w.source)/.emu/excludes'") == 0)
+        try w.expectSuccess(w.emu("config", "status.max-age", "5d"))
+        let kept = try w.emu("init", "-f")
+        try w.expectSuccess(kept)
+        #expect(kept.stderr.contains("complete; nothing to do"), "\(kept.stderr)")
+        #expect(try w.emu("config", "emu.default-sink").stdout == "origin\n" && w.emu("config", "status.max-age").stdout == "5d\n")
+        #expect(try String(contentsOfFile: w.source + "/.emu/excludes", encoding: .utf8).contains("- *.tmp"))
+        #expect(sh("echo '[unclosed' >> '\(w.source)/.emu/config' && rm '\(w.source)/.emu/excludes'") == 0)
+        let repaired = try w.emu("init", "-f")
+        try w.expectSuccess(repaired)
+        #expect(repaired.stderr.contains("replaced .emu/config with its template: it did not parse")
+                && repaired.stderr.contains("restored .emu/excludes (it was missing)"), "\(repaired.stderr)")
+        #expect(try w.emu("status").status == 0, "the source works again")
+    }
+}

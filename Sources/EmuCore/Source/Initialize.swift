@@ -58,21 +58,28 @@ public enum Templates {
 public struct InitReport: Sendable {
     public var path: String
     public var created: Bool
-    /// Files copied from the templates (missing ones, or all with force).
+    /// Files copied from the templates: missing ones, and with force those
+    /// that did not parse (in `replaced`, with why).
     public var written: [String]
+    /// With force: the files replaced by their templates, and why (the user's text did not parse).
+    public var replaced: [(path: String, why: String)] = []
 }
 
 /// Makes or repairs `.emu/` in `directory` from `templates`: missing files are
-/// copied, present ones kept; `force` restores every template file to its
-/// default. Registered sinks are never touched.
+/// copied, present ones kept; `force` also replaces a settings file that does
+/// not parse (config, excludes), never one that does: the default sink,
+/// remote settings and the user's rules stay. Registered sinks are never touched.
 public func initializeSource(at directory: String, templates: [TemplateFile], force: Bool, dryRun: Bool = false) throws -> InitReport {
     guard let root = resolvedPath(directory), isDirectory(root) else {
         throw EmuError.usage("\(directory.quotedForDisplay) is not a directory", fix: "create it first, or pass -S DIR")
     }
     let metadataPath = root + "/" + Source.metadataName
     let created = !isDirectory(metadataPath)
-    let wanted = templates.filter { force || resolvedPath(metadataPath + "/" + $0.path) == nil }
-    if dryRun { return InitReport(path: root, created: created, written: wanted.map(\.path)) }
+    let replaced = force ? templates.compactMap { file in brokenReason(of: file, in: metadataPath).map { (file.path, $0) } } : []
+    let wanted = templates.filter { file in resolvedPath(metadataPath + "/" + file.path) == nil || replaced.contains { $0.0 == file.path } }
+    var report = InitReport(path: root, created: created, written: wanted.map(\.path))
+    report.replaced = replaced
+    if dryRun { return report }
     for sub in ["", "/sinks", "/hooks"] where !isDirectory(metadataPath + sub) {
         do { try makeDirectory(metadataPath + sub) } catch let error as FileSystemError {
             throw EmuError(error, fix: "check that you may write to \(root.quotedForDisplay)")
@@ -90,5 +97,18 @@ public func initializeSource(at directory: String, templates: [TemplateFile], fo
         try MetadataFile.write(in: directory, components.last!, file.text, permissions: file.permissions)
         try directory.setPermissions(FileName(components.last!), file.permissions)
     }
-    return InitReport(path: root, created: created, written: wanted.map(\.path))
+    return report
+}
+
+/// Why the user's copy of a settings file must be replaced: what its parser
+/// says; nil when it parses (or is not there, or is no settings file).
+func brokenReason(of file: TemplateFile, in metadataPath: String) -> String? {
+    guard ["config", "excludes"].contains(file.path), let bytes = try? readUserFile(metadataPath + "/" + file.path) else { return nil }
+    let text = String(fileSystemBytes: bytes)
+    do throws(EmuError) {
+        if file.path == "config" { _ = try INIDocument(parsing: text) } else { _ = try ExcludeRules(parsing: text, origin: ".emu/excludes") }
+        return nil
+    } catch {
+        return error.message
+    }
 }
