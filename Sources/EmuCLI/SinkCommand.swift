@@ -133,8 +133,10 @@ extension Emu.SinkCommand {
             }
             if let address = SinkLocation(path).remote { return try addRemote(address, source: source, existing: existing, terminal: terminal) }
             let absolute = absolutePath(path)
-            if let other = existing.first(where: { $0.path == absolute }) {
-                throw EmuError.usage("\(absolute) is already the sink '\(other.name)'", fix: "use that sink's name")
+            if let other = existing.first(where: { $0.path == absolute }) ?? Emu.SinkCommand.sameDirectoryOf(absolute, among: existing) {
+                // Two names of one sink would make two snapshots a push, and each name's retention expire the other's.
+                throw EmuError.usage("\(absolute) is already the sink '\(other.name)'\(other.path == absolute ? "" : " (at \(other.path))")",
+                                     fix: "use that sink's name")
             }
             // A missing directory cannot hold the source; an existing one must not.
             if let resolved = resolvedPath(absolute), isPath(source.path, within: resolved) {
@@ -161,6 +163,15 @@ extension Emu.SinkCommand {
                 for directory in directories { terminal.info("Created directory \(directory.quotedForDisplay)") }
                 terminal.info("Created sink '\(name)' at \(shown)")
             }
+        }
+    }
+
+    /// The registered local sink that is the directory at `path` by another
+    /// path (a symlink, a bind mount): the same device and inode.
+    static func sameDirectoryOf(_ path: String, among existing: [SinkRegistration]) -> SinkRegistration? {
+        guard let status = statusFollowingLinks(path) else { return nil }
+        return existing.first { registration in
+            registration.remote == nil && statusFollowingLinks(registration.path).map { ($0.device, $0.inode) == (status.device, status.inode) } == true
         }
     }
 

@@ -97,3 +97,16 @@ extension FirstReadingTests {
         #expect(try w.emu("status").status == 0, "the source works again")
     }
 }
+
+extension FirstReadingTests {
+    @Test("one sink cannot be registered under a second name, by its path or by another path to it (a symlink)")
+    func oneSinkOneName() throws {
+        let w = try Workspace().initialize()
+        #expect(sh("ln -s '\(w.sink)' '\(w.root)/alias'") == 0)
+        for path in [w.sink, w.root + "/alias"] {
+            let twice = try w.emu("sink", "add", "again", path)
+            #expect(twice.status == 2 && twice.stderr.contains("is already the sink 'origin'"), "\(path): \(twice.stderr)")
+        }
+        #expect(try w.emu("sink").stdout.split(separator: "\n").count == 1)
+    }
+}
