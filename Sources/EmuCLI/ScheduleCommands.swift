@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import EmuCore
 import EmuPOSIX
 import Foundation
@@ -103,9 +104,20 @@ extension Emu.Schedule {
 
         func run() throws {
             let source = try global.source()
-            let binary = resolvedPath("/proc/self/exe") ?? "emu"
-            // logger puts a failed run's words in the journal (or syslog), as the timer's unit does.
-            global.terminal.output("0 * * * * \(shellQuoted(binary)) push --source-dir \(shellQuoted(source.path)) --quiet --lock-wait 600 2>&1 | logger -t emu-push")
+            // --quiet prints only what went wrong, and cron mails a job's output: a failed run is mailed, a good one is silent.
+            global.terminal.output("0 * * * * \(shellQuoted(Self.installedBinary())) push --source-dir \(shellQuoted(source.path)) --quiet --lock-wait 600")
+        }
+
+        /// This emu as the PATH names it (`/usr/local/bin/emu`, which an
+        /// upgrade keeps), not where its symlinks lead; else where it runs from.
+        static func installedBinary() -> String {
+            let running = resolvedPath("/proc/self/exe")
+            let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+            for directory in path.split(separator: ":") where directory.hasPrefix("/") {
+                let candidate = String(directory) + "/emu"
+                if let running, resolvedPath(candidate) == running { return candidate }
+            }
+            return running ?? "emu"
         }
     }
 }

@@ -72,12 +72,17 @@ struct ScheduleTests {
         #expect(bad.status == 2 && bad.stderr.contains("not a systemd calendar event"), "\(bad.stderr)")
         let every = try w.emu("schedule", "enable", "--every", "*:0/15", "--dry-run", "--user")
         #expect(every.stdout.contains("OnCalendar=*:0/15") && every.stdout.contains("systemctl --user enable --now emu-push@"), "\(every.stdout)")
-        let cron = try w.emu("schedule", "cron")
+        // The emu the PATH names (an upgrade keeps it), not where its symlink leads; no pipe that would hide a failure from cron's mail.
+        #expect(sh("mkdir '\(w.root)/bin' && ln -s '\(EmuBinary.path)' '\(w.root)/bin/emu'") == 0)
+        let cron = try w.emu("schedule", "cron", environment: ["PATH": w.root + "/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "")])
         try w.expectSuccess(cron)
-        #expect(cron.stdout.hasPrefix("0 * * * * /"), "\(cron.stdout)")
-        // The line's command, as cron's sh runs it (without its logger pipe).
-        let command = String(cron.stdout.dropFirst("0 * * * * ".count)).components(separatedBy: " 2>&1 |")[0]
+        #expect(cron.stdout.hasPrefix("0 * * * * \(w.root)/bin/emu push") && !cron.stdout.contains("|"), "\(cron.stdout)")
+        // The line's command, as cron's sh runs it.
+        let command = String(cron.stdout.dropFirst("0 * * * * ".count)).trimmingCharacters(in: .newlines)
         #expect(sh("cd / && sh -c \"\(command.replacingOccurrences(of: "\"", with: "\\\""))\"") == 0)
         #expect(try w.trees().count == 1)
+        // A run that fails says so on its output (what cron mails) and in its status.
+        #expect(sh("mv '\(w.sink)' '\(w.sink).away' && touch '\(w.sink)'") == 0)
+        #expect(sh("cd / && sh -c \"\(command.replacingOccurrences(of: "\"", with: "\\\""))\" 2>&1 | grep -q .", mayFail: true) == 0)
     }
 }
