@@ -12,4 +12,10 @@ struct ProgressLineTests {
         #expect(later.contains("50%, ETA 10s"), "\(later)")
         #expect(ProgressLine.text(files: 1, bytes: 1, total: nil, elapsed: 1).hasPrefix("1 file, "))
     }
+
+    @Test("the first second shows no rate: it measures the cache, not the link")
+    func noEarlyRate() {
+        #expect(ProgressLine.text(files: 3, bytes: 3_000_000_000, total: nil, elapsed: 0.2) == "3 files, 2.8 GiB")
+        #expect(ProgressLine.text(files: 3, bytes: 3_000_000, total: nil, elapsed: 2).hasSuffix("/s"))
+    }
 }

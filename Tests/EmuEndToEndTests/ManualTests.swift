@@ -110,3 +110,16 @@ extension FirstReadingTests {
         #expect(try w.emu("sink").stdout.split(separator: "\n").count == 1)
     }
 }
+
+extension FirstReadingTests {
+    @Test("--progress into a file writes lines, not a terminal's escapes, and no rate from the first second")
+    func progressIntoAFile() throws {
+        let w = try Workspace().initialize()
+        writeRandomFiles(w.source + "/d", count: 20, kilobytes: 4)
+        let run = try w.emu("push", "--progress")
+        try w.expectSuccess(run)
+        let lines = run.stderr.split(separator: "\n").filter { $0.contains(" files, ") || $0.contains(" file, ") }
+        #expect(!lines.isEmpty && !run.stderr.contains("\u{1b}") && !run.stderr.contains("\r"), "\(run.stderr.debugDescription)")
+        #expect(lines.first.map { !$0.contains("/s") } == true, "the first line comes at once, before a second has passed: \(lines)")
+    }
+}
