@@ -16,11 +16,13 @@ enum CommandLineHabits {
         if name == "help", arguments.count > 1 {
             let topic = arguments[1]
             if !topic.hasPrefix("-") && !commandNames.contains(topic) { throw unknownCommand(topic) }
+            try checkSubcommand(arguments.dropFirst())
             return arguments
         }
         guard commandNames.contains(name) else {
             throw unknownCommand(name)
         }
+        try checkSubcommand(arguments[...])
         guard name == "log" else { return arguments }
         var result: [String] = []
         var afterTerminator = false
@@ -44,6 +46,21 @@ enum CommandLineHabits {
         let hint = best.flatMap { distance(name, $0) <= max(2, name.count / 2) ? "did you mean `emu \($0)`?" : nil }
         return .usage("\(RelativePath(name).quotedForMessage) is not an emu command" + (hint.map { "; \($0)" } ?? ""),
                       fix: "`emu --help` lists the commands")
+    }
+
+    /// `emu sink ad x`, `emu help sink ad`: a word where a command's own
+    /// commands go that names none of them is refused with the closest one
+    /// (the parser said "2 unexpected arguments" with another command's usage,
+    /// and help showed the parent's page with status 0).
+    static func checkSubcommand(_ words: ArraySlice<String>) throws {
+        guard let first = words.first, let command = Emu.configuration.subcommands.first(where: { $0._commandName == first }) else { return }
+        let names = command.configuration.subcommands.map { $0._commandName }
+        guard !names.isEmpty, let word = words.dropFirst().first, !word.hasPrefix("-"), !names.contains(word) else { return }
+        let synonyms = ["remove": "rm", "delete": "rm", "ls": "list", "new": "add"]
+        let best = synonyms[word].flatMap { names.contains($0) ? $0 : nil } ?? names.min { distance(word, $0) < distance(word, $1) }
+        let hint = best.flatMap { synonyms[word] == $0 || distance(word, $0) <= max(2, word.count / 2) ? "did you mean `emu \(first) \($0)`?" : nil }
+        throw EmuError.usage("\(RelativePath(word).quotedForMessage) is not an `emu \(first)` command" + (hint.map { "; \($0)" } ?? ""),
+                             fix: "`emu \(first) --help` lists them: \(names.joined(separator: ", "))")
     }
 
     /// Edit distance (insertions, deletions, substitutions), for suggestions.

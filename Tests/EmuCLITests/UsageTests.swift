@@ -48,6 +48,17 @@ struct UsageTests {
         #expect(help.message == "'nosuch' is not an emu command")
     }
 
+    @Test("a mistyped command of sink or schedule is answered with the closest one, also after help (which said nothing and exited 0)", arguments: [
+        (["sink", "ad", "x", "y"], "'ad' is not an `emu sink` command; did you mean `emu sink add`?"),
+        (["sink", "remove", "nas"], "'remove' is not an `emu sink` command; did you mean `emu sink rm`?"),
+        (["schedule", "enabel"], "'enabel' is not an `emu schedule` command; did you mean `emu schedule enable`?"),
+        (["help", "sink", "ad"], "'ad' is not an `emu sink` command; did you mean `emu sink add`?"),
+    ])
+    func unknownSubcommands(arguments: [String], message: String) throws {
+        let failure = try #require(Self.failure(arguments))
+        #expect(failure.message == message && failure.status == .usage, "\(failure)")
+    }
+
     @Test("git's -N and -nN become -n N for log only, and never after --")
     func countHabits() throws {
         #expect(try CommandLineHabits.normalized(["log", "-3", "--oneline"]) == ["log", "-n", "3", "--oneline"])
