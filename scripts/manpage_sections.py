@@ -62,7 +62,7 @@ offset (\fB2026\-11\-27T14:10:19+01:00\fR), sizes are bytes, ids are the full 40
 .TP
 .B snapshot object
 \fBsink\fR, \fBid\fR, \fBshort_id\fR, \fBname\fR (the date name), \fBdate\fR, \fBparent\fR, \fBstatus\fR (complete,
-incomplete), \fBmessage\fR, \fBfiles\fR, \fBdirectories\fR, \fBbytes\fR, \fBfiles_copied\fR, \fBfiles_linked\fR,
+incomplete), \fBmessage\fR (left out when the push gave none), \fBfiles\fR, \fBdirectories\fR, \fBbytes\fR, \fBfiles_copied\fR, \fBfiles_linked\fR,
 \fBbytes_copied\fR, \fBskipped\fR, \fBunique_bytes\fR, \fBhead\fR, \fBverified\fR (clean, damaged).
 .TP
 .B emu log, emu prune, emu squash

@@ -95,7 +95,7 @@ extension Emu {
             guard let effect, let sink else { return }
             terminal.info("Retention policy of '\(sink)': \(effect.policy.summary)")
             if effect.expires > 0 {
-                terminal.warning("this policy expires \(plural(effect.expires, "snapshot")) the one before kept; the next push or `emu prune \(sink)` removes them (`emu prune \(sink) -n` lists them)")
+                terminal.warning("this policy expires \(plural(effect.expires, "snapshot")) that the policy before it kept; the next push or `emu prune \(sink)` removes them (`emu prune \(sink) -n` lists them)")
             }
         }
 

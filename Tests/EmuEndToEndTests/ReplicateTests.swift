@@ -38,7 +38,7 @@ struct ReplicateTests {
 
     /// IDs of a sink's snapshots, oldest first, with their records' dates, messages and statuses.
     static func listed(_ w: Workspace, _ sink: String) throws -> [String] {
-        try w.loggedSnapshots(sink).reversed().map { "\($0["id"]!) \($0["date"]!) \($0["message"]!) \($0["status"]!)" }
+        try w.loggedSnapshots(sink).reversed().map { "\($0["id"]!) \($0["date"]!) \($0["message"] ?? "") \($0["status"]!)" }
     }
 
     /// For each pair of consecutive snapshots, the paths whose inode the later shares with the earlier.

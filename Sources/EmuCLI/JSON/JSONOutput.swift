@@ -63,7 +63,8 @@ struct SnapshotJSON: Encodable {
     var date: String
     var parent: String?
     var status: String
-    var message: String
+    /// Left out when the push gave none, as every key that does not apply is.
+    var message: String?
     var files: Int
     var directories: Int
     var bytes: Int64
@@ -83,7 +84,7 @@ struct SnapshotJSON: Encodable {
         date = snapshot.date.iso8601
         parent = snapshot.parent
         status = snapshot.status.rawValue
-        message = snapshot.message
+        message = snapshot.message.isEmpty ? nil : snapshot.message
         files = snapshot.counts.files
         directories = snapshot.counts.directories
         bytes = snapshot.counts.bytes
