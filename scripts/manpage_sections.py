@@ -66,7 +66,11 @@ incomplete), \fBmessage\fR (left out when the push gave none), \fBfiles\fR, \fBd
 \fBbytes_copied\fR, \fBskipped\fR, \fBunique_bytes\fR, \fBhead\fR, \fBverified\fR (clean, damaged).
 .TP
 .B emu log, emu prune, emu squash
-\fB{"snapshots": [\fIsnapshot\fB...]}\fR: listed, removed, or (with \fB"dry_run": true\fR) to be removed.
+\fB{"snapshots": [\fIsnapshot\fB...]}\fR: listed, removed, or (with \fB"dry_run": true\fR) to be removed. With \fB\-\-\fR \fIPATH\fR
+each snapshot object of \fBemu log\fR has \fB"changes": [{"change", "path", "old_path", "version", "last_in"}]\fR: \fBchange\fR is added,
+deleted, modified, type_changed, metadata or renamed (from \fBold_path\fR), \fBversion\fR the path as that snapshot holds it
+\fB{"path", "type", "size", "modified"}\fR, \fBlast_in\fR for a deletion the ID of the snapshot that holds the last version; with
+\fB\-\-all\fR a snapshot that changed nothing there has \fB"unchanged"\fR: the version it holds (left out when it holds none).
 .TP
 .B emu show REF, emu show REF:PATH
 the snapshot object; \fB{"snapshot", "entry", "entries"}\fR where an entry has \fBpath\fR, \fBtype\fR, \fBmode\fR (a number),

@@ -133,11 +133,18 @@ With \fB\-\-date\fR, on a local sink: record a date after this machine's clock.
 .B \-\-progress
 Show the progress line even when stderr is not a terminal.
 """, "emu push -m 'before the upgrade'\nemu push usb --exclude '*.iso'\nemu push -n -v", True, True)
-P["emu-log"] = ("list snapshots", r"\fBemu log\fR [\fIREF\fR|\fISINK\fR...] [\fB\-\fIN\fR|\fB\-n\fR \fIN\fR] [\fB\-\-short\fR|\fB\-\-oneline\fR] [\fB\-\-since\fR \fIDATE\fR] [\fB\-\-until\fR \fIDATE\fR] [\fB\-\-grep\fR \fIPATTERN\fR] [\fB\-\-all\-sinks\fR] [\fB\-\-no\-pager\fR] [\fB\-\-json\fR] [\fB\-\-\fR \fIPATH\fR]",
+P["emu-log"] = ("list snapshots", r"\fBemu log\fR [\fIREF\fR|\fISINK\fR...] [\fB\-\fIN\fR|\fB\-n\fR \fIN\fR] [\fB\-\-short\fR|\fB\-\-oneline\fR] [\fB\-\-since\fR \fIDATE\fR] [\fB\-\-until\fR \fIDATE\fR] [\fB\-\-grep\fR \fIPATTERN\fR] [\fB\-\-all\-sinks\fR] [\fB\-\-no\-pager\fR] [\fB\-\-json\fR] [[\fB\-\-all\fR] \fB\-\-\fR \fIPATH\fR...]",
 r"""Lists snapshots newest first, each with its ID, date, name, counts of files and bytes, what its push copied and linked, the bytes
 only it holds (what pruning it would free), its status (complete, or incomplete with the number of skipped files) and the result of its
-last \fBverify\fR. Without arguments: the default sink. With \fB\-\-\fR \fIPATH\fR, only the snapshots in which something at or below
-PATH changed: a file's history, to pick a version for \fBemu checkout\fR \fIREF\fR \fB\-\-\fR \fIPATH\fR or \fBemu show\fR \fIREF\fB:\fIPATH\fR.
+last \fBverify\fR. Without arguments: the default sink.
+.PP
+With \fB\-\-\fR \fIPATH\fR, a file's history: the snapshots in which something at or below PATH changed against the snapshot
+before it in the same sink, each with what happened there: \fBadded\fR, \fBmodified\fR, \fBtype changed\fR, \fBmetadata only\fR
+(mode, owner, mtime, xattrs, ACLs), \fBrenamed\fR \fIOLD\fR \fB\(->\fR \fINEW\fR (content that moved into, out of or within PATH), or
+\fBdeleted\fR, naming the snapshot that holds the last version and the \fBemu checkout\fR that restores it. Each version shows its
+size and mtime. A directory PATH lists the changes of its files (at most 10,000 a snapshot; \fBemu diff\fR lists them all).
+\fB\-n\fR counts the snapshots listed. \fB\-\-short\fR gives one line a snapshot. Pick a version, then
+\fBemu checkout\fR \fIREF\fR \fB\-\-\fR \fIPATH\fR (or \fB\-\-to\fR \fIDIR\fR) restores it, \fBemu show\fR \fIREF\fB:\fIPATH\fR prints it.
 .PP
 "Unique" is the bytes of file content (sizes, as every other column) that only this snapshot holds: what pruning it frees. Short
 lines over several sinks begin with the sink (\fIsink\fB:\fIid\fR). A log of a sink without snapshots says so and exits 1, as
@@ -157,12 +164,15 @@ Only snapshots at or after, at or before DATE (\fI2026\-11\-01\fR, \fI"2026\-11\
 .BR \-\-grep " \fIPATTERN\fR"
 Only snapshots whose message matches the regular expression PATTERN.
 .TP
+.B \-\-all
+With \fB\-\-\fR \fIPATH\fR: every snapshot, also those that left PATH as it was (with the version each holds, or that it holds none).
+.TP
 .B \-\-all\-sinks
 Merge the histories of every online sink, newest first (an offline one is named on stderr); short lines begin with the sink.
 .TP
 .B \-\-no\-pager
 Do not page the output.
-""", "emu log\nemu log usb -n 5 --short\nemu log --short -- docs/report.odt", False, True)
+""", "emu log\nemu log usb -n 5 --short\nemu log -- docs/report.odt\nemu log --all --short -- docs/report.odt", False, True)
 P["emu-show"] = ("show a snapshot, a directory listing, or a file", r"\fBemu show\fR [\fISINK\fB:\fR]\fISNAPSHOT\fR[\fB:\fR\fIPATH\fR] [\fB\-\-json\fR]",
 r"""\fIREF\fR alone prints the snapshot's record (its INI node). \fIREF\fB:\fIPATH\fR prints the listing of a directory, the target
 of a symlink, or the bytes of a regular file on stdout. \fIREF\fB:\fR alone lists the snapshot's root. PATH is bytes: a name that

@@ -13,7 +13,10 @@ extension Emu {
                 sink's snapshots; a reference lists that one snapshot. As in git: -N or -n N \
                 shows the N newest, --oneline is --short, --since and --until take dates \
                 (2026-11-01, "2 days ago", yesterday), --grep keeps snapshots whose message \
-                matches a regular expression. "Unique" is the bytes of file content only that \
+                matches a regular expression. With -- PATH, a file's history: the snapshots where \
+                something at or below PATH changed, each saying what (added, modified, metadata only, \
+                renamed, deleted, with the version's size and mtime; a deletion names the snapshot \
+                holding the last version); --all lists every snapshot. "Unique" is the bytes of file content only that \
                 snapshot holds: what pruning it would free. On a terminal the listing goes \
                 through a pager ($PAGER, else less); --no-pager prints it directly.
 
@@ -45,6 +48,9 @@ extension Emu {
         @Flag(help: "Do not page the output.")
         var noPager = false
 
+        @Flag(help: "With -- PATH: every snapshot, also those that did not change PATH.")
+        var all = false
+
         @Flag(help: "Merge the histories of every online sink, newest first (each line names its sink).")
         var allSinks = false
 
@@ -54,6 +60,9 @@ extension Emu {
                 if let value, Timestamp.parse(value) == nil {
                     throw ValidationError("\(option) '\(value)' is not a date: use 2026-11-01, '2026-11-01 12:00', yesterday or '2 days ago'")
                 }
+            }
+            if all && split.paths.isEmpty {
+                throw ValidationError("--all lists every snapshot of a path's history; give the path after --, as in `emu log --all -- notes.txt`")
             }
             if let grep, (try? Regex(grep)) == nil {
                 throw ValidationError("--grep '\(grep)' is not a regular expression")
@@ -92,8 +101,10 @@ extension Emu {
                     if allSinks { terminal.info("sink '\(name)' holds no snapshots yet") } else if !report.json { throw Self.holdsNothing(name) }
                 }
             }
-            entries = try selected(entries, paths: try pathTexts.map { try source.snapshotPath($0) })
+            let paths = try pathTexts.map { try source.snapshotPath($0) }
+            entries = selected(entries, limited: paths.isEmpty)
             let printer = LogPrinter(terminal: terminal, entries: entries)
+            if !paths.isEmpty { return try printHistory(FileHistoryLog(printer: printer, history: FileHistory(scopes: paths), all: all, count: count)) }
             if report.json { return try printer.printJSON() }
             if !noPager { Pager.start(terminal: terminal) }
             short ? printer.printShort() : printer.printLong()
@@ -115,32 +126,23 @@ extension Emu {
             return names
         }
 
-        /// The entries the filters keep, newest first, at most `count`.
-        func selected(_ entries: [ResolvedSnapshot], paths: [RelativePath]) throws -> [ResolvedSnapshot] {
+        func printHistory(_ log: FileHistoryLog) throws {
+            let steps = try log.steps()
+            if report.json { return try log.printJSON(steps) }
+            if !noPager { Pager.start(terminal: log.terminal) }
+            short ? log.printShort(steps) : log.printLong(steps)
+        }
+
+        /// The entries the filters keep, newest first, at most `count` when `limited`
+        /// (a path's history counts the snapshots where the path changed instead).
+        func selected(_ entries: [ResolvedSnapshot], limited: Bool) -> [ResolvedSnapshot] {
             var entries = entries
-            if !paths.isEmpty { entries = try changes(at: paths, among: entries) }
             if let since, let from = Timestamp.parse(since) { entries = entries.filter { $0.snapshot.date >= from } }
             if let until, let to = Timestamp.parse(until, dayEnd: true) { entries = entries.filter { $0.snapshot.date <= to } }
             if let grep, let pattern = try? Regex(grep) { entries = entries.filter { $0.snapshot.message.contains(pattern) } }
             entries.sort { ($0.snapshot.date, $0.snapshot.id) > ($1.snapshot.date, $1.snapshot.id) }
-            if let count { entries = Array(entries.prefix(count)) }
+            if limited, let count { entries = Array(entries.prefix(count)) }
             return entries
-        }
-
-        /// The snapshots in which something at or below one of `paths` differs
-        /// from the next older snapshot of the same sink (its first appearance
-        /// included): a file's history.
-        func changes(at paths: [RelativePath], among entries: [ResolvedSnapshot]) throws -> [ResolvedSnapshot] {
-            var result: [ResolvedSnapshot] = []
-            for (_, group) in Dictionary(grouping: entries, by: \.registration.name) {
-                var previous: [ContentHash?] = paths.map { _ in nil }
-                for entry in group.sorted(by: { ($0.snapshot.date, $0.snapshot.id) < ($1.snapshot.date, $1.snapshot.id) }) {
-                    let digests = try paths.map { try entry.store.digest(of: $0, in: entry.snapshot) }
-                    if digests != previous { result.append(entry) }
-                    previous = digests
-                }
-            }
-            return result
         }
     }
 }

@@ -31,6 +31,10 @@ struct LogPrinter {
         self.shortIDs = shortIDs
     }
 
+    /// The short form of a snapshot's ID that no other snapshot of its sink begins with.
+    func shortID(of snapshot: Snapshot) -> String { shortIDs[snapshot.id] ?? snapshot.shortID }
+    func shortID(_ entry: ResolvedSnapshot) -> String { shortID(of: entry.snapshot) }
+
     func isHead(_ entry: ResolvedSnapshot) -> Bool { heads[entry.registration.name] == entry.snapshot.id }
 
     func printJSON() throws {
@@ -47,7 +51,7 @@ struct LogPrinter {
     func printShort() {
         for entry in entries {
             let s = entry.snapshot
-            let id = (manySinks ? entry.registration.name + ":" : "") + (shortIDs[s.id] ?? s.shortID)
+            let id = (manySinks ? entry.registration.name + ":" : "") + shortID(entry)
             let unique = uniqueBytes(of: entry).map { "  \(formatBytes($0)) unique" } ?? ""
             var line = "\(terminal.paint(id, .yellow, forOutput: true))  \(s.date.displayText)  \(plural(s.counts.files, "file"))  \(formatBytes(s.counts.bytes))\(unique)  \(status(of: s))"
             if !s.message.isEmpty { line += "  \(s.message)" }

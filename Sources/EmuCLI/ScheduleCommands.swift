@@ -121,8 +121,3 @@ extension Emu.Schedule {
         }
     }
 }
-
-/// `text` as one word for sh.
-func shellQuoted(_ text: String) -> String {
-    text.allSatisfy({ $0.isLetter || $0.isNumber || "/._-+:@".contains($0) }) ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}

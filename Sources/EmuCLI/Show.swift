@@ -43,8 +43,7 @@ extension Emu {
             defer { resolved.store.unlock() }
             let (found, children) = try Self.record(at: path, in: try resolved.store.openRecords(snapshot))
             guard let found else {
-                throw EmuError.usage("\(path.quotedForMessage) is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
-                                     fix: "list the snapshot with `emu show \(resolved.registration.name):\(snapshot.shortID):`")
+                throw EmuError.notInSnapshot(path, snapshot: snapshot, sink: resolved.registration.name)
             }
             if report.json {
                 return try terminal.json(ShowEntryJSON(

@@ -28,7 +28,7 @@ package final class SSHChannel {
         self.address = address
         var arguments = sshCommand
         if let port = address.port { arguments += ["-p", String(port)] }
-        arguments += [address.destination, "\(remoteEmu) serve --sink \(Self.shellQuoted(address.path))"]
+        arguments += [address.destination, "\(remoteEmu) serve --sink \(shellQuoted(address.path))"]
         var toChild: Int32 = -1, fromChild: Int32 = -1
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -112,10 +112,5 @@ package final class SSHChannel {
         return EmuError.failed("\(address.destination) did not answer within \(seconds) seconds",
                                fix: "check that the host is up and `ssh \(address.destination)` works"
                                    + (registering ? "" : "; a slow link may need `emu config sink.\(sinkName).connect-timeout SECONDS`"))
-    }
-
-    /// Quotes a word for the remote shell, which runs the command ssh sends.
-    package static func shellQuoted(_ word: String) -> String {
-        "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }

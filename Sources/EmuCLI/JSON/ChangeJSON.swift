@@ -103,3 +103,39 @@ struct CopiesJSON: Encodable {
         sinks = copies.sinks
     }
 }
+
+/// One change in `log --json -- PATH`: what happened, and the version after it.
+struct PathChangeJSON: Encodable {
+    var change: String
+    var path: String
+    var pathBytes: String?
+    var oldPath: String?
+    var oldPathBytes: String?
+    var version: PathVersionJSON?
+    /// For a deletion: the snapshot that holds the last version.
+    var lastIn: String?
+
+    init(_ change: Change, lastIn previous: Snapshot?) {
+        self.change = Emu.Diff.name(change.kind)
+        (path, pathBytes) = JSONName(change.path).fields
+        if let old = change.oldPath { (oldPath, oldPathBytes) = JSONName(old).fields }
+        version = change.new.map(PathVersionJSON.init)
+        if change.kind == .deleted { lastIn = previous?.id }
+    }
+}
+
+/// A version of a path: its type, size (files only) and mtime.
+struct PathVersionJSON: Encodable {
+    var path: String
+    var pathBytes: String?
+    var type: String
+    var size: Int64?
+    var modified: String
+
+    init(_ record: ManifestRecord) {
+        (path, pathBytes) = JSONName(record.path).fields
+        type = record.kind.typeName
+        size = record.kind == .regular ? record.size : nil
+        modified = Timestamp(seconds: record.modified.seconds).iso8601
+    }
+}

@@ -75,6 +75,10 @@ struct SnapshotJSON: Encodable {
     var uniqueBytes: Int64?
     var head: Bool?
     var verified: String?
+    /// `log -- PATH`: what this snapshot changed at the path.
+    var changes: [PathChangeJSON]? = nil
+    /// `log --all -- PATH`: the version a snapshot that changed nothing there holds.
+    var unchanged: PathVersionJSON? = nil
 
     init(_ snapshot: Snapshot, sink: String, uniqueBytes: Int64? = nil, head: Bool? = nil) {
         self.sink = sink

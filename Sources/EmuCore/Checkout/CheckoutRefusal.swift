@@ -5,14 +5,21 @@ import EmuRecords
 /// named path the snapshot does not hold, or data that no snapshot holds.
 package func refuseWhatTheCheckFound(_ check: CheckPass, snapshot: Snapshot, sink: any SinkStore, paths: [RelativePath]) throws {
     if let missing = paths.first(where: { !check.walk.matchedScopes.contains($0) }) {
-        throw EmuError.usage("\(missing.quotedForMessage) is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
-                             fix: "list the snapshot with `emu show \(sink.name):\(snapshot.shortID)`")
+        throw EmuError.notInSnapshot(missing, snapshot: snapshot, sink: sink.name)
     }
     guard check.conflictCount > 0 else { return }
     var names = check.conflicts.map { "  " + $0.description }.joined(separator: "\n")
     if check.conflictCount > check.conflicts.count { names += "\n  ... and \(check.conflictCount - check.conflicts.count) more" }
     throw EmuError.failed("checkout would overwrite or remove \(plural(check.conflictCount, "path")) that differ from the newest snapshot and would be lost:\n\(names)",
                           fix: "push first to keep them (`emu push`), or pass --force to discard them")
+}
+
+extension EmuError {
+    /// A path the snapshot does not hold: where its versions are is one `log` away.
+    public static func notInSnapshot(_ path: RelativePath, snapshot: Snapshot, sink: String) -> EmuError {
+        .usage("\(path.quotedForMessage) is not in snapshot \(snapshot.name) (\(snapshot.shortID))",
+               fix: "`emu log \(shellQuoted(sink)) -- \(shellQuoted(path.description))` lists the snapshots where it changed (one that deleted it names the one that holds its last version); `emu show \(shellQuoted(sink + ":" + snapshot.shortID + ":"))` lists this snapshot")
+    }
 }
 
 /// Why a checkout into a non-empty `--to DIR` needs to be told: what

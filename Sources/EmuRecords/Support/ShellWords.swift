@@ -32,3 +32,10 @@ package func shellWords(_ text: String) -> [String]? {
     if inWord { words.append(word) }
     return words
 }
+
+/// `text` as one word for sh (what `shellWords` reads back as `text`):
+/// plain when nothing in it is special, else in single quotes.
+package func shellQuoted(_ text: String) -> String {
+    text.allSatisfy({ $0.isLetter || $0.isNumber || "/._-+:@,=".contains($0) }) && !text.isEmpty
+        ? text : "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+}

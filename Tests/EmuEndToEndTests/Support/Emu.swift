@@ -113,6 +113,15 @@ final class Workspace {
         try EmuBinary.run([], in: source, environment: withCacheHome(environment), throughBash: script)
     }
 
+    /// Runs the commands a failure's `fix:` line gives in backquotes, as a
+    /// user would paste them (`emu` is the binary under test); the runs, in
+    /// the order given. A fix line that names no command gives none.
+    func runFixes(of failed: Run, sourceLocation: SourceLocation = #_sourceLocation) throws -> [Run] {
+        let commands = suggestedCommands(failed.stderr)
+        #expect(!commands.isEmpty, "no command in the fix line: \(failed.stderr)", sourceLocation: sourceLocation)
+        return try commands.map { try bash("emu() { \"$EMU\" \"$@\"; }; " + $0) }
+    }
+
     /// The snapshots `emu log --json ARGS` lists, newest first.
     func loggedSnapshots(_ arguments: String...) throws -> [[String: Any]] {
         try loggedSnapshots(arguments: arguments)
@@ -138,6 +147,15 @@ final class Workspace {
         let ids = snapshots.compactMap { $0["id"] as? String }
         #expect(ids.count == snapshots.count, "log --json: a snapshot without an id")
         return ids.reversed().map { (path ?? sink) + "/.emu/trees/" + $0 }
+    }
+}
+
+/// The `emu ...` commands in backquotes on the `fix:` lines of `stderr`.
+func suggestedCommands(_ stderr: String) -> [String] {
+    let fixes = stderr.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("fix:") }
+    return fixes.flatMap { line in
+        line.split(separator: "`", omittingEmptySubsequences: false).enumerated()
+            .filter { $0.offset % 2 == 1 && $0.element.hasPrefix("emu ") }.map { String($0.element) }
     }
 }
 
