@@ -96,7 +96,8 @@ pushed to it; \fBlacks\fR as in \fBemu sink\fR.
 .TP
 .B emu push
 \fB{"pushes": [{"sink", "online", "dry_run", "snapshot": \fIsnapshot\fB, "files", "directories", "bytes", "files_copied",
-"files_linked", "bytes_copied", "skipped", "expired": [\fIsnapshot\fB...], "error"}]}\fR.
+"files_linked", "bytes_copied", "skipped", "expired": [\fIsnapshot\fB...], "unchanged_since": \fIsnapshot\fB, "error"}]}\fR;
+\fBunchanged_since\fR: with \fB\-\-skip\-if\-unchanged\fR, the newest snapshot, when the push found nothing changed and made none.
 .TP
 .B emu diff
 one line a change: \fB{"status", "path", "old_path", "size"}\fR; with \fB\-\-stat\fR one document: \fB{"added", "deleted",

@@ -65,7 +65,7 @@ and restored files are found in its content index by hash; the server builds and
 .PP
 \fBemu sink rm\fR forgets a sink; its snapshots stay on disk. \fBemu sink default\fR sets the sink commands use when none is named.""",
 "", "emu sink add usb /media/usb/backup\nemu sink\nemu sink default nas", True, False)
-P["emu-push"] = ("make a new snapshot", r"\fBemu push\fR [\fISINK\fR...] [\fB\-m\fR \fIMSG\fR] [\fB\-\-exclude\fR \fIPATTERN\fR] [\fB\-\-exclude\-from\fR \fIFILE\fR] [\fB\-\-files\-from\fR \fIFILE\fR] [\fB\-\-exclude\-caches\fR] [\fB\-x\fR] [\fB\-\-checksum\fR] [\fB\-\-date\fR \fIDATE\fR [\fB\-f\fR]] [\fB\-n\fR]",
+P["emu-push"] = ("make a new snapshot", r"\fBemu push\fR [\fISINK\fR...] [\fB\-m\fR \fIMSG\fR] [\fB\-\-exclude\fR \fIPATTERN\fR] [\fB\-\-exclude\-from\fR \fIFILE\fR] [\fB\-\-files\-from\fR \fIFILE\fR] [\fB\-\-exclude\-caches\fR] [\fB\-x\fR] [\fB\-\-checksum\fR] [\fB\-\-skip\-if\-unchanged\fR] [\fB\-\-date\fR \fIDATE\fR [\fB\-f\fR]] [\fB\-n\fR]",
 r"""Makes a new snapshot of the source in each named sink, or in every online sink. A regular file whose size, mtime, ctime and inode
 match the newest snapshot's record is a hardlink to that snapshot's copy and is not read; any other file is copied (holes kept) and
 its SHA-256 recorded in the same read. When the sink already holds a file with that content and the same inode metadata (mode, owner,
@@ -89,7 +89,7 @@ A push leaves out files named \fB.emu\-checkout.*\fR (what a killed checkout lea
 .PP
 Hooks: executables in \fBSOURCE/.emu/hooks/push/\fR named \fB*.pre\fR run before the push to each sink (a non-zero exit cancels it),
 \fB*.post\fR after success and \fB*.error\fR after a failure, in name order, in the source directory, with \fBEMU_SINK\fR,
-\fBEMU_SINK_PATH\fR, \fBEMU_SOURCE\fR, \fBEMU_SNAPSHOT\fR and \fBEMU_STATUS\fR (complete, incomplete, failed, offline) set;
+\fBEMU_SINK_PATH\fR, \fBEMU_SOURCE\fR, \fBEMU_SNAPSHOT\fR and \fBEMU_STATUS\fR (complete, incomplete, unchanged, failed, offline) set;
 \fB*.error\fR also runs when the push fails before it begins (an unknown or offline sink), with \fBEMU_ERROR\fR saying why. A failed
 push is remembered in \fBSOURCE/.emu/failed/\fISINK\fR until one succeeds, for \fBemu status \-\-check\fR, and the last 100 in
 \fBSOURCE/.emu/failures/\fISINK\fR, for \fBemu timeline\fR; the newest snapshot pushed to each sink is noted in
@@ -120,6 +120,13 @@ Do not descend into other filesystems (their mount points are kept, empty).
 .TP
 .B \-\-checksum
 Read every file and link it only when its content and metadata match the last snapshot.
+.TP
+.B \-\-skip\-if\-unchanged
+Make no snapshot when the source is exactly as the newest snapshot holds it (every entry, with its metadata, ctime and inode:
+its records byte for byte; decided where the snapshot is written, by the server over ssh), and say so:
+\fIsink\fB: nothing changed since snapshot \fINAME\fR \fB(\fIID\fB) ... no snapshot made\fR, exit 0, JSON \fBunchanged_since\fR. The
+newest snapshot then counts as fresh for \fBemu status\fR until that push (the time is kept in \fBSOURCE/.emu/pushed/\fISINK\fR); \fB*.post\fR
+hooks run with \fBEMU_STATUS=unchanged\fR and \fBEMU_SNAPSHOT\fR the newest. As restic's flag of that name.
 .TP
 .BR \-\-date " \fIDATE\fR"
 Record DATE instead of now: \fIYYYY\-MM\-DD HH:MM[:SS]\fR, \fIYYYY\-MM\-DD\fR, \fI@SECONDS\fR, \fIyesterday\fR or

@@ -55,6 +55,9 @@ extension Emu {
         @Flag(help: "Leave out directories that hold a CACHEDIR.TAG (bford.info/cachedir).")
         var excludeCaches = false
 
+        @Flag(help: "Make no snapshot when nothing changed since the newest one (every entry, its metadata included), and say so.")
+        var skipIfUnchanged = false
+
         func validate() throws {
             if let date, Timestamp.parse(date) == nil {
                 throw ValidationError("--date '\(date)' is not a date: use 'YYYY-MM-DD HH:MM[:SS]', 'YYYY-MM-DD' or @SECONDS")
@@ -76,7 +79,7 @@ extension Emu {
                 throw error
             }
             let run = PushRun(context: context, dryRun: change.dryRun, printsJSON: report.json, forcesProgress: progress,
-                              quiet: global.quiet, namedSinks: !sinks.isEmpty)
+                              quiet: global.quiet, namedSinks: !sinks.isEmpty, skipsIfUnchanged: skipIfUnchanged)
             _ = try run.run(chosen, options: options, lockWait: change.lockWait)
         }
 
@@ -105,6 +108,7 @@ extension Emu {
                 options.onlyPaths = try filesFrom.flatMap { try readListFile($0, option: "--files-from") }.map { try source.snapshotPath($0) }
             }
             options.excludeCaches = excludeCaches
+            options.skipIfUnchanged = skipIfUnchanged
             options.oneFileSystem = oneFileSystem
             options.checksum = checksum
             options.date = date.flatMap { Timestamp.parse($0) }

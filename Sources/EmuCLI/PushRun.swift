@@ -15,6 +15,8 @@ struct PushRun {
     var quiet = false
     /// The user named the sinks: a read-only one is then an error, not a skip.
     var namedSinks = false
+    /// `--skip-if-unchanged`, which a dry run's line mentions.
+    var skipsIfUnchanged = false
 
     /// Pushes to each sink in turn; the outcomes, or the exit status they give.
     func run(_ chosen: [SinkRegistration], options: PushOptions, lockWait: Double) throws -> [PushJSON] {
@@ -72,6 +74,11 @@ struct PushRun {
                 environment["EMU_SNAPSHOT"] = snapshot.id
                 environment["EMU_STATUS"] = snapshot.status.rawValue
                 for warning in try hooks.run(.post, environment: environment) { terminal.warning(warning) }
+            } else if let newest = result.unchangedSince {
+                try? PushRecord.clearFailure(of: registration.name, in: source)
+                try? PushedRecord.record(newest, to: registration.name, in: source, confirmedAt: Timestamp.now())
+                (environment["EMU_SNAPSHOT"], environment["EMU_STATUS"]) = (newest.id, "unchanged")
+                for warning in try hooks.run(.post, environment: environment) { terminal.warning(warning) }
             }
             describe(result, sink: registration, into: &json)
             if !printsJSON && !quiet { summarize(result, sink: registration, terminal: terminal) }
@@ -101,17 +108,21 @@ struct PushRun {
         json.bytesCopied = c.bytesCopied
         json.skipped = c.skipped
         json.expired = result.expired.map { SnapshotJSON($0, sink: sink.name) }
+        json.unchangedSince = result.unchangedSince.map { SnapshotJSON($0, sink: sink.name, head: true) }
     }
 
     /// The result line, on stdout as restic prints its summary.
     func summarize(_ result: PushResult, sink: SinkRegistration, terminal: Terminal) {
         let c = result.counts
         let held = "\(plural(c.files, "file")), \(formatBytes(c.bytes))"
-        if let snapshot = result.snapshot {
+        if let newest = result.unchangedSince {
+            terminal.output("\(sink.name): nothing changed since snapshot \(terminal.paint(newest.name, .yellow, forOutput: true)) (\(newest.shortID)): \(held); no snapshot made (--skip-if-unchanged)")
+        } else if let snapshot = result.snapshot {
             let status = snapshot.status == .incomplete ? terminal.paint(" INCOMPLETE: \(c.skipped) skipped", .red, forOutput: true) : ""
             terminal.output("\(sink.name): snapshot \(terminal.paint(snapshot.name, .yellow, forOutput: true)) (\(snapshot.shortID)): \(held); copied \(c.filesCopied) (\(formatBytes(c.bytesCopied))), linked \(c.filesLinked)\(status)")
         } else {
-            terminal.output("\(sink.name): dry run, nothing written: the snapshot would hold \(held); would copy \(c.filesCopied) (\(formatBytes(c.bytesCopied))), link \(c.filesLinked)")
+            let unless = skipsIfUnchanged ? " (none with --skip-if-unchanged if nothing changed: the push decides when it ends)" : ""
+            terminal.output("\(sink.name): dry run, nothing written: the snapshot would hold \(held)\(unless); would copy \(c.filesCopied) (\(formatBytes(c.bytesCopied))), link \(c.filesLinked)")
         }
         terminal.detail(String(format: "%@: walk and copy %.3fs, sync and publish %.3fs", sink.name, result.walkSeconds, result.publishSeconds))
     }

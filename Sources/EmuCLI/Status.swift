@@ -99,8 +99,11 @@ extension Emu {
                 problem("damaged", "`emu verify` found damage in snapshot \(damaged.name) (\(damaged.shortID))")
             }
             if let good = snapshots.last(where: { $0.status == .complete }) {
-                if now.seconds - good.date.seconds > maxAge {
-                    problem("stale", "the newest complete snapshot is from \(good.date.age(at: now)), older than status.max-age; push soon")
+                // A push that found nothing changed (--skip-if-unchanged) vouches for it until then.
+                let confirmed = PushedRecord.confirmed(good, of: registration.name, in: source)
+                if now.seconds - max(good.date, confirmed ?? good.date).seconds > maxAge {
+                    let vouched = confirmed.map { ", last found unchanged \($0.age(at: now))" } ?? ""
+                    problem("stale", "the newest complete snapshot is from \(good.date.age(at: now))\(vouched), older than status.max-age; push soon")
                 }
             } else {
                 problem("stale", "holds no complete snapshot")

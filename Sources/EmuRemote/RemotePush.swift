@@ -38,7 +38,12 @@ extension RemoteSink {
             }
             try planner.plan(scanner)
             walked = monotonicSeconds()
-            snapshot = try published(try ask(.pushEnd).text)
+            let reply = try ask(options.skipIfUnchanged ? .pushEndUnlessUnchanged : .pushEnd).text
+            if let newest = try unchanged(reply, among: snapshots) {
+                cache?.forget(cache!.predictionName)
+                return PushResult(unchangedSince: newest, walkSeconds: walked - started)
+            }
+            snapshot = try published(reply)
         } catch {
             cache?.forget(cache!.predictionName)
             throw error
@@ -70,6 +75,15 @@ extension RemoteSink {
             compared = try comparedRecords(of: head, cache: cache)
         }
         throw EmuError.failed("the records of snapshot \(head!.id.prefix(8)) changed on \(server) while they were read", fix: "push again")
+    }
+
+    /// The newest snapshot, when `push-end unless-unchanged` made none; nil when it made one.
+    func unchanged(_ reply: String, among snapshots: [Snapshot]) throws -> Snapshot? {
+        guard reply.hasPrefix(Wire.unchanged + " ") else { return nil }
+        guard let newest = snapshots.last, reply == "\(Wire.unchanged) \(newest.id)" else {
+            throw EmuError.failed("\(server) answered a push with `\(reply.prefix(60))`, which names no snapshot it listed", fix: "run `emu log` and push again")
+        }
+        return newest
     }
 
     /// The snapshot `push-end` answers with.

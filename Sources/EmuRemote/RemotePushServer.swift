@@ -5,7 +5,9 @@ import EmuRecords
 extension SinkServer {
     /// `push-begin NOW|SECONDS.NANOS MESSAGE-HEX SOURCE-HEX HEAD|- DIGEST|- IDENTITY`:
     /// receives a push (see `PushReceiver`) under the client's exclusive lock
-    /// and answers `push-end` with the new snapshot's record. HEAD is the
+    /// and answers `push-end` with the new snapshot's record (`push-end
+    /// unless-unchanged`: `unchanged HEAD-ID` and no snapshot, when the
+    /// records received are HEAD's byte for byte). HEAD is the
     /// snapshot the client compared its source with, which must be the
     /// newest here, and DIGEST that of the records it read, which name the
     /// unchanged files it links: when they are not this sink's, the answer is
@@ -41,12 +43,19 @@ extension SinkServer {
         }
         do {
             let end = try ended.get()
-            guard (try? Request(decoding: end)) == .pushEnd else { throw EmuError.failed("the push ended without push-end", fix: "push again") }
+            let request = try? Request(decoding: end)
+            guard request == .pushEnd || request == .pushEndUnlessUnchanged else {
+                throw EmuError.failed("the push ended without push-end", fix: "push again")
+            }
             var origin = StagedSnapshot.Origin(date: date, message: String(decoding: begin.message, as: UTF8.self),
                                                sourcePath: String(decoding: begin.sourcePath, as: UTF8.self), sourceID: begin.identity)
             if let kept = begin.kept { origin = StagedSnapshot.Origin(copying: kept) }
+            origin.skipsIfUnchanged = request == .pushEndUnlessUnchanged
             let snapshot = try receiver.publish(origin, earlier: snapshots)
             try writer.send(Frame(.reply, text: "\(snapshot.id)\n\(snapshot.node.text)"))
+        } catch let unchanged as UnchangedSinceNewest {
+            receiver.staged.abandon()
+            try writer.send(Frame(.reply, text: "\(Wire.unchanged) \(unchanged.newest.id)"))
         } catch {
             receiver.staged.abandon()
             throw error

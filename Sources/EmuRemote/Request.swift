@@ -33,6 +33,8 @@ package enum Request: Equatable {
     case adopt(identity: String)
     case pushBegin(PushBegin)
     case pushEnd
+    /// `push --skip-if-unchanged`: publish nothing when the records are the newest snapshot's.
+    case pushEndUnlessUnchanged
     /// A snapshot, or with nil the sink's HEAD and content index.
     case verify(snapshot: String?, samplePercent: Double)
 
@@ -81,6 +83,7 @@ package enum Request: Equatable {
                 + "\(RemoteSink.hex(begin.sourcePath)) \(begin.head ?? "-") \(begin.digest ?? "-") \(begin.identity)"
                 + (begin.kept.map { " " + RemoteSink.hex(Array("\($0.id)\n\($0.node.text)".utf8)) } ?? "")
         case .pushEnd: "push-end"
+        case .pushEndUnlessUnchanged: "push-end unless-unchanged"
         case .verify(let id, let sample): "verify \(id ?? "sink") \(sample)"
         }
     }
@@ -114,6 +117,7 @@ extension Request {
         case ("write-config", 1): self = .writeConfig(text: RemoteSink.bytes(hex: arguments[0]))
         case ("adopt", 1): self = .adopt(identity: arguments[0])
         case ("push-begin", 6...7): self = .pushBegin(try Self.pushBegin(arguments))
+        case ("push-end", 1) where arguments[0] == "unless-unchanged": self = .pushEndUnlessUnchanged
         case ("verify", 1...2):
             self = .verify(snapshot: arguments[0] == "sink" ? nil : arguments[0], samplePercent: Double(arguments.dropFirst().first ?? "") ?? 100)
         case ("push-begin", _): throw bad("a date, a message, a source, a snapshot, a digest and an identity")

@@ -47,7 +47,7 @@ extension SinkServer {
             try writer.send(Frame(.reply))
         case .verify(let id, let sample):
             try answerVerify(id, samplePercent: sample)
-        case .pushEnd:
+        case .pushEnd, .pushEndUnlessUnchanged:
             throw EmuError.failed("push-end without push-begin", fix: "run emu on both sides")
         default:
             try answerChange(request, sink)
@@ -184,44 +184,6 @@ extension SinkServer {
     package func stream(_ reader: RecordReader) throws {
         try encodeRecords(reader) { try writer.send(Frame(.data, $0)) }
         try writer.send(Frame(.end))
-    }
-}
-
-/// Records as a manifest's text, in pieces of about `Wire.pieceSize`.
-package func encodeRecords(_ reader: RecordReader, piece each: ([UInt8]) throws -> Void) throws {
-    var piece = ManifestFormat.header
-    var count = 0
-    while let record = try reader.next() {
-        ManifestFormat.encode(record, into: &piece)
-        count += 1
-        if piece.count >= Wire.pieceSize {
-            try each(piece)
-            piece.removeAll(keepingCapacity: true)
-        }
-    }
-    piece += ManifestFormat.endTag + [ManifestFormat.tab]
-    ManifestFormat.appendDecimal(count, to: &piece)
-    piece.append(ManifestFormat.newline)
-    try each(piece)
-}
-
-extension Sink {
-    /// The digest of a snapshot's records as `records` streams them.
-    package func recordsDigest(of snapshot: Snapshot) throws -> ContentHash {
-        if hasManifest(snapshot) {
-            let text = try openManifestText(snapshot)
-            defer { text.close() }
-            var hasher = ContentHasher()
-            var piece = [UInt8](repeating: 0, count: Wire.pieceSize)
-            while true {
-                let count = try piece.withUnsafeMutableBytes { try text.readFully(into: $0) }
-                piece.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
-                if count < piece.count { return hasher.finalize() }
-            }
-        }
-        var hasher = ContentHasher()
-        try encodeRecords(try openRecords(snapshot)) { hasher.update($0) }
-        return hasher.finalize()
     }
 }
 

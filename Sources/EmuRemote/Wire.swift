@@ -17,8 +17,10 @@ public enum Wire {
     /// `push-begin`'s answer when the client compared its source with
     /// records other than the server's: it reads them again.
     package static let recordsDiffer = "records differ"
+    /// `push-end unless-unchanged`'s answer, with the newest snapshot's ID, when it made none.
+    package static let unchanged = "unchanged"
     /// The size of a stream's pieces.
-    package static let pieceSize = 256 * 1024
+    package static let pieceSize = manifestPieceSize
 
     /// A failure as an `error` frame: its kind, its message and its fix, a line each.
     package static func frame(for error: Error) -> Frame {

@@ -115,6 +115,30 @@ struct ServePushAttackTests {
         try w.expectSuccess(w.emu("verify"))
     }
 
+    /// `push-end unless-unchanged` leaves the decision to the server: the
+    /// records it received against HEAD's, byte for byte.
+    @Test("push-end unless-unchanged: HEAD's own entries make no snapshot and leave the sink as it was; other entries publish")
+    func unlessUnchanged() throws {
+        let w = try Self.pushedOnce()
+        let before = SkipIfUnchangedTests.sinkEntries(w)
+        let (session, lines) = try Self.beginPush(w)
+        let root = try #require(lines.first { $0.hasSuffix("\t") && $0.hasPrefix("d\t") })
+        session.send(.data, "dir\n" + root)
+        session.send(.data, "link\n" + (try #require(lines.first { $0.hasSuffix("\ta") })))
+        let head = try Self.headManifest(w).head
+        let answer = session.request("push-end unless-unchanged")
+        #expect(answer?.kind == .reply && answer?.text == "unchanged \(head)", "\(String(describing: answer))")
+        #expect(session.close(within: 60) == 0)
+        #expect(SkipIfUnchangedTests.sinkEntries(w) == before, "no tree, record or manifest added; no staging left")
+
+        let (other, _) = try Self.beginPush(w)
+        other.send(.data, "dir\n" + root)
+        let published = other.request("push-end unless-unchanged")
+        #expect(published?.kind == .reply && published?.text.hasPrefix("unchanged") == false, "\(String(describing: published))")
+        #expect(other.close(within: 60) == 0)
+        #expect(try w.loggedSnapshots().count == 2, "the file's absence is a change")
+    }
+
     /// A manifest that names other bytes than its file holds (written by an
     /// older server, or by hand) must not reach the index through a repair.
     @Test("clean --repair indexes a file only under the hash of its bytes")
@@ -162,7 +186,8 @@ struct ServeSessionBoundsTests {
     @Test("requests no emu sends are refused each with its reason, and the session stays usable", arguments: [
         ("head now", "other words"), ("records", "other words"), ("verify", "a snapshot, or sink"),
         ("free-space lots 0 1 - -", "a percentage"), ("push-begin soon 6d 2f - - b", "SECONDS.NANOSECONDS"),
-        ("push-begin now", "a date, a message"), ("push-end", "without push-begin"), ("restore x 2f everything", "no snapshot"),
+        ("push-begin now", "a date, a message"), ("push-end", "without push-begin"), ("push-end unless-unchanged", "without push-begin"),
+        ("push-end whenever", "other words"), ("restore x 2f everything", "no snapshot"),
         ("file 0000 2e2e2f6574632f706173737764", "no snapshot"), ("", "an empty request"), ("export 0000 -", "no snapshot"),
         ("export", "other words"),
     ])

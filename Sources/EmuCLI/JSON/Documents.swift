@@ -88,6 +88,8 @@ struct PushJSON: Encodable {
     var bytesCopied: Int64?
     var skipped: Int?
     var expired: [SnapshotJSON]?
+    /// `--skip-if-unchanged` made no snapshot: the newest, which holds the source as it is.
+    var unchangedSince: SnapshotJSON?
     var error: String?
 }
 

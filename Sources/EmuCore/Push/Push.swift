@@ -30,6 +30,8 @@ public struct PushOptions: Sendable {
     /// `QuietDirectories`). nil walks everything, as does a newest snapshot
     /// that is incomplete.
     public var changedDirectories: Set<RelativePath>? = nil
+    /// `--skip-if-unchanged`: make no snapshot when the source is as the newest one holds it.
+    public var skipIfUnchanged = false
 
     public init() {}
 
@@ -54,9 +56,19 @@ public struct PushResult: Sendable {
     public var publishSeconds: Double
     /// Snapshots the retention policy removed after the push, or to make room.
     public var expired: [Snapshot] = []
+    /// `--skip-if-unchanged` made no snapshot: the newest one holds the source as it is.
+    public var unchangedSince: Snapshot? = nil
 
     package init(snapshot: Snapshot?, counts: Snapshot.Counts, walkSeconds: Double, publishSeconds: Double) {
         (self.snapshot, self.counts, self.walkSeconds, self.publishSeconds) = (snapshot, counts, walkSeconds, publishSeconds)
+    }
+
+    /// A push that made no snapshot: every file is as `newest` holds it, and nothing was copied.
+    package init(unchangedSince newest: Snapshot, walkSeconds: Double) {
+        var counts = newest.counts
+        (counts.filesCopied, counts.bytesCopied, counts.filesLinked) = (0, 0, newest.counts.files)
+        self.init(snapshot: nil, counts: counts, walkSeconds: walkSeconds, publishSeconds: 0)
+        unchangedSince = newest
     }
 }
 
@@ -126,17 +138,21 @@ package func pushLocked(_ source: Source, to sink: Sink, filter: SourceFilter, o
     let started = monotonicSeconds()
 
     let staged = try sink.beginSnapshot()
+    let settings = StagingWriter.Settings(checksum: options.checksum, adoptsFiles: options.importing != nil)
+    let writer = StagingWriter(settings: settings, observer: observer, staged: staged, earlierTree: newest?.0, resumeTree: leftovers?.tree)
     do {
-        let settings = StagingWriter.Settings(checksum: options.checksum, adoptsFiles: options.importing != nil)
-        let writer = StagingWriter(settings: settings, observer: observer, staged: staged, earlierTree: newest?.0, resumeTree: leftovers?.tree)
         let planner = PushPlanner(writer: writer, earlier: newest.map { ManifestCursor($0.1) }, resume: leftovers.map { ManifestCursor($0.records) })
         planner.checksum = options.checksum
         if options.importing != nil { (planner.changeTest, planner.resumeTest) = (.quickCheck, .quickCheck) }
         try planner.plan(try scanner(of: sourceRoot, in: sink, head: head, filter: filter, options: options))
         let walked = monotonicSeconds()
-        let origin = StagedSnapshot.Origin(date: date, message: options.message, sourcePath: source.path, sourceID: try source.identity())
+        var origin = StagedSnapshot.Origin(date: date, message: options.message, sourcePath: source.path, sourceID: try source.identity())
+        origin.skipsIfUnchanged = options.skipIfUnchanged
         let snapshot = try staged.finish(writer.outcome, from: origin, after: snapshots)
         return PushResult(snapshot: snapshot, counts: writer.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
+    } catch let unchanged as UnchangedSinceNewest {
+        staged.abandon()
+        return PushResult(unchangedSince: unchanged.newest, walkSeconds: monotonicSeconds() - started)
     } catch {
         // A failed push leaves no trace; a killed one leaves staging for the next to reuse.
         staged.abandon()

@@ -90,3 +90,44 @@ extension ChunkedManifest {
         }
     }
 }
+
+/// How much manifest text a piece holds, read or sent (a frame's data).
+package let manifestPieceSize = 256 * 1024
+
+/// Records as a manifest's text, in pieces of about `manifestPieceSize`.
+package func encodeRecords(_ reader: RecordReader, piece each: ([UInt8]) throws -> Void) throws {
+    var piece = ManifestFormat.header
+    var count = 0
+    while let record = try reader.next() {
+        ManifestFormat.encode(record, into: &piece)
+        count += 1
+        if piece.count >= manifestPieceSize {
+            try each(piece)
+            piece.removeAll(keepingCapacity: true)
+        }
+    }
+    piece += ManifestFormat.endTag + [ManifestFormat.tab]
+    ManifestFormat.appendDecimal(count, to: &piece)
+    piece.append(ManifestFormat.newline)
+    try each(piece)
+}
+
+extension Sink {
+    /// The digest of a snapshot's records as `records` streams them.
+    package func recordsDigest(of snapshot: Snapshot) throws -> ContentHash {
+        if hasManifest(snapshot) {
+            let text = try openManifestText(snapshot)
+            defer { text.close() }
+            var hasher = ContentHasher()
+            var piece = [UInt8](repeating: 0, count: manifestPieceSize)
+            while true {
+                let count = try piece.withUnsafeMutableBytes { try text.readFully(into: $0) }
+                piece.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+                if count < piece.count { return hasher.finalize() }
+            }
+        }
+        var hasher = ContentHasher()
+        try encodeRecords(try openRecords(snapshot)) { hasher.update($0) }
+        return hasher.finalize()
+    }
+}

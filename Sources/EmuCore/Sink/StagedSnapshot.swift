@@ -99,6 +99,8 @@ package final class StagedSnapshot {
         /// `emu replicate`: the snapshot this one copies, whose ID, parent,
         /// counts, status and pusher it keeps (its date, message and source are the fields above).
         package var kept: Snapshot? = nil
+        /// `push --skip-if-unchanged`: publish nothing when the records are the newest snapshot's.
+        package var skipsIfUnchanged = false
 
         package init(date: Timestamp, message: String, sourcePath: String, sourceID: String) {
             (self.date, self.message, self.sourcePath, self.sourceID) = (date, message, sourcePath, sourceID)
@@ -117,6 +119,9 @@ package final class StagedSnapshot {
     /// (whose newest is its parent), and the sink settled.
     package func finish(_ outcome: Outcome, from origin: Origin, after earlier: [Snapshot]) throws -> Snapshot {
         let digest = try manifest.finish()
+        if origin.skipsIfUnchanged, let newest = earlier.last, try holdsTheSame(as: newest, digest: digest, outcome: outcome) {
+            throw UnchangedSinceNewest(newest: newest)
+        }
         try makeDurable()
         let parent = origin.kept.map(\.parent) ?? earlier.last?.id
         var snapshot = Snapshot(id: origin.kept?.id ?? Snapshot.makeID(date: origin.date, manifest: digest, parent: parent), parent: parent,
@@ -134,6 +139,16 @@ package final class StagedSnapshot {
         try publish(snapshot, after: earlier)
         try sink.settleAfterPush(reusedFromIndex: outcome.reusedFromIndex, resumed: outcome.resumed, earlier: earlier)
         return snapshot
+    }
+
+    /// Whether the staged records are `newest`'s, byte for byte (the same
+    /// entries with the same metadata, ctimes and inodes), and would be as
+    /// complete: a snapshot of it would add nothing but a date.
+    func holdsTheSame(as newest: Snapshot, digest: ContentHash, outcome: Outcome) throws -> Bool {
+        let counts = (outcome.counts.files, outcome.counts.directories, outcome.counts.bytes)
+        guard counts == (newest.counts.files, newest.counts.directories, newest.counts.bytes), outcome.counts.skipped == 0,
+              newest.status == .complete, sink.hasManifest(newest) else { return false }
+        return try sink.recordsDigest(of: newest) == digest
     }
 
     /// Removes the staging: a failed push leaves no trace.
@@ -165,4 +180,10 @@ extension Sink {
         // A killed push's leftovers are gone: drop index entries only they held.
         if resumed { try ContentIndex.open(in: self).sweep() }
     }
+}
+
+/// `push --skip-if-unchanged` found the source as the newest snapshot holds
+/// it: no snapshot was made (the staging is abandoned as a failed push's).
+public struct UnchangedSinceNewest: Error {
+    public let newest: Snapshot
 }

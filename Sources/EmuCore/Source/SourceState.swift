@@ -69,11 +69,24 @@ public enum PushRecord {
 public enum PushedRecord {
     package static let directoryName = FileName("pushed")
 
-    public static func record(_ snapshot: Snapshot, to sink: String, in source: Source) throws {
+    /// `snapshot` is the newest this source pushed to `sink`; with
+    /// `confirmedAt`, a push then (`--skip-if-unchanged`) found the source
+    /// as it holds it and made none.
+    public static func record(_ snapshot: Snapshot, to sink: String, in source: Source, confirmedAt: Timestamp? = nil) throws {
         if (try? source.metadata.status(directoryName)) == nil {
             try source.metadata.makeDirectory(directoryName, permissions: 0o755)
         }
-        try MetadataFile.write(in: try source.metadata.openDirectory(directoryName), sink, "\(snapshot.date.seconds) \(snapshot.id)\n")
+        let confirmed = confirmedAt.map { " \($0.seconds)" } ?? ""
+        try MetadataFile.write(in: try source.metadata.openDirectory(directoryName), sink, "\(snapshot.date.seconds) \(snapshot.id)\(confirmed)\n")
+    }
+
+    /// When a push last found the source as `snapshot` of `sink` holds it:
+    /// the snapshot is as fresh as that (`status` judges staleness by it).
+    public static func confirmed(_ snapshot: Snapshot, of sink: String, in source: Source) -> Timestamp? {
+        guard let directory = try? source.metadata.openDirectory(directoryName),
+              let words = (try? MetadataFile.read(in: directory, sink))??.split(whereSeparator: \.isWhitespace),
+              words.count == 3, words[1] == snapshot.id, let seconds = Int64(words[2]) else { return nil }
+        return Timestamp(seconds: seconds)
     }
 
     /// The date of the newest snapshot pushed to `sink`, or nil when none is known.

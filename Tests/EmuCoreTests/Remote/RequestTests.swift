@@ -34,7 +34,7 @@ struct RequestTests {
                              sourcePath: Array("/home/é".utf8), head: Self.id, digest: String(repeating: "f", count: 64), identity: "b")),
             .pushBegin(.init(date: nil, message: [], sourcePath: [0x2F], head: nil, digest: nil, identity: "b")),
             .pushBegin(.init(date: nil, message: [], sourcePath: [0x2F], head: Self.id, digest: nil, identity: "b", kept: Self.kept)),
-            .pushEnd, .verify(snapshot: Self.id, samplePercent: 10), .verify(snapshot: nil, samplePercent: 100),
+            .pushEnd, .pushEndUnlessUnchanged, .verify(snapshot: Self.id, samplePercent: 10), .verify(snapshot: nil, samplePercent: 100),
         ]
         for request in requests {
             #expect(try Request(decoding: request.frame) == request, "\(request.line)")
