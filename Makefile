@@ -4,7 +4,7 @@ SWIFT ?= swift
 RELEASE_BIN = .build/release/emu
 # What emu links, and what the tests use to make ACLs, xattrs, small filesystems and an ssh server.
 BUILD_DEPS = libacl1-dev libattr1-dev libzstd-dev
-TEST_DEPS = acl attr procps dosfstools e2fsprogs util-linux strace xfsprogs exfatprogs exfat-fuse python3 openssh-client openssh-server zstd libarchive-tools systemd rsync rsnapshot chromium
+TEST_DEPS = sshfs acl attr procps dosfstools e2fsprogs util-linux strace xfsprogs exfatprogs exfat-fuse python3 openssh-client openssh-server zstd libarchive-tools systemd rsync rsnapshot chromium
 
 .PHONY: all build deps test-deps install-packages demo test torture install uninstall bench clean
 

@@ -1,5 +1,5 @@
-"""The page of the command that moves history between sinks (issue 27):
-replicate; used by manpages.py."""
+"""The pages of the commands that move and show history between sinks
+(issues 27, 28): replicate, mount, umount; used by manpages.py."""
 
 
 def add_history_pages(P):
@@ -68,3 +68,21 @@ Copy only what \fITO\fR's retention policy keeps, then apply it to \fITO\fR (ref
 .B \-\-progress
 The progress line (snapshot \fIN\fR of \fIM\fR, files, bytes, rate, ETA) even when stderr is not a terminal.
 """, "emu replicate usb1 usb2\nemu replicate nas /media/usb/laptop --prune\nemu replicate usb1 ssh://me@offsite/srv/emu/laptop HEAD\nemu replicate usb1 usb2 -n --json", True, True)
+    P["emu-mount"] = ("mount a sink read-only, to browse every snapshot as folders", r"\fBemu mount\fR \fISINK\fR \fIDIR\fR",
+r"""Mounts \fISINK\fR read-only on \fIDIR\fR: each snapshot is a folder named by its date (and \fBLatest\fR the newest), so a file
+manager browses them all and a file is restored by copying it out. \fISINK\fR is a sink name of this source, a sink's path, or an ssh
+address; it is checked to be a sink first. \fIDIR\fR is made when missing (its parent must exist) and must be empty and have nothing
+mounted on it.
+.PP
+emu mounts with the engines that exist, not a filesystem of its own. A local sink is bind-mounted read-only (\fBmount \-\-bind\fR, then
+remounted \fBro\fR), which needs root; without root its folders can be browsed where they are. A sink over ssh is mounted with
+\fBsshfs\fR (\fB\-o ro,reconnect\fR), through the sink's \fBsink.\fINAME\fB.ssh\-command\fR and the address's port; sshfs needs the
+server's sftp subsystem, so a key whose \fBauthorized_keys\fR entry forces \fBemu serve\fR (a per-client or read-only key, which
+is what keeps clients of one server apart) cannot mount: \fBemu show\fR and \fBemu checkout \-\-to\fR read through such a key.
+sshfs keeps running in the background until \fBemu umount\fR.""",
+"", "emu mount usb /mnt/backup\nemu mount nas ~/nas-snapshots\nls ~/nas-snapshots\nemu umount ~/nas-snapshots", False, False)
+    P["emu-umount"] = ("unmount a sink emu mount mounted", r"\fBemu umount\fR \fIDIR\fR",
+r"""Unmounts the sink mounted on \fIDIR\fR: an sshfs mount with \fBfusermount \-u\fR (which needs no root), a bind mount of a sink with
+\fBumount\fR(2). A directory with nothing mounted on it, or with another mount than a read-only sink, is refused (status 2) and left
+as it is; a mount still in use fails (status 1) and names \fBfuser \-vm\fR to find what uses it.""",
+"", "emu umount /mnt/backup", False, False)

@@ -83,10 +83,18 @@ const int EMU_SEEK_DATA = SEEK_DATA;
 const int EMU_SEEK_HOLE = SEEK_HOLE;
 const long EMU_UTIME_OMIT = UTIME_OMIT;
 
-int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[], const char *cwd) {
+int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[], const char *cwd, int output) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addchdir_np(&actions, cwd);
+    if (output >= 0) {
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&actions, output, 1);
+        posix_spawn_file_actions_adddup2(&actions, output, 2);
+        // A daemon it leaves behind holds nothing of ours open (a parent's
+        // pipe or socket whose end says this process is done).
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    }
     pid_t pid;
     int rc = posix_spawn(&pid, path, &actions, NULL, argv, envp);
     posix_spawn_file_actions_destroy(&actions);

@@ -16,5 +16,5 @@ struct Emu: ParsableCommand {
             \(ExitStatus.help)
             """,
         version: emuVersion,
-        subcommands: [Init.self, SinkCommand.self, Push.self, Log.self, Diff.self, Show.self, Checkout.self, Prune.self, Verify.self, Status.self, Find.self, Export.self, Import.self, Schedule.self, Timeline.self, Watch.self, Squash.self, Replicate.self, Clean.self, Config.self, Serve.self])
+        subcommands: [Init.self, SinkCommand.self, Push.self, Log.self, Diff.self, Show.self, Checkout.self, Prune.self, Verify.self, Status.self, Find.self, Export.self, Import.self, Schedule.self, Timeline.self, Watch.self, Squash.self, Replicate.self, Mount.self, Umount.self, Clean.self, Config.self, Serve.self])
 }

@@ -143,9 +143,11 @@ struct ReplicaSides {
 
     /// A sink over ssh that no source registered: the default ssh command and remote emu.
     static func remote(_ text: String, _ address: RemoteAddress, creating: Bool = false) throws -> RemoteSink {
-        let command = shellWords(Setting.perSink.first { $0.name == "ssh-command" }!.defaultValue!) ?? ["ssh"]
-        return try RemoteSink(name: text, address: address, sshCommand: command, remoteEmu: "emu", creating: creating)
+        try RemoteSink(name: text, address: address, sshCommand: defaultSSHCommand, remoteEmu: "emu", creating: creating)
     }
+
+    /// How a sink no source registered is reached: `sink.NAME.ssh-command`'s default.
+    static var defaultSSHCommand: [String] { shellWords(Setting.perSink.first { $0.name == "ssh-command" }!.defaultValue!) ?? ["ssh"] }
 }
 
 /// Prints what a replicate does: a line a snapshot, and the progress line.

@@ -62,7 +62,9 @@ extern const long EMU_UTIME_OMIT;
 
 /// Runs the program at `path` with `argv` and `envp` in directory `cwd`
 /// (posix_spawn), waits for it, and returns its wait status, or -1 with errno.
-int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[], const char *cwd);
+/// With `output` >= 0, its stdout and stderr go there, its stdin is /dev/null,
+/// and it inherits no other descriptor.
+int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[], const char *cwd, int output);
 /// Starts `file` (searched in PATH) with pipes to its stdin and from its stdout; returns its pid, or -1 with errno.
 int emu_spawn_piped(const char *file, char *const argv[], int *to_child, int *from_child);
 /// waitpid(2), retried on EINTR; the raw status, or -1.

@@ -37,6 +37,7 @@ final class SSHServer {
             StrictModes no
             PermitRootLogin prohibit-password
             LogLevel ERROR
+            Subsystem sftp internal-sftp
 
             """.write(toFile: directory + "/sshd_config", atomically: true, encoding: .utf8)
         try authorize(forcedCommand: nil)
