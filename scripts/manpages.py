@@ -77,7 +77,13 @@ starts as a reflink of the previous snapshot's copy and only the blocks that dif
 costs a block. Elsewhere it is copied whole.
 .PP
 The snapshot is built in \fBSINK/.emu/staging/\fR, synced to disk, and published by renames; it appears whole or not at all. A push
-killed at any moment leaves earlier snapshots intact, and the next push reuses what it had copied. An unreadable file is skipped and
+killed at any moment leaves earlier snapshots intact, and the next push reuses what it had copied. Ctrl-C (SIGINT), SIGTERM or SIGHUP
+stops a push at once in the same way, but first says so (\fBthe push to '\fIsink\fB' was interrupted by ...: nothing of it was published;
+the next push ... resumes from what this one copied\fR; status 128 + the signal's number), and a push whose ssh connection is cut says
+that the server keeps what arrived whole; \fBemu status\fR then shows \fBthe last push was interrupted\fR until a push succeeds. A
+signal that was ignored when emu started (\fBnohup\fR) stays ignored. The progress line (on a terminal, or with \fB\-\-progress\fR)
+shows files, bytes and the rate after the first second, and a percentage and an ETA estimated from the newest snapshot's files and
+bytes after two; a first push says it has no estimate. An unreadable file is skipped and
 named on stderr; the snapshot is recorded as incomplete and the exit status is 3. A file that changes while it is read is read again,
 twice at most, then kept as read and reported. The sink is excluded when it lies inside the source; a source inside its sink is refused.
 .PP
@@ -216,7 +222,7 @@ far behind the sink that does it is (for an offline sink, from the last push thi
 .PP
 A sink has a problem when it is offline, holds no snapshot, its newest complete snapshot is older than \fBstatus.max\-age\fR
 (\fBemu config status.max\-age 3d\fR; 2 days by default), the last \fBemu verify\fR found damage in one of its snapshots, or its last
-push failed; no sink online is a problem too. Problems are warnings; with \fB\-\-check\fR each is one line on stderr and the exit
+push failed or was interrupted (a signal, a cut connection: the next push resumes it); no sink online is a problem too. Problems are warnings; with \fB\-\-check\fR each is one line on stderr and the exit
 status is 1, for monitoring (0 when there is none).""",
 r""".TP
 .B \-\-check

@@ -144,6 +144,6 @@ final class CheckoutReporter: CheckoutObserver {
     }
 
     func progressed(files: Int, bytes: Int64) {
-        progress.update(files: files, bytes: bytes, total: total)
+        progress.update(files: files, bytes: bytes, total: ProgressTotal(bytes: total))
     }
 }

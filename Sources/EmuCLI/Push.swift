@@ -66,6 +66,7 @@ extension Emu {
         }
 
         func run() throws {
+            if !change.dryRun { Interruption.announce(command: "the push") }
             let context = try global.context(for: "push")
             let (terminal, source) = (context.terminal, context.source)
             let chosen: [SinkRegistration]
@@ -140,9 +141,9 @@ class PushReporter: PushObserver {
     /// A dry run without --json lists each file it would copy on stdout.
     let listsPlans: Bool
     let progress: ProgressLine
-    let total: Int64?
+    let total: ProgressTotal?
 
-    init(terminal: Terminal, dryRun: Bool, listsPlans: Bool, progress: ProgressLine, total: Int64?) {
+    init(terminal: Terminal, dryRun: Bool, listsPlans: Bool, progress: ProgressLine, total: ProgressTotal?) {
         self.terminal = terminal
         self.dryRun = dryRun
         self.listsPlans = listsPlans

@@ -58,15 +58,15 @@ struct PushRun {
                 json.error = "read-only"
                 return (json, namedSinks ? .usage : nil)
             }
-            // The newest snapshot's size estimates the total, for the ETA.
-            let estimate = try? store.snapshots().last?.counts.bytes
+            // The newest snapshot's counts estimate the total, for the percentage and ETA.
+            let newest = try store.snapshots().last
             let observer = PushReporter(terminal: terminal, dryRun: dryRun, listsPlans: dryRun && !printsJSON,
                                         progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: forcesProgress)),
-                                        total: estimate ?? nil)
+                                        total: .estimate(from: newest))
             var environment = ["EMU_SINK": registration.name, "EMU_SINK_PATH": registration.path, "EMU_SOURCE": source.path,
                                "EMU_SNAPSHOT": "", "EMU_STATUS": "starting"]
             if !dryRun { try hooks.run(.pre, environment: environment) }
-            let result = try store.push(source, options: options, observer: observer)
+            let result = try Interruption.during(registration.name, of: source) { try store.push(source, options: options, observer: observer) }
             ProgressLine.clear()
             if let snapshot = result.snapshot {
                 try? PushRecord.clearFailure(of: registration.name, in: source)
@@ -90,7 +90,9 @@ struct PushRun {
             json.error = failure.message
             // A push another emu's lock turned away did not fail: it did not run.
             if !dryRun && failure.kind != .locked {
-                try? PushRecord.recordFailure(of: registration.name, in: source, message: failure.message)
+                // A cut connection is an interruption: the server keeps what arrived for the next push.
+                let message = (failure.interruptedPush ? PushRecord.interrupted : "") + failure.message
+                try? PushRecord.recordFailure(of: registration.name, in: source, message: message)
                 context.runErrorHooks(sink: registration.name, path: registration.path, status: "failed", message: failure.message)
             }
             return (json, failure.kind)

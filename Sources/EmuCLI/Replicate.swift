@@ -183,7 +183,7 @@ final class ReplicateReporter: PushReporter, ReplicateObserver {
     }
 
     override func progressed(files: Int, bytes: Int64) {
-        replicating.update(files: doneFiles + files, bytes: doneBytes + bytes, total: totalBytes,
+        replicating.update(files: doneFiles + files, bytes: doneBytes + bytes, total: ProgressTotal(bytes: totalBytes),
                            prefix: "snapshot \(number)/\(planned.count): ")
     }
 }

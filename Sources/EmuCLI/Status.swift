@@ -85,7 +85,7 @@ extension Emu {
                 if row.reason == nil { row.state = state; row.reason = reason }
             }
             if let failure = try PushRecord.lastFailure(of: registration.name, in: source) {
-                problem("failed", "the last push failed (\(failure))")
+                problem("failed", Self.lastPush(failure))
             }
             guard let newest = snapshots.last else {
                 problem("empty", "holds no snapshot yet; make one with `emu push \(registration.name)`")
@@ -109,6 +109,14 @@ extension Emu {
                 problem("stale", "holds no complete snapshot")
             }
             return row
+        }
+
+        /// What the remembered failure says (`DATE MESSAGE`): a push cut off is
+        /// not one that failed, and the next one resumes it.
+        static func lastPush(_ failure: String) -> String {
+            let (date, message) = failure.firstIndex(of: " ").map { (failure[..<$0], failure[failure.index(after: $0)...]) } ?? ("", failure[...])
+            guard message.hasPrefix(PushRecord.interrupted) else { return "the last push failed (\(failure))" }
+            return "the last push was interrupted (\(date): \(message.dropFirst(PushRecord.interrupted.count))); the next push resumes from what it copied"
         }
 
         /// Why a local sink's path holds no sink: not there, an empty directory (a disk's mount point, the disk not mounted), or other files.

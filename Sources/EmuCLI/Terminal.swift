@@ -93,7 +93,7 @@ final class ProgressLine {
         forced || (!terminal.quiet && isatty(STDERR_FILENO) == 1 && !terminal.isDumb)
     }
 
-    func update(files: Int, bytes: Int64, total: Int64? = nil, prefix: String = "") {
+    func update(files: Int, bytes: Int64, total: ProgressTotal? = nil, prefix: String = "") {
         guard enabled else { return }
         let now = monotonicSeconds()
         guard now - lastDrawn >= (redraws ? 0.2 : 1) else { return }
@@ -105,25 +105,49 @@ final class ProgressLine {
     }
 
     /// The line after `elapsed` seconds.
-    static func text(files: Int, bytes: Int64, total: Int64?, elapsed: Double) -> String {
+    static func text(files: Int, bytes: Int64, total: ProgressTotal?, elapsed: Double) -> String {
         let elapsed = max(elapsed, 0.001)
-        let rate = Double(bytes) / elapsed
         var line = "\(plural(files, "file")), \(formatBytes(bytes))"
         // A rate from the first second measures the cache, not the link (3.6 GiB/s on a 2 MB/s one).
-        if elapsed >= 1 { line += ", \(formatBytes(Int64(rate)))/s" }
+        if elapsed >= 1 { line += ", \(formatBytes(Int64(Double(bytes) / elapsed)))/s" }
+        if let missing = total?.missing { return line + " (\(missing))" }
         // An ETA from the first fraction of a second is noise (a rate from a few
         // files' worth of cache): it waits for two seconds of measurement.
-        if let total, total > 0, rate > 0, elapsed >= 2 {
-            let remaining = Double(max(0, total - bytes)) / rate
-            line += ", \(Int((Double(bytes) / Double(total) * 100).rounded()))%, ETA \(formatDuration(remaining))"
-        }
-        return line
+        guard let fraction = total?.fraction(files: files, bytes: bytes), fraction > 0, elapsed >= 2 else { return line }
+        // Past an estimate (the source grew since the newest snapshot): no percentage can be true.
+        guard fraction < 1 || total?.isExact == true else { return line + ", more than the newest snapshot held" }
+        let remaining = elapsed * max(0, 1 - fraction) / fraction
+        return line + ", \(Int((min(fraction, 1) * 100).rounded()))%, ETA \(formatDuration(remaining))"
     }
 
     static func clear() {
         guard active else { return }
         writeStandardError("\r\u{1b}[K")
         active = false
+    }
+}
+
+/// What a progress line measures against: the bytes (and files) the work
+/// holds, known (a checkout) or estimated (a push, from the newest
+/// snapshot's counts); or, with `missing`, why there is no estimate.
+struct ProgressTotal {
+    var files: Int? = nil
+    var bytes: Int64? = nil
+    /// Known, not estimated: it can be reached.
+    var isExact = true
+    var missing: String? = nil
+
+    /// A push's: the newest snapshot's counts, or none for a first push.
+    static func estimate(from newest: Snapshot?) -> ProgressTotal {
+        guard let newest else { return ProgressTotal(isExact: false, missing: "first push: no estimate") }
+        return ProgressTotal(files: newest.counts.files, bytes: newest.counts.bytes, isExact: false)
+    }
+
+    /// How far along: by bytes when they are known, else by files.
+    func fraction(files done: Int, bytes doneBytes: Int64) -> Double? {
+        if let bytes, bytes > 0 { return Double(doneBytes) / Double(bytes) }
+        if let files, files > 0 { return Double(done) / Double(files) }
+        return nil
     }
 }
 

@@ -163,7 +163,7 @@ final class VerifyReporter: VerifyObserver {
     }
 
     func progressed(files: Int, bytes: Int64) {
-        progress.update(files: files, bytes: bytes, total: total)
+        progress.update(files: files, bytes: bytes, total: ProgressTotal(bytes: total))
     }
 }
 

@@ -46,7 +46,7 @@ extension RemoteSink {
             snapshot = try published(reply)
         } catch {
             cache?.forget(cache!.predictionName)
-            throw error
+            throw cutOff(error)
         }
         if let cache {
             if let digest = try? wire.prediction?.writer?.finish(sync: false) { cache.keep(cache.predictionName, digest: digest, as: snapshot) } else { cache.forget(cache.predictionName) }
@@ -75,6 +75,18 @@ extension RemoteSink {
             compared = try comparedRecords(of: head, cache: cache)
         }
         throw EmuError.failed("the records of snapshot \(head!.id.prefix(8)) changed on \(server) while they were read", fix: "push again")
+    }
+
+    /// A push whose connection broke once it began, said as what it is:
+    /// the server keeps what arrived whole (`keepForResume`) for the next push.
+    func cutOff(_ error: Error) -> Error {
+        let onChannel = (error as? FileSystemError).map { $0.path == SSHChannel.pathName } ?? false
+        guard onChannel || (error as? EmuError)?.brokeTheChannel == true || channel.hasEnded else { return error }
+        let cause = (error as? EmuError)?.message ?? (error as? FileSystemError).map { "\($0.operation): \($0.errno)" } ?? "\(error)"
+        var cut = EmuError.failed("the connection to \(address.host) was cut during the push (\(cause)); the server keeps what arrived whole, "
+                                  + "and the next push sends only the rest", fix: "push again once `\(address.sshCommandLine)` works")
+        cut.interruptedPush = true
+        return cut
     }
 
     /// The newest snapshot, when `push-end unless-unchanged` made none; nil when it made one.

@@ -40,8 +40,8 @@ package final class SSHChannel {
         pid = started
         // A server that is gone must fail the write, not kill emu.
         signal(SIGPIPE, SIG_IGN)
-        output = OpenFile(FileDescriptor(rawValue: toChild), path: Array("the ssh channel".utf8))
-        input = OpenFile(FileDescriptor(rawValue: fromChild), path: Array("the ssh channel".utf8))
+        output = OpenFile(FileDescriptor(rawValue: toChild), path: Self.pathName)
+        input = OpenFile(FileDescriptor(rawValue: fromChild), path: Self.pathName)
         reader = FrameReader(input, peer: "the server")
         writer = FrameWriter(output)
     }
@@ -74,6 +74,17 @@ package final class SSHChannel {
         return code
     }
 
+    /// The name failures of the channel's reads and writes carry.
+    package static let pathName = Array("the ssh channel".utf8)
+
+    /// Whether ssh has exited (without reaping it: `close` does).
+    package var hasEnded: Bool {
+        if status != nil { return true }
+        guard pid > 0 else { return false }
+        var info = siginfo_t()
+        return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid == pid
+    }
+
     /// Why the server said nothing: what ssh's exit status means.
     package func silence(sinkName: String) -> EmuError {
         let code = close()
@@ -85,11 +96,11 @@ package final class SSHChannel {
                                                                                       : "`emu config sink.\(sinkName).remote-emu PATH`"))
         case 255:
             return EmuError.failed("ssh could not reach \(address.destination) (its message is above)",
-                                   fix: "check that `ssh \(address.destination)` works without a password prompt, or name another ssh command with "
+                                   fix: "check that `\(address.sshCommandLine)` works without a password prompt, or name another ssh command with "
                                        + (registering ? "`emu sink add ... --ssh-command CMD`" : "`emu config sink.\(sinkName).ssh-command CMD`"))
         default:
             return EmuError.failed("the connection to \(host) closed before emu serve answered (ssh exited with status \(code))",
-                                   fix: "check that `ssh \(address.destination) emu --version` works")
+                                   fix: "check that `\(address.sshCommandLine) emu --version` works")
         }
     }
 
@@ -110,7 +121,7 @@ package final class SSHChannel {
         input.close()
         status = -1
         return EmuError.failed("\(address.destination) did not answer within \(seconds) seconds",
-                               fix: "check that the host is up and `ssh \(address.destination)` works"
+                               fix: "check that the host is up and `\(address.sshCommandLine)` works"
                                    + (registering ? "" : "; a slow link may need `emu config sink.\(sinkName).connect-timeout SECONDS`"))
     }
 }

@@ -121,5 +121,8 @@ extension FirstReadingTests {
         let lines = run.stderr.split(separator: "\n").filter { $0.contains(" files, ") || $0.contains(" file, ") }
         #expect(!lines.isEmpty && !run.stderr.contains("\u{1b}") && !run.stderr.contains("\r"), "\(run.stderr.debugDescription)")
         #expect(lines.first.map { !$0.contains("/s") } == true, "the first line comes at once, before a second has passed: \(lines)")
+        #expect(lines.first?.hasSuffix(" (first push: no estimate)") == true, "a first push says it has no estimate: \(lines)")
+        let second = try w.emu("push", "--progress")
+        #expect(!second.stderr.contains("no estimate"), "the newest snapshot's counts are the estimate: \(second.stderr)")
     }
 }

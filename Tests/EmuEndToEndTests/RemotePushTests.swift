@@ -90,8 +90,11 @@ struct RemotePushTests {
         #expect(sh("mkdir '\(w.source)/many' && for i in $(seq 10 49); do head -c 500000 /dev/urandom > '\(w.source)'/many/$i; done") == 0)
         let count = w.root + "/wire"
         #expect(try w.emu("config", "sink.nas.ssh-command", try server.sshCommand(delay: 0, count: count, cutAfter: 14_000_000)).status == 0)
-        #expect(try w.emu("push", "nas", "-q").status == 1)
-        #expect(SSHServer.wasCut(count))
+        let cut = try w.emu("push", "nas", "-q")
+        #expect(cut.status == 1 && SSHServer.wasCut(count))
+        #expect(cut.stderr.contains("the connection to 127.0.0.1 was cut during the push") && cut.stderr.contains("the next push sends only the rest")
+                && cut.stderr.contains("`ssh -p \(server.port) "), "says what happened, and that the next push resumes: \(cut.stderr)")
+        #expect(try w.emu("status").stderr.contains("nas: the last push was interrupted ("))
         #expect(try w.emu("config", "sink.nas.ssh-command", server.sshCommand).status == 0)
         let resumed = try w.emu("push", "nas", "--json")
         #expect(resumed.status == 0, "\(resumed.stderr)")
@@ -99,6 +102,7 @@ struct RemotePushTests {
         let pushed = try #require((copied["pushes"] as? [[String: Any]])?.first)
         let bytes = try #require(pushed["bytes_copied"] as? Int)
         #expect(bytes < 12_000_000, "the resumed push sent \(bytes) bytes of 23 MB; about 14 MB had arrived")
+        #expect(!(try w.emu("status").stderr.contains("interrupted")), "a push that completes clears it")
         #expect(try w.emu("verify", "nas").status == 0)
     }
 

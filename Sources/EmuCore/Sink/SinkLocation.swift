@@ -99,6 +99,8 @@ public struct RemoteAddress: Sendable, Equatable {
 
     /// `user@host`, or `host`: what ssh takes as its destination.
     public var destination: String { user.map { "\($0)@\(host)" } ?? host }
+    /// `ssh [-p PORT] DESTINATION`: how a user checks that the host can be reached, as emu reaches it.
+    public var sshCommandLine: String { "ssh " + (port.map { "-p \($0) " } ?? "") + destination }
 
     /// The canonical text: an ssh URL for an absolute path, scp's form for a relative one.
     public var text: String {

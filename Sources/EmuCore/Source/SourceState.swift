@@ -15,6 +15,9 @@ extension Source {
 /// is gone cannot hold the news itself), removed by the next push that works.
 public enum PushRecord {
     package static let directoryName = FileName("failed")
+    /// How a failure's message begins when the push was cut off (a signal,
+    /// a cut connection): what it copied waits for the next push to resume.
+    public static let interrupted = "interrupted: "
 
     public static func recordFailure(of sink: String, in source: Source, message: String) throws {
         if (try? source.metadata.status(directoryName)) == nil {

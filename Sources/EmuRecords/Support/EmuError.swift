@@ -24,6 +24,9 @@ public struct EmuError: Error, CustomStringConvertible, Sendable {
     /// nothing more can be said on it, so a server ends the session rather
     /// than answer (an error about what was said is answered instead).
     public var brokeTheChannel = false
+    /// A push was cut off after it began (its connection, a signal): what
+    /// it copied waits for the next push to resume from.
+    public var interruptedPush = false
 
     public init(_ kind: Kind, _ message: String, fix: String? = nil, cause: FileSystemError? = nil) {
         self.kind = kind
