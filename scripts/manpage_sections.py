@@ -50,7 +50,8 @@ json = r""".TP
 Print one JSON document on stdout (JSON Lines for \fBemu diff\fR), with the keys \fBemu\fR(1) documents under JSON OUTPUT.
 """
 refs = r"""A snapshot reference is [\fISINK\fB:\fR]\fISNAPSHOT\fR, where \fISNAPSHOT\fR is \fBHEAD\fR, \fBHEAD~\fIN\fR, \fBHEAD^\fR, \fBTAIL\fR,
-an ID prefix of at least 4 hex digits, a date name (\fI2026\-11\-21 09.15.00\fR), or \fB@\fIDATE\fR (the newest snapshot at or before
+an ID prefix of at least 4 hex digits (IDs are shown by their first 12: the second's 8 and 4 of the digest, so the snapshots of one
+push to two sinks show apart), a date name (\fI2026\-11\-21 08.15.00Z\fR), or \fB@\fIDATE\fR (the newest snapshot at or before
 DATE; a bare day means its end; \fB@yesterday\fR and \fB@"2 days ago"\fR work as in git). Without \fISINK\fB:\fR the default sink is meant; a sink name alone means its HEAD, or all its
 snapshots where a command takes many."""
 json_section = r""".SH JSON OUTPUT

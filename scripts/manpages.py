@@ -2,8 +2,14 @@
 """Writes share/man/man1/*.1: every command's page, each with the common
 options and the exit-status table (the CLI's ExitStatus.swift in roff).
 Edit the text here and run `python3 scripts/manpages.py`."""
-import os
-os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "share", "man", "man1"))
+import datetime, os, re
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+# The version the binary reports, and the day the pages were made (SOURCE_DATE_EPOCH for a
+# reproducible build), not a date written here once and left behind as the text changed.
+VERSION = re.search(r'emuVersion = "([^"]+)"', open(os.path.join(ROOT, "Sources/EmuRecords/Records/Snapshot.swift")).read()).group(1)
+EPOCH = int(os.environ.get("SOURCE_DATE_EPOCH", datetime.datetime.now(datetime.timezone.utc).timestamp()))
+DATE = datetime.datetime.fromtimestamp(EPOCH, datetime.timezone.utc).strftime("%Y-%m-%d")
+os.chdir(os.path.join(ROOT, "share", "man", "man1"))
 from manpage_sections import change, common, exit_status, json, json_section, refs
 from manpages_everyday import add_everyday_pages
 from manpages_history import add_history_pages
@@ -451,7 +457,7 @@ see = ", ".join(r"\fB%s\fR(1)" % n for n in ["emu"] + names)
 takes_no_common = {"emu-serve"}
 for name, (summary, synopsis, description, options, examples, changes, reports) in P.items():
     opts = options + (change if changes else "") + (json if reports else "") + ("" if name in takes_no_common else common)
-    text = f""".TH {name.upper()} 1 "2026-11-21" "emu 0.3.0" "emu manual"
+    text = f""".TH {name.upper()} 1 "{DATE}" "emu {VERSION}" "emu manual"
 .SH NAME
 {name} \\- {summary}
 .SH SYNOPSIS
@@ -464,7 +470,7 @@ for name, (summary, synopsis, description, options, examples, changes, reports) 
     text += ".SH OPTIONS\n" + opts + exit_status + ".SH EXAMPLES\n.nf\n" + examples + "\n.fi\n.SH SEE ALSO\n" + see + "\n"
     open(name + ".1", "w").write(text)
 cmds = "".join(f".TP\n.BR {n.replace('-', chr(92)+'-')} (1)\n{P[n][0]}\n" for n in names)
-emu = f""".TH EMU 1 "2026-11-21" "emu 0.3.0" "emu manual"
+emu = f""".TH EMU 1 "{DATE}" "emu {VERSION}" "emu manual"
 .SH NAME
 emu \\- rotating, browsable, hardlinked snapshots of a directory
 .SH SYNOPSIS
@@ -506,8 +512,9 @@ executables named \\fB*.pre\\fR, \\fB*.post\\fR, \\fB*.error\\fR
 \\fBchunks/\\fIXX\\fB/\\fIsha256\\fR, zstd\\-compressed pieces of that text each stored once, so a snapshot that changed nothing adds a
 few bytes of manifest)
 .TP
-.B SINK/YYYY\\-MM\\-DD HH.MM.SS, SINK/Latest
-symlinks to each snapshot's tree and to the newest one
+.B SINK/YYYY\\-MM\\-DD HH.MM.SSZ, SINK/Latest
+symlinks to each snapshot's tree and to the newest one; named in UTC, so that they sort in history order in any zone and across
+daylight saving time (\\fBemu log\\fR shows local time); names without the Z, in local time, are older emu's and keep working
 .TP
 .B ~/.cache/emu/
 for each sink reached over ssh, a copy of its newest snapshot's records, so that a push compares the source without the server

@@ -19,7 +19,7 @@ extension Emu {
                 is mended in place, without rewriting its bytes. Each file is written under a \
                 temporary name and renamed into place. The result line goes to stdout.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

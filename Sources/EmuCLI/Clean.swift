@@ -15,7 +15,7 @@ extension Emu {
                 missing or damaged, and records of trees whose manifest is whole. Without \
                 arguments: every online sink.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

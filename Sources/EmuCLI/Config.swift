@@ -17,7 +17,7 @@ extension Emu {
                 Setting any retention key replaces the whole default rotation; emu prints the \
                 policy that results and how many existing snapshots it would expire.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -15,7 +15,7 @@ extension Emu {
                 xattrs, ACLs), R old new for content that moved. Between two snapshots only \
                 their manifests are read, never their trees.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

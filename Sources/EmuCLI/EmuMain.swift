@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import EmuCore
 import EmuPOSIX
 import Glibc
@@ -43,13 +44,40 @@ public enum EmuMain {
             return .failure
         default:
             // argument-parser's own errors: help and --version succeed, the rest is usage.
-            let message = Emu.fullMessage(for: error)
             if Emu.exitCode(for: error) == .success {
-                print(message)
+                print(Emu.fullMessage(for: error))
                 return .success
             }
-            writeStandardError(message + "\n")
+            let (problem, fix) = usageProblem(Emu.message(for: error))
+            Terminal.standardError.error(problem, fix: fix)
             return .usage
         }
+    }
+
+    /// argument-parser's message in emu's words: the problem, and as the fix
+    /// its suggestion (`Did you mean '--dry-run'?`) and the command's help,
+    /// instead of its own `Error:` and usage block.
+    static func usageProblem(_ message: String) -> (problem: String, fix: String) {
+        var text = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.hasPrefix("Error: ") { text = String(text.dropFirst("Error: ".count)) }
+        var suggestion = ""
+        if let range = text.range(of: ". Did you mean ") {
+            suggestion = "did you mean " + text[range.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: "?")) + "? "
+            text = String(text[..<range.lowerBound])
+        }
+        let problem = (text.first.map { $0.lowercased() + text.dropFirst() } ?? text).trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        return (problem, suggestion + "`\(commandPath) --help` lists what it takes")
+    }
+
+    /// `emu`, and the command and subcommand named on the command line (`emu sink add`).
+    static var commandPath: String {
+        var path = ["emu"]
+        var command: ParsableCommand.Type = Emu.self
+        for word in arguments.dropFirst() where !word.hasPrefix("-") {
+            guard let sub = command.configuration.subcommands.first(where: { $0._commandName == word }) else { break }
+            path.append(word)
+            command = sub
+        }
+        return path.joined(separator: " ")
     }
 }

@@ -2,8 +2,8 @@ import EmuCore
 import EmuRecords
 import EmuRemote
 
-/// The exit statuses of every emu command: the one table, repeated in each
-/// command's help and in the man pages.
+/// The exit statuses of every emu command: the one table, in `emu --help`
+/// and the man pages; each command's help lists those it can end with.
 public enum ExitStatus: Int32, Error, Sendable, CaseIterable {
     case success = 0
     case failure = 1
@@ -33,6 +33,14 @@ public enum ExitStatus: Int32, Error, Sendable, CaseIterable {
         }
     }
 
-    /// The table every command's help ends with, made from the cases.
-    static let help = "EXIT STATUS:\n" + allCases.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n")
+    /// The table `emu --help` ends with, made from the cases.
+    static let help = table(allCases)
+
+    /// The table a command's help ends with: 0, 1 and 2, which every
+    /// command can end with, and the statuses only some can (`also`).
+    static func help(_ also: ExitStatus...) -> String { table([.success, .failure, .usage] + also) }
+
+    private static func table(_ statuses: [ExitStatus]) -> String {
+        "EXIT STATUS:\n" + statuses.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n")
+    }
 }

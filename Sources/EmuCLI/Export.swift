@@ -21,7 +21,7 @@ extension Emu {
                 under a temporary name and renamed when whole. A sink over ssh writes the archive \
                 on its server (`emu serve`), which sends it as it goes.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.locked))
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -49,6 +49,10 @@ extension Emu {
             let scope = try path.map { try source.snapshotPath($0) } ?? .root
             try sink.lock(.shared, wait: 0)
             defer { sink.unlock() }
+            // Asked here, where the sink's name is known: the fix names it (the sink's own check cannot).
+            if !scope.isRoot, try FileHistory(scopes: [scope]).firstRecord(in: resolved.snapshot, of: sink)?.path != scope {
+                throw EmuError.notInSnapshot(scope, snapshot: resolved.snapshot, sink: resolved.registration.name)
+            }
             let counts: ExportCounts
             if let to, to != "-" {
                 counts = try exportToFile(to) { try sink.export(resolved.snapshot, scope: scope, to: $0) }

@@ -19,7 +19,7 @@ extension Emu {
                 `SINK:SNAPSHOT  DATE  SIZE  PATH`; with --json, JSON Lines (one object per \
                 match). The exit status is 1 when nothing matched.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -28,7 +28,7 @@ extension Emu {
                 older than the sink's newest snapshot is refused. The retention policy is not \
                 applied.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

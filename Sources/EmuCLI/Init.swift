@@ -13,7 +13,7 @@ extension Emu {
                 (or --template-dir, or $EMU_TEMPLATE_DIR) overrides them. With -f every template file is restored to its default; registered \
                 sinks are never touched.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help())
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -20,7 +20,7 @@ extension Emu {
                 snapshot holds: what pruning it would free. On a terminal the listing goes \
                 through a pager ($PAGER, else less); --no-pager prints it directly.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

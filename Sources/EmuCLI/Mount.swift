@@ -18,7 +18,7 @@ extension Emu {
                 forced to run `emu serve` (a per-client key) cannot mount. `emu umount DIR` \
                 unmounts.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help())
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -65,7 +65,7 @@ extension Emu {
                 Refuses a directory on which no sink is mounted, so that it never unmounts \
                 anything else.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help())
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -21,7 +21,7 @@ extension Emu {
                 Deleting HEAD moves HEAD to the newest snapshot that remains. Files shared \
                 with other snapshots stay with them.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

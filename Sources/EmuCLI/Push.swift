@@ -15,7 +15,7 @@ extension Emu {
                 An unreadable file is skipped and named; the snapshot is then recorded as \
                 incomplete and the exit status is 3. An offline sink is skipped.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.partial, .locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -23,7 +23,7 @@ extension Emu {
                 its policy keeps are copied, and its policy is applied afterwards. A TO path that \
                 is not a sink yet becomes one when it is missing or empty.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

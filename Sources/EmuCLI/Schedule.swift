@@ -20,7 +20,7 @@ extension Emu {
                 fails writes its error to the journal, exits non-zero, and `emu status --check` \
                 reports it until a push succeeds.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help())
                 """,
             subcommands: [Enable.self, Disable.self, State.self, Cron.self])
     }

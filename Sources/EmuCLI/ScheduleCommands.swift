@@ -9,7 +9,7 @@ import EmuRemote
 extension Emu.Schedule {
     struct Enable: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Enable and start this source's emu-push@ timer (hourly, or --every WHEN).", discussion: ExitStatus.help)
+            abstract: "Enable and start this source's emu-push@ timer (hourly, or --every WHEN).", discussion: ExitStatus.help())
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var scope: ScheduleScope
@@ -41,7 +41,7 @@ extension Emu.Schedule {
     }
 
     struct Disable: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop and disable this source's emu-push@ timer.", discussion: ExitStatus.help)
+        static let configuration = CommandConfiguration(abstract: "Stop and disable this source's emu-push@ timer.", discussion: ExitStatus.help())
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var scope: ScheduleScope
@@ -65,7 +65,7 @@ extension Emu.Schedule {
     struct State: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "status",
-            abstract: "The timer's state, its next and last runs, and whether the last push failed.", discussion: ExitStatus.help)
+            abstract: "The timer's state, its next and last runs, and whether the last push failed.", discussion: ExitStatus.help())
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var scope: ScheduleScope
@@ -98,7 +98,7 @@ extension Emu.Schedule {
 
     struct Cron: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the crontab line that pushes this source hourly (add it with `crontab -e`).", discussion: ExitStatus.help)
+            abstract: "Print the crontab line that pushes this source hourly (add it with `crontab -e`).", discussion: ExitStatus.help())
 
         @OptionGroup var global: GlobalOptions
 

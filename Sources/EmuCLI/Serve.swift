@@ -23,7 +23,7 @@ extension Emu {
                 `command="emu serve --root /srv/emu --client laptop --append-only"` limits a key to \
                 adding snapshots to laptop's sinks; `--read-only` to reading them.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help())
                 """)
 
         @Option(help: ArgumentHelp("Serve the sink at PATH only.", valueName: "PATH"))

@@ -13,7 +13,7 @@ extension Emu {
                 REF alone prints the snapshot's record. REF:PATH prints the listing of a \
                 directory, the target of a symlink, or the bytes of a file on stdout.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -9,7 +9,7 @@ extension Emu {
         static let configuration = CommandConfiguration(
             commandName: "sink",
             abstract: "List, add, remove sinks, and choose the default one.",
-            discussion: ExitStatus.help,
+            discussion: ExitStatus.help(),
             subcommands: [List.self, Add.self, Remove.self, Default.self],
             defaultSubcommand: List.self)
     }
@@ -20,7 +20,7 @@ extension Emu.SinkCommand {
         static let configuration = CommandConfiguration(
             commandName: "list",
             abstract: "List sinks: name, path, online or offline, snapshots, newest, free space.",
-            discussion: ExitStatus.help)
+            discussion: ExitStatus.help())
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var report: ReportOptions
@@ -83,7 +83,7 @@ extension Emu.SinkCommand {
                 machine, as ssh://user@host[:port]/path or user@host:path: emu reaches it with \
                 ssh and runs `emu serve` there.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help())
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -179,7 +179,7 @@ extension Emu.SinkCommand {
         static let configuration = CommandConfiguration(
             commandName: "rm",
             abstract: "Forget a sink; its snapshots stay where they are.",
-            discussion: ExitStatus.help)
+            discussion: ExitStatus.help())
 
         @OptionGroup var global: GlobalOptions
 
@@ -210,7 +210,7 @@ extension Emu.SinkCommand {
     struct Default: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make NAME the sink that commands use when none is named.",
-            discussion: ExitStatus.help)
+            discussion: ExitStatus.help())
 
         @OptionGroup var global: GlobalOptions
 

@@ -11,7 +11,7 @@ extension Emu {
                 As in emu 0.2.5. Each sink named in the references keeps exactly the named \
                 snapshots; the rest are deleted as `emu prune` deletes them.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

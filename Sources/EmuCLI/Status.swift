@@ -18,7 +18,7 @@ extension Emu {
                 failed. Problems are warnings; with --check each is one line on stderr and the \
                 exit status is 1 (0 when there is none), for monitoring.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help())
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -20,7 +20,7 @@ extension Emu {
                 come from one diff of each pair of manifests (chunks both list are not read); \
                 a pair that cannot be read is named on stderr and shown as unreadable.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

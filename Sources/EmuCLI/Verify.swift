@@ -15,7 +15,7 @@ extension Emu {
                 many snapshots is read once. The result is recorded in each snapshot's record \
                 and shown by `emu log`. Without arguments: every snapshot of every online sink.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.damaged, .locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -27,7 +27,7 @@ extension Emu {
                 source, or by writing to a mapped file, makes no event: the scheduled push \
                 (`emu schedule`) walks everything.
 
-                \(ExitStatus.help)
+                \(ExitStatus.help(.partial, .locked))
                 """)
 
         @OptionGroup var global: GlobalOptions

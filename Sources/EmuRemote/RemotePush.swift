@@ -74,7 +74,7 @@ extension RemoteSink {
             cache?.forget(FileName(head.id))
             compared = try comparedRecords(of: head, cache: cache)
         }
-        throw EmuError.failed("the records of snapshot \(head!.id.prefix(8)) changed on \(server) while they were read", fix: "push again")
+        throw EmuError.failed("the records of snapshot \(Snapshot.shortForm(head!.id)) changed on \(server) while they were read", fix: "push again")
     }
 
     /// A push whose connection broke once it began, said as what it is:

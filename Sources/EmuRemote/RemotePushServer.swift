@@ -23,7 +23,7 @@ extension SinkServer {
         try sink.claim(for: begin.identity)
         let snapshots = try sink.snapshots()
         guard begin.head == snapshots.last?.id else {
-            throw EmuError.failed("the client compared its source with snapshot \((begin.head ?? "-").prefix(8)), which is not this sink's newest",
+            throw EmuError.failed("the client compared its source with snapshot \(Snapshot.shortForm(begin.head ?? "-")), which is not this sink's newest",
                                   fix: "push again")
         }
         // The server's clock decides; an append-only key adds only what is newer than the history it cannot erase.
@@ -71,15 +71,15 @@ extension SinkServer {
     /// it names only this client's own history.
     package func admitReplica(_ kept: Snapshot, identity: String, among snapshots: [Snapshot]) throws {
         if snapshots.contains(where: { $0.id == kept.id }) {
-            throw EmuError.usage("this sink holds snapshot \(kept.id.prefix(8)) already", fix: "replicate the snapshots it lacks")
+            throw EmuError.usage("this sink holds snapshot \(Snapshot.shortForm(kept.id)) already", fix: "replicate the snapshots it lacks")
         }
         // The copy is named by its date, as every snapshot is (whatever name the record says).
         if let same = snapshots.first(where: { $0.name == kept.date.snapshotName }) {
-            throw EmuError.usage("this sink holds snapshot \(same.id.prefix(8)) at the same second as \(kept.id.prefix(8)) (\(same.name)): "
-                                 + "one date names one snapshot here", fix: "leave \(kept.id.prefix(8)) out, or replicate into another sink")
+            throw EmuError.usage("this sink holds snapshot \(Snapshot.shortForm(same.id)) at the same second as \(Snapshot.shortForm(kept.id)) (\(same.name)): "
+                                 + "one date names one snapshot here", fix: "leave \(Snapshot.shortForm(kept.id)) out, or replicate into another sink")
         }
         guard kept.sourceID.isEmpty || kept.sourceID == identity else {
-            throw EmuError.usage("snapshot \(kept.id.prefix(8)) is another source's than the one named", fix: "replicate a sink of one source")
+            throw EmuError.usage("snapshot \(Snapshot.shortForm(kept.id)) is another source's than the one named", fix: "replicate a sink of one source")
         }
     }
 }

@@ -52,8 +52,26 @@ package enum Request: Equatable {
         package var kept: Snapshot? = nil
     }
 
-    /// The request's first word, for messages.
+    /// The request's first word.
     package var verb: String { String(line.prefix { $0 != " " }) }
+
+    /// What the request does, in a user's words (a refusal reaches users:
+    /// it names the action, never the protocol's words).
+    package var action: String {
+        switch self {
+        case .delete(let id): "deleting snapshot \(Snapshot.shortForm(id))"
+        case .lock(true, _): "locking the sink to change it"
+        case .freeSpace: "removing old snapshots to make room"
+        case .finishDeleting: "finishing a deletion"
+        case .clean(let repair, _): repair ? "repairing the sink" : "cleaning the sink"
+        case .writeConfig: "changing the sink's settings"
+        case .adopt: "giving the sink to another source"
+        case .pushBegin(let begin): begin.kept == nil ? "pushing" : "copying a snapshot into the sink"
+        case .pushEnd, .pushEndUnlessUnchanged: "publishing a snapshot"
+        case .recover: "recovering from a killed command"
+        default: "reading the sink"
+        }
+    }
 
     package var line: String {
         switch self {

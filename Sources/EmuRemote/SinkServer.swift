@@ -136,7 +136,8 @@ public final class SinkServer {
     }
 
     package func openExisting(_ path: String) throws -> Sink {
-        guard let sink = try Sink.open(SinkRegistration(name: "served", path: path), writable: mode != .readOnly) else {
+        // Named by its path: the name messages give it on this side.
+        guard let sink = try Sink.open(SinkRegistration(name: path, path: path), writable: mode != .readOnly) else {
             throw EmuError.failed("there is no sink at \(path) on this server", fix: "add it with `emu sink add NAME ADDRESS`, which makes it")
         }
         return sink
@@ -144,7 +145,7 @@ public final class SinkServer {
 
     package func refuse(_ request: Request, unless allowed: Bool) throws {
         guard !allowed else { return }
-        throw EmuError.failed("this key is \(mode.rawValue): `\(request.line)` is refused",
+        throw EmuError.failed("this key is \(mode.rawValue): \(request.action) is refused",
                              fix: mode == .appendOnly ? "run prune, squash and clean on the server" : "use a key that may write")
     }
 }

@@ -104,7 +104,7 @@ extension SinkServer {
 
     package func requireExclusiveLock(_ request: Request, _ sink: Sink) throws {
         guard sink.lock?.mode == .exclusive else {
-            throw EmuError.failed("`\(request.verb)` changes the sink and needs its exclusive lock (request `lock exclusive` first)",
+            throw EmuError.failed("\(request.action) changes the sink and needs its exclusive lock, which this client did not take",
                                   fix: "install the same version of emu on both machines")
         }
     }
@@ -144,7 +144,7 @@ extension SinkServer {
     /// A snapshot's regular file, opened to send; a usage error for anything else.
     package static func openRegular(_ name: FileName, in directory: DirectoryHandle, path: RelativePath, snapshotID: String) throws -> OpenFile {
         guard try directory.status(name).kind == .regular else {
-            throw EmuError.usage("\(path.quotedForMessage) is not a regular file in snapshot \(snapshotID.prefix(8))", fix: "name a file")
+            throw EmuError.usage("\(path.quotedForMessage) is not a regular file in snapshot \(Snapshot.shortForm(snapshotID))", fix: "name a file")
         }
         return try directory.openForReading(name)
     }

@@ -129,7 +129,7 @@ struct CommandSetTests {
         for day in ["2026-01-01", "2026-01-02", "2026-01-02", "2026-01-03", "2026-01-04"].enumerated() {
             try w.expectSuccess(w.emu("push", "--date", "\(day.element) 1\(day.offset):00"))
         }
-        let kept = lines(try w.emu("log", "--short").stdout).map { String($0.dropFirst(10).prefix(10)) }
+        let kept = lines(try w.emu("log", "--short").stdout).map { String($0.dropFirst(14).prefix(10)) }
         #expect(kept == ["2026-01-04", "2026-01-03", "2026-01-02"])
         let explain = try w.emu("prune", "origin", "--keep-last", "1", "-n", "-v")
         #expect(explain.status == 0)

@@ -37,6 +37,29 @@ struct ExitStatusTests {
         expectSameTrees(before, try describeTree(w.sink))
     }
 
+    @Test("argument-parser's refusals in emu's style: one error line, the suggestion and the command's help as the fix, no usage block",
+          arguments: [(["push", "--dryrun"], "unknown option '--dryrun'", "did you mean '--dry-run'? `emu push --help` lists"),
+                      (["sink", "add"], "missing expected argument '<name>'", "`emu sink add --help` lists"),
+                      (["log", "-n", "x"], "the value 'x' is invalid for '-n <max-count>'", "`emu log --help` lists")])
+    func parserErrors(arguments: [String], problem: String, fix: String) throws {
+        let w = try workspace()
+        let run = try w.emu(arguments: arguments)
+        #expect(run.status == 2 && run.stderr.hasPrefix("emu: error: \(problem)\n  fix: \(fix)"), "\(run.stderr)")
+        #expect(!run.stderr.contains("Usage:") && !run.stderr.contains("Error:"), "\(run.stderr)")
+        #expect(try w.runFixes(of: run).allSatisfy { $0.status == 0 })
+    }
+
+    @Test("a command's help lists the exit statuses it can end with, emu --help all six")
+    func exitStatusTables() throws {
+        let help = { (arguments: [String]) in try EmuBinary.run(arguments + ["--help"], in: "/").stdout }
+        let config = try help(["config"]), verify = try help(["verify"]), push = try help(["push"]), all = try help([])
+        #expect(!config.contains("4  verify found damage") && !config.contains("3  done") && config.contains("2  bad usage"), "\(config)")
+        #expect(verify.contains("4  verify found damage") && !verify.contains("3  done"))
+        #expect(push.contains("3  done, but some files were skipped") && !push.contains("4  verify"))
+        #expect((0...5).allSatisfy { all.contains("\n  \($0)  ") })
+        #expect(!(try help(["mount"])).contains("5  the sink"), "mounting takes no lock")
+    }
+
     @Test("outside a source, commands say how to make one (exit 2)")
     func notASource() throws {
         let w = try Workspace()

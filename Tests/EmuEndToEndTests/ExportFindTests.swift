@@ -57,8 +57,10 @@ struct ExportFindTests {
         #expect(again.status == 2 && again.stderr.contains("already exists") && again.stderr.contains("--force"), "\(again.stderr)")
         try w.expectSuccess(w.emu("export", "HEAD", "--to", w.root + "/x.tar", "--force"))
         let missing = try w.emu("export", "HEAD", "nope", "--to", w.root + "/y.tar")
-        #expect(missing.status == 2 && missing.stderr.contains("holds nothing at nope"), "\(missing.stderr)")
+        #expect(missing.status == 2 && missing.stderr.contains("'nope' is not in snapshot"), "\(missing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: w.root + "/y.tar"))
+        // Its fix lines name the sink, and run as given (the old one dropped the sink and failed).
+        #expect(try w.runFixes(of: missing).allSatisfy { $0.status == 0 })
         let terminal = try w.bash("script -qec '\"$EMU\" export HEAD' /dev/null")
         #expect(terminal.stdout.contains("standard output is a terminal"), "\(terminal.stdout)")
     }
@@ -74,9 +76,9 @@ struct ExportFindTests {
         let names = try w.emu("find", "*.odt")
         try w.expectSuccess(names)
         #expect(names.stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) } == [
-            ["origin:2026-01-01 10.00.00", "2026-01-01 10:00:00", "2 B", "docs/report.odt"],
-            ["origin:2026-01-01 10.00.00", "2026-01-01 10:00:00", "1 B", "top.odt"],
-            ["origin:2026-01-02 10.00.00", "2026-01-02 10:00:00", "14 B", "docs/report.odt"],
+            ["origin:2026-01-01 10.00.00Z", "2026-01-01 10:00:00", "2 B", "docs/report.odt"],
+            ["origin:2026-01-01 10.00.00Z", "2026-01-01 10:00:00", "1 B", "top.odt"],
+            ["origin:2026-01-02 10.00.00Z", "2026-01-02 10:00:00", "14 B", "docs/report.odt"],
         ], "\(names.stdout)")
         let anchored = try w.emu("find", "/docs/*.txt", "--json")
         let lines = anchored.stdout.split(separator: "\n")

@@ -33,6 +33,21 @@ struct ManualTests {
         }
     }
 
+    @Test("each page carries the binary's version and a date no older than the last change of the text it is made from")
+    func versionAndDate() throws {
+        let version = try EmuBinary.run(["--version"], in: "/").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let root = URL(fileURLWithPath: Self.directory).appendingPathComponent("../../..").standardized.path
+        let changed = try EmuBinary.run([], in: root, throughBash: "git log -1 --format=%cs -- scripts/manpages.py 'scripts/manpages_*.py' scripts/manpage_sections.py")
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(changed.count == 10, "git names the generator's last change")
+        for page in Self.pages {
+            let header = try String(contentsOfFile: Self.directory + "/" + page, encoding: .utf8).prefix { $0 != "\n" }
+            let fields = header.split(separator: "\"").map(String.init)
+            #expect(fields.count >= 4 && fields[3] == "emu \(version)", "\(page): \(header)")
+            #expect(fields.count >= 2 && fields[1] >= changed, "\(page) is dated \(fields.count >= 2 ? fields[1] : "?"), its text changed \(changed)")
+        }
+    }
+
     @Test("-v promises why each file was copied only where the command says which files it copies")
     func verbosePromise() throws {
         let help = try EmuBinary.run(["log", "--help"], in: "/")

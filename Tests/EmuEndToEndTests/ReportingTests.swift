@@ -130,12 +130,12 @@ struct ReportingTests {
         #expect(repair.stderr.contains("rebuild record .emu/nodes/\(first) (it was damaged)"), "\(repair.stderr)")
         let snapshots = try w.loggedSnapshots()
         #expect(snapshots.count == 2)
-        #expect(snapshots.last?["name"] as? String == "2026-11-20 10.00.00")
+        #expect(snapshots.last?["name"] as? String == "2026-11-20 10.00.00Z")
         try w.expectSuccess(w.emu("verify"))
 
         sh("echo 0123456789012345678901234567890123456789 > '\(w.sink)/.emu/HEAD'")
         let verify = try w.emu("verify")
-        #expect(verify.status == 4 && verify.stdout.contains("head: .emu/HEAD (names 01234567, which is no snapshot"), "\(verify.stdout)")
+        #expect(verify.status == 4 && verify.stdout.contains("head: .emu/HEAD (names 012345678901, which is no snapshot"), "\(verify.stdout)")
         try w.expectSuccess(w.emu("clean", "--repair"))
         try w.expectSuccess(w.emu("verify"))
     }

@@ -54,6 +54,8 @@ struct ServeModesTests {
                           ["clean", "nas", "--repair"]] {
             let run = try w.emu(arguments: arguments)
             #expect(run.status == 1 && run.stderr.contains("this key is read-only"), "emu \(arguments.joined(separator: " ")): \(run.status) \(run.stderr)")
+            // The refusal names the action, not the protocol's words (`lock exclusive 0.0`), nor a made-up sink name.
+            #expect(!run.stderr.contains("lock exclusive") && !run.stderr.contains("'served'"), "\(run.stderr)")
         }
         let changed = DirectoryState(of: w.sink).changes(since: before)
         #expect(changed.isEmpty, "the read-only key changed the sink: \(changed.joined(separator: "\n"))")
@@ -72,7 +74,10 @@ struct ServeModesTests {
                           ["clean", "nas", "--repair"]] {
             let run = try w.emu(arguments: arguments)
             #expect(run.status == 1 && run.stderr.contains("this key is append-only"), "emu \(arguments.joined(separator: " ")): \(run.status) \(run.stderr)")
+            #expect(!run.stderr.contains("`"), "no protocol words in backquotes: \(run.stderr)")
         }
+        let pruned = try w.emu("prune", "nas:TAIL")
+        #expect(pruned.stderr.contains("this key is append-only: deleting snapshot \(listed.last!.prefix(12)) is refused"), "\(pruned.stderr)")
         let pushed = try w.emu("push", "nas")
         #expect(pushed.status == 0, "\(pushed.stderr)")
         let after = try w.loggedSnapshots("nas").compactMap { $0["id"] as? String }

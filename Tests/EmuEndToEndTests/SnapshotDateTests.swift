@@ -60,4 +60,60 @@ struct SnapshotDateTests {
         try w.expectSuccess(w.emu("verify"))
         #expect(try w.loggedSnapshots().count == 1)
     }
+
+    /// The folder names of a sink's snapshots, as `ls` sorts them.
+    static func folderNames(_ w: Workspace) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: w.sink).filter { $0.hasPrefix("20") }.sorted()
+    }
+
+    @Test("pushes from two zones: the folder names sort in history order, and log shows each date in the reader's zone")
+    func twoZones() throws {
+        let w = try Workspace().initialize()
+        #expect(sh("echo a > '\(w.source)/a'") == 0)
+        try w.expectSuccess(w.emu("push", "-q", "-m", "tokyo", environment: ["TZ": "Asia/Tokyo"]))
+        #expect(sh("echo b > '\(w.source)/a'") == 0)
+        try w.expectSuccess(w.emu("push", "-q", "-m", "los angeles", environment: ["TZ": "America/Los_Angeles"]))
+        let byName = try Self.folderNames(w)
+        let byHistory = try w.loggedSnapshots().reversed().map { $0["name"] as? String ?? "" }
+        #expect(byName == byHistory && byName.allSatisfy { $0.hasSuffix("Z") }, "\(byName) against \(byHistory)")
+        let tokyo = try w.emu("log", "-n", "1", "--json", environment: ["TZ": "Asia/Tokyo"])
+        #expect(tokyo.stdout.contains("+09:00\""), "\(tokyo.stdout)")
+        let text = try w.emu("log", "-n", "1", "--no-pager", environment: ["TZ": "Asia/Tokyo"])
+        let name = try #require(byName.last)
+        let shown = try w.bash("TZ=Asia/Tokyo date -d \"$(echo '\(name)' | sed 's/\\./:/g; s/ /T/')\" '+%Y-%m-%d %H:%M:%S'").stdout
+            .trimmingCharacters(in: .newlines)
+        #expect(text.stdout.contains("Date:     \(shown)"), "log shows the local time: \(shown) in \(text.stdout)")
+    }
+
+    @Test("at the autumn change two pushes an hour apart at the same wall time both land, named apart")
+    func daylightSavingFallBack() throws {
+        let w = try Workspace().initialize()
+        #expect(sh("echo a > '\(w.source)/a'") == 0)
+        // 2026-10-25 02:30 in Berlin happens twice: 00:30 and 01:30 UTC.
+        for (seconds, content) in [(1_792_888_200, "b"), (1_792_891_800, "c")] {
+            #expect(sh("echo \(content) > '\(w.source)/a'") == 0)
+            let pushed = try w.emu("push", "-q", "--date", "@\(seconds)", environment: ["TZ": "Europe/Berlin"])
+            #expect(pushed.status == 0, "\(pushed.stderr)")
+        }
+        #expect(try Self.folderNames(w) == ["2026-10-25 00.30.00Z", "2026-10-25 01.30.00Z"])
+        let log = try w.emu("log", "--short", environment: ["TZ": "Europe/Berlin"])
+        #expect(log.stdout.split(separator: "\n").allSatisfy { $0.contains("2026-10-25 02:30:00") }, "\(log.stdout)")
+    }
+
+    @Test("one push to two sinks: their snapshots of one second show different short IDs, each a reference that works")
+    func shortIDsAcrossSinks() throws {
+        let w = try Workspace().initialize()
+        try w.expectSuccess(w.emu("sink", "add", "usb", w.root + "/usb", "-q"))
+        #expect(sh("echo a > '\(w.source)/a'") == 0)
+        try w.expectSuccess(w.emu("push", "-q", "origin", "--date", "2026-01-02 03:04:05"))
+        #expect(sh("echo b > '\(w.source)/a'") == 0)
+        // One push to both: the same second, other parents, so other IDs.
+        try w.expectSuccess(w.emu("push", "-q", "--date", "2026-01-03 03:04:05"))
+        let origin = try w.loggedSnapshots("origin"), usb = try w.loggedSnapshots("usb")
+        let (a, b) = (origin[0]["short_id"] as? String ?? "", usb[0]["short_id"] as? String ?? "")
+        #expect(origin[0]["name"] as? String == usb[0]["name"] as? String && a != b, "\(a) \(b)")
+        #expect(try w.emu("show", "origin:\(a)").stdout.contains(origin[0]["id"] as? String ?? "?"))
+        #expect(try w.emu("show", "usb:\(b)").stdout.contains(usb[0]["id"] as? String ?? "?"))
+    }
 }
+

@@ -94,8 +94,8 @@ package struct StagedCheckout {
             return nil
         }
         guard id == snapshot.id || options.force else {
-            throw EmuError.failed("\(path) holds a checkout of snapshot \(id.prefix(8)) that was killed while moving into place",
-                                  fix: "finish it with `emu checkout \(id.prefix(8)) --to \(path)`, or pass --force to overwrite it")
+            throw EmuError.failed("\(path) holds a checkout of snapshot \(Snapshot.shortForm(id)) that was killed while moving into place",
+                                  fix: "finish it with `emu checkout \(Snapshot.shortForm(id)) --to \(path)`, or pass --force to overwrite it")
         }
         if !options.dryRun { try finish(name, in: target) }
         return id

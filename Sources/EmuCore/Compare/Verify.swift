@@ -148,7 +148,7 @@ public final class Verifier {
     public func verifyHead(of sink: Sink) throws -> Damage? {
         guard let head = try sink.headID(), try !sink.snapshots().contains(where: { $0.id == head }) else { return nil }
         return Damage(kind: .head, path: RelativePath(".emu/HEAD"),
-                      detail: "names \(head.prefix(8)), which is no snapshot; `emu clean --repair` sets it right")
+                      detail: "names \(Snapshot.shortForm(head)), which is no snapshot; `emu clean --repair` sets it right")
     }
 
     /// Returns the problems, and the entries no snapshot holds: an

@@ -22,7 +22,7 @@ package func exportTar(_ snapshot: Snapshot, from sink: Sink, scope: RelativePat
     if !scope.isRoot {
         do { _ = try tree.status(path: scope) } catch let error as FileSystemError where error.isMissing {
             throw EmuError.usage("snapshot \(snapshot.name) holds nothing at \(Printable.path(scope.bytes))",
-                                 fix: "name a path the snapshot holds (`emu show \(snapshot.shortID):DIR` lists a directory)")
+                                 fix: "name a path the snapshot holds")
         }
     }
     let exporter = TarExporter(tree: tree, scope: scope, writer: TarWriter(output: output))

@@ -50,7 +50,7 @@ public struct FileHistory {
 
     /// The first record at or below the scopes, reading the manifest only
     /// as far as the scopes' places in it.
-    func firstRecord(in snapshot: Snapshot, of sink: any SinkStore) throws -> ManifestRecord? {
+    public func firstRecord(in snapshot: Snapshot, of sink: any SinkStore) throws -> ManifestRecord? {
         let reader = try sink.openRecords(snapshot)
         while let record = try reader.next() {
             if covers(record.path) && !record.path.isRoot { return record }

@@ -81,12 +81,18 @@ public struct Snapshot: Sendable, Equatable {
         self.name = date.snapshotName
     }
 
-    public var shortID: String { String(id.prefix(8)) }
+    public var shortID: String { Self.shortForm(id) }
 
-    /// Each ID's shortest prefix of at least 8 digits that no other of
+    /// How an ID is shown: its first 12 digits, the 8 of its second and 4
+    /// of its digest. The date alone does not name a snapshot: one push to
+    /// two sinks makes two IDs of one second, and a 7-digit prefix spans 16
+    /// seconds. A prefix, so it works as a reference.
+    public static func shortForm(_ id: some StringProtocol) -> String { String(id.prefix(12)) }
+
+    /// Each ID's shortest prefix of at least 12 digits that no other of
     /// `snapshots` shares: the short form to show. emu's IDs begin with the
     /// second they were made in and a sink holds one snapshot a second, so
-    /// 8 digits suffice there; IDs from elsewhere get as many as they need.
+    /// 12 digits suffice there; IDs from elsewhere get as many as they need.
     public static func uniqueShortIDs(_ snapshots: [Snapshot]) -> [String: String] {
         let ids = snapshots.map(\.id).sorted()
         func shared(_ a: String, _ b: String) -> Int { zip(a, b).prefix { $0 == $1 }.count }
@@ -94,7 +100,7 @@ public struct Snapshot: Sendable, Equatable {
         for (index, id) in ids.enumerated() {
             let before = index > 0 ? shared(ids[index - 1], id) : 0
             let after = index + 1 < ids.count ? shared(ids[index + 1], id) : 0
-            result[id] = String(id.prefix(max(8, max(before, after) + 1)))
+            result[id] = String(id.prefix(max(12, max(before, after) + 1)))
         }
         return result
     }

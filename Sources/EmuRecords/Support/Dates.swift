@@ -60,10 +60,21 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return parts
     }
 
-    /// `2026-11-21 09.15.00`: the snapshot's name in the sink (local time).
+    package var universalTime: tm {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return parts
+    }
+
+    /// `2026-11-21 08.15.00Z`: the snapshot's name in the sink, in UTC, so
+    /// that names sort in history order whatever the zone and its daylight
+    /// saving time (a name in local time repeats an hour each autumn, and a
+    /// push from another zone sorts among the wrong ones). Sinks written
+    /// before keep their local names (see `isSnapshotName`).
     public var snapshotName: String {
-        let t = localTime
-        return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1))-\(pad(t.tm_mday)) \(pad(t.tm_hour)).\(pad(t.tm_min)).\(pad(t.tm_sec))"
+        let t = universalTime
+        return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1))-\(pad(t.tm_mday)) \(pad(t.tm_hour)).\(pad(t.tm_min)).\(pad(t.tm_sec))Z"
     }
 
     /// `2026-11-21 09:15:00`: the date as the log shows it (local time).
@@ -100,7 +111,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     public static func parse(_ text: String, dayEnd: Bool = false, now: Timestamp = .now()) -> Timestamp? {
         if text.hasPrefix("@"), let seconds = Timestamp(exact: text.dropFirst()) { return seconds }
         if let relative = parseRelative(text, dayEnd: dayEnd, now: now) { return relative }
-        let digits = text.split(whereSeparator: { "-:. T".contains($0) })
+        // A trailing Z is UTC (a snapshot's name, ISO 8601); else local time.
+        let universal = text.hasSuffix("Z") || text.hasSuffix("z")
+        let digits = (universal ? text.dropLast() : text[...]).split(whereSeparator: { "-:. T".contains($0) })
         // ASCII digits only: `isNumber` also takes other scripts' digits and fractions, which Int32 refuses.
         guard digits.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
               [3, 5, 6].contains(digits.count),
@@ -122,7 +135,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         guard (1...12).contains(numbers[1]), (1...31).contains(numbers[2]),
               parts.tm_hour < 24, parts.tm_min < 60, parts.tm_sec < 61 else { return nil }
         parts.tm_isdst = -1
-        let seconds = mktime(&parts)
+        let seconds = universal ? timegm(&parts) : mktime(&parts)
         guard seconds != -1 else { return nil }
         let exact = Timestamp(seconds: Int64(seconds))
         return numbers.count == 3 && dayEnd ? Timestamp(seconds: exact.seconds, nanoseconds: 999_999_999) : exact
@@ -182,9 +195,11 @@ private func pad(_ value: Int32, _ width: Int = 2) -> String {
 }
 
 extension Timestamp {
-    /// Whether `text` has the form of a snapshot's date name.
+    /// Whether `text` has the form of a snapshot's date name: in UTC with
+    /// a Z, or in local time as emu before 0.4 (and 0.2.5) named them.
     package static func isSnapshotName(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+        var bytes = Array(text.utf8)
+        if bytes.count == 20 && bytes.last == UInt8(ascii: "Z") { bytes.removeLast() }
         guard bytes.count == 19 else { return false }
         for (i, b) in bytes.enumerated() {
             switch i {

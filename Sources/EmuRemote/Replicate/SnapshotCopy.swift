@@ -60,7 +60,7 @@ package final class SnapshotCopy {
         (counts.files, counts.linked) = (wire.files, wire.unchanged)
         let copy = try target.published(try target.ask(.pushEnd).text)
         guard copy.id == snapshot.id else {
-            throw EmuError.failed("\(target.location) published the copy of \(snapshot.id.prefix(8)) as \(copy.id.prefix(8))",
+            throw EmuError.failed("\(target.location) published the copy of \(Snapshot.shortForm(snapshot.id)) as \(Snapshot.shortForm(copy.id))",
                                   fix: "install the same version of emu on both machines")
         }
         return copy

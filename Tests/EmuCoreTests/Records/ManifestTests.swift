@@ -92,10 +92,14 @@ struct SmallFormatTests {
         #expect(throws: EmuError.self) { try INIDocument(parsing: "no section = 1\n") }
     }
 
-    @Test("dates parse in local time and name snapshots")
+    @Test("dates parse in local time; snapshots are named in UTC with a Z, which parses back; local names still parse")
     func dates() throws {
         let date = try #require(Timestamp.parse("2026-11-21 09:15:07"))
-        #expect(date.snapshotName == "2026-11-21 09.15.07")
+        let utc = try #require(Timestamp.parse("@\(date.seconds)"))
+        #expect(utc.snapshotName.hasSuffix("Z") && Timestamp.parse(utc.snapshotName) == date)
+        #expect(Timestamp.parse("2026-11-21 09.15.07Z") == Timestamp(seconds: 1_795_252_507))
+        #expect(Timestamp.parse("2026-11-21T09:15:07Z") == Timestamp(seconds: 1_795_252_507))
+        #expect(Timestamp.isSnapshotName("2026-11-21 09.15.07Z") && !Timestamp.isSnapshotName("2026-11-21 09.15.07ZZ"))
         #expect(Timestamp.parse("2026-11-21 09.15.07") == date)
         #expect(Timestamp.parse("2026-11-21T09:15:07") == date)
         #expect(Timestamp(exact: date.description) == date)
