@@ -61,7 +61,7 @@ extension Emu {
                 }
                 return terminal.output(current)
             }
-            if let value { try setting.validate(value, sinkNames: try source.sinks().map(\.name)) }
+            if let value { try setting.validate(value, sinkNames: try source.sinks().map(\.name), sink: sink) }
             // The file keeps the section as it spells it (emu 0.2.5 wrote `Retention`).
             let section = document.sections.first { $0.name.lowercased() == setting.section }?.name ?? setting.sectionInFile
             document[section, setting.name] = unset ? nil : value
@@ -69,7 +69,12 @@ extension Emu {
             if let target {
                 try target.lock(change.dryRun ? .shared : .exclusive, wait: change.lockWait)
                 defer { target.unlock() }
-                let effect = try retentionEffect(of: document, in: target)
+                // Another value that does not parse is said, not a reason to refuse this one (it may be one repair of two).
+                let effect: (policy: RetentionPolicy, expires: Int)?
+                do { effect = try retentionEffect(of: document, in: target) } catch let error as EmuError {
+                    terminal.warning("the retention policy still does not parse: \(error.message)" + (error.fix.map { "; \($0)" } ?? ""))
+                    effect = nil
+                }
                 if !change.dryRun { try target.writeConfig(document) }
                 return try announce(words, effect: effect, terminal: terminal)
             }
@@ -80,8 +85,9 @@ extension Emu {
         /// The policy a changed sink config sets, and how many snapshots the
         /// current policy keeps that it would expire.
         func retentionEffect(of document: INIDocument, in sink: any SinkStore) throws -> (policy: RetentionPolicy, expires: Int) {
-            let policy = try RetentionPolicy(config: document)
-            let current = try sink.retentionPolicy()
+            let policy = try RetentionPolicy(config: document, sink: sink.name)
+            // A value that does not parse is what this command may be repairing: nothing it kept to compare with.
+            guard let current = try? sink.retentionPolicy() else { return (policy, 0) }
             return (policy, current.keptHere(butExpiredBy: policy, among: try sink.snapshots()))
         }
 

@@ -49,7 +49,7 @@ extension Emu {
                 func count(_ text: String?, _ name: String) throws -> Int? {
                     guard let text else { return nil }
                     any = true
-                    return try RetentionPolicy.parseCount(text, option: "--" + name)
+                    return try RetentionPolicy.parseCount(text, option: "--" + name, spelled: { "--\(name) \($0)" })
                 }
                 policy.keepLast = try count(keepLast, "keep-last")
                 policy.keepHourly = try count(keepHourly, "keep-hourly")
@@ -57,8 +57,8 @@ extension Emu {
                 policy.keepWeekly = try count(keepWeekly, "keep-weekly")
                 policy.keepMonthly = try count(keepMonthly, "keep-monthly")
                 policy.keepYearly = try count(keepYearly, "keep-yearly")
-                if let keepWithin { any = true; policy.keepWithin = try RetentionPolicy.parseDuration(keepWithin) }
-                if let minFree { any = true; policy.minFreePercent = try RetentionPolicy.parsePercent(minFree) }
+                if let keepWithin { any = true; policy.keepWithin = try RetentionPolicy.parseDuration(keepWithin, spelled: { "--keep-within \($0)" }) }
+                if let minFree { any = true; policy.minFreePercent = try RetentionPolicy.parsePercent(minFree, spelled: { "--min-free \($0)" }) }
                 return any ? policy : nil
             }
         }

@@ -163,7 +163,7 @@ public final class RemoteSink: SinkStore {
     }
 
     public func retentionPolicy() throws -> RetentionPolicy {
-        try RetentionPolicy(config: try config())
+        try RetentionPolicy(config: try config(), sink: name)
     }
 
     public func config() throws -> INIDocument { try INIDocument(parsing: try ask(.config).text) }

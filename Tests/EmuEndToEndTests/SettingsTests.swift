@@ -22,6 +22,24 @@ struct SettingsTests {
         #expect(try String(contentsOfFile: config, encoding: .utf8) == before)
     }
 
+    @Test("a retention value that does not parse, in the sink's config or given to config or prune: the fix is the command that sets it, and it runs")
+    func retentionFixesRun() throws {
+        let w = try Workspace().initialize()
+        #expect(sh("echo a > '\(w.source)/a' && printf '[Retention]\\nkeep-daily = lots\\nkeep-within = soon\\n' >> '\(w.sink)/.emu/config'") == 0)
+        let push = try w.emu("push")
+        #expect(push.status == 2 && push.stderr.contains("fix: give a count, e.g. `emu config --sink origin retention.keep-daily 7`"), "\(push.stderr)")
+        for run in try w.runFixes(of: push) { try w.expectSuccess(run) }
+        let next = try w.emu("push")
+        #expect(next.stderr.contains("e.g. `emu config --sink origin retention.keep-within 7d`"), "the other bad value, named next: \(next.stderr)")
+        for run in try w.runFixes(of: next) { try w.expectSuccess(run) }
+        try w.expectSuccess(w.emu("push", "-q"))
+        let given = try w.emu("config", "--sink", "origin", "retention.min-free", "lots")
+        #expect(given.stderr.contains("e.g. `emu config --sink origin retention.min-free 5`"), "\(given.stderr)")
+        #expect(try w.runFixes(of: given).allSatisfy { $0.status == 0 })
+        let option = try w.emu("prune", "origin", "--keep-daily", "lots")
+        #expect(option.status == 2 && option.stderr.contains("fix: give a count, e.g. --keep-daily 7") && !option.stderr.contains(" = "), "\(option.stderr)")
+    }
+
     @Test("config --list (and -l, and no key) shows every effective setting and where it comes from")
     func listShowsOrigins() throws {
         let w = try Workspace().initialize()

@@ -56,12 +56,18 @@ public struct RetentionPolicy: Sendable, Equatable {
     package static let keys = ["keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly", "keep-within", "min-free",
                        "min-keep"]
 
+    /// How the user sets a value where a bad one was found: an example
+    /// value becomes `--keep-daily 7`, or `emu config --sink usb retention.keep-daily 7`.
+    public typealias Spelling = (_ example: String) -> String
+
     /// The policy a sink's config sets: its `[Retention]` keys and emu
     /// 0.2.5's `[Snapshots] max-number`; the standard policy when it sets none.
-    public init(config: INIDocument) throws {
+    /// `sink` names it in the fix for a value that does not parse.
+    public init(config: INIDocument, sink: String? = nil) throws {
+        func spelled(_ key: String) -> Spelling? { sink.map { sink in { "`emu config --sink \(shellQuoted(sink)) \(key) \($0)`" } } }
         func count(_ key: String) throws -> Int? {
             guard let text = config["Retention", key] else { return nil }
-            return try Self.parseCount(text, option: key)
+            return try Self.parseCount(text, option: "retention." + key, spelled: spelled("retention." + key))
         }
         keepLast = try count("keep-last")
         keepHourly = try count("keep-hourly")
@@ -69,25 +75,25 @@ public struct RetentionPolicy: Sendable, Equatable {
         keepWeekly = try count("keep-weekly")
         keepMonthly = try count("keep-monthly")
         keepYearly = try count("keep-yearly")
-        keepWithin = try config["Retention", "keep-within"].map { try Self.parseDuration($0) }
-        minFreePercent = try config["Retention", "min-free"].map { try Self.parsePercent($0) }
-        maxNumber = try config["Snapshots", "max-number"].map { try Self.parseCount($0, option: "max-number") }
+        keepWithin = try config["Retention", "keep-within"].map { try Self.parseDuration($0, spelled: spelled("retention.keep-within")) }
+        minFreePercent = try config["Retention", "min-free"].map { try Self.parsePercent($0, spelled: spelled("retention.min-free")) }
+        maxNumber = try config["Snapshots", "max-number"].map { try Self.parseCount($0, option: "snapshots.max-number", spelled: spelled("snapshots.max-number")) }
         if keepsEverything && minFreePercent == nil && config["Retention", "keep-all"] == nil { self = .standard }
         if let minKeep = try count("min-keep") { self.minKeep = max(minKeep, 1) }
     }
 
     /// `N`, or `all`/`unlimited` for every bucket.
-    public static func parseCount(_ text: String, option: String) throws -> Int {
+    public static func parseCount(_ text: String, option: String, spelled: Spelling? = nil) throws -> Int {
         let trimmed = text.trimmingWhitespace().lowercased()
         if trimmed == "all" || trimmed == "unlimited" || trimmed == "-1" { return unlimited }
         guard let n = Int(trimmed), n >= 0 else {
-            throw EmuError.usage("\(option) takes a count or 'all', not '\(text)'", fix: "write e.g. \(option) = 7")
+            throw EmuError.usage("\(option) takes a count or 'all', not '\(text)'", fix: "give a count, e.g. " + (spelled?("7") ?? "\(option) 7"))
         }
         return n
     }
 
     /// `90m`, `36h`, `7d`, `2w`, `6m` is months only as `6mo`, `1y`; a bare number is days.
-    public static func parseDuration(_ text: String) throws -> Int64 {
+    public static func parseDuration(_ text: String, spelled: Spelling? = nil) throws -> Int64 {
         let trimmed = text.trimmingWhitespace().lowercased()
         let units: [(String, Int64)] = [("mo", 30 * 86400), ("min", 60), ("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)]
         for (suffix, seconds) in units where trimmed.hasSuffix(suffix) {
@@ -96,13 +102,13 @@ public struct RetentionPolicy: Sendable, Equatable {
             }
         }
         if let days = Int64(trimmed), days >= 0, case let (total, false) = days.multipliedReportingOverflow(by: 86400) { return total }
-        throw EmuError.usage("'\(text)' is not a duration", fix: "write a number with a unit: 36h, 7d, 2w, 6mo, 1y")
+        throw EmuError.usage("'\(text)' is not a duration", fix: "give a number with a unit (36h, 7d, 2w, 6mo, 1y)" + (spelled.map { ", e.g. " + $0("7d") } ?? ""))
     }
 
-    public static func parsePercent(_ text: String) throws -> Double {
+    public static func parsePercent(_ text: String, spelled: Spelling? = nil) throws -> Double {
         let trimmed = text.trimmingWhitespace().replacingPercent()
         guard let value = Double(trimmed), value >= 0, value < 100 else {
-            throw EmuError.usage("'\(text)' is not a percentage", fix: "write a number from 0 to 99, e.g. 5")
+            throw EmuError.usage("'\(text)' is not a percentage", fix: "give a number from 0 to 99, e.g. " + (spelled?("5") ?? "5"))
         }
         return value
     }
@@ -234,7 +240,7 @@ extension Sink {
     }
 
     public func retentionPolicy() throws -> RetentionPolicy {
-        try RetentionPolicy(config: try config())
+        try RetentionPolicy(config: try config(), sink: name)
     }
 
     /// The share of the sink's filesystem that is free, in percent.

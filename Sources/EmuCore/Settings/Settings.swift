@@ -94,15 +94,17 @@ public struct Setting: Sendable {
         throw EmuError.usage("unknown \(scope.rawValue) setting '\(key)'", fix: "use one of: \(valid)")
     }
 
-    /// Refuses a value of the wrong type; `sinkNames` are the registered sinks.
-    public func validate(_ value: String, sinkNames: [String]) throws {
+    /// Refuses a value of the wrong type; `sinkNames` are the registered
+    /// sinks, `sink` the one whose setting it is (for the fix's command).
+    public func validate(_ value: String, sinkNames: [String], sink: String? = nil) throws {
+        let spelled: RetentionPolicy.Spelling = { "`emu config \(sink.map { "--sink \(shellQuoted($0)) " } ?? "")\(key) \($0)`" }
         switch kind {
-        case .count: _ = try RetentionPolicy.parseCount(value, option: key)
-        case .duration: _ = try RetentionPolicy.parseDuration(value)
-        case .percent: _ = try RetentionPolicy.parsePercent(value)
+        case .count: _ = try RetentionPolicy.parseCount(value, option: key, spelled: spelled)
+        case .duration: _ = try RetentionPolicy.parseDuration(value, spelled: spelled)
+        case .percent: _ = try RetentionPolicy.parsePercent(value, spelled: spelled)
         case .flag:
             guard ["true", "false", "yes", "no", "1", "0"].contains(value.lowercased()) else {
-                throw EmuError.usage("\(key) takes true or false, not '\(value)'", fix: "write `emu config --sink NAME \(key) true`")
+                throw EmuError.usage("\(key) takes true or false, not '\(value)'", fix: "give true or false, e.g. " + spelled("true"))
             }
         case .text:
             guard !value.isEmpty else { throw EmuError.usage("\(key) takes a value", fix: "use --unset to remove it") }
