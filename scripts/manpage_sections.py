@@ -85,7 +85,7 @@ sink that holds snapshots this one lacks, and how many (\fB{"usb1": 12}\fR: \fBe
 .TP
 .B emu status
 \fB{"ok", "sinks": [{"sink", "path", "online", "snapshots", "newest": \fIsnapshot\fB, "age_seconds", "changes", "state",
-"reason", "behind_seconds", "holds_newest", "last_pushed", "lacks"}]}\fR; \fBstate\fR is ok, offline, empty, stale, damaged or failed;
+"reason", "damaged", "behind_seconds", "holds_newest", "last_pushed", "lacks"}]}\fR; \fBdamaged\fR: the newest snapshot \fBemu verify\fR found damaged; \fBstate\fR is ok, offline, empty, stale, damaged or failed;
 \fBchanges\fR as \fBemu diff \-\-stat\fR; \fBlast_pushed\fR, for an offline sink, the date of the newest snapshot this source
 pushed to it; \fBlacks\fR as in \fBemu sink\fR.
 .TP
@@ -107,7 +107,8 @@ one line a change: \fB{"status", "path", "old_path", "size"}\fR; with \fB\-\-sta
 .B emu verify
 \fB{"clean", "files_read", "bytes_read", "snapshots": [{"snapshot", "damage": [{"kind", "path", "detail"}], "not_verified"}],
 "indexes": [{"sink", "problems", "unheld", "damage"}]}\fR, printed when clean too. With \fB\-\-redundancy\fR \fIN\fR, JSON
-Lines: one \fB{"path", "size", "copies", "sinks"}\fR a file on fewer than N sinks.
+Lines: one \fB{"path", "size", "copies", "sinks"}\fR a file on fewer than N sinks, then always a last line
+\fB{"required", "files_checked", "files_short"}\fR.
 .TP
 .B emu find
 JSON Lines, one object a match: \fB{"sink", "snapshot"\fR (its id)\fB, "name", "date", "path", "type", "size", "modified"}\fR;

@@ -43,9 +43,12 @@ struct LogPrinter {
         }))
     }
 
+    /// complete or incomplete, and DAMAGED when the last verify found damage in it.
     func status(of snapshot: Snapshot) -> String {
-        snapshot.status == .complete
+        let made = snapshot.status == .complete
             ? "complete" : terminal.paint("incomplete (\(snapshot.counts.skipped) skipped)", .red, forOutput: true)
+        guard let verification = snapshot.verification, verification != "CLEAN" else { return made }
+        return made + ", " + terminal.paint("DAMAGED (emu verify)", .red, forOutput: true)
     }
 
     func printShort() {

@@ -96,6 +96,7 @@ extension Emu {
             row.ageSeconds = now.seconds - newest.date.seconds
             row.changes = ChangeCountsJSON(summary)
             if let damaged = snapshots.last(where: { $0.verification.map { $0 != "CLEAN" } ?? false }) {
+                row.damaged = SnapshotJSON(damaged, sink: registration.name)
                 problem("damaged", "`emu verify` found damage in snapshot \(damaged.name) (\(damaged.shortID))")
             }
             if let good = snapshots.last(where: { $0.status == .complete }) {
@@ -137,7 +138,9 @@ extension Emu {
             let since = changes.total == 0
                 ? "source unchanged since"
                 : "source changed since: \(changes.added) added, \(changes.deleted) deleted, \(changes.modified + changes.typeChanged + changes.metadata) changed, \(changes.renamed) renamed"
-            terminal.output("\(row.sink)\tonline\tnewest \(newest.name) (\((date ?? now).age(at: now)))\t\(freshness)\t\(since)")
+            // A damaged sink does not read like a healthy one.
+            let online = row.damaged.map { terminal.paint("online, DAMAGED (snapshot \($0.name))", .red, forOutput: true) } ?? "online"
+            terminal.output("\(row.sink)\t\(online)\tnewest \(newest.name) (\((date ?? now).age(at: now)))\t\(freshness)\t\(since)")
         }
     }
 }

@@ -187,9 +187,9 @@ extension Emu.Verify {
             if report.json { return try terminal.json(CopiesJSON(copies)) }
             terminal.output("\(copies.sinks.count)\t\(Printable.path(copies.record.path.bytes))\t\(copies.sinks.joined(separator: ","))")
         }
-        if !report.json {
-            terminal.info("\(short) of \(plural(checked, "file")) in the newest snapshot are on fewer than \(plural(required, "sink"))")
-        }
+        // The last line, always: a clean answer is an answer, not silence.
+        if report.json { try terminal.json(RedundancySummaryJSON(required: required, filesChecked: checked, filesShort: short)) }
+        else { terminal.info("\(short) of \(plural(checked, "file")) in the newest snapshot are on fewer than \(plural(required, "sink"))") }
         if short > 0 { throw ExitStatus.failure }
     }
 }

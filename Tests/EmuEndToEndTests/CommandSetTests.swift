@@ -118,6 +118,10 @@ struct CommandSetTests {
         }
         #expect(!run.stdout.contains("fine"))
         #expect(try w.emu("log").stdout.contains("DAMAGED"))
+        // The one-line log and status say it too: neither reads like a healthy snapshot's.
+        #expect(try w.emu("log", "--short").stdout.contains("complete, DAMAGED (emu verify)"))
+        let status = try w.emu("status")
+        #expect(status.stdout.contains("origin\tonline, DAMAGED (snapshot "), "\(status.stdout)")
         #expect(try w.emu("verify", "--sample", "50").status == 4)
     }
 

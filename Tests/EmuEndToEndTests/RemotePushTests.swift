@@ -41,6 +41,8 @@ struct RemotePushTests {
         #expect(second.stdout.contains(#""files_copied":1"#) && second.stdout.contains(#""bytes_copied":8"#), "\(second.stdout)")
         let log = try w.emu("log", "nas", "--oneline")
         #expect(log.stdout.split(separator: "\n").count == 2)
+        let listed = try w.loggedSnapshots("nas")
+        #expect(listed.map { $0["head"] as? Bool } == [true, false], "the newest is the server's HEAD: \(listed)")
     }
 
     /// Twenty byte offsets from a seeded generator (SplitMix64, seed

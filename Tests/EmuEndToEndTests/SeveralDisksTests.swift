@@ -55,10 +55,16 @@ struct SeveralDisksTests {
         // a (changed in week 2) reached usb2 in week 3; b (changed in week 3) is on usb2 alone.
         let redundancy = try w.emu("verify", "--redundancy", "2", "--json")
         #expect(redundancy.status == 1)
-        let line = try JSONSerialization.jsonObject(with: Data(redundancy.stdout.utf8)) as? [String: Any]
-        #expect(line?["path"] as? String == "b" && line?["copies"] as? Int == 1 && line?["sinks"] as? [String] == ["usb2"], "\(redundancy.stdout)")
+        let lines = try redundancy.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let line = lines.first ?? nil
+        #expect(lines.count == 2 && line?["path"] as? String == "b" && line?["copies"] as? Int == 1 && line?["sinks"] as? [String] == ["usb2"], "\(redundancy.stdout)")
         try w.expectSuccess(w.emu("push", "usb1", "--date", "2026-01-15 12:00"))
         try w.expectSuccess(w.emu("verify", "--redundancy", "2"))
+        // Nothing short: --json still answers, with the summary line alone.
+        let clean = try w.emu("verify", "--redundancy", "2", "--json")
+        let summary = try JSONSerialization.jsonObject(with: Data(clean.stdout.utf8)) as? [String: Any]
+        #expect(clean.status == 0 && summary?["files_short"] as? Int == 0 && summary?["required"] as? Int == 2
+                && (summary?["files_checked"] as? Int ?? 0) > 0, "\(clean.stdout)")
         let bad = try w.emu("log", "--all-sinks", "usb1")
         #expect(bad.status == 2, "\(bad.stderr)")
     }

@@ -88,6 +88,13 @@ extension FileKind {
     }
 }
 
+/// The last line of `verify --redundancy N --json`, printed also when no file is short.
+struct RedundancySummaryJSON: Encodable {
+    var required: Int
+    var filesChecked: Int
+    var filesShort: Int
+}
+
 /// One line of `verify --redundancy N --json`: a file on fewer than N sinks.
 struct CopiesJSON: Encodable {
     var path: String

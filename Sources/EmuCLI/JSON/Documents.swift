@@ -65,6 +65,8 @@ struct SinkStatusJSON: Encodable {
     var lacks: [String: Int]?
     /// An offline sink: the date of the newest snapshot this source pushed to it.
     var lastPushed: String?
+    /// The newest snapshot `emu verify` found damaged, whatever the first problem is.
+    var damaged: SnapshotJSON? = nil
     /// ok, offline, empty, stale, damaged or failed (the first problem found).
     var state: String
     var reason: String?
