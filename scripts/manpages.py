@@ -272,7 +272,9 @@ complete, and moved into place: a checkout interrupted before that leaves only t
 of the same snapshot (another snapshot is refused, saying how to finish it, unless \fB\-\-force\fR).
 .PP
 Checkout never destroys data that no snapshot holds: when a file it would overwrite or remove differs from the sink's newest snapshot,
-it refuses, names the files (up to 20, then a count), changes nothing and exits 1. Nothing read from a sink can make it write outside
+it refuses, names the files (up to 20, then a count), changes nothing and exits 1 (\fB\-n\fR exits as the real run would). A
+file whose content another snapshot holds, at any path, is not lost: it is named with the snapshot and path that hold it, and when
+every such file is held the checkout goes on and says so. Nothing read from a sink can make it write outside
 its target: paths with \fB..\fR, absolute paths and symlinked parents are refused. Hooks in \fBSOURCE/.emu/hooks/checkout/\fR run as
 for push.""",
 r""".TP

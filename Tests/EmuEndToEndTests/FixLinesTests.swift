@@ -24,9 +24,29 @@ struct FixLinesTests {
         try w.expectSuccess(w.emu("push", "-q"))
         #expect(sh("echo changed > '\(w.source)/a'") == 0)
         let refused = try w.emu("checkout", "HEAD")
-        #expect(refused.status == 1 && refused.stderr.contains("would be lost"), "\(refused.stderr)")
+        #expect(refused.status == 1 && refused.stderr.contains("held by no snapshot and lost"), "\(refused.stderr)")
+        #expect(try w.emu("checkout", "HEAD", "-n").status == 1, "-n exits as the real run would")
         for fix in try w.runFixes(of: refused) { try w.expectSuccess(fix) }
         try w.expectSuccess(w.emu("checkout", "HEAD~1"))
+    }
+
+    @Test("a file whose content another snapshot holds is not lost: named with where it is, and alone it does not stop the checkout")
+    func heldElsewhereIsNotLost() throws {
+        let w = try Workspace().initialize()
+        #expect(sh("echo v1 > '\(w.source)/a' && echo b1 > '\(w.source)/b'") == 0)
+        try w.expectSuccess(w.emu("push", "-q"))
+        #expect(sh("echo v2 > '\(w.source)/a'") == 0)
+        try w.expectSuccess(w.emu("push", "-q"))
+        try w.expectSuccess(w.emu("checkout", "HEAD~1", "--", "a"))
+        #expect(sh("echo unsaved > '\(w.source)/b'") == 0)
+        let refused = try w.emu("checkout", "HEAD")
+        #expect(refused.status == 1 && refused.stderr.contains("1 of them held by no snapshot and lost")
+                && refused.stderr.contains("  a  (not lost: its content is in snapshot ") && refused.stderr.contains(" as a)"), "\(refused.stderr)")
+        #expect(sh("echo b1 > '\(w.source)/b'") == 0)
+        let done = try w.emu("checkout", "HEAD")
+        try w.expectSuccess(done)
+        #expect(done.stderr.contains("a: overwritten; its content is in snapshot "), "\(done.stderr)")
+        #expect(try String(contentsOfFile: w.source + "/a", encoding: .utf8) == "v2\n")
     }
 
     @Test("prune of a sink and a snapshot at once: its fix runs")

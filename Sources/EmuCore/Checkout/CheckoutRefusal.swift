@@ -3,15 +3,48 @@ import EmuRecords
 
 /// What the check pass found that stops a checkout, changing nothing: a
 /// named path the snapshot does not hold, or data that no snapshot holds.
-package func refuseWhatTheCheckFound(_ check: CheckPass, snapshot: Snapshot, sink: any SinkStore, paths: [RelativePath]) throws {
+/// A file whose content a snapshot holds (at any path) is not lost: it is
+/// named with where it is, and when every one is held the checkout goes on.
+package func refuseWhatTheCheckFound(_ check: CheckPass, snapshot: Snapshot, sink: any SinkStore, paths: [RelativePath],
+                                     observer: CheckoutObserver) throws {
     if let missing = paths.first(where: { !check.walk.matchedScopes.contains($0) }) {
         throw EmuError.notInSnapshot(missing, snapshot: snapshot, sink: sink.name)
     }
     guard check.conflictCount > 0 else { return }
-    var names = check.conflicts.map { "  " + $0.description }.joined(separator: "\n")
-    if check.conflictCount > check.conflicts.count { names += "\n  ... and \(check.conflictCount - check.conflicts.count) more" }
-    throw EmuError.failed("checkout would overwrite or remove \(plural(check.conflictCount, "path")) that differ from the newest snapshot and would be lost:\n\(names)",
+    let held = check.walk.targetRoot.map { heldCopies(of: check.conflicts, in: $0, sink: sink) } ?? [:]
+    let unlisted = check.conflictCount - check.conflicts.count
+    if unlisted == 0 && held.count == check.conflicts.count {
+        for path in check.conflicts { observer.noted(path, "overwritten; its content is in \(held[path]!)") }
+        return
+    }
+    let lost = check.conflictCount - held.count
+    var names = check.conflicts.map { "  " + $0.description + (held[$0].map { "  (not lost: its content is in \($0))" } ?? "") }.joined(separator: "\n")
+    if unlisted > 0 { names += "\n  ... and \(unlisted) more" }
+    throw EmuError.failed("checkout would overwrite or remove \(plural(check.conflictCount, "path")) that differ from the newest snapshot, "
+                          + "\(lost) of them held by no snapshot and lost:\n\(names)",
                           fix: "push first to keep them (`emu push`), or pass --force to discard them")
+}
+
+/// Where a snapshot of `sink` holds the content of each regular file among
+/// `paths` in `target` (the newest snapshot that does, and the path there):
+/// read on a refusal only, each manifest at most once, until all are found.
+func heldCopies(of paths: [RelativePath], in target: DirectoryHandle, sink: any SinkStore) -> [RelativePath: String] {
+    var wanted: [ContentHash: [RelativePath]] = [:]
+    for path in paths {
+        guard let name = path.lastName, let directory = try? target.openDirectory(path: path.parent),
+              (try? directory.status(name))?.kind == .regular,
+              let (hash, _) = try? hashFile(name, in: directory, copier: DataCopier()) else { continue }
+        wanted[hash, default: []].append(path)
+    }
+    var found: [RelativePath: String] = [:]
+    for snapshot in ((try? sink.snapshots()) ?? []).reversed() where !wanted.isEmpty {
+        guard let reader = try? sink.openRecords(snapshot) else { continue }
+        while !wanted.isEmpty, let record = (try? reader.next()) ?? nil {
+            guard record.kind == .regular, let content = record.content, let paths = wanted.removeValue(forKey: content) else { continue }
+            for path in paths { found[path] = "snapshot \(snapshot.name) (\(snapshot.shortID)) as \(record.path)" }
+        }
+    }
+    return found
 }
 
 extension EmuError {
