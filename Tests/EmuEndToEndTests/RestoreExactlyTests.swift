@@ -81,4 +81,17 @@ struct RestoreExactlyTests {
         let misuse = try w.emu("checkout", "HEAD", "--delete")
         #expect(misuse.status == 2 && misuse.stderr.contains("--delete goes with --to"), "\(misuse.stderr)")
     }
+
+    /// rsync -naHAXc against the source showed only this line on a real tree.
+    @Test("checkout --to an empty or missing DIR gives DIR the source root's mtime and mode, as every directory below it")
+    func rootTimes() throws {
+        let w = try Self.pushed("mkdir d && echo a > d/a && chmod 750 . && touch -d '2024-02-03 04:05:06' . d")
+        for out in [w.root + "/missing", w.root + "/empty"] {
+            if out.hasSuffix("empty") { #expect(sh("mkdir '\(out)'") == 0) }
+            try w.expectSuccess(w.emu("checkout", "HEAD", "--to", out, "-q"))
+            var st = stat(), want = stat()
+            #expect(stat(out, &st) == 0 && stat(w.source, &want) == 0)
+            #expect(st.st_mtim.tv_sec == want.st_mtim.tv_sec && st.st_mode & 0o7777 == 0o750, "\(out): mtime \(st.st_mtim.tv_sec), mode \(String(st.st_mode & 0o7777, radix: 8))")
+        }
+    }
 }

@@ -48,8 +48,9 @@ package final class ApplyPass: CheckoutVisitor {
             try staged.place()
             root = staged.destination
         }
-        if walk.scopes.isEmpty { try finish(finishedDirectory(rootRecord, target: root, tree: tree), onFiller: false) }
+        // The emptied staging directory goes first: removing it would move the root's mtime off the snapshot's.
         try staged?.finish()
+        if walk.scopes.isEmpty { try finish(finishedDirectory(rootRecord, target: root, tree: tree), onFiller: false) }
     }
 
     package func willReplace(_ status: FileStatus, in target: DirectoryHandle, name: FileName, path: RelativePath) throws {}
