@@ -20,7 +20,8 @@ machine was off happens at boot).
 \fBsystemd\-analyze calendar\fR) writes a drop-in, \fBevery.conf\fR, with that \fBOnCalendar=\fR. \fBdisable\fR stops and disables it
 and removes the drop-in. \fBstatus\fR shows the timer's state, next and last runs, and for each sink whether its last push failed
 (exit status 1 when one did). As root the system units are used, else the user's. Without systemd (no \fB/run/systemd/system\fR),
-enable and disable refuse and name \fBemu schedule cron\fR, which prints the crontab line that does the same hourly push.
+enable and disable refuse and name \fBemu schedule cron\fR, which prints the crontab line that does the same hourly push; with
+\fB\-n\fR they print what they would run, then exit as the real run would.
 .PP
 A scheduled push that fails writes its error to the journal (\fBjournalctl \-u 'emu\-push@*'\fR) and exits non-zero; the source
 remembers it, and \fBemu status \-\-check\fR reports it until a push succeeds. The same with \fBsystemctl\fR by hand:

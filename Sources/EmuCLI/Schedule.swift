@@ -60,6 +60,8 @@ struct ScheduleScope: ParsableArguments {
         if dryRun {
             if let plan { terminal.output(plan) }
             for step in steps { terminal.output(step.joined(separator: " ")) }
+            // The plan, then the status the real run would end with.
+            try requireSystemd()
             return false
         }
         try requireSystemd()
