@@ -243,7 +243,8 @@ hardlinks; names missing and extra files. A file shared by many snapshots is rea
 content index is checked too: every entry holds the content its name says. Entries no snapshot holds are counted, not damage: an
 interrupted command leaves them, and the next push or \fBemu clean\fR removes them. A snapshot whose tree is gone is damaged. Verify
 works on a sink mounted read-only (it then records no result). A \fBHEAD\fR that does not name the newest snapshot is damage too. The result is recorded in each
-snapshot's record (\fB[Tree] Status\fR, \fBLast\-Verified\fR, as emu 0.2.5 kept them) and shown by \fBemu log\fR. Exit status 4 when
+snapshot's record (\fB[Tree] Status\fR, \fBLast\-Verified\fR, as emu 0.2.5 kept them) and shown by \fBemu log\fR; a user who may
+only read the sink (or a read-only mount) verifies it all the same, and is told the results are not kept. Exit status 4 when
 anything is damaged. A snapshot without a manifest (made by emu 0.2.5) is skipped with a note; \fBemu clean \-\-repair\fR builds one.
 .PP
 With \fB\-\-redundancy\fR \fIN\fR nothing is re-read: each file of the newest snapshot on any online sink is counted on every sink

@@ -135,6 +135,8 @@ final class VerifyReporter: VerifyObserver {
     var current: ResolvedSnapshot?
     var damages: [Damage] = []
     var notVerified: String?
+    /// Said once: a user who may only read the sink keeps no result in it.
+    var saidNotRecorded = false
 
     init(terminal: Terminal, json: Bool, progress: ProgressLine, total: Int64) {
         self.terminal = terminal
@@ -155,6 +157,12 @@ final class VerifyReporter: VerifyObserver {
         } else {
             terminal.output("\(current?.registration.name ?? ""):\(snapshot.shortID): \(damage)")
         }
+    }
+
+    func notRecorded(_ snapshot: Snapshot) {
+        guard !saidNotRecorded else { return }
+        saidNotRecorded = true
+        terminal.info("the results are not kept in the sink's records: this user may only read it (verify reports them all the same)")
     }
 
     func skipped(_ snapshot: Snapshot, because reason: String) {

@@ -40,6 +40,9 @@ package final class FindingRelay: VerifyObserver {
 
     package func skipped(_ snapshot: Snapshot, because reason: String) { send("skipped\t\(reason.replacingTabsAndNewlines())") }
 
+    /// What a key may not write it does not keep; the client hears the findings all the same.
+    package func notRecorded(_ snapshot: Snapshot) {}
+
     package func progressed(files: Int, bytes: Int64) {
         // Twice a second is enough for a progress line.
         guard monotonicSeconds() - lastProgress >= 0.5 else { return }

@@ -47,6 +47,22 @@ struct ReadingTests {
         try w.expectSuccess(w.emu("show", "HEAD:a"))
     }
 
+    @Test("a user who may only read a sink can verify it: the findings are reported, the records left as they are")
+    func verifyWithoutWriteAccess() throws {
+        let w = try Workspace().initialize()
+        #expect(sh("echo a > '\(w.source)/a' && mkdir '\(w.source)/d' && echo b > '\(w.source)/d/b'") == 0)
+        try w.expectSuccess(w.emu("push", "-q"))
+        #expect(sh("chmod 755 '\(w.root)' && chmod -R o+rX '\(w.sink)' '\(w.source)'") == 0)
+        let records = DirectoryState(of: w.sink + "/.emu/nodes")
+        let run = try EmuBinary.run(["verify", "-S", w.source], in: w.root, asNobody: true)
+        #expect(run.status == 0 && (run.stdout + run.stderr).contains(": clean") && run.stderr.contains("the results are not kept in the sink's records"),
+                "\(run.status) \(run.stdout) \(run.stderr)")
+        #expect(DirectoryState(of: w.sink + "/.emu/nodes").changes(since: records).isEmpty)
+        // Damage is found all the same, and exits 4.
+        #expect(sh("echo changed > '\(try #require(try w.trees().last))/d/b'") == 0)
+        #expect(try EmuBinary.run(["verify", "-S", w.source], in: w.root, asNobody: true).status == 4)
+    }
+
     @Test("log writes a record only under the sink's lock: while another emu holds it, nothing is written")
     func logWritesOnlyUnderTheLock() throws {
         let (w, older, _) = try Self.twoSnapshots()

@@ -32,6 +32,8 @@ public protocol VerifyObserver: AnyObject {
     func found(_ damage: Damage, in snapshot: Snapshot)
     func skipped(_ snapshot: Snapshot, because reason: String)
     func progressed(files: Int, bytes: Int64)
+    /// The result could not be kept in the snapshot's record (no write access there).
+    func notRecorded(_ snapshot: Snapshot)
 }
 
 /// Re-reads snapshots and compares them with their manifests: every entry
@@ -67,7 +69,7 @@ public final class Verifier {
         let tree: DirectoryHandle
         do { tree = try sink.openTree(snapshot) } catch let error as FileSystemError where error.isMissing {
             report(.missing, .root, "its tree .emu/trees/\(snapshot.id) is gone")
-            try sink.recordVerification(of: snapshot, clean: false, problems: damages.count)
+            if try !sink.recordVerification(of: snapshot, clean: false, problems: damages.count) { observer.notRecorded(snapshot) }
             return damages
         }
         guard sink.hasManifest(snapshot) else {
@@ -90,7 +92,7 @@ public final class Verifier {
             report(.manifest, .root, error.message)
         }
         for (path, error) in scanner.unreadable { report(.missing, path, "unreadable: \(error)") }
-        try sink.recordVerification(of: snapshot, clean: damages.isEmpty, problems: damages.count)
+        if try !sink.recordVerification(of: snapshot, clean: damages.isEmpty, problems: damages.count) { observer.notRecorded(snapshot) }
         return damages
     }
 

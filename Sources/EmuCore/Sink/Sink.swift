@@ -163,16 +163,21 @@ public final class Sink {
     }
 
     /// Writes a verification result into a snapshot's record (a shared lock
-    /// suffices: the record is replaced whole, by rename). A read-only sink
-    /// keeps no result: verify reports it all the same.
-    public func recordVerification(of snapshot: Snapshot, clean: Bool, problems: Int) throws {
+    /// suffices: the record is replaced whole, by rename). A sink this user
+    /// may only read (a read-only mount, another user's disk) keeps no
+    /// result: verify reports it all the same; false says it was not kept.
+    @discardableResult
+    public func recordVerification(of snapshot: Snapshot, clean: Bool, problems: Int) throws -> Bool {
         do {
             try updateRecord(of: snapshot) { node in
                 node["Tree", "Status"] = clean ? "CLEAN" : "DIRTY"
                 node["Tree", "Last-Verified"] = Timestamp.now().legacyText
                 node["Tree", "problems"] = String(problems)
             }
-        } catch let error as FileSystemError where error.isReadOnlyFileSystem {}
+            return true
+        } catch let error as FileSystemError where error.isReadOnlyFileSystem || [.permissionDenied, .notPermitted].contains(error.errno) {
+            return false
+        }
     }
 
     // MARK: Changing the sink (exclusive lock held)

@@ -88,4 +88,5 @@ final class RecordingObserver: PushObserver, CheckoutObserver, VerifyObserver {
     func planned(_ path: RelativePath, _ action: CheckoutAction) {}
     func found(_ damage: Damage, in snapshot: Snapshot) { notes.append("\(damage)") }
     func skipped(_ snapshot: Snapshot, because reason: String) { notes.append(reason) }
+    func notRecorded(_ snapshot: Snapshot) { notes.append("not recorded") }
 }
