@@ -62,10 +62,14 @@ Push once no change has come for this long, and never more often (\fB30s\fR, \fB
 While changes keep coming, push at least this often (\fB1h\fR).
 """, "emu watch\nemu watch usb --settle 10s --max-interval 15m", False, False)
 
-    P["emu-import"] = ("turn another tool's backups into snapshots", r"\fBemu import\fR \fBrsnapshot\fR|\fBrsync\-time\-backup\fR|\fBdirs\fR \fIDIR\fR... [\fB\-\-sink\fR \fISINK\fR] [\fB\-n\fR]",
+    P["emu-import"] = ("turn another tool's backups into snapshots", r"\fBemu import\fR \fBrsnapshot\fR|\fBrsync\-time\-backup\fR|\fBdirs\fR \fIDIR\fR... [\fB\-\-sink\fR \fISINK\fR] [\fB\-\-path\fR \fIPATH\fR] [\fB\-n\fR]",
 r"""Each backup folder becomes a snapshot of this source in the default sink (or \fB\-\-sink\fR), oldest first, with its manifest
 computed and the content index filled, so the next \fBemu push\fR links to what they hold. \fBrsnapshot\fR: \fIDIR\fR is the
 snapshot_root; \fBhourly.0\fR, \fBdaily.3\fR, ... are dated by their mtimes (rsnapshot touches each new \fIinterval\fB.0\fR).
+rsnapshot keeps a backup point as \fIHOST\fB/\fIfull path\fR inside each (\fBbackup /home/me/ localhost/\fR is
+\fBdaily.0/localhost/home/me/\fR); the snapshot holds that folder's tree, so that the next \fBemu diff\fR and \fBemu checkout\fR see the
+source's own paths: \fB\-\-path\fR names it, else the source's own path under a host, else the only backup point there is (the
+chain of single folders from the host down); emu says which it took, and refuses (naming them) when there are several.
 \fBrsync\-time\-backup\fR: \fIDIR\fR holds \fBbackup.marker\fR and \fBYYYY\-MM\-DD\-HHMMSS\fR folders, dated by their names; while
 \fBbackup.inprogress\fR exists its newest folder is unfinished and left out. \fBdirs\fR: each \fIDIR\fR is one snapshot, dated by a
 \fBYYYY\-MM\-DD\fR[\fB\-HHMMSS\fR] name, else by its mtime.
@@ -79,6 +83,9 @@ a snapshot has already is taken as imported, so an import can be run again; one 
 r""".TP
 .BR \-\-sink " \fISINK\fR"
 Import into SINK instead of the default sink.
+.TP
+.BR \-\-path " \fIPATH\fR"
+rsnapshot: the backup point inside each backup, as rsnapshot keeps it (\fBlocalhost/home/me\fR).
 """, "emu import rsnapshot /backup/snapshots\nemu import rsync-time-backup /media/usb/laptop --sink usb\nemu import dirs /old/2024-01-01 /old/2024-02-01", True, False)
 
     P["emu-export"] = ("write a snapshot as a tar archive", r"\fBemu export\fR \fIREF\fR [\fIPATH\fR] [\fB\-\-tar\fR] [\fB\-\-to\fR \fIFILE\fR|\fB\-\fR] [\fB\-f\fR]",

@@ -43,8 +43,13 @@ extension Emu {
         @Option(help: ArgumentHelp("Import into SINK (default: the default sink).", valueName: "SINK"), completion: Completions.sinks)
         var sink: String?
 
+        @Option(help: ArgumentHelp("rsnapshot: the backup point in each backup (localhost/home/me); default: the source's path, or the only one.",
+                                   valueName: "PATH"), completion: .directory)
+        var path: String?
+
         func validate() throws {
             if directories.isEmpty { throw ValidationError("name the backups' directory: emu import \(kind.rawValue) DIR") }
+            if path != nil && kind != .rsnapshot { throw ValidationError("--path names rsnapshot's backup point; \(kind.rawValue) backups are the source's tree") }
         }
 
         func run() throws {
@@ -53,12 +58,13 @@ extension Emu {
             let registration = try sink.map { try source.sink(named: $0) } ?? source.defaultSink()
             let store = try source.openOnlineSink(registration)
             var skipped: [String] = []
-            let backups = try findBackups(kind, in: directories, skipped: &skipped)
+            var backups = try findBackups(kind, in: directories, skipped: &skipped)
             for path in skipped { terminal.warning("\(path) is unfinished (backup.inprogress names it); not imported") }
-            guard !backups.isEmpty else {
+            guard let newest = backups.last else {
                 throw EmuError.usage("no \(kind.rawValue) backups in \(directories.joined(separator: " "))",
                                      fix: "name the folder that holds them")
             }
+            if kind == .rsnapshot { backups = try backupPoints(of: backups, newest: newest, source: source, terminal: terminal) }
             let sourceLock = try source.lock(.shared, wait: change.lockWait)
             defer { _ = sourceLock }
             var existing = try store.snapshots()
@@ -73,6 +79,19 @@ extension Emu {
                 }
                 try importOne(backup, into: store, registration: registration, source: source, terminal: terminal)
                 if !change.dryRun { existing = try store.snapshots() }
+            }
+        }
+
+        /// rsnapshot's backups narrowed to the backup point, said once; one that lacks it is named and left out.
+        func backupPoints(of backups: [Backup], newest: Backup, source: Source, terminal: Terminal) throws -> [Backup] {
+            let (point, how) = try rsnapshotBackupPoint(in: newest.path, source: source.path, given: path)
+            terminal.info("importing \(point) of each backup (\(how))")
+            return backups.compactMap { backup in
+                guard isDirectory(backup.path + "/" + point) else {
+                    terminal.warning("\(backup.path) holds no \(point); not imported")
+                    return nil
+                }
+                return Backup(path: backup.path + "/" + point, date: backup.date, label: backup.label)
             }
         }
 

@@ -30,11 +30,13 @@ struct ImportTests {
         #expect(snapshots.map { $0["message"] as? String } == ["imported from rsnapshot daily.0", "imported from rsnapshot daily.1",
                                                               "imported from rsnapshot daily.2"])
         #expect(snapshots.allSatisfy { ($0["bytes_copied"] as? Int) == 0 }, "nothing copied: \(run.stderr)")
+        // The snapshots hold the backed-up tree, not rsnapshot's localhost/<full path>/ around it.
+        #expect(run.stderr.contains("importing localhost\(w.root)/data of each backup (the only backup point)"), "\(run.stderr)")
         let trees = try w.trees()
+        let point = "/localhost" + w.root + "/data"
         for (tree, backup) in zip(trees, ["daily.2", "daily.1", "daily.0"]) {
-            expectSameTrees(try describeTree(root + "/" + backup, ignoring: [.root]), try describeTree(tree, ignoring: [.root]))
-            let file = "/localhost" + w.root + "/data/docs/a"
-            #expect(inode(tree + file) == inode(root + "/" + backup + file), "\(backup) is linked, not copied")
+            expectSameTrees(try describeTree(root + "/" + backup + point, ignoring: [.root]), try describeTree(tree, ignoring: [.root]))
+            #expect(inode(tree + "/docs/a") == inode(root + "/" + backup + point + "/docs/a"), "\(backup) is linked, not copied")
         }
         try w.expectSuccess(w.emu("verify"))
         let again = try w.emu("import", "rsnapshot", root)
@@ -46,6 +48,26 @@ struct ImportTests {
         let push = try w.emu("push", "--json")
         try w.expectSuccess(push)
         #expect(push.stdout.contains("\"bytes_copied\":0"), "\(push.stdout)")
+        // The next diff sees the same tree, not every file renamed.
+        let diff = try w.emu("diff", "HEAD~1", "HEAD", "--stat", "--json")
+        #expect(diff.stdout.contains("\"renamed\":0") && diff.stdout.contains("\"added\":0"), "\(diff.stdout)")
+    }
+
+    @Test("rsnapshot with several backup points: the source's own path is found, --path names another, a wrong one is refused")
+    func rsnapshotBackupPoints() throws {
+        let w = try Workspace().initialize()
+        let root = w.root + "/rs"
+        #expect(sh("mkdir -p '\(root)/daily.0/localhost\(w.source)' '\(root)/daily.0/localhost/etc' && echo s > '\(root)/daily.0/localhost\(w.source)/s' "
+                   + "&& echo e > '\(root)/daily.0/localhost/etc/e'") == 0)
+        let own = try w.emu("import", "rsnapshot", root, "-n")
+        #expect(own.status == 0 && own.stderr.contains("importing localhost\(w.source) of each backup (the source's path)"), "\(own.stderr)")
+        let other = try w.emu("import", "rsnapshot", root, "--path", "localhost/etc")
+        try w.expectSuccess(other)
+        #expect(try w.trees().last.map { FileManager.default.fileExists(atPath: $0 + "/e") } == true)
+        let wrong = try w.emu("import", "rsnapshot", root, "--path", "localhost/nope")
+        #expect(wrong.status == 2 && wrong.stderr.contains("--path localhost/nope is not a folder"), "\(wrong.stderr)")
+        let misuse = try w.emu("import", "dirs", root, "--path", "x")
+        #expect(misuse.status == 2, "\(misuse.stderr)")
     }
 
     @Test("rsync-time-backup folders made with rsync --link-dest, dated by their names; an unfinished run is left out")

@@ -18,6 +18,8 @@ public struct Backup: Sendable {
     public let date: Timestamp
     /// What the message of its snapshot says it was.
     public let label: String
+
+    public init(path: String, date: Timestamp, label: String) { (self.path, self.date, self.label) = (path, date, label) }
 }
 
 /// The backups `layout` holds under `paths` (one root, or the folders for
@@ -89,4 +91,37 @@ private func modified(_ path: String) throws -> Timestamp {
         throw EmuError.usage("\(path) cannot be read", fix: "check the path and its permissions")
     }
     return Timestamp(seconds: status.modified.seconds)
+}
+
+/// Where in each of rsnapshot's interval folders the source's files are:
+/// rsnapshot keeps `HOST/<full path>/` (`backup /home/me/ localhost/` is
+/// `daily.0/localhost/home/me/`), and the snapshot must hold the source's
+/// tree, not that path. `given` (`--path`) is taken as said; else the
+/// source's own path under a host, else the one backup point there is
+/// (the chain of single folders from a host down). Relative to `newest`.
+public func rsnapshotBackupPoint(in newest: String, source: String, given: String?) throws -> (path: String, how: String) {
+    if let given {
+        let relative = normalized("/" + given).dropFirst()
+        guard !relative.isEmpty, isDirectory(newest + "/" + relative) else {
+            throw EmuError.usage("--path \(given.quotedForDisplay) is not a folder in \(newest)",
+                                 fix: "name the backup point as rsnapshot keeps it, e.g. --path localhost\(source)")
+        }
+        return (String(relative), "--path")
+    }
+    let hosts = try folderNames(in: newest).sorted()
+    let matching = hosts.filter { isDirectory(newest + "/" + $0 + source) }
+    if matching.count == 1 { return (matching[0] + source, "the source's path") }
+    let points = try hosts.map { host -> String in
+        var point = host
+        while let only = try? folderNames(in: newest + "/" + point), only.count == 1,
+              (try? DirectoryHandle.open(newest + "/" + point).entries().count) == 1 {
+            point += "/" + only[0]
+        }
+        return point
+    }
+    guard points.count == 1 else {
+        throw EmuError.usage("\(newest) holds \(points.isEmpty ? "no backup point" : "several backup points (\(points.joined(separator: ", ")))"), none of them this source's path",
+                             fix: "name the one to import with --path, e.g. --path \(points.first ?? "localhost" + source)")
+    }
+    return (points[0], "the only backup point")
 }
