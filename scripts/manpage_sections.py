@@ -77,6 +77,16 @@ deleted, modified, type_changed, metadata or renamed (from \fBold_path\fR), \fBv
 the snapshot object; \fB{"snapshot", "entry", "entries"}\fR where an entry has \fBpath\fR, \fBtype\fR, \fBmode\fR (a number),
 \fBuid\fR, \fBgid\fR, \fBsize\fR, \fBmtime\fR, \fBtarget\fR.
 .TP
+.B emu import
+\fB{"sink", "dry_run", "backups": [{"path", "snapshot": \fIsnapshot\fB, "already_imported", "files", "files_linked",
+"files_copied", "bytes_copied"}]}\fR.
+.TP
+.B emu schedule status
+\fB{"timer", "systemd", "enabled", "active", "next", "last", "sinks": [{"sink", "last_push_failed"}]}\fR.
+.TP
+.B emu serve \-\-root DIR \-\-report
+\fB{"root", "clients": [{"client", "snapshots", "newest": \fIsnapshot\fB, "bytes_only_here"}]}\fR.
+.TP
 .B emu sink
 \fB{"sinks": [{"sink", "path", "online", "default", "snapshots", "newest": \fIsnapshot\fB, "free_bytes", "total_bytes",
 "behind_seconds", "lacks"}]}\fR; \fBbehind_seconds\fR: how much older the sink's newest snapshot of this source is than the newest on any sink

@@ -451,6 +451,9 @@ client that hangs or vanishes loses it.
 With \fB\-\-root\fR: print a line for each client's sink under DIR (its name, how many snapshots, the newest one's date and
 age, and the bytes only its snapshots hold: what removing that client would free), then exit. It reads every tree of every
 sink and sorts their links with \fBsort\fR(1), so its memory stays flat.
+.TP
+.B \-\-json
+With \fB\-\-report\fR: one JSON document (see \fBemu\fR(1), JSON OUTPUT).
 """, "emu sink add nas ssh://backup@nas.local/srv/emu/laptop\nemu sink add nas backup@nas.local:/srv/emu/laptop --remote-emu /opt/emu/bin/emu\nemu serve --root /srv/emu --report", False, False)
 add_everyday_pages(P)
 add_history_pages(P)

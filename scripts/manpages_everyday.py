@@ -31,6 +31,9 @@ systemctl enable \-\-now emu\-push@$(systemd\-escape \-\-path /home/me).timer
 systemctl \-\-user enable \-\-now emu\-push@$(systemd\-escape \-\-path ~).timer
 .fi""",
 r""".TP
+.B \-\-json
+\fBstatus\fR: one JSON document (see \fBemu\fR(1), JSON OUTPUT).
+.TP
 .BR \-\-every " \fIWHEN\fR"
 When to push: \fBhourly\fR, \fBdaily\fR, \fB*:0/15\fR, \fB"Mon..Fri 18:00"\fR (see \fBsystemd.time\fR(7)).
 .TP
@@ -86,7 +89,7 @@ Import into SINK instead of the default sink.
 .TP
 .BR \-\-path " \fIPATH\fR"
 rsnapshot: the backup point inside each backup, as rsnapshot keeps it (\fBlocalhost/home/me\fR).
-""", "emu import rsnapshot /backup/snapshots\nemu import rsync-time-backup /media/usb/laptop --sink usb\nemu import dirs /old/2024-01-01 /old/2024-02-01", True, False)
+""", "emu import rsnapshot /backup/snapshots\nemu import rsync-time-backup /media/usb/laptop --sink usb\nemu import dirs /old/2024-01-01 /old/2024-02-01", True, True)
 
     P["emu-export"] = ("write a snapshot as a tar archive", r"\fBemu export\fR \fIREF\fR [\fIPATH\fR] [\fB\-\-tar\fR] [\fB\-\-to\fR \fIFILE\fR|\fB\-\fR] [\fB\-f\fR]",
 r"""Writes the snapshot, or \fIPATH\fR in it with its path, as a POSIX pax archive, so that a restore needs nothing but \fBtar\fR:

@@ -33,6 +33,7 @@ extension Emu {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var change: ChangeOptions
+        @OptionGroup var report: ReportOptions
 
         @Argument(help: "rsnapshot, rsync-time-backup or dirs.")
         var kind: BackupLayout
@@ -68,16 +69,19 @@ extension Emu {
             let sourceLock = try source.lock(.shared, wait: change.lockWait)
             defer { _ = sourceLock }
             var existing = try store.snapshots()
+            var imported: [ImportedJSON] = []
+            defer { if report.json { try? terminal.json(ImportJSON(sink: registration.name, dryRun: change.dryRun, backups: imported)) } }
             for backup in backups {
-                if existing.contains(where: { $0.date.snapshotName == backup.date.snapshotName }) {
+                if let held = existing.first(where: { $0.date.snapshotName == backup.date.snapshotName }) {
                     terminal.info("\(backup.path): snapshot \(backup.date.snapshotName) exists; taken as imported")
+                    imported.append(ImportedJSON(path: backup.path, snapshot: SnapshotJSON(held, sink: registration.name), alreadyImported: true))
                     continue
                 }
                 if let newest = existing.last, backup.date < newest.date {
                     throw EmuError.usage("\(backup.path) is from \(backup.date.displayText), before the sink's newest snapshot (\(newest.name))",
                                          fix: "import into a sink of its own (`emu sink add NAME PATH`, then --sink NAME), oldest backups first")
                 }
-                try importOne(backup, into: store, registration: registration, source: source, terminal: terminal)
+                imported.append(try importOne(backup, into: store, registration: registration, source: source, terminal: terminal))
                 if !change.dryRun { existing = try store.snapshots() }
             }
         }
@@ -95,7 +99,8 @@ extension Emu {
             }
         }
 
-        func importOne(_ backup: Backup, into store: any SinkStore, registration: SinkRegistration, source: Source, terminal: Terminal) throws {
+        func importOne(_ backup: Backup, into store: any SinkStore, registration: SinkRegistration, source: Source,
+                       terminal: Terminal) throws -> ImportedJSON {
             var options = PushOptions()
             options.importing = backup.path
             options.date = backup.date
@@ -107,13 +112,17 @@ extension Emu {
             let result = try store.push(source, options: options, observer: observer)
             let counts = result.counts
             let name = "\(registration.name):\(backup.date.snapshotName)"
+            var json = ImportedJSON(path: backup.path, snapshot: result.snapshot.map { SnapshotJSON($0, sink: registration.name) })
+            (json.files, json.filesLinked, json.filesCopied, json.bytesCopied) = (counts.files, counts.filesLinked, counts.filesCopied, counts.bytesCopied)
             if change.dryRun {
                 // A dry run cannot know which new files the sink's filesystem lets it adopt.
-                return terminal.info("would import \(backup.path) as \(name): \(plural(counts.files, "file")), "
-                                     + "\(counts.filesCopied) new to the sink (\(formatBytes(counts.bytesCopied)))")
+                terminal.info("would import \(backup.path) as \(name): \(plural(counts.files, "file")), "
+                              + "\(counts.filesCopied) new to the sink (\(formatBytes(counts.bytesCopied)))")
+            } else {
+                terminal.info("imported \(backup.path) as \(name): \(plural(counts.files, "file")), "
+                              + "\(counts.filesLinked) linked, \(counts.filesCopied) copied (\(formatBytes(counts.bytesCopied)))")
             }
-            terminal.info("imported \(backup.path) as \(name): \(plural(counts.files, "file")), "
-                          + "\(counts.filesLinked) linked, \(counts.filesCopied) copied (\(formatBytes(counts.bytesCopied)))")
+            return json
         }
     }
 }

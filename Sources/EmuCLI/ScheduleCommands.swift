@@ -69,30 +69,32 @@ extension Emu.Schedule {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var scope: ScheduleScope
+        @OptionGroup var report: ReportOptions
 
         func run() throws {
             let terminal = global.terminal
             let source = try global.source()
-            let timer = scope.timer(source)
-            if (try? scope.requireSystemd()) == nil {
-                terminal.output("\(timer)\tsystemd is not running here; schedule with cron (`emu schedule cron`)")
-            } else if let shown = outputOf(scope.systemctl("show", timer, "--property=UnitFileState,ActiveState,NextElapseUSecRealtime,LastTriggerUSec")) {
+            var state = ScheduleStatusJSON(timer: scope.timer(source), systemd: (try? scope.requireSystemd()) != nil, sinks: [])
+            if state.systemd, let shown = outputOf(scope.systemctl("show", state.timer, "--property=UnitFileState,ActiveState,NextElapseUSecRealtime,LastTriggerUSec")) {
                 let fields = Dictionary(shown.split(separator: "\n").map { $0.split(separator: "=", maxSplits: 1).map(String.init) }
                     .filter { $0.count == 2 }.map { ($0[0], $0[1]) }, uniquingKeysWith: { a, _ in a })
-                terminal.output("\(timer)\t\(fields["UnitFileState"] ?? "unknown"), \(fields["ActiveState"] ?? "unknown")"
-                                + "\tnext: \(fields["NextElapseUSecRealtime"].flatMap { $0.isEmpty ? nil : $0 } ?? "none")"
-                                + "\tlast: \(fields["LastTriggerUSec"].flatMap { $0.isEmpty ? nil : $0 } ?? "never")")
+                (state.enabled, state.active) = (fields["UnitFileState"] ?? "unknown", fields["ActiveState"] ?? "unknown")
+                (state.next, state.last) = (fields["NextElapseUSecRealtime"].flatMap { $0.isEmpty ? nil : $0 }, fields["LastTriggerUSec"].flatMap { $0.isEmpty ? nil : $0 })
             }
-            var failed = false
-            for registration in try source.sinks() {
-                if let failure = try PushRecord.lastFailure(of: registration.name, in: source) {
-                    terminal.output("\(registration.name)\tthe last push failed: \(failure)")
-                    failed = true
-                } else {
-                    terminal.output("\(registration.name)\tthe last push did not fail")
-                }
+            state.sinks = try source.sinks().map { ScheduledSinkJSON(sink: $0.name, lastPushFailed: try PushRecord.lastFailure(of: $0.name, in: source)) }
+            if report.json { try terminal.json(state) } else { print(state, terminal: terminal) }
+            if state.sinks.contains(where: { $0.lastPushFailed != nil }) { throw ExitStatus.failure }
+        }
+
+        func print(_ state: ScheduleStatusJSON, terminal: Terminal) {
+            if !state.systemd {
+                terminal.output("\(state.timer)\tsystemd is not running here; schedule with cron (`emu schedule cron`)")
+            } else if let enabled = state.enabled {
+                terminal.output("\(state.timer)\t\(enabled), \(state.active ?? "unknown")\tnext: \(state.next ?? "none")\tlast: \(state.last ?? "never")")
             }
-            if failed { throw ExitStatus.failure }
+            for sink in state.sinks {
+                terminal.output("\(sink.sink)\t" + (sink.lastPushFailed.map { "the last push failed: \($0)" } ?? "the last push did not fail"))
+            }
         }
     }
 

@@ -49,11 +49,15 @@ extension Emu {
         @Flag(help: "With --root: print each client's sink, its newest snapshot and age, and the bytes only it holds; then exit.")
         var report = false
 
+        @Flag(help: "With --report: one JSON document.")
+        var json = false
+
         func validate() throws {
             if (sink == nil) == (root == nil) { throw ValidationError("emu serve takes one of --sink PATH and --root DIR") }
             if appendOnly && readOnly { throw ValidationError("--append-only and --read-only exclude each other") }
             if idleTimeout < 0 { throw ValidationError("--idle-timeout takes a number of seconds, 0 or more, not \(idleTimeout)") }
             if report && root == nil { throw ValidationError("--report goes with --root DIR: it reports the sinks under DIR") }
+            if json && !report { throw ValidationError("--json goes with --report: a serving session speaks emu's protocol") }
             if let client {
                 if root == nil { throw ValidationError("--client NAME goes with --root DIR: the key then reaches DIR/NAME and below") }
                 if !SinkServer.isClientName(client) {
@@ -78,6 +82,13 @@ extension Emu.Serve {
     /// and age, and the bytes only its snapshots hold.
     func printReport(root: String) throws {
         let reports = try reportClients(under: root)
+        if json {
+            // (A terminal's json writes to standard output, whichever terminal it is.)
+            return try Terminal.standardError.json(RootReportJSON(root: root, clients: reports.map { client in
+                ClientJSON(client: client.name, snapshots: client.snapshots, newest: client.newest.map { SnapshotJSON($0, sink: client.name) },
+                           bytesOnlyHere: client.onlyHere)
+            }))
+        }
         guard !reports.isEmpty else { return print("no sinks under \(root)") }
         for client in reports {
             let newest = client.newest.map { "newest \($0.name) (\($0.date.age()))" } ?? "no snapshots yet"

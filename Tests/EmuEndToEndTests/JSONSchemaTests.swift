@@ -45,6 +45,29 @@ struct JSONSchemaTests {
         return w
     }
 
+    @Test("import, schedule status and serve --report --json print one document, with snapshot objects")
+    func importScheduleServe() throws {
+        let w = try Workspace().initialize()
+        #expect(sh("mkdir -p '\(w.root)/old/2025-01-01' && echo a > '\(w.root)/old/2025-01-01/a'") == 0)
+        let imported = try Self.document(w.emu("import", "dirs", w.root + "/old/2025-01-01", "--json"))
+        let backups = try #require(imported["backups"] as? [[String: Any]])
+        #expect(imported["sink"] as? String == "origin" && imported["dry_run"] as? Bool == false && backups.count == 1)
+        Self.expectSnapshot(backups.first?["snapshot"])
+        #expect(backups.first?["files"] as? Int == 1 && backups.first?["already_imported"] == nil)
+        let again = try Self.document(w.emu("import", "dirs", w.root + "/old/2025-01-01", "--json"))
+        #expect((again["backups"] as? [[String: Any]])?.first?["already_imported"] as? Bool == true)
+
+        let schedule = try w.emu("schedule", "status", "--json")
+        let state = try #require(try JSONSerialization.jsonObject(with: Data(schedule.stdout.utf8)) as? [String: Any], "\(schedule.stdout)")
+        #expect(state["timer"] is String && state["systemd"] is Bool && (state["sinks"] as? [[String: Any]])?.first?["sink"] as? String == "origin")
+
+        let report = try Self.document(EmuBinary.run(["serve", "--root", w.root, "--report", "--json"], in: "/"))
+        let clients = try #require(report["clients"] as? [[String: Any]])
+        #expect(clients.map { $0["client"] as? String } == ["sink"] && clients.first?["bytes_only_here"] is NSNumber, "\(report)")
+        Self.expectSnapshot(clients.first?["newest"])
+        #expect(try EmuBinary.run(["serve", "--json"], in: "/").status == 2, "--json alone is not a report")
+    }
+
     @Test("push, log, show, sink and status describe snapshots with one object; newest is that object everywhere")
     func snapshotObjects() throws {
         let w = try Self.workspace()

@@ -248,3 +248,50 @@ struct ReplicateJSON: Encodable {
         (filesToSend, bytesToSend) = dryRun ? (result.filesToSend, result.bytesToSend) : (nil, nil)
     }
 }
+
+/// `emu import --json`: each backup folder, the snapshot it became (or
+/// already was), and what its import linked and copied.
+struct ImportJSON: Encodable {
+    var sink: String
+    var dryRun: Bool
+    var backups: [ImportedJSON]
+}
+
+struct ImportedJSON: Encodable {
+    var path: String
+    var snapshot: SnapshotJSON?
+    var alreadyImported: Bool?
+    var files: Int?
+    var filesLinked: Int?
+    var filesCopied: Int?
+    var bytesCopied: Int64?
+}
+
+/// `emu schedule status --json`: the timer, and whether each sink's last push failed.
+struct ScheduleStatusJSON: Encodable {
+    var timer: String
+    var systemd: Bool
+    var enabled: String?
+    var active: String?
+    var next: String?
+    var last: String?
+    var sinks: [ScheduledSinkJSON]
+}
+
+struct ScheduledSinkJSON: Encodable {
+    var sink: String
+    var lastPushFailed: String?
+}
+
+/// `emu serve --root DIR --report --json`: each client's sink under DIR.
+struct RootReportJSON: Encodable {
+    var root: String
+    var clients: [ClientJSON]
+}
+
+struct ClientJSON: Encodable {
+    var client: String
+    var snapshots: Int
+    var newest: SnapshotJSON?
+    var bytesOnlyHere: Int64
+}
