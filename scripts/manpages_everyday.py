@@ -122,11 +122,13 @@ Search only SINK (repeatable).
 """, "emu find '*.odt'\nemu find '/Documents/**/report*' --sink usb\nemu find 'thesis.tex' --json | jq -r .name", False, True)
 
     P["emu-timeline"] = ("a page that charts a sink's snapshots", r"\fBemu timeline\fR [\fB\-\-sink\fR \fISINK\fR] [\fB\-\-path\fR \fIPATH\fR] > \fItimeline.html\fR",
-r"""Writes one self-contained HTML page on stdout: inline SVG and CSS, no script, nothing fetched, so it shows offline in any
-browser. The chart has each snapshot's total bytes (a blue area) and unique bytes (orange bars: what pruning it frees), the changes
-from the snapshot before (added green, deleted red, changed purple), the pushes that failed (magenta marks, from the last 100
-this source remembers in \fBSOURCE/.emu/failures/\fISINK\fR) and incomplete snapshots (olive dots); with \fB\-\-path\fR, one
-path's history (a teal dot where it changed). Every mark names its snapshot when pointed at; a table below lists all of them.
+r"""Writes one self-contained HTML page on stdout (never on a terminal: redirect it): inline SVG and CSS, no script, nothing
+fetched, so it shows offline in any browser, as wide as its window. The chart has each snapshot's total bytes (a blue area) and
+unique bytes (orange bars on their own scale, its top named on the right: what pruning it frees), the changes from the snapshot
+before (added green, deleted red, changed purple), the pushes that failed (labelled magenta marks, from the last 100 this source
+remembers in \fBSOURCE/.emu/failures/\fISINK\fR, also listed in a table with why) and incomplete snapshots (olive dots); with
+\fB\-\-path\fR, one path's history (a teal dot where it changed); five dates along the time axis. With one snapshot there are no
+changes to chart, and the page says so. Every mark names its snapshot when pointed at; a table below lists all of them.
 Changes (and the path's history) come from one diff of each pair of consecutive manifests, with the chunks they share not read;
 a pair that cannot be read is named on stderr and shown as unreadable (\fBemu verify\fR names the damage).""",
 r""".TP

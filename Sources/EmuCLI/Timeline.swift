@@ -10,13 +10,14 @@ extension Emu {
         static let configuration = CommandConfiguration(
             abstract: "Write one self-contained HTML page that charts a sink's snapshots over time.",
             discussion: """
-                The page (on stdout: `emu timeline > timeline.html`) needs no network and runs no script: an \
-                SVG chart of each snapshot's total bytes (blue area) and unique bytes (orange \
-                bars: what pruning it would free), the changes from the snapshot before \
-                (added green, deleted red, modified purple), pushes that failed (red marks, from \
-                SOURCE/.emu/failures) or made incomplete snapshots (olive rings), and with --path \
-                P one path's history (a teal dot where it changed). Every mark names its \
-                snapshot when pointed at; a table lists them all. Changes and the path's history \
+                The page (on stdout, never a terminal: `emu timeline > timeline.html`) needs no \
+                network and runs no script: an SVG chart as wide as the window of each snapshot's \
+                total bytes (blue area) and unique bytes (orange bars, on their own scale: what \
+                pruning it would free), the changes from the snapshot before (added green, \
+                deleted red, modified purple), pushes that failed (labelled marks, from \
+                SOURCE/.emu/failures, and a table) or made incomplete snapshots (olive rings), \
+                and with --path P one path's history (a teal dot where it changed), over five \
+                dates. Every mark names its snapshot when pointed at; a table lists them all. Changes and the path's history \
                 come from one diff of each pair of manifests (chunks both list are not read); \
                 a pair that cannot be read is named on stderr and shown as unreadable.
 
@@ -43,6 +44,14 @@ extension Emu {
             let page = TimelinePage(sink: registration.name, sourcePath: source.path, points: points, failures: failures,
                                     tracked: tracked, made: Timestamp.now()).html
             global.terminal.output(page)
+        }
+
+        /// The page is HTML for a browser, as export's archive is for tar: never dumped on a terminal.
+        func validate() throws {
+            guard isatty(STDOUT_FILENO) != 1 else {
+                throw EmuError.usage("standard output is a terminal; the timeline is an HTML page for a browser",
+                                     fix: "redirect it to a file and open that (`emu timeline > timeline.html`)")
+            }
         }
 
         /// Each snapshot, oldest first, with its unique bytes, the changes from

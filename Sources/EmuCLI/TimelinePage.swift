@@ -28,6 +28,7 @@ struct TimelinePage {
         <html lang="en"><head><meta charset="utf-8"><title>emu timeline: \(escape(sink))</title>
         <style>
         body { font: 14px system-ui, sans-serif; margin: 24px; color: #222; }
+        #timeline { width: 100%; max-width: 1600px; height: auto; }
         h1 { font-size: 20px; } svg text { font-size: 12px; fill: #444; }
         table { border-collapse: collapse; margin-top: 16px; } td, th { padding: 2px 10px; text-align: right; border-bottom: 1px solid #ddd; }
         td:first-child, th:first-child, td:last-child, th:last-child { text-align: left; }
@@ -38,6 +39,7 @@ struct TimelinePage {
         <p class="legend">\(legend)</p>
         \(svg)
         \(table)
+        \(failureTable)
         </body></html>
         """
     }
@@ -59,8 +61,9 @@ struct TimelinePage {
         marks += failureMarks
         if tracked != nil { marks += pathStrip }
         marks += timeAxis(bottom: height - 12)
-        return "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(Self.width))\" height=\"\(Int(height))\" "
-            + "shape-rendering=\"crispEdges\">\n" + marks.joined(separator: "\n") + "\n</svg>"
+        // A viewBox, not a fixed size: the chart takes the window's width (the style caps it).
+        return "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(Self.width)) \(Int(height))\" "
+            + "preserveAspectRatio=\"xMinYMin meet\" shape-rendering=\"crispEdges\">\n" + marks.joined(separator: "\n") + "\n</svg>"
     }
 
     /// Where a date falls across the plot; one date alone falls in the middle.
@@ -78,8 +81,13 @@ struct TimelinePage {
     var bytesPanel: [String] {
         let top = points.map { max($0.snapshot.counts.bytes, $0.unique ?? 0) }.max() ?? 0
         let scale = Self.bytesHeight / Double(max(top, 1))
+        // Unique bytes are a small share of the total: on the total's scale all but the largest vanish. Their own scale, on the right.
+        let uniqueTop = points.compactMap(\.unique).max() ?? 0
+        let uniqueScale = Self.bytesHeight / Double(max(uniqueTop, 1))
         let base = Self.bytesTop + Self.bytesHeight
-        var marks = [axisLabels(top: Self.bytesTop, height: Self.bytesHeight, maximum: formatBytes(top), title: "bytes")]
+        var marks = [axisLabels(top: Self.bytesTop, height: Self.bytesHeight, maximum: formatBytes(top), title: "bytes"),
+                     "<text x=\"\(f(Self.width - Self.right))\" y=\"\(f(Self.bytesTop - 4))\" text-anchor=\"end\" fill=\"\(Color.unique.rawValue)\">"
+                         + "unique: bar height up to \(escape(formatBytes(uniqueTop)))</text>"]
         let corners = points.map { "\(f(x($0.snapshot.date))),\(f(base - Double($0.snapshot.counts.bytes) * scale))" }
         if let first = points.first, let last = points.last {
             let (from, to) = points.count == 1 ? (x(first.snapshot.date) - 12, x(last.snapshot.date) + 12) : (x(first.snapshot.date), x(last.snapshot.date))
@@ -89,7 +97,7 @@ struct TimelinePage {
         }
         for point in points {
             let s = point.snapshot
-            let unique = Double(point.unique ?? 0) * scale
+            let unique = Double(point.unique ?? 0) * uniqueScale
             marks.append(rect("unique", .unique, x: x(s.date) - barWidth / 2, y: base - unique, width: barWidth, height: unique,
                               title: "\(s.name): \(formatBytes(s.counts.bytes)) total, \(formatBytes(point.unique ?? 0)) unique, \(plural(s.counts.files, "file"))"))
             if s.status != .complete {
@@ -104,7 +112,11 @@ struct TimelinePage {
         let counts = points.map(Self.changeCounts)
         let top = counts.map { $0.0 + $0.1 + $0.2 }.max() ?? 0
         let scale = Self.changesHeight / Double(max(top, 1))
-        var marks = [axisLabels(top: Self.changesTop, height: Self.changesHeight, maximum: "\(top)", title: "changes")]
+        // One snapshot has nothing to compare with: say so rather than draw an axis from 0 to 0.
+        guard points.count > 1 else {
+            return ["<text x=\"\(f(Self.left))\" y=\"\(f(Self.changesTop + Self.changesHeight / 2))\">changes show from the second snapshot on</text>"]
+        }
+        var marks = [axisLabels(top: Self.changesTop, height: Self.changesHeight, maximum: "\(max(top, 1))", title: "changes")]
         for (point, (added, deleted, changed)) in zip(points, counts) where added + deleted + changed > 0 {
             var y = Self.changesTop + Self.changesHeight
             let title = "\(point.snapshot.name): \(added) added, \(deleted) deleted, \(changed) changed"
@@ -124,11 +136,14 @@ struct TimelinePage {
         return (c[.added] ?? 0, c[.deleted] ?? 0, changed)
     }
 
+    /// A line through both panels, and a label above it: seen without pointing at it.
     var failureMarks: [String] {
-        failures.map { failure in
-            rect("failed-push", .failed, x: x(failure.date) - 2, y: Self.bytesTop - 24, width: 4,
-                 height: Self.changesTop + Self.changesHeight - Self.bytesTop + 24,
-                 title: "push failed \(failure.date.displayText): \(failure.message)")
+        failures.flatMap { failure in
+            [rect("failed-push", .failed, x: x(failure.date) - 2, y: Self.bytesTop - 24, width: 4,
+                  height: Self.changesTop + Self.changesHeight - Self.bytesTop + 24,
+                  title: "push failed \(failure.date.displayText): \(failure.message)"),
+             "<text class=\"failed-label\" x=\"\(f(x(failure.date)))\" y=\"\(f(Self.bytesTop - 28))\" text-anchor=\"middle\" "
+                 + "fill=\"\(Color.failed.rawValue)\">failed</text>"]
         }
     }
 
@@ -143,17 +158,22 @@ struct TimelinePage {
         return marks
     }
 
-    /// The first and last dates of the chart (snapshots and failures), under its ends.
+    /// Five dates along the chart (one when there is one), each under a tick where it falls.
     func timeAxis(bottom: Double) -> [String] {
         let dates = points.map(\.snapshot.date) + failures.map(\.date)
         guard let first = dates.min(), let last = dates.max() else {
             return ["<text x=\"\(f(Self.left))\" y=\"\(f(bottom))\">no snapshots yet</text>"]
         }
-        var marks = ["<text x=\"\(f(Self.left))\" y=\"\(f(bottom))\">\(escape(first.displayText))</text>"]
-        if last != first {
-            marks.append("<text x=\"\(f(Self.width - Self.right))\" y=\"\(f(bottom))\" text-anchor=\"end\">\(escape(last.displayText))</text>")
+        let span = last.seconds - first.seconds
+        let ticks = span == 0 ? [first] : (0...4).map { Timestamp(seconds: first.seconds + span * Int64($0) / 4) }
+        // Days apart, the day says enough; hours apart, the minute; closer, the second is what differs.
+        let width = span >= 2 * 86_400 ? 10 : span >= 2 * 3600 ? 16 : 19
+        let shown: (Timestamp) -> String = { String($0.displayText.prefix(width)) }
+        return ticks.enumerated().map { index, date in
+            let anchor = ticks.count == 1 ? "middle" : index == 0 ? "start" : index == ticks.count - 1 ? "end" : "middle"
+            return "<line class=\"tick\" x1=\"\(f(x(date)))\" y1=\"\(f(bottom - 22))\" x2=\"\(f(x(date)))\" y2=\"\(f(bottom - 16))\" stroke=\"#888888\"/>"
+                + "<text class=\"date\" x=\"\(f(x(date)))\" y=\"\(f(bottom))\" text-anchor=\"\(anchor)\">\(escape(shown(date)))</text>"
         }
-        return marks
     }
 
     func axisLabels(top: Double, height: Double, maximum: String, title: String) -> String {
@@ -167,7 +187,13 @@ struct TimelinePage {
             + "<title>\(escape(title))</title></rect>"
     }
 
-    // MARK: The table
+    // MARK: The tables
+
+    var failureTable: String {
+        guard !failures.isEmpty else { return "" }
+        let rows = failures.reversed().map { "<tr><td>\(escape($0.date.displayText))</td><td>\(escape($0.message))</td></tr>" }
+        return "<h2>Failed pushes</h2><table id=\"failures\"><tr><th>date</th><th>why</th></tr>\n" + rows.joined(separator: "\n") + "\n</table>"
+    }
 
     var table: String {
         let rows = points.reversed().map { point -> String in

@@ -62,7 +62,8 @@ struct TimelineTests {
         let unique = try w.loggedSnapshots().compactMap { $0["unique_bytes"] as? Int }
         #expect(unique.count == 4 && unique[2] >= 80_000, "\(unique)")
         // The table lists every snapshot, the incomplete one as such.
-        #expect(page.stdout.components(separatedBy: "<tr><td>").count - 1 == 4 && page.stdout.contains("<td>incomplete</td>"))
+        let snapshotsTable = page.stdout.components(separatedBy: "<table id=\"failures\">")[0]
+        #expect(snapshotsTable.components(separatedBy: "<tr><td>").count - 1 == 4 && page.stdout.contains("<td>incomplete</td>"))
     }
 
     @Test("a manifest that cannot be read is named on stderr and charted as unknown, not as nothing changed")
@@ -77,5 +78,53 @@ struct TimelineTests {
         try w.expectSuccess(page)
         #expect(page.stderr.contains("cannot be read") && page.stderr.contains("emu verify"), "\(page.stderr)")
         #expect(page.stdout.contains("<td>unreadable</td>"), "the pair is charted as unknown")
+    }
+
+    /// The heights of the marks of `kind` on the page.
+    static func heights(_ kind: String, in page: String) -> [Int] {
+        page.matches(of: #/<rect class="(?<kind>[a-z-]+)" x="\d+" y="\d+" width="\d+" height="(?<height>\d+)"/#)
+            .filter { $0.output.kind == kind }.compactMap { Int($0.output.height) }
+    }
+
+    @Test("readable as drawn: unique bytes on their own scale, five dates, as wide as the window, failed pushes labelled and listed")
+    func readable() throws {
+        let w = try Workspace().initialize()
+        #expect(sh("cd '\(w.source)' && for i in $(seq 40); do head -c 8192 /dev/urandom > keep$i; done") == 0)
+        try w.expectSuccess(w.emu("push", "-q", "--date", "2026-11-01 10:00"))
+        for (day, step) in [("2026-11-10", "head -c 4096 /dev/urandom > keep1"), ("2026-11-20", "head -c 2048 /dev/urandom > keep2")] {
+            #expect(sh("cd '\(w.source)' && \(step)") == 0)
+            try w.expectSuccess(w.emu("push", "-q", "--date", day + " 10:00"))
+        }
+        #expect(sh("cd '\(w.source)' && mkdir -p .emu/hooks/push && printf '#!/bin/sh\\nexit 1\\n' > .emu/hooks/push/no.pre && chmod 755 .emu/hooks/push/no.pre") == 0)
+        #expect(try w.emu("push").status == 1)
+        let page = try w.emu("timeline")
+        try w.expectSuccess(page)
+        // Unique bytes (a few kB) against a total of 330 kB: on one scale the bars were a few pixels.
+        let unique = Self.heights("unique", in: page.stdout)
+        #expect(unique.count == 3 && (unique.max() ?? 0) >= 200, "\(unique)")
+        #expect(page.stdout.components(separatedBy: "class=\"date\"").count - 1 == 5, "five dates on the axis")
+        #expect(page.stdout.contains("class=\"failed-label\"") && page.stdout.contains("<table id=\"failures\">"))
+        // As wide as the window: in a 600-pixel window the failed push, the rightmost mark, is still drawn.
+        let html = w.root + "/timeline.html"
+        try page.stdout.write(toFile: html, atomically: true, encoding: .utf8)
+        let shot = w.root + "/narrow.png"
+        #expect(sh("chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=600,900 --screenshot='\(shot)' 'file://\(html)' >/dev/null 2>&1") == 0)
+        let counted = try w.bash("python3 '\(Self.counter)' '\(shot)' '\(Self.colors["failed"]!)'")
+        let failed = Int(counted.stdout.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        #expect(failed > Self.legendPixels, "the failed push is outside a 600-pixel window: \(counted.stdout)")
+        let terminal = try w.bash("script -qec '\"$EMU\" timeline' /dev/null")
+        #expect(terminal.stdout.contains("standard output is a terminal") && !terminal.stdout.contains("<html"), "\(terminal.stdout)")
+    }
+
+    @Test("one snapshot: its date under it, and no axis from 0 to 0 for changes it cannot have")
+    func oneSnapshot() throws {
+        let w = try Workspace().initialize()
+        #expect(sh("echo a > '\(w.source)/a'") == 0)
+        try w.expectSuccess(w.emu("push", "-q"))
+        let page = try w.emu("timeline")
+        try w.expectSuccess(page)
+        #expect(page.stdout.contains("changes show from the second snapshot on"))
+        #expect(page.stdout.components(separatedBy: "class=\"date\"").count - 1 == 1)
+        #expect(!page.stdout.contains(">changes</text>"), "no changes axis")
     }
 }
