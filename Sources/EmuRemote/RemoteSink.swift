@@ -14,6 +14,9 @@ public final class RemoteSink: SinkStore {
     public let mode: ServeMode
     /// Seconds the server waits for this client before it ends the session; nil for as long as it lives.
     package let idleTimeout: Int?
+    /// What the server says it made for a `creating` hello (`made DIR`, `created`), or would make for a
+    /// `planning` one (`plan attach`, `plan create`, `would-make DIR`): the server's words, to be shown quoted.
+    public let creation: [String]
     public var location: String { channel.servingThread == nil ? address.text : address.path }
     package var server: String { channel.servingThread == nil ? "the server \(address.host)" : "the sink at \(address.path)" }
 
@@ -22,18 +25,19 @@ public final class RemoteSink: SinkStore {
     /// never answers, or a ProxyCommand that hangs, must not hang every
     /// command that touches the sink).
     public convenience init(name: String, address: RemoteAddress, sshCommand: [String], remoteEmu: String, creating: Bool = false,
-                            helloTimeout: Int = 30) throws {
+                            planning: Bool = false, helloTimeout: Int = 30) throws {
         try self.init(name: name, channel: try SSHChannel(address: address, sshCommand: sshCommand, remoteEmu: remoteEmu),
-                      creating: creating, helloTimeout: helloTimeout)
+                      creating: creating, planning: planning, helloTimeout: helloTimeout)
     }
 
     /// Says hello on `channel`, whatever carries it.
-    package init(name: String, channel: SSHChannel, creating: Bool = false, helloTimeout: Int = 30) throws {
+    package init(name: String, channel: SSHChannel, creating: Bool = false, planning: Bool = false, helloTimeout: Int = 30) throws {
         self.name = name
         address = channel.address
         self.channel = channel
-        channel.registering = creating
+        channel.registering = creating || planning
         let hello = "\(Wire.greeting) \(Wire.protocolVersion)\nemu \(emuVersion)\nsink \(address.path)\n" + (creating ? "create\n" : "")
+            + (planning ? "plan\n" : "")
         let answer: Frame?
         do {
             try channel.writer.send(Frame(.hello, text: hello))
@@ -54,6 +58,7 @@ public final class RemoteSink: SinkStore {
         }
         mode = lines.first { $0.hasPrefix("mode ") }.flatMap { ServeMode(rawValue: String($0.dropFirst(5))) } ?? .full
         idleTimeout = lines.first { $0.hasPrefix("idle ") }.flatMap { Int($0.dropFirst(5)) }.flatMap { $0 > 0 ? $0 : nil }
+        creation = lines.filter { line in ["made ", "created", "plan ", "would-make "].contains { line.hasPrefix($0) } }.prefix(64).map { $0 }
         // Whatever this machine computes between frames, the server hears from it four times a timeout.
         if let idleTimeout { channel.writer.keepAlive(every: Double(idleTimeout) / 4) }
     }

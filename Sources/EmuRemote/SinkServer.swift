@@ -17,6 +17,8 @@ public final class SinkServer {
     package var sink: Sink? = nil
     /// The sink's path as the client's hello names it.
     package var requested = ""
+    /// What opening the sink made (`made DIR`, `created`), said in the hello.
+    package var made: [String] = []
     /// The tree a checkout is reading (see `answerRestore`).
     package var restoring: (id: String, tree: DirectoryCursor)? = nil
 
@@ -43,10 +45,13 @@ public final class SinkServer {
         guard let hello = try reader.next() else { return }
         do {
             requested = try requestedPath(hello)
-            sink = try open(requested, creating: hello.text.split(separator: "\n").contains("create"))
+            let asked = hello.text.split(separator: "\n")
+            // `plan`: `sink add -n` asks what a `create` would do here, and nothing is made.
+            let planned = asked.contains("plan") ? try plannedCreation(requested) : []
+            if planned.isEmpty { sink = try open(requested, creating: asked.contains("create")) }
             // The idle timeout is said, so that a client with a long quiet stretch (a walk of unchanged files) speaks in time.
             try writer.send(Frame(.hello, text: "\(Wire.greeting) \(Wire.protocolVersion)\nemu \(emuVersion)\nmode \(mode.rawValue)\n"
-                                  + "idle \(reader.idleTimeout ?? 0)\n"))
+                                  + "idle \(reader.idleTimeout ?? 0)\n" + (planned + made).map { $0 + "\n" }.joined()))
             try writer.flush()
         } catch {
             try writer.send(errorFrame(for: error))
@@ -109,22 +114,13 @@ public final class SinkServer {
 
     /// Opens the sink a client asks for, within what this server serves.
     package func open(_ requested: String, creating: Bool) throws -> Sink {
-        let path: String
-        if let servedSink {
-            guard requested.isEmpty || resolvedPath(requested) == resolvedPath(servedSink) else {
-                throw EmuError.usage("this server serves the sink at \(servedSink) only, not \(requested)",
-                                     fix: "register the sink with that path")
-            }
-            path = servedSink
-        } else if let root {
-            path = try ServedArea(root: root, client: client).sinkPath(requested)
-        } else {
-            throw EmuError.usage("emu serve needs --sink PATH or --root DIR", fix: "name what it serves")
-        }
+        let path = try servedPath(requested)
         if creating && !isDirectory(path + "/.emu/nodes") {
             guard mode != .readOnly else { throw EmuError.usage("this key is read-only: it cannot make a sink", fix: "use a key that may write") }
-            guard case .create = try Sink.plannedCreation(at: path, force: false) else { return try openExisting(path) }
+            guard case .create(let directories) = try Sink.plannedCreation(at: path, force: false) else { return try openExisting(path) }
             _ = try Sink.create(at: path)
+            // Said in the hello, as a local `sink add` says what it made.
+            made = directories.map { "made \(shown($0))" } + ["created"]
         }
         let sink = try openExisting(path)
         if let root, let resolvedRoot = resolvedPath(root) {
@@ -133,6 +129,36 @@ public final class SinkServer {
             if mode != .readOnly { try sink.shareIndex(under: resolvedRoot) }
         }
         return sink
+    }
+
+    /// Where the sink a client asks for lies here, within what this server serves.
+    package func servedPath(_ requested: String) throws -> String {
+        if let servedSink {
+            guard requested.isEmpty || resolvedPath(requested) == resolvedPath(servedSink) else {
+                throw EmuError.usage("this server serves the sink at \(servedSink) only, not \(requested)",
+                                     fix: "register the sink with that path")
+            }
+            return servedSink
+        }
+        guard let root else { throw EmuError.usage("emu serve needs --sink PATH or --root DIR", fix: "name what it serves") }
+        return try ServedArea(root: root, client: client).sinkPath(requested)
+    }
+
+    /// `sink add -n`: what a `create` would do (`plan attach`, or `plan create` and each `would-make DIR`), making nothing.
+    package func plannedCreation(_ requested: String) throws -> [String] {
+        let path = try servedPath(requested)
+        switch try Sink.plannedCreation(at: path, force: false) {
+        case .attach: return ["plan attach"]
+        case .create(let directories):
+            guard mode != .readOnly else { throw EmuError.usage("this key is read-only: it cannot make a sink", fix: "use a key that may write") }
+            return ["plan create"] + directories.map { "would-make \(shown($0))" }
+        }
+    }
+
+    /// A path here as its client may see it: under `--root`, from the root on (the root's own place is the server's business).
+    package func shown(_ path: String) -> String {
+        guard let root, isPath(path, within: root) else { return path }
+        return String(path.dropFirst(root.count)).drop { $0 == "/" }.description
     }
 
     package func openExisting(_ path: String) throws -> Sink {

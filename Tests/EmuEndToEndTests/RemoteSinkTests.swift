@@ -18,6 +18,23 @@ struct RemoteSinkTests {
         try w.emu("sink", "add", name, server.address(path ?? w.sink), "--ssh-command", server.sshCommand, "--remote-emu", EmuBinary.path)
     }
 
+    @Test("sink add over ssh names the directories it makes there, and -n asks the server, making nothing")
+    func addNamesWhatItMakes() throws {
+        let (w, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
+        let far = w.root + "/far/away/sink"
+        let plan = try w.emu("sink", "add", "nas", server.address(far), "--ssh-command", server.sshCommand, "--remote-emu", EmuBinary.path, "-n")
+        try w.expectSuccess(plan)
+        #expect(plan.stdout.contains("would create directory \(w.root)/far on \(NSUserName())@127.0.0.1") && plan.stdout.contains("would make a sink at \(far)"), "\(plan.stdout)")
+        let listed = try w.emu("sink").stdout
+        #expect(!FileManager.default.fileExists(atPath: w.root + "/far") && !listed.contains("nas"))
+        let attach = try w.emu("sink", "add", "nas", server.address(w.sink), "--ssh-command", server.sshCommand, "--remote-emu", EmuBinary.path, "-n")
+        #expect(attach.stdout.contains("would attach the existing sink at \(w.sink)"), "\(attach.stdout)")
+        let added = try addRemote(w, server, path: far)
+        try w.expectSuccess(added)
+        #expect(added.stderr.contains("Created directory \(w.root)/far/away on \(NSUserName())@127.0.0.1"), "\(added.stderr)")
+    }
+
     @Test("a sink added as ssh://user@host:port/path lists, shows and reports what the server holds")
     func readsOverSSH() throws {
         let (w, server) = try setUp()
@@ -58,7 +75,7 @@ struct RemoteSinkTests {
         let piped = try w.bash("\"$EMU\" export nas:HEAD~1 | tar -xOf - a")
         #expect(piped.status == 0 && piped.stdout == "one\n", "\(piped.stdout)\(piped.stderr)")
         let missing = try w.emu("export", "nas:HEAD", "nope", "--to", w.root + "/y.tar")
-        #expect(missing.status == 2 && missing.stderr.contains("holds nothing at nope"), "\(missing.stderr)")
+        #expect(missing.status == 2 && missing.stderr.contains("'nope' is not in snapshot"), "\(missing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: w.root + "/y.tar"))
     }
 

@@ -35,10 +35,10 @@ struct ServeConfinementTests {
                        "a/.emu/trees/\(a)/fake", "a/\(dateLink)/fake", "b/sub", "b/sub/deeper", ".hidden", ".emu-shared/index", "a/.emu"]
         let before = DirectoryState(of: root)
         for attack in attacks {
-            for create in [true, false] {
+            for (create, plan) in [(true, false), (false, false), (false, true)] {
                 let session = try ServeSession(["--root", root], in: w.root)
-                let answer = session.hello(sink: root + "/" + attack, create: create)
-                #expect(answer?.kind == .error, "hello for \(attack) (create: \(create)) was answered \(String(describing: answer))")
+                let answer = session.hello(sink: root + "/" + attack, create: create, plan: plan)
+                #expect(answer?.kind == .error, "hello for \(attack) (create: \(create), plan: \(plan)) was answered \(String(describing: answer))")
                 #expect(session.close() == 0)
             }
         }

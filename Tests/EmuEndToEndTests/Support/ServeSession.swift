@@ -44,8 +44,8 @@ final class ServeSession {
     }
 
     /// The hello a client sends for the sink at `path` (made if `create`), and the server's answer.
-    func hello(sink path: String, create: Bool = false) -> (kind: Kind?, text: String)? {
-        send(.hello, "emu-serve 4\nemu test\nsink \(path)\n" + (create ? "create\n" : ""))
+    func hello(sink path: String, create: Bool = false, plan: Bool = false) -> (kind: Kind?, text: String)? {
+        send(.hello, "emu-serve 4\nemu test\nsink \(path)\n" + (create ? "create\n" : "") + (plan ? "plan\n" : ""))
         return receive()
     }
 
