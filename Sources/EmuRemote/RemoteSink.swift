@@ -26,7 +26,7 @@ public final class RemoteSink: SinkStore {
     /// command that touches the sink).
     public convenience init(name: String, address: RemoteAddress, sshCommand: [String], remoteEmu: String, creating: Bool = false,
                             planning: Bool = false, helloTimeout: Int = 30) throws {
-        try self.init(name: name, channel: try SSHChannel(address: address, sshCommand: sshCommand, remoteEmu: remoteEmu),
+        try self.init(name: name, channel: try SSHChannel(address: address, sshCommand: sshCommand, remoteEmu: remoteEmu, sinkName: name),
                       creating: creating, planning: planning, helloTimeout: helloTimeout)
     }
 
@@ -54,7 +54,7 @@ public final class RemoteSink: SinkStore {
         let lines = answer.text.split(separator: "\n").map(String.init)
         guard answer.kind == .hello, lines.first == "\(Wire.greeting) \(Wire.protocolVersion)" else {
             throw EmuError.failed("\(server) answered with something other than emu's hello: \(lines.first ?? "")",
-                                  fix: "check that the remote command is emu serve (sink.remote-emu)")
+                                  fix: "check that the remote command is emu serve (`emu config sink.\(name).remote-emu PATH` names it)")
         }
         mode = lines.first { $0.hasPrefix("mode ") }.flatMap { ServeMode(rawValue: String($0.dropFirst(5))) } ?? .full
         idleTimeout = lines.first { $0.hasPrefix("idle ") }.flatMap { Int($0.dropFirst(5)) }.flatMap { $0 > 0 ? $0 : nil }

@@ -24,7 +24,7 @@ package final class SSHChannel {
 
     /// Starts `sshCommand DESTINATION REMOTE-EMU serve --sink PATH` (with
     /// `-p PORT` when the address has one).
-    package init(address: RemoteAddress, sshCommand: [String], remoteEmu: String) throws {
+    package init(address: RemoteAddress, sshCommand: [String], remoteEmu: String, sinkName: String) throws {
         self.address = address
         var arguments = sshCommand
         if let port = address.port { arguments += ["-p", String(port)] }
@@ -35,7 +35,7 @@ package final class SSHChannel {
         let started = emu_spawn_piped(arguments[0], argv, &toChild, &fromChild)
         guard started > 0 else {
             throw EmuError.failed("cannot start \(arguments[0]): \(Errno(rawValue: errno))",
-                                  fix: "install OpenSSH's client, or set sink.NAME.ssh-command")
+                                  fix: "install OpenSSH's client, or name another ssh command (`emu config sink.\(sinkName).ssh-command CMD`)")
         }
         pid = started
         // A server that is gone must fail the write, not kill emu.

@@ -196,6 +196,16 @@ struct RemoteSinkTests {
         // The sink is not registered, so the fix is sink add's own option, not `emu config`, which would refuse it.
         #expect(missing.stderr.contains("--remote-emu PATH") && !missing.stderr.contains("emu config"), "\(missing.stderr)")
         #expect(!(try w.emu("sink").stdout.contains("nas")), "an unreachable sink is not registered")
+        // A registered sink's ssh errors name its own key (sink.NAME.ssh-command) and the port ssh must use.
+        try w.expectSuccess(w.emu("sink", "add", "nas", server.address(w.sink), "--ssh-command", server.sshCommand, "--remote-emu", EmuBinary.path))
+        try w.expectSuccess(w.emu("config", "sink.nas.ssh-command", "/nonexistent/ssh"))
+        let noSSH = try w.emu("log", "nas")
+        #expect(noSSH.status == 1 && noSSH.stderr.contains("`emu config sink.nas.ssh-command CMD`"), "\(noSSH.stderr)")
+        try w.expectSuccess(w.emu("config", "sink.nas.ssh-command", server.sshCommand + " -o ConnectTimeout=2 -o HostKeyAlias=x -o ProxyCommand=false"))
+        let unreachable = try w.emu("log", "nas")
+        #expect(unreachable.status == 1 && unreachable.stderr.contains("`ssh -p \(server.port) ") && unreachable.stderr.contains("sink.nas.ssh-command"),
+                "\(unreachable.stderr)")
+        try w.expectSuccess(w.emu("sink", "rm", "nas"))
         try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(w.root)/served")
         #expect(sh("mkdir -p '\(w.root)/served' && ln -s '\(w.sink)' '\(w.root)/served/escape'") == 0)
         let escaped = try addRemote(w, server, path: w.root + "/served/escape")
