@@ -45,18 +45,7 @@ extension Emu {
             let terminal = global.terminal
             let source = try global.source(orSinkIn: references)
             if let redundancy { return try checkRedundancy(redundancy, source: source, terminal: terminal) }
-            var targets: [ResolvedSnapshot] = []
-            if references.isEmpty {
-                for registration in try source.sinks() {
-                    guard let sink = try source.openSink(registration) else {
-                        terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; skipped")
-                        continue
-                    }
-                    targets += try sink.snapshots().map { ResolvedSnapshot(registration: registration, store: sink, snapshot: $0) }
-                }
-            } else {
-                targets = try source.resolveMany(references)
-            }
+            let targets = try self.targets(in: source, terminal: terminal)
             let total = targets.reduce(Int64(0)) { $0 + $1.snapshot.counts.bytes }
             let observer = VerifyReporter(terminal: terminal, json: report.json,
                                           progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: progress)), total: total)
@@ -101,6 +90,20 @@ extension Emu {
                 terminal.info("verified \(plural(targets.count, "snapshot")), read \(plural(filesRead, "file")) (\(formatBytes(bytesRead)))")
             }
             if damaged > 0 { throw ExitStatus.damaged }
+        }
+
+        /// The snapshots named, or every snapshot of every online sink (an offline one is named and skipped).
+        func targets(in source: Source, terminal: Terminal) throws -> [ResolvedSnapshot] {
+            guard references.isEmpty else { return try source.resolveMany(references) }
+            var targets: [ResolvedSnapshot] = []
+            for registration in try source.sinks() {
+                guard let sink = try source.openSink(registration) else {
+                    terminal.warning("sink '\(registration.name)' at \(registration.path) is offline; skipped")
+                    continue
+                }
+                targets += try sink.snapshots().map { ResolvedSnapshot(registration: registration, store: sink, snapshot: $0) }
+            }
+            return targets
         }
 
         /// Each sink's HEAD and content index; returns how many sinks have problems there.

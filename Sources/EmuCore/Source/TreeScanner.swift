@@ -52,6 +52,21 @@ package final class TreeScanner: RecordReader {
         self.oneFileSystem = oneFileSystem
     }
 
+    /// The next name of a directory being walked, and its status when the
+    /// newest snapshot's records give it (a quiet directory's); nil when the
+    /// directory has no more.
+    private func nextName(in level: inout Level) throws -> (FileName, FileStatus?)? {
+        guard level.isRecorded else {
+            guard level.index < level.entries.count else { return nil }
+            level.index += 1
+            return (level.entries[level.index - 1].name, nil)
+        }
+        if let last = level.lastChild { try quiet!.records.skip(within: last) }
+        guard let child = try quiet!.records.nextChild(of: level.path), let name = child.path.lastName else { return nil }
+        level.lastChild = child.path
+        return (name, quiet!.directories.looksAt(child) ? nil : QuietDirectories.status(recordedIn: child, device: rootDevice))
+    }
+
     package func next() throws -> ManifestRecord? {
         if !startedRoot {
             startedRoot = true
@@ -62,19 +77,7 @@ package final class TreeScanner: RecordReader {
             return ManifestRecord(path: .root, status: status)
         }
         while var level = stack.popLast() {
-            let name: FileName
-            var recorded: FileStatus? = nil
-            if level.isRecorded {
-                if let last = level.lastChild { try quiet!.records.skip(within: last) }
-                guard let child = try quiet!.records.nextChild(of: level.path), let childName = child.path.lastName else { continue }
-                level.lastChild = child.path
-                name = childName
-                if !quiet!.directories.looksAt(child) { recorded = QuietDirectories.status(recordedIn: child, device: rootDevice) }
-            } else {
-                guard level.index < level.entries.count else { continue }
-                name = level.entries[level.index].name
-                level.index += 1
-            }
+            guard let (name, recorded) = try nextName(in: &level) else { continue }
             stack.append(level)
             let path = level.path.appending(name)
             if filter != nil, name.bytes.starts(with: CheckoutWalk.temporaryPrefix) {
