@@ -32,7 +32,7 @@ struct FileHistoryLog {
             let previous = place.flatMap { $0 > 0 ? list[$0 - 1] : nil }
             let (step, truncated) = try history.step(entry.snapshot, after: previous, in: entry.store, holding: all)
             if truncated > 0 {
-                terminal.warning("snapshot \(printer.shortID(entry)): \(truncated) more changes under the path are not listed; `emu diff \(sink):\(previous.map { printer.shortID(of: $0) } ?? "") \(sink):\(printer.shortID(entry)) -- PATH` lists them all")
+                terminal.warning("snapshot \(printer.shortID(entry)): \(truncated) more changes under the path are not listed; `emu diff \(sink):\(previous.map { printer.shortID(of: $0) } ?? "") \(sink):\(printer.shortID(entry)) -- \(history.scopes.map { shellQuoted($0.description) }.joined(separator: " "))` lists them all")
             }
             if all || !step.changes.isEmpty { steps.append((step, entry)) }
         }
@@ -88,7 +88,7 @@ struct FileHistoryLog {
         let place = change.oldPath.map { "\($0) → \(change.path)" } ?? "\(change.path)"
         guard change.kind != .deleted else {
             let last = step.previous.map { (printer.manySinks ? entry.registration.name + ":" : "") + printer.shortID(of: $0) } ?? "?"
-            return "\(word) \(place)  (the last version is in \(last): emu checkout \(last) -- \(change.path))"
+            return "\(word) \(place)  (the last version is in \(last): emu checkout \(last) -- \(shellQuoted(change.path.description)))"
         }
         return "\(word) \(place)" + (change.new.map { "  " + Self.version($0) } ?? "")
     }
