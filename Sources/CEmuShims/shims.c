@@ -83,6 +83,17 @@ const int EMU_SEEK_DATA = SEEK_DATA;
 const int EMU_SEEK_HOLE = SEEK_HOLE;
 const long EMU_UTIME_OMIT = UTIME_OMIT;
 
+/// Spawn attributes that start a child with no signal blocked, whatever this
+/// process blocks (emu blocks SIGINT and SIGTERM in every thread but the one
+/// that waits for them during a push): a hook, ssh or sshfs must hear them.
+static void emu_clean_signal_mask(posix_spawnattr_t *attributes) {
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_init(attributes);
+    posix_spawnattr_setsigmask(attributes, &none);
+    posix_spawnattr_setflags(attributes, POSIX_SPAWN_SETSIGMASK);
+}
+
 int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[], const char *cwd, int output) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -96,7 +107,10 @@ int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[],
         posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     }
     pid_t pid;
-    int rc = posix_spawn(&pid, path, &actions, NULL, argv, envp);
+    posix_spawnattr_t attributes;
+    emu_clean_signal_mask(&attributes);
+    int rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp);
+    posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) { errno = rc; return -1; }
     int status;
@@ -181,7 +195,10 @@ int emu_start_pager(const char *command) {
     posix_spawn_file_actions_addclose(&actions, fds[1]);
     char *argv[] = {"sh", "-c", (char *)command, NULL};
     pid_t pid;
-    int rc = posix_spawn(&pid, "/bin/sh", &actions, NULL, argv, environ);
+    posix_spawnattr_t attributes;
+    emu_clean_signal_mask(&attributes);
+    int rc = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ);
+    posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     close(fds[0]);
     if (rc != 0) { close(fds[1]); errno = rc; return -1; }
@@ -208,7 +225,10 @@ int emu_spawn_piped(const char *file, char *const argv[], int *to_child, int *fr
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
     extern char **environ;
     pid_t pid;
-    int rc = posix_spawnp(&pid, file, &actions, NULL, argv, environ);
+    posix_spawnattr_t attributes;
+    emu_clean_signal_mask(&attributes);
+    int rc = posix_spawnp(&pid, file, &actions, &attributes, argv, environ);
+    posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     close(in[0]);
     close(out[1]);

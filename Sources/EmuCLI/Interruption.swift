@@ -20,8 +20,7 @@ enum Interruption {
         sigemptyset(&signals)
         for signal in [SIGINT, SIGTERM, SIGHUP] where !isIgnored(signal) { sigaddset(&signals, signal) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
-        let waiting = signals
-        let signalSet = Transfer(waiting)
+        let signalSet = Transfer(signals)
         waiter = WorkerThread {
             var set = signalSet.value
             var received: Int32 = 0

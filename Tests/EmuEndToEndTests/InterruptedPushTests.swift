@@ -35,4 +35,16 @@ struct InterruptedPushTests {
         #expect(run.stdout.contains("status 137"), "\(run.stdout) \(run.stderr)")
         #expect(!run.stderr.contains("interrupted by"), "\(run.stderr)")
     }
+
+    /// emu blocks the signals in its own threads to hear them on one; what it
+    /// starts (hooks, ssh, sshfs) must not inherit that, or Ctrl-C stops nothing there.
+    @Test("a hook started during a push has no signal blocked")
+    func hooksHearSignals() throws {
+        let w = try Workspace().initialize()
+        #expect(sh("echo a > '\(w.source)/a' && mkdir -p '\(w.source)/.emu/hooks/push' && printf '#!/bin/sh\\ngrep SigBlk /proc/self/status > \"$EMU_SOURCE/../mask\"\\n' "
+                   + "> '\(w.source)/.emu/hooks/push/mask.pre' && chmod +x '\(w.source)/.emu/hooks/push/mask.pre'") == 0)
+        try w.expectSuccess(w.emu("push", "-q"))
+        let mask = try String(contentsOfFile: w.root + "/mask", encoding: .utf8)
+        #expect(mask.hasSuffix("0000000000000000\n"), "\(mask)")
+    }
 }
