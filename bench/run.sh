@@ -9,15 +9,18 @@
 # medians; "noisy" when either side's max exceeds its min by 20%), and
 # writes the report to bench/results/.
 #
-#   BENCH_CORPORA  which corpora (default: home home2 small big million reflink
-#                  log; home2 is home from another seed; reflink is one byte
-#                  changed in a 1 GiB file on xfs: the bytes each push adds)
+#   BENCH_CORPORA  which corpora (default: home home2 system small big million
+#                  reflink log; home2 is home from another seed; system is a
+#                  copy of this machine's /usr/share, /usr/include, /usr/bin and
+#                  /usr/sbin, a real tree: many small files, real symlinks and
+#                  duplicates, setcap binaries; reflink is one byte changed in
+#                  a 1 GiB file on xfs: the bytes each push adds)
 #   BENCH_RUNS     repeats of each timed scenario (default 3)
 #   BENCH_SCALE    multiplies corpus sizes (default 1; 0.01 for a smoke run)
 #   BENCH_MILLION_SCALE  the million corpus's own scale (default BENCH_SCALE)
 set -euo pipefail
 emu="${1:?usage: run.sh PATH-TO-EMU}"
-corpora="${BENCH_CORPORA:-home home2 small big million reflink log}"
+corpora="${BENCH_CORPORA:-home home2 system small big million reflink log}"
 runs="${BENCH_RUNS:-3}"
 scale="${BENCH_SCALE:-1}"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -79,6 +82,22 @@ make_corpus() {
   [ "$corpus" = home2 ] && profile=home seed=2
   [ "$corpus" = million ] && size="${BENCH_MILLION_SCALE:-$scale}"
   python3 "$here/make_corpus.py" "$profile" "$work/source" "$seed" "$size"
+  "$emu" init -S "$work/source" -q
+  mkdir -p "$work/rsync" "$work/floor"
+}
+
+# The system corpus: the machine's own tree, copied with its metadata
+# (cp -a keeps hardlinks, symlinks, xattrs and so file capabilities); below
+# scale 0.5 only /usr/include and /usr/sbin, for a smoke run.
+make_system_corpus() {
+  echo "== $corpus"
+  local parts="/usr/share /usr/include /usr/bin /usr/sbin"
+  awk -v s="$scale" 'BEGIN { exit !(s < 0.5) }' && parts="/usr/include /usr/sbin"
+  for part in $parts; do
+    mkdir -p "$work/source$(dirname "$part")"
+    cp -a "$part" "$work/source$part"
+  done
+  echo "  $(find "$work/source" | wc -l) entries, $(du -sb "$work/source" | cut -f1) bytes"
   "$emu" init -S "$work/source" -q
   mkdir -p "$work/rsync" "$work/floor"
 }
@@ -183,6 +202,9 @@ for corpus in $corpora; do
     home|home2)
       setup_corpus 14G; make_corpus
       first_pushes; no_change_pushes; mutation_pushes; restores; reads_and_prunes ;;
+    system)
+      setup_corpus 8G; make_system_corpus
+      first_pushes; no_change_pushes; mutation_pushes; restores ;;
     small)
       setup_corpus 8G; make_corpus
       first_pushes; no_change_pushes; mutation_pushes; restores ;;
@@ -248,7 +270,7 @@ for corpus in $corpora; do
         "$emu" push -q -S "$work/source" --date "@$((1577836800 + i * 3600))"
       done
       for i in $(seq "$runs"); do measure log emu "$emu" log -S "$work/source"; done ;;
-    *) echo "unknown corpus $corpus (home home2 small big million reflink log)"; exit 2 ;;
+    *) echo "unknown corpus $corpus (home home2 system small big million reflink log)"; exit 2 ;;
   esac
   cleanup_corpus
 done
