@@ -57,10 +57,8 @@ extension Emu {
             if let to, to != "-" {
                 counts = try exportToFile(to) { try sink.export(resolved.snapshot, scope: scope, to: $0) }
             } else {
-                guard isatty(STDOUT_FILENO) != 1 else {
-                    throw EmuError.usage("standard output is a terminal; a tar archive would be garbage there",
+                try refuseTerminalOutput("a tar archive would be garbage there",
                                          fix: "redirect it (`emu export \(reference) > snapshot.tar`), pipe it to tar, or use --to FILE")
-                }
                 let output = OpenFile(FileDescriptor(rawValue: STDOUT_FILENO), path: Array("standard output".utf8))
                 counts = try sink.export(resolved.snapshot, scope: scope, to: output)
             }

@@ -151,6 +151,13 @@ struct ProgressTotal {
     }
 }
 
+/// Refuses to write a document meant for a program (an archive, a page) on
+/// a terminal, where it would be garbage: `why` says what it is.
+func refuseTerminalOutput(_ why: String, fix: String) throws {
+    guard isatty(STDOUT_FILENO) == 1 else { return }
+    throw EmuError.usage("standard output is a terminal; \(why)", fix: fix)
+}
+
 /// Writes to fd 2 at once, unbuffered, as messages should be.
 func writeStandardError(_ text: String) {
     var bytes = text.fileSystemBytes

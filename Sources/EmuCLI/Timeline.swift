@@ -33,6 +33,9 @@ extension Emu {
         var path: String?
 
         func run() throws {
+            // The page is HTML for a browser, as export's archive is for tar: never dumped on a terminal.
+            try refuseTerminalOutput("the timeline is an HTML page for a browser",
+                                     fix: "redirect it to a file and open that (`emu timeline > timeline.html`)")
             let source = try global.source()
             let registration = try sink.map { try source.sink(named: $0) } ?? source.defaultSink()
             let store = try source.openOnlineSink(registration)
@@ -44,14 +47,6 @@ extension Emu {
             let page = TimelinePage(sink: registration.name, sourcePath: source.path, points: points, failures: failures,
                                     tracked: tracked, made: Timestamp.now()).html
             global.terminal.output(page)
-        }
-
-        /// The page is HTML for a browser, as export's archive is for tar: never dumped on a terminal.
-        func validate() throws {
-            guard isatty(STDOUT_FILENO) != 1 else {
-                throw EmuError.usage("standard output is a terminal; the timeline is an HTML page for a browser",
-                                     fix: "redirect it to a file and open that (`emu timeline > timeline.html`)")
-            }
         }
 
         /// Each snapshot, oldest first, with its unique bytes, the changes from

@@ -113,7 +113,8 @@ struct TimelineTests {
         let failed = Int(counted.stdout.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
         #expect(failed > Self.legendPixels, "the failed push is outside a 600-pixel window: \(counted.stdout)")
         let terminal = try w.bash("script -qec '\"$EMU\" timeline' /dev/null")
-        #expect(terminal.stdout.contains("standard output is a terminal") && !terminal.stdout.contains("<html"), "\(terminal.stdout)")
+        #expect(terminal.stdout.contains("standard output is a terminal") && !terminal.stdout.contains("<html")
+                && terminal.stdout.components(separatedBy: "fix:").count == 2, "one error, one fix: \(terminal.stdout)")
     }
 
     @Test("one snapshot: its date under it, and no axis from 0 to 0 for changes it cannot have")

@@ -69,7 +69,7 @@ public func checkout(_ snapshot: Snapshot, from sink: any SinkStore, source: Sou
                                 leavesAlone: leavesAlone, observer: observer, reportsPlans: options.dryRun)
         let check = CheckPass(walk, guardRecords: try guardRecords())
         try check.run()
-        try refuseWhatTheCheckFound(check, snapshot: snapshot, sink: sink, paths: options.paths, observer: observer)
+        try refuseWhatTheCheckFound(check, snapshot: snapshot, sink: sink, snapshots: snapshots, paths: options.paths, observer: observer)
         if options.dryRun {
             return CheckoutResult(filesWritten: 0, bytesWritten: 0, mended: walk.mended, removed: walk.removed, target: targetPath)
         }

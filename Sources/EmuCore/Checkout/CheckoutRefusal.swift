@@ -5,13 +5,13 @@ import EmuRecords
 /// named path the snapshot does not hold, or data that no snapshot holds.
 /// A file whose content a snapshot holds (at any path) is not lost: it is
 /// named with where it is, and when every one is held the checkout goes on.
-package func refuseWhatTheCheckFound(_ check: CheckPass, snapshot: Snapshot, sink: any SinkStore, paths: [RelativePath],
-                                     observer: CheckoutObserver) throws {
+package func refuseWhatTheCheckFound(_ check: CheckPass, snapshot: Snapshot, sink: any SinkStore, snapshots: [Snapshot],
+                                     paths: [RelativePath], observer: CheckoutObserver) throws {
     if let missing = paths.first(where: { !check.walk.matchedScopes.contains($0) }) {
         throw EmuError.notInSnapshot(missing, snapshot: snapshot, sink: sink.name)
     }
     guard check.conflictCount > 0 else { return }
-    let held = check.walk.targetRoot.map { heldCopies(of: check.conflicts, in: $0, sink: sink) } ?? [:]
+    let held = check.walk.targetRoot.map { heldCopies(of: check.conflicts, in: $0, sink: sink, snapshots: snapshots) } ?? [:]
     let unlisted = check.conflictCount - check.conflicts.count
     if unlisted == 0 && held.count == check.conflicts.count {
         for path in check.conflicts { observer.noted(path, "overwritten; its content is in \(held[path]!)") }
@@ -28,7 +28,7 @@ package func refuseWhatTheCheckFound(_ check: CheckPass, snapshot: Snapshot, sin
 /// Where a snapshot of `sink` holds the content of each regular file among
 /// `paths` in `target` (the newest snapshot that does, and the path there):
 /// read on a refusal only, each manifest at most once, until all are found.
-func heldCopies(of paths: [RelativePath], in target: DirectoryHandle, sink: any SinkStore) -> [RelativePath: String] {
+func heldCopies(of paths: [RelativePath], in target: DirectoryHandle, sink: any SinkStore, snapshots: [Snapshot]) -> [RelativePath: String] {
     var wanted: [ContentHash: [RelativePath]] = [:]
     for path in paths {
         guard let name = path.lastName, let directory = try? target.openDirectory(path: path.parent),
@@ -37,7 +37,7 @@ func heldCopies(of paths: [RelativePath], in target: DirectoryHandle, sink: any 
         wanted[hash, default: []].append(path)
     }
     var found: [RelativePath: String] = [:]
-    for snapshot in ((try? sink.snapshots()) ?? []).reversed() where !wanted.isEmpty {
+    for snapshot in snapshots.reversed() where !wanted.isEmpty {
         guard let reader = try? sink.openRecords(snapshot) else { continue }
         while !wanted.isEmpty, let record = (try? reader.next()) ?? nil {
             guard record.kind == .regular, let content = record.content, let paths = wanted.removeValue(forKey: content) else { continue }
