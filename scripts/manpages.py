@@ -81,7 +81,8 @@ files and folders, \fBcp \-a\fR copies and restored files cost no space. The sin
 \fBSINK/.emu/index/\fIXX\fB/\fIsha256\fB\-\fIdigest\fR, holds one hardlink per distinct file for this. Files hardlinked in the
 source are hardlinked in the snapshot. On a sink that shares extents (xfs with reflink, btrfs), a changed file of 1 MiB or more
 starts as a reflink of the previous snapshot's copy and only the blocks that differ are written: a byte changed in a large file
-costs a block. Elsewhere it is copied whole.
+costs a block; and a new file of 64 KiB or more whose bytes the sink holds under other metadata (another mtime or mode, or
+another machine's, under \fBemu serve \-\-root\fR) is a reflink of the held copy: no data block is written. Elsewhere it is copied whole.
 .PP
 The snapshot is built in \fBSINK/.emu/staging/\fR, synced to disk, and published by renames; it appears whole or not at all. A push
 killed at any moment leaves earlier snapshots intact, and the next push reuses what it had copied. Ctrl-C (SIGINT), SIGTERM or SIGHUP

@@ -11,6 +11,20 @@ extension OpenFile {
     }
 }
 
+extension DirectoryHandle {
+    /// Whether the filesystem holding this directory shares extents: a
+    /// reflink tried once between two scratch files, which leave no name.
+    public func sharesExtents() throws -> Bool {
+        let original = try createScratchFile()
+        defer { original.close() }
+        let clone = try createScratchFile()
+        defer { clone.close() }
+        try original.writeAll([0x65])
+        do { try clone.clone(from: original) } catch let error as FileSystemError where error.refusesReflink { return false }
+        return true
+    }
+}
+
 extension FileSystemError {
     /// Why a reflink was refused: the filesystem shares no extents, the two
     /// files live on different ones, or it will not share these.
@@ -20,6 +34,19 @@ extension FileSystemError {
 }
 
 extension DataCopier {
+    /// Makes `destination`, new and empty, hold the bytes of `held`, a file
+    /// on the same filesystem: a reflink where the filesystem shares extents
+    /// (no data block is written), else a copy in the kernel. Returns the
+    /// bytes written: 0 for a reflink.
+    public func cloneOrCopy(_ held: OpenFile, to destination: OpenFile) throws -> Int64 {
+        do {
+            try destination.clone(from: held)
+            return 0
+        } catch let error as FileSystemError where error.refusesReflink {
+            return try copyInKernel(from: held, to: destination)
+        }
+    }
+
     /// Makes `destination` — a reflink of `older`, an older version of
     /// `source` — equal to `source`, writing only the blocks that differ, so
     /// that it keeps sharing every unchanged extent with `older`. Reads

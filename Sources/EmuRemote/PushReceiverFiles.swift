@@ -23,19 +23,20 @@ extension PushReceiver {
         record.content = hasher.finalize()
         record.attributes = attributesDigest(metadata.attributes)
         try metadata.apply(to: .open(output), aclSource: nil, created: .made(with: 0o600, handsDownNothing: staging.createsAsSelf))
-        try offerToIndex(name, record, in: parent)
+        try offerToIndex(name, record, in: parent, written: length)
     }
 
     /// A file made here: the index keeps it, or swaps it for an inode the
-    /// sink holds with the same content and metadata.
-    package func offerToIndex(_ name: FileName, _ record: ManifestRecord, in parent: DirectoryHandle) throws {
+    /// sink holds with the same content and metadata. `written` is the
+    /// bytes its making wrote (0 for a reflink), all it adds to the sink.
+    package func offerToIndex(_ name: FileName, _ record: ManifestRecord, in parent: DirectoryHandle, written: Int64) throws {
         if try staged.index.adopt(name, in: parent, record: record) == .linkedExisting {
             staging.reusedFromIndex = true
             staging.counts.filesLinked += 1
         } else {
             staging.counts.filesCopied += 1
-            staging.counts.bytesCopied += record.size
-            staging.bytesOwned += record.size
+            staging.counts.bytesCopied += written
+            staging.bytesOwned += written
         }
     }
 

@@ -17,9 +17,10 @@ extension PushReceiver {
     }
 
     /// A file whose content the sink holds: linked to the index's inode
-    /// (`indexed`) or, when that cannot be shared, copied on the server from
-    /// an inode with the same bytes (`copy`), given its metadata and offered
-    /// to the index.
+    /// (`indexed`) or, when that cannot be shared, made on the server from
+    /// an inode with the same bytes (`copy`): a reflink where the sink shares
+    /// extents (xfs, btrfs), so none of its bytes are stored again, else a
+    /// copy. It is then given its metadata and offered to the index.
     package func takeHeld(_ name: FileName, _ record: ManifestRecord, _ metadata: EntryMetadata, in parent: DirectoryHandle, linking: Bool) throws {
         if linking, try staged.index.linkHeld(record, as: name, in: parent) {
             staging.counts.filesLinked += 1
@@ -33,8 +34,8 @@ extension PushReceiver {
         defer { input.close() }
         let output = try parent.createFile(name, permissions: 0o600)
         defer { output.close() }
-        _ = try DataCopier().copyInKernel(from: input, to: output)
+        let written = try DataCopier().cloneOrCopy(input, to: output)
         try metadata.apply(to: .open(output), aclSource: nil, created: .made(with: 0o600, handsDownNothing: staging.createsAsSelf))
-        try offerToIndex(name, record, in: parent)
+        try offerToIndex(name, record, in: parent, written: written)
     }
 }

@@ -2,9 +2,10 @@ import Foundation
 import Glibc
 import Testing
 
-/// A changed large file on a sink that shares extents (xfs with reflink):
-/// the new copy is a reflink of the earlier one with only the changed
-/// blocks written. On ext4 it is copied whole, as before.
+/// A sink that shares extents (xfs with reflink): a changed large file's
+/// new copy is a reflink of the earlier one with only the changed blocks
+/// written, and content held under other metadata is a reflink of the held
+/// copy. On ext4 both are copied whole, as before.
 @Suite("changed large files on a reflink sink")
 struct ReflinkTests {
     @Test("a byte changed in a 48 MiB file adds a block to an xfs sink, whole to an ext4 one; both restore exactly",
@@ -33,5 +34,36 @@ struct ReflinkTests {
         #expect(sh("cmp -s '\(w.source)/big' '\(w.root)/newer/big'", mayFail: true) == 0, "the newest snapshot holds the changed file")
         #expect(sh("cmp -s '\(w.source)/big' '\(w.root)/older/big'", mayFail: true) != 0, "the older snapshot still holds the file before the change")
         #expect(sh("cmp -s -i \(20 << 20 + 1) '\(w.source)/big' '\(w.root)/older/big'", mayFail: true) == 0, "and they differ only there")
+    }
+
+    @Test("a copy of a file under another mtime is a reflink of the held copy on xfs (no block written), a copy on ext4",
+          Skips.needsRoot("needs root to mount small filesystems"), arguments: ["xfs", "ext4"])
+    func heldUnderOtherMetadata(kind: String) throws {
+        let w = try Workspace()
+        let fs = try ScratchFilesystem.required(kind, megabytes: 400, in: w)
+        try w.initialize(sink: "disk", on: fs)
+        sh("head -c \(24 << 20) /dev/urandom > '\(w.source)/photo' && head -c 100000 /dev/urandom > '\(w.source)/note'")
+        try w.expectSuccess(w.emu("push", "-q"))
+        let freeBefore = fs.freeBytes
+        // The same bytes under other metadata: a hardlink cannot share them.
+        sh("mkdir '\(w.source)/album' && cp '\(w.source)/photo' '\(w.source)/album/photo' && touch -d 2020-01-01 '\(w.source)/album/photo'")
+        sh("cp '\(w.source)/note' '\(w.source)/album/note' && chmod 600 '\(w.source)/album/note'")
+        let pushed = try w.emu("push", "--json")
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let added = freeBefore - fs.freeBytes
+        if kind == "xfs" {
+            #expect(pushed.stdout.contains(#""bytes_copied":0,"#), "\(pushed.stdout)")
+            #expect(added < 1 << 20, "the copies added \(added) bytes")
+        } else {
+            #expect(pushed.stdout.contains(#""bytes_copied":\#(24 << 20 + 100000),"#), "\(pushed.stdout)")
+            #expect(added >= 24 << 20, "the copies added \(added) bytes")
+        }
+        try w.expectSuccess(w.emu("verify", "-q"))
+        try w.expectSuccess(w.emu("checkout", "HEAD", "--to", w.root + "/out", "-q"))
+        for name in ["album/photo", "album/note"] {
+            #expect(sh("cmp -s '\(w.source)/\(name)' '\(w.root)/out/\(name)'", mayFail: true) == 0, "\(name) restores whole")
+        }
+        #expect(sh("test \"$(stat -c %Y '\(w.root)/out/album/photo')\" = \"$(stat -c %Y '\(w.source)/album/photo')\"", mayFail: true) == 0,
+                "the copy keeps its own mtime")
     }
 }

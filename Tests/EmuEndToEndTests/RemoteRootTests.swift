@@ -52,6 +52,40 @@ struct RemoteRootTests {
         #expect(try first.emu("verify", "nas").status == 0 && second.emu("verify", "nas").status == 0)
     }
 
+    @Test("the same files with other mtimes from a second client are reflinks on an xfs root: not sent, no block written",
+          Skips.needsRoot("needs root to mount a small xfs filesystem"))
+    func heldUnderOtherMetadata() throws {
+        let first = try Workspace("emu-root"), second = try Workspace("emu-root2")
+        let fs = try ScratchFilesystem.required("xfs", megabytes: 400, in: first)
+        let server = try SSHServer(in: first.root)
+        defer { withExtendedLifetime(server) {} }
+        let root = fs.mountPoint + "/served"
+        #expect(sh("mkdir -p '\(root)'") == 0)
+        try server.authorize(forcedCommand: "\(EmuBinary.path) serve --root \(root)")
+        writeRandomFiles(first.source, count: 4, kilobytes: 6 << 10, prefix: "video")
+        #expect(sh("cp -r '\(first.source)/.' '\(second.source)/' && touch -d @1577836800 '\(second.source)'/video*") == 0)
+        let count = first.root + "/wire"
+        var freeBefore: Int64 = 0
+        var pushed = ""
+        for (w, name) in [(first, "laptop1"), (second, "laptop2")] {
+            try w.expectSuccess(w.emu("init", "-q"))
+            try w.expectSuccess(w.emu("sink", "add", "nas", server.address(root + "/" + name), "--ssh-command",
+                                      try server.sshCommand(delay: 0, count: count), "--remote-emu", EmuBinary.path))
+            try "".write(toFile: count, atomically: true, encoding: .utf8)
+            freeBefore = fs.freeBytes
+            let result = try w.emu("push", "nas", "--json")
+            try w.expectSuccess(result)
+            pushed = result.stdout
+        }
+        let added = freeBefore - fs.freeBytes
+        #expect(RemotePushTests.sent(count) < 300_000, "sent \(RemotePushTests.sent(count))")
+        #expect(pushed.contains(#""bytes_copied":0,"#) && pushed.contains(#""files_copied":4,"#), "\(pushed)")
+        #expect(added < 24 << 20 / 50, "the second client's 24 MiB added \(added) bytes")
+        try second.expectSuccess(second.emu("verify", "nas", "-q"))
+        try second.expectSuccess(second.emu("checkout", "nas:HEAD", "--to", second.root + "/out", "-q"))
+        #expect(sh("diff -r -x .emu '\(second.source)' '\(second.root)/out' && test $(stat -c %Y '\(second.root)/out/video1') = 1577836800") == 0)
+    }
+
     /// Every snapshot tree of every sink under `root`.
     func trees(under root: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: root).filter { !$0.hasPrefix(".") }.sorted().flatMap { sink in

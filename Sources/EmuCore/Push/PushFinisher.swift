@@ -50,6 +50,10 @@ package final class PushFinisher {
         /// For a copy that shares extents with the earlier one (a reflink),
         /// the bytes written: all it adds to the sink.
         package var bytesWritten: Int64? = nil
+        /// Left uncopied by the walk on a sink that shares extents: hashed
+        /// first, then a reflink of an inode holding its bytes, if the index
+        /// has one, else copied (see `StagingWriter.clonesHeldContent`).
+        package var clonesHeldContent = false
 
         /// Whether the finisher is to hash a large file the walk copied.
         package var hashesLargeFile: Bool {
@@ -301,7 +305,12 @@ package final class PushFinisher {
             let before: FileStatus
             let length: Int64
             var sameBytes = true
-            if attempt == 1, let copied = job.copied {
+            var written = job.bytesWritten
+            if attempt == 1, job.copied == nil, job.clonesHeldContent {
+                before = try job.input.status()
+                (content, length, written) = try hashThenClone(job, before: before, state)
+                sameBytes = written == 0 || written == length
+            } else if attempt == 1, let copied = job.copied {
                 // Hash what the walk copied: the same bytes if the source did not change since.
                 before = copied.before
                 length = copied.length
@@ -333,7 +342,26 @@ package final class PushFinisher {
                 to: .open(job.output),
                 aclSource: .open(job.input),
                 created: .made(with: job.initialPermissions, handsDownNothing: state.createsAsSelf))
-            return (record, attempt == 1 ? job.bytesWritten ?? length : length)
+            return (record, attempt == 1 ? written ?? length : length)
         }
+    }
+
+    /// A file the walk left uncopied (`clonesHeldContent`): hashed, then a
+    /// reflink of an inode the index holds with its bytes under any
+    /// metadata, else copied in the kernel. Returns its hash, the length
+    /// hashed and the bytes written (0 for a reflink); the caller's check of
+    /// the source's status afterwards catches a change between the two reads.
+    static func hashThenClone(_ job: FillJob, before: FileStatus, _ state: State) throws -> (ContentHash, Int64, Int64) {
+        guard before.kind == .regular else { throw FileSystemError("copy", job.input.path, .invalidArgument, origin: .source) }
+        var hasher = ContentHasher()
+        let length = try state.copier.copy(from: job.input, to: nil, sourceStatus: before) { hasher.update($0) }
+        var sought = ManifestRecord(path: job.path, status: before)
+        (sought.size, sought.content) = (length, hasher.finalize())
+        if let (bucket, entry) = try state.index.entry(withContentOf: sought) {
+            let held = try bucket.openForReading(entry)
+            defer { held.close() }
+            return (sought.content!, length, try state.copier.cloneOrCopy(held, to: job.output))
+        }
+        return (sought.content!, length, try state.copier.copyInKernel(from: job.input, to: job.output, sourceStatus: before))
     }
 }

@@ -13,6 +13,7 @@ extension StagingWriter {
         let path = file.record.path
         var job = try PushFinisher.FillJob.begin(file.name, path: path, source: file.directory, target: parent.target, status: file.status,
                                                  previousContent: previous.map { $0.content })
+        job.clonesHeldContent = try clonesHeldContent(file.status)
         guard file.leads else {
             try copyInWalk(&job, status: file.status, earlier: previous?.kind == .regular ? parent.earlier : nil)
             try finisher.submit(.fill(job))
@@ -31,7 +32,8 @@ extension StagingWriter {
         do {
             if let patched = try reflinkedCopy(&job, before: status, earlier: earlier) {
                 job.copied = patched
-            } else {
+                job.clonesHeldContent = false
+            } else if !job.clonesHeldContent {
                 let length = try copier.copyInKernel(from: job.input, to: job.output, sourceStatus: status)
                 let hashesHere = length >= PushFinisher.largeFile && finisher.isBehindOnHashing
                 job.copied = (status, length, hashesHere ? try hash(job.input, length: length, status: status) : nil)
@@ -54,6 +56,17 @@ extension StagingWriter {
         var hasher = ContentHasher()
         let hashed = try copier.copy(from: input, to: nil, sourceStatus: status) { hasher.update($0) }
         return hashed == length ? hasher.finalize() : nil
+    }
+
+    /// Whether the finisher is to hash a new file before copying it, so that
+    /// content the sink holds under other metadata (the same photo with
+    /// another mtime, elsewhere or from another machine under a served
+    /// root) becomes a reflink of the held copy and writes no data block:
+    /// on a sink that shares extents, for a file worth the index's search.
+    package func clonesHeldContent(_ status: FileStatus) throws -> Bool {
+        guard status.size >= ContentIndex.smallestCopied else { return false }
+        if sharesExtents == nil { sharesExtents = try staging.sharesExtents() }
+        return sharesExtents == true
     }
 
     /// A changed large file on a sink that shares extents (xfs with reflink,
