@@ -163,6 +163,16 @@ public final class FrameWriter: @unchecked Sendable {
         }
     }
 
+    /// Sends a `data` frame of `bytes`, copied once, into what is gathered.
+    public func send(data bytes: UnsafeRawBufferPointer) throws {
+        precondition(bytes.count <= Frame.maximumPayload, "a frame over the protocol's limit")
+        try gathered.withLock { gathered in
+            Self.appendHeader(.data, payloadCount: bytes.count, to: &gathered.bytes)
+            gathered.bytes.append(contentsOf: bytes)
+            if gathered.bytes.count >= Self.flushSize { try write(&gathered) }
+        }
+    }
+
     /// Writes out what is gathered.
     public func flush() throws {
         try gathered.withLock { try write(&$0) }
@@ -199,8 +209,13 @@ public final class FrameWriter: @unchecked Sendable {
     }
 
     private static func append(_ frame: Frame, to bytes: inout [UInt8]) {
-        let length = UInt32(frame.payload.count + 1)
-        bytes += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF), frame.kind.rawValue]
+        appendHeader(frame.kind, payloadCount: frame.payload.count, to: &bytes)
         bytes += frame.payload
+    }
+
+    private static func appendHeader(_ kind: Frame.Kind, payloadCount: Int, to bytes: inout [UInt8]) {
+        let length = UInt32(payloadCount + 1)
+        for shift in [24, 16, 8, 0] as [UInt32] { bytes.append(UInt8(truncatingIfNeeded: length >> shift)) }
+        bytes.append(kind.rawValue)
     }
 }

@@ -21,6 +21,8 @@ public final class SinkServer {
     package var made: [String] = []
     /// The tree a checkout is reading (see `answerRestore`).
     package var restoring: (id: String, tree: DirectoryCursor)? = nil
+    /// Its buffer holds each piece of a file or manifest sent: one for the session, not one a file.
+    package let copier = DataCopier()
 
     /// How long a session may wait for its client: 10 minutes, past any
     /// pause a working client makes (it hashes a large file before sending).

@@ -151,10 +151,10 @@ extension SinkServer {
 
     /// A file's bytes from its start, in pieces, closed by `end`.
     package func sendBytes(of input: OpenFile) throws {
-        var piece = [UInt8](repeating: 0, count: Wire.pieceSize)
+        let piece = UnsafeMutableRawBufferPointer(rebasing: copier.buffer[..<Wire.pieceSize])
         while true {
-            let n = try piece.withUnsafeMutableBytes { try input.readFully(into: $0, at: nil) }
-            if n > 0 { try writer.send(Frame(.data, Array(piece[..<n]))) }
+            let n = try input.readFully(into: piece, at: nil)
+            if n > 0 { try writer.send(data: UnsafeRawBufferPointer(rebasing: piece[..<n])) }
             if n < piece.count { break }
         }
         try writer.send(Frame(.end))
@@ -171,10 +171,10 @@ extension SinkServer {
         guard sink.hasManifest(snapshot) else { return try stream(try sink.openRecords(snapshot)) }
         let manifest = try sink.openManifestText(snapshot)
         defer { manifest.close() }
-        var piece = [UInt8](repeating: 0, count: Wire.pieceSize)
+        let piece = UnsafeMutableRawBufferPointer(rebasing: copier.buffer[..<Wire.pieceSize])
         while true {
-            let count = try piece.withUnsafeMutableBytes { try manifest.readFully(into: $0) }
-            if count > 0 { try writer.send(Frame(.data, Array(piece[..<count]))) }
+            let count = try manifest.readFully(into: piece)
+            if count > 0 { try writer.send(data: UnsafeRawBufferPointer(rebasing: piece[..<count])) }
             if count < piece.count { break }
         }
         try writer.send(Frame(.end))

@@ -51,7 +51,8 @@ public enum Wire {
     /// A request's words: the first line of its frame, split at spaces; the
     /// other lines are its arguments that may hold spaces.
     package static func words(of frame: Frame) -> [String] {
-        frame.text.split(separator: "\n", omittingEmptySubsequences: false).first.map { $0.split(separator: " ").map(String.init) } ?? []
+        // Split as bytes: one request a file in a restore, so Characters cost much here.
+        frame.payload.prefix { $0 != ManifestFormat.newline }.split(separator: 0x20).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 
@@ -90,15 +91,16 @@ extension Wire {
 /// no byte of a name can break the line; "-" for none.
 extension RemoteSink {
     package static func hex(_ bytes: [UInt8]) -> String {
-        bytes.isEmpty ? "-" : bytes.map { String($0, radix: 16).leftPadded(2, with: "0") }.joined()
+        bytes.isEmpty ? "-" : String(decoding: hexDigits(bytes), as: UTF8.self)
     }
 
+    /// The bytes of hex digits, two a byte (either case); a pair that is
+    /// not one (an odd last digit, "-") is skipped.
     package static func bytes(hex: String) -> [UInt8] {
         var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex), index != hex.endIndex {
-            if let byte = UInt8(hex[index..<next], radix: 16) { bytes.append(byte) }
-            index = next
+        var digits = hex.utf8.lazy.map { $0 >= 0x41 && $0 <= 0x46 ? $0 | 0x20 : $0 }.makeIterator()
+        while let high = digits.next(), let low = digits.next() {
+            if let high = hexValue(high), let low = hexValue(low) { bytes.append(high << 4 | low) }
         }
         return bytes
     }
