@@ -60,7 +60,13 @@ package final class PushBatches: PushWriter {
     /// not sent yet: they cross as one `links FIRST COUNT` entry.
     package var unchangedRun: (first: Int, count: Int)? = nil
 
-    package var readsNewFiles: Bool { true }
+    /// Whether a new file is hashed and asked about before its bytes cross;
+    /// not when the sink's index held nothing as the push began (see
+    /// `sendReadOnce`). A snapshot's copy (`emu replicate`), whose records
+    /// hold hashes, is always asked about.
+    package var asksAboutContent = true
+
+    package var readsNewFiles: Bool { asksAboutContent }
 
     package func add(_ entry: PushEntry, from source: SourceEntry) throws {
         if case .entry(let kind, let record, let attributes, let leads) = entry {
@@ -72,7 +78,8 @@ package final class PushBatches: PushWriter {
     }
 
     package func add(_ file: PlannedFile, previous: ManifestRecord?) throws {
-        prediction?.add(.file, file.record, attributes: file.attributes, leads: file.leads)
+        // A file read once is predicted once read, when it is sent: at once, nothing being held without questions.
+        if !readsOnce(file) { prediction?.add(.file, file.record, attributes: file.attributes, leads: file.leads) }
         progressed(file.record)
         try add(.file(file))
     }
@@ -161,6 +168,7 @@ package final class PushBatches: PushWriter {
 
     /// A file the server holds goes as a record; one it lacks with its bytes.
     package func send(_ file: PlannedFile, answer: ContentIndex.Holding) throws {
+        if readsOnce(file) { return try sendReadOnce(file) }
         let isLarge = file.isHashed && file.record.size >= ContentIndex.smallestCopied
         let sentBefore = isLarge && answer == .nothing && file.record.content.map { sentContent?.contains($0) ?? false } ?? false
         let answer = sentBefore ? .inode : answer
@@ -176,7 +184,7 @@ package final class PushBatches: PushWriter {
             defer { input.close() }
             _ = try copier.copy(from: input, to: nil) { chunk in
                 // A failed write shows at the next frame or at the end: the channel is the sink's side.
-                try? channel.writer.send(Frame(.data, Array(chunk)))
+                try? channel.writer.send(data: chunk)
             }
         } catch where isSourceError(error) {
             // The server keeps what arrived, under its own hash; the snapshot is marked incomplete.

@@ -25,6 +25,7 @@ extension RemoteSink {
                                        identity: try source.identity()), head: snapshots.last, cache: cache)
         let started = monotonicSeconds()
         let wire = PushBatches(self, observer: observer)
+        wire.asksAboutContent = !indexHoldsNothing
         wire.prediction = cache.flatMap { try? ManifestWriter(file: $0.directory.createFile($0.predictionName)) }.map(PushPrediction.init)
         let planner = PushPlanner(writer: wire, earlier: try compared.map { ManifestCursor(try $0.reader()) }, resume: resume)
         planner.checksum = options.checksum

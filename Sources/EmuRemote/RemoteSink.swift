@@ -17,6 +17,11 @@ public final class RemoteSink: SinkStore {
     /// What the server says it made for a `creating` hello (`made DIR`, `created`), or would make for a
     /// `planning` one (`plan attach`, `plan create`, `would-make DIR`): the server's words, to be shown quoted.
     public let creation: [String]
+    /// Whether the server said the sink's content index held nothing when
+    /// it answered (a first push to a new sink): a push then sends new files
+    /// without asking about them. A server that says so falsely costs only
+    /// this client's bandwidth.
+    package let indexHoldsNothing: Bool
     public var location: String { channel.servingThread == nil ? address.text : address.path }
     package var server: String { channel.servingThread == nil ? "the server \(address.host)" : "the sink at \(address.path)" }
 
@@ -58,6 +63,7 @@ public final class RemoteSink: SinkStore {
         }
         mode = lines.first { $0.hasPrefix("mode ") }.flatMap { ServeMode(rawValue: String($0.dropFirst(5))) } ?? .full
         idleTimeout = lines.first { $0.hasPrefix("idle ") }.flatMap { Int($0.dropFirst(5)) }.flatMap { $0 > 0 ? $0 : nil }
+        indexHoldsNothing = lines.contains("index empty")
         creation = lines.filter { line in ["made ", "created", "plan ", "would-make "].contains { line.hasPrefix($0) } }.prefix(64).map { $0 }
         // Whatever this machine computes between frames, the server hears from it four times a timeout.
         if let idleTimeout { channel.writer.keepAlive(every: Double(idleTimeout) / 4) }

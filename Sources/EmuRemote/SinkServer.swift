@@ -53,7 +53,8 @@ public final class SinkServer {
             if planned.isEmpty { sink = try open(requested, creating: asked.contains("create")) }
             // The idle timeout is said, so that a client with a long quiet stretch (a walk of unchanged files) speaks in time.
             try writer.send(Frame(.hello, text: "\(Wire.greeting) \(Wire.protocolVersion)\nemu \(emuVersion)\nmode \(mode.rawValue)\n"
-                                  + "idle \(reader.idleTimeout ?? 0)\n" + (planned + made).map { $0 + "\n" }.joined()))
+                                  + "idle \(reader.idleTimeout ?? 0)\n" + (sink?.indexHoldsNothing == true ? "index empty\n" : "")
+                                  + (planned + made).map { $0 + "\n" }.joined()))
             try writer.flush()
         } catch {
             try writer.send(errorFrame(for: error))

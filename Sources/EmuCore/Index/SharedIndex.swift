@@ -33,6 +33,16 @@ extension Sink {
         return try metadata.openDirectory(SinkLayout.index)
     }
 
+    /// Whether the content index this sink uses holds no entry (no bucket),
+    /// so that it cannot say it holds any file: a push may then send new
+    /// files without asking about them. Makes nothing; false when unsure.
+    package var indexHoldsNothing: Bool {
+        let sharesIndex = (try? MetadataFile.read(in: metadata, SinkLayout.sharedIndex)) != nil
+        if !sharesIndex, (try? metadata.status(SinkLayout.index)) == nil { return true }
+        guard let index = try? indexDirectory(), let entries = try? index.entries() else { return false }
+        return entries.allSatisfy { ContentIndex.bucketName($0.name) == nil }
+    }
+
     /// Makes this sink use the index shared by the sinks under `root`, when
     /// it is on the same filesystem; a sink with an index of its own keeps
     /// its entries there, and its new files go to the shared one.

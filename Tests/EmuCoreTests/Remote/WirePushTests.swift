@@ -9,7 +9,8 @@ import Testing
 
 /// The push over ssh without ssh: the client's sender and wire writer and
 /// the server's receiver, in this process, joined by two pipes.
-@Suite("the wire writer and the receiver, joined by a pipe")
+/// Serialized: each test points the process's records cache (an environment variable) at its own bench.
+@Suite("the wire writer and the receiver, joined by a pipe", .serialized)
 struct WirePushTests {
     /// A `SinkServer` for the bench's sink on a thread of its own, and a
     /// `RemoteSink` talking to it (`RemoteSink.servedHere`, as emu replicate reaches a local sink).
@@ -69,6 +70,29 @@ struct WirePushTests {
         #expect(try bench.read(bench.inSnapshot(snapshot, "d/kept")) == "k")
         #expect(observer.notes.contains { $0.hasPrefix("d/.emu-checkout.4242.1: left out") }, "\(observer.notes)")
         #expect(snapshot.status == .complete)
+    }
+
+    @Test("a first push to a sink whose index holds nothing sends each file unasked, read once; the records it predicted are kept; the next push asks")
+    func firstPushReadsOnce() throws {
+        let bench = try Workbench()
+        for path in ["a", "d/b", "d/same-as-a"] { try bench.write(path, path == "d/same-as-a" ? "one a" : "one \(path)") }
+        try bench.write("empty", "")
+        for path in ["a", "d/same-as-a"] {
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_600_000_000)], ofItemAtPath: bench.sourcePath + "/" + path)
+        }
+        let joined = try Joined(bench)
+        defer { joined.close() }
+        #expect(joined.remote.indexHoldsNothing, "a new sink's server says its index holds nothing")
+        let first = try #require(try Self.push(bench, through: joined).snapshot)
+        #expect(try bench.inode(bench.inSnapshot(first, "a")) == bench.inode(bench.inSnapshot(first, "d/same-as-a")),
+                "the second copy crossed too, and the server linked it to the first")
+        let cache = try #require(RecordsCache.open(sinkLocation: joined.remote.location))
+        #expect(cache.records(of: first) != nil, "the records predicted while the bytes crossed, hashes included, are the server's")
+        let observer = RecordingObserver()  // the verifier holds it unowned
+        #expect(try withExtendedLifetime(observer) { try Verifier(observer: observer).verify(first, in: bench.sink) }.isEmpty)
+        let again = try RemoteSink.servedHere(name: "wire", path: bench.sinkPath)
+        defer { again.channel.close() }
+        #expect(!again.indexHoldsNothing, "once the index holds files, a push asks about new ones")
     }
 
     @Test("a server whose copy of an unchanged file is gone fails the push, naming it, and publishes nothing; a local push copies it instead")
