@@ -274,7 +274,9 @@ temporary name and put in place whole, so an interrupted checkout leaves whole f
 whole tree is built in a staging directory there, \fB.emu\-checkout.\fIPID\fR, renamed \fB.emu\-checkout.whole.\fIID\fR when
 complete, and moved into place: a checkout interrupted before that leaves only the staging directory, which the next checkout into
 \fIDIR\fR removes (a \fIDIR\fR holding nothing else counts as empty); one interrupted while moving is finished by the next checkout
-of the same snapshot (another snapshot is refused, saying how to finish it, unless \fB\-\-force\fR).
+of the same snapshot (another snapshot is refused, saying how to finish it, unless \fB\-\-force\fR). A checkout over files is synced
+to disk (\fBsyncfs\fR) before it returns; a restore into an empty \fIDIR\fR is not, as \fBcp \-a\fR is not: it replaced nothing and
+its snapshot stays on the sink (run \fBsync\fR before removing that disk).
 .PP
 Checkout never destroys data that no snapshot holds: when a file it would overwrite or remove differs from the sink's newest snapshot,
 it refuses, names the files (up to 20, then a count), changes nothing and exits 1 (\fB\-n\fR exits as the real run would). A

@@ -117,6 +117,18 @@ struct CheckoutTests {
         #expect(inode(out + "/d/big") == inode(out + "/d/big-link"))
     }
 
+    @Test("a checkout over the source is synced to disk before it returns; a restore into an empty directory is not, as cp -a is not",
+          Skips.needs(FileManager.default.fileExists(atPath: "/usr/bin/strace"), "needs strace (make test-deps installs it)"))
+    func syncedWhereItReplaced() throws {
+        let w = try twoSnapshots()
+        func syncs(_ arguments: String) throws -> Int {
+            let run = try w.bash("strace -f -qq -e trace=syncfs -o '\(w.root)/trace' \"$EMU\" \(arguments) -q; grep -c syncfs '\(w.root)/trace'")
+            return Int(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        }
+        #expect(try syncs("checkout HEAD --to '\(w.root)/restored'") == 0)
+        #expect(try syncs("checkout HEAD~1 --force") == 1)
+    }
+
     @Test("nothing read from a sink makes checkout write outside its target")
     func hostileSink() throws {
         let w = try twoSnapshots()

@@ -76,7 +76,9 @@ public func checkout(_ snapshot: Snapshot, from sink: any SinkStore, source: Sou
     }
     let apply = try applyPass(snapshot, from: sink, into: targetRoot, isEmpty: targetIsEmpty, options: options,
                               leavesAlone: leavesAlone, observer: observer)
-    try targetRoot?.file.syncFileSystem()
+    // A checkout over files is synced before it returns: it replaced what was there. A restore into an empty
+    // directory is not (no more than cp -a or rsync): it replaced nothing, and the snapshot it came from stays.
+    if !targetIsEmpty { try targetRoot?.file.syncFileSystem() }
     return CheckoutResult(filesWritten: apply.filesWritten, bytesWritten: apply.bytesWritten, mended: apply.walk.mended,
                           removed: apply.walk.removed, target: targetPath)
 }
