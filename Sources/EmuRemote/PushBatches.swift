@@ -179,24 +179,43 @@ package final class PushBatches: PushWriter {
         }
         try channel.writer.send(Frame(.data, PushEntry.entry(kind, file.record, attributes: file.attributes, leads: file.leads).payload))
         guard answer == .nothing else { return }
-        do {
-            let input = try opensBytes?(file) ?? file.directory.openForReading(file.name)
-            defer { input.close() }
-            _ = try copier.copy(from: input, to: nil) { chunk in
-                // A failed write shows at the next frame or at the end: the channel is the sink's side.
-                try? channel.writer.send(data: chunk)
-            }
-        } catch where isSourceError(error) {
-            // The server keeps what arrived, under its own hash; the snapshot is marked incomplete.
-            try channel.writer.send(Frame(.end))
-            observer.skipped(file.record.path, because: error)
-            return try channel.writer.send(Frame(.data, PushEntry.skipped(file.record.path).payload))
+        let input: OpenFile
+        do { input = try opensBytes?(file) ?? file.directory.openForReading(file.name) } catch where isSourceError(error) {
+            return try abandon(file.record.path, because: error)
         }
-        try channel.writer.send(Frame(.end))
+        defer { input.close() }
+        guard try sendBytes(of: input, path: file.record.path) != nil else { return }
         observer.copied(file.record.path, reason: file.isNew ? .new : .content, bytes: file.record.size)
         if isLarge, let content = file.record.content, sentContent != nil {
             if sentContent!.count >= Self.sentContentLimit { sentContent!.removeAll() }
             sentContent!.insert(content)
         }
+    }
+
+    /// After a file's entry, its bytes, closed by `end`, each piece also
+    /// given to `consume`; returns the length sent, or nil when the source
+    /// failed to read (see `abandon`).
+    package func sendBytes(of input: OpenFile, path: RelativePath, consume: (UnsafeRawBufferPointer) -> Void = { _ in }) throws -> Int64? {
+        do {
+            let length = try copier.copy(from: input, to: nil) { chunk in
+                consume(chunk)
+                // A failed write shows at the next frame or at the end: the channel is the sink's side.
+                try? channel.writer.send(data: chunk)
+            }
+            try channel.writer.send(Frame(.end))
+            return length
+        } catch where isSourceError(error) {
+            try abandon(path, because: error)
+            return nil
+        }
+    }
+
+    /// A file whose entry went and whose bytes could not be read: it ends
+    /// where it stopped; the server keeps what arrived, under its own hash,
+    /// and the snapshot is marked incomplete.
+    package func abandon(_ path: RelativePath, because error: Error) throws {
+        try channel.writer.send(Frame(.end))
+        observer.skipped(path, because: error)
+        try channel.writer.send(Frame(.data, PushEntry.skipped(path).payload))
     }
 }

@@ -26,19 +26,8 @@ extension PushBatches {
         defer { input.close() }
         try channel.writer.send(Frame(.data, PushEntry.entry(.file, file.record, attributes: file.attributes, leads: file.leads).payload))
         var hasher = ContentHasher()
-        do {
-            file.record.size = try copier.copy(from: input, to: nil) { chunk in
-                hasher.update(chunk)
-                // A failed write shows at the next frame or at the end: the channel is the sink's side.
-                try? channel.writer.send(data: chunk)
-            }
-        } catch where isSourceError(error) {
-            // The server keeps what arrived, under its own hash; the snapshot is marked incomplete.
-            try channel.writer.send(Frame(.end))
-            observer.skipped(file.record.path, because: error)
-            return try channel.writer.send(Frame(.data, PushEntry.skipped(file.record.path).payload))
-        }
-        try channel.writer.send(Frame(.end))
+        guard let length = try sendBytes(of: input, path: file.record.path, consume: { hasher.update($0) }) else { return }
+        file.record.size = length
         file.record.content = hasher.finalize()
         prediction?.add(.file, file.record, attributes: file.attributes, leads: file.leads)
         observer.copied(file.record.path, reason: file.isNew ? .new : .content, bytes: file.record.size)
