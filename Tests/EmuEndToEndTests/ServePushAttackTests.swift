@@ -29,6 +29,9 @@ struct ServePushAttackTests {
                                                    "hardlink\nf\t644\t0\t0\t3\t1795779444.500000000\t1795779444.500000000\t9\t-\t-\t-\tb"]),
         ("a device entry whose record is a file", [directory("", inode: 1),
                                                    "special\nf\t644\t0\t0\t0\t1795779444.500000000\t1795779444.500000000\t9\t-\t-\t-\tb"]),
+        // The server makes a `copy` from an inode of the index (a reflink where it can): none holds this content.
+        ("a copy of content the sink does not hold", [directory("", inode: 1), "copy\nf\t644\t0\t0\t70000\t1795779444.500000000\t"
+                                                      + "1795779444.500000000\t9\t" + String(repeating: "7", count: 64) + "\t-\t-\tb"]),
     ]
 
     /// The sink's HEAD and its manifest's text lines, whose digest `push-begin` names.
