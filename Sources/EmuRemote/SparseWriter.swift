@@ -11,6 +11,8 @@ package struct SparseWriter {
     package let output: OpenFile
     /// Bytes received so far: the file's length when `finish` is called.
     package private(set) var length: Int64 = 0
+    /// Where the last write ended: the file's size on disk so far.
+    private var writtenEnd: Int64 = 0
 
     package static let blockSize = 4096
     private static let zeros = [UInt8](repeating: 0, count: blockSize)
@@ -28,6 +30,7 @@ package struct SparseWriter {
                 let isZeros = Self.zeros.withUnsafeBytes { memcmp(raw.baseAddress! + position, $0.baseAddress!, blockEnd - position) == 0 }
                 if isZeros, let start = runStart {
                     try output.writeAll(UnsafeRawBufferPointer(rebasing: raw[start..<position]), at: length + Int64(start))
+                    writtenEnd = length + Int64(position)
                     runStart = nil
                 } else if !isZeros, runStart == nil {
                     runStart = position
@@ -36,13 +39,15 @@ package struct SparseWriter {
             }
             if let start = runStart {
                 try output.writeAll(UnsafeRawBufferPointer(rebasing: raw[start...]), at: length + Int64(start))
+                writtenEnd = length + Int64(raw.count)
             }
         }
         length += Int64(bytes.count)
     }
 
-    /// Sets the file's length: a file that ends in zeros ends in a hole.
+    /// Sets the file's length where the writes left it short: a file that
+    /// ends in zeros ends in a hole. (The file was new and empty.)
     package func finish() throws {
-        try output.truncate(to: length)
+        if length > writtenEnd { try output.truncate(to: length) }
     }
 }
