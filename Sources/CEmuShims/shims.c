@@ -215,10 +215,17 @@ void emu_finish_pager(int pid) {
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
 }
 
+int emu_widen_pipe(int fd) {
+    // 1 MiB, what /proc/sys/fs/pipe-max-size lets any user ask for by default.
+    return fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+}
+
 int emu_spawn_piped(const char *file, char *const argv[], int *to_child, int *from_child) {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) < 0) return -1;
     if (pipe2(out, O_CLOEXEC) < 0) { close(in[0]); close(in[1]); return -1; }
+    emu_widen_pipe(in[1]);
+    emu_widen_pipe(out[0]);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, in[0], 0);

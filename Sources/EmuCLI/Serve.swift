@@ -69,6 +69,9 @@ extension Emu {
         func run() throws {
             if report, let root { return try printReport(root: absolutePath(root)) }
             let mode: ServeMode = readOnly ? .readOnly : appendOnly ? .appendOnly : .full
+            // sshd hands the session pipes (sockets elsewhere, where this does nothing).
+            OpenFile.standardInput.widenPipe()
+            OpenFile.standardOutput.widenPipe()
             let server = SinkServer(input: .standardInput, output: .standardOutput,
                                     sink: sink.map(absolutePath), root: root.map(absolutePath), client: client, mode: mode,
                                     idleTimeout: idleTimeout == 0 ? nil : idleTimeout)

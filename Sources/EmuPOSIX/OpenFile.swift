@@ -146,6 +146,11 @@ public struct OpenFile: @unchecked Sendable {
         try bytes.withUnsafeBytes { buffer in try writeAll(buffer) }
     }
 
+    /// Gives the pipe this is an end of a 1 MiB buffer, so that a peer's
+    /// large writes do not wait for every 64 KiB read; nothing for a file
+    /// or socket (see `emu_widen_pipe`).
+    public func widenPipe() { _ = emu_widen_pipe(fd) }
+
     /// Reads the rest of the file; for metadata files, which are small.
     public func readToEnd() throws -> [UInt8] {
         var result: [UInt8] = []

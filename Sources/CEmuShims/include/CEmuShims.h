@@ -65,7 +65,10 @@ extern const long EMU_UTIME_OMIT;
 /// With `output` >= 0, its stdout and stderr go there, its stdin is /dev/null,
 /// and it inherits no other descriptor.
 int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[], const char *cwd, int output);
-/// Starts `file` (searched in PATH) with pipes to its stdin and from its stdout; returns its pid, or -1 with errno.
+/// Gives the pipe `fd` is an end of a 1 MiB buffer (F_SETPIPE_SZ): emu and ssh then hand each other
+/// the protocol's 256 KiB writes without waiting for every 64 KiB. -1 with errno where `fd` is no pipe.
+int emu_widen_pipe(int fd);
+/// Starts `file` (searched in PATH) with pipes to its stdin and from its stdout, widened; returns its pid, or -1 with errno.
 int emu_spawn_piped(const char *file, char *const argv[], int *to_child, int *from_child);
 /// waitpid(2), retried on EINTR; the raw status, or -1.
 int emu_wait(int pid);

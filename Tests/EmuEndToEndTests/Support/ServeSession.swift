@@ -27,6 +27,11 @@ final class ServeSession {
 
     deinit { _ = close() }
 
+    /// The buffer sizes of the pipes to and from the server (F_GETPIPE_SZ, 1032 in Linux's fcntl.h).
+    var pipeSizes: [Int32] {
+        [toServer.fileHandleForWriting.fileDescriptor, fromServer.fileHandleForReading.fileDescriptor].map { fcntl($0, 1032) }
+    }
+
     func send(_ kind: Kind, _ text: String) {
         let payload = Array(text.utf8)
         let length = UInt32(payload.count + 1).bigEndian
