@@ -19,7 +19,6 @@ public enum EmuMain {
             status = report(error)
         }
         fflush(nil)
-        SharedConnections.closeAll()
         Pager.finish()
         exit(status.rawValue)
     }

@@ -1,7 +1,6 @@
 import EmuCore
 import EmuPOSIX
 import EmuRecords
-import EmuRemote
 import Glibc
 import Synchronization
 
@@ -54,7 +53,6 @@ enum Interruption {
         } else {
             writeStandardError("\nemu: \(command) interrupted by \(name)\n")
         }
-        SharedConnections.closeAll()
         _exit(128 + signal)
     }
 }

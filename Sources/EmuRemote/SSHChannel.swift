@@ -26,7 +26,7 @@ package final class SSHChannel {
     /// `-p PORT` when the address has one).
     package init(address: RemoteAddress, sshCommand: [String], remoteEmu: String, sinkName: String) throws {
         self.address = address
-        var arguments = sshCommand + SharedConnections.options(sshCommand: sshCommand, destination: address.destination, port: address.port)
+        var arguments = sshCommand
         if let port = address.port { arguments += ["-p", String(port)] }
         arguments += [address.destination, "\(remoteEmu) serve --sink \(shellQuoted(address.path))"]
         var toChild: Int32 = -1, fromChild: Int32 = -1
