@@ -34,7 +34,7 @@ extension PushReceiver {
         defer { input.close() }
         let output = try parent.createFile(name, permissions: 0o600)
         defer { output.close() }
-        let written = try DataCopier().cloneOrCopy(input, to: output)
+        let written = try staging.copier.cloneOrCopy(input, to: output)
         try metadata.apply(to: .open(output), aclSource: nil, created: .made(with: 0o600, handsDownNothing: staging.createsAsSelf))
         try offerToIndex(name, record, in: parent, written: written)
     }

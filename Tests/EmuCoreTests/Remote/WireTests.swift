@@ -109,4 +109,23 @@ struct WireTests {
             }
         }
     }
+
+    @Test("hex from a peer: either case, pairs that are not hex skipped, an odd last digit dropped; our own hex reads back byte for byte")
+    func hexFromAPeer() {
+        #expect(RemoteSink.bytes(hex: "41fF0a") == [0x41, 0xFF, 0x0A])
+        #expect(RemoteSink.bytes(hex: "41zz42") == [0x41, 0x42])
+        #expect(RemoteSink.bytes(hex: "414") == [0x41])
+        #expect(RemoteSink.bytes(hex: "-").isEmpty && RemoteSink.bytes(hex: "").isEmpty)
+        let every = (0...255).map(UInt8.init)
+        #expect(RemoteSink.hex(every).count == 512 && RemoteSink.bytes(hex: RemoteSink.hex(every)) == every)
+        #expect(RemoteSink.hex([]) == "-")
+    }
+
+    @Test("a request's words are its first line split at spaces, as bytes: runs of spaces, CR and non-UTF-8 bytes do not merge or split words")
+    func requestWords() {
+        #expect(Wire.words(of: Frame(.request, text: "restore  abc 2f78\ncontent more")) == ["restore", "abc", "2f78"])
+        #expect(Wire.words(of: Frame(.request, text: "push-end\r\nx")) == ["push-end\r"], "a CR stays in the word, so the verb is refused")
+        #expect(Wire.words(of: Frame(.request, [0x61, 0xFF, 0x20, 0x62])).count == 2)
+        #expect(Wire.words(of: Frame(.request, text: "")).isEmpty)
+    }
 }
