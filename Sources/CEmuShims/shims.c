@@ -12,6 +12,8 @@
 #include <sys/ioctl.h>
 #include <linux/fs.h>
 #include <sys/sysmacros.h>
+#include <signal.h>
+#include <time.h>
 #include <unistd.h>
 #include <dirent.h>
 #include <spawn.h>
@@ -94,7 +96,29 @@ static void emu_clean_signal_mask(posix_spawnattr_t *attributes) {
     posix_spawnattr_setflags(attributes, POSIX_SPAWN_SETSIGMASK);
 }
 
-int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[], const char *cwd, int output) {
+int emu_wait(int pid);
+
+/* Waits for `pid` at most `seconds` (0: for ever). Past that it is ended
+   (SIGTERM, then SIGKILL a second later: ssh blocks SIGTERM while its
+   ProxyCommand connects) and -1 is returned with errno ETIMEDOUT. */
+static int emu_wait_within(pid_t pid, int seconds) {
+    if (seconds <= 0) return emu_wait(pid);
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int status, signal_sent = 0;
+    for (;;) {
+        pid_t ended = waitpid(pid, &status, WNOHANG);
+        if (ended == pid) return signal_sent ? (errno = ETIMEDOUT, -1) : status;
+        if (ended < 0 && errno != EINTR) return -1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double waited = (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+        if (waited > seconds && signal_sent == 0) { kill(pid, SIGTERM); signal_sent = 1; }
+        if (waited > seconds + 1 && signal_sent == 1) { kill(pid, SIGKILL); signal_sent = 2; }
+        usleep(5000);
+    }
+}
+
+int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[], const char *cwd, int output, int timeout_seconds) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addchdir_np(&actions, cwd);
@@ -113,11 +137,7 @@ int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[],
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) { errno = rc; return -1; }
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) return -1;
-    }
-    return status;
+    return emu_wait_within(pid, timeout_seconds);
 }
 
 int emu_xattr_should_copy(const char *name) {

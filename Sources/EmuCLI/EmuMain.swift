@@ -19,6 +19,7 @@ public enum EmuMain {
             status = report(error)
         }
         fflush(nil)
+        SharedConnections.closeAll()
         Pager.finish()
         exit(status.rawValue)
     }

@@ -1,6 +1,7 @@
 import EmuCore
 import EmuPOSIX
 import EmuRecords
+import EmuRemote
 import Glibc
 import Synchronization
 
@@ -53,6 +54,7 @@ enum Interruption {
         } else {
             writeStandardError("\nemu: \(command) interrupted by \(name)\n")
         }
+        SharedConnections.closeAll()
         _exit(128 + signal)
     }
 }

@@ -31,7 +31,9 @@ public final class RemoteSink: SinkStore {
     /// command that touches the sink).
     public convenience init(name: String, address: RemoteAddress, sshCommand: [String], remoteEmu: String, creating: Bool = false,
                             planning: Bool = false, helloTimeout: Int = 30) throws {
-        try self.init(name: name, channel: try SSHChannel(address: address, sshCommand: sshCommand, remoteEmu: remoteEmu, sinkName: name),
+        let channel = try SSHChannel(address: address, sshCommand: sshCommand, remoteEmu: remoteEmu, sinkName: name,
+                                     registering: creating || planning, connectTimeout: helloTimeout)
+        try self.init(name: name, channel: channel,
                       creating: creating, planning: planning, helloTimeout: helloTimeout)
     }
 

@@ -23,10 +23,20 @@ package final class SSHChannel {
     private var status: Int32? = nil
 
     /// Starts `sshCommand DESTINATION REMOTE-EMU serve --sink PATH` (with
-    /// `-p PORT` when the address has one).
-    package init(address: RemoteAddress, sshCommand: [String], remoteEmu: String, sinkName: String) throws {
+    /// `-p PORT` when the address has one), over this process's shared
+    /// connection to that host when there is one (see `SharedConnections`),
+    /// which may take up to `connectTimeout` seconds to open.
+    package init(address: RemoteAddress, sshCommand: [String], remoteEmu: String, sinkName: String, registering: Bool = false,
+                 connectTimeout: Int = 30) throws {
         self.address = address
+        self.registering = registering
         var arguments = sshCommand
+        do {
+            arguments += try SharedConnections.options(sshCommand: sshCommand, destination: address.destination, port: address.port,
+                                                       timeout: connectTimeout)
+        } catch {
+            throw Self.notAnswering(address, sinkName: sinkName, after: connectTimeout, registering: registering)
+        }
         if let port = address.port { arguments += ["-p", String(port)] }
         arguments += [address.destination, "\(remoteEmu) serve --sink \(shellQuoted(address.path))"]
         var toChild: Int32 = -1, fromChild: Int32 = -1
@@ -120,8 +130,12 @@ package final class SSHChannel {
         output.close()
         input.close()
         status = -1
-        return EmuError.failed("\(address.destination) did not answer within \(seconds) seconds",
-                               fix: "check that the host is up and `\(address.sshCommandLine)` works"
-                                   + (registering ? "" : "; a slow link may need `emu config sink.\(sinkName).connect-timeout SECONDS`"))
+        return Self.notAnswering(address, sinkName: sinkName, after: seconds, registering: registering)
+    }
+
+    private static func notAnswering(_ address: RemoteAddress, sinkName: String, after seconds: Int, registering: Bool) -> EmuError {
+        EmuError.failed("\(address.destination) did not answer within \(seconds) seconds",
+                        fix: "check that the host is up and `\(address.sshCommandLine)` works"
+                            + (registering ? "" : "; a slow link may need `emu config sink.\(sinkName).connect-timeout SECONDS`"))
     }
 }

@@ -63,8 +63,9 @@ extern const long EMU_UTIME_OMIT;
 /// Runs the program at `path` with `argv` and `envp` in directory `cwd`
 /// (posix_spawn), waits for it, and returns its wait status, or -1 with errno.
 /// With `output` >= 0, its stdout and stderr go there, its stdin is /dev/null,
-/// and it inherits no other descriptor.
-int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[], const char *cwd, int output);
+/// and it inherits no other descriptor. With `timeout_seconds` > 0, a program
+/// still running then is ended (SIGTERM, then SIGKILL) and -1 returned with ETIMEDOUT.
+int emu_spawn_and_wait(const char *path, char *const argv[], char *const envp[], const char *cwd, int output, int timeout_seconds);
 /// Gives the pipe `fd` is an end of a 1 MiB buffer (F_SETPIPE_SZ): emu and ssh then hand each other
 /// the protocol's 256 KiB writes without waiting for every 64 KiB. -1 with errno where `fd` is no pipe.
 int emu_widen_pipe(int fd);

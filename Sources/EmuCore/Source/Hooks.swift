@@ -59,15 +59,16 @@ public struct Hooks: Sendable {
 /// waits: its exit status, 128 + the signal that ended it, or -1 when it
 /// could not start (errno says why). With `output`, its stdout and stderr
 /// go there and it inherits no other descriptor: a daemon it leaves behind
-/// then holds nothing of ours open.
+/// then holds nothing of ours open. With `timeout` (seconds), a program
+/// still running then is ended, and -1 returned with errno ETIMEDOUT.
 package func runProgram(_ path: String, _ arguments: [String], environment: [String: String], in directory: String,
-                        output: OpenFile? = nil) -> Int32 {
+                        output: OpenFile? = nil, timeout: Int = 0) -> Int32 {
     let variables = environment.map { "\($0.key)=\($0.value)" }
     func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] { strings.map { $0.fileSystemBytes.withCString { strdup($0) } } + [nil] }
     let argv = cStrings(arguments), envp = cStrings(variables)
     defer { (argv + envp).forEach { free($0) } }
     let status = path.fileSystemBytes.withCString { program in
-        directory.fileSystemBytes.withCString { emu_spawn_and_wait(program, argv, envp, $0, output?.descriptor.rawValue ?? -1) }
+        directory.fileSystemBytes.withCString { emu_spawn_and_wait(program, argv, envp, $0, output?.descriptor.rawValue ?? -1, Int32(clamping: timeout)) }
     }
     if status < 0 { return -1 }
     // WIFEXITED: the low 7 bits are 0; then WEXITSTATUS is the next byte.

@@ -1,0 +1,43 @@
+import Foundation
+import Glibc
+import Testing
+
+/// One ssh connection for the life of an emu process (OpenSSH's
+/// ControlMaster), shared by its sessions to one host through one ssh
+/// command; none where the user's ssh command says how to share.
+@Suite("ssh connections shared within a command", Skips.needs(SSHServer.isAvailable, "needs openssh-server (make test-deps installs it)"))
+struct SharedConnectionTests {
+    @Test("a push to two sinks on one host opens one connection, and it ends with emu; a command that says ControlMaster=no opens two")
+    func twoSinksOneConnection() throws {
+        let w = try Workspace("emu-shared-ssh")
+        let server = try SSHServer(in: w.root)
+        defer { withExtendedLifetime(server) {} }
+        #expect(sh("echo one > '\(w.source)/a'") == 0)
+        try w.expectSuccess(w.emu("init", "-q"))
+        let count = w.root + "/wire"
+        let ssh = try server.sshCommand(delay: 0, count: count)
+        for name in ["nas", "nas2"] {
+            try w.expectSuccess(w.emu("sink", "add", name, server.address(w.root + "/" + name), "--ssh-command", ssh, "--remote-emu", EmuBinary.path))
+        }
+        // The relays of `sink add` end after emu does (its master exits on `ssh -O exit`): their lines must land before the count starts.
+        _ = RemotePushTests.sent(count)
+        try "".write(toFile: count, atomically: true, encoding: .utf8)
+        try w.expectSuccess(w.emu("push", "nas", "nas2", "-q"))
+        // Waits for the relay to end, which writes its line then: a connection left open after emu would leave none.
+        _ = RemotePushTests.sent(count)
+        #expect(connections(count) == 1, "one connection carried both pushes, and it ended with emu")
+
+        for name in ["nas", "nas2"] { try w.expectSuccess(w.emu("config", "sink.\(name).ssh-command", ssh + " -o ControlMaster=no")) }
+        try "".write(toFile: count, atomically: true, encoding: .utf8)
+        try w.expectSuccess(w.emu("push", "nas", "nas2", "-q"))
+        _ = RemotePushTests.sent(count)
+        #expect(connections(count) == 2, "the user's ControlMaster=no is kept: one connection a sink")
+        try w.expectSuccess(w.emu("verify", "nas", "-q"))
+        try w.expectSuccess(w.emu("verify", "nas2", "-q"))
+    }
+
+    /// The connections the counting relay carried: it writes one line each.
+    func connections(_ count: String) -> Int {
+        ((try? String(contentsOfFile: count, encoding: .utf8)) ?? "").split(separator: "\n").count
+    }
+}
