@@ -2,7 +2,8 @@
 # bench/remote.sh [PROFILE] [SCALE] [RUNS] [SEED]: emu push to a local sink, emu push
 # over ssh, and rsync -aHAX --link-dest -e ssh, to a real sshd this script starts on
 # 127.0.0.1 with keys it makes; tools interleaved in each run. Prints min/median/max
-# seconds of a first push, a push with nothing changed, a push after the seeded
+# seconds of a first push, a push with nothing changed (and the same for a second sink
+# on the host, over the first one's connection), a push after the seeded
 # mutation (bench/mutate.py) and a restore into an empty directory; the bytes the
 # client sent for the mutation (counted by scripts/slow-link.py on ssh's socket)
 # against the new content; the server's peak RSS; and the same steps over a link
@@ -55,6 +56,15 @@ for run in $(seq "$runs"); do
       esac
       echo "$tool ${tag}first $(seconds step)" >> "$work/times"
       echo "$tool ${tag}again $(seconds step)" >> "$work/times"
+      if [ "$tool" = remote ] && [ -z "$tag" ]; then
+        # A second sink on the same host rides the first one's connection: its no-change push costs
+        # the difference between pushing both and pushing one, measured back to back.
+        (cd "$work/src" && "$emu" sink add r2 "ssh://$user@127.0.0.1:$port$work/remote2" --ssh-command "$ssh" --remote-emu "$emu" -q \
+           && "$emu" push r2 -q) >/dev/null
+        both=$(seconds eval '(cd "$work/src" && "$emu" push r r2 -q)') one=$(seconds step)
+        echo "remote shared $(awk "BEGIN{print $both - $one}")" >> "$work/times"
+        (cd "$work/src" && "$emu" sink rm r2 -q >/dev/null 2>&1 || true); rm -rf "$work/remote2"
+      fi
       python3 "$(dirname "$0")/mutate.py" "$work/src" "$run" | sed -n 's/.*new content \([0-9]*\) bytes/\1/p' > "$work/new-content"
       rm -f "$work/wire.$delay"
       transport() { linked="$1"; [ "$tool" != remote ] || (cd "$work/src" && "$emu" config sink.r.ssh-command "$1" >/dev/null 2>&1); }
@@ -83,12 +93,13 @@ for step in steps:
         if v: cells.append(f"{tool} {v[0]:.3f}/{statistics.median(v):.3f}/{v[-1]:.3f}")
     print(f"{step:14s} " + "  ".join(cells))
 def spread(tool, step):
+    if " " in tool: tool, step = tool.split()  # a baseline from another step: "local again"
     v = sorted(float(r[2]) for r in rows if r[0] == tool and r[1] == step)
     return (v[0], statistics.median(v), v[-1]) if v else None
 # The targets: ratios of medians, marked noisy when either side's spread (max/min)
 # exceeds 20%, so noise cannot pass for a result. The slow link runs once: one figure
 # each, no spread to judge, so its verdicts say so.
-targets = [("first", "rsync", 1.0), ("again", "local", 1.3), ("again", "rsync", 0.3), ("mutated", "rsync", 1.0),
+targets = [("first", "rsync", 1.0), ("again", "local", 1.3), ("again", "rsync", 0.3), ("shared", "local again", 1.3), ("mutated", "rsync", 1.0),
            ("restore", "rsync", 0.8)] + [("slow-" + step, "rsync", 1.0) for step in ["first", "again", "mutated", "restore"]]
 for step, base, target in targets:
     ours, theirs = spread("remote", step), spread(base, step)
