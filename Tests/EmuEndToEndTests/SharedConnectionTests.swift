@@ -36,6 +36,30 @@ struct SharedConnectionTests {
         try w.expectSuccess(w.emu("verify", "nas2", "-q"))
     }
 
+    @Test("emu watch: its check at start and each push to an ssh sink ride one connection, which ends when the watch stops")
+    func watchRidesOneConnection() throws {
+        let w = try Workspace("emu-shared-watch")
+        let server = try SSHServer(in: w.root)
+        defer { withExtendedLifetime(server) {} }
+        #expect(sh("echo one > '\(w.source)/a'") == 0)
+        try w.expectSuccess(w.emu("init", "-q"))
+        let count = w.root + "/wire"
+        try w.expectSuccess(w.emu("sink", "add", "nas", server.address(w.sink), "--ssh-command", try server.sshCommand(delay: 0, count: count),
+                                  "--remote-emu", EmuBinary.path))
+        _ = RemotePushTests.sent(count)
+        try "".write(toFile: count, atomically: true, encoding: .utf8)
+        let watch = try WatchTests.Watching(w, ["--settle", "1s", "--max-interval", "20s"])
+        defer { _ = watch.stop() }
+        // The sink's own directory says what was published: `emu log` would open connections of its own.
+        let published = { (try? FileManager.default.contentsOfDirectory(atPath: w.sink + "/.emu/manifests").count) ?? 0 }
+        #expect(watch.wait { published() == 1 }, "the first push: \(watch.log)")
+        #expect(sh("echo two >> '\(w.source)/a'") == 0)
+        #expect(watch.wait { published() == 2 }, "the second push: \(watch.log)")
+        #expect(watch.stop() == 0)
+        _ = RemotePushTests.sent(count)
+        #expect(connections(count) == 1, "the check at start and both pushes rode one connection, and it ended with the watch: \(watch.log)")
+    }
+
     /// The connections the counting relay carried: it writes one line each.
     func connections(_ count: String) -> Int {
         ((try? String(contentsOfFile: count, encoding: .utf8)) ?? "").split(separator: "\n").count
