@@ -9,19 +9,8 @@ import Testing
 struct SharedConnectionTests {
     @Test("a push to two sinks on one host opens one connection, and it ends with emu; a command that says ControlMaster=no opens two")
     func twoSinksOneConnection() throws {
-        let w = try Workspace("emu-shared-ssh")
-        let server = try SSHServer(in: w.root)
+        let (w, server, count, ssh) = try setUp("emu-shared-ssh", sinks: ["nas", "nas2"])
         defer { withExtendedLifetime(server) {} }
-        #expect(sh("echo one > '\(w.source)/a'") == 0)
-        try w.expectSuccess(w.emu("init", "-q"))
-        let count = w.root + "/wire"
-        let ssh = try server.sshCommand(delay: 0, count: count)
-        for name in ["nas", "nas2"] {
-            try w.expectSuccess(w.emu("sink", "add", name, server.address(w.root + "/" + name), "--ssh-command", ssh, "--remote-emu", EmuBinary.path))
-        }
-        // The relays of `sink add` end after emu does (its master exits on `ssh -O exit`): their lines must land before the count starts.
-        _ = RemotePushTests.sent(count)
-        try "".write(toFile: count, atomically: true, encoding: .utf8)
         try w.expectSuccess(w.emu("push", "nas", "nas2", "-q"))
         // Waits for the relay to end, which writes its line then: a connection left open after emu would leave none.
         _ = RemotePushTests.sent(count)
@@ -38,16 +27,8 @@ struct SharedConnectionTests {
 
     @Test("emu watch: its check at start and each push to an ssh sink ride one connection, which ends when the watch stops")
     func watchRidesOneConnection() throws {
-        let w = try Workspace("emu-shared-watch")
-        let server = try SSHServer(in: w.root)
+        let (w, server, count, _) = try setUp("emu-shared-watch", sinks: ["nas"])
         defer { withExtendedLifetime(server) {} }
-        #expect(sh("echo one > '\(w.source)/a'") == 0)
-        try w.expectSuccess(w.emu("init", "-q"))
-        let count = w.root + "/wire"
-        try w.expectSuccess(w.emu("sink", "add", "nas", server.address(w.sink), "--ssh-command", try server.sshCommand(delay: 0, count: count),
-                                  "--remote-emu", EmuBinary.path))
-        _ = RemotePushTests.sent(count)
-        try "".write(toFile: count, atomically: true, encoding: .utf8)
         let watch = try WatchTests.Watching(w, ["--settle", "1s", "--max-interval", "20s"])
         defer { _ = watch.stop() }
         // The sink's own directory says what was published: `emu log` would open connections of its own.
@@ -58,6 +39,25 @@ struct SharedConnectionTests {
         #expect(watch.stop() == 0)
         _ = RemotePushTests.sent(count)
         #expect(connections(count) == 1, "the check at start and both pushes rode one connection, and it ended with the watch: \(watch.log)")
+    }
+
+    /// A source of one file and `sinks` on a real sshd, reached through
+    /// the counting relay; its count starts once `sink add` is done.
+    func setUp(_ name: String, sinks: [String]) throws -> (Workspace, SSHServer, count: String, ssh: String) {
+        let w = try Workspace(name)
+        let server = try SSHServer(in: w.root)
+        #expect(sh("echo one > '\(w.source)/a'") == 0)
+        try w.expectSuccess(w.emu("init", "-q"))
+        let count = w.root + "/wire"
+        let ssh = try server.sshCommand(delay: 0, count: count)
+        for sink in sinks {
+            let path = sink == sinks[0] ? w.sink : w.root + "/" + sink
+            try w.expectSuccess(w.emu("sink", "add", sink, server.address(path), "--ssh-command", ssh, "--remote-emu", EmuBinary.path))
+        }
+        // The relays of `sink add` end after emu does (its master exits on `ssh -O exit`): their lines must land before the count starts.
+        _ = RemotePushTests.sent(count)
+        try "".write(toFile: count, atomically: true, encoding: .utf8)
+        return (w, server, count, ssh)
     }
 
     /// The connections the counting relay carried: it writes one line each.
