@@ -81,6 +81,7 @@ bench: build
 	  bash bench/remote.sh home "$${BENCH_SCALE:-1}" "$${BENCH_RUNS:-3}"; \
 	  bash bench/history.sh "$${BENCH_HISTORY_SCALE:-0.2}" "$${BENCH_RUNS:-3}"; \
 	  bash bench/reflink.sh "$${BENCH_REFLINK_MIB:-1024}" 2; \
+	  bash bench/watch.sh "$(CURDIR)/$(RELEASE_BIN)" home "$${BENCH_SCALE:-1}" "$${BENCH_RUNS:-3}"; \
 	else echo "bench: the remote and history scenarios need root, openssh-server and rsync (make test-deps); skipped"; fi
 
 clean:
