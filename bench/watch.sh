@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # bench/watch.sh EMU PROFILE SCALE RUNS [SEED]: what `emu watch` costs and how soon a
 # change is safe, on an ext4 image in /dev/shm. Each run, interleaved: one
-# file changed, then `emu push -v` (a full walk); another file changed with
-# `emu watch --settle 1s` running: the seconds from the file's close to a
-# snapshot holding it, and that push's own time. Push times are emu's own
+# file changed, then `emu push -v` (a full walk); then, with one `emu watch
+# --settle 1s` running throughout, another file changed each run: the seconds
+# from the file's close to a snapshot holding it, and that push's own time. Push times are emu's own
 # (-v: walk and copy + sync and publish), so both leave out process start.
 # Interleaved with both, the plain floor (bench/floor.c: a walk, two stats
 # and a link a file) makes the same snapshot; the issue's target is a
@@ -27,26 +27,39 @@ mapfile -t files < <(find . -path ./.emu -prune -o -type f -size +0 -print | shu
 spent() { grep -o 'walk and copy [0-9.]*s, sync and publish [0-9.]*s' "$1" | tail -1 | awk '{gsub("s,","",$4); gsub("s","",$8); print $4 + $8}'; }
 now() { date +%s.%N; }
 full=() watched=() latency=() floor=()
+floor_run() {
+  sync; local start; start=$(now); "$work/floor" push "$work/src" "$work/floor-first" "$work/floor-run"
+  floor+=("$(echo "$(now) - $start" | bc)"); rm -rf "$work/floor-run"
+}
+# Full pushes, each after one changed file, interleaved with the floor.
 for i in $(seq "$runs"); do
   echo "run $i" >> "${files[$((2 * i - 2))]}"
+  sync  # each step starts with nothing of the last one's left to write back
   "$emu" push -v 2> "$work/full.err" >/dev/null
   full+=("$(spent "$work/full.err")")
-  start=$(now); "$work/floor" push "$work/src" "$work/floor-first" "$work/floor-run"
-  floor+=("$(echo "$(now) - $start" | bc)"); rm -rf "$work/floor-run"
-
-  "$emu" watch --settle 1s -v 2> "$work/watch.err" & watcher=$!
-  until grep -q watching "$work/watch.err"; do sleep 0.05; done
-  sleep 1  # the watch's check at start (is each sink up to date?) runs a walk
-  target="${files[$((2 * i - 1))]}" marker="watched $i $RANDOM"
-  echo "$marker" >> "$target"; start=$(now)
+  floor_run
+done
+# One watch for the rest, as it runs for real: its first push reads the
+# newest snapshot's records for their hardlinked names (another process made
+# it); each push after that knows them from the push before (a warm-up push
+# first, not counted). Each watched push is interleaved with the floor.
+"$emu" watch --settle 1s -v 2> "$work/watch.err" & watcher=$!
+until grep -q watching "$work/watch.err"; do sleep 0.05; done
+sleep 1  # the watch's check at start (is each sink up to date?) runs a walk
+pushes() { grep -c 'walk and copy' "$work/watch.err" || true; }
+for i in $(seq 0 "$runs"); do
+  target="${files[$((2 * i - 1))]}" marker="watched $i $RANDOM" before=$(pushes)
+  [ "$i" = 0 ] && target="${files[0]}"
+  sync; echo "$marker" >> "$target"; start=$(now)
   until tail -c 100 "$work/sink/.emu/trees/$(cat "$work/sink/.emu/HEAD")/$target" 2>/dev/null | grep -q "$marker"; do
     if grep -q "emu: error" "$work/watch.err"; then grep "emu: error" "$work/watch.err" >&2; exit 1; fi
     sleep 0.01
   done
-  latency+=("$(echo "$(now) - $start" | bc)")
-  kill -TERM "$watcher"; wait "$watcher"; watcher=""
-  watched+=("$(spent "$work/watch.err")")
+  [ "$i" = 0 ] || latency+=("$(echo "$(now) - $start" | bc)")
+  until [ "$(pushes)" -gt "$before" ]; do sleep 0.01; done
+  [ "$i" = 0 ] || { watched+=("$(spent "$work/watch.err")"); floor_run; }
 done
+kill -TERM "$watcher"; wait "$watcher"; watcher=""
 stats() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.3f/%.3f/%.3f", a[1], a[int((NR+1)/2)], a[NR]}'; }
 # The ratio of medians, and a verdict: noisy when either side's max/min is over 1.2.
 verdict() {

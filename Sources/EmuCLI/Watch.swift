@@ -96,6 +96,7 @@ extension Emu {
             }
             var options = PushOptions()
             options.changedDirectories = changes
+            options.remembersLinkedNames = true
             _ = try PushRun(context: context, quiet: global.quiet, namedSinks: true).run([registration], options: options, lockWait: 0)
             return true
         }

@@ -81,6 +81,10 @@ package final class PushPlanner {
     package var checksum = false
     /// The first name of each inode with several, for the later names.
     package var leaders: [FileIdentity: RelativePath] = [:]
+    /// `emu watch`: every name of a file with several, which the next
+    /// push's quiet directories look at (see `QuietDirectories.remember`);
+    /// nil when not kept.
+    package var namesOfLinkedFiles: Set<RelativePath>? = nil
     /// How a file is judged unchanged against the newest snapshot's records
     /// (as their origin says) and against a killed push's leftovers (records
     /// of this source's own statuses); an import judges both by the quick check.
@@ -142,6 +146,7 @@ package final class PushPlanner {
     package func planFile(_ record: ManifestRecord, from source: SourceEntry) throws {
         let status = source.status
         let identity = status.linkCount > 1 ? FileIdentity(status) : nil
+        if identity != nil { namesOfLinkedFiles?.insert(record.path) }
         if let identity, let leader = leaders[identity] {
             var linked = record
             linked.hardlinkLeader = leader

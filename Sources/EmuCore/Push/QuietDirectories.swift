@@ -1,5 +1,6 @@
 import EmuPOSIX
 import EmuRecords
+import Synchronization
 
 /// What `emu watch` knows from inotify: the directories whose entries may
 /// have changed since the newest snapshot. Every other directory's entries
@@ -14,14 +15,35 @@ public struct QuietDirectories: Sendable {
     /// Paths the newest snapshot holds as names of one file (leaders and followers).
     package let hardlinked: Set<RelativePath>
 
-    /// Reads the newest snapshot's records once for its hardlinked names.
-    package init(changed: Set<RelativePath>, newest records: RecordReader) throws {
+    /// The newest snapshot's hardlinked names: as the push that made it
+    /// saw them, when this process made it (`remember`), else read from its
+    /// records, a pass over all of them before the walk (on `home`, a
+    /// fifth of a watched push).
+    package init(changed: Set<RelativePath>, newest: String, records: () throws -> RecordReader) throws {
         self.changed = changed
+        if let names = Self.remembered.withLock({ $0.removeValue(forKey: newest) }) {
+            hardlinked = names
+            return
+        }
+        let records = try records()
         var hardlinked: Set<RelativePath> = []
         while let record = try records.next() {
             if let leader = record.hardlinkLeader { hardlinked.insert(record.path); hardlinked.insert(leader) }
         }
         self.hardlinked = hardlinked
+    }
+
+    /// By snapshot ID: the names of files with several that the push which
+    /// made it saw (`PushPlanner.namesOfLinkedFiles`), taken by the next
+    /// push of this process (`emu watch`), so at most one a sink is kept.
+    /// They are a superset of those its records name: every name of such a
+    /// file was looked at (its directory walked, or itself looked at as
+    /// one of these), and a record names a hardlink only where the walk saw
+    /// several links.
+    private static let remembered = Mutex<[String: Set<RelativePath>]>([:])
+
+    package static func remember(_ names: Set<RelativePath>, of snapshot: String) {
+        remembered.withLock { $0[snapshot] = names }
     }
 
     /// Whether the entries of the directory at `path` may be taken from

@@ -32,7 +32,7 @@ struct QuietWalkTests {
         let root = try DirectoryHandle.open(bench.sourcePath, origin: .source)
         let filter = try SourceFilter(source: bench.source, extraExcludes: [], onlyPaths: nil, excludeCaches: false)
         let quiet = TreeScanner(root: root, filter: filter)
-        quiet.quiet = (try QuietDirectories(changed: [RelativePath("a")], newest: try bench.sink.openRecords(head)),
+        quiet.quiet = (try QuietDirectories(changed: [RelativePath("a")], newest: head.id, records: { try bench.sink.openRecords(head) }),
                        ManifestCursor(try bench.sink.openRecords(head)))
         let walked = try Self.sizes(quiet)
         #expect(walked["a/x"] == 6, "a had events: read")
