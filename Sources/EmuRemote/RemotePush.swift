@@ -30,14 +30,13 @@ extension RemoteSink {
         let planner = PushPlanner(writer: wire, earlier: try compared.map { ManifestCursor(try $0.reader()) }, resume: resume)
         planner.checksum = options.checksum
         if options.importing != nil { (planner.changeTest, planner.resumeTest) = (.quickCheck, .quickCheck) }
-        if options.remembersLinkedNames { planner.namesOfLinkedFiles = [] }
+        planner.keepsLinkedNames(for: options)
         let snapshot: Snapshot
         var walked = started
         do {
             let scanner = TreeScanner(root: try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem)
-            if let changed = options.changedDirectories, let compared, let head = snapshots.last, head.status == .complete {
-                scanner.quiet = (try QuietDirectories(changed: changed, newest: head.id, records: { try compared.reader() }),
-                                 ManifestCursor(try compared.reader()))
+            if let compared, let head = snapshots.last {
+                try scanner.takeQuietDirectories(of: options, head: head, records: { try compared.reader() })
             }
             try planner.plan(scanner)
             walked = monotonicSeconds()
@@ -47,7 +46,7 @@ extension RemoteSink {
                 return PushResult(unchangedSince: newest, walkSeconds: walked - started)
             }
             snapshot = try published(reply)
-            if let names = planner.namesOfLinkedFiles { QuietDirectories.remember(names, of: snapshot.id) }
+            planner.rememberLinkedNames(of: snapshot)
         } catch {
             cache?.forget(cache!.predictionName)
             throw cutOff(error)

@@ -146,14 +146,14 @@ package func pushLocked(_ source: Source, to sink: Sink, filter: SourceFilter, o
     do {
         let planner = PushPlanner(writer: writer, earlier: newest.map { ManifestCursor($0.1) }, resume: leftovers.map { ManifestCursor($0.records) })
         planner.checksum = options.checksum
-        if options.remembersLinkedNames { planner.namesOfLinkedFiles = [] }
+        planner.keepsLinkedNames(for: options)
         if options.importing != nil { (planner.changeTest, planner.resumeTest) = (.quickCheck, .quickCheck) }
         try planner.plan(try scanner(of: sourceRoot, in: sink, head: head, filter: filter, options: options))
         let walked = monotonicSeconds()
         var origin = StagedSnapshot.Origin(date: date, message: options.message, sourcePath: source.path, sourceID: try source.identity())
         origin.skipsIfUnchanged = options.skipIfUnchanged
         let snapshot = try staged.finish(writer.outcome, from: origin, after: snapshots)
-        if let names = planner.namesOfLinkedFiles { QuietDirectories.remember(names, of: snapshot.id) }
+        planner.rememberLinkedNames(of: snapshot)
         return PushResult(snapshot: snapshot, counts: writer.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
     } catch let unchanged as UnchangedSinceNewest {
         staged.abandon()
@@ -170,10 +170,7 @@ package func pushLocked(_ source: Source, to sink: Sink, filter: SourceFilter, o
 /// that snapshot is complete (see `QuietDirectories`).
 package func scanner(of root: DirectoryHandle, in sink: Sink, head: Snapshot?, filter: SourceFilter, options: PushOptions) throws -> TreeScanner {
     let scanner = TreeScanner(root: root, filter: filter, oneFileSystem: options.oneFileSystem)
-    if let changed = options.changedDirectories, let head, head.status == .complete {
-        scanner.quiet = (try QuietDirectories(changed: changed, newest: head.id, records: { try sink.openRecords(head) }),
-                         ManifestCursor(try sink.openRecords(head)))
-    }
+    if let head { try scanner.takeQuietDirectories(of: options, head: head, records: { try sink.openRecords(head) }) }
     return scanner
 }
 

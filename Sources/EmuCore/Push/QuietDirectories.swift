@@ -70,6 +70,29 @@ public struct QuietDirectories: Sendable {
     }
 }
 
+extension TreeScanner {
+    /// `emu watch`'s walk (`changedDirectories`): the entries of directories
+    /// no event touched come from `head`'s records, when that snapshot is
+    /// complete; any other walk reads everything.
+    package func takeQuietDirectories(of options: PushOptions, head: Snapshot, records: () throws -> RecordReader) throws {
+        guard let changed = options.changedDirectories, head.status == .complete else { return }
+        quiet = (try QuietDirectories(changed: changed, newest: head.id, records: records), ManifestCursor(try records()))
+    }
+}
+
+extension PushPlanner {
+    /// `emu watch` (`remembersLinkedNames`): the names of files with several
+    /// links are collected as the walk meets them...
+    package func keepsLinkedNames(for options: PushOptions) {
+        if options.remembersLinkedNames { namesOfLinkedFiles = [] }
+    }
+
+    /// ...and kept for the next push of this process, by the snapshot this one made.
+    package func rememberLinkedNames(of snapshot: Snapshot) {
+        if let names = namesOfLinkedFiles { QuietDirectories.remember(names, of: snapshot.id) }
+    }
+}
+
 extension ManifestCursor {
     /// The next record naming an entry of `path`, left in place; what is
     /// left of earlier entries' subtrees is passed over.
