@@ -36,7 +36,7 @@ extension RemoteSink {
         do {
             let scanner = TreeScanner(root: try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem)
             if let compared, let head = snapshots.last {
-                try scanner.takeQuietDirectories(of: options, head: head, records: { try compared.reader() })
+                try scanner.takeQuietDirectories(of: options, head: head, in: location, records: { try compared.reader() })
             }
             try planner.plan(scanner)
             walked = monotonicSeconds()
@@ -46,7 +46,7 @@ extension RemoteSink {
                 return PushResult(unchangedSince: newest, walkSeconds: walked - started)
             }
             snapshot = try published(reply)
-            planner.rememberLinkedNames(of: snapshot)
+            planner.rememberLinkedNames(of: snapshot, in: location)
         } catch {
             cache?.forget(cache!.predictionName)
             throw cutOff(error)

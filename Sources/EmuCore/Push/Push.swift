@@ -153,7 +153,7 @@ package func pushLocked(_ source: Source, to sink: Sink, filter: SourceFilter, o
         var origin = StagedSnapshot.Origin(date: date, message: options.message, sourcePath: source.path, sourceID: try source.identity())
         origin.skipsIfUnchanged = options.skipIfUnchanged
         let snapshot = try staged.finish(writer.outcome, from: origin, after: snapshots)
-        planner.rememberLinkedNames(of: snapshot)
+        planner.rememberLinkedNames(of: snapshot, in: sink.path)
         return PushResult(snapshot: snapshot, counts: writer.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
     } catch let unchanged as UnchangedSinceNewest {
         staged.abandon()
@@ -170,7 +170,7 @@ package func pushLocked(_ source: Source, to sink: Sink, filter: SourceFilter, o
 /// that snapshot is complete (see `QuietDirectories`).
 package func scanner(of root: DirectoryHandle, in sink: Sink, head: Snapshot?, filter: SourceFilter, options: PushOptions) throws -> TreeScanner {
     let scanner = TreeScanner(root: root, filter: filter, oneFileSystem: options.oneFileSystem)
-    if let head { try scanner.takeQuietDirectories(of: options, head: head, records: { try sink.openRecords(head) }) }
+    if let head { try scanner.takeQuietDirectories(of: options, head: head, in: sink.path, records: { try sink.openRecords(head) }) }
     return scanner
 }
 

@@ -19,10 +19,10 @@ public struct QuietDirectories: Sendable {
     /// saw them, when this process made it (`remember`), else read from its
     /// records, a pass over all of them before the walk (on `home`, a
     /// fifth of a watched push).
-    package init(changed: Set<RelativePath>, newest: String, records: () throws -> RecordReader) throws {
+    package init(changed: Set<RelativePath>, newest: String, in sink: String, records: () throws -> RecordReader) throws {
         self.changed = changed
-        if let names = Self.remembered.withLock({ $0.removeValue(forKey: newest) }) {
-            hardlinked = names
+        if let kept = Self.remembered.withLock({ $0.removeValue(forKey: sink) }), kept.snapshot == newest {
+            hardlinked = kept.names
             return
         }
         let records = try records()
@@ -33,17 +33,24 @@ public struct QuietDirectories: Sendable {
         self.hardlinked = hardlinked
     }
 
-    /// By snapshot ID: the names of files with several that the push which
-    /// made it saw (`PushPlanner.namesOfLinkedFiles`), taken by the next
-    /// push of this process (`emu watch`), so at most one a sink is kept.
+    /// By sink (its path or address): the names of files with several that
+    /// its newest push in this process saw (`PushPlanner.namesOfLinkedFiles`)
+    /// and the snapshot that push made. The next push takes them, and uses
+    /// them only when it starts from that snapshot (another process may have
+    /// pushed since): one set a sink, however long `emu watch` runs.
     /// They are a superset of those its records name: every name of such a
     /// file was looked at (its directory walked, or itself looked at as
     /// one of these), and a record names a hardlink only where the walk saw
     /// several links.
-    private static let remembered = Mutex<[String: Set<RelativePath>]>([:])
+    private static let remembered = Mutex<[String: (snapshot: String, names: Set<RelativePath>)]>([:])
 
-    package static func remember(_ names: Set<RelativePath>, of snapshot: String) {
-        remembered.withLock { $0[snapshot] = names }
+    package static func remember(_ names: Set<RelativePath>, of snapshot: String, in sink: String) {
+        remembered.withLock { $0[sink] = (snapshot, names) }
+    }
+
+    /// The snapshot whose names are kept for `sink`, if any.
+    package static func remembered(for sink: String) -> String? {
+        remembered.withLock { $0[sink]?.snapshot }
     }
 
     /// Whether the entries of the directory at `path` may be taken from
@@ -74,9 +81,9 @@ extension TreeScanner {
     /// `emu watch`'s walk (`changedDirectories`): the entries of directories
     /// no event touched come from `head`'s records, when that snapshot is
     /// complete; any other walk reads everything.
-    package func takeQuietDirectories(of options: PushOptions, head: Snapshot, records: () throws -> RecordReader) throws {
+    package func takeQuietDirectories(of options: PushOptions, head: Snapshot, in sink: String, records: () throws -> RecordReader) throws {
         guard let changed = options.changedDirectories, head.status == .complete else { return }
-        quiet = (try QuietDirectories(changed: changed, newest: head.id, records: records), ManifestCursor(try records()))
+        quiet = (try QuietDirectories(changed: changed, newest: head.id, in: sink, records: records), ManifestCursor(try records()))
     }
 }
 
@@ -88,8 +95,8 @@ extension PushPlanner {
     }
 
     /// ...and kept for the next push of this process, by the snapshot this one made.
-    package func rememberLinkedNames(of snapshot: Snapshot) {
-        if let names = namesOfLinkedFiles { QuietDirectories.remember(names, of: snapshot.id) }
+    package func rememberLinkedNames(of snapshot: Snapshot, in sink: String) {
+        if let names = namesOfLinkedFiles { QuietDirectories.remember(names, of: snapshot.id, in: sink) }
     }
 }
 

@@ -32,7 +32,7 @@ struct QuietWalkTests {
         let root = try DirectoryHandle.open(bench.sourcePath, origin: .source)
         let filter = try SourceFilter(source: bench.source, extraExcludes: [], onlyPaths: nil, excludeCaches: false)
         let quiet = TreeScanner(root: root, filter: filter)
-        quiet.quiet = (try QuietDirectories(changed: [RelativePath("a")], newest: head.id, records: { try bench.sink.openRecords(head) }),
+        quiet.quiet = (try QuietDirectories(changed: [RelativePath("a")], newest: head.id, in: bench.sink.path, records: { try bench.sink.openRecords(head) }),
                        ManifestCursor(try bench.sink.openRecords(head)))
         let walked = try Self.sizes(quiet)
         #expect(walked["a/x"] == 6, "a had events: read")
@@ -40,5 +40,19 @@ struct QuietWalkTests {
         #expect(walked["b/shared"] == 6, "a name of a file with others is looked at")
         #expect(walked["b/deep/z"] == 1, "b/deep is looked at; no event touched it either: its record stands")
         #expect(try Self.sizes(TreeScanner(root: root, filter: filter))["b/y"] == 6, "without events everything is read")
+    }
+    @Test("a watch keeps one set of hardlinked names a sink: the newest push's, whatever snapshot the next push starts from")
+    func oneRememberedSetPerSink() throws {
+        let sink = "/sinks/\(UUID().uuidString)"
+        for snapshot in ["s1", "s2", "s3"] { QuietDirectories.remember([RelativePath("a/x")], of: snapshot, in: sink) }
+        #expect(QuietDirectories.remembered(for: sink) == "s3", "each push's set replaces the last: a watch over weeks holds one")
+        // Another process pushed in between: the set is for a snapshot that is not the head, and is dropped.
+        let bench = try Workbench()
+        try bench.write("a/x", "1")
+        try bench.push()
+        let head = try #require(try bench.sink.snapshots().last)
+        let quiet = try QuietDirectories(changed: [], newest: head.id, in: sink, records: { try bench.sink.openRecords(head) })
+        #expect(quiet.hardlinked.isEmpty, "read from the head's records, which name no hardlink")
+        #expect(QuietDirectories.remembered(for: sink) == nil)
     }
 }
