@@ -65,8 +65,8 @@ kept as \fBsink.\fINAME\fB.remote\-emu\fR, when emu is not on the server's PATH)
 there, and each directory it made is named, as a local \fBsink add\fR names them; with \fB\-n\fR the server is asked what it would
 make, and nothing is made or registered. One emu process opens one ssh connection a host and ssh command, before its first
 session there, and its sessions use it (OpenSSH's \fBControlMaster\fR, ended with the process or after 5 minutes without a
-session), unless the ssh command or \fB~/.ssh/config\fR sets
-\fBControlMaster\fR itself (\fB\-o ControlMaster=no\fR turns it off). A sink that cannot be reached is not registered; other URL schemes are refused (write \fB./a:b\fR for a local name with a
+session), unless the ssh command mentions
+\fBControlMaster\fR or \fBControlPath\fR (\fB\-o ControlMaster=no\fR turns it off) or \fB~/.ssh/config\fR turns \fBControlMaster\fR on or sets a \fBControlPath\fR. A sink that cannot be reached is not registered; other URL schemes are refused (write \fB./a:b\fR for a local name with a
 colon). Over ssh, \fBpush\fR (the bytes of new and changed files whose content the server does not hold already; renamed, copied
 and restored files are found in its content index by hash; the server builds and publishes the snapshot as a local push does),
 \fBcheckout\fR, \fBsink\fR, \fBlog\fR, \fBshow\fR, \fBstatus\fR, \fBdiff\fR, \fBprune\fR and \fBsquash\fR work, and \fBverify\fR and

@@ -104,14 +104,17 @@ package enum SharedConnections {
     }
 
     /// Whether the user's ssh configuration for this destination leaves
-    /// sharing off (`ssh -G` says `controlmaster false`).
+    /// sharing alone: `ssh -G` says `controlmaster false` and names no
+    /// `controlpath`. (An explicit `ControlMaster no` there reads as the
+    /// default: `-o ControlMaster=no` in the ssh command is what says no.)
     static func userConfigurationLeavesSharing(_ sshCommand: [String], destination: String, port: Int?) -> Bool {
         guard let ssh = program(sshCommand[0]), let scratch = try? DirectoryHandle.open("/tmp", origin: .source).createScratchFile() else { return false }
         defer { scratch.close() }
         let arguments = sshCommand + ["-G"] + (port.map { ["-p", String($0)] } ?? []) + [destination]
         guard runProgram(ssh, arguments, environment: currentEnvironment(), in: "/", output: scratch) == 0,
               lseek(scratch.descriptor.rawValue, 0, SEEK_SET) == 0, let said = try? scratch.readToEnd() else { return false }
-        return String(decoding: said, as: UTF8.self).split(separator: "\n").contains("controlmaster false")
+        let lines = String(decoding: said, as: UTF8.self).split(separator: "\n")
+        return lines.contains("controlmaster false") && !lines.contains { $0.hasPrefix("controlpath ") }
     }
 
     static func program(_ name: String) -> String? { name.hasPrefix("/") ? name : programInPath(name) }

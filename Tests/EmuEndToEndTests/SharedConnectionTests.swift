@@ -25,6 +25,19 @@ struct SharedConnectionTests {
         try w.expectSuccess(w.emu("verify", "nas2", "-q"))
     }
 
+    @Test("a ControlPath in the user's ssh configuration is theirs: emu opens no connection of its own to share")
+    func configuredControlPathIsLeftAlone() throws {
+        let (w, server, count, ssh) = try setUp("emu-shared-config", sinks: ["nas", "nas2"])
+        defer { withExtendedLifetime(server) {} }
+        // Their own path, with sharing off: each session connects on its own (the last -F is the one ssh reads).
+        let config = w.root + "/ssh_config"
+        try "ControlPath \(w.root)/theirs-%C\n".write(toFile: config, atomically: true, encoding: .utf8)
+        for name in ["nas", "nas2"] { try w.expectSuccess(w.emu("config", "sink.\(name).ssh-command", ssh + " -F " + config)) }
+        try w.expectSuccess(w.emu("push", "nas", "nas2", "-q"))
+        _ = RemotePushTests.sent(count)
+        #expect(connections(count) == 2, "one connection a sink: the configured ControlPath was left alone")
+    }
+
     @Test("emu watch: its check at start and each push to an ssh sink ride one connection, which ends when the watch stops")
     func watchRidesOneConnection() throws {
         let (w, server, count, _) = try setUp("emu-shared-watch", sinks: ["nas"])
