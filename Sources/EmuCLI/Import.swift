@@ -108,7 +108,7 @@ extension Emu {
             options.rotate = false
             options.dryRun = change.dryRun
             options.lockWait = change.lockWait
-            let observer = PushReporter(terminal: terminal, dryRun: change.dryRun, listsPlans: false, progress: ProgressLine(enabled: false), total: nil)
+            let observer = PushReporter(terminal: terminal, dryRun: change.dryRun, listsPlans: false, progress: ProgressLine(enabled: false))
             let result = try store.push(source, options: options, observer: observer)
             let counts = result.counts
             let name = "\(registration.name):\(backup.date.snapshotName)"

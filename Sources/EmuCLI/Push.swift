@@ -141,14 +141,19 @@ class PushReporter: PushObserver {
     /// A dry run without --json lists each file it would copy on stdout.
     let listsPlans: Bool
     let progress: ProgressLine
-    let total: ProgressTotal?
+    /// Estimated once the push knows the newest snapshot.
+    var total: ProgressTotal? = nil
 
-    init(terminal: Terminal, dryRun: Bool, listsPlans: Bool, progress: ProgressLine, total: ProgressTotal?) {
+    init(terminal: Terminal, dryRun: Bool, listsPlans: Bool, progress: ProgressLine) {
         self.terminal = terminal
         self.dryRun = dryRun
         self.listsPlans = listsPlans
         self.progress = progress
-        self.total = total
+    }
+
+    /// The newest snapshot's counts estimate the total, for the percentage and ETA.
+    func began(after newest: Snapshot?) {
+        total = .estimate(from: newest)
     }
 
     func skipped(_ path: RelativePath, because error: Error) {

@@ -58,15 +58,13 @@ struct PushRun {
                 json.error = "read-only"
                 return (json, namedSinks ? .usage : nil)
             }
-            // The newest snapshot's counts estimate the total, for the percentage and ETA.
-            let newest = try store.snapshots().last
             let observer = PushReporter(terminal: terminal, dryRun: dryRun, listsPlans: dryRun && !printsJSON,
-                                        progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: forcesProgress)),
-                                        total: .estimate(from: newest))
+                                        progress: ProgressLine(enabled: ProgressLine.decide(terminal: terminal, forced: forcesProgress)))
             var environment = ["EMU_SINK": registration.name, "EMU_SINK_PATH": registration.path, "EMU_SOURCE": source.path,
                                "EMU_SNAPSHOT": "", "EMU_STATUS": "starting"]
             if !dryRun { try hooks.run(.pre, environment: environment) }
             let result = try Interruption.during(registration.name, of: source) { try store.push(source, options: options, observer: observer) }
+            store.endSession()
             ProgressLine.clear()
             if let snapshot = result.snapshot {
                 try? PushRecord.clearFailure(of: registration.name, in: source)

@@ -162,7 +162,7 @@ final class ReplicateReporter: PushReporter, ReplicateObserver {
 
     init(terminal: Terminal, dryRun: Bool, progress: ProgressLine) {
         replicating = progress
-        super.init(terminal: terminal, dryRun: dryRun, listsPlans: false, progress: progress, total: nil)
+        super.init(terminal: terminal, dryRun: dryRun, listsPlans: false, progress: progress)
     }
 
     func planned(_ snapshots: [Snapshot]) {

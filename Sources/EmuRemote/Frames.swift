@@ -146,6 +146,7 @@ public final class FrameWriter: @unchecked Sendable {
         package var bytes: [UInt8] = []
         package var lastWrite = monotonicSeconds()
         package var closed = false
+        package var writes = 0
     }
 
     package let output: OpenFile
@@ -172,6 +173,10 @@ public final class FrameWriter: @unchecked Sendable {
             if gathered.bytes.count >= Self.flushSize { try write(&gathered) }
         }
     }
+
+    /// How many times what was gathered went out. A client waits for an
+    /// answer after nearly each: a push's round trips (a test counts them).
+    package var writes: Int { gathered.withLock { $0.writes } }
 
     /// Writes out what is gathered.
     public func flush() throws {
@@ -205,6 +210,7 @@ public final class FrameWriter: @unchecked Sendable {
         guard !gathered.bytes.isEmpty else { return }
         defer { gathered.bytes.removeAll(keepingCapacity: true) }
         gathered.lastWrite = monotonicSeconds()
+        gathered.writes += 1
         try output.writeAll(gathered.bytes)
     }
 

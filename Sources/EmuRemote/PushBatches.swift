@@ -158,7 +158,7 @@ package final class PushBatches: PushWriter {
     }
 
     package func answer(count: Int) throws -> [UInt8] {
-        guard let frame = try channel.reader.next() else { throw channel.silence(sinkName: sink.name) }
+        let frame = try sink.nextFrame()
         if frame.kind == .error { throw Wire.error(from: frame, server: sink.server) }
         guard frame.kind == .data, frame.payload.count == count else {
             throw EmuError.failed("\(sink.server) answered \(frame.payload.count) of \(count) questions about files", fix: "push again")

@@ -13,13 +13,12 @@ extension RemoteSink {
     public func push(_ source: Source, options: PushOptions, observer: PushObserver) throws -> PushResult {
         let filter = try options.filter(for: source)
         if options.dryRun { return try plan(source, filter: filter, options: options, observer: observer) }
-        try lock(.exclusive, wait: options.lockWait)
+        // An append-only key may not delete: retention runs on the server, from its own timer.
+        let rotates = options.rotate && mode == .full
         defer { unlock() }
-        try recover()
-        let snapshots = try self.snapshots()
+        let (snapshots, resumed, config) = try lockAndRecover(wait: options.lockWait, readingConfig: rotates)
+        observer.began(after: snapshots.last)
         let cache = RecordsCache.open(sinkLocation: location)
-        // What a cut push left and the server holds whole: linked, not sent again.
-        let resumed = try spoolRecords(.resumeRecords).bytes
         let resume = resumed.isEmpty ? nil : ManifestCursor(try ManifestReader(file: resumed))
         let compared = try begin(.init(date: options.date, message: Array(options.message.utf8), sourcePath: source.path.fileSystemBytes,
                                        identity: try source.identity()), head: snapshots.last, cache: cache)
@@ -32,7 +31,7 @@ extension RemoteSink {
         if options.importing != nil { (planner.changeTest, planner.resumeTest) = (.quickCheck, .quickCheck) }
         planner.keepsLinkedNames(for: options)
         let snapshot: Snapshot
-        var walked = started
+        var (walked, after) = (started, [Snapshot]())
         do {
             let scanner = TreeScanner(root: try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem)
             if let compared, let head = snapshots.last {
@@ -40,7 +39,10 @@ extension RemoteSink {
             }
             try planner.plan(scanner)
             walked = monotonicSeconds()
-            let reply = try ask(options.skipIfUnchanged ? .pushEndUnlessUnchanged : .pushEnd).text
+            // The list after the push, for retention, asked with its end.
+            var reply = ""
+            try askTogether([(options.skipIfUnchanged ? .pushEndUnlessUnchanged : .pushEnd, { reply = try self.answer().text })]
+                            + (rotates ? [(.snapshots, { after = try FrameStream(self).snapshots() })] : []))
             if let newest = try unchanged(reply, among: snapshots) {
                 cache?.forget(cache!.predictionName)
                 return PushResult(unchangedSince: newest, walkSeconds: walked - started)
@@ -55,11 +57,26 @@ extension RemoteSink {
             if let digest = try? wire.prediction?.writer?.finish(sync: false) { cache.keep(cache.predictionName, digest: digest, as: snapshot) } else { cache.forget(cache.predictionName) }
         }
         var result = PushResult(snapshot: snapshot, counts: snapshot.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
-        // An append-only key may not delete: retention runs on the server, from its own timer.
-        if options.rotate && mode == .full {
-            result.expired = try rotateAfterPush(try retentionPolicy(), self, protecting: snapshot.id, observer: observer)
+        if let config {
+            let policy = try RetentionPolicy(config: try INIDocument(parsing: config), sink: name)
+            result.expired = try rotateAfterPush(policy, self, among: after, protecting: snapshot.id, observer: observer)
         }
         return result
+    }
+
+    /// Takes the exclusive lock and finishes what an interrupted command
+    /// left, in one round trip with what the push then needs: the
+    /// snapshots, the records a cut push left whole (linked, not sent
+    /// again) and, with `readingConfig`, the settings retention follows.
+    package func lockAndRecover(wait: Double, readingConfig: Bool) throws -> (snapshots: [Snapshot], resumed: SpooledBytes, config: String?) {
+        let scratch = try DirectoryHandle.open(scratchDirectory()).createScratchFile()
+        var snapshots: [Snapshot] = [], resumed: SpooledBytes? = nil, config: String? = nil
+        try askTogether([(.lock(exclusive: true, wait: wait), { _ = try self.answer() }),
+                         (.recover, { _ = try self.answer() }),
+                         (.snapshots, { snapshots = try FrameStream(self).snapshots() }),
+                         (.resumeRecords, { resumed = try self.spool(FrameStream(self), into: scratch).bytes })]
+                        + (readingConfig ? [(.config, { config = try self.answer().text })] : []))
+        return (snapshots, resumed ?? SpooledBytes(scratch, length: 0), config)
     }
 
     /// Starts the push on the server, naming the records the source is
@@ -134,7 +151,11 @@ extension RemoteSink {
     /// scratch file that goes when closed), and their digest.
     package func spoolRecords(_ request: Request, into file: OpenFile? = nil) throws -> (bytes: SpooledBytes, digest: ContentHash) {
         let file = try file ?? DirectoryHandle.open(scratchDirectory()).createScratchFile()
-        let pieces = try stream(request)
+        return try spool(try stream(request), into: file)
+    }
+
+    /// The rest of a stream of records, received whole into `file`, and their digest.
+    package func spool(_ pieces: FrameStream, into file: OpenFile) throws -> (bytes: SpooledBytes, digest: ContentHash) {
         var length: Int64 = 0
         var hasher = ContentHasher()
         var failure: Error? = nil
@@ -195,10 +216,14 @@ package final class SpooledBytes: ManifestBytes {
 
 extension RemoteSink {
     package func plan(_ source: Source, filter: SourceFilter, options: PushOptions, observer: PushObserver) throws -> PushResult {
-        try lock(.shared, wait: options.lockWait)
         defer { unlock() }
-        try SinkOwner.requirePushing(try source.identity(), into: try owner(), at: location)
+        var owner: String? = nil, snapshots: [Snapshot] = []
+        try askTogether([(.lock(exclusive: false, wait: options.lockWait), { _ = try self.answer() }),
+                         (.owner, { owner = try self.answer().text }),
+                         (.snapshots, { snapshots = try FrameStream(self).snapshots() })])
+        try SinkOwner.requirePushing(try source.identity(), into: try ownerNamed(owner ?? ""), at: location)
+        observer.began(after: snapshots.last)
         return try countedPush(try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem, checksum: options.checksum,
-                               importing: options.importing != nil, newest: try self.snapshots().last.map(openRecords), observer: observer)
+                               importing: options.importing != nil, newest: try snapshots.last.map(openRecords), observer: observer)
     }
 }

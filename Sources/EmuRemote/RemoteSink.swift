@@ -22,6 +22,8 @@ public final class RemoteSink: SinkStore {
     /// without asking about them. A server that says so falsely costs only
     /// this client's bandwidth.
     package let indexHoldsNothing: Bool
+    /// Replies the server owes for requests sent without waiting (see `unlock`).
+    private var owedReplies = 0
     public var location: String { channel.servingThread == nil ? address.text : address.path }
     package var server: String { channel.servingThread == nil ? "the server \(address.host)" : "the sink at \(address.path)" }
 
@@ -79,11 +81,40 @@ public final class RemoteSink: SinkStore {
         return try answer()
     }
 
+    /// Sends requests together and reads their answers in order, each with
+    /// its `read`: one round trip for all, where a slow link pays one for
+    /// each. The server answers them one by one, each as if it came alone
+    /// (a `recover` after a refused `lock` is refused too). Every answer is
+    /// read even after one failed, so that the channel stays in step; the
+    /// first failure is thrown.
+    package func askTogether(_ requests: [(request: Request, read: () throws -> Void)]) throws {
+        for (request, _) in requests { try channel.writer.send(request.frame) }
+        try channel.writer.flush()
+        var failure: Error? = nil
+        for (_, read) in requests {
+            do { try read() } catch {
+                if failure == nil { failure = error }
+                if channel.hasEnded { break }
+            }
+        }
+        if let failure { throw failure }
+    }
+
     /// The server's next answer; its error, thrown.
     package func answer() throws -> Frame {
-        guard let frame = try channel.reader.next() else { throw channel.silence(sinkName: name) }
+        let frame = try nextFrame()
         if frame.kind == .error { throw Wire.error(from: frame, server: server) }
         return frame
+    }
+
+    /// The server's next frame, once the replies it owes for requests not
+    /// waited for (an `unlock`) are read and dropped.
+    package func nextFrame() throws -> Frame {
+        while true {
+            guard let frame = try channel.reader.next() else { throw channel.silence(sinkName: name) }
+            guard owedReplies > 0 else { return frame }
+            owedReplies -= 1
+        }
     }
 
     /// Sends a request whose answer is a stream of `data` frames.
@@ -94,17 +125,19 @@ public final class RemoteSink: SinkStore {
     }
 
     public func lock(_ mode: FileLock.Mode, wait: Double) throws { try ask(.lock(exclusive: mode == .exclusive, wait: wait)) }
-    public func unlock() { _ = try? ask(.unlock) }
-    public func recover() throws { try ask(.recover) }
 
-    public func snapshots() throws -> [Snapshot] {
-        let pieces = try stream(.snapshots)
-        var result: [Snapshot] = []
-        while let piece = try pieces.nextPiece() {
-            if let snapshot = try Wire.snapshot(listed: String(decoding: piece, as: UTF8.self)) { result.append(snapshot) }
-        }
-        return result
+    /// Not waited for: the server answers every unlock, and the answer is
+    /// dropped when the next is read. A session that ends next (most do)
+    /// saves the round trip; its end releases the lock in any case.
+    public func unlock() {
+        guard (try? channel.writer.send(Request.unlock.frame)) != nil, (try? channel.writer.flush()) != nil else { return }
+        owedReplies += 1
     }
+
+    public func recover() throws { try ask(.recover) }
+    public func endSession() { channel.close() }
+
+    public func snapshots() throws -> [Snapshot] { try stream(.snapshots).snapshots() }
 
     public func headID() throws -> String? {
         let text = try ask(.head).text
@@ -184,8 +217,10 @@ public final class RemoteSink: SinkStore {
     /// Sets the sink's settings on the server, which checks every key (a full key only: retention decides what is deleted).
     public func writeConfig(_ document: INIDocument) throws { try ask(.writeConfig(text: Array(document.text.utf8))) }
 
-    public func owner() throws -> SinkOwner? {
-        let text = try ask(.owner).text
+    public func owner() throws -> SinkOwner? { try ownerNamed(try ask(.owner).text) }
+
+    /// The owner the answer to `owner` names; nil for none.
+    package func ownerNamed(_ text: String) throws -> SinkOwner? {
         guard !text.isEmpty else { return nil }
         guard let owner = SinkOwner(text: text) else {
             throw EmuError.failed("\(server) names the sink's owner as no source identity", fix: "run `emu verify` on the server")
@@ -246,7 +281,7 @@ package final class FrameStream: ManifestBytes {
     /// The next `data` frame's payload; nil after `end`.
     package func nextPiece() throws -> [UInt8]? {
         guard !ended else { return nil }
-        guard let frame = try sink.channel.reader.next() else { throw sink.channel.silence(sinkName: sink.name) }
+        let frame = try sink.nextFrame()
         switch frame.kind {
         case .data: return frame.payload
         case .end: ended = true; return nil
@@ -270,6 +305,15 @@ package final class FrameStream: ManifestBytes {
             done += n
         }
         return done
+    }
+
+    /// The answer to `snapshots`: each listed snapshot, oldest first.
+    package func snapshots() throws -> [Snapshot] {
+        var result: [Snapshot] = []
+        while let piece = try nextPiece() {
+            if let snapshot = try Wire.snapshot(listed: String(decoding: piece, as: UTF8.self)) { result.append(snapshot) }
+        }
+        return result
     }
 
     /// Reads the rest of the stream, so that the channel is ready for the next request.

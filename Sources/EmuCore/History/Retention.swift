@@ -254,9 +254,9 @@ extension Sink {
 /// deleted (each vanishes in one rename), never the newest nor `protected`;
 /// then min-free (see `freeSpace`). Returns what was deleted; `warn` hears
 /// why min-free removed nothing.
-public func applyRetention(_ policy: RetentionPolicy, to sink: any SinkStore, protecting protected: String?, dryRun: Bool,
-                           warn: (String) -> Void = { _ in }, each: (Snapshot, [String]) -> Void) throws -> [Snapshot] {
-    let snapshots = try sink.snapshots()
+public func applyRetention(_ policy: RetentionPolicy, to sink: any SinkStore, among listed: [Snapshot]? = nil, protecting protected: String?,
+                           dryRun: Bool, warn: (String) -> Void = { _ in }, each: (Snapshot, [String]) -> Void) throws -> [Snapshot] {
+    let snapshots = try listed ?? sink.snapshots()
     var deleted: [Snapshot] = []
     for decision in policy.decide(snapshots).reversed() where !decision.keep && decision.snapshot.id != protected {
         if !dryRun { try sink.delete(decision.snapshot) }
@@ -274,10 +274,12 @@ public func applyRetention(_ policy: RetentionPolicy, to sink: any SinkStore, pr
 
 /// Retention after a push. A command reading the sink (diff, verify, a
 /// checkout) postpones it to the next push: the new snapshot is safe, and
-/// deleting a tree under a reader is not.
-package func rotateAfterPush(_ policy: RetentionPolicy, _ sink: any SinkStore, protecting protected: String, observer: PushObserver) throws -> [Snapshot] {
+/// deleting a tree under a reader is not. `listed`: the sink's snapshots
+/// after the push, when already known (nil: asked).
+package func rotateAfterPush(_ policy: RetentionPolicy, _ sink: any SinkStore, among listed: [Snapshot]? = nil, protecting protected: String,
+                             observer: PushObserver) throws -> [Snapshot] {
     do {
-        return try applyRetention(policy, to: sink, protecting: protected, dryRun: false, warn: observer.warned) { observer.expired($0, $1) }
+        return try applyRetention(policy, to: sink, among: listed, protecting: protected, dryRun: false, warn: observer.warned) { observer.expired($0, $1) }
     } catch let error as EmuError where error.kind == .locked {
         observer.warned("the retention policy waits for the next push: \(error.message)")
         return []

@@ -130,6 +130,7 @@ package func bytesToCopy(_ source: Source, to sink: Sink, filter: SourceFilter, 
 package func pushLocked(_ source: Source, to sink: Sink, filter: SourceFilter, options: PushOptions, observer: PushObserver) throws -> PushResult {
     let snapshots = try sink.snapshots()
     let head = snapshots.last
+    observer.began(after: head)
     let date = try uniqueDate(options.date, among: snapshots, allowingFuture: options.allowsFutureDate)
     let sourceRoot = try options.walkedRoot(of: source)
     if options.dryRun {

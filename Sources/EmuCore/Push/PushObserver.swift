@@ -26,6 +26,13 @@ public protocol PushObserver: AnyObject {
     func expired(_ snapshot: Snapshot, _ reasons: [String])
     /// Something the user must hear about the sink (rotation that could not help).
     func warned(_ message: String)
+    /// The push has the sink locked and its snapshots listed: `newest`
+    /// (nil for a first push) is what it compares the source with.
+    func began(after newest: Snapshot?)
+}
+
+extension PushObserver {
+    package func began(after newest: Snapshot?) {}
 }
 
 /// A file's identity in the source, to find its other hardlinked names.

@@ -15,7 +15,13 @@ public protocol SinkStore: AnyObject {
 
     /// Takes the sink's lock: shared to read, exclusive to change.
     func lock(_ mode: FileLock.Mode, wait: Double) throws
+    /// Releases the lock; a remote sink's server does so when it reads the
+    /// request, which is not waited for: `endSession` is.
     func unlock()
+    /// Ends this command's use of the sink before the command ends: a
+    /// remote sink's session closes, and its server's locks with it (a hook
+    /// that runs next may take them). Nothing for a sink here.
+    func endSession()
     /// Finishes what an interrupted command left (exclusive lock held).
     func recover() throws
 
@@ -77,6 +83,7 @@ public protocol SinkVerifier {
 
 extension Sink: SinkStore {
     public var location: String { path }
+    public func endSession() {}
 
     public func openSnapshotTree(_ snapshot: Snapshot) throws -> SnapshotTree {
         SnapshotTree(LocalTreeDirectory(try openTree(snapshot)))

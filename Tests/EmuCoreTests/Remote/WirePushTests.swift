@@ -27,9 +27,9 @@ struct WirePushTests {
         func close() { remote.channel.close() }
     }
 
-    static func push(_ bench: Workbench, through joined: Joined, observer: RecordingObserver = RecordingObserver()) throws -> PushResult {
+    static func push(_ bench: Workbench, through joined: Joined, rotate: Bool = false, observer: RecordingObserver = RecordingObserver()) throws -> PushResult {
         var options = PushOptions()
-        options.rotate = false
+        options.rotate = rotate
         return try withExtendedLifetime(observer) { try joined.remote.push(bench.source, options: options, observer: observer) }
     }
 
@@ -55,6 +55,42 @@ struct WirePushTests {
         let observer = RecordingObserver()  // the verifier holds it unowned
         let damages = try withExtendedLifetime(observer) { try Verifier(observer: observer).verify(next, in: bench.sink) }
         #expect(damages.isEmpty, "\(damages)")
+    }
+
+    @Test("a push waits for the server 3 times (lock, recover and list; begin; end and list again), and sends its unlock unwaited; deleting takes 2 more")
+    func pushRoundTrips() throws {
+        let bench = try Workbench()
+        try bench.write("a", "alpha")
+        try bench.sink.writeConfig(try INIDocument(parsing: "[Retention]\nkeep-last = 1\n"))
+        let joined = try Joined(bench)
+        defer { joined.close() }
+        var pushed: [Snapshot] = []
+        for round in 1...2 {
+            try bench.write("b", "beta \(round)")
+            let before = joined.remote.channel.writer.writes
+            let result = try Self.push(bench, through: joined, rotate: true)
+            pushed.append(try #require(result.snapshot))
+            // Each write but the unlock's is followed by a wait for the answer: a round trip on a slow link.
+            #expect(joined.remote.channel.writer.writes - before == (round == 1 ? 4 : 6), "round \(round): a delete and finish-deleting follow the second")
+            #expect(result.expired.map(\.id) == (round == 1 ? [] : [pushed[0].id]), "the list asked with push-end holds the new snapshot")
+        }
+        #expect(try joined.remote.snapshots().map(\.id) == [pushed[1].id], "the next answer read is the list's, not the unlock's")
+    }
+
+    @Test("a push turned away by another's lock says so, and its session stays in step: every answer to what it sent together was read")
+    func lockedPushStaysInStep() throws {
+        let bench = try Workbench()
+        try bench.write("a", "alpha")
+        let joined = try Joined(bench)
+        defer { joined.close() }
+        let first = try #require(try Self.push(bench, through: joined).snapshot)
+        #expect(try joined.remote.snapshots().count == 1, "answered after the push's unlock, which the server has then done")
+        try bench.sink.lock(.exclusive, wait: 0)
+        #expect { try Self.push(bench, through: joined) } throws: { ($0 as? EmuError)?.kind == .locked }
+        bench.sink.unlock()
+        #expect(try joined.remote.snapshots().map(\.id) == [first.id])
+        try bench.write("a", "again")
+        #expect(try Self.push(bench, through: joined).snapshot?.counts.filesCopied == 1)
     }
 
     @Test("found: over ssh a killed checkout's temporary file in the source went into the snapshot; now it is left out and said, as here")
@@ -109,6 +145,8 @@ struct WirePushTests {
             #expect("\(error)".contains("holds no copy of a"), "\(error)")
         }
         #expect(try bench.sink.snapshots().count == 1, "nothing was published")
+        // The session ends first, as a command's does: its unlock is not waited for, its end is.
+        joined.close()
         // Here the source is at hand: the file is copied, and the snapshot is whole.
         let local = try #require(try bench.push().snapshot)
         #expect(try bench.read(bench.inSnapshot(local, "a")) == "alpha" && local.status == .complete)
