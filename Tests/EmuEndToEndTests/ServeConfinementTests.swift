@@ -98,6 +98,31 @@ struct ServeConfinementTests {
         #expect(try w.emu("verify", "a").status == 0)
     }
 
+    @Test("requests sent together behind a lock another emu holds are each refused, as alone: none changes the sink, nothing begins")
+    func pipelinedBehindAnotherLock() throws {
+        let (w, root, ids) = try Self.root()
+        let a = ids["a"]!
+        let holder = try LockHolder(root + "/a/.emu/lock")
+        let session = try ServeSession(["--root", root], in: w.root)
+        #expect(session.hello(sink: root + "/a")?.kind == .hello)
+        let identity = try String(contentsOfFile: w.source + "/.emu/identity", encoding: .utf8).trimmingCharacters(in: .newlines)
+        // As a push sends its first requests: all written before any answer is read.
+        let together = ["lock exclusive 0", "recover", "push-begin now 6d 2f - - \(identity)", "delete \(a)", "finish-deleting", "snapshots"]
+        for words in together { session.send(.request, words) }
+        let answers = together.map { _ in session.receive() }
+        #expect(answers[0]?.kind == .error && answers[0]?.text.contains("locked by another") == true, "\(String(describing: answers[0]))")
+        #expect(answers[1]?.kind == .error && answers[1]?.text.contains("needs its exclusive lock") == true, "\(String(describing: answers[1]))")
+        #expect(answers[2]?.kind == .error && answers[2]?.text.contains("needs the sink's exclusive lock") == true, "\(String(describing: answers[2]))")
+        #expect(answers[3...4].allSatisfy { $0?.kind == .error }, "\(answers)")
+        #expect(answers[5]?.kind == .data && answers[5]?.text.hasPrefix(a) == true, "the list answers last, in order: \(String(describing: answers[5]))")
+        holder.release()
+        #expect(session.close() == 0)
+        #expect(try w.loggedSnapshots("a").compactMap { $0["id"] as? String } == [a])
+        let staged = (try? FileManager.default.contentsOfDirectory(atPath: root + "/a/.emu/staging")) ?? []
+        #expect(staged.isEmpty, "no push began: \(staged)")
+        #expect(try w.emu("verify", "a").status == 0)
+    }
+
     @Test("a sink's own .emu/shared-index naming a directory outside the root is refused, not used")
     func plantedIndex() throws {
         let (w, root, ids) = try Self.root()
