@@ -57,6 +57,8 @@ public final class FrameReader {
     public var idleTimeout: Int?
     /// Whether the last read failed because `idleTimeout` passed.
     public private(set) var timedOut = false
+    /// Set when the input is closed: its number may name a file opened since, never to be read as the channel.
+    package var closed = false
 
     public init(_ input: OpenFile, peer: String, idleTimeout: Int? = nil) {
         self.input = input
@@ -112,6 +114,7 @@ public final class FrameReader {
         // at a time: a length that lies costs no more memory than the bytes that came.
         while buffer.count - start < count {
             let want = min(count - (buffer.count - start), chunk.count)
+            if closed { throw FileSystemError("read", input.path, .badFileDescriptor, origin: input.origin) }
             try awaitInput()
             let n = try chunk.withUnsafeMutableBytes { try input.readSome(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<max(want, 4096)])) }
             buffer.append(contentsOf: chunk[..<n])
@@ -208,6 +211,8 @@ public final class FrameWriter: @unchecked Sendable {
 
     private func write(_ gathered: inout Gathered) throws {
         guard !gathered.bytes.isEmpty else { return }
+        // Once closed, the descriptor's number may name a file opened since: a late frame (an unlock after the server died) must not land there.
+        if gathered.closed { throw FileSystemError("write", output.path, .badFileDescriptor, origin: output.origin) }
         defer { gathered.bytes.removeAll(keepingCapacity: true) }
         gathered.lastWrite = monotonicSeconds()
         gathered.writes += 1

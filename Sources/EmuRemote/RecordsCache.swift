@@ -54,6 +54,17 @@ package final class RecordsCache {
         return (SpooledBytes(file, length: length), digest)
     }
 
+    /// The one snapshot whose records are kept, by the ID its file is named,
+    /// and the records with their digest: a guess at the sink's newest (this
+    /// client's last push), which the server confirms or refuses.
+    package func kept() -> KeptRecords? {
+        // Temporary files are named `KIND.PID`; a snapshot's by its ID, without a dot.
+        let names = ((try? directory.entries()) ?? []).map(\.name).filter { !$0.bytes.contains(UInt8(ascii: ".")) }
+        guard names.count == 1, let name = names.first, let (digest, length) = try? hashFile(name, in: directory, copier: DataCopier()),
+              let file = try? directory.openForReading(name) else { return nil }
+        return KeptRecords(id: String(decoding: name.bytes, as: UTF8.self), records: SpooledBytes(file, length: length), digest: digest)
+    }
+
     package static func digest(_ digest: ContentHash, makes snapshot: Snapshot) -> Bool {
         Snapshot.makeID(date: snapshot.date, manifest: digest, parent: snapshot.parent) == snapshot.id
     }
@@ -79,5 +90,26 @@ package final class RecordsCache {
         guard let dot = name.bytes.lastIndex(of: UInt8(ascii: ".")),
               let pid = Int32(String(decoding: name.bytes[(dot + 1)...], as: UTF8.self)) else { return false }
         return kill(pid, 0) == 0 || errno == EPERM
+    }
+}
+
+/// The newest snapshot a push guesses the sink holds, and its records: what
+/// it begins on before it has heard the sink's list. All nil: no snapshot.
+package struct KeptRecords {
+    package let id: String?
+    package let records: SpooledBytes?
+    package let digest: ContentHash?
+
+    /// Whether these are the newest of `snapshots` and its records: what a
+    /// server that began a push on them must list (a server is not trusted).
+    package func areNewest(of snapshots: [Snapshot]) -> Bool {
+        guard let newest = snapshots.last else { return id == nil }
+        return id == newest.id && digest.map { RecordsCache.digest($0, makes: newest) } == true
+    }
+
+    /// The records a push compares its source with, once the server confirmed them.
+    package func compared(origin: RecordOrigin) -> ComparedRecords? {
+        guard let records, let digest else { return nil }
+        return ComparedRecords(records.file, length: records.length, digest: digest, origin: origin)
     }
 }

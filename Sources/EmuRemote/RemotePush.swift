@@ -15,13 +15,13 @@ extension RemoteSink {
         if options.dryRun { return try plan(source, filter: filter, options: options, observer: observer) }
         // An append-only key may not delete: retention runs on the server, from its own timer.
         let rotates = options.rotate && mode == .full
-        defer { unlock() }
-        let (snapshots, resumed, config) = try lockAndRecover(wait: options.lockWait, readingConfig: rotates)
-        observer.began(after: snapshots.last)
         let cache = RecordsCache.open(sinkLocation: location)
+        defer { unlock() }
+        let (snapshots, resumed, config, compared) = try start(.init(date: options.date, message: Array(options.message.utf8),
+                                                                     sourcePath: source.path.fileSystemBytes, identity: try source.identity()),
+                                                               wait: options.lockWait, readingConfig: rotates, cache: cache)
+        observer.began(after: snapshots.last)
         let resume = resumed.isEmpty ? nil : ManifestCursor(try ManifestReader(file: resumed))
-        let compared = try begin(.init(date: options.date, message: Array(options.message.utf8), sourcePath: source.path.fileSystemBytes,
-                                       identity: try source.identity()), head: snapshots.last, cache: cache)
         let started = monotonicSeconds()
         let wire = PushBatches(self, observer: observer)
         wire.asksAboutContent = !indexHoldsNothing
@@ -64,19 +64,44 @@ extension RemoteSink {
         return result
     }
 
-    /// Takes the exclusive lock and finishes what an interrupted command
-    /// left, in one round trip with what the push then needs: the
-    /// snapshots, the records a cut push left whole (linked, not sent
-    /// again) and, with `readingConfig`, the settings retention follows.
-    package func lockAndRecover(wait: Double, readingConfig: Bool) throws -> (snapshots: [Snapshot], resumed: SpooledBytes, config: String?) {
+    /// Takes the exclusive lock, finishes what an interrupted command left
+    /// and begins the push, in one round trip with what the push then
+    /// needs: the snapshots, the records a cut push left whole (linked, not
+    /// sent again) and, with `readingConfig`, the settings retention
+    /// follows. The push begins on the newest snapshot this client knows
+    /// (the one its cache keeps; none when the server says the sink is
+    /// empty); when the server's newest is another, it refuses, and the
+    /// push begins on that one in another round trip (`begin`).
+    package func start(_ request: Request.PushBegin, wait: Double, readingConfig: Bool, cache: RecordsCache?) throws
+        -> (snapshots: [Snapshot], resumed: SpooledBytes, config: String?, compared: ComparedRecords?) {
         let scratch = try DirectoryHandle.open(scratchDirectory()).createScratchFile()
-        var snapshots: [Snapshot] = [], resumed: SpooledBytes? = nil, config: String? = nil
-        try askTogether([(.lock(exclusive: true, wait: wait), { _ = try self.answer() }),
-                         (.recover, { _ = try self.answer() }),
-                         (.snapshots, { snapshots = try FrameStream(self).snapshots() }),
-                         (.resumeRecords, { resumed = try self.spool(FrameStream(self), into: scratch).bytes })]
-                        + (readingConfig ? [(.config, { config = try self.answer().text })] : []))
-        return (snapshots, resumed ?? SpooledBytes(scratch, length: 0), config)
+        let guess = cache?.kept() ?? (indexHoldsNothing ? KeptRecords(id: nil, records: nil, digest: nil) : nil)
+        var guessed = request
+        (guessed.head, guessed.digest) = (guess?.id, guess?.digest?.description)
+        var snapshots: [Snapshot] = [], resumed: SpooledBytes? = nil, config: String? = nil, begun: String? = nil
+        do {
+            try askTogether([(.lock(exclusive: true, wait: wait), { _ = try self.answer() }),
+                             (.recover, { _ = try self.answer() }),
+                             (.snapshots, { snapshots = try FrameStream(self).snapshots() }),
+                             (.resumeRecords, { resumed = try self.spool(FrameStream(self), into: scratch).bytes })]
+                            + (readingConfig ? [(.config, { config = try self.answer().text })] : [])
+                            + (guess != nil ? [(.pushBegin(guessed), { begun = try self.answer().text })] : []))
+            if let begun, begun != Wire.recordsDiffer, begun != "" || guess?.areNewest(of: snapshots) != true {
+                throw EmuError.failed("\(server)'s answer to a push begun on snapshot \(Snapshot.shortForm(guessed.head ?? "-")) contradicts "
+                                      + "its list of snapshots", fix: "run `emu verify` on the server")
+            }
+        } catch {
+            guess?.records?.close()
+            // A push the server began and this client will not send: cut, as a broken connection cuts it.
+            if begun == "" { channel.close() }
+            throw error
+        }
+        let resumedBytes = resumed ?? SpooledBytes(scratch, length: 0)
+        guard begun == "", let guess else {
+            guess?.records?.close()
+            return (snapshots, resumedBytes, config, try begin(request, head: snapshots.last, cache: cache))
+        }
+        return (snapshots, resumedBytes, config, guess.compared(origin: snapshots.last?.recordOrigin ?? .manifest))
     }
 
     /// Starts the push on the server, naming the records the source is
@@ -88,13 +113,13 @@ extension RemoteSink {
         for attempt in 1...2 {
             var request = request
             (request.head, request.digest) = (head?.id, compared?.digest.description)
-            let answer = try ask(.pushBegin(request))
-            guard answer.text == Wire.recordsDiffer, let head else { return compared }
-            guard attempt == 1 else { break }
+            guard try ask(.pushBegin(request)).text == Wire.recordsDiffer else { return compared }
+            guard let head, attempt == 1 else { break }
             cache?.forget(FileName(head.id))
             compared = try comparedRecords(of: head, cache: cache)
         }
-        throw EmuError.failed("the records of snapshot \(Snapshot.shortForm(head!.id)) changed on \(server) while they were read", fix: "push again")
+        throw EmuError.failed("\(server) refused the records of snapshot \(Snapshot.shortForm(head?.id ?? "-")), its newest, twice",
+                              fix: "push again; if it fails again, run `emu verify` on the server")
     }
 
     /// A push whose connection broke once it began, said as what it is:

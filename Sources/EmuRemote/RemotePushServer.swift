@@ -10,8 +10,8 @@ extension SinkServer {
     /// records received are HEAD's byte for byte). HEAD is the
     /// snapshot the client compared its source with, which must be the
     /// newest here, and DIGEST that of the records it read, which name the
-    /// unchanged files it links: when they are not this sink's, the answer is
-    /// `Wire.recordsDiffer` and no push begins. IDENTITY is the source's,
+    /// unchanged files it links: when either is not this sink's, the answer
+    /// is `Wire.recordsDiffer` and no push begins. IDENTITY is the source's,
     /// which must be the sink's owner (or claims a sink without one).
     /// An 8th word (`emu replicate`) is the record of the snapshot being
     /// copied from another sink: its ID, date, message and status are kept
@@ -22,10 +22,8 @@ extension SinkServer {
         }
         try sink.claim(for: begin.identity)
         let snapshots = try sink.snapshots()
-        guard begin.head == snapshots.last?.id else {
-            throw EmuError.failed("the client compared its source with snapshot \(Snapshot.shortForm(begin.head ?? "-")), which is not this sink's newest",
-                                  fix: "push again")
-        }
+        // A client begins on the newest snapshot it knows before it has heard the list: not this sink's, its push begins on another.
+        guard begin.head == snapshots.last?.id else { return try writer.send(Frame(.reply, text: Wire.recordsDiffer)) }
         // The server's clock decides; an append-only key adds only what is newer than the history it cannot erase.
         let newestComplete = snapshots.last { $0.status == .complete }?.date
         if let kept = begin.kept { try admitReplica(kept, identity: begin.identity, among: snapshots) }

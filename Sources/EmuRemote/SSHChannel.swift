@@ -74,6 +74,7 @@ package final class SSHChannel {
     package func close() -> Int32 {
         if let status { return status }
         writer.close()
+        reader.closed = true
         output.close()
         input.close()
         servingThread?.join()
@@ -127,6 +128,7 @@ package final class SSHChannel {
             _ = emu_wait(pid)
         }
         writer.close()
+        reader.closed = true
         output.close()
         input.close()
         status = -1

@@ -203,6 +203,24 @@ struct ServeSessionBoundsTests {
         #expect(session.close(within: 60) == 0)
     }
 
+    @Test("push-begin on no snapshot, another one, or HEAD with records not its own is answered `records differ`: nothing begins, the session goes on")
+    func beginOnAnotherHead() throws {
+        let w = try ServePushAttackTests.pushedOnce()
+        let (head, _, digest) = try ServePushAttackTests.headManifest(w)
+        let identity = try ServePushAttackTests.identity(w)
+        let session = try ServePushAttackTests.lockedSession(w, ["--idle-timeout", "60"])
+        for (named, records) in [("-", "-"), (String(repeating: "ab", count: 20), digest), (head, String(repeating: "0", count: 64))] {
+            let answer = session.request("push-begin now 6d 2f \(named) \(records) \(identity)")
+            #expect(answer?.kind == .reply && answer?.text == "records differ", "\(named): \(String(describing: answer))")
+            #expect(session.request("head")?.text == head, "no push began: the next request is answered as one")
+        }
+        let begun = session.request("push-begin now 6d 2f \(head) \(digest) \(identity)")
+        #expect(begun?.kind == .reply && begun?.text.isEmpty == true, "\(String(describing: begun))")
+        #expect(session.close(within: 60) == 0)
+        #expect(try w.loggedSnapshots().count == 1)
+        try w.expectSuccess(w.emu("verify"))
+    }
+
     @Test("a client that sends only keep-alives for longer than --idle-timeout keeps its session and its lock")
     func keepAlivesKeepTheSession() throws {
         let w = try ServePushAttackTests.pushedOnce()

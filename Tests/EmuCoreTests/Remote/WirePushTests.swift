@@ -57,7 +57,7 @@ struct WirePushTests {
         #expect(damages.isEmpty, "\(damages)")
     }
 
-    @Test("a push waits for the server 3 times (lock, recover and list; begin; end and list again), and sends its unlock unwaited; deleting takes 2 more")
+    @Test("a push waits for the server twice (lock, recover, list and begin; end and list again), and sends its unlock unwaited; deleting takes 2 more")
     func pushRoundTrips() throws {
         let bench = try Workbench()
         try bench.write("a", "alpha")
@@ -71,10 +71,29 @@ struct WirePushTests {
             let result = try Self.push(bench, through: joined, rotate: true)
             pushed.append(try #require(result.snapshot))
             // Each write but the unlock's is followed by a wait for the answer: a round trip on a slow link.
-            #expect(joined.remote.channel.writer.writes - before == (round == 1 ? 4 : 6), "round \(round): a delete and finish-deleting follow the second")
+            #expect(joined.remote.channel.writer.writes - before == (round == 1 ? 3 : 5), "round \(round): a delete and finish-deleting follow the second")
             #expect(result.expired.map(\.id) == (round == 1 ? [] : [pushed[0].id]), "the list asked with push-end holds the new snapshot")
         }
         #expect(try joined.remote.snapshots().map(\.id) == [pushed[1].id], "the next answer read is the list's, not the unlock's")
+    }
+
+    @Test("a push begins on the snapshot its cache keeps; when another push made a newer one since, the server refuses, and it begins on that one")
+    func beginsOnAnotherHead() throws {
+        let bench = try Workbench()
+        for path in ["a", "b"] { try bench.write(path, "one \(path)") }
+        let joined = try Joined(bench)
+        defer { joined.close() }
+        let first = try #require(try Self.push(bench, through: joined).snapshot)
+        #expect(try joined.remote.snapshots().count == 1, "answered after the push's unlock")
+        try bench.write("b", "two b")
+        let between = try #require(try bench.push().snapshot, "a push the cache did not see")
+        try bench.write("c", "one c")
+        let before = joined.remote.channel.writer.writes
+        let third = try #require(try Self.push(bench, through: joined).snapshot)
+        #expect(joined.remote.channel.writer.writes - before == 5, "refused with the rest; the records read; begun again; ended; unlocked")
+        #expect(third.counts.filesCopied == 1 && third.counts.filesLinked == 2, "compared with the newest, not the cached one: \(third.counts)")
+        #expect(try bench.inode(bench.inSnapshot(third, "b")) == bench.inode(bench.inSnapshot(between, "b")))
+        #expect(try bench.inode(bench.inSnapshot(third, "a")) == bench.inode(bench.inSnapshot(first, "a")))
     }
 
     @Test("a push turned away by another's lock says so, and its session stays in step: every answer to what it sent together was read")
@@ -91,6 +110,20 @@ struct WirePushTests {
         #expect(try joined.remote.snapshots().map(\.id) == [first.id])
         try bench.write("a", "again")
         #expect(try Self.push(bench, through: joined).snapshot?.counts.filesCopied == 1)
+    }
+
+    @Test("found: a request after the channel closed (an unlock after the server died) went to whatever file took the descriptor's number; now it fails")
+    func nothingWrittenAfterClose() throws {
+        let bench = try Workbench()
+        let joined = try Joined(bench)
+        joined.close()
+        // Files opened next take the lowest free numbers: the channel's among them.
+        let paths = (0..<16).map { bench.root + "/late.\($0)" }
+        let descriptors = paths.map { open($0, O_RDWR | O_CREAT, 0o600) }
+        defer { descriptors.forEach { _ = Glibc.close($0) } }
+        joined.remote.unlock()
+        #expect(throws: (any Error).self) { try joined.remote.snapshots() }
+        for path in paths { #expect(try bench.read(path) == "", "\(path) got the channel's frames") }
     }
 
     @Test("found: over ssh a killed checkout's temporary file in the source went into the snapshot; now it is left out and said, as here")
