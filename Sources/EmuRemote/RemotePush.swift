@@ -39,10 +39,12 @@ extension RemoteSink {
             }
             try planner.plan(scanner)
             walked = monotonicSeconds()
-            // The list after the push, for retention, asked with its end.
+            // The list and the free space after the push, for retention, asked with its end.
             var reply = ""
+            spaceAfterPush = nil
             try askTogether([(options.skipIfUnchanged ? .pushEndUnlessUnchanged : .pushEnd, { reply = try self.answer().text })]
-                            + (rotates ? [(.snapshots, { after = try FrameStream(self).snapshots() })] : []))
+                            + (rotates ? [(.snapshots, { after = try FrameStream(self).snapshots() }),
+                                          (.space, { self.spaceAfterPush = Self.space(in: try self.answer().text) })] : []))
             if let newest = try unchanged(reply, among: snapshots) {
                 cache?.forget(cache!.predictionName)
                 return PushResult(unchangedSince: newest, walkSeconds: walked - started)
@@ -58,6 +60,7 @@ extension RemoteSink {
         }
         var result = PushResult(snapshot: snapshot, counts: snapshot.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
         if let config {
+            defer { spaceAfterPush = nil }
             let policy = try RetentionPolicy(config: try INIDocument(parsing: config), sink: name)
             result.expired = try rotateAfterPush(policy, self, among: after, protecting: snapshot.id, observer: observer)
         }

@@ -24,6 +24,8 @@ public final class RemoteSink: SinkStore {
     package let indexHoldsNothing: Bool
     /// Replies the server owes for requests sent without waiting (see `unlock`).
     private var owedReplies = 0
+    /// The free space a push measured with its end, for the retention that follows (see `freeSpace`).
+    package var spaceAfterPush: (free: Int64, total: Int64)? = nil
     public var location: String { channel.servingThread == nil ? address.text : address.path }
     package var server: String { channel.servingThread == nil ? "the server \(address.host)" : "the sink at \(address.path)" }
 
@@ -230,9 +232,12 @@ public final class RemoteSink: SinkStore {
 
     public func adopt(for identity: String) throws { try ask(.adopt(identity: identity)) }
 
-    public func space() -> (free: Int64, total: Int64)? {
-        guard let numbers = try? ask(.space).text.split(separator: " ").compactMap({ Int64($0) }), numbers.count == 2 else { return nil }
-        return (numbers[0], numbers[1])
+    public func space() -> (free: Int64, total: Int64)? { try? Self.space(in: ask(.space).text) }
+
+    /// The free and total bytes an answer to `space` says; nil when the server could not measure.
+    package static func space(in text: String) -> (free: Int64, total: Int64)? {
+        let numbers = text.split(separator: " ").compactMap { Int64($0) }
+        return numbers.count == 2 ? (numbers[0], numbers[1]) : nil
     }
 
     public func delete(_ snapshot: Snapshot) throws { try ask(.delete(snapshot: snapshot.id)) }
@@ -251,6 +256,8 @@ public final class RemoteSink: SinkStore {
     /// only what it removed, and its warnings, come back.
     public func freeSpace(percent: Double, bytes needed: Int64, policy: RetentionPolicy, among snapshots: [Snapshot],
                           protecting protected: String?, warn: (String) -> Void, each: (Snapshot, [String]) -> Void) throws -> [Snapshot] {
+        // Measured as the push ended: room then is room now (retention only frees), and asking the server costs a round trip.
+        if let space = spaceAfterPush, RetentionPolicy.roomWanted(percent: percent, needed: needed, space: space) <= 0 { return [] }
         let pieces = try stream(.freeSpace(percent: percent, needed: needed, minKeep: policy.minKeep, protecting: protected,
                                            among: snapshots.map(\.id)))
         var removed: [Snapshot] = []

@@ -250,6 +250,13 @@ extension Sink {
     }
 }
 
+extension RetentionPolicy {
+    /// The bytes to free until `percent` of the filesystem is free and `needed` more: none when 0 or less.
+    package static func roomWanted(percent: Double, needed: Int64, space: (free: Int64, total: Int64)) -> Int64 {
+        Int64(percent / 100 * Double(space.total)) + needed - space.free
+    }
+}
+
 /// Applies a policy to a sink (exclusive lock held): expired snapshots are
 /// deleted (each vanishes in one rename), never the newest nor `protected`;
 /// then min-free (see `freeSpace`). Returns what was deleted; `warn` hears
@@ -299,7 +306,7 @@ extension Sink {
         // before each measure, or every deletion looks useless and the next follows.
         try root.file.syncFileSystem()
         guard let space = space(), space.total > 0 else { return [] }
-        let wanted = Int64(percent / 100 * Double(space.total)) + needed - space.free
+        let wanted = RetentionPolicy.roomWanted(percent: percent, needed: needed, space: space)
         guard wanted > 0 else { return [] }
         // The floor counts the new snapshot; a push that does not fit has none yet, and never removes the only one.
         var removable = snapshots.filter { $0.id != protected }

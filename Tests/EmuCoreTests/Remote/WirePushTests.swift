@@ -57,11 +57,11 @@ struct WirePushTests {
         #expect(damages.isEmpty, "\(damages)")
     }
 
-    @Test("a push waits for the server twice (lock, recover, list and begin; end and list again), and sends its unlock unwaited; deleting takes 2 more")
+    @Test("a push waits for the server twice (lock, recover, list and begin; end, list and free space), and sends its unlock unwaited; deleting takes 2 more")
     func pushRoundTrips() throws {
         let bench = try Workbench()
         try bench.write("a", "alpha")
-        try bench.sink.writeConfig(try INIDocument(parsing: "[Retention]\nkeep-last = 1\n"))
+        try bench.sink.writeConfig(try INIDocument(parsing: "[Retention]\nkeep-last = 1\nmin-free = 1\n"))
         let joined = try Joined(bench)
         defer { joined.close() }
         var pushed: [Snapshot] = []
@@ -75,6 +75,21 @@ struct WirePushTests {
             #expect(result.expired.map(\.id) == (round == 1 ? [] : [pushed[0].id]), "the list asked with push-end holds the new snapshot")
         }
         #expect(try joined.remote.snapshots().map(\.id) == [pushed[1].id], "the next answer read is the list's, not the unlock's")
+    }
+
+    @Test("min-free the space measured with push-end cannot meet goes to the server, which says why it removes nothing")
+    func minFreeUnmet() throws {
+        let bench = try Workbench()
+        try bench.write("a", "alpha")
+        try bench.sink.writeConfig(try INIDocument(parsing: "[Retention]\nmin-free = 99.9\n"))
+        let joined = try Joined(bench)
+        defer { joined.close() }
+        let observer = RecordingObserver()
+        let before = joined.remote.channel.writer.writes
+        _ = try Self.push(bench, through: joined, rotate: true, observer: observer)
+        #expect(joined.remote.channel.writer.writes - before == 4, "begun; ended; free-space; unlocked")
+        #expect(observer.warnings.contains { $0.contains("min-free 99.9% wants") }, "\(observer.warnings)")
+        #expect(try bench.sink.snapshots().count == 1)
     }
 
     @Test("a push begins on the snapshot its cache keeps; when another push made a newer one since, the server refuses, and it begins on that one")

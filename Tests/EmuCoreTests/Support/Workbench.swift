@@ -77,6 +77,7 @@ final class RecordingObserver: PushObserver, CheckoutObserver, VerifyObserver {
     var notes: [String] = []
     var copied: [String] = []
     var reused: [String] = []
+    var warnings: [String] = []
 
     func skipped(_ path: RelativePath, because error: Error) { skipped.append("\(path): \(error)") }
     func noted(_ path: RelativePath, _ message: String) { notes.append("\(path): \(message)") }
@@ -84,7 +85,7 @@ final class RecordingObserver: PushObserver, CheckoutObserver, VerifyObserver {
     func progressed(files: Int, bytes: Int64) {}
     func reused(_ path: RelativePath, bytes: Int64) { reused.append("\(path)") }
     func expired(_ snapshot: Snapshot, _ reasons: [String]) {}
-    func warned(_ message: String) {}
+    func warned(_ message: String) { warnings.append(message) }
     func planned(_ path: RelativePath, _ action: CheckoutAction) {}
     func found(_ damage: Damage, in snapshot: Snapshot) { notes.append("\(damage)") }
     func skipped(_ snapshot: Snapshot, because reason: String) { notes.append(reason) }
