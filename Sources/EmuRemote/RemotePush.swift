@@ -31,7 +31,7 @@ extension RemoteSink {
         if options.importing != nil { (planner.changeTest, planner.resumeTest) = (.quickCheck, .quickCheck) }
         planner.keepsLinkedNames(for: options)
         let snapshot: Snapshot
-        var (walked, after) = (started, [Snapshot]())
+        var (walked, after, space) = (started, [Snapshot](), (free: Int64, total: Int64)?.none)
         do {
             let scanner = TreeScanner(root: try options.walkedRoot(of: source), filter: filter, oneFileSystem: options.oneFileSystem)
             if let compared, let head = snapshots.last {
@@ -41,10 +41,9 @@ extension RemoteSink {
             walked = monotonicSeconds()
             // The list and the free space after the push, for retention, asked with its end.
             var reply = ""
-            spaceAfterPush = nil
             try askTogether([(options.skipIfUnchanged ? .pushEndUnlessUnchanged : .pushEnd, { reply = try self.answer().text })]
                             + (rotates ? [(.snapshots, { after = try FrameStream(self).snapshots() }),
-                                          (.space, { self.spaceAfterPush = Self.space(in: try self.answer().text) })] : []))
+                                          (.space, { space = Self.space(in: try self.answer().text) })] : []))
             if let newest = try unchanged(reply, among: snapshots) {
                 cache?.forget(cache!.predictionName)
                 return PushResult(unchangedSince: newest, walkSeconds: walked - started)
@@ -60,6 +59,7 @@ extension RemoteSink {
         }
         var result = PushResult(snapshot: snapshot, counts: snapshot.counts, walkSeconds: walked - started, publishSeconds: monotonicSeconds() - walked)
         if let config {
+            spaceAfterPush = space
             defer { spaceAfterPush = nil }
             let policy = try RetentionPolicy(config: try INIDocument(parsing: config), sink: name)
             result.expired = try rotateAfterPush(policy, self, among: after, protecting: snapshot.id, observer: observer)
