@@ -111,6 +111,42 @@ struct WirePushTests {
         #expect(try bench.inode(bench.inSnapshot(third, "a")) == bench.inode(bench.inSnapshot(first, "a")))
     }
 
+    @Test("a server that says a push began on a snapshot its own list contradicts is not believed: the push fails, and its session is cut")
+    func contradictingServer() throws {
+        let bench = try Workbench()
+        try bench.write("a", "alpha")
+        setenv("XDG_CACHE_HOME", bench.root + "/cache", 1)
+        let listed = try #require(try bench.push().snapshot)
+        var toServer: [Int32] = [0, 0], toClient: [Int32] = [0, 0]
+        #expect(pipe(&toServer) == 0 && pipe(&toClient) == 0)
+        let input = OpenFile(FileDescriptor(rawValue: toServer[0]), path: []), output = OpenFile(FileDescriptor(rawValue: toClient[1]), path: [])
+        // Says the sink's index is empty (a client then begins on no snapshot), lists one, and answers every push-begin yes.
+        let lying = Transfer((FrameReader(input, peer: "the client"), FrameWriter(output), Wire.listing(listed)))
+        let server = WorkerThread {
+            let (reader, writer, listing) = lying.value
+            _ = try? reader.next()
+            try? writer.send(Frame(.hello, text: "\(Wire.greeting) \(Wire.protocolVersion)\nmode full\nidle 0\nindex empty\n"))
+            try? writer.flush()
+            while let frame = try? reader.next() {
+                switch frame.text.split(separator: " ").first {
+                case "snapshots": try? writer.send(Frame(.data, text: listing)); try? writer.send(Frame(.end))
+                case "resume-records": try? writer.send(Frame(.end))
+                default: try? writer.send(Frame(.reply))
+                }
+                try? writer.flush()
+            }
+            input.close()
+            output.close()
+        }
+        let channel = SSHChannel(input: OpenFile(FileDescriptor(rawValue: toClient[0]), path: []), output: OpenFile(FileDescriptor(rawValue: toServer[1]), path: []),
+                                 address: RemoteAddress(parsing: "ssh://localhost/liar")!)
+        channel.servingThread = server
+        let remote = try RemoteSink(name: "liar", channel: channel)
+        defer { channel.close() }
+        #expect { try remote.push(bench.source, options: PushOptions(), observer: RecordingObserver()) } throws: { "\($0)".contains("contradicts its list") }
+        #expect(channel.hasEnded, "the push the server says began is cut, not sent")
+    }
+
     @Test("a push turned away by another's lock says so, and its session stays in step: every answer to what it sent together was read")
     func lockedPushStaysInStep() throws {
         let bench = try Workbench()
