@@ -7,7 +7,9 @@
 # mutation (bench/mutate.py) and a restore into an empty directory; the bytes the
 # client sent for the mutation (counted by scripts/slow-link.py on ssh's socket)
 # against the new content; the server's peak RSS; and the same steps over a link
-# that holds every chunk 25 ms each way. Needs openssh-server and rsync; run as root
+# that holds every chunk 25 ms each way. And where a no-change push over ssh
+# spends its time: a bare connection (`ssh HOST true`, timed each run), and the
+# CPU seconds of the client and of `emu serve` against the local push's. Needs openssh-server and rsync; run as root
 # (sshd), e.g. `bash bench/remote.sh home 0.1 3`.
 set -euo pipefail
 profile="${1:-home}" scale="${2:-0.1}" runs="${3:-3}" seed="${4:-1}"
@@ -24,6 +26,10 @@ for delay in 0 0.025; do
   chmod 755 "$work/link.$delay"
 done
 seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null 2>&1; awk "BEGIN{print $(date +%s.%N) - $s}"; }
+# The CPU seconds (user and system) of a command and its children, from bash's `times`.
+cpu_seconds() { ( "$@" >/dev/null 2>&1; times ) | awk 'NR == 2 { gsub(/m/, " "); gsub(/s/, ""); print $1 * 60 + $2 + $3 * 60 + $4 }'; }
+# The CPU seconds of the `emu serve` that ended last (its wrapper appends RSS:user:system).
+served_cpu() { tail -1 "$work/rss" | awk -F: '{print $2 + $3}'; }
 sent() { while pgrep -f "[s]low-link.py.*wire.$1" >/dev/null; do sleep 0.05; done; awk '{s += $1} END {print s + 0}' "$work/wire.$1" 2>/dev/null || echo 0; }
 # The bytes of a sink's newest manifest's text (a chunk list names each chunk's length).
 manifest_size() {
@@ -42,7 +48,7 @@ for run in $(seq "$runs"); do
     counted="$ssh -o ProxyCommand=$work/link.$delay"
     linked=$([ "$delay" = 0 ] && echo "$ssh" || echo "$counted")
     (cd "$work/src" && "$emu" init -q && "$emu" sink add l "$work/local" -q \
-       && "$emu" sink add r "ssh://$user@127.0.0.1:$port$work/remote" --ssh-command "$linked" --remote-emu "/usr/bin/time -a -o $work/rss -f %M $emu" -q) >/dev/null
+       && "$emu" sink add r "ssh://$user@127.0.0.1:$port$work/remote" --ssh-command "$linked" --remote-emu "/usr/bin/time -a -o $work/rss -f %M:%U:%S $emu" -q) >/dev/null
     for tool in local remote rsync; do
       [ -n "$tag" ] && [ "$tool" = local ] && continue
       case $tool in
@@ -57,6 +63,15 @@ for run in $(seq "$runs"); do
       esac
       echo "$tool ${tag}first $(seconds step)" >> "$work/times"
       echo "$tool ${tag}again $(seconds step)" >> "$work/times"
+      if [ -z "$tag" ] && [ "$tool" != rsync ]; then
+        # The same push once more, for its CPU seconds (and the server's): where the time goes.
+        client=$(cpu_seconds step)
+        echo "$tool $client $([ "$tool" = remote ] && served_cpu || echo 0)" >> "$work/cpu"
+      fi
+      if [ -z "$tag" ] && [ "$tool" = local ]; then
+        echo "ssh bare $(seconds $ssh "$user@127.0.0.1" true)" >> "$work/times"
+        echo "ssh $(cpu_seconds $ssh "$user@127.0.0.1" true) 0" >> "$work/cpu"
+      fi
       if [ "$tool" = remote ] && [ -z "$tag" ]; then
         # A second sink on the same host rides the first one's connection: its no-change push costs
         # the difference between pushing both and pushing one, measured back to back.
@@ -81,7 +96,7 @@ for run in $(seq "$runs"); do
     done
   done
 done
-python3 - "$work/times" "$work/bytes" <<'PY'
+python3 - "$work/times" "$work/bytes" "$work/cpu" <<'PY'
 import sys, statistics
 rows = [l.split() for l in open(sys.argv[1])]
 steps = []
@@ -89,7 +104,7 @@ for r in rows:
     if r[1] not in steps: steps.append(r[1])
 for step in steps:
     cells = []
-    for tool in ["local", "remote", "rsync"]:
+    for tool in ["local", "remote", "rsync", "ssh"]:
         v = sorted(float(r[2]) for r in rows if r[0] == tool and r[1] == step)
         if v: cells.append(f"{tool} {v[0]:.3f}/{statistics.median(v):.3f}/{v[-1]:.3f}")
     print(f"{step:14s} " + "  ".join(cells))
@@ -110,6 +125,17 @@ for step, base, target in targets:
     noisy = any(s[2] / s[0] > 1.2 for s in (ours, theirs))
     verdict = "noisy" if noisy else ("met" if ratio <= target else "missed") + (", one run" if single else "")
     print(f"{step} over ssh / {base}: {ratio:.2f}x (target <= {target}x: {verdict})")
+# Where a no-change push over ssh spends its time (no target: the figures that bound it).
+remote, local, bare = spread("remote", "again"), spread("local", "again"), spread("ssh", "bare")
+if remote and local and bare:
+    print(f"no-change over ssh, less a bare connection's median ({bare[1]:.3f}), / local: {(remote[1] - bare[1]) / local[1]:.2f}x")
+cpu = [l.split() for l in open(sys.argv[3])]
+local_cpu = statistics.median(float(r[1]) for r in cpu if r[0] == "local")
+client = statistics.median(float(r[1]) for r in cpu if r[0] == "remote")
+server = statistics.median(float(r[2]) for r in cpu if r[0] == "remote")
+connection = statistics.median(float(r[1]) for r in cpu if r[0] == "ssh")
+print(f"CPU seconds of a no-change push (medians): local {local_cpu:.2f}; over ssh, client {client:.2f} (of which a bare connection's ssh "
+      f"{connection:.2f}) + server {server:.2f} = {(client + server) / local_cpu:.2f}x the local push's")
 for line in open(sys.argv[2]):
     tool, step, value, new, records = line.split()
     if tool != "local":
@@ -117,4 +143,4 @@ for line in open(sys.argv[2]):
         print(f"{step:14s} {tool} sent {int(value):,} bytes through ssh for {int(new):,} bytes of new content and "
               f"{int(records):,} of records ({int(value) / budget:.2f}x their sum)")
 PY
-echo "server peak RSS: $(sort -n "$work/rss" | tail -1) KiB (largest of $(wc -l < "$work/rss") emu serve runs)"
+echo "server peak RSS: $(cut -d: -f1 "$work/rss" | sort -n | tail -1) KiB (largest of $(wc -l < "$work/rss") emu serve runs)"
