@@ -41,6 +41,30 @@ struct QuietWalkTests {
         #expect(walked["b/deep/z"] == 1, "b/deep is looked at; no event touched it either: its record stands")
         #expect(try Self.sizes(TreeScanner(root: root, filter: filter))["b/y"] == 6, "without events everything is read")
     }
+    @Test("a watched push links every file it did not read from the newest snapshot, and copies the changed one")
+    func watchedPushLinks() throws {
+        let bench = try Workbench()
+        let paths = (0..<40).map { "d\($0 % 4)/sub\($0 % 3)/f\($0)" } + ["d0/top", "d3/top"]
+        for path in paths { try bench.write(path, path) }
+        try bench.push()
+        let first = try #require(try bench.sink.snapshots().last)
+        try bench.write("d2/sub1/f5", "changed")
+        var options = PushOptions()
+        options.rotate = false
+        options.changedDirectories = [RelativePath("d2/sub1")]
+        let observer = RecordingObserver()
+        let result = try EmuCore.push(bench.source, to: bench.sink, options: options, observer: observer)
+        let second = try #require(result.snapshot)
+        #expect(result.counts.filesCopied == 1 && result.counts.filesLinked == result.counts.files - 1, "\(result.counts)")
+        // Not copied and then found in the content index: linked as unchanged.
+        #expect(observer.copied == ["d2/sub1/f5"] && observer.reused.isEmpty, "copied \(observer.copied), reused \(observer.reused)")
+        for path in paths where path != "d2/sub1/f5" {
+            #expect(try bench.inode(bench.inSnapshot(second, path)) == bench.inode(bench.inSnapshot(first, path)), "\(path) is linked")
+            #expect(try bench.read(bench.inSnapshot(second, path)) == path)
+        }
+        #expect(try bench.read(bench.inSnapshot(second, "d2/sub1/f5")) == "changed")
+    }
+
     @Test("a watch keeps one set of hardlinked names a sink: the newest push's, whatever snapshot the next push starts from")
     func oneRememberedSetPerSink() throws {
         let sink = "/sinks/\(UUID().uuidString)"
