@@ -46,11 +46,19 @@ package final class RecordsCache {
     /// The cached records of `snapshot` and their digest, when the digest still makes its ID.
     package func records(of snapshot: Snapshot) -> (SpooledBytes, ContentHash)? {
         let name = FileName(snapshot.id)
-        guard let (digest, length) = try? hashFile(name, in: directory, copier: DataCopier()) else { return nil }
-        guard Self.digest(digest, makes: snapshot), let file = try? directory.openForReading(name) else {
+        guard let (records, digest) = read(name) else { return nil }
+        guard Self.digest(digest, makes: snapshot) else {
+            records.close()
             try? directory.remove(name)
             return nil
         }
+        return (records, digest)
+    }
+
+    /// A cached file's records, open from the start, and their digest.
+    private func read(_ name: FileName) -> (SpooledBytes, ContentHash)? {
+        guard let (digest, length) = try? hashFile(name, in: directory, copier: DataCopier()),
+              let file = try? directory.openForReading(name) else { return nil }
         return (SpooledBytes(file, length: length), digest)
     }
 
@@ -60,9 +68,8 @@ package final class RecordsCache {
     package func kept() -> KeptRecords? {
         // Temporary files are named `KIND.PID`; a snapshot's by its ID, without a dot.
         let names = ((try? directory.entries()) ?? []).map(\.name).filter { !$0.bytes.contains(UInt8(ascii: ".")) }
-        guard names.count == 1, let name = names.first, let (digest, length) = try? hashFile(name, in: directory, copier: DataCopier()),
-              let file = try? directory.openForReading(name) else { return nil }
-        return KeptRecords(id: String(decoding: name.bytes, as: UTF8.self), records: SpooledBytes(file, length: length), digest: digest)
+        guard names.count == 1, let name = names.first, let (records, digest) = read(name) else { return nil }
+        return KeptRecords(id: String(decoding: name.bytes, as: UTF8.self), records: records, digest: digest)
     }
 
     package static func digest(_ digest: ContentHash, makes snapshot: Snapshot) -> Bool {
